@@ -1,0 +1,48 @@
+// The whole test suite, as README's `npm test` runs it: build, type-check, unit tests (Vitest),
+// then every real-browser suite (Playwright in Chromium). Ends with one plain summary line
+// "tests: N passed, N failed" that CI reads; exits non-zero if any step fails.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const artifacts = join(root, 'e2e', 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+function step(name, cmd, args) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  return r.status === 0;
+}
+
+let passed = 0;
+let failed = 0;
+let ok = true;
+
+ok = step('build', 'pnpm', ['run', '-s', 'build']) && ok;
+ok = step('typecheck', 'pnpm', ['run', '-s', 'typecheck']) && ok;
+
+const vitestJson = join(artifacts, 'vitest.json');
+rmSync(vitestJson, { force: true });
+const unitOk = step('unit tests', 'pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
+if (existsSync(vitestJson)) {
+  const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  failed += r.numFailedTests ?? 0;
+}
+ok = unitOk && ok;
+
+const pwJson = join(artifacts, 'playwright.json');
+rmSync(pwJson, { force: true });
+const chromeOk = step('chromium', 'node', ['e2e/support/ensure-chromium.mjs']);
+const e2eOk = chromeOk && step('browser tests', 'pnpm', ['exec', 'playwright', 'test', '-c', 'e2e/playwright.config.ts']);
+if (existsSync(pwJson)) {
+  const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats ?? {};
+  passed += (s.expected ?? 0) + (s.flaky ?? 0);
+  failed += s.unexpected ?? 0;
+}
+ok = e2eOk && ok;
+
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(ok && failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,168 @@
+/**
+ * Public types of the Perch SDK. Everything a shop sees is declared here; the runtime lives in
+ * `main/` (page), `worker/` (web worker) and `shared/` (pure code used by both sides).
+ */
+
+/** The three consent purposes. `storage` gates any on-device write and the worker itself. */
+export type ConsentPurpose = 'storage' | 'personalization' | 'training';
+export type ConsentValue = 'granted' | 'denied' | 'pending';
+export type ConsentState = Record<ConsentPurpose, ConsentValue>;
+
+/** Where a consent change came from (kept in the consent log, shown by `audit()` and `exportData()`). */
+export type ConsentSource = 'api' | 'init' | 'tcf' | 'consent-mode' | 'gpc' | 'dnt' | 'storage-restore';
+
+export interface ConsentLogEntry {
+  ts: number;
+  source: ConsentSource;
+  state: ConsentState;
+}
+
+/** GA4 recommended e-commerce events: Perch's canonical vocabulary. */
+export type EventType =
+  | 'view_item_list'
+  | 'select_item'
+  | 'view_item'
+  | 'add_to_cart'
+  | 'remove_from_cart'
+  | 'view_cart'
+  | 'add_to_wishlist'
+  | 'begin_checkout'
+  | 'purchase'
+  | 'search'
+  | 'view_search_results';
+
+/** A product as the shop describes it (GA4 item shape). Extra fields are accepted and dropped. */
+export interface ShopItem {
+  item_id: string | number;
+  item_name?: string;
+  index?: number;
+  item_list_id?: string;
+  price?: number | string;
+  quantity?: number | string;
+  item_category?: string;
+  item_brand?: string;
+  [extra: string]: unknown;
+}
+
+/** Loose shape accepted by `track()`: GA4 params or Segment e-commerce v2 properties. */
+export type TrackProps = Record<string, unknown>;
+
+export interface PerchConfig {
+  /** Base URL of Perch's static assets (worker bundle, wasm, model). Defaults to the loader's own folder. */
+  assetBase?: string;
+  /** Explicit worker URL (must be same-origin, or the SDK falls back to main-thread memory mode). */
+  workerUrl?: string;
+  /** Initial consent, e.g. from the shop's CMP; anything not given stays `pending`. */
+  consent?: Partial<ConsentState>;
+  /** Retention of the on-device sequence. Defaults: 5,000 events, 90 days. */
+  retention?: { maxEvents?: number; maxAgeDays?: number };
+  /** Read a GTM `dataLayer` (e-commerce events and Consent Mode pushes). Default false. */
+  dataLayer?: boolean | unknown[];
+  /** Listen to IAB TCF v2 (`__tcfapi`). Default true when `__tcfapi` exists. */
+  tcf?: boolean;
+  /** IndexedDB database name (tests use distinct names). Default "perch". */
+  dbName?: string;
+  /** Milliseconds to wait for IndexedDB to open before falling back to memory. Default 3,000. */
+  idbOpenTimeoutMs?: number;
+  /** `on-device`: nothing but static assets crosses the network. `federated`: uploads allowed with consent. */
+  mode?: 'on-device' | 'federated';
+  /** URL of the model manifest (reranking issue). */
+  modelUrl?: string;
+  /** URL of the aggregator (federated issue). */
+  aggregatorUrl?: string;
+  /** Force a tfjs backend instead of probing (reranking issue). */
+  backend?: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+  /** Debug logging to the console. */
+  debug?: boolean;
+}
+
+/** Why a `track()` call was refused. */
+export type RejectCode =
+  | 'unknown_event'
+  | 'invalid_props'
+  | 'missing_item_id'
+  | 'invalid_item'
+  | 'too_many_items'
+  | 'invalid_type'
+  | 'too_large';
+
+export interface Rejection {
+  code: RejectCode;
+  reason: string;
+  /** The event name as given (truncated), when it was a string. */
+  event?: string;
+  ts: number;
+}
+
+export type StorageKind = 'indexeddb' | 'memory-worker' | 'memory-main' | 'none';
+
+export interface OutboundLogEntry {
+  ts: number;
+  url: string;
+  method: string;
+  bytes: number;
+  /** The exact body as sent (base64 for binary). */
+  body: string;
+  status?: number;
+}
+
+export interface AuditReport {
+  version: string;
+  consent: ConsentState;
+  consentLog: ConsentLogEntry[];
+  storage: { kind: StorageKind; reason?: string; bytes: number; events: number };
+  counts: Partial<Record<EventType, number>>;
+  rejected: { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] };
+  retention: { maxEvents: number; maxAgeDays: number };
+  worker: { running: boolean; reason?: string };
+  model: { version: string | null; sha256?: string; backend?: string; backendReason?: string };
+  outbound: OutboundLogEntry[];
+  privacy: { epsilonSpent: number; epsilonBudget: number; delta: number };
+  gpc: boolean;
+  dnt: boolean;
+}
+
+export interface ExportedData {
+  format: 'perch-export';
+  version: 1;
+  exportedAt: number;
+  consent: ConsentState;
+  consentLog: ConsentLogEntry[];
+  events: unknown[];
+  rejected: Rejection[];
+}
+
+export interface RerankOptions {
+  /** 0 = shop order, 1 = model only. */
+  blend?: number;
+  /** Indices (in the input list) that never move. */
+  pinned?: number[];
+  /** Maximal marginal relevance over category, 0..1. */
+  diversity?: number;
+  /** Past this budget the shop's order comes back unchanged. */
+  timeoutMs?: number;
+  /** Identifies the list for the impression event the SDK reports. */
+  listId?: string;
+}
+
+export interface RerankedItem<T extends ShopItem = ShopItem> {
+  item: T;
+  score: number;
+  originalIndex: number;
+  explanation?: string;
+  attribution?: string;
+}
+
+export interface RerankResult<T extends ShopItem = ShopItem> {
+  items: RerankedItem<T>[];
+  /** True when the model was used; false when the shop's order came back (with the reason). */
+  personalized: boolean;
+  reason?: string;
+}
+
+export interface IntentProfile {
+  purchaseIntent: number | null;
+  categories: { id: string; weight: number }[];
+  brands: { id: string; weight: number }[];
+  recent: string[];
+}
