@@ -1,0 +1,73 @@
+/**
+ * The Perch GRU intent model, as a contract between the trainer (plain-TypeScript kernels in Node),
+ * the TensorFlow.js implementation (browser worker) and the federated code. All weights are named
+ * float32 tensors stored row-major. A GRU4Rec-style session model (Hidasi et al. 2016, 2018):
+ *
+ *   itemRep(i) = item_emb[i] + mean_{a in attrs(i)} attr_emb[a]           (0 attrs → item_emb[i] only)
+ *   x_t        = itemRep(i_t) + event_emb[e_t] + gap_emb[g_t]
+ *   GRU (gate order r, z, n; PyTorch/cuDNN formulation):
+ *     r = σ(x Wx_r + bx_r + h Wh_r + bh_r)
+ *     z = σ(x Wx_z + bx_z + h Wh_z + bh_z)
+ *     n = tanh(x Wx_n + bx_n + r ⊙ (h Wh_n + bh_n))
+ *     h' = (1 − z) ⊙ n + z ⊙ h
+ *   q          = h' out_w + out_b                                        (query, size d)
+ *   score(i)   = q · itemRep(i) + item_bias[i]                            (tied with the input side)
+ *   P(purchase)= σ(h' · intent_w + intent_b)
+ *   category   = softmax(h' cat_w + cat_b)
+ *
+ * Row 0 of item_emb / attr_emb / item_bias is padding/unknown: an item unknown to the vocabulary is
+ * represented by its attributes alone (cold start). The trainer owns this file; it may add tensors
+ * (documented here) but never silently change the meaning of an existing one.
+ */
+export const MODEL_SPEC_VERSION = 1;
+
+/** Event kinds the model distinguishes (index = row of event_emb). */
+export const EVENT_KINDS = ['view', 'click', 'cart', 'remove', 'purchase', 'search', 'wishlist', 'checkout'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Upper bounds (seconds) of the time-gap buckets (index = row of gap_emb); the last bucket is open-ended. */
+export const GAP_BUCKETS_S = [0, 10, 60, 300, 1800, 3 * 3600, 24 * 3600, 7 * 24 * 3600, Infinity] as const;
+
+export interface ModelDims {
+  /** Items in the vocabulary, excluding the padding row 0. */
+  numItems: number;
+  /** Attribute ids, excluding the padding row 0. */
+  numAttrs: number;
+  /** Categories of the category-intent head. */
+  numCategories: number;
+  /** Embedding size d. */
+  dim: number;
+  /** GRU hidden size h. */
+  hidden: number;
+}
+
+/** Name → shape of every weight tensor. */
+export function weightShapes(m: ModelDims): Record<string, number[]> {
+  const { numItems: V, numAttrs: A, numCategories: C, dim: d, hidden: h } = m;
+  return {
+    item_emb: [V + 1, d],
+    attr_emb: [A + 1, d],
+    item_bias: [V + 1],
+    event_emb: [EVENT_KINDS.length, d],
+    gap_emb: [GAP_BUCKETS_S.length, d],
+    gru_wx: [d, 3 * h],
+    gru_wh: [h, 3 * h],
+    gru_bx: [3 * h],
+    gru_bh: [3 * h],
+    out_w: [h, d],
+    out_b: [d],
+    intent_w: [h],
+    intent_b: [1],
+    cat_w: [h, C],
+    cat_b: [C],
+  };
+}
+
+/**
+ * Dense weights shared by every shopper: the only ones a federated client may upload. Item and attribute
+ * embedding rows (and item_bias) are never uploaded: which rows changed would reveal which items the
+ * shopper touched.
+ */
+export const SHARED_DENSE_WEIGHTS = ['event_emb', 'gap_emb', 'gru_wx', 'gru_wh', 'gru_bx', 'gru_bh', 'out_w', 'out_b', 'intent_w', 'intent_b', 'cat_w', 'cat_b'] as const;
+
+export type Weights = Record<string, Float32Array>;
