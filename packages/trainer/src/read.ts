@@ -1,0 +1,23 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseEventLog } from '@perch/model/data/parse-events.js';
+import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
+import type { Dataset } from '@perch/model/data/types.js';
+
+/** A user-facing input error (bad flag value, missing file): the CLI exits with code 2. */
+export class UsageError extends Error {}
+
+/**
+ * Reads a dataset file, choosing the reader by content: an event log (CSV with a header naming the columns,
+ * or JSON Lines) or the S3-Rec sequence format. `attrs` (item2attributes JSON) applies to sequence files.
+ */
+export function readDataset(file: string, attrsFile?: string): Dataset {
+  for (const f of [file, attrsFile]) if (f !== undefined && !existsSync(f)) throw new UsageError(`no such file: ${f}`);
+  const text = readFileSync(file, 'utf8');
+  const head = text.slice(0, 2000).trimStart();
+  const firstLine = head.split('\n', 1)[0] ?? '';
+  const isLog = head.startsWith('{') || (/[a-z_]/i.test(firstLine) && firstLine.includes(','));
+  const ds = isLog ? parseEventLog(text, basename(file)) : parseSequenceFile(text, basename(file), attrsFile ? readFileSync(attrsFile, 'utf8') : undefined, attrsFile ? basename(attrsFile) : undefined);
+  ds.name = basename(file);
+  return ds;
+}
