@@ -1,0 +1,6 @@
+/** Federated update wire format and the client-side update pipeline (pure, isomorphic). */
+export {
+  encodeUpdate, decodeUpdate, describeUpdate, WIRE_FORMAT_VERSION, HEADER_BYTES, UPDATE_CONTENT_TYPE,
+  type UpdatePayload, type WireError, type WireErrorCode, type DecodeResult,
+} from './wire.js';
+export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';

@@ -1,0 +1,2 @@
+export * as privacy from './privacy/index.ts';
+export * as federated from './federated/index.ts';
