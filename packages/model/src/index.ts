@@ -1,2 +1,3 @@
 export * as privacy from './privacy/index.ts';
 export * as federated from './federated/index.ts';
+export * as tfjs from './tfjs/index.ts';

@@ -1,0 +1,5 @@
+/** The Perch GRU model on TensorFlow.js: the caller registers backends (see `../backend`). */
+export { createModel, TfGruModel } from './model.js';
+export { buildAttrTable, type AttrTable } from './attr-table.js';
+export { validateWeights, readVariables, type TfWeights } from './weights.js';
+export type { Candidate, Intent, ItemAttributes, ModelEvent, ModelState } from './types.js';

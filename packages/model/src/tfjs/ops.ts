@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { AttrTable } from './attr-table.js';
+import { need, type TfWeights } from './weights.js';
+
+/**
+ * itemRep for the given item rows: item_emb[row] + mean of its attribute embeddings (spec.ts). Differentiable:
+ * the trainer path calls it inside `tf.variableGrads`. `table` holds one padded attribute row per entry of
+ * `rows` (not per catalog row), so cold items can carry their own attributes with `rows[i] = 0`.
+ */
+export function itemReps(w: TfWeights, rows: Int32Array, table: AttrTable): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = rows.length;
+    const dim = need(w, 'item_emb').shape[1] as number;
+    const ids = tf.gather(need(w, 'item_emb'), tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
+    const attrs = tf.reshape(tf.gather(need(w, 'attr_emb'), tf.tensor1d(table.idx, 'int32')), [n, table.width, dim]);
+    const mean = tf.sum(tf.mul(attrs, tf.tensor3d(table.w, [n, table.width, 1])), 1);
+    return tf.add(ids, mean);
+  });
+}
+
+/**
+ * One fused GRU cell for a batch (gate order r, z, n; PyTorch formulation of spec.ts). `gx` is the already
+ * computed input projection x·Wx + bx (B, 3h): precomputing it for a whole sequence in one matMul leaves only
+ * h·Wh inside the recurrence. r and z share one add and one sigmoid over a (B, 2h) slice.
+ */
+export function gruCell(gx: tf.Tensor2D, h: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const H = h.shape[1];
+    const gh = tf.add(tf.matMul(h, wh), bh);
+    const rz = tf.sigmoid(tf.add(tf.slice(gx, [0, 0], [-1, 2 * H]), tf.slice(gh, [0, 0], [-1, 2 * H])));
+    const r = tf.slice(rz, [0, 0], [-1, H]);
+    const z = tf.slice(rz, [0, H], [-1, H]);
+    const n = tf.tanh(tf.add(tf.slice(gx, [0, 2 * H], [-1, H]), tf.mul(r, tf.slice(gh, [0, 2 * H], [-1, H]))));
+    // (1 − z) ⊙ n + z ⊙ h, written with one fewer op.
+    return tf.add(n, tf.mul(z, tf.sub(h, n)));
+  });
+}
+
+/** Input projection x·Wx + bx for inputs x = itemRep + event_emb[kind] + gap_emb[gap] (T rows). */
+export function inputProjection(w: TfWeights, reps: tf.Tensor2D, kinds: Int32Array, gaps: Int32Array): tf.Tensor2D {
+  return tf.tidy(() => {
+    const ev = tf.gather(need(w, 'event_emb'), tf.tensor1d(kinds, 'int32'));
+    const gp = tf.gather(need(w, 'gap_emb'), tf.tensor1d(gaps, 'int32'));
+    const x = tf.add(tf.add(reps, ev), gp) as tf.Tensor2D;
+    return tf.add(tf.matMul(x, need(w, 'gru_wx') as tf.Tensor2D), need(w, 'gru_bx')) as tf.Tensor2D;
+  });
+}
+
+/** Query vector q = h·out_w + out_b for a batch of hidden states. */
+export function query(w: TfWeights, h: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.add(tf.matMul(h, need(w, 'out_w') as tf.Tensor2D), need(w, 'out_b')) as tf.Tensor2D);
+}

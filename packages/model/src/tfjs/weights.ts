@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { weightShapes, type ModelDims, type Weights } from '../spec.js';
+
+/** The model's weights as trainable tfjs variables, keyed by the names of `spec.ts`. */
+export type TfWeights = Record<string, tf.Variable>;
+
+/**
+ * Checks that `weights` holds every tensor of `weightShapes(dims)` with the right element count and only
+ * finite values; throws an error naming the first offending tensor.
+ */
+export function validateWeights(dims: ModelDims, weights: Weights): void {
+  for (const [name, shape] of Object.entries(weightShapes(dims))) {
+    const w = weights[name];
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!w) throw new Error(`weights: missing tensor "${name}" (shape [${shape.join(', ')}])`);
+    if (w.length !== size) throw new Error(`weights: "${name}" has ${w.length} values, expected ${size} for shape [${shape.join(', ')}]`);
+    for (let i = 0; i < w.length; i++) {
+      if (!Number.isFinite(w[i])) throw new Error(`weights: "${name}" holds a non-finite value at ${i}`);
+    }
+  }
+}
+
+/** Uploads validated weights as variables (the copy is owned by the returned record). */
+export function toVariables(dims: ModelDims, weights: Weights): TfWeights {
+  validateWeights(dims, weights);
+  const out: TfWeights = {};
+  for (const [name, shape] of Object.entries(weightShapes(dims))) {
+    const init = tf.tensor(weights[name] as Float32Array, shape, 'float32');
+    out[name] = tf.variable(init, true, undefined, 'float32');
+    init.dispose(); // the variable holds its own reference to the data
+
+  }
+  return out;
+}
+
+/** Reads the variables back into plain Float32Arrays (export, federated deltas, equality tests). */
+export async function readVariables(vars: TfWeights): Promise<Weights> {
+  const out: Weights = {};
+  for (const [name, v] of Object.entries(vars)) out[name] = (await v.data()) as Float32Array;
+  return out;
+}
+
+/** Returns the variable `name` or throws: every name of `weightShapes` is guaranteed by `toVariables`. */
+export function need(vars: TfWeights, name: string): tf.Variable {
+  const v = vars[name];
+  if (!v) throw new Error(`weights: missing tensor "${name}"`);
+  return v;
+}
