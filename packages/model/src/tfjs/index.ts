@@ -3,3 +3,4 @@ export { createModel, TfGruModel } from './model.js';
 export { buildAttrTable, type AttrTable } from './attr-table.js';
 export { validateWeights, readVariables, type TfWeights } from './weights.js';
 export type { Candidate, Intent, ItemAttributes, ModelEvent, ModelState } from './types.js';
+export { loadModel } from './load.js';

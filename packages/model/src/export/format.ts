@@ -1,0 +1,73 @@
+/**
+ * The exported model: a TF.js-style `model.json` (format, weightsManifest of named shapes/dtypes over binary
+ * shards) plus Perch fields, and a `manifest.json` listing every file with its SHA-256. The manifest stays
+ * small (the worker polls it with If-None-Match); the vocabulary lives in `vocab.json`, whose hash it lists.
+ * All binary data is little-endian.
+ */
+import type { ModelDims } from '../spec.js';
+
+export const MODEL_FORMAT = 'perch-gru';
+export const MANIFEST_FORMAT = 'perch-model-manifest';
+export const MANIFEST_FORMAT_VERSION = 1;
+/** TF.js converters cap shards at 4 MB; so do we (smaller files cache and retry better). */
+export const MAX_SHARD_BYTES = 4 * 1024 * 1024;
+
+/** How one weight is stored. Without `quantization` it is float32 row-major. */
+export interface WeightEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  /**
+   * Symmetric per-row int8: the stream holds `rows` float32 scales, then one int8 per value; value = q·scale.
+   * `maxError` is the measured largest |x − x̂| (the bound is scale/2 per row).
+   */
+  quantization?: { dtype: 'int8'; scheme: 'symmetric-per-row'; rows: number; maxError: number };
+}
+
+/** `model.json`. */
+export interface ModelJson {
+  format: typeof MODEL_FORMAT;
+  generatedBy: string;
+  /** Weights in stream order; the stream is the concatenation of `paths`. */
+  weightsManifest: { paths: string[]; weights: WeightEntry[] }[];
+  perch: { specVersion: number; dims: ModelDims };
+}
+
+/** `vocab.json`: row order of items, attributes and categories. */
+export interface VocabJson {
+  /** Item id strings in row order; items[0] = '' (padding/unknown). */
+  items: string[];
+  /** Attribute id strings in row order; attrs[0] = ''. */
+  attrs: string[];
+  /** itemAttrs[row] = attribute rows of that item; itemAttrs[0] = []. */
+  itemAttrs: number[][];
+  /** Category names in row order (columns of cat_w). */
+  categories: string[];
+  /** Category row of each item (length items.length), when known. */
+  itemCategory?: number[];
+}
+
+export interface ManifestFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** `manifest.json`. */
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  formatVersion: number;
+  /** Version of the model (content hash unless the trainer names it). */
+  modelVersion: string;
+  specVersion: number;
+  createdAt: string;
+  quantization: 'none' | 'int8';
+  /** Path of the model.json and of the vocabulary among `files`. */
+  model: string;
+  vocab: string;
+  files: ManifestFile[];
+  /** Total bytes of every file listed. */
+  totalBytes: number;
+  hyperParameters: Record<string, unknown>;
+  evaluation: Record<string, unknown>;
+}
