@@ -1,3 +1,5 @@
 export * as privacy from './privacy/index.ts';
 export * as federated from './federated/index.ts';
 export * as tfjs from './tfjs/index.ts';
+export * as modelExport from './export/index.ts';
+export * as backend from './backend/index.ts';
