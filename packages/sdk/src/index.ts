@@ -1,0 +1,48 @@
+/**
+ * Perch: in-browser, privacy-first personalization for shops. npm entry (ESM).
+ *
+ * ```ts
+ * import * as perch from '@perch/sdk';
+ * perch.init({ consent: { storage: 'granted' }, assetBase: '/perch/' });
+ * perch.track('view_item', { items: [{ item_id: 'SKU-1', item_category: 'Shoes' }] });
+ * ```
+ * Every function is safe to call at any time: none throws, every promise resolves.
+ * @packageDocumentation
+ */
+import { createApi } from './main/api.js';
+import { setDefaultAssetBase } from './main/assets.js';
+
+export type * from './types.js';
+export type { PerchApi, PerchConsentApi } from './main/api.js';
+export { snippet, SNIPPET_FUNCTION } from './snippet/snippet.js';
+export { SDK_VERSION as version } from './shared/version.js';
+
+// dist/esm/index.js → the worker sits one folder up, in dist/. A bundler may move this file, so shops
+// that bundle Perch set `assetBase` (see README, "Hosting the worker").
+const here: string = import.meta.url;
+setDefaultAssetBase(new URL('../', here).href);
+
+const api = createApi();
+
+/** Starts Perch. Consent defaults to pending: nothing is stored until `storage` is granted. */
+export const init = api.init;
+/** Records a GA4 (or Segment v2) e-commerce event; returns false (with a reason in `audit()`) if refused. */
+export const track = api.track;
+/** Consent for `storage`, `personalization` and `training`: `set`, `get`, `onChange`. */
+export const consent = api.consent;
+/** Erases everything Perch keeps on this device (the database and anything queued). */
+export const forget = api.forget;
+/** All stored data and the consent log as versioned JSON (`ExportedData`). */
+export const exportData = api.exportData;
+/** What Perch holds and does right now (`AuditReport`). */
+export const audit = api.audit;
+/** Resolves when every accepted event is durably stored. */
+export const flush = api.flush;
+/** Resolves when `init()` finished and storage (if granted) is open. */
+export const ready = api.ready;
+/** Flushes, stops the worker and removes listeners; `init()` may be called again afterwards. */
+export const destroy = api.destroy;
+/** Reorders a product list for this shopper. For now: the shop's order (`personalized: false`, "no model"). */
+export const rerank = api.rerank;
+/** The shopper's current intent profile. For now: empty. */
+export const intent = api.intent;

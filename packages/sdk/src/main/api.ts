@@ -1,0 +1,91 @@
+/**
+ * The public surface, shared by the npm entry (`index.ts`) and the script-tag loader. Every function is
+ * guarded: a failure is logged (with `debug: true`) and turns into a safe value, never a throw or a
+ * rejected promise in the shop's page.
+ */
+import type {
+  AuditReport, ConsentState, EventType, ExportedData, IntentProfile, PerchConfig, RerankOptions,
+  RerankResult, ShopItem, TrackProps,
+} from '../types.js';
+import { pendingConsent } from '../shared/consent.js';
+import { resolveRetention } from '../shared/retention.js';
+import { SDK_VERSION } from '../shared/version.js';
+import { type InternalConfig, PerchClient } from './client.js';
+import { guard, guardAsync } from './log.js';
+
+export interface PerchConsentApi {
+  /** Updates some purposes (e.g. from your CMP); returns the effective state (GPC/DNT may pin `training`). */
+  set(update: Partial<ConsentState>): ConsentState;
+  /** The current state of the three purposes. */
+  get(): ConsentState;
+  /** Calls `listener` after every effective change; returns an unsubscribe function. */
+  onChange(listener: (state: ConsentState) => void): () => void;
+}
+
+export interface PerchApi {
+  init(config?: PerchConfig): Promise<void>;
+  track(event: EventType | string, props?: TrackProps): boolean;
+  consent: PerchConsentApi;
+  forget(): Promise<void>;
+  exportData(): Promise<ExportedData>;
+  audit(): Promise<AuditReport>;
+  flush(): Promise<void>;
+  ready(): Promise<void>;
+  destroy(): Promise<void>;
+  rerank<T extends ShopItem>(list: readonly T[], options?: RerankOptions): Promise<RerankResult<T>>;
+  intent(): Promise<IntentProfile>;
+  readonly version: string;
+}
+
+function safeAudit(): AuditReport {
+  return {
+    version: SDK_VERSION, consent: pendingConsent(), consentLog: [],
+    storage: { kind: 'none', reason: 'audit failed', bytes: 0, events: 0 }, counts: {},
+    rejected: { total: 0, byCode: {}, recent: [] }, retention: resolveRetention(undefined),
+    worker: { running: false, reason: 'audit failed' }, model: { version: null }, outbound: [],
+    privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 }, gpc: false, dnt: false,
+  };
+}
+
+function shopOrder<T extends ShopItem>(list: readonly T[], reason: string): RerankResult<T> {
+  const items = Array.isArray(list) ? list.map((item, i) => ({ item, score: 0, originalIndex: i })) : [];
+  return { items, personalized: false, reason };
+}
+
+/** Builds the API around one client; `destroy()` swaps in a fresh client so `init()` can run again. */
+export function createApi(): PerchApi {
+  let client = new PerchClient();
+  const consent: PerchConsentApi = {
+    set: (update) => guard('consent.set', pendingConsent(), () => client.consent.set(update, 'api')),
+    get: () => guard('consent.get', pendingConsent(), () => client.consent.get()),
+    onChange: (listener) => guard('consent.onChange', () => undefined, () => {
+      if (typeof listener !== 'function') return () => undefined;
+      return client.consent.onChange((state) => listener(state));
+    }),
+  };
+  return {
+    init: (config) => guardAsync('init', undefined, () => client.init((config ?? {}) as InternalConfig)),
+    track: (event, props) => guard('track', false, () => client.track(event, props)),
+    consent,
+    forget: () => guardAsync('forget', undefined, () => client.forget()),
+    exportData: () => guardAsync('exportData', {
+      format: 'perch-export', version: 1, exportedAt: Date.now(), consent: pendingConsent(), consentLog: [], events: [], rejected: [],
+    } as ExportedData, () => client.exportData()),
+    audit: () => guardAsync('audit', safeAudit(), () => client.audit()),
+    flush: () => guardAsync('flush', undefined, () => client.flush()),
+    ready: () => guardAsync('ready', undefined, () => client.ready()),
+    destroy: () => guardAsync('destroy', undefined, async () => {
+      const old = client;
+      client = new PerchClient();
+      await old.destroy();
+    }),
+    // The model arrives with the reranking issue; until then the shop's order comes back untouched.
+    rerank: (list, _options) => guardAsync('rerank', { items: [], personalized: false, reason: 'error' } as RerankResult<never>, async () => shopOrder(list, 'no model')),
+    intent: () => guardAsync('intent', emptyIntent(), async () => emptyIntent()),
+    version: SDK_VERSION,
+  };
+}
+
+function emptyIntent(): IntentProfile {
+  return { purchaseIntent: null, categories: [], brands: [], recent: [] };
+}

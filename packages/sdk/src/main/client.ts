@@ -1,0 +1,308 @@
+/**
+ * The page side of Perch: consent gating, validation, batching and the link to the storage worker.
+ * One instance per page (the entries keep a singleton). Methods here may throw; `api.ts` wraps them so
+ * nothing escapes into the shop's page.
+ */
+import type {
+  AuditReport, ConsentSource, ConsentState, ExportedData, PerchConfig, Rejection,
+} from '../types.js';
+import { validateEvent } from '../shared/events/index.js';
+import { addRejections, emptySummary, mergeSummaries } from '../shared/rejections.js';
+import { resolveRetention } from '../shared/retention.js';
+import { SDK_VERSION } from '../shared/version.js';
+import type { StoreOptions, StoreStats, StoreTestFlags } from '../shared/worker-api.js';
+import { resolveWorkerUrl } from './assets.js';
+import { type Backend, startBackend } from './backend.js';
+import { ConsentManager } from './consent/manager.js';
+import { Held } from './held.js';
+import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
+import { debug, setDebug } from './log.js';
+import { Outbox } from './outbox.js';
+import { wireSignals } from './wiring.js';
+
+/** `PerchConfig` plus the test-only fault injection (not in the shop docs). */
+export type InternalConfig = PerchConfig & { __test?: StoreTestFlags };
+
+const DEFAULT_OPEN_TIMEOUT_MS = 3_000;
+/** Extra time the worker gets, beyond the IndexedDB open deadline, to answer before the page takes over. */
+const WORKER_START_GRACE_MS = 5_000;
+
+export class PerchClient {
+  readonly consent = new ConsentManager();
+  private config: InternalConfig = {};
+  private started = false;
+  private readonly held = new Held();
+  private readonly outbox = new Outbox(() => this.send(), { delayMs: 25, maxBatch: 500 });
+  private backend: Backend | null = null;
+  private starting: Promise<Backend> | null = null;
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** How much of the consent log the current database already has. */
+  private sentLog = 0;
+  /** After `forget()`, consent entries alone do not recreate the database; the next event does. */
+  private forgotten = false;
+  private fromTab = false;
+  private signals = { gpc: false, dnt: false };
+  private readonly cleanups: Array<() => void> = [];
+  private channel: { post(n: TabNotice): void; close(): void } | null = null;
+  private initDone: Promise<void> = Promise.resolve();
+
+  init(config: InternalConfig): Promise<void> {
+    if (this.started) {
+      debug('init() called twice; the first configuration stays');
+      return this.initDone;
+    }
+    this.started = true;
+    this.config = { ...(config && typeof config === 'object' ? config : {}) };
+    setDebug(!!this.config.debug);
+    this.cleanups.push(this.consent.onChange((next, prev, source) => this.onConsent(next, prev, source)));
+    this.channel = tabChannel(this.dbName, (n) => this.onTabNotice(n));
+    this.cleanups.push(onPageHide(() => this.onHide()));
+    this.signals = wireSignals(this.config, this.consent, this.cleanups, (n, p) => this.track(n, p));
+    if (this.config.consent) this.consent.set(this.config.consent, 'init', true);
+    this.initDone = this.consent.get().storage === 'granted' ? this.ensureBackend().then(() => undefined) : Promise.resolve();
+    return this.initDone;
+  }
+
+  ready(): Promise<void> {
+    return this.initDone.then(() => this.starting?.then(() => undefined));
+  }
+
+  /** Hot path: validate, then push onto an array. Returns whether the event was accepted. */
+  track(name: unknown, props: unknown): boolean {
+    const r = validateEvent(name, props, Date.now());
+    const storage = this.consent.value('storage');
+    if (!r.ok) {
+      this.reject(r.rejection, storage);
+      return false;
+    }
+    if (r.dropped.length) debug(`track(${String(name)}): dropped`, r.dropped);
+    if (storage === 'granted') {
+      this.forgotten = false;
+      this.outbox.pushEvent(r.event);
+    } else if (storage === 'pending') this.held.pushEvent(r.event);
+    return true;
+  }
+
+  async flush(): Promise<void> {
+    const b = await this.currentBackend();
+    if (!b) return;
+    this.send();
+    await Promise.allSettled([...this.inflight]);
+    b.status = await b.api.flush();
+  }
+
+  async forget(): Promise<void> {
+    this.outbox.clear();
+    this.held.clear();
+    this.channel?.post({ t: 'forget' });
+    await this.eraseStorage();
+  }
+
+  async exportData(): Promise<ExportedData> {
+    const b = await this.currentBackend();
+    if (b) await this.flush();
+    const dump = b ? await b.api.dump() : null;
+    return {
+      format: 'perch-export',
+      version: 1,
+      exportedAt: Date.now(),
+      consent: this.consent.get(),
+      consentLog: dump ? dump.consentLog : this.consent.log.slice(),
+      // Events held in memory while consent is pending are not stored, but Perch has them: show them.
+      events: dump ? dump.events : this.held.events.slice(),
+      rejected: dump ? dump.rejected : this.held.rejections.slice(),
+    };
+  }
+
+  async audit(): Promise<AuditReport> {
+    const b = await this.currentBackend();
+    if (b) await this.flush();
+    const stats: StoreStats | null = b ? await b.api.stats() : null;
+    const heldRejected = addRejections(emptySummary(), this.held.rejections);
+    const consent = this.consent.get();
+    const storage = stats
+      ? { kind: stats.kind, ...(stats.reason ? { reason: stats.reason } : {}), bytes: stats.bytes, events: stats.events }
+      : { kind: 'none' as const, reason: `storage consent ${consent.storage}`, bytes: 0, events: 0 };
+    return {
+      version: SDK_VERSION,
+      consent,
+      consentLog: stats ? stats.consentLog : this.consent.log.slice(),
+      storage,
+      counts: stats ? stats.counts : {},
+      rejected: stats ? mergeSummaries(stats.rejected, heldRejected) : heldRejected,
+      retention: resolveRetention(this.config.retention),
+      worker: b ? { ...b.worker } : { running: false, reason: `not started: storage consent ${consent.storage}` },
+      model: { version: null },
+      outbound: [],
+      privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 },
+      gpc: this.signals.gpc,
+      dnt: this.signals.dnt,
+    };
+  }
+
+  async destroy(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    for (const c of this.cleanups.splice(0)) {
+      try { c(); } catch { /* adapter already gone */ }
+    }
+    this.consent.clearListeners();
+    this.channel?.close();
+    this.outbox.clear();
+    const b = this.backend;
+    this.backend = null;
+    if (b) {
+      await b.api.close().catch(() => undefined);
+      b.terminate();
+    }
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private get dbName(): string {
+    return typeof this.config.dbName === 'string' && this.config.dbName ? this.config.dbName : 'perch';
+  }
+
+  private reject(r: Rejection, storage: string): void {
+    debug('track rejected:', r.code, r.reason);
+    if (storage === 'granted') this.outbox.pushRejection(r);
+    else this.held.pushRejection(r);
+  }
+
+  private storeOptions(): StoreOptions {
+    const t = this.config.idbOpenTimeoutMs;
+    const opts: StoreOptions = {
+      dbName: this.dbName,
+      retention: resolveRetention(this.config.retention),
+      idbOpenTimeoutMs: typeof t === 'number' && t > 0 ? t : DEFAULT_OPEN_TIMEOUT_MS,
+    };
+    if (this.config.__test) opts.test = this.config.__test;
+    return opts;
+  }
+
+  private ensureBackend(): Promise<Backend> {
+    if (this.backend) return Promise.resolve(this.backend);
+    if (!this.starting) {
+      const opts = this.storeOptions();
+      this.starting = startBackend(resolveWorkerUrl(this.config), opts, opts.idbOpenTimeoutMs + WORKER_START_GRACE_MS)
+        .then((b) => this.onBackend(b));
+    }
+    return this.starting;
+  }
+
+  private async onBackend(b: Backend): Promise<Backend> {
+    this.starting = null;
+    debug('storage:', b.status.kind, b.status.reason ?? '', 'worker:', b.worker);
+    this.backend = b;
+    if (this.consent.value('storage') !== 'granted') {
+      // Consent was withdrawn while the worker was starting.
+      await this.eraseStorage();
+      return b;
+    }
+    this.send();
+    return b;
+  }
+
+  private async currentBackend(): Promise<Backend | null> {
+    if (this.starting) await this.starting;
+    return this.backend;
+  }
+
+  /** Hands the outbox (plus consent log entries the database lacks) to the storage side. */
+  private send(): void {
+    const b = this.backend;
+    if (!b || this.consent.value('storage') !== 'granted') return;
+    const batch = this.outbox.take() ?? { events: [], rejections: [], consent: [] };
+    if (batch.events.length || batch.rejections.length) this.forgotten = false;
+    if (!this.forgotten) {
+      batch.consent = this.consent.log.slice(this.sentLog);
+      this.sentLog = this.consent.log.length;
+    }
+    if (!batch.events.length && !batch.rejections.length && !batch.consent.length) return;
+    const p = b.api.write(batch).then(
+      (s) => { b.status = s; },
+      (e: unknown) => debug('write failed', e),
+    );
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private onHide(): void {
+    this.send();
+    const b = this.backend;
+    if (b) b.api.flush().then((s) => { b.status = s; }, () => undefined);
+  }
+
+  private onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
+    if (!this.fromTab) this.channel?.post({ t: 'consent', state: next, source });
+    if (next.storage === 'granted') {
+      if (prev.storage !== 'granted') {
+        // Held events go first, so the stored order is the order of the track() calls.
+        for (const e of this.held.events) this.outbox.pushEvent(e);
+        for (const r of this.held.rejections) this.outbox.pushRejection(r);
+        this.held.clear();
+        void this.ensureBackend().catch((e: unknown) => debug('start failed', e));
+      } else this.send();
+    } else if (prev.storage === 'granted') {
+      void this.withdraw();
+    } else if (next.storage === 'denied') {
+      this.held.clearEvents();
+    }
+  }
+
+  /** `storage` is no longer granted: drop everything queued, erase the database, stop the worker. */
+  private async withdraw(): Promise<void> {
+    this.outbox.clear();
+    this.held.clearEvents();
+    await this.eraseStorage();
+  }
+
+  private async eraseStorage(): Promise<void> {
+    const b = await this.currentBackend().catch(() => null);
+    await Promise.allSettled([...this.inflight]);
+    this.sentLog = 0;
+    this.forgotten = true;
+    if (b) {
+      await b.api.forget().catch((e: unknown) => debug('forget failed', e));
+      if (this.consent.value('storage') !== 'granted') {
+        this.backend = null;
+        await b.api.close().catch(() => undefined);
+        b.terminate();
+      }
+    } else {
+      await deleteFromPage(this.dbName);
+    }
+  }
+
+  private onTabNotice(n: TabNotice): void {
+    if (n.t === 'forget') {
+      this.outbox.clear();
+      this.held.clear();
+      this.sentLog = 0;
+      this.forgotten = true;
+      return;
+    }
+    const upToDate = this.sentLog === this.consent.log.length;
+    this.fromTab = true;
+    try {
+      this.consent.set(n.state, n.source);
+    } finally {
+      this.fromTab = false;
+    }
+    // The tab that made the change already persisted the entry in the shared database.
+    if (upToDate) this.sentLog = this.consent.log.length;
+  }
+}
+
+/** Without a worker (storage not granted) a database from an earlier visit is deleted from the page. */
+function deleteFromPage(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      if (typeof indexedDB === 'undefined') return resolve();
+      const req = indexedDB.deleteDatabase(name);
+      const t = setTimeout(resolve, 5_000);
+      req.onsuccess = req.onerror = req.onblocked = () => { clearTimeout(t); resolve(); };
+    } catch {
+      resolve();
+    }
+  });
+}

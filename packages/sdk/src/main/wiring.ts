@@ -1,0 +1,47 @@
+/**
+ * Connects the outside world's consent and events to the client at `init()`: browser privacy signals
+ * (GPC, DNT: pin `training` to denied), IAB TCF v2, Google Consent Mode and the GTM `dataLayer` bridge.
+ * Each adapter is optional and isolated: one failing never stops the others or `init()`.
+ */
+import type { PerchConfig } from '../types.js';
+import type { ConsentManager } from './consent/manager.js';
+import { watchConsentMode } from './consent/consent-mode.js';
+import { privacySignals } from './consent/signals.js';
+import { watchTcf } from './consent/tcf.js';
+import { bridgeDataLayer } from './datalayer.js';
+import { debug } from './log.js';
+
+type Track = (name: unknown, props: unknown) => boolean;
+
+function attempt(what: string, fn: () => void): void {
+  try { fn(); } catch (e) { debug(`${what} adapter failed`, e); }
+}
+
+/** Wires everything; pushes unsubscribers onto `cleanups`; returns the privacy signals seen. */
+export function wireSignals(
+  config: PerchConfig,
+  consent: ConsentManager,
+  cleanups: Array<() => void>,
+  track: Track,
+): { gpc: boolean; dnt: boolean } {
+  let signals = { gpc: false, dnt: false };
+  const win = typeof window !== 'undefined' ? (window as unknown as Record<string, unknown>) : undefined;
+  attempt('privacy signals', () => {
+    const s = privacySignals(typeof navigator !== 'undefined' ? navigator : undefined, win as never);
+    signals = { gpc: !!s.gpc, dnt: !!s.dnt };
+    if (signals.gpc) consent.force('training', 'gpc');
+    if (signals.dnt) consent.force('training', 'dnt');
+  });
+  if (!win) return signals;
+  const useTcf = config.tcf === true || (config.tcf !== false && typeof win.__tcfapi === 'function');
+  if (useTcf) attempt('TCF', () => { cleanups.push(watchTcf(win as never, (u) => consent.set(u, 'tcf'))); });
+  if (config.dataLayer) {
+    attempt('dataLayer', () => {
+      const dl = Array.isArray(config.dataLayer) ? config.dataLayer : ((win.dataLayer as unknown[] | undefined) ??= []);
+      if (!Array.isArray(dl)) return;
+      cleanups.push(watchConsentMode(dl, (u) => consent.set(u, 'consent-mode')));
+      cleanups.push(bridgeDataLayer(dl, (n: unknown, p: unknown) => { track(n, p); }));
+    });
+  }
+  return signals;
+}

@@ -1,0 +1,166 @@
+/**
+ * The storage side of `PerchWorkerApi`, independent of where it runs. It serialises writes (batches that
+ * arrive while a transaction is open are merged into the next one), applies retention, and degrades:
+ * `QuotaExceededError` → prune the oldest events and retry once → memory; any other write failure →
+ * memory. A batch is only acknowledged once it sits in a store, so an acknowledged event is never dropped.
+ */
+import type { StorageKind } from '../types.js';
+import { MemoryStore } from './memory-store.js';
+import { ageCutoff, quotaPruneCount } from './retention.js';
+import type { Store } from './store.js';
+import type {
+  PerchWorkerApi, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch,
+} from './worker-api.js';
+
+/** Opens the preferred store; must not throw (returns a memory store with a reason instead). */
+export type StoreOpener = (options: StoreOptions) => Promise<Store>;
+
+interface Job { batch: WriteBatch; resolve: (s: StoreStatus) => void }
+
+export function isQuotaError(e: unknown): boolean {
+  const name = (e as { name?: unknown } | null)?.name;
+  return name === 'QuotaExceededError' || (e as { code?: unknown } | null)?.code === 22;
+}
+
+function merge(jobs: Job[]): WriteBatch {
+  if (jobs.length === 1) return (jobs[0] as Job).batch;
+  const out: WriteBatch = { events: [], rejections: [], consent: [] };
+  for (const { batch } of jobs) {
+    for (const e of batch.events) out.events.push(e);
+    for (const r of batch.rejections) out.rejections.push(r);
+    for (const c of batch.consent) out.consent.push(c);
+  }
+  return out;
+}
+
+export class StoreService implements PerchWorkerApi {
+  private options: StoreOptions | null = null;
+  private store: Promise<Store> | null = null;
+  private queue: Job[] = [];
+  private draining: Promise<void> | null = null;
+  private dirty = false;
+
+  constructor(private readonly opener: StoreOpener, private readonly memoryKind: StorageKind) {}
+
+  async open(options: StoreOptions): Promise<StoreStatus> {
+    this.options = options;
+    const store = await this.current();
+    try {
+      await store.pruneOlderThan(ageCutoff(Date.now(), options.retention));
+    } catch { /* retention is retried on the next open; never blocks startup */ }
+    return store.status;
+  }
+
+  write(batch: WriteBatch): Promise<StoreStatus> {
+    return new Promise((resolve) => {
+      this.queue.push({ batch, resolve });
+      this.pump();
+    });
+  }
+
+  async flush(): Promise<StoreStatus> {
+    while (this.draining || this.queue.length) {
+      this.pump();
+      await this.draining;
+    }
+    const store = await this.current();
+    if (this.dirty) {
+      this.dirty = false;
+      try { await store.sync(); } catch { /* the relaxed commit already happened; strict is best effort */ }
+    }
+    return store.status;
+  }
+
+  async stats(): Promise<StoreStats> {
+    await this.flush();
+    return (await this.current()).stats();
+  }
+
+  async dump(): Promise<StoreDump> {
+    await this.flush();
+    return (await this.current()).dump();
+  }
+
+  async forget(): Promise<void> {
+    // Queued batches are part of what is being forgotten: acknowledge them without writing.
+    const dropped = this.queue.splice(0);
+    await this.draining;
+    const store = this.store ? await this.store : null;
+    this.store = null;
+    this.dirty = false;
+    for (const j of dropped) j.resolve(store?.status ?? { kind: 'none' });
+    if (store) await store.destroy();
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    if (this.store) (await this.store).close();
+    this.store = null;
+  }
+
+  private current(): Promise<Store> {
+    if (!this.store) {
+      const opts = this.options;
+      this.store = opts
+        ? this.opener(opts).catch((e) => new MemoryStore(this.memoryKind, `open failed: ${errName(e)}`))
+        : Promise.resolve(new MemoryStore(this.memoryKind, 'not opened'));
+    }
+    return this.store;
+  }
+
+  private pump(): void {
+    if (this.draining || !this.queue.length) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      this.pump();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const jobs = this.queue.splice(0);
+      const status = await this.commit(merge(jobs));
+      for (const j of jobs) j.resolve(status);
+    }
+  }
+
+  /** Never rejects: the batch ends up in IndexedDB or, failing that, in memory. */
+  private async commit(batch: WriteBatch): Promise<StoreStatus> {
+    const retention = (this.options as StoreOptions).retention;
+    let store = await this.current();
+    try {
+      await store.append(batch, retention);
+    } catch (e) {
+      let reason = `write failed: ${errName(e)}`;
+      if (isQuotaError(e)) {
+        reason = 'quota exceeded after pruning';
+        try {
+          await store.pruneOldest(quotaPruneCount(await store.count(), batch.events.length));
+          await store.append(batch, retention);
+          this.dirty = true;
+          return store.status;
+        } catch { /* fall through to memory */ }
+      }
+      store = await this.toMemory(store, reason);
+      await store.append(batch, retention);
+    }
+    this.dirty = true;
+    return store.status;
+  }
+
+  /** Moves to memory, carrying over what the failing store can still read. */
+  private async toMemory(from: Store, reason: string): Promise<Store> {
+    let seed: StoreDump | undefined;
+    try { seed = await from.dump(); } catch { seed = undefined; }
+    try { from.close(); } catch { /* already broken */ }
+    const mem = new MemoryStore(this.memoryKind, reason, seed);
+    this.store = Promise.resolve(mem);
+    return mem;
+  }
+}
+
+export function errName(e: unknown): string {
+  const n = (e as { name?: unknown } | null)?.name;
+  const m = (e as { message?: unknown } | null)?.message;
+  return typeof n === 'string' && n !== 'Error' ? n : typeof m === 'string' ? m.slice(0, 80) : String(e).slice(0, 80);
+}

@@ -1,0 +1,76 @@
+/**
+ * The one contract between the page and the storage side. The web worker implements it and calls
+ * comlink's `expose`; the page calls `wrap<PerchWorkerApi>` with a type-only import. The main-thread
+ * memory fallback implements the same interface, so the page never knows which one it talks to.
+ * Everything crossing it is structured-cloneable plain data.
+ */
+import type {
+  ConsentLogEntry, ConsentState, EventType, RejectCode, Rejection, StorageKind,
+} from '../types.js';
+import type { PerchEvent } from './events/index.js';
+
+/** Retention actually applied (defaults filled in). */
+export interface Retention { maxEvents: number; maxAgeDays: number }
+
+/**
+ * Fault injection for the browser tests only. Not part of `PerchConfig` and not in the shop docs:
+ * the fixtures pass it as `__test` and the worker applies it to its own global scope before opening.
+ */
+export interface StoreTestFlags {
+  /** Delete `indexedDB` from the worker scope (browser without IndexedDB). */
+  noIndexedDB?: boolean;
+  /** `indexedDB.open` never answers (hung or blocked open). */
+  hangOpen?: boolean;
+  /** Make `IDBObjectStore.add/put` throw `QuotaExceededError`: on the first write only, or always. */
+  quota?: 'once' | 'always';
+}
+
+export interface StoreOptions {
+  dbName: string;
+  retention: Retention;
+  idbOpenTimeoutMs: number;
+  test?: StoreTestFlags;
+}
+
+/** What the storage side holds right now and why. */
+export interface StoreStatus { kind: StorageKind; reason?: string }
+
+/** One write: events accepted by the page's validator, rejections, and consent log entries. */
+export interface WriteBatch {
+  events: PerchEvent[];
+  rejections: Rejection[];
+  consent: ConsentLogEntry[];
+}
+
+export interface RejectionSummary { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] }
+
+export interface StoreStats extends StoreStatus {
+  events: number;
+  bytes: number;
+  counts: Partial<Record<EventType, number>>;
+  rejected: RejectionSummary;
+  consentLog: ConsentLogEntry[];
+}
+
+export interface StoreDump {
+  events: PerchEvent[];
+  rejected: Rejection[];
+  consentLog: ConsentLogEntry[];
+  /** Last consent state persisted, used to restore consent on a later visit. */
+  consent: ConsentState | null;
+}
+
+export interface PerchWorkerApi {
+  /** Opens storage (IndexedDB, else memory) and applies age retention. Safe to call once per worker. */
+  open(options: StoreOptions): Promise<StoreStatus>;
+  /** Queues a batch; resolves once it is committed (relaxed durability) or held by the memory fallback. */
+  write(batch: WriteBatch): Promise<StoreStatus>;
+  /** Resolves when every write received so far is committed with strict durability. */
+  flush(): Promise<StoreStatus>;
+  stats(): Promise<StoreStats>;
+  dump(): Promise<StoreDump>;
+  /** Deletes everything (the whole database) and reopens lazily on the next write. */
+  forget(): Promise<void>;
+  /** Closes the database; the worker is terminated by the page afterwards. */
+  close(): Promise<void>;
+}

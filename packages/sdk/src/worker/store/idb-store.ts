@@ -1,0 +1,158 @@
+/**
+ * IndexedDB store (worker only). One `relaxed` readwrite transaction per batch: events, rejections,
+ * counters and consent entries commit together, and count retention is applied in the same transaction,
+ * so several tabs writing at once never lose or double-trim anything (IndexedDB serialises them).
+ */
+import { deleteDB, type IDBPTransaction } from 'idb';
+import type { Rejection } from '../../types.js';
+import { MAX_RECENT_REJECTIONS } from '../../shared/rejections.js';
+import { excessCount } from '../../shared/retention.js';
+import { countByType, jsonBytes, type Store } from '../../shared/store.js';
+import type { Retention, StoreDump, StoreStats, StoreStatus, WriteBatch } from '../../shared/worker-api.js';
+import { openPerchDB } from './open.js';
+import type { MetaValues, PerchDB, PerchDatabase } from './schema.js';
+
+/** How long `forget()` waits for other tabs to let go before reporting done (the delete stays queued). */
+const DELETE_WAIT_MS = 5_000;
+
+type WriteTx = IDBPTransaction<PerchDB, ('events' | 'rejections' | 'meta' | 'consent')[], 'readwrite'>;
+type Cursor = { delete(): Promise<void>; continue(): Promise<Cursor | null> } | null;
+
+async function deleteFromStart(cursor: Cursor, n: number): Promise<number> {
+  let done = 0;
+  while (cursor && done < n) {
+    void cursor.delete();
+    done++;
+    cursor = await cursor.continue();
+  }
+  return done;
+}
+
+export class IdbStore implements Store {
+  readonly status: StoreStatus = { kind: 'indexeddb' };
+  private db: PerchDatabase | null;
+
+  private constructor(private readonly name: string, private readonly timeoutMs: number, db: PerchDatabase) {
+    this.db = db;
+  }
+
+  static async open(name: string, timeoutMs: number): Promise<IdbStore> {
+    let store: IdbStore | undefined;
+    const db = await openPerchDB(name, timeoutMs, () => store?.lost());
+    store = new IdbStore(name, timeoutMs, db);
+    return store;
+  }
+
+  /** Another tab deleted or upgraded the database: reconnect on the next operation. */
+  private lost(): void {
+    this.db = null;
+  }
+
+  private async conn(): Promise<PerchDatabase> {
+    if (!this.db) this.db = await openPerchDB(this.name, this.timeoutMs, () => this.lost());
+    return this.db;
+  }
+
+  async append(batch: WriteBatch, retention: Retention): Promise<void> {
+    const db = await this.conn();
+    const tx = db.transaction(['events', 'rejections', 'meta', 'consent'], 'readwrite', { durability: 'relaxed' });
+    const pending: Promise<unknown>[] = [];
+    try {
+      const events = tx.objectStore('events');
+      for (const e of batch.events) pending.push(events.add(e));
+      for (const c of batch.consent) pending.push(tx.objectStore('consent').add(c));
+      if (batch.rejections.length) pending.push(this.addRejections(tx, batch.rejections));
+      if (batch.events.length) {
+        pending.push(events.count().then(async (n) => deleteFromStart(await events.openCursor(), excessCount(n, retention))));
+      }
+    } catch (e) {
+      // A synchronous throw (e.g. QuotaExceededError from add): abort so nothing half-written commits.
+      try { tx.abort(); } catch { /* already finished */ }
+      await Promise.allSettled([...pending, tx.done]);
+      throw e;
+    }
+    const results = await Promise.allSettled([...pending, tx.done]);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+  }
+
+  private async addRejections(tx: WriteTx, list: readonly Rejection[]): Promise<void> {
+    const store = tx.objectStore('rejections');
+    const meta = tx.objectStore('meta');
+    for (const r of list.slice(-MAX_RECENT_REJECTIONS)) void store.add(r);
+    const counts = ((await meta.get('rejectCounts')) as MetaValues['rejectCounts'] | undefined) ?? { total: 0, byCode: {} };
+    for (const r of list) {
+      counts.total++;
+      counts.byCode[r.code] = (counts.byCode[r.code] ?? 0) + 1;
+    }
+    void meta.put(counts, 'rejectCounts');
+    const n = await store.count();
+    await deleteFromStart(await store.openCursor(), n - MAX_RECENT_REJECTIONS);
+  }
+
+  async pruneOlderThan(cutoff: number): Promise<number> {
+    const tx = (await this.conn()).transaction('events', 'readwrite', { durability: 'relaxed' });
+    const cursor = await tx.store.index('by-ts').openCursor(IDBKeyRange.upperBound(cutoff, true));
+    const n = await deleteFromStart(cursor, Infinity);
+    await tx.done;
+    return n;
+  }
+
+  async pruneOldest(n: number): Promise<number> {
+    const tx = (await this.conn()).transaction('events', 'readwrite', { durability: 'relaxed' });
+    const done = await deleteFromStart(await tx.store.openCursor(), n);
+    await tx.done;
+    return done;
+  }
+
+  async count(): Promise<number> {
+    return (await this.conn()).count('events');
+  }
+
+  async sync(): Promise<void> {
+    const tx = (await this.conn()).transaction('meta', 'readwrite', { durability: 'strict' });
+    void tx.store.put(Date.now(), 'lastFlush');
+    await tx.done;
+  }
+
+  async stats(): Promise<StoreStats> {
+    const dump = await this.dump();
+    const db = await this.conn();
+    const counts = ((await db.get('meta', 'rejectCounts')) as MetaValues['rejectCounts'] | undefined) ?? { total: 0, byCode: {} };
+    return {
+      ...this.status,
+      events: dump.events.length,
+      bytes: jsonBytes(dump.events) + jsonBytes(dump.consentLog) + jsonBytes(dump.rejected) + jsonBytes(counts),
+      counts: countByType(dump.events),
+      rejected: { total: counts.total, byCode: counts.byCode, recent: dump.rejected },
+      consentLog: dump.consentLog,
+    };
+  }
+
+  async dump(): Promise<StoreDump> {
+    const db = await this.conn();
+    const tx = db.transaction(['events', 'rejections', 'consent'], 'readonly');
+    const [events, rejected, consentLog] = await Promise.all([
+      tx.objectStore('events').getAll(),
+      tx.objectStore('rejections').getAll(),
+      tx.objectStore('consent').getAll(),
+    ]);
+    const last = consentLog[consentLog.length - 1];
+    return { events, rejected, consentLog, consent: last ? last.state : null };
+  }
+
+  async destroy(): Promise<void> {
+    this.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      deleteDB(this.name).catch(() => undefined),
+      new Promise<void>((r) => { timer = setTimeout(r, DELETE_WAIT_MS); }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = null;
+  }
+}

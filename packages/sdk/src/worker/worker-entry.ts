@@ -1,0 +1,24 @@
+/**
+ * The web worker: owns IndexedDB and exposes `PerchWorkerApi` to the page through comlink.
+ * Built as its own bundle (`dist/perch-worker.js`); the page loads it from `assetBase`/`workerUrl`.
+ */
+import { expose } from 'comlink';
+import { MemoryStore } from '../shared/memory-store.js';
+import type { Store } from '../shared/store.js';
+import { StoreService, errName } from '../shared/store-service.js';
+import type { PerchWorkerApi, StoreOptions } from '../shared/worker-api.js';
+import { IdbStore } from './store/idb-store.js';
+import { OpenError } from './store/open.js';
+import { applyTestFlags } from './test-hooks.js';
+
+async function openStore(options: StoreOptions): Promise<Store> {
+  applyTestFlags(options.test);
+  try {
+    return await IdbStore.open(options.dbName, options.idbOpenTimeoutMs);
+  } catch (e) {
+    return new MemoryStore('memory-worker', e instanceof OpenError ? e.reason : `IndexedDB: ${errName(e)}`);
+  }
+}
+
+const api: PerchWorkerApi = new StoreService(openStore, 'memory-worker');
+expose(api);
