@@ -1,0 +1,116 @@
+/** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
+import type { ModelDims } from '@perch/model/spec.ts';
+import type { AggregationRule } from './aggregate/index.js';
+
+export interface RoundPolicy {
+  /** A round needs at least this many accepted updates to publish; fewer at the deadline → round fails. */
+  minClients: number;
+  /** The round closes early once this many updates are accepted. */
+  targetClients: number;
+  /** Hard cap on updates per round (memory/time bound for robust rules). */
+  maxUpdatesPerRound: number;
+  /** Round length in ms. */
+  durationMs: number;
+  /** L2 clip bound C clients apply before noising. */
+  clipBound: number;
+  /** Local noise multiplier z clients use (std z·C per coordinate). */
+  noiseMultiplier: number;
+  /** Probability with which a device decides (privately) to take part in a round. */
+  samplingProbability: number;
+  /** Cap on the client weight (local example count). */
+  maxClientWeight: number;
+  /** Uploads with norm above bound × tolerance are refused (422); below, clipped to the bound. */
+  normTolerance: number;
+  rule: AggregationRule;
+  trimFraction: number;
+  /** Central noise multiplier on the aggregate (0 = off). */
+  centralNoiseMultiplier: number;
+  /** Server learning rate applied to the aggregated delta. */
+  serverLearningRate: number;
+}
+
+export interface AggregatorConfig {
+  dbPath: string;
+  /** `--model DIR`; absent → built-in tiny deterministic model with `seedDims`. */
+  modelDir?: string;
+  seedDims?: ModelDims;
+  round: RoundPolicy;
+  /** Allowed CORS origins ('*' allows any). */
+  corsOrigins: string[];
+  rateLimit: { max: number; timeWindowMs: number };
+  /** Seed for central noise (tests); absent → crypto randomness. */
+  noiseSeed?: number;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+}
+
+export const DEFAULT_ROUND: RoundPolicy = {
+  minClients: 3, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
+  clipBound: 1, noiseMultiplier: 1, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
+  rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, serverLearningRate: 1,
+};
+
+export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & { round?: Partial<RoundPolicy> } = {}): AggregatorConfig {
+  return {
+    dbPath: over.dbPath ?? 'perch-aggregator.db',
+    modelDir: over.modelDir,
+    seedDims: over.seedDims,
+    round: { ...DEFAULT_ROUND, ...over.round },
+    corsOrigins: over.corsOrigins ?? ['http://127.0.0.1:5173', 'http://localhost:5173'],
+    rateLimit: over.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
+    noiseSeed: over.noiseSeed,
+    now: over.now,
+  };
+}
+
+export interface ServerConfig extends AggregatorConfig { host: string; port: number }
+
+/**
+ * `--flag value` pairs override `PERCH_AGG_*` environment variables, which override defaults.
+ * Flags: --host --port --db --model --min-clients --target-clients --round-seconds --clip --noise --sampling
+ * --rule --trim --central-noise --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
+ */
+export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+    flags.set(a.slice(2), v);
+    i++;
+  }
+  const get = (name: string): string | undefined => flags.get(name) ?? env[`PERCH_AGG_${name.toUpperCase().replace(/-/g, '_')}`];
+  const num = (name: string): number | undefined => {
+    const v = get(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
+    return n;
+  };
+  const round: Partial<RoundPolicy> = {};
+  const set = <K extends keyof RoundPolicy>(k: K, v: RoundPolicy[K] | undefined): void => { if (v !== undefined) round[k] = v; };
+  set('minClients', num('min-clients'));
+  set('targetClients', num('target-clients'));
+  set('maxUpdatesPerRound', num('max-updates'));
+  const secs = num('round-seconds');
+  set('durationMs', secs === undefined ? undefined : secs * 1000);
+  set('clipBound', num('clip'));
+  set('noiseMultiplier', num('noise'));
+  set('samplingProbability', num('sampling'));
+  set('rule', get('rule') as AggregationRule | undefined);
+  set('trimFraction', num('trim'));
+  set('centralNoiseMultiplier', num('central-noise'));
+  const dimsText = get('dims');
+  let seedDims: ModelDims | undefined;
+  if (dimsText) {
+    const [dim, hidden, numItems, numAttrs, numCategories] = dimsText.split(',').map(Number);
+    seedDims = { dim: dim!, hidden: hidden ?? dim!, numItems: numItems ?? 50, numAttrs: numAttrs ?? 10, numCategories: numCategories ?? 5 };
+  }
+  const cfg = defaultConfig({
+    dbPath: get('db'), modelDir: get('model'), seedDims, round,
+    corsOrigins: get('cors')?.split(',').map((s) => s.trim()).filter(Boolean),
+    rateLimit: { max: num('rate-max') ?? 120, timeWindowMs: num('rate-window-ms') ?? 60_000 },
+  });
+  return { ...cfg, host: get('host') ?? '127.0.0.1', port: num('port') ?? 8787 };
+}

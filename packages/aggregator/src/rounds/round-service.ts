@@ -1,0 +1,170 @@
+/**
+ * Round lifecycle: one open round at a time. It closes when `targetClients` updates are accepted or at its
+ * deadline; with at least `minClients` it aggregates and publishes base + delta as a new version, otherwise
+ * it fails and a new round opens on the same version. State lives in the store, so a restarted process
+ * resumes the open round (or finishes a close interrupted by a crash: 'closing' rounds are re-aggregated).
+ */
+import { createHash } from 'node:crypto';
+import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts';
+import { HEADER_BYTES } from '@perch/model/federated/index.ts';
+import type { ModelDims } from '@perch/model/spec.ts';
+import { addCentralNoise, aggregate } from '../aggregate/index.js';
+import type { AggregatorConfig, RoundPolicy } from '../config.js';
+import { problems, type Problem } from '../problem.js';
+import { applyDelta, buildVersion, sharedLayout } from '../publish/publish.js';
+import { loadSeedModel } from '../publish/seed.js';
+import type { AggregatorStore, RoundRecord } from '../store/types.js';
+import { storedUpdateSource } from './update-source.js';
+import { checkAgainstRound, decodeOrProblem, headerKey } from './validate-upload.js';
+
+export interface Logger { info(o: object, msg?: string): void; error(o: object, msg?: string): void }
+export type SubmitOutcome = { status: number; body: unknown; replayed: boolean } | { problem: Problem };
+
+export class RoundService {
+  private dims!: ModelDims;
+  private layout!: Layout;
+  private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private stopped = false;
+  private readonly policy: RoundPolicy;
+  private readonly now: () => number;
+
+  constructor(private readonly store: AggregatorStore, private readonly config: AggregatorConfig, private readonly log: Logger) {
+    this.policy = config.round;
+    this.now = config.now ?? Date.now;
+  }
+
+  /** Seeds the store if empty, resumes or opens a round, and arms its deadline. */
+  async start(): Promise<void> {
+    let latest = await this.store.latestVersion();
+    if (!latest) {
+      const seed = loadSeedModel(this.config.modelDir, this.config.seedDims);
+      await this.store.seed(buildVersion({ version: 1, parent: null, round: null, dims: seed.dims, weights: seed.weights, now: this.now() }));
+      latest = (await this.store.latestVersion())!;
+    }
+    this.dims = latest.manifest.dims;
+    this.layout = sharedLayout(this.dims);
+    const round = await this.store.openRound(this.newRound(latest.version));
+    this.log.info({ round: round.id, status: round.status, version: latest.version, accepted: round.accepted }, 'round resumed or opened');
+    if (round.status === 'closing') void this.close(round.id, 'resume interrupted close');
+    else this.arm(round);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.closing;
+  }
+
+  get modelLayout(): Layout { return this.layout; }
+  /** Norm an honest noised upload stays under: C·sqrt(1 + z²·d) (clipped delta plus N(0,(zC)²) per coordinate). */
+  get uploadBound(): number { return this.policy.clipBound * Math.sqrt(1 + this.policy.noiseMultiplier ** 2 * this.layout.size); }
+  get maxBytes(): number { return HEADER_BYTES + 4 * this.layout.tensors.length + this.layout.size; }
+
+  private newRound(baseVersion: number) {
+    const now = this.now();
+    return { baseVersion, openedAt: now, deadline: now + this.policy.durationMs };
+  }
+
+  private arm(round: RoundRecord): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.stopped) return;
+    const wait = Math.max(0, Math.min(round.deadline - this.now(), 2 ** 31 - 1));
+    this.timer = setTimeout(() => void this.close(round.id, 'deadline'), wait);
+    this.timer.unref();
+  }
+
+  /** Public description of the current round (GET /v1/round). */
+  async info() {
+    const r = (await this.store.currentRound())!;
+    const p = this.policy;
+    return {
+      roundId: r.id, status: r.status, baseVersion: r.baseVersion, deadline: new Date(r.deadline).toISOString(),
+      accepted: r.accepted, minClients: p.minClients, targetClients: p.targetClients,
+      clipBound: p.clipBound, noiseMultiplier: p.noiseMultiplier, samplingProbability: p.samplingProbability,
+      maxClientWeight: p.maxClientWeight, uploadNormBound: this.uploadBound * p.normTolerance, maxBytes: this.maxBytes,
+      layout: { hash: this.layout.hash, size: this.layout.size, tensors: this.layout.tensors },
+      uploadUrl: `/v1/round/${r.id}/updates`,
+    };
+  }
+
+  /** Validates and stores one upload; the answer is durable before it is returned. */
+  async submit(urlRoundId: number, bytes: Uint8Array, idempotencyHeader: string | string[] | undefined): Promise<SubmitOutcome> {
+    const dec = decodeOrProblem(bytes);
+    if ('problem' in dec) return dec;
+    const u = dec.update;
+    const hk = headerKey(idempotencyHeader);
+    if (hk !== undefined && hk !== u.key) {
+      return { problem: problems.invalid('key-mismatch', 'Idempotency key mismatch', 'the Idempotency-Key header differs from the key in the payload') };
+    }
+    const fingerprint = createHash('sha256').update(bytes).digest('hex');
+    const existing = await this.store.findUpdate(u.key);
+    if (existing) return this.replay(existing.fingerprint, fingerprint, existing.response);
+    const now = this.now();
+    const round = await this.store.getRound(urlRoundId);
+    const check = checkAgainstRound(u, bytes, { round, layout: this.layout, now, uploadBound: this.uploadBound, normTolerance: this.policy.normTolerance, urlRoundId });
+    if ('problem' in check) {
+      if (round?.status === 'open' && now >= round.deadline) void this.close(round.id, 'deadline passed');
+      return check;
+    }
+    const response = { status: 202, body: { status: 'accepted', roundId: urlRoundId, key: u.key } };
+    const res = await this.store.insertUpdate({
+      key: u.key, roundId: urlRoundId, receivedAt: now, weight: Math.min(u.clientWeight, this.policy.maxClientWeight),
+      norm: check.norm, fingerprint, payload: bytes, response,
+    }, this.policy.maxUpdatesPerRound);
+    switch (res.kind) {
+      case 'duplicate': return this.replay(res.existing.fingerprint, fingerprint, res.existing.response);
+      case 'not_open':
+      case 'full': return { problem: problems.closed(`round ${urlRoundId} no longer accepts updates`, { roundId: urlRoundId }) };
+      case 'inserted':
+        if (res.accepted >= this.policy.targetClients) setImmediate(() => void this.close(urlRoundId, 'target reached'));
+        return { ...response, replayed: false };
+    }
+  }
+
+  private replay(stored: string, fingerprint: string, response: { status: number; body: unknown }): SubmitOutcome {
+    if (stored !== fingerprint) {
+      return { problem: problems.invalid('key-reused', 'Idempotency key reused', 'this idempotency key was already used with a different payload') };
+    }
+    return { ...response, replayed: true };
+  }
+
+  /** Closes round `id` (single flight): aggregate and publish, or fail; then open and arm the next round. */
+  close(id: number, reason: string): Promise<void> {
+    if (this.closing) return this.closing.then(() => undefined);
+    this.closing = this.doClose(id, reason)
+      .catch((err: unknown) => {
+        this.log.error({ err, round: id }, 'closing the round failed; retrying in 5 s');
+        if (!this.stopped) setTimeout(() => void this.close(id, 'retry'), 5000).unref();
+      })
+      .finally(() => { this.closing = undefined; });
+    return this.closing;
+  }
+
+  private async doClose(id: number, reason: string): Promise<void> {
+    let round = await this.store.getRound(id);
+    if (!round) return;
+    if (round.status === 'open' && !(await this.store.beginClose(id))) return;
+    round = (await this.store.getRound(id))!;
+    if (round.status !== 'closing') return;
+    const p = this.policy;
+    const now = this.now();
+    if (round.accepted < p.minClients) {
+      const next = await this.store.commitClose({ roundId: id, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion) });
+      this.log.info({ round: id, reason, accepted: round.accepted, next: next.id }, 'round failed: too few clients');
+      return this.arm(next);
+    }
+    const base = await this.store.getVersion(round.baseVersion);
+    if (!base) throw new Error(`base version ${round.baseVersion} missing`);
+    const bound = this.uploadBound;
+    const result = await aggregate(storedUpdateSource(this.store, id, this.layout, bound), this.layout.size, { rule: p.rule, trimFraction: p.trimFraction });
+    const rng = this.config.noiseSeed === undefined ? cryptoRng() : seededRng(this.config.noiseSeed + id);
+    const maxWeight = p.rule === 'fedavg' ? p.maxClientWeight : 1;
+    const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, rng });
+    const weights = applyDelta(this.dims, await this.store.getWeights(base.version), delta, p.serverLearningRate);
+    const version = buildVersion({ version: base.version + 1, parent: base.version, round: id, dims: this.dims, weights, now });
+    const next = await this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version) });
+    this.log.info({ round: id, reason, accepted: result.count, version: version.version, next: next.id }, 'round published a new model version');
+    this.arm(next);
+  }
+}

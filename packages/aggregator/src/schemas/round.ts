@@ -1,0 +1,32 @@
+/** TypeBox schemas of the round resource: the schema is the validation, the serialiser and the TS type. */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const RoundParams = Type.Object({ id: Type.Integer({ minimum: 0, maximum: 0xffffffff }) });
+export type RoundParams = Static<typeof RoundParams>;
+
+export const TensorSpec = Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()) });
+
+export const RoundInfo = Type.Object({
+  roundId: Type.Integer(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('closing')]),
+  baseVersion: Type.Integer({ description: 'model version uploads must be computed against' }),
+  deadline: Type.String({ format: 'date-time', description: 'server clock' }),
+  accepted: Type.Integer(),
+  minClients: Type.Integer(),
+  targetClients: Type.Integer(),
+  clipBound: Type.Number({ description: 'L2 bound C clients clip their delta to' }),
+  noiseMultiplier: Type.Number({ description: 'z: clients add N(0, (zC)^2) per coordinate' }),
+  samplingProbability: Type.Number({ description: 'q: probability a device decides to take part' }),
+  maxClientWeight: Type.Integer(),
+  uploadNormBound: Type.Number({ description: 'uploads with a larger dequantised L2 norm are refused (422)' }),
+  maxBytes: Type.Integer(),
+  layout: Type.Object({ hash: Type.String(), size: Type.Integer(), tensors: Type.Array(TensorSpec) }),
+  uploadUrl: Type.String(),
+});
+export type RoundInfo = Static<typeof RoundInfo>;
+
+export const UploadAccepted = Type.Object({
+  status: Type.Literal('accepted'),
+  roundId: Type.Integer(),
+  key: Type.String(),
+});

@@ -1,0 +1,24 @@
+/**
+ * Entry point: `tsx src/server.ts [--host 127.0.0.1] [--port 8787] [--db FILE] [--model DIR] ...`
+ * (all flags in config.ts). Listens, logs JSON, and closes gracefully on SIGTERM/SIGINT: stops accepting,
+ * finishes in-flight requests, stops the round timers and closes the database.
+ */
+import { buildApp } from './app.js';
+import { parseServerArgs } from './config.js';
+
+const config = parseServerArgs(process.argv.slice(2), process.env);
+const app = await buildApp({ config }, { logger: { level: process.env.PERCH_AGG_LOG ?? 'info' }, connectionTimeout: 30_000, requestTimeout: 30_000 });
+
+let closing = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'closing');
+    app.close().then(() => process.exit(0), (err: unknown) => { app.log.error({ err }, 'close failed'); process.exit(1); });
+  });
+}
+
+const address = await app.listen({ host: config.host, port: config.port });
+// One machine-readable line for scripts and tests that start the server on port 0.
+console.log(JSON.stringify({ event: 'listening', address, db: config.dbPath }));

@@ -1,0 +1,163 @@
+/**
+ * SQLite implementation of `AggregatorStore` (better-sqlite3, one process). WAL journal with
+ * synchronous=FULL: a transaction is on disk (fsync'd WAL) before `insertUpdate` resolves, so an upload that
+ * was acknowledged survives `kill -9` and power loss. better-sqlite3 is synchronous; the async methods only
+ * keep the interface shared with networked stores.
+ */
+import Database from 'better-sqlite3';
+import type { Weights } from '@perch/model/spec.ts';
+import type {
+  AggregatorStore, InsertResult, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
+} from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, manifest BLOB NOT NULL, manifest_sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tensors (version INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (version, name));
+CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, base_version INTEGER NOT NULL, status TEXT NOT NULL,
+  opened_at INTEGER NOT NULL, deadline INTEGER NOT NULL, closed_at INTEGER, result_version INTEGER, accepted INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS updates (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, round_id INTEGER NOT NULL, received_at INTEGER NOT NULL,
+  weight REAL NOT NULL, norm REAL NOT NULL, fingerprint TEXT NOT NULL, payload BLOB NOT NULL, response TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS updates_round ON updates (round_id, seq);
+`;
+
+interface RoundRow { id: number; base_version: number; status: RoundRecord['status']; opened_at: number; deadline: number; closed_at: number | null; result_version: number | null; accepted: number }
+interface UpdateRow { seq: number; key: string; round_id: number; received_at: number; weight: number; norm: number; fingerprint: string; payload: Buffer; response: string }
+
+const toRound = (r: RoundRow): RoundRecord => ({
+  id: r.id, baseVersion: r.base_version, status: r.status, openedAt: r.opened_at, deadline: r.deadline,
+  closedAt: r.closed_at, resultVersion: r.result_version, accepted: r.accepted,
+});
+const toUpdate = (r: UpdateRow): UpdateRecord => ({
+  key: r.key, roundId: r.round_id, receivedAt: r.received_at, weight: r.weight, norm: r.norm, fingerprint: r.fingerprint,
+  payload: new Uint8Array(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength), response: JSON.parse(r.response) as UpdateRecord['response'],
+});
+const blob = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+export class SqliteStore implements AggregatorStore {
+  private db!: Database.Database;
+  constructor(private readonly path: string) {}
+
+  async init(): Promise<void> {
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  async close(): Promise<void> { if (this.db?.open) this.db.close(); }
+
+  private versionRow(sql: string, ...args: unknown[]): ModelVersion | undefined {
+    const r = this.db.prepare(sql).get(...args) as { version: number; manifest: Buffer; manifest_sha256: string } | undefined;
+    if (!r) return undefined;
+    const manifestBytes = new Uint8Array(r.manifest);
+    return { version: r.version, manifest: JSON.parse(Buffer.from(manifestBytes).toString('utf8')), manifestSha256: r.manifest_sha256, manifestBytes };
+  }
+
+  async latestVersion(): Promise<ModelVersion | undefined> { return this.versionRow('SELECT * FROM versions ORDER BY version DESC LIMIT 1'); }
+  async getVersion(version: number): Promise<ModelVersion | undefined> { return this.versionRow('SELECT * FROM versions WHERE version = ?', version); }
+
+  async getWeights(version: number, names?: readonly string[]): Promise<Weights> {
+    const rows = this.db.prepare('SELECT name, data FROM tensors WHERE version = ?').all(version) as { name: string; data: Buffer }[];
+    const out: Weights = {};
+    for (const r of rows) {
+      if (names && !names.includes(r.name)) continue;
+      // Copy into an aligned buffer: SQLite blobs can start at any offset.
+      out[r.name] = new Float32Array(new Uint8Array(r.data).buffer);
+    }
+    return out;
+  }
+
+  async getFile(sha256: string): Promise<StoredFile | undefined> {
+    const r = this.db.prepare('SELECT sha256, content_type, data FROM files WHERE sha256 = ?').get(sha256) as { sha256: string; content_type: string; data: Buffer } | undefined;
+    return r && { sha256: r.sha256, contentType: r.content_type, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
+  }
+
+  private insertVersion(v: NewModelVersion): void {
+    this.db.prepare('INSERT INTO versions (version, manifest, manifest_sha256) VALUES (?, ?, ?)').run(v.version, blob(v.manifestBytes), v.manifestSha256);
+    const t = this.db.prepare('INSERT INTO tensors (version, name, data) VALUES (?, ?, ?)');
+    for (const [name, data] of Object.entries(v.weights)) t.run(v.version, name, blob(data));
+    const f = this.db.prepare('INSERT OR IGNORE INTO files (sha256, content_type, data) VALUES (?, ?, ?)');
+    for (const file of v.files) f.run(file.sha256, file.contentType, blob(file.data));
+  }
+
+  async seed(v: NewModelVersion): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM versions LIMIT 1').get()) return false;
+      this.insertVersion(v);
+      return true;
+    }).immediate();
+  }
+
+  async currentRound(): Promise<RoundRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM rounds WHERE status IN ('open', 'closing') ORDER BY id DESC LIMIT 1").get() as RoundRow | undefined;
+    return r && toRound(r);
+  }
+
+  async getRound(id: number): Promise<RoundRecord | undefined> {
+    const r = this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(id) as RoundRow | undefined;
+    return r && toRound(r);
+  }
+
+  private openRoundTx(r: NewRound): RoundRecord {
+    const cur = this.db.prepare("SELECT * FROM rounds WHERE status IN ('open', 'closing') ORDER BY id DESC LIMIT 1").get() as RoundRow | undefined;
+    if (cur) return toRound(cur);
+    const id = Number(this.db.prepare("INSERT INTO rounds (base_version, status, opened_at, deadline) VALUES (?, 'open', ?, ?)").run(r.baseVersion, r.openedAt, r.deadline).lastInsertRowid);
+    return toRound(this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(id) as RoundRow);
+  }
+
+  async openRound(r: NewRound): Promise<RoundRecord> { return this.db.transaction(() => this.openRoundTx(r)).immediate(); }
+
+  async findUpdate(key: string): Promise<UpdateRecord | undefined> {
+    const r = this.db.prepare('SELECT * FROM updates WHERE key = ?').get(key) as UpdateRow | undefined;
+    return r && toUpdate(r);
+  }
+
+  async insertUpdate(u: UpdateRecord, maxUpdates: number): Promise<InsertResult> {
+    return this.db.transaction((): InsertResult => {
+      const dup = this.db.prepare('SELECT * FROM updates WHERE key = ?').get(u.key) as UpdateRow | undefined;
+      if (dup) return { kind: 'duplicate', existing: toUpdate(dup) };
+      const round = this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(u.roundId) as RoundRow | undefined;
+      if (!round || round.status !== 'open') return { kind: 'not_open', round: round && toRound(round) };
+      if (round.accepted >= maxUpdates) return { kind: 'full' };
+      this.db.prepare('INSERT INTO updates (key, round_id, received_at, weight, norm, fingerprint, payload, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(u.key, u.roundId, u.receivedAt, u.weight, u.norm, u.fingerprint, blob(u.payload), JSON.stringify(u.response));
+      this.db.prepare('UPDATE rounds SET accepted = accepted + 1 WHERE id = ?').run(u.roundId);
+      return { kind: 'inserted', accepted: round.accepted + 1 };
+    }).immediate();
+  }
+
+  async *iterateUpdates(roundId: number, pageSize = 64): AsyncIterable<UpdateRecord> {
+    // Pages by sequence number instead of one long-lived cursor: a better-sqlite3 connection cannot run
+    // other statements while an iterator is open, and requests keep arriving between pages.
+    let after = 0;
+    const page = this.db.prepare('SELECT * FROM updates WHERE round_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+    for (;;) {
+      const rows = page.all(roundId, after, pageSize) as UpdateRow[];
+      for (const r of rows) yield toUpdate(r);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  async beginClose(roundId: number): Promise<boolean> {
+    return this.db.prepare("UPDATE rounds SET status = 'closing' WHERE id = ? AND status = 'open'").run(roundId).changes === 1;
+  }
+
+  async commitClose(res: RoundCloseResult): Promise<RoundRecord> {
+    return this.db.transaction(() => {
+      const cur = this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(res.roundId) as RoundRow | undefined;
+      if (!cur || cur.status !== 'closing') throw new Error(`commitClose: round ${res.roundId} is not closing`);
+      if (res.version) this.insertVersion(res.version);
+      this.db.prepare('UPDATE rounds SET status = ?, closed_at = ?, result_version = ? WHERE id = ?')
+        .run(res.status, res.closedAt, res.version?.version ?? null, res.roundId);
+      // Minimisation: once aggregated, individual deltas are dropped; key, fingerprint and answer stay for
+      // idempotent retries.
+      this.db.prepare("UPDATE updates SET payload = x'' WHERE round_id = ?").run(res.roundId);
+      return this.openRoundTx(res.next);
+    }).immediate();
+  }
+}

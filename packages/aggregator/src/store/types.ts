@@ -1,0 +1,112 @@
+/**
+ * Storage interface of the aggregator. Every method is async and each one is a single atomic operation on
+ * the shared state, so a second implementation on Postgres or Redis (several aggregator instances behind a
+ * load balancer, see docs/aggregator.md) implements the same methods with its own transactions and leases;
+ * nothing above this interface changes. The SQLite implementation is `store/sqlite.ts`.
+ */
+import type { ModelDims, Weights } from '@perch/model/spec.ts';
+
+export interface ManifestFile { path: string; sha256: string; bytes: number; contentType: string; url: string }
+export interface Manifest {
+  format: 'perch-model-manifest';
+  /** Monotonic model version (1 = seed). */
+  version: number;
+  specVersion: number;
+  /** Version this one was aggregated from (null for the seed). */
+  parent: number | null;
+  /** Round that produced it (null for the seed). */
+  round: number | null;
+  createdAt: string;
+  dims: ModelDims;
+  /** Hash of the shared dense layout clients upload against. */
+  layoutHash: string;
+  files: ManifestFile[];
+}
+
+export interface StoredFile { sha256: string; contentType: string; data: Uint8Array }
+
+export interface ModelVersion {
+  version: number;
+  manifest: Manifest;
+  /** sha256 (hex) of the manifest's canonical JSON bytes, used as its ETag. */
+  manifestSha256: string;
+  manifestBytes: Uint8Array;
+}
+
+export interface NewModelVersion extends ModelVersion {
+  weights: Weights;
+  files: StoredFile[];
+}
+
+export type RoundStatus = 'open' | 'closing' | 'published' | 'failed';
+
+export interface RoundRecord {
+  id: number;
+  baseVersion: number;
+  status: RoundStatus;
+  /** Server clock, ms since epoch. */
+  openedAt: number;
+  deadline: number;
+  closedAt: number | null;
+  /** Version published by this round, if any. */
+  resultVersion: number | null;
+  accepted: number;
+}
+
+export interface NewRound { baseVersion: number; openedAt: number; deadline: number }
+
+export interface UpdateRecord {
+  key: string;
+  roundId: number;
+  /** Server receipt time (the client sends no clock). */
+  receivedAt: number;
+  weight: number;
+  /** L2 norm of the dequantised delta, as received. */
+  norm: number;
+  /** sha256 of the request payload: a reused key with other bytes is refused. */
+  fingerprint: string;
+  /** The raw wire payload. */
+  payload: Uint8Array;
+  /** The exact 2xx answer given, replayed for duplicates. */
+  response: { status: number; body: unknown };
+}
+
+export type InsertResult =
+  | { kind: 'inserted'; accepted: number }
+  | { kind: 'duplicate'; existing: UpdateRecord }
+  | { kind: 'not_open'; round: RoundRecord | undefined }
+  | { kind: 'full' };
+
+export interface RoundCloseResult { roundId: number; status: 'published' | 'failed'; version?: NewModelVersion; closedAt: number; next: NewRound }
+
+export interface AggregatorStore {
+  /** Creates tables, applies durability settings. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  latestVersion(): Promise<ModelVersion | undefined>;
+  getVersion(version: number): Promise<ModelVersion | undefined>;
+  getWeights(version: number, names?: readonly string[]): Promise<Weights>;
+  getFile(sha256: string): Promise<StoredFile | undefined>;
+  /** Stores the seed model (version 1) if the store holds no model yet. Returns true if stored. */
+  seed(version: NewModelVersion): Promise<boolean>;
+
+  currentRound(): Promise<RoundRecord | undefined>;
+  getRound(id: number): Promise<RoundRecord | undefined>;
+  /** Opens a round if none is open or closing; returns the current round either way. */
+  openRound(r: NewRound): Promise<RoundRecord>;
+
+  findUpdate(key: string): Promise<UpdateRecord | undefined>;
+  /**
+   * Atomically: if `key` exists → duplicate; else if the round is not open → not_open; else if the round
+   * holds `maxUpdates` already → full; else insert and return the new count. Durable before it resolves.
+   */
+  insertUpdate(u: UpdateRecord, maxUpdates: number): Promise<InsertResult>;
+  /** Pages through a round's updates in insertion order (bounded memory). */
+  iterateUpdates(roundId: number, pageSize?: number): AsyncIterable<UpdateRecord>;
+
+  /** open → closing, atomically; false if the round was not open (someone else is closing it). */
+  beginClose(roundId: number): Promise<boolean>;
+  /** Atomically: store the new version (if published), mark the round closed, open the next round. */
+  commitClose(result: RoundCloseResult): Promise<RoundRecord>;
+}
