@@ -13,6 +13,7 @@ import roundRoutes from './routes/round/index.js';
 import healthRoutes from './routes/health/index.js';
 import type { AggregatorConfig } from './config.js';
 import type { AggregatorStore } from './store/types.js';
+import { root } from './plugins/root.js';
 
 export interface AppOptions extends Record<string, unknown> { config: AggregatorConfig; store?: AggregatorStore }
 
@@ -35,7 +36,8 @@ export const fastifyOptions = (extra: FastifyServerOptions = {}): FastifyServerO
 /** A ready app (not listening). */
 export async function buildApp(opts: AppOptions, server: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const f = Fastify(fastifyOptions(server));
-  await f.register(app, opts);
+  // Non-encapsulated so that callers (tests, the simulator) see `store` and `rounds` on the instance.
+  await f.register(root(app), opts);
   await f.ready();
   return f;
 }

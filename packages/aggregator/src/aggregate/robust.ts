@@ -55,7 +55,7 @@ export function coordinateMedian(source: DeltaSource, size: number, o: RobustOpt
 }
 
 /** Coordinate-wise β-trimmed mean, 0 ≤ β < 0.5. With β = 0 it is the plain mean. */
-export function trimmedMean(source: DeltaSource, size: number, beta: number, o: RobustOptions = {}): Promise<AggregateResult> {
+export async function trimmedMean(source: DeltaSource, size: number, beta: number, o: RobustOptions = {}): Promise<AggregateResult> {
   if (!(beta >= 0 && beta < 0.5)) throw new RangeError(`trimmedMean: beta must be in [0, 0.5), got ${beta}`);
   return byColumns(source, size, (s) => {
     const k = Math.floor(beta * s.length);

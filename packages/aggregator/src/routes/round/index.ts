@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { UPDATE_CONTENT_TYPE } from '@perch/model/federated/index.ts';
-import { PROBLEM_CONTENT_TYPE } from '../../problem.js';
+import { PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
 import { RoundInfo, RoundParams, UploadAccepted } from '../../schemas/round.js';
 
 const routes: FastifyPluginAsync = async (app) => {
@@ -21,7 +21,12 @@ const routes: FastifyPluginAsync = async (app) => {
     schema: { params: RoundParams, response: { 202: UploadAccepted } },
   }, async (req, reply) => {
     const body = req.body;
-    const bytes = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0);
+    // Fastify parses JSON and text itself; anything that did not come through our binary parser is refused.
+    if (!Buffer.isBuffer(body)) {
+      const p = problems.unsupportedMedia(`use ${UPDATE_CONTENT_TYPE} or application/octet-stream`);
+      return reply.code(p.status).type(PROBLEM_CONTENT_TYPE).send(p.body());
+    }
+    const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     const out = await app.rounds.submit(req.params.id, bytes, req.headers['idempotency-key']);
     if ('problem' in out) return reply.code(out.problem.status).type(PROBLEM_CONTENT_TYPE).send(out.problem.body());
     if (out.replayed) reply.header('Idempotent-Replayed', 'true');

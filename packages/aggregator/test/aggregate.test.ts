@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { addCentralNoise, aggregate, coordinateMedian, fedAvg, fromArray, trimmedMean } from '../src/aggregate/index.js';
+import { seededRng } from '@perch/model/privacy/index.ts';
+
+const v = (...xs: number[]) => Float32Array.from(xs);
+
+describe('aggregation rules', () => {
+  it('FedAvg is the weighted mean', async () => {
+    const r = await fedAvg(fromArray([{ delta: v(1, 0, 2), weight: 1 }, { delta: v(3, 4, -2), weight: 3 }]), 3);
+    expect(Array.from(r.delta)).toEqual([2.5, 3, -1]);
+    expect(r.count).toBe(2);
+    expect(r.totalWeight).toBe(4);
+  });
+
+  it('FedAvg of nothing is a zero delta', async () => {
+    const r = await fedAvg(fromArray([]), 2);
+    expect(Array.from(r.delta)).toEqual([0, 0]);
+  });
+
+  it('coordinate-wise median resists an outlier (odd and even counts)', async () => {
+    const items = [v(1, 10), v(2, 20), v(1000, -1000)].map((delta) => ({ delta, weight: 1 }));
+    expect(Array.from((await coordinateMedian(fromArray(items), 2)).delta)).toEqual([2, 10]);
+    const even = [...items, { delta: v(3, 30), weight: 1 }];
+    expect(Array.from((await coordinateMedian(fromArray(even), 2)).delta)).toEqual([2.5, 15]);
+  });
+
+  it('trimmed mean drops ⌊βn⌋ values at each end, per coordinate', async () => {
+    const items = [v(1, 5), v(2, 5), v(3, 5), v(4, 5), v(100, -100)].map((delta) => ({ delta, weight: 1 }));
+    expect(Array.from((await trimmedMean(fromArray(items), 2, 0.2)).delta)).toEqual([3, 5]);
+    expect((await trimmedMean(fromArray(items), 2, 0)).delta[0]).toBeCloseTo(22, 5);
+    await expect(trimmedMean(fromArray(items), 2, 0.5)).rejects.toThrow(RangeError);
+  });
+
+  it('robust rules give the same answer in small column chunks (bounded memory)', async () => {
+    const rng = seededRng(4);
+    const items = Array.from({ length: 9 }, () => ({ delta: Float32Array.from({ length: 50 }, () => rng.next() - 0.5), weight: 1 }));
+    const whole = await coordinateMedian(fromArray(items), 50);
+    const chunked = await coordinateMedian(fromArray(items), 50, { maxValues: 9 * 7 });
+    expect(Array.from(chunked.delta)).toEqual(Array.from(whole.delta));
+    const t1 = await aggregate(fromArray(items), 50, { rule: 'trimmed-mean', trimFraction: 0.2 });
+    const t2 = await aggregate(fromArray(items), 50, { rule: 'trimmed-mean', trimFraction: 0.2, maxValues: 20 });
+    expect(Array.from(t2.delta)).toEqual(Array.from(t1.delta));
+  });
+
+  it('accepts an async source that is re-iterated for each pass', async () => {
+    let passes = 0;
+    const source = () => (async function* () { passes++; yield { delta: v(1), weight: 1 }; yield { delta: v(3), weight: 1 }; })();
+    expect(Array.from((await coordinateMedian(source, 1)).delta)).toEqual([2]);
+    expect(passes).toBe(2); // one counting pass + one column pass
+  });
+
+  it('central noise has std z·wMax·B/W and is off at z = 0', () => {
+    const mean = new Float32Array(100_000);
+    const off = addCentralNoise(mean, { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, rng: seededRng(1) });
+    expect(off.std).toBe(0);
+    const on = addCentralNoise(mean, { multiplier: 2, bound: 0.5, maxWeight: 4, totalWeight: 100, rng: seededRng(1) });
+    expect(on.std).toBeCloseTo(0.04, 12);
+    const sd = Math.sqrt(on.delta.reduce((s, x) => s + x * x, 0) / on.delta.length);
+    expect(Math.abs(sd / 0.04 - 1)).toBeLessThan(0.02);
+  });
+});

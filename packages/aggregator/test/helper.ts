@@ -1,0 +1,105 @@
+/** Test helpers: a fresh database per test, an app built through `buildApp`, and update payloads. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { FastifyInstance } from 'fastify';
+import { makeUpdate, encodeUpdate, type UpdatePayload } from '@perch/model/federated/index.ts';
+import { gaussian, makeLayout, seededRng, type Rng } from '@perch/model/privacy/index.ts';
+import { buildApp } from '../src/app.js';
+import { defaultConfig, type AggregatorConfig, type RoundPolicy } from '../src/config.js';
+import type { RoundInfo } from '../src/schemas/round.js';
+
+export const PKG_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = join(PKG_ROOT, '..', '..');
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'perch-agg-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(dir: string, round: Partial<RoundPolicy> = {}, over: Partial<AggregatorConfig> = {}): AggregatorConfig {
+  return defaultConfig({
+    dbPath: join(dir, 'agg.db'),
+    round: { minClients: 2, targetClients: 3, durationMs: 60_000, clipBound: 1, noiseMultiplier: 0, ...round },
+    rateLimit: { max: 10_000, timeWindowMs: 60_000 },
+    noiseSeed: 1,
+    ...over,
+  });
+}
+
+export async function testApp(round: Partial<RoundPolicy> = {}, over: Partial<AggregatorConfig> = {}): Promise<{ app: FastifyInstance; config: AggregatorConfig; close: () => Promise<void> }> {
+  const { dir, cleanup } = tempDir();
+  const config = testConfig(dir, round, over);
+  const app = await buildApp({ config });
+  return { app, config, close: async () => { await app.close(); cleanup(); } };
+}
+
+export async function roundInfo(app: FastifyInstance): Promise<RoundInfo> {
+  return (await app.inject({ method: 'GET', url: '/v1/round' })).json() as RoundInfo;
+}
+
+export const layoutOf = (info: RoundInfo) => makeLayout(Object.fromEntries(info.layout.tensors.map((t) => [t.name, t.shape])), info.layout.tensors.map((t) => t.name));
+
+/** A valid update for the round: a random delta of norm ≈ `norm`, through the real client pipeline. */
+export function updateFor(info: RoundInfo, o: { seed?: number; norm?: number; examples?: number; rng?: Rng; delta?: Float32Array } = {}): { payload: UpdatePayload; bytes: Uint8Array } {
+  const layout = layoutOf(info);
+  const rng = o.rng ?? seededRng(o.seed ?? 1);
+  let delta = o.delta;
+  if (!delta) {
+    const g = gaussian(rng);
+    delta = Float32Array.from({ length: layout.size }, () => g());
+    const n = Math.sqrt(delta.reduce((s, x) => s + x * x, 0));
+    delta = delta.map((x) => (x * (o.norm ?? 0.5)) / n);
+  }
+  return makeUpdate(delta, layout, {
+    roundId: info.roundId, baseVersion: info.baseVersion, clipBound: info.clipBound, noiseMultiplier: info.noiseMultiplier,
+    examples: o.examples ?? 10, maxClientWeight: info.maxClientWeight, rng,
+  });
+}
+
+export const reencode = (p: UpdatePayload): Uint8Array => encodeUpdate(p);
+
+export function post(app: FastifyInstance, roundId: number, bytes: Uint8Array, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST', url: `/v1/round/${roundId}/updates`,
+    headers: { 'content-type': 'application/vnd.perch.update.v1', ...headers }, payload: Buffer.from(bytes),
+  });
+}
+
+export async function waitFor<T>(f: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Starts `src/server.ts` as a child process on a random port; resolves with its base URL once listening. */
+export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PKG_ROOT, 'src', 'server.ts'), '--host', '127.0.0.1', '--port', '0', ...args], {
+    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PERCH_AGG_LOG: 'warn' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${stderr}`)); });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{"event":"listening"')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { address: string }).address);
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { url, child, stop };
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testApp } from './helper.js';
+import type { Manifest } from '../src/store/types.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => { await close?.(); close = undefined; });
+
+describe('model distribution', () => {
+  it('serves the seed manifest with an ETag, and 304 on If-None-Match', async () => {
+    const t = await testApp(); close = t.close;
+    const r = await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(r.headers['cache-control']).toBe('no-cache');
+    expect(r.headers.etag).toBe(`"${sha(r.rawPayload)}"`);
+    const m = r.json() as Manifest;
+    expect(m.version).toBe(1);
+    expect(m.parent).toBeNull();
+    expect(m.files.map((f) => f.path)).toEqual(['model.json', 'weights.bin']);
+    const again = await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json', headers: { 'if-none-match': r.headers.etag as string } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    const other = await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json', headers: { 'if-none-match': '"abc", W/"def"' } });
+    expect(other.statusCode).toBe(200);
+  });
+
+  it('serves every file by its sha256, immutable, and the bytes hash to the manifest value', async () => {
+    const t = await testApp(); close = t.close;
+    const m = (await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).json() as Manifest;
+    for (const f of m.files) {
+      const r = await t.app.inject({ method: 'GET', url: f.url });
+      expect(r.statusCode).toBe(200);
+      expect(sha(r.rawPayload)).toBe(f.sha256);
+      expect(r.rawPayload.length).toBe(f.bytes);
+      expect(r.headers['cache-control']).toContain('immutable');
+      expect(r.headers.etag).toBe(`"${f.sha256}"`);
+      expect((await t.app.inject({ method: 'GET', url: f.url, headers: { 'if-none-match': `"${f.sha256}"` } })).statusCode).toBe(304);
+    }
+    const weightsJson = JSON.parse((await t.app.inject({ method: 'GET', url: m.files[0]!.url })).body) as { dims: unknown };
+    expect(weightsJson.dims).toEqual(m.dims);
+  });
+
+  it('answers unknown files, bad hashes and unknown versions with problem+json', async () => {
+    const t = await testApp(); close = t.close;
+    const missing = await t.app.inject({ method: 'GET', url: `/v1/model/files/${'0'.repeat(64)}` });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(missing.json()).toMatchObject({ status: 404, title: 'Not Found' });
+    const bad = await t.app.inject({ method: 'GET', url: '/v1/model/files/not-a-hash' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/model/versions/9/manifest.json' })).statusCode).toBe(404);
+    const v1 = await t.app.inject({ method: 'GET', url: '/v1/model/versions/1/manifest.json' });
+    expect(v1.statusCode).toBe(200);
+    expect(v1.headers['cache-control']).toContain('immutable');
+  });
+
+  it('answers health and allows CORS only for configured origins', async () => {
+    const t = await testApp({}, { corsOrigins: ['http://shop.test'] }); close = t.close;
+    const h = await t.app.inject({ method: 'GET', url: '/health', headers: { origin: 'http://shop.test' } });
+    expect(h.json()).toMatchObject({ status: 'ok', modelVersion: 1, roundId: 1, roundStatus: 'open' });
+    expect(h.headers['access-control-allow-origin']).toBe('http://shop.test');
+    const pre = await t.app.inject({ method: 'OPTIONS', url: '/v1/round/1/updates', headers: { origin: 'http://shop.test', 'access-control-request-method': 'POST' } });
+    expect(pre.statusCode).toBe(204);
+    expect(pre.headers['access-control-allow-headers']).toContain('Idempotency-Key');
+    const evil = await t.app.inject({ method: 'GET', url: '/health', headers: { origin: 'http://evil.test' } });
+    expect(evil.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { updateDelta } from '@perch/model/federated/index.ts';
+import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.ts';
+import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
+import type { Manifest } from '../src/store/types.js';
+import type { ModelJson } from '../src/publish/format.js';
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => { await close?.(); close = undefined; });
+
+/** Downloads a version through HTTP, checking every file against the manifest's sha256. */
+async function download(app: FastifyInstance, url: string): Promise<{ manifest: Manifest; weights: Record<string, Float32Array> }> {
+  const manifest = (await app.inject({ method: 'GET', url })).json() as Manifest;
+  const files: Record<string, Buffer> = {};
+  for (const f of manifest.files) {
+    const r = await app.inject({ method: 'GET', url: f.url });
+    expect(createHash('sha256').update(r.rawPayload).digest('hex')).toBe(f.sha256);
+    files[f.path] = r.rawPayload;
+  }
+  const json = JSON.parse(files['model.json']!.toString()) as ModelJson;
+  const bin = new Uint8Array(files['weights.bin']!).buffer;
+  const weights: Record<string, Float32Array> = {};
+  for (const t of json.weights) weights[t.name] = new Float32Array(bin.slice(t.offset, t.offset + t.bytes));
+  return { manifest, weights };
+}
+
+describe('rounds', () => {
+  it('closes at the target, publishes base + weighted FedAvg delta on the shared tensors only', async () => {
+    const t = await testApp({ minClients: 3, targetClients: 3, maxClientWeight: 8 }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    const v1 = await download(t.app, '/v1/model/manifest.json');
+    const ups = [updateFor(r1, { seed: 1, examples: 2 }), updateFor(r1, { seed: 2, examples: 5 }), updateFor(r1, { seed: 3, examples: 100 })];
+    for (const u of ups) expect((await post(t.app, r1.roundId, u.bytes)).statusCode).toBe(202);
+    const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });
+    expect(r2.baseVersion).toBe(2);
+    expect(r2.accepted).toBe(0);
+    const v2 = await download(t.app, '/v1/model/manifest.json');
+    expect(v2.manifest).toMatchObject({ version: 2, parent: 1, round: r1.roundId, layoutHash: r1.layout.hash });
+
+    const layout = layoutOf(r1);
+    const weights = [2, 5, 8]; // 100 examples capped at maxClientWeight
+    const expected = new Float64Array(layout.size);
+    ups.forEach((u, k) => updateDelta(u.payload, layout).forEach((x, i) => { expected[i]! += (weights[k]! * x) / 15; }));
+    layout.tensors.forEach((tn, ti) => {
+      const before = v1.weights[tn.name]!, after = v2.weights[tn.name]!;
+      for (let i = 0; i < before.length; i++) expect(after[i]! - before[i]!).toBeCloseTo(expected[layout.offsets[ti]! + i]!, 5);
+    });
+    for (const name of Object.keys(v1.weights).filter((n) => !(SHARED_DENSE_WEIGHTS as readonly string[]).includes(n))) {
+      expect(v2.weights[name]).toEqual(v1.weights[name]); // item/attr embeddings and item_bias untouched
+    }
+    // The old version stays downloadable (clients mid-update), and individual deltas are gone from the store.
+    expect((await t.app.inject({ method: 'GET', url: '/v1/model/versions/1/manifest.json' })).statusCode).toBe(200);
+    expect((await t.app.store.findUpdate(ups[0]!.payload.key))?.payload.length).toBe(0);
+  });
+
+  it('publishes at the deadline with at least minClients, and a new round opens on the new version', async () => {
+    const t = await testApp({ minClients: 2, targetClients: 100, durationMs: 400 }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    for (const seed of [1, 2]) expect((await post(t.app, r1.roundId, updateFor(r1, { seed }).bytes)).statusCode).toBe(202);
+    const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });
+    expect(r2.baseVersion).toBe(2);
+    expect(Date.parse(r2.deadline)).toBeGreaterThan(Date.parse(r1.deadline));
+  });
+
+  it('fails a round with too few clients at the deadline: no new version, next round on the same version', async () => {
+    const t = await testApp({ minClients: 3, targetClients: 100, durationMs: 300 }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    expect((await post(t.app, r1.roundId, updateFor(r1).bytes)).statusCode).toBe(202);
+    const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });
+    expect(r2.baseVersion).toBe(1);
+    expect((await t.app.store.getRound(r1.roundId))?.status).toBe('failed');
+    expect(((await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).json() as Manifest).version).toBe(1);
+  });
+
+  it('aggregates with the coordinate-wise median when configured', async () => {
+    const t = await testApp({ minClients: 3, targetClients: 3, rule: 'median' }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    const layout = layoutOf(r1);
+    const mk = (c: number) => new Float32Array(layout.size).fill(c / Math.sqrt(layout.size));
+    const ups = [0.1, 0.2, 0.9].map((c, k) => updateFor(r1, { seed: k + 1, delta: mk(c) }));
+    const v1 = await download(t.app, '/v1/model/manifest.json');
+    for (const u of ups) expect((await post(t.app, r1.roundId, u.bytes)).statusCode).toBe(202);
+    await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2);
+    const v2 = await download(t.app, '/v1/model/manifest.json');
+    const d = v2.weights.gru_wx![0]! - v1.weights.gru_wx![0]!;
+    expect(d).toBeCloseTo(0.2 / Math.sqrt(layout.size), 3); // the middle client, not the mean
+  });
+});
