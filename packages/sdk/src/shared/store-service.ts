@@ -39,6 +39,8 @@ export class StoreService implements PerchWorkerApi {
   private queue: Job[] = [];
   private draining: Promise<void> | null = null;
   private dirty = false;
+  /** Status to report while erased (after `forget()`, nothing is open until the next write). */
+  private erased: StoreStatus | null = null;
 
   constructor(private readonly opener: StoreOpener, private readonly memoryKind: StorageKind) {}
 
@@ -63,6 +65,7 @@ export class StoreService implements PerchWorkerApi {
       this.pump();
       await this.draining;
     }
+    if (this.erased) return this.erased;
     const store = await this.current();
     if (this.dirty) {
       this.dirty = false;
@@ -73,11 +76,13 @@ export class StoreService implements PerchWorkerApi {
 
   async stats(): Promise<StoreStats> {
     await this.flush();
+    if (this.erased) return { ...this.erased, events: 0, bytes: 0, counts: {}, rejected: { total: 0, byCode: {}, recent: [] }, consentLog: [] };
     return (await this.current()).stats();
   }
 
   async dump(): Promise<StoreDump> {
     await this.flush();
+    if (this.erased) return { events: [], rejected: [], consentLog: [], consent: null };
     return (await this.current()).dump();
   }
 
@@ -88,13 +93,15 @@ export class StoreService implements PerchWorkerApi {
     const store = this.store ? await this.store : null;
     this.store = null;
     this.dirty = false;
-    for (const j of dropped) j.resolve(store?.status ?? { kind: 'none' });
+    // Reads until the next write must not reopen (and so recreate) the database.
+    this.erased = store?.status ?? { kind: 'none' };
+    for (const j of dropped) j.resolve(this.erased);
     if (store) await store.destroy();
   }
 
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
-    if (this.store) (await this.store).close();
+    if (this.store && !this.erased) (await this.store).close();
     this.store = null;
   }
 
@@ -127,6 +134,7 @@ export class StoreService implements PerchWorkerApi {
   /** Never rejects: the batch ends up in IndexedDB or, failing that, in memory. */
   private async commit(batch: WriteBatch): Promise<StoreStatus> {
     const retention = (this.options as StoreOptions).retention;
+    this.erased = null;
     let store = await this.current();
     try {
       await store.append(batch, retention);

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { PerchEvent } from './events/index.js';
+import { MemoryStore } from './memory-store.js';
+import { StoreService } from './store-service.js';
+import type { StoreOptions, WriteBatch } from './worker-api.js';
+
+const ev = (id: string, ts = Date.now()): PerchEvent => ({ v: 1, type: 'view_item', ts, items: [{ id }] });
+const batch = (ids: string[]): WriteBatch => ({ events: ids.map((i) => ev(i)), rejections: [], consent: [] });
+const OPTS: StoreOptions = { dbName: 't', retention: { maxEvents: 1_000, maxAgeDays: 90 }, idbOpenTimeoutMs: 100 };
+
+/** A memory store whose appends fail with `error` the first `failures` times. */
+class FlakyStore extends MemoryStore {
+  appends = 0;
+  constructor(private failures: number, private readonly error: Error) { super('indexeddb'); }
+  override async append(b: WriteBatch, r: StoreOptions['retention']): Promise<void> {
+    this.appends++;
+    if (this.failures-- > 0) throw this.error;
+    return super.append(b, r);
+  }
+}
+const quota = Object.assign(new Error('full'), { name: 'QuotaExceededError' });
+
+describe('StoreService', () => {
+  it('merges batches that arrive during a write and keeps order', async () => {
+    const store = new FlakyStore(0, quota);
+    const svc = new StoreService(async () => store, 'memory-worker');
+    await svc.open(OPTS);
+    await Promise.all([svc.write(batch(['a'])), svc.write(batch(['b'])), svc.write(batch(['c', 'd']))]);
+    expect((await svc.dump()).events.map((e) => e.items[0]?.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(store.appends).toBeLessThanOrEqual(2);
+  });
+  it('applies count retention (oldest first) and age retention at open', async () => {
+    const store = new MemoryStore('indexeddb');
+    await store.append({ events: [ev('old', 0), ev('new')], rejections: [], consent: [] }, OPTS.retention);
+    const svc = new StoreService(async () => store, 'memory-worker');
+    await svc.open({ ...OPTS, retention: { maxEvents: 3, maxAgeDays: 1 } });
+    await svc.write(batch(['a', 'b', 'c']));
+    expect((await svc.dump()).events.map((e) => e.items[0]?.id)).toEqual(['a', 'b', 'c']);
+  });
+  it('QuotaExceededError once: prunes the oldest and retries in the same store', async () => {
+    const store = new FlakyStore(0, quota);
+    const svc = new StoreService(async () => store, 'memory-worker');
+    await svc.open(OPTS);
+    await svc.write(batch(Array.from({ length: 50 }, (_, i) => `x${i}`)));
+    (store as unknown as { failures: number }).failures = 1;
+    const status = await svc.write(batch(['y']));
+    expect(status.kind).toBe('indexeddb');
+    const ids = (await svc.dump()).events.map((e) => e.items[0]?.id);
+    expect(ids.at(-1)).toBe('y');
+    // A tenth of the 50 stored (the oldest five) made room; the new event is kept.
+    expect(ids).toHaveLength(46);
+    expect(ids[0]).toBe('x5');
+  });
+  it('QuotaExceededError twice (or any other failure): moves to memory and keeps everything acknowledged', async () => {
+    for (const err of [quota, new Error('disk on fire')]) {
+      const store = new FlakyStore(0, err);
+      const svc = new StoreService(async () => store, 'memory-worker');
+      await svc.open(OPTS);
+      await svc.write(batch(['a', 'b']));
+      (store as unknown as { failures: number }).failures = 99;
+      const status = await svc.write(batch(['c']));
+      expect(status.kind).toBe('memory-worker');
+      expect(status.reason).toMatch(err === quota ? /quota/ : /disk on fire/);
+      const ids = (await svc.dump()).events.map((e) => e.items[0]?.id);
+      expect(ids.slice(-1)).toEqual(['c']);
+      expect(ids).toContain(err === quota ? 'c' : 'a');
+    }
+  });
+  it('forget() drops queued writes, erases, and does not reopen until the next write', async () => {
+    let opens = 0;
+    const svc = new StoreService(async () => { opens++; return new MemoryStore('indexeddb'); }, 'memory-worker');
+    await svc.open(OPTS);
+    await svc.write(batch(['a']));
+    await svc.forget();
+    expect((await svc.stats()).events).toBe(0);
+    expect(opens).toBe(1);
+    await svc.write(batch(['b']));
+    expect(opens).toBe(2);
+    expect((await svc.dump()).events.map((e) => e.items[0]?.id)).toEqual(['b']);
+  });
+});
