@@ -47,6 +47,8 @@ export class RoundService {
     const round = await this.store.openRound(this.newRound(latest.version));
     this.log.info({ round: round.id, status: round.status, version: latest.version, accepted: round.accepted }, 'round resumed or opened');
     if (round.status === 'closing') void this.close(round.id, 'resume interrupted close');
+    // A crash between the last accepted upload and the start of the close leaves a full open round.
+    else if (round.accepted >= this.policy.targetClients) void this.close(round.id, 'target reached before restart');
     else this.arm(round);
   }
 

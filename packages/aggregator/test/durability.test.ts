@@ -1,0 +1,91 @@
+/**
+ * kill -9 durability, against the real server in a child process on 127.0.0.1: every upload answered 202
+ * before the kill is found after a restart on the same database file, the open round resumes, and it still
+ * closes and publishes correctly.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { spawnServer, tempDir, updateFor, waitFor } from './helper.js';
+import type { RoundInfo } from '../src/schemas/round.js';
+
+const ARGS = ['--min-clients', '3', '--target-clients', '60', '--round-seconds', '600', '--noise', '0', '--rate-max', '1000000'];
+let cleanup: (() => void) | undefined;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  cleanup?.();
+});
+
+const getRound = async (url: string): Promise<RoundInfo> => (await fetch(`${url}/v1/round`)).json() as Promise<RoundInfo>;
+const upload = (url: string, roundId: number, bytes: Uint8Array) =>
+  fetch(`${url}/v1/round/${roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes });
+
+async function killed(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('durability under kill -9', () => {
+  it('keeps every acknowledged upload, resumes the round, and closes it correctly', async () => {
+    const tmp = tempDir(); cleanup = tmp.cleanup;
+    const db = join(tmp.dir, 'agg.db');
+    const s1 = await spawnServer(['--db', db, ...ARGS]); children.push(s1.child);
+    const info = await getRound(s1.url);
+    const updates = Array.from({ length: 50 }, (_, i) => updateFor(info, { seed: 100 + i }));
+    const acked: number[] = [];
+    // 20 sequential uploads, all acknowledged...
+    for (let i = 0; i < 20; i++) {
+      const r = await upload(s1.url, info.roundId, updates[i]!.bytes);
+      expect(r.status).toBe(202);
+      acked.push(i);
+    }
+    // ...then 30 concurrent ones, killed with SIGKILL while in flight.
+    const inflight = updates.slice(20).map((u, k) => upload(s1.url, info.roundId, u.bytes).then(
+      (r) => { if (r.status === 202) acked.push(20 + k); }, () => { /* connection reset by the kill */ }));
+    await waitFor(async () => acked.length >= 25, 20_000);
+    await killed(s1.child);
+    await Promise.all(inflight);
+    expect(acked.length).toBeGreaterThanOrEqual(25);
+
+    const s2 = await spawnServer(['--db', db, ...ARGS]); children.push(s2.child);
+    const resumed = await getRound(s2.url);
+    expect(resumed.roundId).toBe(info.roundId);
+    expect(resumed.baseVersion).toBe(info.baseVersion);
+    expect(resumed.accepted).toBeGreaterThanOrEqual(acked.length);
+    // Each acknowledged upload is in the database: re-sending it is answered as a replay, not stored again.
+    for (const i of acked) {
+      const r = await upload(s2.url, info.roundId, updates[i]!.bytes);
+      expect(r.status).toBe(202);
+      expect(r.headers.get('idempotent-replayed')).toBe('true');
+    }
+    expect((await getRound(s2.url)).accepted).toBe(resumed.accepted);
+    // The round continues: fill it to the target; it closes and publishes version 2.
+    for (let i = 0; (await getRound(s2.url)).roundId === info.roundId && i < 60; i++) {
+      const r = await upload(s2.url, info.roundId, updateFor(info, { seed: 1000 + i }).bytes);
+      expect([202, 410]).toContain(r.status);
+    }
+    const next = await waitFor(async () => { const r = await getRound(s2.url); return r.roundId !== info.roundId && r; });
+    expect(next.baseVersion).toBe(2);
+    const manifest = (await (await fetch(`${s2.url}/v1/model/manifest.json`)).json()) as { version: number; round: number };
+    expect(manifest).toMatchObject({ version: 2, round: info.roundId });
+    await s2.stop();
+  });
+
+  it('finishes a close interrupted by kill -9 after the last upload', async () => {
+    const tmp = tempDir(); cleanup = tmp.cleanup;
+    const db = join(tmp.dir, 'agg.db');
+    const args = ['--db', db, '--min-clients', '3', '--target-clients', '3', '--round-seconds', '600', '--noise', '0'];
+    const s1 = await spawnServer(args); children.push(s1.child);
+    const info = await getRound(s1.url);
+    for (let i = 0; i < 3; i++) expect((await upload(s1.url, info.roundId, updateFor(info, { seed: i + 1 }).bytes)).status).toBe(202);
+    await killed(s1.child); // the close was scheduled with setImmediate: this lands before, during or after it
+    const s2 = await spawnServer(args); children.push(s2.child);
+    const next = await waitFor(async () => { const r = await getRound(s2.url); return r.roundId !== info.roundId && r; });
+    expect(next.baseVersion).toBe(2);
+    const health = (await (await fetch(`${s2.url}/health`)).json()) as { modelVersion: number };
+    expect(health.modelVersion).toBe(2);
+    await s2.stop();
+  });
+});
