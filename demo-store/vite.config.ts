@@ -6,6 +6,8 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { buildCatalog } from './src/catalog/build.ts';
+// The snippet a shop pastes into <head> (the SDK's build-time helper, like partytown's integration entry).
+import { snippet } from '../packages/sdk/src/snippet/snippet.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, process.env.PERCH_DATA ?? '../../shared/data/amazon-beauty');
@@ -36,6 +38,9 @@ function perchDemo(): Plugin {
         }
         next();
       });
+    },
+    transformIndexHtml(html) {
+      return html.replace(/<!-- perch-snippet[^>]*-->/, `<script>${snippet('/perch/perch.iife.js')}</script>`);
     },
     generateBundle() {
       this.emitFile({ type: 'asset', fileName: 'catalog.json', source: catalog() });
