@@ -2,6 +2,7 @@
 // built files under /dist/ and pages a test registers in memory. Query flags on any URL:
 //   ?delay=MS  hold the response (e.g. to load the loader after the page's queued calls)
 //   ?csp=...   send that Content-Security-Policy header (e.g. "worker-src 'none'")
+//   ?coi=1     cross-origin isolate the page (COOP/COEP), which gives performance.now() 5 µs resolution
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -24,6 +25,10 @@ export async function startStaticServer(pages = {}) {
     const headers = { 'Cache-Control': 'no-store' };
     const csp = url.searchParams.get('csp');
     if (csp) headers['Content-Security-Policy'] = csp;
+    if (url.searchParams.get('coi') === '1') {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+    }
     let body;
     if (mem.has(url.pathname)) body = mem.get(url.pathname);
     else if (url.pathname.startsWith('/dist/')) {

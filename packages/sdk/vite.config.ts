@@ -14,7 +14,7 @@ function iife(entry: string, fileName: string): UserConfig {
       emptyOutDir: false,
       sourcemap: true,
       minify: true,
-      target: 'es2020',
+      target: 'es2022',
       lib: { entry: src(entry), formats: ['iife'], name: 'perchBundle', fileName: () => fileName },
     },
   };
@@ -29,7 +29,7 @@ export default defineConfig(({ mode }) => {
       emptyOutDir: true,
       sourcemap: true,
       minify: false,
-      target: 'es2020',
+      target: 'es2022',
       lib: { entry: src('index.ts'), formats: ['es'], fileName: () => 'index.js' },
       rolldownOptions: { external: ['comlink', 'idb'] },
     },

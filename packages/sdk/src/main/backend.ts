@@ -4,9 +4,9 @@
  * Writes are only sent once `open()` answered, so nothing is ever stranded in a dead worker.
  */
 import { type Remote, releaseProxy, wrap } from 'comlink';
-import { MemoryStore } from '../shared/memory-store.js';
-import { StoreService, errName } from '../shared/store-service.js';
+import { errName } from '../shared/errors.js';
 import type { PerchWorkerApi, StoreOptions, StoreStatus } from '../shared/worker-api.js';
+import { MainMemoryApi } from './memory-api.js';
 
 export interface Backend {
   api: PerchWorkerApi;
@@ -16,7 +16,7 @@ export interface Backend {
 }
 
 function mainThreadBackend(options: StoreOptions, reason: string): Promise<Backend> {
-  const service = new StoreService(async () => new MemoryStore('memory-main', reason), 'memory-main');
+  const service = new MainMemoryApi(reason);
   return service.open(options).then((status) => ({
     api: service,
     status,

@@ -5,6 +5,7 @@
  * memory. A batch is only acknowledged once it sits in a store, so an acknowledged event is never dropped.
  */
 import type { StorageKind } from '../types.js';
+import { errName } from './errors.js';
 import { MemoryStore } from './memory-store.js';
 import { ageCutoff, quotaPruneCount } from './retention.js';
 import type { Store } from './store.js';
@@ -32,6 +33,8 @@ function merge(jobs: Job[]): WriteBatch {
   }
   return out;
 }
+
+export { errName };
 
 export class StoreService implements PerchWorkerApi {
   private options: StoreOptions | null = null;
@@ -165,10 +168,4 @@ export class StoreService implements PerchWorkerApi {
     this.store = Promise.resolve(mem);
     return mem;
   }
-}
-
-export function errName(e: unknown): string {
-  const n = (e as { name?: unknown } | null)?.name;
-  const m = (e as { message?: unknown } | null)?.message;
-  return typeof n === 'string' && n !== 'Error' ? n : typeof m === 'string' ? m.slice(0, 80) : String(e).slice(0, 80);
 }

@@ -1,0 +1,46 @@
+/**
+ * The main-thread fallback when no worker can run: `PerchWorkerApi` over a `MemoryStore`. Nothing here
+ * can hit a quota or a slow disk, so none of the worker's queueing and degradation is needed (and it
+ * stays out of the loader bundle).
+ */
+import { MemoryStore } from '../shared/memory-store.js';
+import { ageCutoff } from '../shared/retention.js';
+import type { PerchWorkerApi, Retention, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch } from '../shared/worker-api.js';
+
+export class MainMemoryApi implements PerchWorkerApi {
+  private store: MemoryStore;
+  private retention: Retention = { maxEvents: 5_000, maxAgeDays: 90 };
+
+  constructor(reason: string) {
+    this.store = new MemoryStore('memory-main', reason);
+  }
+
+  async open(options: StoreOptions): Promise<StoreStatus> {
+    this.retention = options.retention;
+    await this.store.pruneOlderThan(ageCutoff(Date.now(), options.retention));
+    return this.store.status;
+  }
+
+  async write(batch: WriteBatch): Promise<StoreStatus> {
+    await this.store.append(batch, this.retention);
+    return this.store.status;
+  }
+
+  async flush(): Promise<StoreStatus> {
+    return this.store.status;
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.store.stats();
+  }
+
+  dump(): Promise<StoreDump> {
+    return this.store.dump();
+  }
+
+  forget(): Promise<void> {
+    return this.store.destroy();
+  }
+
+  async close(): Promise<void> {}
+}
