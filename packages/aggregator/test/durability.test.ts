@@ -19,7 +19,7 @@ afterEach(() => {
 
 const getRound = async (url: string): Promise<RoundInfo> => (await fetch(`${url}/v1/round`)).json() as Promise<RoundInfo>;
 const upload = (url: string, roundId: number, bytes: Uint8Array) =>
-  fetch(`${url}/v1/round/${roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes });
+  fetch(`${url}/v1/round/${roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes as unknown as BodyInit });
 
 async function killed(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));

@@ -56,7 +56,7 @@ describe('rounds', () => {
   });
 
   it('publishes at the deadline with at least minClients, and a new round opens on the new version', async () => {
-    const t = await testApp({ minClients: 2, targetClients: 100, durationMs: 400 }); close = t.close;
+    const t = await testApp({ minClients: 2, targetClients: 100, durationMs: 2500 }); close = t.close;
     const r1 = await roundInfo(t.app);
     for (const seed of [1, 2]) expect((await post(t.app, r1.roundId, updateFor(r1, { seed }).bytes)).statusCode).toBe(202);
     const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });
@@ -65,7 +65,7 @@ describe('rounds', () => {
   });
 
   it('fails a round with too few clients at the deadline: no new version, next round on the same version', async () => {
-    const t = await testApp({ minClients: 3, targetClients: 100, durationMs: 300 }); close = t.close;
+    const t = await testApp({ minClients: 3, targetClients: 100, durationMs: 2500 }); close = t.close;
     const r1 = await roundInfo(t.app);
     expect((await post(t.app, r1.roundId, updateFor(r1).bytes)).statusCode).toBe(202);
     const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });

@@ -104,7 +104,7 @@ export class RoundService {
     if (existing) return this.replay(existing.fingerprint, fingerprint, existing.response);
     const now = this.now();
     const round = await this.store.getRound(urlRoundId);
-    const check = checkAgainstRound(u, bytes, { round, layout: this.layout, now, uploadBound: this.uploadBound, normTolerance: this.policy.normTolerance, urlRoundId });
+    const check = checkAgainstRound(u, { round, layout: this.layout, now, uploadBound: this.uploadBound, normTolerance: this.policy.normTolerance, urlRoundId });
     if ('problem' in check) {
       if (round?.status === 'open' && now >= round.deadline) void this.close(round.id, 'deadline passed');
       return check;

@@ -3,7 +3,7 @@
  * update and its dequantised norm, or the Problem to answer with. Order matters: cheap structural checks
  * first, then the round, then the values.
  */
-import { decodeUpdate, updateDelta, type UpdatePayload, type WireErrorCode } from '@perch/model/federated/index.ts';
+import { decodeUpdate, type UpdatePayload, type WireErrorCode } from '@perch/model/federated/index.ts';
 import type { Layout } from '@perch/model/privacy/index.ts';
 import { problems, type Problem } from '../problem.js';
 import type { RoundRecord } from '../store/types.js';
@@ -28,7 +28,7 @@ export function headerKey(raw: string | string[] | undefined): string | undefine
 export interface RoundCheck { round: RoundRecord | undefined; layout: Layout; now: number; uploadBound: number; normTolerance: number; urlRoundId: number }
 
 /** Checks an update against its round and the value constraints. */
-export function checkAgainstRound(u: UpdatePayload, bytes: Uint8Array, c: RoundCheck): { norm: number } | { problem: Problem } {
+export function checkAgainstRound(u: UpdatePayload, c: RoundCheck): { norm: number } | { problem: Problem } {
   const { round } = c;
   if (u.roundId !== c.urlRoundId) {
     return { problem: problems.invalid('round-mismatch', 'Round mismatch', `payload is for round ${u.roundId}, URL names round ${c.urlRoundId}`) };
@@ -43,15 +43,23 @@ export function checkAgainstRound(u: UpdatePayload, bytes: Uint8Array, c: RoundC
   if (u.baseVersion > round.baseVersion) {
     return { problem: problems.invalid('unknown-model-version', 'Unknown model version', `model version ${u.baseVersion} has not been published`) };
   }
-  const d = decodeUpdate(bytes, { layout: c.layout });
-  if (!d.ok) return { problem: problems.invalid('wrong-shape', 'Tensor layout does not match', d.error.message) };
+  const { layout } = c;
+  if (u.scales.length !== layout.tensors.length || u.q.length !== layout.size || u.layoutHash !== layout.hash) {
+    return { problem: problems.invalid('wrong-shape', 'Tensor layout does not match', `tensor layout ${u.layoutHash} (${u.scales.length} tensors, ${u.q.length} values) does not match ${layout.hash} (${layout.tensors.length}, ${layout.size})`) };
+  }
   if (u.clientWeight < 1) return { problem: problems.invalid('invalid-weight', 'Invalid client weight', 'client weight must be ≥ 1') };
-  const delta = updateDelta(u, c.layout);
+  // Norm and finiteness of the dequantised values (q·scale) without materialising them: per tensor,
+  // Σ (q·s)² = s² Σ q², and every q·s is a finite float32 iff s·max|q| is.
   let sq = 0;
-  for (let i = 0; i < delta.length; i++) {
-    const v = delta[i]!;
-    if (!Number.isFinite(v)) return { problem: problems.invalid('non-finite', 'Non-finite values', `value ${i} is ${v} after dequantisation`) };
-    sq += v * v;
+  for (let t = 0; t < layout.tensors.length; t++) {
+    const start = layout.offsets[t]!, end = t + 1 < layout.offsets.length ? layout.offsets[t + 1]! : layout.size;
+    const s = u.scales[t]!;
+    let qq = 0, maxAbs = 0;
+    for (let i = start; i < end; i++) { const v = u.q[i]!; qq += v * v; if (v > maxAbs) maxAbs = v; else if (-v > maxAbs) maxAbs = -v; }
+    if (!Number.isFinite(Math.fround(s * maxAbs))) { // the client and the server dequantise to float32
+      return { problem: problems.invalid('non-finite', 'Non-finite values', `tensor ${layout.tensors[t]!.name} has non-finite values after dequantisation`) };
+    }
+    sq += s * s * qq;
   }
   const norm = Math.sqrt(sq);
   if (!Number.isFinite(norm) || norm > c.uploadBound * c.normTolerance) {

@@ -1,0 +1,108 @@
+/**
+ * `pnpm bench aggregator`: the real server (child process, 127.0.0.1, SQLite in a temp dir) under concurrent
+ * uploads of ~100 kB int8 deltas (dims d = h = 117 → 99,339 shared dense values). Keep-alive HTTP/1.1 from
+ * this process with 64 sockets; every upload has its own idempotency key (a pool of pre-built payloads with
+ * the key bytes rewritten), so each one is validated, fsync'd and counted. The round's target is the total
+ * upload count, so the last upload also triggers aggregation and publishing, which is timed separately.
+ * Figures: uploads_per_s, p50_ms, p99_ms (per-request latency), rss_mb (server RSS at the end), peak_rss_mb,
+ * close_ms. Env: BENCH_UPLOADS (default 4000), BENCH_CONCURRENCY (64).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { makeUpdate } from '@perch/model/federated/index.ts';
+import { gaussian, makeLayout, seededRng } from '@perch/model/privacy/index.ts';
+
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4000);
+const WARMUP = 200;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dir = mkdtempSync(join(tmpdir(), 'perch-agg-bench-'));
+const figure = (metric: string, value: number, unit: string) => console.log(JSON.stringify({ bench: 'aggregator', metric, value: Math.round(value * 100) / 100, unit }));
+
+const child = spawn(process.execPath, ['--import', 'tsx', join(pkg, 'src', 'server.ts'),
+  '--port', '0', '--db', join(dir, 'agg.db'), '--dims', '117,117',
+  '--min-clients', '1', '--target-clients', String(UPLOADS + WARMUP), '--max-updates', String(UPLOADS + WARMUP),
+  '--round-seconds', '3600', '--noise', '1', '--rate-max', '100000000'], { cwd: join(pkg, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PERCH_AGG_LOG: 'warn' } });
+const base = await new Promise<string>((resolve, reject) => {
+  child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
+  createInterface({ input: child.stdout! }).on('line', (l) => { if (l.startsWith('{"event":"listening"')) resolve((JSON.parse(l) as { address: string }).address); });
+});
+const { hostname, port } = new URL(base);
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function call(method: string, path: string, body?: Uint8Array): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, agent, headers: body ? { 'content-type': 'application/vnd.perch.update.v1', 'content-length': body.length } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const info = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number; baseVersion: number; clipBound: number; noiseMultiplier: number; maxClientWeight: number; layout: { tensors: { name: string; shape: number[] }[] } };
+const layout = makeLayout(Object.fromEntries(info.layout.tensors.map((t) => [t.name, t.shape])), info.layout.tensors.map((t) => t.name));
+const rng = seededRng(7), g = gaussian(rng);
+const pool = Array.from({ length: 16 }, () => makeUpdate(Float32Array.from({ length: layout.size }, () => 0.01 * g()), layout, {
+  roundId: info.roundId, baseVersion: info.baseVersion, clipBound: info.clipBound, noiseMultiplier: info.noiseMultiplier, examples: 10, maxClientWeight: info.maxClientWeight, rng,
+}).bytes);
+console.error(`payload ${pool[0]!.length} bytes, ${layout.size} values; ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+
+let next = 0;
+function payload(i: number): Uint8Array {
+  const b = new Uint8Array(pool[i % pool.length]!);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(28, i + 1, true); // unique idempotency key per upload
+  dv.setUint32(32, 0x9e3779b9, true);
+  return b;
+}
+async function run(count: number, latencies: number[]): Promise<void> {
+  const end = next + count;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < end) {
+      const i = next++;
+      const body = payload(i);
+      const t0 = performance.now();
+      const r = await call('POST', `/v1/round/${info.roundId}/updates`, body);
+      latencies.push(performance.now() - t0);
+      if (r.status !== 202) throw new Error(`upload ${i}: ${r.status} ${r.text}`);
+    }
+  }));
+}
+
+await run(WARMUP, []);
+const lat: number[] = [];
+const t0 = performance.now();
+await run(UPLOADS, lat);
+const secs = (performance.now() - t0) / 1000;
+const tClose = performance.now();
+for (;;) {
+  const r = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number };
+  if (r.roundId !== info.roundId) break;
+  await new Promise((res) => setTimeout(res, 20));
+}
+const closeMs = performance.now() - tClose;
+const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+lat.sort((a, b) => a - b);
+const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+console.error(`${UPLOADS} uploads in ${secs.toFixed(2)} s with ${CONCURRENCY} connections; load average after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+figure('uploads_per_s', UPLOADS / secs, 'uploads/s');
+figure('p50_ms', pct(0.5), 'ms');
+figure('p99_ms', pct(0.99), 'ms');
+figure('rss_mb', kb('VmRSS') / 1024, 'MB');
+figure('peak_rss_mb', kb('VmHWM') / 1024, 'MB');
+figure('close_ms', closeMs, 'ms');
+figure('payload_bytes', pool[0]!.length, 'bytes');
+agent.destroy();
+const exited = new Promise((r) => child.once('exit', r));
+child.kill('SIGTERM');
+await exited;
+rmSync(dir, { recursive: true, force: true });
