@@ -1,0 +1,7 @@
+// Interaction data: structures, readers (pure: they take text), leave-one-out split, time-gap buckets.
+export * from './types.js';
+export { buildDataset, type RawEvent, type ItemMeta } from './builder.js';
+export { parseSequenceFile, parseItemAttributes } from './parse-sequences.js';
+export { parseEventLog, splitCsvLine, parseTime } from './parse-events.js';
+export { leaveOneOut, prefix, type Split, type EvalCase } from './split.js';
+export { gapBucket, UNKNOWN_GAP } from './gap.js';

@@ -1,0 +1,7 @@
+// Full-ranking evaluation: metrics, the Scorer interface and the baselines.
+export { KS, rankOf, MetricAccumulator, type Metrics } from './metrics.js';
+export { evaluate, type Scorer } from './evaluate.js';
+export { PopScorer } from './baselines/pop.js';
+export { MarkovScorer } from './baselines/markov.js';
+export { ItemKnnScorer } from './baselines/itemknn.js';
+export { SknnScorer } from './baselines/sknn.js';

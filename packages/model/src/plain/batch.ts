@@ -1,0 +1,291 @@
+import type { Sequence } from '../data/types.js';
+import { EVENT_KINDS, type Weights } from '../spec.js';
+import { gruBackward } from './gru-backward.js';
+import { axpy, dot, sigmoid, vecMat, vecMatBack } from './kernels.js';
+import { gruForward, type GruCache, type PlainModel } from './model.js';
+import type { Rng } from './rng.js';
+
+/** Loss settings of one training step. */
+export interface LossConfig {
+  /** Negatives sampled per batch and shared by all its positions; ≥ numItems means full softmax. */
+  negatives: number;
+  /** Negatives are drawn ∝ (count + 1)^negAlpha (0 = uniform, 1 = popularity); logQ-corrected either way. */
+  negAlpha: number;
+  dropoutIn: number;
+  dropoutOut: number;
+  /** Weight of the purchase-intent loss (only for datasets with typed events). */
+  intentWeight: number;
+  /** Weight of the category-intent loss (only for items with a known category). */
+  categoryWeight: number;
+  /** Only the last maxLen events of a sequence are used. */
+  maxLen: number;
+}
+
+const PURCHASE = EVENT_KINDS.indexOf('purchase');
+
+/** Grows a Float32Array buffer to at least n elements (no shrinking, so steady state allocates nothing). */
+const grow = (a: Float32Array<ArrayBuffer>, n: number): Float32Array<ArrayBuffer> => (a.length >= n ? a : new Float32Array(Math.ceil(n * 1.5)));
+/** Grows an Int32Array keeping its contents (used for lists filled incrementally). */
+const growI = (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> => {
+  if (a.length >= n) return a;
+  const b = new Int32Array(Math.ceil(n * 1.5) + 16);
+  b.set(a);
+  return b;
+};
+
+/**
+ * Forward + backward (BPTT) of a batch of sequences under sampled softmax cross-entropy with logQ correction
+ * (in-batch targets plus shared sampled negatives; Jean et al. 2015, Yi et al. 2019), plus optional
+ * purchase-intent (BCE: will this sequence contain a purchase after this event?) and category-intent (CE on the
+ * next item's category) losses. Gradients are accumulated into `grads`; touched embedding rows are reported so
+ * the optimiser can update them sparsely.
+ */
+export class BatchStep {
+  private readonly V: number; private readonly d: number; private readonly H: number; private readonly C: number;
+  private readonly cdf: Float64Array;
+  private readonly qSample: Float64Array;
+  private readonly qBatch: Float64Array;
+  private readonly localOf: Int32Array; private readonly localStamp: Int32Array;
+  private readonly candOf: Int32Array; private readonly candStamp: Int32Array;
+  private stamp = 0;
+  // per-position buffers
+  private X = new Float32Array(0); private MX = new Float32Array(0); private Hs = new Float32Array(0); private HD = new Float32Array(0);
+  private MH = new Float32Array(0); private Q = new Float32Array(0); private dQ = new Float32Array(0);
+  private cache: GruCache = { r: new Float32Array(0), z: new Float32Array(0), n: new Float32Array(0), ghn: new Float32Array(0), co: 0 };
+  private inLocal = new Int32Array(0); private tgtCol = new Int32Array(0); private tgtItem = new Int32Array(0);
+  private kindAt = new Int32Array(0); private gapAt = new Int32Array(0); private buyLater = new Int32Array(0);
+  // per-row / per-candidate buffers
+  /** Item rows touched by the last batch (valid up to touchedCount). */
+  rows = new Int32Array(0);
+  touchedCount = 0;
+  private RL = new Float32Array(0); private dRL = new Float32Array(0);
+  private candLocal = new Int32Array(0); private Rc = new Float32Array(0); private dRc = new Float32Array(0);
+  private bc = new Float32Array(0); private S = new Float32Array(0);
+  private readonly gx: Float32Array; private readonly gh: Float32Array; private readonly dgx: Float32Array; private readonly dgh: Float32Array;
+  private readonly dh: Float32Array; private readonly dhNext: Float32Array; private readonly dHD: Float32Array;
+  private readonly zeroH: Float32Array; private readonly catLogits: Float32Array;
+  /** Attribute rows touched by the last batch (marked with attrStamp === stamp). */
+  readonly attrStamp: Int32Array;
+
+  constructor(private readonly model: PlainModel, private readonly grads: Weights, private readonly cfg: LossConfig,
+    private readonly rng: Rng, counts: Float64Array, private readonly itemCategory: Int32Array | null, private readonly typed: boolean) {
+    const { numItems: V, dim: d, hidden: H, numCategories: C, numAttrs } = model.dims;
+    this.V = V; this.d = d; this.H = H; this.C = C;
+    this.qSample = new Float64Array(V + 1); this.qBatch = new Float64Array(V + 1); this.cdf = new Float64Array(V + 1);
+    let zs = 0, tot = 0;
+    for (let i = 1; i <= V; i++) { this.qSample[i] = Math.pow(counts[i]! + 1, cfg.negAlpha); zs += this.qSample[i]!; tot += counts[i]!; }
+    let acc = 0;
+    for (let i = 1; i <= V; i++) { this.qSample[i] = this.qSample[i]! / zs; acc += this.qSample[i]!; this.cdf[i] = acc; this.qBatch[i] = counts[i]! / Math.max(1, tot); }
+    this.localOf = new Int32Array(V + 1); this.localStamp = new Int32Array(V + 1);
+    this.candOf = new Int32Array(V + 1); this.candStamp = new Int32Array(V + 1);
+    this.attrStamp = new Int32Array(numAttrs + 1);
+    this.gx = new Float32Array(3 * H); this.gh = new Float32Array(3 * H); this.dgx = new Float32Array(3 * H); this.dgh = new Float32Array(3 * H);
+    this.dh = new Float32Array(H); this.dhNext = new Float32Array(H); this.dHD = new Float32Array(H); this.zeroH = new Float32Array(H);
+    this.catLogits = new Float32Array(C);
+  }
+
+  get currentStamp(): number { return this.stamp; }
+
+  private sample(): number {
+    const u = this.rng.next() * this.cdf[this.V]!;
+    let lo = 1, hi = this.V;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (this.cdf[m]! < u) lo = m + 1; else hi = m; }
+    return lo;
+  }
+
+  private addRow(i: number): number {
+    if (this.localStamp[i] !== this.stamp) {
+      this.localStamp[i] = this.stamp;
+      this.rows = growI(this.rows, this.touchedCount + 1);
+      this.localOf[i] = this.touchedCount;
+      this.rows[this.touchedCount++] = i;
+    }
+    return this.localOf[i]!;
+  }
+
+  private candCount = 0;
+  private addCand(i: number): number {
+    if (this.candStamp[i] !== this.stamp) {
+      this.candStamp[i] = this.stamp;
+      this.candLocal = growI(this.candLocal, this.candCount + 1);
+      this.candOf[i] = this.candCount;
+      this.candLocal[this.candCount++] = this.addRow(i);
+    }
+    return this.candOf[i]!;
+  }
+
+  /** Runs forward and backward on `seqs`, accumulating gradients; returns { loss (mean per position), positions }. */
+  run(seqs: Sequence[]): { loss: number; positions: number } {
+    const { d, H, cfg, model } = this;
+    const w = model.w, g = this.grads;
+    this.stamp++; this.touchedCount = 0; this.candCount = 0;
+    // 1. positions, local rows, candidates
+    let P = 0;
+    for (const s of seqs) P += Math.max(0, Math.min(s.items.length, cfg.maxLen) - 1);
+    this.ensurePositions(P);
+    const starts: number[] = [];
+    let p = 0;
+    for (const s of seqs) {
+      const n = Math.min(s.items.length, cfg.maxLen), off = s.items.length - n;
+      if (n < 2) continue;
+      starts.push(p);
+      let bought = 0;
+      for (let t = n - 1; t >= 1; t--) {
+        // buyLater for input position t-1: a purchase at any later event t..n-1
+        if (s.kinds[off + t] === PURCHASE) bought = 1;
+        this.buyLater[p + t - 1] = bought;
+      }
+      for (let t = 0; t < n - 1; t++, p++) {
+        this.inLocal[p] = this.addRow(s.items[off + t]!);
+        this.kindAt[p] = s.kinds[off + t]!;
+        this.gapAt[p] = s.gaps[off + t]!;
+        this.tgtItem[p] = s.items[off + t + 1]!;
+      }
+    }
+    starts.push(P);
+    const full = cfg.negatives >= this.V;
+    if (full) for (let i = 1; i <= this.V; i++) this.addCand(i);
+    for (let q = 0; q < P; q++) this.tgtCol[q] = this.addCand(this.tgtItem[q]!);
+    if (!full) for (let k = 0; k < cfg.negatives; k++) this.addCand(this.sample());
+    const U = this.touchedCount, Cn = this.candCount;
+    this.RL = grow(this.RL, U * d); this.dRL = grow(this.dRL, U * d);
+    this.Rc = grow(this.Rc, Cn * d); this.dRc = grow(this.dRc, Cn * d); this.bc = grow(this.bc, Cn);
+    this.S = grow(this.S, P * Cn);
+    const { RL, dRL, Rc, dRc, bc, S } = this;
+    for (let u = 0; u < U; u++) model.itemRepInto(this.rows[u]!, RL, u * d);
+    dRL.fill(0, 0, U * d);
+    const bias = w.item_bias!;
+    for (let c = 0; c < Cn; c++) {
+      const u = this.candLocal[c]!, i = this.rows[u]!;
+      Rc.set(RL.subarray(u * d, u * d + d), c * d);
+      bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + P * this.qBatch[i]!));
+    }
+    // 2. GRU forward with dropout on inputs and on the state fed to the heads
+    const { X, MX, Hs, HD, MH, Q, cache } = this;
+    const kin = 1 / (1 - cfg.dropoutIn), kout = 1 / (1 - cfg.dropoutOut);
+    for (let si = 0; si + 1 < starts.length; si++) {
+      for (let q = starts[si]!; q < starts[si + 1]!; q++) {
+        const xo = q * d;
+        for (let k = 0; k < d; k++) {
+          const m = cfg.dropoutIn > 0 && this.rng.next() < cfg.dropoutIn ? 0 : kin;
+          MX[xo + k] = m;
+          X[xo + k] = (RL[this.inLocal[q]! * d + k]! + w.event_emb![this.kindAt[q]! * d + k]! + w.gap_emb![this.gapAt[q]! * d + k]!) * m;
+        }
+        cache.co = q * H;
+        const first = q === starts[si];
+        gruForward(w, d, H, X, xo, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, this.gx, this.gh, Hs, q * H, cache);
+        for (let k = 0; k < H; k++) {
+          const m = cfg.dropoutOut > 0 && this.rng.next() < cfg.dropoutOut ? 0 : kout;
+          MH[q * H + k] = m; HD[q * H + k] = Hs[q * H + k]! * m;
+        }
+        vecMat(HD, q * H, w.out_w!, H, d, w.out_b!, Q, q * d);
+      }
+    }
+    // 3. sampled softmax: S = Q Rc^T + bc; G = (softmax - onehot) / P written back into S
+    let loss = 0;
+    const invP = 1 / Math.max(1, P);
+    for (let q = 0; q < P; q++) {
+      const so = q * Cn;
+      let mx = -Infinity;
+      for (let c = 0; c < Cn; c++) { const v = dot(Q, q * d, Rc, c * d, d) + bc[c]!; S[so + c] = v; if (v > mx) mx = v; }
+      let z = 0;
+      for (let c = 0; c < Cn; c++) { const e = Math.exp(S[so + c]! - mx); S[so + c] = e; z += e; }
+      const t = this.tgtCol[q]!;
+      loss += Math.log(z) + mx - (Math.log(S[so + t]!) + mx);
+      const iz = invP / z;
+      for (let c = 0; c < Cn; c++) S[so + c] = S[so + c]! * iz;
+      S[so + t] = S[so + t]! - invP;
+    }
+    // 4. dQ = G Rc, dRc = G^T Q, d bias
+    const dQ = this.dQ;
+    dQ.fill(0, 0, P * d); dRc.fill(0, 0, Cn * d);
+    const gb = g.item_bias!;
+    for (let q = 0; q < P; q++) {
+      const so = q * Cn;
+      for (let c = 0; c < Cn; c++) {
+        const gv = S[so + c]!;
+        axpy(gv, Rc, c * d, dQ, q * d, d);
+        axpy(gv, Q, q * d, dRc, c * d, d);
+      }
+    }
+    for (let c = 0; c < Cn; c++) {
+      let s = 0;
+      for (let q = 0; q < P; q++) s += S[q * Cn + c]!;
+      const u = this.candLocal[c]!;
+      gb[this.rows[u]!] = gb[this.rows[u]!]! + s;
+      axpy(1, dRc, c * d, dRL, u * d, d);
+    }
+    // 5. heads and BPTT
+    const { dh, dhNext, dHD } = this;
+    const useIntent = this.typed && cfg.intentWeight > 0, useCat = this.itemCategory !== null && this.C > 1 && cfg.categoryWeight > 0;
+    for (let si = starts.length - 2; si >= 0; si--) {
+      dhNext.fill(0);
+      for (let q = starts[si + 1]! - 1; q >= starts[si]!; q--) {
+        vecMatBack(HD, q * H, w.out_w!, H, d, dQ, q * d, g.out_w!, dHD, 0, false);
+        axpy(1, dQ, q * d, g.out_b!, 0, d);
+        if (useIntent) loss += this.intentHead(q, dHD, invP);
+        if (useCat) loss += this.categoryHead(q, dHD, invP);
+        for (let k = 0; k < H; k++) dh[k] = dHD[k]! * MH[q * H + k]! + dhNext[k]!;
+        cache.co = q * H;
+        const first = q === starts[si];
+        const dxo = q * d; // reuse dQ row q as dx scratch: dQ[q] is no longer needed
+        gruBackward(w, g, d, H, X, q * d, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, cache, dh, dhNext, dQ, dxo, this.dgx, this.dgh);
+        const u = this.inLocal[q]!, ke = this.kindAt[q]! * d, kg = this.gapAt[q]! * d;
+        for (let k = 0; k < d; k++) {
+          const gx = dQ[dxo + k]! * MX[q * d + k]!;
+          dRL[u * d + k] = dRL[u * d + k]! + gx;
+          g.event_emb![ke + k] = g.event_emb![ke + k]! + gx;
+          g.gap_emb![kg + k] = g.gap_emb![kg + k]! + gx;
+        }
+      }
+    }
+    // 6. scatter row gradients to item and attribute embeddings
+    const gE = g.item_emb!, gA = g.attr_emb!, { attrOffsets, attrIds } = model.attrs;
+    for (let u = 0; u < U; u++) {
+      const i = this.rows[u]!;
+      axpy(1, dRL, u * d, gE, i * d, d);
+      const a0 = attrOffsets[i] ?? 0, a1 = attrOffsets[i + 1] ?? 0;
+      for (let a = a0; a < a1; a++) { const ar = attrIds[a]!; this.attrStamp[ar] = this.stamp; axpy(1 / (a1 - a0), dRL, u * d, gA, ar * d, d); }
+    }
+    return { loss: loss * invP, positions: P };
+  }
+
+  /** Purchase-intent BCE at position q; adds its gradient to dHD; returns its loss contribution (unnormalised). */
+  private intentHead(q: number, dHD: Float32Array, invP: number): number {
+    const { H, cfg } = this, w = this.model.w, g = this.grads;
+    const y = this.buyLater[q]!, pr = sigmoid(dot(this.HD, q * this.H, w.intent_w!, 0, H) + w.intent_b![0]!);
+    const gl = cfg.intentWeight * (pr - y) * invP;
+    axpy(gl, w.intent_w!, 0, dHD, 0, H);
+    axpy(gl, this.HD, q * H, g.intent_w!, 0, H);
+    g.intent_b![0] = g.intent_b![0]! + gl;
+    return -cfg.intentWeight * (y ? Math.log(Math.max(pr, 1e-12)) : Math.log(Math.max(1 - pr, 1e-12)));
+  }
+
+  /** Category-intent CE on the next item's category at position q (skipped when unknown). */
+  private categoryHead(q: number, dHD: Float32Array, invP: number): number {
+    const { H, C, cfg } = this, w = this.model.w, g = this.grads, L = this.catLogits;
+    const y = this.itemCategory![this.tgtItem[q]!]!;
+    if (y === 0) return 0;
+    vecMat(this.HD, q * H, w.cat_w!, H, C, w.cat_b!, L, 0);
+    let mx = -Infinity, z = 0;
+    for (let c = 0; c < C; c++) mx = Math.max(mx, L[c]!);
+    for (let c = 0; c < C; c++) { L[c] = Math.exp(L[c]! - mx); z += L[c]!; }
+    const loss = -Math.log(L[y]! / z);
+    for (let c = 0; c < C; c++) L[c] = (cfg.categoryWeight * invP * L[c]!) / z;
+    L[y] = L[y]! - cfg.categoryWeight * invP;
+    vecMatBack(this.HD, q * H, w.cat_w!, H, C, L, 0, g.cat_w!, dHD, 0, true);
+    axpy(1, L, 0, g.cat_b!, 0, C);
+    return cfg.categoryWeight * loss;
+  }
+
+  private ensurePositions(P: number): void {
+    const { d, H } = this;
+    if (this.X.length >= P * d) return;
+    const n = Math.ceil(P * 1.5);
+    this.X = new Float32Array(n * d); this.MX = new Float32Array(n * d); this.Q = new Float32Array(n * d); this.dQ = new Float32Array(n * d);
+    this.Hs = new Float32Array(n * H); this.HD = new Float32Array(n * H); this.MH = new Float32Array(n * H);
+    this.cache = { r: new Float32Array(n * H), z: new Float32Array(n * H), n: new Float32Array(n * H), ghn: new Float32Array(n * H), co: 0 };
+    this.inLocal = new Int32Array(n); this.tgtCol = new Int32Array(n); this.tgtItem = new Int32Array(n);
+    this.kindAt = new Int32Array(n); this.gapAt = new Int32Array(n); this.buyLater = new Int32Array(n);
+  }
+}

@@ -1,0 +1,121 @@
+import type { Split } from '../data/split.js';
+import type { Dataset } from '../data/types.js';
+import { popularity } from '../eval/baselines/common.js';
+import { evaluate } from '../eval/evaluate.js';
+import type { Metrics } from '../eval/metrics.js';
+import type { ModelDims, Weights } from '../spec.js';
+import { Adam } from './adam.js';
+import { BatchStep, type LossConfig } from './batch.js';
+import { PlainModel } from './model.js';
+import { Rng } from './rng.js';
+import { ModelScorer } from './scorer.js';
+import { assertFinite, initWeights, zeroWeights } from './weights.js';
+
+/** Hyper-parameters of a training run (see DEFAULTS and docs/model.md). */
+export interface TrainOptions extends LossConfig {
+  dim: number;
+  hidden: number;
+  lr: number;
+  /** Positions (predicted events) per batch. */
+  batchPositions: number;
+  maxEpochs: number;
+  /** Stop after this many epochs without a better validation NDCG@20; the learning rate halves at each miss. */
+  patience: number;
+  /** L2 on the embedding rows a batch touches. */
+  l2: number;
+  /** Global gradient-norm clip (0 = off). */
+  clip: number;
+  seed: number;
+  /** Wall-clock budget for training; the epoch in progress is the last one. */
+  maxSeconds: number;
+  /** At most this many validation cases are scored per epoch (a fixed seeded sample). */
+  maxValCases: number;
+}
+
+/** Defaults: chosen for catalogs of thousands to tens of thousands of items, not for one dataset. */
+export const DEFAULTS: TrainOptions = {
+  dim: 64, hidden: 64, lr: 0.002, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
+  maxSeconds: 600, maxValCases: 2000,
+  negatives: 512, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.2, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
+};
+
+/** One epoch's record (for the log and the training-curve plot). */
+export interface EpochLog { epoch: number; loss: number; val: Metrics; lr: number; seconds: number }
+
+/** Progress callbacks, all optional. */
+export interface TrainHooks {
+  onBatch?(epoch: number, done: number, total: number, loss: number): void;
+  onEpoch?(log: EpochLog): void;
+}
+
+/** The outcome of a run: the best (early-stopped) model and what happened. */
+export interface TrainResult {
+  model: PlainModel;
+  history: EpochLog[];
+  bestEpoch: number;
+  trainSeconds: number;
+  /** Training events (predicted positions) processed per second over the whole run. */
+  eventsPerSecond: number;
+}
+
+/** Thrown when the loss or the gradient becomes NaN/Inf: nothing must be written from such a run. */
+export class DivergedError extends Error {}
+
+/** Model dimensions for a dataset. */
+export function dimsFor(ds: Dataset, o: Pick<TrainOptions, 'dim' | 'hidden'>): ModelDims {
+  return { numItems: ds.vocab.length - 1, numAttrs: ds.attrVocab.length - 1, numCategories: ds.categories.length, dim: o.dim, hidden: o.hidden };
+}
+
+const copyWeights = (w: Weights): Weights => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice()]));
+
+/** Trains on split.train with early stopping on split.val (deterministic for a given seed). */
+export function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {}, hooks: TrainHooks = {}): TrainResult {
+  const o: TrainOptions = { ...DEFAULTS, ...opts };
+  const dims = dimsFor(ds, o);
+  const rng = new Rng(o.seed);
+  const model = new PlainModel(dims, initWeights(dims, rng), { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds });
+  const grads = zeroWeights(dims);
+  const step = new BatchStep(model, grads, o, rng, popularity(split.train, dims.numItems), ds.itemCategory, ds.typedEvents);
+  const adam = new Adam(model.w, dims.dim);
+  const seqs = split.train.filter((s) => s.items.length >= 2);
+  const val = new Rng(o.seed + 7).shuffle(split.val.slice()).slice(0, o.maxValCases);
+  const history: EpochLog[] = [];
+  let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lr = o.lr, events = 0;
+  const t0 = performance.now();
+  for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
+    const te = performance.now();
+    const order = rng.shuffle(seqs.slice());
+    let lossSum = 0, posSum = 0;
+    for (let i = 0, b = 0; i < order.length; b++) {
+      const batch = [];
+      let pos = 0;
+      while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += Math.min(s.items.length, o.maxLen) - 1; }
+      const { loss, positions } = step.run(batch);
+      if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
+      const norm = adam.step(grads, lr, { itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp }, o.l2, o.clip);
+      if (!Number.isFinite(norm)) throw new DivergedError(`training diverged: gradient norm is ${norm} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
+      lossSum += loss * positions; posSum += positions;
+      hooks.onBatch?.(epoch, i, order.length, lossSum / Math.max(1, posSum));
+    }
+    events += posSum;
+    model.invalidate();
+    assertFiniteOrThrow(model.w, epoch);
+    const metrics = evaluate(new ModelScorer(model, o.maxLen), val, dims.numItems);
+    const log: EpochLog = { epoch, loss: lossSum / Math.max(1, posSum), val: metrics, lr, seconds: (performance.now() - te) / 1000 };
+    history.push(log);
+    hooks.onEpoch?.(log);
+    const score = metrics['NDCG@20']!;
+    if (score > best) { best = score; bestEpoch = epoch; bestW = copyWeights(model.w); misses = 0; }
+    else if (++misses >= o.patience) break;
+    else lr /= 2;
+    if ((performance.now() - t0) / 1000 > o.maxSeconds) break;
+  }
+  for (const [k, v] of Object.entries(bestW)) model.w[k]!.set(v);
+  model.invalidate();
+  const trainSeconds = (performance.now() - t0) / 1000;
+  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / trainSeconds };
+}
+
+function assertFiniteOrThrow(w: Weights, epoch: number): void {
+  try { assertFinite(w); } catch (e) { throw new DivergedError(`${(e as Error).message} (epoch ${epoch})`); }
+}

@@ -1,0 +1,72 @@
+import { UsageError } from './read.js';
+
+/** Parsed command line: the command, flags with values, and boolean switches. */
+export interface Args {
+  command: string;
+  flags: Map<string, string>;
+}
+
+/** Flags each command accepts; every one takes a value. */
+export const FLAGS: Record<string, string[]> = {
+  eval: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set'],
+  train: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'out'],
+};
+
+export const USAGE = `usage:
+  perch eval  --data FILE [--attrs FILE] [--seed N] [--plot FILE.html] [--epochs N] [--max-seconds S] [--set key=value,…]
+  perch train --data FILE [--attrs FILE] --out DIR [same options as eval]
+
+  --data         S3-Rec sequence file (user item item …) or event log (CSV with header / JSON Lines)
+  --attrs        item2attributes JSON for a sequence file
+  --seed         integer seed (default 1): runs with the same seed are identical
+  --plot         write the training curves (loss, validation HR@20/NDCG@20) as a self-contained HTML file
+  --epochs       maximum epochs (early stopping usually ends sooner)
+  --max-seconds  training time budget in seconds
+  --set          override hyper-parameters, e.g. --set dim=64,hidden=64,lr=0.002 (see docs/model.md)
+  --out          (train) directory for the trained weights`;
+
+/** Parses argv (after the script). Throws UsageError on unknown commands/flags or missing values. */
+export function parseArgs(argv: string[]): Args {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') throw new UsageError('');
+  const allowed = FLAGS[command];
+  if (!allowed) throw new UsageError(`unknown command "${command}"`);
+  const flags = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name} for ${command}`);
+    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
+    flags.set(name, value);
+  }
+  if (!flags.has('data')) throw new UsageError(`${command} needs --data FILE`);
+  if (command === 'train' && !flags.has('out')) throw new UsageError('train needs --out DIR');
+  return { command, flags };
+}
+
+/** Reads an integer flag, with a usage error when it is not one. */
+export function intFlag(args: Args, name: string, min: number): number | undefined {
+  const v = args.flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+  return n;
+}
+
+/** Parses `--set k=v,k=v` into numeric hyper-parameter overrides, checking names against `known`. */
+export function setFlag(args: Args, known: object): Record<string, number> {
+  const v = args.flags.get('set');
+  const out: Record<string, number> = {};
+  if (!v) return out;
+  for (const part of v.split(',')) {
+    const [k, val] = part.split('=');
+    if (!k || val === undefined || !(k in known)) throw new UsageError(`--set: unknown hyper-parameter "${k}" (known: ${Object.keys(known).join(', ')})`);
+    const n = Number(val);
+    if (!Number.isFinite(n)) throw new UsageError(`--set ${k}: "${val}" is not a finite number`);
+    out[k] = n;
+  }
+  return out;
+}

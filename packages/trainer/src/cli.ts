@@ -1,0 +1,22 @@
+#!/usr/bin/env -S npx tsx
+// `pnpm perch …`: the trainer/evaluator command line. Exit codes: 0 ok, 1 failure (e.g. diverged), 2 usage.
+import { DivergedError } from '@perch/model/plain/train.js';
+import { parseArgs, USAGE } from './args.js';
+import { UsageError } from './read.js';
+import { runCommand } from './run.js';
+
+function main(argv: string[]): number {
+  try {
+    return runCommand(parseArgs(argv));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      if (e.message) process.stderr.write(`perch: ${e.message}\n`);
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof DivergedError) { process.stderr.write(`perch: ${e.message}; nothing was written\n`); return 1; }
+    throw e;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
