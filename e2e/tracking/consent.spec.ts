@@ -85,3 +85,26 @@ test('GPC forces training denied, whatever the shop sets', async ({ page, server
   expect(out.sources).toEqual(['gpc', 'init']);
   expect(errors).toEqual([]);
 });
+
+test('a return visit restores the stored consent (source storage-restore)', async ({ page, server, errors }) => {
+  await boot(page, server, { dbName: 'restore', consent: { storage: 'granted', personalization: 'denied' } });
+  await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.track('view_item', { items: [{ item_id: 'visit-1' }] });
+    await p.flush();
+  });
+  await page.reload();
+  await page.waitForFunction(() => (window as unknown as PerchWindow).perch?.loaded === true);
+  const out = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    await p.init({ dbName: 'restore' }); // no consent passed this time
+    p.track('view_item', { items: [{ item_id: 'visit-2' }] });
+    await p.flush();
+    const a = await p.audit();
+    return { consent: p.consent.get(), sources: a.consentLog.map((e) => e.source), ids: (await p.exportData()).events.map((e: any) => e.items[0].id) };
+  });
+  expect(out.consent).toEqual({ storage: 'granted', personalization: 'denied', training: 'pending' });
+  expect(out.sources).toEqual(['init', 'storage-restore']);
+  expect(out.ids).toEqual(['visit-1', 'visit-2']);
+  expect(errors).toEqual([]);
+});

@@ -41,6 +41,8 @@ export class PerchClient {
   /** After `forget()`, consent entries alone do not recreate the database; the next event does. */
   private forgotten = false;
   private fromTab = false;
+  /** A database from an earlier visit is being read to restore its consent (see `restore()`). */
+  private restoring = false;
   private signals = { gpc: false, dnt: false };
   private readonly cleanups: Array<() => void> = [];
   private channel: { post(n: TabNotice): void; close(): void } | null = null;
@@ -59,7 +61,8 @@ export class PerchClient {
     this.cleanups.push(onPageHide(() => this.onHide()));
     this.signals = wireSignals(this.config, this.consent, this.cleanups, (n, p) => this.track(n, p));
     if (this.config.consent) this.consent.set(this.config.consent, 'init', true);
-    this.initDone = this.consent.get().storage === 'granted' ? this.ensureBackend().then(() => undefined) : Promise.resolve();
+    const storage = this.consent.value('storage');
+    this.initDone = storage === 'granted' ? this.ensureBackend().then(() => undefined) : storage === 'pending' ? this.restore() : Promise.resolve();
     return this.initDone;
   }
 
@@ -193,13 +196,46 @@ export class PerchClient {
     this.starting = null;
     debug('storage:', b.status.kind, b.status.reason ?? '', 'worker:', b.worker);
     this.backend = b;
-    if (this.consent.value('storage') !== 'granted') {
+    const storage = this.consent.value('storage');
+    if (storage !== 'granted' && !(this.restoring && storage === 'pending')) {
       // Consent was withdrawn while the worker was starting.
       await this.eraseStorage();
       return b;
     }
     this.send();
     return b;
+  }
+
+  /**
+   * Return visit with `storage` still pending: a Perch database exists only if storage was granted before
+   * (withdrawal deletes it), so its last consent state is restored for the purposes still pending. Nothing
+   * is opened when no database exists (`indexedDB.databases()` does not create one).
+   */
+  private async restore(): Promise<void> {
+    const idb = typeof indexedDB !== 'undefined' ? indexedDB : undefined;
+    if (!idb || typeof idb.databases !== 'function') return;
+    const names = (await idb.databases().catch(() => [])).map((d) => d.name);
+    if (!names.includes(this.dbName) || this.consent.value('storage') !== 'pending') return;
+    this.restoring = true;
+    try {
+      const b = await this.ensureBackend();
+      const stored = await b.api.lastConsent().catch(() => null);
+      const now = this.consent.get();
+      const update: Partial<ConsentState> = {};
+      for (const p of ['storage', 'personalization', 'training'] as const) {
+        if (stored && now[p] === 'pending' && stored[p] !== 'pending') update[p] = stored[p];
+      }
+      if (Object.keys(update).length) this.consent.set(update, 'storage-restore');
+    } finally {
+      this.restoring = false;
+    }
+    if (this.consent.value('storage') !== 'granted' && this.backend) {
+      // Nothing to restore into: stop the worker again, leave the database as it was.
+      const b = this.backend;
+      this.backend = null;
+      await b.api.close().catch(() => undefined);
+      b.terminate();
+    }
   }
 
   private async currentBackend(): Promise<Backend | null> {
@@ -240,7 +276,7 @@ export class PerchClient {
         for (const e of this.held.events) this.outbox.pushEvent(e);
         for (const r of this.held.rejections) this.outbox.pushRejection(r);
         this.held.clear();
-        void this.ensureBackend().catch((e: unknown) => debug('start failed', e));
+        void this.ensureBackend().then(() => this.send(), (e: unknown) => debug('start failed', e));
       } else this.send();
     } else if (prev.storage === 'granted') {
       void this.withdraw();

@@ -3,6 +3,7 @@
  * can hit a quota or a slow disk, so none of the worker's queueing and degradation is needed (and it
  * stays out of the loader bundle).
  */
+import type { ConsentState } from '../types.js';
 import { MemoryStore } from '../shared/memory-store.js';
 import { ageCutoff } from '../shared/retention.js';
 import type { PerchWorkerApi, Retention, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch } from '../shared/worker-api.js';
@@ -32,6 +33,10 @@ export class MainMemoryApi implements PerchWorkerApi {
 
   stats(): Promise<StoreStats> {
     return this.store.stats();
+  }
+
+  lastConsent(): Promise<ConsentState | null> {
+    return this.store.lastConsent();
   }
 
   dump(): Promise<StoreDump> {

@@ -3,7 +3,7 @@
  * kind `memory-worker`) or when the worker cannot start at all (on the main thread, `memory-main`).
  * Same behaviour as the IndexedDB store, lost when the page goes away; `audit()` says so.
  */
-import type { ConsentLogEntry, StorageKind } from '../types.js';
+import type { ConsentLogEntry, ConsentState, StorageKind } from '../types.js';
 import type { PerchEvent } from './events/index.js';
 import { addRejections, emptySummary } from './rejections.js';
 import { excessCount } from './retention.js';
@@ -58,6 +58,11 @@ export class MemoryStore implements Store {
       rejected: { ...this.rejected, byCode: { ...this.rejected.byCode }, recent: this.rejected.recent.slice() },
       consentLog: this.consentLog.slice(),
     };
+  }
+
+  async lastConsent(): Promise<ConsentState | null> {
+    const last = this.consentLog[this.consentLog.length - 1];
+    return last ? { ...last.state } : null;
   }
 
   async dump(): Promise<StoreDump> {

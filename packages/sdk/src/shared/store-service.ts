@@ -4,7 +4,7 @@
  * `QuotaExceededError` → prune the oldest events and retry once → memory; any other write failure →
  * memory. A batch is only acknowledged once it sits in a store, so an acknowledged event is never dropped.
  */
-import type { StorageKind } from '../types.js';
+import type { ConsentState, StorageKind } from '../types.js';
 import { errName } from './errors.js';
 import { MemoryStore } from './memory-store.js';
 import { ageCutoff, quotaPruneCount } from './retention.js';
@@ -81,6 +81,12 @@ export class StoreService implements PerchWorkerApi {
     await this.flush();
     if (this.erased) return { ...this.erased, events: 0, bytes: 0, counts: {}, rejected: { total: 0, byCode: {}, recent: [] }, consentLog: [] };
     return (await this.current()).stats();
+  }
+
+  async lastConsent(): Promise<ConsentState | null> {
+    await this.flush();
+    if (this.erased) return null;
+    return (await this.current()).lastConsent();
   }
 
   async dump(): Promise<StoreDump> {

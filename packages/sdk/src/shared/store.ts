@@ -2,7 +2,7 @@
  * What a storage backend must do. Two implementations: `worker/store/idb-store.ts` (IndexedDB, in the
  * worker) and `shared/memory-store.ts` (the fallback, in the worker or on the main thread).
  */
-import type { EventType } from '../types.js';
+import type { ConsentState, EventType } from '../types.js';
 import type { PerchEvent } from './events/index.js';
 import type { Retention, StoreDump, StoreStats, StoreStatus, WriteBatch } from './worker-api.js';
 
@@ -18,6 +18,7 @@ export interface Store {
   /** Makes every committed write durable (strict commit). */
   sync(): Promise<void>;
   stats(): Promise<StoreStats>;
+  lastConsent(): Promise<ConsentState | null>;
   dump(): Promise<StoreDump>;
   /** Erases everything this store holds (for IndexedDB: deletes the database). */
   destroy(): Promise<void>;

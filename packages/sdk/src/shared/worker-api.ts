@@ -68,6 +68,8 @@ export interface PerchWorkerApi {
   /** Resolves when every write received so far is committed with strict durability. */
   flush(): Promise<StoreStatus>;
   stats(): Promise<StoreStats>;
+  /** The last consent state persisted on this device (a return visit restores it), or null. */
+  lastConsent(): Promise<ConsentState | null>;
   dump(): Promise<StoreDump>;
   /** Deletes everything (the whole database) and reopens lazily on the next write. */
   forget(): Promise<void>;

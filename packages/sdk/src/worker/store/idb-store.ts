@@ -4,7 +4,7 @@
  * so several tabs writing at once never lose or double-trim anything (IndexedDB serialises them).
  */
 import { deleteDB, type IDBPTransaction } from 'idb';
-import type { Rejection } from '../../types.js';
+import type { ConsentState, Rejection } from '../../types.js';
 import { MAX_RECENT_REJECTIONS } from '../../shared/rejections.js';
 import { excessCount } from '../../shared/retention.js';
 import { countByType, jsonBytes, type Store } from '../../shared/store.js';
@@ -127,6 +127,11 @@ export class IdbStore implements Store {
       rejected: { total: counts.total, byCode: counts.byCode, recent: dump.rejected },
       consentLog: dump.consentLog,
     };
+  }
+
+  async lastConsent(): Promise<ConsentState | null> {
+    const cursor = await (await this.conn()).transaction('consent').store.openCursor(null, 'prev');
+    return cursor ? cursor.value.state : null;
   }
 
   async dump(): Promise<StoreDump> {
