@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { Sequence } from '../data/types.js';
+import type { ModelDims, Weights } from '../spec.js';
+import { BatchStep, type LossConfig } from './batch.js';
+import { PlainModel } from './model.js';
+import { Rng } from './rng.js';
+import { initWeights, zeroWeights } from './weights.js';
+
+const dims: ModelDims = { numItems: 7, numAttrs: 3, numCategories: 3, dim: 4, hidden: 5 };
+const attrs = { attrOffsets: Int32Array.from([0, 0, 2, 3, 3, 4, 4, 5, 6]), attrIds: Int32Array.from([1, 2, 2, 3, 1, 3]) };
+const itemCategory = Int32Array.from([0, 1, 1, 2, 0, 2, 1, 2]);
+const seq = (items: number[], kinds: number[], gaps: number[]): Sequence => ({ key: 'k', items: Int32Array.from(items), kinds: Uint8Array.from(kinds), gaps: Uint8Array.from(gaps) });
+const batch = [seq([1, 3, 2, 5], [0, 2, 0, 4], [8, 1, 3, 2]), seq([7, 6, 4], [0, 0, 4], [8, 0, 5]), seq([2, 1], [1, 0], [8, 4])];
+// full softmax (negatives ≥ numItems) and no dropout: the loss is a deterministic function of the weights
+const cfg: LossConfig = { negatives: 100, negAlpha: 0, dropoutIn: 0, dropoutOut: 0, intentWeight: 0.7, categoryWeight: 0.5, maxLen: 50 };
+
+function lossAndGrads(w: Weights): { loss: number; g: Weights } {
+  const m = new PlainModel(dims, w, attrs), g = zeroWeights(dims);
+  const step = new BatchStep(m, g, cfg, new Rng(3), Float64Array.from([0, 5, 3, 2, 1, 1, 1, 1]), itemCategory, true);
+  return { loss: step.run(batch).loss, g };
+}
+
+describe('plain backward pass', () => {
+  it('matches central finite differences for every tensor', () => {
+    const rng = new Rng(11);
+    const w = initWeights(dims, rng, 3); // larger embeddings so every term has a visible gradient
+    for (const t of Object.values(w)) for (let i = 0; i < t.length; i++) t[i] = t[i]! + 0.1 * rng.normal();
+    const { g } = lossAndGrads(w);
+    const eps = 2e-3;
+    let checked = 0;
+    for (const [name, t] of Object.entries(w)) {
+      for (let k = 0; k < Math.min(12, t.length); k++) {
+        const i = (k * 7919 + 3) % t.length;
+        const orig = t[i]!;
+        t[i] = orig + eps; const lp = lossAndGrads(w).loss;
+        t[i] = orig - eps; const lm = lossAndGrads(w).loss;
+        t[i] = orig;
+        const num = (lp - lm) / (2 * eps), ana = g[name]![i]!;
+        expect(Math.abs(num - ana), `${name}[${i}] numeric ${num} analytic ${ana}`).toBeLessThan(2e-3 + 0.03 * Math.abs(num));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(60);
+    // the gradient is not trivially zero
+    expect(Math.max(...Array.from(g.gru_wh!, Math.abs))).toBeGreaterThan(1e-4);
+    expect(Math.max(...Array.from(g.attr_emb!, Math.abs))).toBeGreaterThan(1e-4);
+  });
+});

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { weightShapes } from '@perch/model/spec.js';
+import { intFlag, parseArgs, setFlag } from '../src/args.js';
+import { UsageError } from '../src/read.js';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+const dir = mkdtempSync(join(tmpdir(), 'perch-cli-'));
+const data = join(dir, 'seq.txt');
+// 80 users walking a ring of 30 items: a learnable next-item pattern
+writeFileSync(data, Array.from({ length: 80 }, (_, u) => `u${u} ${Array.from({ length: 6 + (u % 5) }, (_, t) => ((u * 7 + t) % 30) + 1).join(' ')}`).join('\n') + '\nbroken-user\n');
+const fast = 'dim=8,hidden=8,negatives=16,maxValCases=40';
+
+describe('perch CLI', () => {
+  it('rejects bad command lines with a UsageError', () => {
+    for (const args of [[], ['frobnicate'], ['eval'], ['eval', '--data', data, '--bogus', '1'], ['eval', '--data'], ['train', '--data', data]]) {
+      expect(() => parseArgs(args), args.join(' ')).toThrow(UsageError);
+    }
+    const a = parseArgs(['eval', '--data', data, '--seed', 'x', '--set', 'nope=1']);
+    expect(() => intFlag(a, 'seed', 0)).toThrow(/--seed must be an integer/);
+    expect(() => setFlag(a, { lr: 1 })).toThrow(/unknown hyper-parameter "nope"/);
+  });
+
+  it('exits 2 with usage on bad flags and missing files', () => {
+    for (const args of [['eval', '--data', join(dir, 'missing.txt')], ['eval', '--data', data, '--epochs', '0']]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('usage:');
+    }
+  });
+
+  it('eval prints a table and a final JSON line; train writes weights in spec order', () => {
+    const out = join(dir, 'model');
+    const plot = join(dir, 'curves.html');
+    const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--plot', plot, '--set', fast]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('seq.txt:81: user broken-user has no items');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.some((l) => l.startsWith('markov'))).toBe(true);
+    const res = JSON.parse(lines[lines.length - 1]!);
+    expect(Object.keys(res.baselines)).toEqual(['pop', 'markov', 'itemknn', 'sknn']);
+    for (const k of ['HR@10', 'HR@20', 'NDCG@10', 'NDCG@20', 'MRR@20']) expect(res.model[k]).toBeGreaterThanOrEqual(0);
+    expect(res.events_per_second).toBeGreaterThan(0);
+    const meta = JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8'));
+    const shapes = weightShapes(meta.dims);
+    expect(meta.order).toEqual(Object.keys(shapes));
+    const floats = Object.values(shapes).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+    expect(readFileSync(join(out, 'weights.bin')).byteLength).toBe(floats * 4);
+    expect(meta.vocab).toHaveLength(31);
+    expect(readFileSync(plot, 'utf8')).toContain('<svg');
+  });
+
+  it('a diverging run exits 1 and writes nothing', () => {
+    const out = join(dir, 'diverged');
+    const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--set', `${fast},lr=1e12,clip=0`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/diverged.*nothing was written/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
