@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import type { EventType, RejectCode } from '../../types.js';
+import { MAX_ITEMS, NEEDS_ITEMS, bucketLowerBound, priceBucket, validateEvent, type PerchEvent } from './index.js';
+
+const NOW = 1_700_000_000_000;
+
+function ok(name: unknown, props: unknown): { event: PerchEvent; dropped: string[] } {
+  const r = validateEvent(name, props, NOW);
+  if (!r.ok) throw new Error(`expected ok, got ${r.rejection.code}: ${r.rejection.reason}`);
+  return r;
+}
+
+function rejected(name: unknown, props: unknown, code: RejectCode): string {
+  const r = validateEvent(name, props, NOW);
+  if (r.ok) throw new Error(`expected ${code}, got ok: ${JSON.stringify(r.event)}`);
+  expect(r.rejection.code).toBe(code);
+  expect(r.rejection.reason.length).toBeGreaterThan(10);
+  expect(r.rejection.ts).toBe(NOW);
+  return r.rejection.reason;
+}
+
+const gaItem = {
+  item_id: 'SKU_12345',
+  item_name: 'Stan and Friends Tee',
+  affiliation: 'Google Merchandise Store',
+  coupon: 'SUMMER_FUN',
+  discount: 2.22,
+  index: 0,
+  item_brand: 'Google',
+  item_category: 'Apparel',
+  item_category2: 'Adult',
+  item_category3: 'Shirts',
+  item_list_id: 'related_products',
+  item_list_name: 'Related Products',
+  item_variant: 'green',
+  location_id: 'ChIJIQBpAG2ahYAR_6128GcTUEo',
+  price: 9.99,
+  quantity: 1,
+};
+
+describe('GA4 events', () => {
+  const types = Object.keys(NEEDS_ITEMS) as EventType[];
+
+  it.each(types)('%s with a full GA4 item is stored minimised', (type) => {
+    const { event, dropped } = ok(type, {
+      currency: 'USD',
+      value: 7.77,
+      item_list_id: 'related_products',
+      item_list_name: 'Related products',
+      items: [gaItem],
+    });
+    expect(event).toEqual({
+      v: 1,
+      type,
+      ts: NOW,
+      list: 'related_products',
+      value: priceBucket(7.77),
+      items: [{ id: 'SKU_12345', list: 'related_products', index: 0, category: 'Shirts', brand: 'Google', priceBucket: priceBucket(9.99), quantity: 1 }],
+    });
+    expect(dropped).toEqual([]);
+  });
+
+  it.each(types.filter((t) => !NEEDS_ITEMS[t]))('%s may have no items', (type) => {
+    expect(ok(type, { search_term: 'red shoes' }).event).toEqual({ v: 1, type, ts: NOW, items: [] });
+    expect(ok(type, undefined).event.items).toEqual([]);
+  });
+
+  it.each(types.filter((t) => NEEDS_ITEMS[t]))('%s without items is refused', (type) => {
+    expect(rejected(type, {}, 'missing_item_id')).toContain(type);
+    rejected(type, { items: [] }, 'missing_item_id');
+  });
+
+  it('accepts a single item at the top level as shorthand', () => {
+    expect(ok('view_item', { item_id: 'A1', price: 5 }).event.items).toEqual([{ id: 'A1', priceBucket: priceBucket(5) }]);
+  });
+
+  it('keeps dwell time from engagement_time_msec or dwell_ms, rounded and clamped to a day', () => {
+    expect(ok('view_item', { item_id: 'A', engagement_time_msec: '1500.4' }).event.dwellMs).toBe(1500);
+    expect(ok('view_item', { item_id: 'A', dwell_ms: 1e12 }).event.dwellMs).toBe(86_400_000);
+    rejected('view_item', { item_id: 'A', dwell_ms: -1 }, 'invalid_props');
+  });
+
+  it('keeps the rerank attribution token', () => {
+    expect(ok('select_item', { items: [{ item_id: 'A' }], attribution: 'perch:r1:abc' }).event.attribution).toBe('perch:r1:abc');
+    rejected('select_item', { items: [{ item_id: 'A' }], attribution: 42 }, 'invalid_type');
+  });
+
+  it('uses the current time when now is not a finite number', () => {
+    const before = Date.now();
+    const r = validateEvent('view_cart', {}, Number.NaN);
+    expect(r.ok && r.event.ts >= before).toBe(true);
+  });
+});
+
+describe('normalisation', () => {
+  it('parses numeric strings and trims ids', () => {
+    const { event } = ok('add_to_cart', { value: '12.50', items: [{ item_id: '  A1 ', price: ' 12.50 ', quantity: '2', index: '3' }] });
+    expect(event.items[0]).toEqual({ id: 'A1', priceBucket: priceBucket(12.5), quantity: 2, index: 3 });
+    expect(event.value).toBe(priceBucket(12.5));
+  });
+
+  it('turns numeric ids into strings', () => {
+    expect(ok('view_item', { items: [{ item_id: 507 }] }).event.items[0]?.id).toBe('507');
+    expect(ok('view_item', { items: [{ item_id: -0 }] }).event.items[0]?.id).toBe('0');
+  });
+
+  it('refuses non-finite numbers, in any spelling', () => {
+    for (const price of [Number.NaN, Infinity, 'Infinity', 'NaN', '-Infinity', 'abc', '', '1,5']) {
+      rejected('view_item', { items: [{ item_id: 'A', price }] }, 'invalid_type');
+    }
+    rejected('view_item', { items: [{ item_id: Infinity }] }, 'invalid_type');
+  });
+
+  it('price buckets are monotonic half-octaves and never the price', () => {
+    expect(priceBucket(0)).toBe(0);
+    expect(priceBucket(9.99)).toBe(6);
+    expect(priceBucket(100)).toBe(13);
+    expect(priceBucket(1e300)).toBe(63);
+    let prev = 0;
+    for (let p = 0; p < 5000; p += 3.7) {
+      const b = priceBucket(p);
+      expect(b).toBeGreaterThanOrEqual(prev);
+      expect(bucketLowerBound(b)).toBeLessThanOrEqual(p + 1e-9);
+      prev = b;
+    }
+  });
+
+  it('takes the most specific GA4 category level given', () => {
+    const item = { item_id: 'A', item_category: 'Apparel', item_category2: 'Adult', item_category5: 'Short sleeve' };
+    expect(ok('view_item', { items: [item] }).event.items[0]?.category).toBe('Short sleeve');
+    expect(ok('view_item', { items: [{ item_id: 'A', item_category: 'Apparel', item_category2: '' }] }).event.items[0]?.category).toBe('Apparel');
+  });
+
+  it('matches event names case-insensitively', () => {
+    expect(ok('PRODUCT VIEWED', { product_id: 'A' }).event.type).toBe('view_item');
+    expect(ok('View_Item', { item_id: 'A' }).event.type).toBe('view_item');
+  });
+
+  it('reports unknown fields once each, without the known-but-discarded ones', () => {
+    const { dropped } = ok('view_item_list', {
+      item_list_name: 'Home',
+      user_id: 'u-1',
+      email: 'x@y.com',
+      items: [{ item_id: 'A', item_name: 'Tee', colour: 'red' }, { item_id: 'B', colour: 'blue' }],
+    });
+    expect(dropped.sort()).toEqual(['email', 'items[].colour', 'user_id']);
+  });
+
+  it('caps the dropped list', () => {
+    const props: Record<string, unknown> = { item_id: 'A' };
+    for (let i = 0; i < 100; i++) props[`x${i}`] = i;
+    expect(ok('view_item', props).dropped).toHaveLength(32);
+  });
+});
+
+describe('minimisation', () => {
+  const pii = {
+    item_name: 'Secret Product Name',
+    name: 'Secret Product Name',
+    url: 'https://shop.example/p/secret',
+    image_url: 'https://cdn.example/secret.jpg',
+    email: 'jane@example.com',
+    user_id: 'user-8391',
+    search_term: 'pregnancy test',
+    query: 'pregnancy test',
+    transaction_id: 'T-991',
+    order_id: 'O-991',
+    coupon: 'JANE10',
+    item_variant: 'XXL',
+  };
+
+  it.each(['view_item', 'Product Viewed', 'purchase', 'Order Completed', 'search', 'Products Searched'])(
+    'no name, URL, email, search term or user id survives in %s',
+    (name) => {
+      const props = { ...pii, product_id: 'P1', items: [{ item_id: 'P1', ...pii }], products: [{ product_id: 'P1', ...pii }] };
+      const { event } = ok(name, props);
+      const text = JSON.stringify(event);
+      for (const v of Object.values(pii)) expect(text).not.toContain(v);
+      expect(Object.keys(event).sort()).toEqual(expect.arrayContaining(['items', 'ts', 'type', 'v']));
+      for (const it of event.items) expect(Object.keys(it)).toEqual(['id']);
+    },
+  );
+
+  it('refuses ids, lists, categories and brands that look like emails or URLs', () => {
+    expect(rejected('view_item', { items: [{ item_id: 'jane.doe@example.com' }] }, 'invalid_item')).toContain('email');
+    expect(rejected('view_item', { items: [{ item_id: 'https://shop/p/1' }] }, 'invalid_item')).toContain('URL');
+    rejected('view_item', { items: [{ item_id: 'A', item_brand: 'me@brand.io' }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'A', item_category: 'www.example.com' }] }, 'invalid_item');
+    rejected('view_item_list', { item_list_id: 'a@b.co', items: [{ item_id: 'A' }] }, 'invalid_props');
+    // An "@" that is not an email shape is a legitimate SKU character.
+    expect(ok('view_item', { items: [{ item_id: 'tee@2x' }] }).event.items[0]?.id).toBe('tee@2x');
+  });
+});
+
+describe('rejections', () => {
+  it('unknown_event', () => {
+    expect(rejected('page_view', {}, 'unknown_event')).toContain('page_view');
+    expect(rejected('Order Refunded', {}, 'unknown_event')).toContain('no GA4');
+    rejected(42, {}, 'unknown_event');
+    rejected('constructor', {}, 'unknown_event');
+    rejected('__proto__', {}, 'unknown_event');
+    const long = 'x'.repeat(100_000);
+    const r = validateEvent(long, {}, NOW);
+    expect(!r.ok && r.rejection.event?.length).toBeLessThanOrEqual(65);
+  });
+
+  it('invalid_props', () => {
+    for (const p of [null, 42, 'str', [], () => 1, true]) rejected('view_cart', p, 'invalid_props');
+  });
+
+  it('missing_item_id', () => {
+    expect(rejected('view_item', { items: [{ item_name: 'Tee' }] }, 'missing_item_id')).toContain('items[0]');
+    rejected('view_item', { items: [{ item_id: '   ' }] }, 'missing_item_id');
+    rejected('view_item_list', { items: [{ item_id: 'A' }, { price: 3 }] }, 'missing_item_id');
+  });
+
+  it('invalid_item', () => {
+    rejected('view_item', { items: [42] }, 'invalid_item');
+    rejected('view_item', { items: [null] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'A', price: -1 }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'A', quantity: 1.5 }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'A', index: -1 }] }, 'invalid_item');
+    // eslint-disable-next-line no-sparse-arrays
+    rejected('view_item', { items: [, { item_id: 'A' }] }, 'invalid_item');
+  });
+
+  it('too_many_items', () => {
+    const items = Array.from({ length: MAX_ITEMS + 1 }, (_, i) => ({ item_id: `A${i}` }));
+    expect(rejected('view_item_list', { items }, 'too_many_items')).toContain('201');
+    expect(ok('view_item_list', { items: items.slice(0, MAX_ITEMS) }).event.items).toHaveLength(MAX_ITEMS);
+  });
+
+  it('invalid_type', () => {
+    rejected('view_item_list', { items: { 0: { item_id: 'A' }, length: 1 } }, 'invalid_type');
+    rejected('view_item', { items: [{ item_id: { id: 1 } }] }, 'invalid_type');
+    rejected('view_item', { items: [{ item_id: 10n }] }, 'invalid_type');
+    rejected('view_item', { items: [{ item_id: Symbol('x') }] }, 'invalid_type');
+    rejected('view_item', { items: [{ item_id: 'A', price: { amount: 1 } }] }, 'invalid_type');
+    rejected('view_item', { items: [{ item_id: 'A', item_brand: ['x'] }] }, 'invalid_type');
+    rejected('purchase', { value: 'lots', items: [{ item_id: 'A' }] }, 'invalid_type');
+  });
+
+  it('too_large', () => {
+    rejected('view_item', { items: [{ item_id: 'x'.repeat(129) }] }, 'too_large');
+    expect(ok('view_item', { items: [{ item_id: 'x'.repeat(128) }] }).event.items[0]?.id).toHaveLength(128);
+    rejected('view_item', { items: [{ item_id: 'A', item_category: 'c'.repeat(65) }] }, 'too_large');
+    rejected('view_item', { items: [{ item_id: 'A', price: '1'.repeat(33) }] }, 'too_large');
+    rejected('view_item', { items: [{ item_id: 'x'.repeat(10_000_000) }] }, 'too_large');
+    const wide: Record<string, unknown> = { item_id: 'A' };
+    for (let i = 0; i < 300; i++) wide[`k${i}`] = i;
+    rejected('view_item', wide, 'too_large');
+  });
+});
