@@ -5,7 +5,7 @@
  * the key bytes rewritten), so each one is validated, fsync'd and counted. The round's target is the total
  * upload count, so the last upload also triggers aggregation and publishing, which is timed separately.
  * Figures: uploads_per_s, p50_ms, p99_ms (per-request latency), rss_mb (server RSS at the end), peak_rss_mb,
- * close_ms. Env: BENCH_UPLOADS (default 4000), BENCH_CONCURRENCY (64).
+ * close_ms, server_cpu_ms_per_upload (server CPU time / uploads, independent of other load). Env: BENCH_UPLOADS (default 4000), BENCH_CONCURRENCY (64).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'perch-agg-bench-'));
 const figure = (metric: string, value: number, unit: string) => console.log(JSON.stringify({ bench: 'aggregator', metric, value: Math.round(value * 100) / 100, unit }));
 
-const child = spawn(process.execPath, ['--import', 'tsx', join(pkg, 'src', 'server.ts'),
+const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), '--import', 'tsx', join(pkg, 'src', 'server.ts'),
   '--port', '0', '--db', join(dir, 'agg.db'), '--dims', '117,117',
   '--min-clients', '1', '--target-clients', String(UPLOADS + WARMUP), '--max-updates', String(UPLOADS + WARMUP),
   '--round-seconds', '3600', '--noise', '1', '--rate-max', '100000000'], { cwd: join(pkg, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PERCH_AGG_LOG: 'warn' } });
@@ -77,11 +77,15 @@ async function run(count: number, latencies: number[]): Promise<void> {
   }));
 }
 
+// Server CPU time (user + system, clock ticks of 10 ms) from /proc: a load-independent cost per upload.
+const cpuTicks = (): number => { const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return Number(f[11]) + Number(f[12]); };
 await run(WARMUP, []);
 const lat: number[] = [];
+const cpu0 = cpuTicks();
 const t0 = performance.now();
 await run(UPLOADS, lat);
 const secs = (performance.now() - t0) / 1000;
+const cpuMsPerUpload = ((cpuTicks() - cpu0) * 10) / UPLOADS;
 const tClose = performance.now();
 for (;;) {
   const r = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number };
@@ -97,6 +101,7 @@ console.error(`${UPLOADS} uploads in ${secs.toFixed(2)} s with ${CONCURRENCY} co
 figure('uploads_per_s', UPLOADS / secs, 'uploads/s');
 figure('p50_ms', pct(0.5), 'ms');
 figure('p99_ms', pct(0.99), 'ms');
+figure('server_cpu_ms_per_upload', cpuMsPerUpload, 'ms');
 figure('rss_mb', kb('VmRSS') / 1024, 'MB');
 figure('peak_rss_mb', kb('VmHWM') / 1024, 'MB');
 figure('close_ms', closeMs, 'ms');

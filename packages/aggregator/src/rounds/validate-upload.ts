@@ -12,7 +12,7 @@ const MALFORMED: readonly WireErrorCode[] = ['truncated', 'bad_magic', 'length_m
 
 /** Structural decode, independent of any round: 400 for bytes that are not an update at all, 422 otherwise. */
 export function decodeOrProblem(bytes: Uint8Array): { update: UpdatePayload } | { problem: Problem } {
-  const d = decodeUpdate(bytes);
+  const d = decodeUpdate(bytes, { view: true });
   if (d.ok) return { update: d.update };
   if (MALFORMED.includes(d.error.code)) return { problem: problems.malformed(d.error.message) };
   return { problem: problems.invalid(`invalid-${d.error.code.replace(/_/g, '-')}`, 'Invalid update', d.error.message) };
@@ -49,21 +49,26 @@ export function checkAgainstRound(u: UpdatePayload, c: RoundCheck): { norm: numb
   }
   if (u.clientWeight < 1) return { problem: problems.invalid('invalid-weight', 'Invalid client weight', 'client weight must be ≥ 1') };
   // Norm and finiteness of the dequantised values (q·scale) without materialising them: per tensor,
-  // Σ (q·s)² = s² Σ q², and every q·s is a finite float32 iff s·max|q| is.
-  let sq = 0;
-  for (let t = 0; t < layout.tensors.length; t++) {
-    const start = layout.offsets[t]!, end = t + 1 < layout.offsets.length ? layout.offsets[t + 1]! : layout.size;
-    const s = u.scales[t]!;
-    let qq = 0, maxAbs = 0;
-    for (let i = start; i < end; i++) { const v = u.q[i]!; qq += v * v; if (v > maxAbs) maxAbs = v; else if (-v > maxAbs) maxAbs = -v; }
-    if (!Number.isFinite(Math.fround(s * maxAbs))) { // the client and the server dequantise to float32
-      return { problem: problems.invalid('non-finite', 'Non-finite values', `tensor ${layout.tensors[t]!.name} has non-finite values after dequantisation`) };
-    }
-    sq += s * s * qq;
-  }
-  const norm = Math.sqrt(sq);
+  // Σ (q·s)² = s² Σ q². Every q·s is a finite float32 when s·128 is (|q| ≤ 128); an honest scale is
+  // max|x|/127, so this only refuses scales no real delta has.
+  const { norm, finite } = quantizedNorm(u, layout);
+  if (!finite) return { problem: problems.invalid('non-finite', 'Non-finite values', 'a tensor has non-finite values after dequantisation') };
   if (!Number.isFinite(norm) || norm > c.uploadBound * c.normTolerance) {
     return { problem: problems.invalid('norm-too-large', 'Update norm above bound', `L2 norm ${norm.toPrecision(4)} exceeds ${(c.uploadBound * c.normTolerance).toPrecision(4)} (bound ${c.uploadBound.toPrecision(4)} × tolerance ${c.normTolerance})`) };
   }
   return { norm };
+}
+
+/** L2 norm of the dequantised update, and whether every dequantised value is a finite float32. */
+export function quantizedNorm(u: UpdatePayload, layout: Layout): { norm: number; finite: boolean } {
+  let sq = 0;
+  for (let t = 0; t < layout.tensors.length; t++) {
+    const start = layout.offsets[t]!, end = t + 1 < layout.offsets.length ? layout.offsets[t + 1]! : layout.size;
+    const s = u.scales[t]!;
+    if (!Number.isFinite(Math.fround(s * 128))) return { norm: Infinity, finite: false };
+    let qq = 0;
+    for (let i = start; i < end; i++) { const v = u.q[i]!; qq += v * v; }
+    sq += s * s * qq;
+  }
+  return { norm: Math.sqrt(sq), finite: true };
 }

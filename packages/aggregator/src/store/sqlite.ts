@@ -175,6 +175,8 @@ export class SqliteStore implements AggregatorStore {
       for (const r of rows) yield toUpdate(r);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.seq;
+      // Let queued requests run between pages: aggregation is CPU work on the event loop.
+      await new Promise((r) => setImmediate(r));
     }
   }
 

@@ -82,9 +82,9 @@ const fail = (code: WireErrorCode, message: string): DecodeResult => ({ ok: fals
 /**
  * Parses and validates an update. With `layout`, also checks the tensor count, element count and layout
  * hash against it. Never throws on bad input; returns a typed error instead. The body is copied out, so
- * the result does not alias `bytes`.
+ * the result does not alias `bytes`, unless `view` is set (servers validating and discarding at once).
  */
-export function decodeUpdate(bytes: Uint8Array, expect: { layout?: Layout } = {}): DecodeResult {
+export function decodeUpdate(bytes: Uint8Array, expect: { layout?: Layout; view?: boolean } = {}): DecodeResult {
   if (bytes.length < HEADER_BYTES) return fail('truncated', `payload has ${bytes.length} bytes, header needs ${HEADER_BYTES}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, false) !== WIRE_MAGIC) return fail('bad_magic', 'not a Perch update (bad magic)');
@@ -111,8 +111,8 @@ export function decodeUpdate(bytes: Uint8Array, expect: { layout?: Layout } = {}
   if (keyBytes.every((b) => b === 0)) return fail('bad_key', 'idempotency key is all zeros');
   let key = '';
   for (const b of keyBytes) key += b.toString(16).padStart(2, '0');
-  const q = new Int8Array(N);
-  q.set(new Int8Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES + 4 * T, N));
+  const body = new Int8Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES + 4 * T, N);
+  const q = expect.view ? body : new Int8Array(body);
   return {
     ok: true,
     update: { roundId: dv.getUint32(8, true), baseVersion: dv.getUint32(12, true), layoutHash, clientWeight: dv.getUint32(24, true), key, scales, q },
