@@ -1,9 +1,12 @@
 /**
  * Per-device privacy accountant (user-level DP: the protected unit is everything one device contributes).
  *
- * Each round in which the device uploads is one application of the sampled Gaussian mechanism with the
- * round's noise multiplier z (noise std z·C on a delta clipped to C) and sampling probability q. The
- * accountant adds that round's RDP to a running total at every order and converts to (ε, δ) on demand.
+ * Each round in which the device flips its sampling coin is one application of the sampled Gaussian
+ * mechanism with the round's noise multiplier z (noise std z·C on a delta clipped to C) and sampling
+ * probability q, WHETHER OR NOT the coin says "take part": amplification by sampling is a statement about
+ * the coin flip, so rounds where the device was eligible but not sampled count too (`sample()` does both).
+ * Counting only uploads would understate ε. The accountant adds each round's RDP to a running total at
+ * every order and converts to (ε, δ) on demand.
  *
  * Sampling assumption: the device takes part in a round with probability q by a private coin flip made on
  * the device (`shouldParticipate`), independently across rounds and devices (Poisson sampling, as in DP-FedAvg,
@@ -29,7 +32,7 @@ export interface AccountantState {
   version: 1;
   orders: number[];
   rdp: number[];
-  /** Number of recorded participations. */
+  /** Number of recorded rounds (coin flips). */
   rounds: number;
 }
 
@@ -51,7 +54,7 @@ export class PrivacyAccountant {
     this.roundsSpent = state?.rounds ?? 0;
   }
 
-  /** Records `count` participations with sampling probability q and noise multiplier z. */
+  /** Records `count` rounds with sampling probability q and noise multiplier z. */
   record(q: number, z: number, count = 1): void {
     const step = computeRdpSampledGaussian(q, z, this.orders);
     this.rdp = this.rdp.map((r, i) => r + count * step[i]!);
@@ -63,7 +66,7 @@ export class PrivacyAccountant {
     return rdpToEpsilon(this.orders, this.rdp, this.delta);
   }
 
-  /** ε after `count` more participations with (q, z), without recording them. */
+  /** ε after `count` more rounds with (q, z), without recording them. */
   projected(q: number, z: number, count = 1): EpsilonResult {
     const step = computeRdpSampledGaussian(q, z, this.orders);
     return rdpToEpsilon(this.orders, this.rdp.map((r, i) => r + count * step[i]!), this.delta);
@@ -78,6 +81,17 @@ export class PrivacyAccountant {
     return eps <= this.epsilonBudget;
   }
 
+  /**
+   * One round of device-side Poisson sampling: refuses if the round could overshoot the budget, otherwise
+   * records the round (before anything is sent, so a crash cannot under-count) and flips the coin.
+   */
+  sample(round: { q: number; z: number }, rng: Rng): 'participate' | 'skip' | 'budget_exhausted' {
+    if (!this.canContribute(round)) return 'budget_exhausted';
+    this.record(round.q, round.z);
+    return shouldParticipate(round.q, rng) ? 'participate' : 'skip';
+  }
+
+  /** Rounds recorded (coin flips), not uploads. */
   get rounds(): number { return this.roundsSpent; }
 
   toJSON(): AccountantState {
@@ -93,4 +107,16 @@ export class PrivacyAccountant {
 /** The device's private Poisson-sampling coin: true with probability q. Use `cryptoRng()` on real devices. */
 export function shouldParticipate(q: number, rng: Rng): boolean {
   return rng.next() < q;
+}
+
+/**
+ * ε of the device's uploads as seen by the server itself, which receives each upload and knows who sent it:
+ * no amplification by sampling (q = 1), and replace-one adjacency for a local mechanism (two datasets of the
+ * same device give clipped deltas up to 2C apart), so each upload is a Gaussian mechanism with multiplier
+ * z/2. This is the honest number for the honest-but-curious server; it is much larger than `spent()`.
+ */
+export function serverViewEpsilon(uploads: number, z: number, delta: number, orders: readonly number[] = DEFAULT_ORDERS): EpsilonResult {
+  if (uploads === 0) return { epsilon: 0, order: orders[0]! };
+  const rdp = computeRdpSampledGaussian(1, z / 2, orders).map((r) => uploads * r);
+  return rdpToEpsilon(orders, rdp, delta);
 }

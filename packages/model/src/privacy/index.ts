@@ -11,7 +11,7 @@
  *   Gaussian mechanism (q, z) per participation, with Poisson sampling by the device's private coin flip.
  * - Trust: the server is honest-but-curious; it follows the protocol but may look at everything it receives.
  *   Sampling amplification does NOT hold against it (it sees who uploaded): against the server each upload is
- *   a local Gaussian mechanism without amplification (see `serverViewEpsilon` in the docs). The stated ε
+ *   a local Gaussian mechanism without amplification (`serverViewEpsilon`). The stated ε
  *   (with amplification) holds against everyone who only sees published models: other shoppers, the shop's
  *   other services, anyone downloading the model. Network observers see TLS-protected sizes and timing only.
  * - Not covered: sybil devices (many fake clients to isolate one), timing and size side channels, metadata
@@ -27,4 +27,4 @@ export { l2Norm, clipByL2 } from './clip.js';
 export { addGaussianNoise } from './noise.js';
 export { quantizeInt8Stochastic, dequantizeInt8, type QuantizedInt8 } from './quantize.js';
 export { computeRdpSampledGaussian, rdpToEpsilon, rdpToEpsilonClassic, DEFAULT_ORDERS, type EpsilonResult } from './rdp.js';
-export { PrivacyAccountant, shouldParticipate, type AccountantOptions, type AccountantState } from './accountant.js';
+export { PrivacyAccountant, shouldParticipate, serverViewEpsilon, type AccountantOptions, type AccountantState } from './accountant.js';

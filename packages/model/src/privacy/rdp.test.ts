@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeRdpSampledGaussian, DEFAULT_ORDERS, rdpToEpsilon, rdpToEpsilonClassic } from './rdp.js';
-import { PrivacyAccountant, shouldParticipate } from './accountant.js';
+import { PrivacyAccountant, serverViewEpsilon, shouldParticipate } from './accountant.js';
 import { seededRng } from './rng.js';
 
 // erfc with fractional error < 1.2e-7 (Chebyshev fit, Numerical Recipes §6.2), for the exact Gaussian curve.
@@ -128,10 +128,33 @@ describe('PrivacyAccountant', () => {
     expect(b.rounds).toBe(7);
   });
 
+  it('sample() records every eligible round, sampled or not, and stops at the budget', () => {
+    const a = new PrivacyAccountant({ epsilonBudget: 3 });
+    const rng = seededRng(9);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 2000; i++) outcomes.push(a.sample({ q: 0.05, z: 1.5 }, rng));
+    const flips = outcomes.filter((o) => o !== 'budget_exhausted').length;
+    expect(a.rounds).toBe(flips);
+    expect(outcomes.filter((o) => o === 'skip').length).toBeGreaterThan(outcomes.filter((o) => o === 'participate').length);
+    expect(outcomes.at(-1)).toBe('budget_exhausted');
+    expect(a.spent().epsilon).toBeLessThanOrEqual(3);
+  });
+
   it('the participation coin has probability q', () => {
     const rng = seededRng(3);
     let n = 0;
     for (let i = 0; i < 100_000; i++) if (shouldParticipate(0.2, rng)) n++;
     expect(Math.abs(n / 100_000 - 0.2)).toBeLessThan(0.005);
+  });
+});
+
+describe('serverViewEpsilon', () => {
+  it('is the unsampled Gaussian at z/2 (replace-one, local view) and exceeds the amplified ε', () => {
+    const direct = rdpToEpsilon(DEFAULT_ORDERS, computeRdpSampledGaussian(1, 0.5).map((r) => 10 * r), 1e-6);
+    expect(serverViewEpsilon(10, 1, 1e-6)).toEqual(direct);
+    expect(serverViewEpsilon(0, 1, 1e-6).epsilon).toBe(0);
+    const a = new PrivacyAccountant();
+    a.record(0.1, 1, 10);
+    expect(serverViewEpsilon(10, 1, 1e-6).epsilon).toBeGreaterThan(a.spent().epsilon);
   });
 });
