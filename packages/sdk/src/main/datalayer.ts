@@ -16,9 +16,52 @@ function get(o: unknown, k: string | number): unknown {
   }
 }
 
+/** One wrapper per dataLayer, shared by every observer, so unsubscribing in any order restores `push`. */
+interface Hub {
+  observers: Set<(e: Entry) => void>;
+  original: unknown;
+  wrapped: unknown;
+  hadOwnPush: boolean;
+}
+const hubs = new WeakMap<object, Hub>();
+
+function install(dataLayer: unknown[]): Hub {
+  const original = dataLayer.push;
+  const hub: Hub = {
+    observers: new Set(),
+    original,
+    // Usually `push` is Array.prototype's; restoring then means deleting our own property, not shadowing.
+    hadOwnPush: Object.prototype.hasOwnProperty.call(dataLayer, 'push'),
+    wrapped: undefined,
+  };
+  hub.wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    // The page's push runs first and its result (or exception) is the page's, untouched.
+    const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+    for (const a of args) for (const o of [...hub.observers]) o(a);
+    return result;
+  };
+  dataLayer.push = hub.wrapped as typeof dataLayer.push;
+  hubs.set(dataLayer, hub);
+  return hub;
+}
+
+function release(dataLayer: unknown[], hub: Hub): void {
+  if (hub.observers.size > 0) return;
+  hubs.delete(dataLayer);
+  try {
+    // If someone (GTM loading late) wrapped our wrapper, leave theirs in place: ours then only forwards.
+    if (dataLayer.push !== hub.wrapped) return;
+    if (hub.hadOwnPush) dataLayer.push = hub.original as typeof dataLayer.push;
+    else delete (dataLayer as { push?: unknown }).push;
+  } catch {
+    /* frozen or exotic array: the observer-less wrapper keeps forwarding */
+  }
+}
+
 /**
  * Calls `onEntry` for every entry already in `dataLayer`, then for every entry pushed later. Returns a
- * function that stops observing and, when nobody wrapped `push` after us, restores the original push.
+ * function that stops observing; when the last observer of that array stops, the original push is back.
+ * A throwing `onEntry`, a frozen array or a revoked Proxy never throws into the page.
  */
 export function observePushes(dataLayer: unknown[], onEntry: (entry: Entry) => void): () => void {
   let active = true;
@@ -30,49 +73,30 @@ export function observePushes(dataLayer: unknown[], onEntry: (entry: Entry) => v
       // A throwing observer must never break the page's push.
     }
   };
+  let hub: Hub | undefined;
   try {
-    return wrapPush(dataLayer, safe, () => {
-      active = false;
-    });
+    if (!Array.isArray(dataLayer)) return () => {};
+    // Snapshot, then hook, then replay: a push made while replaying is seen once, and an observer
+    // that pushes cannot make the replay loop run forever.
+    const existing = dataLayer.slice();
+    try {
+      hub = hubs.get(dataLayer) ?? install(dataLayer);
+      hub.observers.add(safe);
+    } catch {
+      // A throwing `push` getter or a frozen array: replay what is there, observe nothing more.
+      hub = undefined;
+    }
+    for (const e of existing) safe(e);
   } catch {
-    // A revoked Proxy or a throwing `push` getter: observe nothing rather than break the page.
-    active = false;
-    return () => {};
-  }
-}
-
-function wrapPush(dataLayer: unknown[], safe: (e: Entry) => void, deactivate: () => void): () => void {
-  if (!Array.isArray(dataLayer)) return () => {};
-  // Snapshot first: an observer that pushes must not make this loop run forever.
-  const existing = dataLayer.slice();
-  for (const e of existing) safe(e);
-
-  const original = dataLayer.push;
-  // Usually `push` is Array.prototype's; restoring then means deleting our own property, not shadowing.
-  const hadOwnPush = Object.prototype.hasOwnProperty.call(dataLayer, 'push');
-  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-    // The page's push runs first and its result (or exception) is the page's, untouched.
-    const result = (original as (...a: unknown[]) => unknown).apply(this, args);
-    for (const a of args) safe(a);
-    return result;
-  };
-  try {
-    dataLayer.push = wrapped as typeof dataLayer.push;
-  } catch {
-    return deactivate;
+    // A revoked Proxy: nothing to read.
+    hub = undefined;
   }
   return () => {
-    deactivate();
-    try {
-      // If someone (GTM loads late and wraps push itself) replaced our wrapper, leave theirs in place:
-      // our wrapper then just forwards, since the observer is inactive.
-      if (dataLayer.push === wrapped) {
-        if (hadOwnPush) dataLayer.push = original;
-        else delete (dataLayer as { push?: unknown }).push;
-      }
-    } catch {
-      /* frozen or exotic array: the inactive wrapper keeps forwarding */
-    }
+    if (!active) return;
+    active = false;
+    if (hub === undefined) return;
+    hub.observers.delete(safe);
+    release(dataLayer, hub);
   };
 }
 
