@@ -7,7 +7,15 @@ import { buildApp } from './app.js';
 import { parseServerArgs } from './config.js';
 
 const config = parseServerArgs(process.argv.slice(2), process.env);
-const app = await buildApp({ config }, { logger: { level: process.env.PERCH_AGG_LOG ?? 'info' }, connectionTimeout: 30_000, requestTimeout: 30_000 });
+const app = await buildApp({ config }, {
+  logger: {
+    level: process.env.PERCH_AGG_LOG ?? 'info',
+    // Minimisation: request logs carry method, path and status only, never the client's IP address or port.
+    serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }) },
+  },
+  connectionTimeout: 30_000,
+  requestTimeout: 30_000,
+});
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
