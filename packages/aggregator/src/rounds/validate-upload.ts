@@ -61,13 +61,14 @@ export function checkAgainstRound(u: UpdatePayload, c: RoundCheck): { norm: numb
 
 /** L2 norm of the dequantised update, and whether every dequantised value is a finite float32. */
 export function quantizedNorm(u: UpdatePayload, layout: Layout): { norm: number; finite: boolean } {
+  const q = u.q, offsets = layout.offsets;
   let sq = 0;
-  for (let t = 0; t < layout.tensors.length; t++) {
-    const start = layout.offsets[t]!, end = t + 1 < layout.offsets.length ? layout.offsets[t + 1]! : layout.size;
+  for (let t = 0; t < offsets.length; t++) {
+    const start = offsets[t]!, end = t + 1 < offsets.length ? offsets[t + 1]! : q.length;
     const s = u.scales[t]!;
     if (!Number.isFinite(Math.fround(s * 128))) return { norm: Infinity, finite: false };
-    let qq = 0;
-    for (let i = start; i < end; i++) { const v = u.q[i]!; qq += v * v; }
+    let qq = 0; // exact: at most 128² · 2³¹ < 2⁵³
+    for (let i = start; i < end; i++) { const v = q[i]!; qq += v * v; }
     sq += s * s * qq;
   }
   return { norm: Math.sqrt(sq), finite: true };

@@ -1,0 +1,58 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeModelFiles, readModelDir } from '../src/publish/format.js';
+import { tinyRandomModel } from '../src/publish/seed.js';
+import { parseServerArgs } from '../src/config.js';
+import { tempDir, testApp } from './helper.js';
+import type { Manifest } from '../src/store/types.js';
+
+let close: (() => Promise<void>) | undefined;
+let cleanup: (() => void) | undefined;
+afterEach(async () => { await close?.(); close = undefined; cleanup?.(); cleanup = undefined; });
+
+describe('seed model', () => {
+  it('the built-in model is deterministic', () => {
+    const a = tinyRandomModel(), b = tinyRandomModel();
+    expect(a.weights.gru_wx).toEqual(b.weights.gru_wx);
+    expect(tinyRandomModel(undefined, 43).weights.gru_wx).not.toEqual(a.weights.gru_wx);
+  });
+
+  it('starts from --model DIR and serves exactly those weights', async () => {
+    const tmp = tempDir(); cleanup = tmp.cleanup;
+    const dims = { numItems: 7, numAttrs: 2, numCategories: 3, dim: 4, hidden: 5 };
+    const model = tinyRandomModel(dims, 5);
+    const dir = join(tmp.dir, 'model');
+    mkdirSync(dir);
+    for (const { path, file } of encodeModelFiles(dims, model.weights)) writeFileSync(join(dir, path), file.data);
+    expect(readModelDir(dir).weights.out_w).toEqual(model.weights.out_w);
+    const t = await testApp({}, { modelDir: dir }); close = t.close;
+    const m = (await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).json() as Manifest;
+    expect(m.dims).toEqual(dims);
+    const stored = await t.app.store.getWeights(1);
+    expect(stored.item_emb).toEqual(model.weights.item_emb);
+  });
+
+  it('refuses a model directory whose tensors do not match the spec', () => {
+    const tmp = tempDir(); cleanup = tmp.cleanup;
+    const dims = { numItems: 7, numAttrs: 2, numCategories: 3, dim: 4, hidden: 5 };
+    const files = encodeModelFiles(dims, tinyRandomModel(dims).weights);
+    const json = JSON.parse(new TextDecoder().decode(files[0]!.file.data));
+    json.dims.hidden = 6;
+    writeFileSync(join(tmp.dir, 'model.json'), JSON.stringify(json));
+    writeFileSync(join(tmp.dir, 'weights.bin'), files[1]!.file.data);
+    expect(() => readModelDir(tmp.dir)).toThrow(/tensor/);
+  });
+
+  it('parses flags over environment over defaults', () => {
+    const c = parseServerArgs(['--port', '9000', '--min-clients', '5', '--cors', 'http://a.test, http://b.test', '--dims', '32,24'], { PERCH_AGG_PORT: '1', PERCH_AGG_CLIP: '0.5' });
+    expect(c.port).toBe(9000);
+    expect(c.round.minClients).toBe(5);
+    expect(c.round.clipBound).toBe(0.5);
+    expect(c.corsOrigins).toEqual(['http://a.test', 'http://b.test']);
+    expect(c.seedDims).toMatchObject({ dim: 32, hidden: 24 });
+    expect(c.host).toBe('127.0.0.1');
+    expect(() => parseServerArgs(['--port'])).toThrow();
+    expect(() => parseServerArgs(['--clip', 'x'])).toThrow();
+  });
+});
