@@ -18,6 +18,17 @@
  * Row 0 of item_emb / attr_emb / item_bias is padding/unknown: an item unknown to the vocabulary is
  * represented by its attributes alone (cold start). The trainer owns this file; it may add tensors
  * (documented here) but never silently change the meaning of an existing one.
+ *
+ * Conventions the trainer uses (no tensor changes; see docs/model.md):
+ * - Dropout (training only) applies to x_t and to h' where it feeds the heads, never on the recurrent path;
+ *   inference uses no dropout and no scaling.
+ * - Category head: class 0 is 'unknown', so numCategories ≥ 1 always (no zero-size tensors). It is trained
+ *   only on datasets with readable categories (event logs); for Beauty (anonymised attributes) it stays at init.
+ * - Purchase head: trained only on typed event logs; target = "a purchase follows later in this session".
+ * - Time gap of the first event of a sequence, or of any event without timestamps, is the last (open-ended)
+ *   bucket GAP_BUCKETS_S.length − 1. Sequence files (S3-Rec) have no event types: every event is 'purchase'
+ *   (a review is a purchase-like signal).
+ * - Scores are logits; the trainer's logQ correction is used only in training, never at inference.
  */
 export const MODEL_SPEC_VERSION = 1;
 
