@@ -8,12 +8,12 @@ export interface Args {
 
 /** Flags each command accepts; every one takes a value. */
 export const FLAGS: Record<string, string[]> = {
-  eval: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set'],
-  train: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'out'],
+  eval: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'threads'],
+  train: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'threads', 'out'],
 };
 
 export const USAGE = `usage:
-  perch eval  --data FILE [--attrs FILE] [--seed N] [--plot FILE.html] [--epochs N] [--max-seconds S] [--set key=value,…]
+  perch eval  --data FILE [--attrs FILE] [--seed N] [--plot FILE.html] [--epochs N] [--max-seconds S] [--threads N] [--set key=value,…]
   perch train --data FILE [--attrs FILE] --out DIR [same options as eval]
 
   --data         S3-Rec sequence file (user item item …) or event log (CSV with header / JSON Lines)
@@ -22,6 +22,7 @@ export const USAGE = `usage:
   --plot         write the training curves (loss, validation HR@20/NDCG@20) as a self-contained HTML file
   --epochs       maximum epochs (early stopping usually ends sooner)
   --max-seconds  training time budget in seconds
+  --threads      worker threads for data-parallel gradients (default: CPU count, at most 4; 1 = no workers)
   --set          override hyper-parameters, e.g. --set dim=64,hidden=64,lr=0.002 (see docs/model.md)
   --out          (train) directory for the trained weights`;
 

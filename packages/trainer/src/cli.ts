@@ -5,9 +5,9 @@ import { parseArgs, USAGE } from './args.js';
 import { UsageError } from './read.js';
 import { runCommand } from './run.js';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   try {
-    return runCommand(parseArgs(argv));
+    return await runCommand(parseArgs(argv));
   } catch (e) {
     if (e instanceof UsageError) {
       if (e.message) process.stderr.write(`perch: ${e.message}\n`);
@@ -19,4 +19,4 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

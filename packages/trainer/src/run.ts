@@ -7,7 +7,9 @@ import { MarkovScorer } from '@perch/model/eval/baselines/markov.js';
 import { PopScorer } from '@perch/model/eval/baselines/pop.js';
 import { SknnScorer } from '@perch/model/eval/baselines/sknn.js';
 import { ModelScorer } from '@perch/model/plain/scorer.js';
-import { DEFAULTS, dimsFor, train, type TrainOptions } from '@perch/model/plain/train.js';
+import { DEFAULTS, dimsFor, localEngine, train, type TrainOptions } from '@perch/model/plain/train.js';
+import { availableParallelism } from 'node:os';
+import { parallelEngine } from './parallel.js';
 import { intFlag, setFlag, type Args } from './args.js';
 import { trainingPlot } from './plot.js';
 import { Progress } from './progress.js';
@@ -18,7 +20,7 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const round = (m: Metrics): Metrics => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.toFixed(5))]));
 
 /** Runs `eval` or `train`: read, split, baselines, train, test, report; returns the process exit code. */
-export function runCommand(args: Args): number {
+export async function runCommand(args: Args): Promise<number> {
   const data = args.flags.get('data')!;
   const ds = readDataset(data, args.flags.get('attrs'));
   const st = ds.stats;
@@ -43,12 +45,13 @@ export function runCommand(args: Args): number {
     bar.done(`HR@20 ${results[s.name]!['HR@20']!.toFixed(4)} NDCG@20 ${results[s.name]!['NDCG@20']!.toFixed(4)}`);
   }
 
-  log(`training: ${JSON.stringify(opts)}`);
+  const threads = intFlag(args, 'threads', 1) ?? Math.min(4, availableParallelism());
+  log(`training on ${threads} thread(s): ${JSON.stringify(opts)}`);
   const bar = new Progress('train');
-  const res = train(ds, split, opts, {
+  const res = await train(ds, split, opts, {
     onBatch: (e, done, total, loss) => bar.update(done, total, `epoch ${e} loss ${loss.toFixed(4)}`),
     onEpoch: (l) => bar.done(`epoch ${l.epoch}: loss ${l.loss.toFixed(4)}, val HR@20 ${l.val['HR@20']!.toFixed(4)} NDCG@20 ${l.val['NDCG@20']!.toFixed(4)} (${l.seconds.toFixed(0)} s, lr ${l.lr})`),
-  });
+  }, threads > 1 ? (c) => parallelEngine(c, threads) : localEngine);
   log(`best epoch ${res.bestEpoch} of ${res.history.length}; ${res.trainSeconds.toFixed(0)} s, ${res.eventsPerSecond.toFixed(0)} events/s`);
   const tbar = new Progress('test');
   const model = evaluate(new ModelScorer(res.model, opts.maxLen), split.test, V, 64, (d) => tbar.update(d, split.test.length));
@@ -71,7 +74,7 @@ export function runCommand(args: Args): number {
   console.log(JSON.stringify({
     dataset: ds.name, model: pick(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, pick(v)])),
     train_seconds: Number(res.trainSeconds.toFixed(1)), events_per_second: Math.round(res.eventsPerSecond), model_bytes: int8Bytes(dims),
-    epochs: res.history.length, best_epoch: res.bestEpoch, seed: opts.seed,
+    epochs: res.history.length, best_epoch: res.bestEpoch, seed: opts.seed, threads,
   }));
   return 0;
 }

@@ -13,8 +13,8 @@ describe('training on a Beauty slice', () => {
   const split = leaveOneOut(ds.sequences);
   const V = ds.vocab.length - 1;
 
-  it('beats popularity after 2 epochs (full ranking, history excluded)', () => {
-    const res = train(ds, split, { ...small, maxEpochs: 2, patience: 5 });
+  it('beats popularity after 2 epochs (full ranking, history excluded)', async () => {
+    const res = await train(ds, split, { ...small, maxEpochs: 2, patience: 5 });
     expect(res.history).toHaveLength(2);
     expect(res.history[1]!.loss).toBeLessThan(res.history[0]!.loss);
     const model = evaluate(new ModelScorer(res.model, 50), split.test, V);
@@ -23,18 +23,19 @@ describe('training on a Beauty slice', () => {
     expect(model['NDCG@20']).toBeGreaterThan(pop['NDCG@20']!);
   });
 
-  it('is deterministic for a seed and differs across seeds', () => {
+  it('is deterministic for a seed and differs across seeds', async () => {
     const tiny = { ...small, maxEpochs: 1, maxValCases: 50 };
     const sub = { ...split, train: split.train.slice(0, 300) };
-    const a = train(ds, sub, { ...tiny, seed: 4 }), b = train(ds, sub, { ...tiny, seed: 4 }), c = train(ds, sub, { ...tiny, seed: 5 });
+    const a = await train(ds, sub, { ...tiny, seed: 4 }), b = await train(ds, sub, { ...tiny, seed: 4 }), c = await train(ds, sub, { ...tiny, seed: 5 });
     expect(Array.from(a.model.w.gru_wh!)).toEqual(Array.from(b.model.w.gru_wh!));
     expect(Array.from(a.model.w.item_emb!)).toEqual(Array.from(b.model.w.item_emb!));
     expect(Array.from(a.model.w.gru_wh!)).not.toEqual(Array.from(c.model.w.gru_wh!));
   });
 
-  it('stops a diverging run with a clear error', () => {
+  it('stops a diverging run with a clear error', async () => {
     const sub = { ...split, train: split.train.slice(0, 200) };
-    expect(() => train(ds, sub, { ...small, lr: 1e12, clip: 0, maxEpochs: 3 })).toThrow(DivergedError);
-    expect(() => train(ds, sub, { ...small, lr: 1e12, clip: 0, maxEpochs: 3 })).toThrow(/diverged/);
+    const p = train(ds, sub, { ...small, lr: 1e12, clip: 0, maxEpochs: 3 });
+    await expect(p).rejects.toThrow(DivergedError);
+    await expect(p).rejects.toThrow(/diverged/);
   });
 });

@@ -1,10 +1,10 @@
 import type { Split } from '../data/split.js';
-import type { Dataset } from '../data/types.js';
+import type { Dataset, Sequence } from '../data/types.js';
 import { popularity } from '../eval/baselines/common.js';
 import { evaluate } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
 import type { ModelDims, Weights } from '../spec.js';
-import { Adam } from './adam.js';
+import { Adam, type Touched } from './adam.js';
 import { BatchStep, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
 import { Rng } from './rng.js';
@@ -54,8 +54,38 @@ export interface TrainResult {
   history: EpochLog[];
   bestEpoch: number;
   trainSeconds: number;
-  /** Training events (predicted positions) processed per second over the whole run. */
+  /** Training events (predicted positions) per second of gradient computation and update (validation excluded). */
   eventsPerSecond: number;
+}
+
+/**
+ * Computes a batch's gradients into `grads` (the trainer's accumulators). The default runs a BatchStep in this
+ * thread; the Node trainer plugs in a worker_threads version. `touched` reports the embedding rows to update.
+ */
+export interface GradEngine {
+  run(batch: Sequence[]): Promise<{ loss: number; positions: number }> | { loss: number; positions: number };
+  touched(): Touched;
+  close?(): Promise<void> | void;
+}
+
+/** Everything an engine needs to build its own BatchStep(s). */
+export interface EngineContext {
+  model: PlainModel;
+  grads: Weights;
+  opts: TrainOptions;
+  rng: Rng;
+  counts: Float64Array;
+  ds: Dataset;
+  train: Sequence[];
+}
+
+/** The single-threaded engine. */
+export function localEngine(c: EngineContext): GradEngine {
+  const step = new BatchStep(c.model, c.grads, c.opts, c.rng, c.counts, c.ds.itemCategory, c.ds.typedEvents);
+  return {
+    run: (batch) => step.run(batch),
+    touched: () => ({ itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp }),
+  };
 }
 
 /** Thrown when the loss or the gradient becomes NaN/Inf: nothing must be written from such a run. */
@@ -68,36 +98,40 @@ export function dimsFor(ds: Dataset, o: Pick<TrainOptions, 'dim' | 'hidden'>): M
 
 const copyWeights = (w: Weights): Weights => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice()]));
 
-/** Trains on split.train with early stopping on split.val (deterministic for a given seed). */
-export function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {}, hooks: TrainHooks = {}): TrainResult {
+/** Trains on split.train with early stopping on split.val (deterministic for a given seed and engine). */
+export async function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {}, hooks: TrainHooks = {},
+  makeEngine: (c: EngineContext) => GradEngine | Promise<GradEngine> = localEngine): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULTS, ...opts };
   const dims = dimsFor(ds, o);
   const rng = new Rng(o.seed);
   const model = new PlainModel(dims, initWeights(dims, rng), { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds });
   const grads = zeroWeights(dims);
-  const step = new BatchStep(model, grads, o, rng, popularity(split.train, dims.numItems), ds.itemCategory, ds.typedEvents);
-  const adam = new Adam(model.w, dims.dim);
   const seqs = split.train.filter((s) => s.items.length >= 2);
+  const engine = await makeEngine({ model, grads, opts: o, rng, counts: popularity(split.train, dims.numItems), ds, train: seqs });
+  const adam = new Adam(model.w, dims.dim);
   const val = new Rng(o.seed + 7).shuffle(split.val.slice()).slice(0, o.maxValCases);
   const history: EpochLog[] = [];
-  let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lr = o.lr, events = 0;
+  let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lr = o.lr, events = 0, batchSeconds = 0;
   const t0 = performance.now();
+  try {
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     const te = performance.now();
     const order = rng.shuffle(seqs.slice());
     let lossSum = 0, posSum = 0;
+    const tb = performance.now();
     for (let i = 0, b = 0; i < order.length; b++) {
       const batch = [];
       let pos = 0;
       while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += Math.min(s.items.length, o.maxLen) - 1; }
-      const { loss, positions } = step.run(batch);
+      const { loss, positions } = await engine.run(batch);
       if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
-      const norm = adam.step(grads, lr, { itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp }, o.l2, o.clip);
+      const norm = adam.step(grads, lr, engine.touched(), o.l2, o.clip);
       if (!Number.isFinite(norm)) throw new DivergedError(`training diverged: gradient norm is ${norm} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
       lossSum += loss * positions; posSum += positions;
       hooks.onBatch?.(epoch, i, order.length, lossSum / Math.max(1, posSum));
     }
     events += posSum;
+    batchSeconds += (performance.now() - tb) / 1000;
     model.invalidate();
     assertFiniteOrThrow(model.w, epoch);
     const metrics = evaluate(new ModelScorer(model, o.maxLen), val, dims.numItems);
@@ -110,10 +144,11 @@ export function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {
     else lr /= 2;
     if ((performance.now() - t0) / 1000 > o.maxSeconds) break;
   }
+  } finally { await engine.close?.(); }
   for (const [k, v] of Object.entries(bestW)) model.w[k]!.set(v);
   model.invalidate();
   const trainSeconds = (performance.now() - t0) / 1000;
-  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / trainSeconds };
+  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds) };
 }
 
 function assertFiniteOrThrow(w: Weights, epoch: number): void {
