@@ -5,12 +5,20 @@
  */
 import type { RejectCode } from '../../types.js';
 
-/** A refused field: the code and a reason a shop developer can act on. */
+/**
+ * A refused field: the code and a reason a shop developer can act on. Normalisers leave the field name
+ * out and the caller adds it with {@link Fail.at}, so no name string is built on the success path.
+ */
 export class Fail {
   constructor(
     readonly code: RejectCode,
     readonly reason: string,
   ) {}
+
+  /** The same failure, its reason prefixed by the field's name ("items[2].price must be …"). */
+  at(field: string, code: RejectCode = this.code): Fail {
+    return new Fail(code, `${field} ${this.reason}`);
+  }
 }
 
 /** Longest stored item id (ids longer than this are refused, not cut: a cut id would name another product). */
@@ -31,31 +39,41 @@ export function clip(s: string, max = 64): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
+/** Decimal notation only ("12.50", "-3", "1e3"): Number() would also take "0x1f" and "0b11". */
+function isDecimal(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    // 0-9 . + - e E
+    if (!((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45 || c === 101 || c === 69)) return false;
+  }
+  return true;
+}
+
 /**
  * Parses a finite number from a number or a numeric string ("12.50" → 12.5). Refuses non-finite values,
  * empty or over-long strings and every other type (BigInt, symbol, object, boolean).
  */
-export function toFiniteNumber(v: unknown, field: string): number | undefined | Fail {
+export function toFiniteNumber(v: unknown): number | undefined | Fail {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') {
-    return Number.isFinite(v) ? v : new Fail('invalid_type', `${field} must be a finite number, got ${v}`);
+    return Number.isFinite(v) ? v : new Fail('invalid_type', `must be a finite number, got ${v}`);
   }
   if (typeof v === 'string') {
-    if (v.length > MAX_NUMERIC_STRING) return new Fail('too_large', `${field} is a ${v.length}-character string, expected a number`);
+    if (v.length > MAX_NUMERIC_STRING) return new Fail('too_large', `is a ${v.length}-character string, expected a number`);
     const t = v.trim();
-    const n = t === '' ? NaN : Number(t);
+    const n = t === '' || !isDecimal(t) ? NaN : Number(t);
     if (Number.isFinite(n)) return n;
-    return new Fail('invalid_type', `${field} must be a number or numeric string, got "${clip(t, 32)}"`);
+    return new Fail('invalid_type', `must be a number or numeric string, got "${clip(t, 32)}"`);
   }
-  return new Fail('invalid_type', `${field} must be a number, got ${typeof v}`);
+  return new Fail('invalid_type', `must be a number, got ${typeof v}`);
 }
 
 /** A non-negative integer (position, quantity), from a number or numeric string. */
-export function toCount(v: unknown, field: string): number | undefined | Fail {
-  const n = toFiniteNumber(v, field);
+export function toCount(v: unknown): number | undefined | Fail {
+  const n = toFiniteNumber(v);
   if (n === undefined || n instanceof Fail) return n;
-  if (!Number.isInteger(n) || n < 0) return new Fail('invalid_item', `${field} must be a non-negative integer, got ${n}`);
-  if (n > MAX_COUNT) return new Fail('invalid_item', `${field} ${n} exceeds ${MAX_COUNT}`);
+  if (!Number.isInteger(n) || n < 0) return new Fail('invalid_item', `must be a non-negative integer, got ${n}`);
+  if (n > MAX_COUNT) return new Fail('invalid_item', `is ${n}, max ${MAX_COUNT}`);
   return n;
 }
 
@@ -75,10 +93,10 @@ export function bucketLowerBound(b: number): number {
 }
 
 /** A price or value: finite, non-negative, returned as its bucket. */
-export function toBucket(v: unknown, field: string): number | undefined | Fail {
-  const n = toFiniteNumber(v, field);
+export function toBucket(v: unknown): number | undefined | Fail {
+  const n = toFiniteNumber(v);
   if (n === undefined || n instanceof Fail) return n;
-  if (n < 0) return new Fail('invalid_item', `${field} must not be negative, got ${n}`);
+  if (n < 0) return new Fail('invalid_item', `must not be negative, got ${n}`);
   return priceBucket(n);
 }
 
@@ -101,23 +119,23 @@ export function piiReason(s: string): string | null {
  * A trimmed identifier-like string from a string or a finite number. Refuses other types, strings longer
  * than `max` (before and after trimming), and values that look like emails or URLs.
  */
-export function toIdString(v: unknown, field: string, max: number, code: RejectCode = 'invalid_item'): string | undefined | Fail {
+export function toIdString(v: unknown, max: number, code: RejectCode = 'invalid_item'): string | undefined | Fail {
   let s: string;
   if (typeof v === 'string') {
     // A generous pre-trim bound keeps trim() cheap on a hostile megabyte string.
-    if (v.length > max * 4) return new Fail('too_large', `${field} is ${v.length} characters, max ${max}`);
+    if (v.length > max * 4) return new Fail('too_large', `is ${v.length} characters, max ${max}`);
     s = v.trim();
   } else if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return new Fail('invalid_type', `${field} must be a finite number or a string, got ${v}`);
+    if (!Number.isFinite(v)) return new Fail('invalid_type', `must be a finite number or a string, got ${v}`);
     s = String(v);
   } else if (v === undefined || v === null) {
     return undefined;
   } else {
-    return new Fail('invalid_type', `${field} must be a string or a number, got ${typeof v}`);
+    return new Fail('invalid_type', `must be a string or a number, got ${typeof v}`);
   }
   if (s === '') return undefined;
-  if (s.length > max) return new Fail('too_large', `${field} is ${s.length} characters, max ${max}`);
+  if (s.length > max) return new Fail('too_large', `is ${s.length} characters, max ${max}`);
   const pii = piiReason(s);
-  if (pii !== null) return new Fail(code, `${field} ${pii}; personal data is never stored`);
+  if (pii !== null) return new Fail(code, `${pii}; personal data is never stored`);
   return s;
 }

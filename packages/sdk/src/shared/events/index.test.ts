@@ -97,6 +97,7 @@ describe('normalisation', () => {
     const { event } = ok('add_to_cart', { value: '12.50', items: [{ item_id: '  A1 ', price: ' 12.50 ', quantity: '2', index: '3' }] });
     expect(event.items[0]).toEqual({ id: 'A1', priceBucket: priceBucket(12.5), quantity: 2, index: 3 });
     expect(event.value).toBe(priceBucket(12.5));
+    expect(ok('view_item', { items: [{ item_id: 'A', price: '1e3' }] }).event.items[0]?.priceBucket).toBe(priceBucket(1000));
   });
 
   it('turns numeric ids into strings', () => {
@@ -105,7 +106,7 @@ describe('normalisation', () => {
   });
 
   it('refuses non-finite numbers, in any spelling', () => {
-    for (const price of [Number.NaN, Infinity, 'Infinity', 'NaN', '-Infinity', 'abc', '', '1,5']) {
+    for (const price of [Number.NaN, Infinity, 'Infinity', 'NaN', '-Infinity', 'abc', '', '1,5', '0x1f', '0b11', '1e999']) {
       rejected('view_item', { items: [{ item_id: 'A', price }] }, 'invalid_type');
     }
     rejected('view_item', { items: [{ item_id: Infinity }] }, 'invalid_type');

@@ -63,7 +63,7 @@ function readItems(props: Record<string, unknown>, dropped: DroppedFields): Stor
     // Segment single-product events (and the GA4 shorthand) carry the product at the top level.
     const single = props.item_id ?? props.product_id ?? props.sku;
     if (single === undefined || single === null || single === '') return [];
-    const it = normaliseItem(props, 'props', null);
+    const it = normaliseItem(props, 'props', -1, null);
     return it instanceof Fail ? it : [it];
   }
   if (!Array.isArray(arr)) return new Fail('invalid_type', `${label} must be an array, got ${typeof arr}`);
@@ -71,7 +71,7 @@ function readItems(props: Record<string, unknown>, dropped: DroppedFields): Stor
   if (n > MAX_ITEMS) return new Fail('too_many_items', `${label} has ${n} entries, max ${MAX_ITEMS}`);
   const out: StoredItem[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const it = normaliseItem(arr[i], `${label}[${i}]`, dropped);
+    const it = normaliseItem(arr[i], label, i, dropped);
     if (it instanceof Fail) return it;
     out[i] = it;
   }
@@ -87,17 +87,17 @@ function build(type: EventType, props: Record<string, unknown>, ts: number, drop
   }
   const ev: PerchEvent = { v: 1, type, ts, items };
 
-  const list = toIdString(props.item_list_id ?? props.list_id, props.item_list_id != null ? 'item_list_id' : 'list_id', MAX_SHORT_LENGTH, 'invalid_props');
-  if (list instanceof Fail) return list;
+  const list = toIdString(props.item_list_id ?? props.list_id, MAX_SHORT_LENGTH, 'invalid_props');
+  if (list instanceof Fail) return list.at(props.item_list_id != null ? 'item_list_id' : 'list_id');
   if (list !== undefined) ev.list = list;
 
   const rawValue = props.value ?? props.revenue ?? props.total;
-  const value = toBucket(rawValue, 'value');
-  if (value instanceof Fail) return value.code === 'invalid_item' ? new Fail('invalid_props', value.reason) : value;
+  const value = toBucket(rawValue);
+  if (value instanceof Fail) return value.at('value', value.code === 'invalid_item' ? 'invalid_props' : value.code);
   if (value !== undefined) ev.value = value;
 
-  const dwell = toFiniteNumber(props.dwell_ms ?? props.engagement_time_msec, 'dwell_ms');
-  if (dwell instanceof Fail) return dwell;
+  const dwell = toFiniteNumber(props.dwell_ms ?? props.engagement_time_msec);
+  if (dwell instanceof Fail) return dwell.at('dwell_ms');
   if (dwell !== undefined) {
     if (dwell < 0) return new Fail('invalid_props', `dwell_ms must not be negative, got ${dwell}`);
     ev.dwellMs = Math.round(dwell > MAX_DWELL_MS ? MAX_DWELL_MS : dwell);
@@ -106,8 +106,8 @@ function build(type: EventType, props: Record<string, unknown>, ts: number, drop
   const attr = props.attribution;
   if (attr !== undefined && attr !== null) {
     if (typeof attr !== 'string') return new Fail('invalid_type', `attribution must be a string, got ${typeof attr}`);
-    const a = toIdString(attr, 'attribution', MAX_SHORT_LENGTH, 'invalid_props');
-    if (a instanceof Fail) return a;
+    const a = toIdString(attr, MAX_SHORT_LENGTH, 'invalid_props');
+    if (a instanceof Fail) return a.at('attribution');
     if (a !== undefined) ev.attribution = a;
   }
   return ev;

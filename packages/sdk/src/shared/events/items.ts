@@ -1,6 +1,7 @@
 /**
  * One GA4 item or Segment product → a minimised {@link StoredItem}. Only allow-listed fields are read;
- * names, variants, coupons, URLs and images are never copied.
+ * names, variants, coupons, URLs and images are never copied. Field names for reasons are built only
+ * when something is refused: this runs on every `track()` and must stay allocation-light.
  */
 import { CATEGORY_KEYS, type DroppedFields, ITEM_KEYS } from './keys.js';
 import { Fail, MAX_ID_LENGTH, MAX_SHORT_LENGTH, toBucket, toCount, toIdString } from './fields.js';
@@ -18,72 +19,86 @@ export interface StoredItem {
 
 type Source = Record<string, unknown>;
 
-/** The first of `keys` whose value is present (not undefined, null or an empty string). */
-function firstPresent(src: Source, keys: readonly string[]): [string, unknown] | undefined {
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    const v = src[k];
-    if (v !== undefined && v !== null && v !== '') return [k, v];
-  }
-  return undefined;
-}
-
 const ID_KEYS = ['item_id', 'product_id', 'sku'] as const;
 const INDEX_KEYS = ['index', 'position'] as const;
 const BRAND_KEYS = ['item_brand', 'brand'] as const;
 
+/** Where an item sits, for reasons: `items[2]`, or the top-level props for a single product. */
+export function itemPath(label: string, index: number): string {
+  return index < 0 ? label : `${label}[${index}]`;
+}
+
+// The value found by the last `firstPresent` call: avoids allocating a [key, value] pair per field.
+let found: unknown;
+
+/** The first of `keys` whose value is present (not undefined, null or ''); its value is left in `found`. */
+function firstPresent(src: Source, keys: readonly string[]): string | undefined {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = src[k];
+    if (v !== undefined && v !== null && v !== '') {
+      found = v;
+      return k;
+    }
+  }
+  return undefined;
+}
+
+/** A short optional string field (category, brand): the first present of `keys`, ≤ 64 characters. */
+function shortField(src: Source, keys: readonly string[], label: string, index: number): string | undefined | Fail {
+  const k = firstPresent(src, keys);
+  if (k === undefined) return undefined;
+  const s = toIdString(found, MAX_SHORT_LENGTH);
+  return s instanceof Fail ? s.at(`${itemPath(label, index)}.${k}`) : s;
+}
+
 /**
- * Normalises one item. `path` names it in reasons ("items[2]"); `dropped` collects unknown keys unless
- * the caller already scanned this object (a Segment single product is scanned as the event).
+ * Normalises one item: `label`/`index` name it in reasons (`index` -1: the props themselves, a Segment
+ * single product); `dropped` collects unknown keys, or is null when the caller scanned the object.
  */
-export function normaliseItem(raw: unknown, path: string, dropped: DroppedFields | null): StoredItem | Fail {
+export function normaliseItem(raw: unknown, label: string, index: number, dropped: DroppedFields | null): StoredItem | Fail {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return new Fail('invalid_item', `${path} must be an object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+    const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
+    return new Fail('invalid_item', `${itemPath(label, index)} must be an object, got ${got}`);
   }
   const src = raw as Source;
 
-  const idField = firstPresent(src, ID_KEYS);
-  if (idField === undefined) return new Fail('missing_item_id', `${path} has no item_id (or Segment product_id/sku)`);
-  const id = toIdString(idField[1], `${path}.${idField[0]}`, MAX_ID_LENGTH);
-  if (id instanceof Fail) return id;
-  if (id === undefined) return new Fail('missing_item_id', `${path}.${idField[0]} is blank`);
+  const idKey = firstPresent(src, ID_KEYS);
+  if (idKey === undefined) return new Fail('missing_item_id', `${itemPath(label, index)} has no item_id (or Segment product_id/sku)`);
+  const id = toIdString(found, MAX_ID_LENGTH);
+  if (id instanceof Fail) return id.at(`${itemPath(label, index)}.${idKey}`);
+  if (id === undefined) return new Fail('missing_item_id', `${itemPath(label, index)}.${idKey} is blank`);
   const item: StoredItem = { id };
 
-  const list = toIdString(src.item_list_id, `${path}.item_list_id`, MAX_SHORT_LENGTH);
-  if (list instanceof Fail) return list;
+  const list = toIdString(src.item_list_id, MAX_SHORT_LENGTH);
+  if (list instanceof Fail) return list.at(`${itemPath(label, index)}.item_list_id`);
   if (list !== undefined) item.list = list;
 
-  const idx = firstPresent(src, INDEX_KEYS);
-  if (idx !== undefined) {
-    const n = toCount(idx[1], `${path}.${idx[0]}`);
-    if (n instanceof Fail) return n;
+  const idxKey = firstPresent(src, INDEX_KEYS);
+  if (idxKey !== undefined) {
+    const n = toCount(found);
+    if (n instanceof Fail) return n.at(`${itemPath(label, index)}.${idxKey}`);
     if (n !== undefined) item.index = n;
   }
 
-  const cat = firstPresent(src, CATEGORY_KEYS);
-  if (cat !== undefined) {
-    const c = toIdString(cat[1], `${path}.${cat[0]}`, MAX_SHORT_LENGTH);
-    if (c instanceof Fail) return c;
-    if (c !== undefined) item.category = c;
-  }
+  const category = shortField(src, CATEGORY_KEYS, label, index);
+  if (category instanceof Fail) return category;
+  if (category !== undefined) item.category = category;
 
-  const br = firstPresent(src, BRAND_KEYS);
-  if (br !== undefined) {
-    const b = toIdString(br[1], `${path}.${br[0]}`, MAX_SHORT_LENGTH);
-    if (b instanceof Fail) return b;
-    if (b !== undefined) item.brand = b;
-  }
+  const brand = shortField(src, BRAND_KEYS, label, index);
+  if (brand instanceof Fail) return brand;
+  if (brand !== undefined) item.brand = brand;
 
-  const pb = toBucket(src.price, `${path}.price`);
-  if (pb instanceof Fail) return pb;
+  const pb = toBucket(src.price);
+  if (pb instanceof Fail) return pb.at(`${itemPath(label, index)}.price`);
   if (pb !== undefined) item.priceBucket = pb;
 
-  const q = toCount(src.quantity, `${path}.quantity`);
-  if (q instanceof Fail) return q;
+  const q = toCount(src.quantity);
+  if (q instanceof Fail) return q.at(`${itemPath(label, index)}.quantity`);
   if (q !== undefined) item.quantity = q;
 
-  if (dropped !== null && !dropped.scan(src, ITEM_KEYS, `${path.slice(0, path.indexOf('['))}[].`)) {
-    return new Fail('too_large', `${path} has more than 256 fields`);
+  if (dropped !== null && !dropped.scan(src, ITEM_KEYS, label)) {
+    return new Fail('too_large', `${itemPath(label, index)} has more than 256 fields`);
   }
   return item;
 }

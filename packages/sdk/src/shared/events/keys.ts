@@ -46,15 +46,19 @@ export class DroppedFields {
   readonly list: string[] = [];
   private readonly seen = new Set<string>();
 
-  /** Records every own key of `obj` outside `known`; returns false when `obj` has too many keys. */
-  scan(obj: object, known: ReadonlySet<string>, prefix: string): boolean {
+  /**
+   * Records every own key of `obj` outside `known`, as `key` for the props (`label` '') or `label[].key`
+   * for an item; returns false when `obj` has too many keys to be a shop's event.
+   */
+  scan(obj: object, known: ReadonlySet<string>, label: string): boolean {
     const keys = Object.keys(obj);
     if (keys.length > MAX_KEYS) return false;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
       if (known.has(k)) continue;
       if (this.list.length >= MAX_DROPPED) return true;
-      const name = prefix + (k.length > 64 ? `${k.slice(0, 64)}…` : k);
+      const short = k.length > 64 ? `${k.slice(0, 64)}…` : k;
+      const name = label === '' ? short : `${label}[].${short}`;
       if (this.seen.has(name)) continue;
       this.seen.add(name);
       this.list.push(name);
