@@ -95,4 +95,34 @@ describe('watchConsentMode', () => {
     const hostile = new Proxy([], { get() { throw new Error('trap'); } });
     expect(() => dl.push(hostile)).not.toThrow();
   });
+
+  it('2,000 random pushes: never throws, only valid values, training never granted', () => {
+    let seed = 42;
+    const r = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
+    const values = ['granted', 'denied', 'GRANTED', '', null, undefined, 1, {}, Symbol('v')];
+    const types = ['personalization_storage', 'analytics_storage', 'ad_storage', 'region', '__proto__', 'wait_for_update'];
+    const dl: unknown[] = [];
+    const updates: Partial<ConsentState>[] = [];
+    watchConsentMode(dl, (u) => updates.push(u));
+    for (let i = 0; i < 2000; i++) {
+      const params: Record<string, unknown> = {};
+      for (let k = 0; k < 3; k++) params[pick(types)] = pick(values);
+      const entry = pick([
+        () => ['consent', pick(['default', 'update', 'other']), params],
+        () => { const a: unknown[] = []; gtag(a, 'consent', pick(['default', 'update']), params); return a[0]; },
+        () => new Proxy({}, { get() { throw new Error('trap'); } }),
+        () => pick(values),
+      ])();
+      expect(() => dl.push(entry)).not.toThrow();
+    }
+    expect(updates.length).toBeGreaterThan(5);
+    for (const u of updates) {
+      for (const [k, v] of Object.entries(u)) {
+        expect(['storage', 'personalization', 'training']).toContain(k);
+        expect(['granted', 'denied']).toContain(v);
+      }
+      expect(u.training).not.toBe('granted');
+    }
+  });
 });

@@ -194,6 +194,18 @@ describe('minimisation', () => {
 });
 
 describe('rejections', () => {
+  it('name the offending field in the reason', () => {
+    expect(rejected('view_item', { items: [{ item_id: 'A' }, { item_id: 'B', price: 'cheap' }] }, 'invalid_type')).toBe(
+      'items[1].price must be a number or numeric string, got "cheap"',
+    );
+    expect(rejected('Product List Viewed', { products: [{ sku: 'x'.repeat(200) }] }, 'too_large')).toBe('products[0].sku is 200 characters, max 128');
+    expect(rejected('Product Viewed', { product_id: 'P', position: 2.5 }, 'invalid_item')).toBe('props.position must be a non-negative integer, got 2.5');
+    expect(rejected('purchase', { value: -5, items: [{ item_id: 'A' }] }, 'invalid_props')).toBe('value must not be negative, got -5');
+    expect(rejected('view_item', { items: [{ item_id: 'A', item_category3: { x: 1 } }] }, 'invalid_type')).toBe(
+      'items[0].item_category3 must be a string or a number, got object',
+    );
+  });
+
   it('unknown_event', () => {
     expect(rejected('page_view', {}, 'unknown_event')).toContain('page_view');
     expect(rejected('Order Refunded', {}, 'unknown_event')).toContain('no GA4');
