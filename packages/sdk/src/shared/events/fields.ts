@@ -63,7 +63,8 @@ export function toFiniteNumber(v: unknown): number | undefined | Fail {
     const t = v.trim();
     const n = t === '' || !isDecimal(t) ? NaN : Number(t);
     if (Number.isFinite(n)) return n;
-    return new Fail('invalid_type', `must be a number or numeric string, got "${clip(t, 32)}"`);
+    // The value itself is not echoed: rejection reasons are kept in the audit log, values may be personal.
+    return new Fail('invalid_type', `must be a number or a decimal numeric string, got a ${t.length}-character string`);
   }
   return new Fail('invalid_type', `must be a number, got ${typeof v}`);
 }

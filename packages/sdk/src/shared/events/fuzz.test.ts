@@ -21,6 +21,8 @@ function broken(r: ValidationResult): string | null {
     if (typeof j.reason !== 'string' || j.reason.length === 0) return 'empty reason';
     if (j.ts !== NOW) return 'rejection ts';
     if (j.event !== undefined && (typeof j.event !== 'string' || j.event.length > 65)) return 'rejection event';
+    // Rejections are kept in the audit log: the generator's email must never be echoed there.
+    if (j.reason.includes('jane@example.com') || j.event?.includes('jane@example.com')) return 'PII in rejection';
     return null;
   }
   const e = r.event;
@@ -65,7 +67,7 @@ const KEYS = ['item_id', 'product_id', 'sku', 'items', 'products', 'price', 'qua
   'item_category5', 'category', 'item_brand', 'brand', 'item_list_id', 'list_id', 'value', 'revenue', 'total', 'dwell_ms',
   'engagement_time_msec', 'attribution', 'item_name', 'url', 'email', '__proto__', 'constructor', 'prototype', 'toString',
   'valueOf', 'x'.repeat(200)];
-const NAMES = [...TYPES, ...SEGMENT_EVENTS.map(([n]) => n), 'Order Refunded', 'page_view', '', '__proto__', 'constructor',
+const NAMES = [...TYPES, ...SEGMENT_EVENTS.map(([n]) => n), 'Order Refunded', 'page_view', '', '__proto__', 'constructor', 'jane@example.com',
   'VIEW_ITEM', ' view_item ', 'x'.repeat(5000)];
 
 // Big hostile values are built once and shared: allocating them per payload makes the generator, not

@@ -196,7 +196,7 @@ describe('minimisation', () => {
 describe('rejections', () => {
   it('name the offending field in the reason', () => {
     expect(rejected('view_item', { items: [{ item_id: 'A' }, { item_id: 'B', price: 'cheap' }] }, 'invalid_type')).toBe(
-      'items[1].price must be a number or numeric string, got "cheap"',
+      'items[1].price must be a number or a decimal numeric string, got a 5-character string',
     );
     expect(rejected('Product List Viewed', { products: [{ sku: 'x'.repeat(200) }] }, 'too_large')).toBe('products[0].sku is 200 characters, max 128');
     expect(rejected('Product Viewed', { product_id: 'P', position: 2.5 }, 'invalid_item')).toBe('props.position must be a non-negative integer, got 2.5');
@@ -212,6 +212,9 @@ describe('rejections', () => {
     rejected(42, {}, 'unknown_event');
     rejected('constructor', {}, 'unknown_event');
     rejected('__proto__', {}, 'unknown_event');
+    const pii = validateEvent('jane@example.com', {}, NOW);
+    expect(!pii.ok && pii.rejection.event).toBe('(redacted)');
+    expect(!pii.ok && pii.rejection.reason).not.toContain('jane');
     const long = 'x'.repeat(100_000);
     const r = validateEvent(long, {}, NOW);
     expect(!r.ok && r.rejection.event?.length).toBeLessThanOrEqual(65);

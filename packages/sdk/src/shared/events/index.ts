@@ -17,7 +17,7 @@
  * ids, currency, affiliation, and any user id or email. Ids that look like emails or URLs are refused.
  */
 import type { EventType, Rejection } from '../../types.js';
-import { Fail, MAX_DWELL_MS, MAX_SHORT_LENGTH, clip, toBucket, toFiniteNumber, toIdString } from './fields.js';
+import { Fail, MAX_DWELL_MS, MAX_SHORT_LENGTH, clip, piiReason, toBucket, toFiniteNumber, toIdString } from './fields.js';
 import { normaliseItem, type StoredItem } from './items.js';
 import { DroppedFields, EVENT_KEYS } from './keys.js';
 import { NEEDS_ITEMS, resolveEventName } from './names.js';
@@ -47,7 +47,8 @@ export type ValidationResult = { ok: true; event: PerchEvent; dropped: string[] 
 
 function reject(f: Fail, name: unknown, ts: number): ValidationResult {
   const rejection: Rejection = { code: f.code, reason: f.reason, ts };
-  if (typeof name === 'string') rejection.event = clip(name);
+  // The name as given, unless it looks like personal data (someone passing an email as the event name).
+  if (typeof name === 'string') rejection.event = piiReason(name.slice(0, 64)) === null ? clip(name) : '(redacted)';
   return { ok: false, rejection };
 }
 

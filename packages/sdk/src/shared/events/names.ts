@@ -3,6 +3,7 @@
  * e-commerce spec v2 names that have a GA4 equivalent (plus their v1 aliases). The table is in README.md.
  */
 import type { EventType } from '../../types.js';
+import { piiReason } from './fields.js';
 
 /** Canonical GA4 events, and whether each needs at least one item with an id. */
 export const NEEDS_ITEMS: Readonly<Record<EventType, boolean>> = {
@@ -67,12 +68,15 @@ export const MAX_EVENT_NAME = 64;
 
 /** Resolves a name to its GA4 event type; a string reason when it has none. */
 export function resolveEventName(name: string): EventType | { reason: string } {
+  if (name.length > MAX_EVENT_NAME) return { reason: `event name is ${name.length} characters; no known event is that long` };
   const exact = BY_NAME.get(name);
   if (exact !== undefined) return exact;
-  if (name.length > MAX_EVENT_NAME) return { reason: `event name is ${name.length} characters; no known event is that long` };
   const key = name.trim().toLowerCase();
   const t = BY_NAME.get(key);
   if (t !== undefined) return t;
+  // Unknown names are echoed in the reason (kept in the audit log), so one that looks like an email or
+  // URL is not repeated there.
+  if (piiReason(key) !== null) return { reason: 'event name looks like personal data (an email or URL), not an event' };
   if (UNSUPPORTED.has(key)) return { reason: `Segment event "${name}" has no GA4 e-commerce equivalent that Perch uses` };
   return { reason: `"${name}" is not a GA4 e-commerce event or a supported Segment e-commerce v2 event` };
 }
