@@ -313,8 +313,8 @@ export class PerchClient {
     if (n.t === 'forget') {
       this.outbox.clear();
       this.held.clear();
-      this.sentLog = 0;
-      this.forgotten = true;
+      // Our worker must also treat the database as gone, or its next read would recreate it.
+      void this.eraseStorage();
       return;
     }
     const upToDate = this.sentLog === this.consent.log.length;

@@ -15,7 +15,25 @@ import type { MetaValues, PerchDB, PerchDatabase } from './schema.js';
 /** How long `forget()` waits for other tabs to let go before reporting done (the delete stays queued). */
 const DELETE_WAIT_MS = 5_000;
 
-type WriteTx = IDBPTransaction<PerchDB, ('events' | 'rejections' | 'meta' | 'consent')[], 'readwrite'>;
+type WriteTx = IDBPTransaction<PerchDB, ('events' | 'rejections' | 'meta')[], 'readwrite'>;
+
+/**
+ * Runs `issue` (which starts requests on `tx`) and waits for all of them and the commit. A synchronous
+ * throw (e.g. QuotaExceededError from `add`) aborts the transaction so nothing half-written commits.
+ */
+async function settle(tx: { done: Promise<void>; abort(): void }, issue: (pending: Promise<unknown>[]) => void): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  try {
+    issue(pending);
+  } catch (e) {
+    try { tx.abort(); } catch { /* already finished */ }
+    await Promise.allSettled([...pending, tx.done]);
+    throw e;
+  }
+  const results = await Promise.allSettled([...pending, tx.done]);
+  const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (failed) throw failed.reason;
+}
 type Cursor = { delete(): Promise<void>; continue(): Promise<Cursor | null> } | null;
 
 async function deleteFromStart(cursor: Cursor, n: number): Promise<number> {
@@ -55,25 +73,27 @@ export class IdbStore implements Store {
 
   async append(batch: WriteBatch, retention: Retention): Promise<void> {
     const db = await this.conn();
-    const tx = db.transaction(['events', 'rejections', 'meta', 'consent'], 'readwrite', { durability: 'relaxed' });
-    const pending: Promise<unknown>[] = [];
-    try {
-      const events = tx.objectStore('events');
-      for (const e of batch.events) pending.push(events.add(e));
-      for (const c of batch.consent) pending.push(tx.objectStore('consent').add(c));
-      if (batch.rejections.length) pending.push(this.addRejections(tx, batch.rejections));
-      if (batch.events.length) {
-        pending.push(events.count().then(async (n) => deleteFromStart(await events.openCursor(), excessCount(n, retention))));
-      }
-    } catch (e) {
-      // A synchronous throw (e.g. QuotaExceededError from add): abort so nothing half-written commits.
-      try { tx.abort(); } catch { /* already finished */ }
-      await Promise.allSettled([...pending, tx.done]);
-      throw e;
+    if (batch.events.length || batch.consent.length) {
+      // Events and consent first, committed explicitly as soon as the requests are issued: the shortest
+      // window in which a page that is going away can still lose them.
+      const tx = db.transaction(['events', 'consent'], 'readwrite', { durability: 'relaxed' });
+      await settle(tx, (pending) => {
+        for (const e of batch.events) pending.push(tx.objectStore('events').add(e));
+        for (const c of batch.consent) pending.push(tx.objectStore('consent').add(c));
+        tx.commit();
+      });
     }
-    const results = await Promise.allSettled([...pending, tx.done]);
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) throw failed.reason;
+    if (batch.events.length || batch.rejections.length) {
+      // Then retention and the rejection log: count and delete in one transaction, so two tabs trimming at
+      // once never delete more than the excess. Best effort: the events above are already committed (a
+      // retry would duplicate them), and retention runs again with the next batch.
+      const tx = db.transaction(['events', 'rejections', 'meta'], 'readwrite', { durability: 'relaxed' });
+      await settle(tx, (pending) => {
+        const events = tx.objectStore('events');
+        if (batch.rejections.length) pending.push(this.addRejections(tx, batch.rejections));
+        if (batch.events.length) pending.push(events.count().then(async (n) => deleteFromStart(await events.openCursor(), excessCount(n, retention))));
+      }).catch(() => undefined);
+    }
   }
 
   private async addRejections(tx: WriteTx, list: readonly Rejection[]): Promise<void> {

@@ -1,0 +1,84 @@
+// Cross-tab notices (BroadcastChannel): a consent change or forget() in one tab reaches the others;
+// events tracked right before the page goes away are flushed on pagehide.
+import { boot, databases, expect, html, test, type PerchWindow } from './fixtures.js';
+
+const CONFIG = { dbName: 'tabs', consent: { storage: 'granted' } };
+
+test('withdrawing storage in one tab withdraws it in the other and erases the shared database', async ({ context, server }) => {
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await boot(a, server, CONFIG);
+  await boot(b, server, CONFIG);
+  await b.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.track('view_item', { items: [{ item_id: 'from-b' }] });
+    await p.flush();
+  });
+  expect(await databases(a)).toContain('tabs');
+  await a.evaluate(() => (window as unknown as PerchWindow).perch.consent.set({ storage: 'denied' }));
+  await b.waitForFunction(() => (window as unknown as PerchWindow).perch.consent.get().storage === 'denied');
+  await expect.poll(() => databases(a)).toEqual([]);
+  const after = await b.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.track('view_item', { items: [{ item_id: 'dropped' }] });
+    await p.flush();
+    const audit = await p.audit();
+    return { kind: audit.storage.kind, running: audit.worker.running };
+  });
+  expect(after).toEqual({ kind: 'none', running: false });
+  expect(await databases(b)).toEqual([]);
+});
+
+test('forget() in one tab drops what another tab still had queued', async ({ context, server }) => {
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await boot(a, server, CONFIG);
+  await boot(b, server, CONFIG);
+  // Tab B queues events (not yet sent: the outbox waits 25 ms), then tab A forgets at once.
+  await b.evaluate(() => {
+    const p = (window as unknown as PerchWindow).perch;
+    for (let i = 0; i < 20; i++) p.track('view_item', { items: [{ item_id: `queued-${i}` }] });
+  });
+  await a.evaluate(() => (window as unknown as PerchWindow).perch.forget());
+  await b.waitForTimeout(300);
+  const left = await b.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    await p.flush();
+    return (await p.exportData()).events.length;
+  });
+  expect(left).toBe(0);
+  expect(await databases(a)).toEqual([]);
+});
+
+for (const trigger of ['pagehide', 'visibilitychange'] as const) {
+  test(`${trigger} hands queued events to the worker at once and asks for a durable commit`, async ({ page, server }) => {
+    // Count messages to the worker: the page must not wait for its batching timer when it is going away.
+    await page.addInitScript(() => {
+      const post = Worker.prototype.postMessage;
+      (window as any).__toWorker = [];
+      Worker.prototype.postMessage = function (this: Worker, msg: unknown, ...rest: unknown[]) {
+        (window as any).__toWorker.push(msg);
+        return (post as (...a: unknown[]) => void).call(this, msg, ...rest);
+      };
+    });
+    await boot(page, server, CONFIG);
+    const out = await page.evaluate(async (trigger) => {
+      const p = (window as unknown as PerchWindow).perch;
+      await p.flush();
+      const log = (window as any).__toWorker as Array<{ path?: string[]; argumentList?: Array<{ value?: { events?: unknown[] } }> }>;
+      const before = log.length;
+      for (let i = 0; i < 200; i++) p.track('view_item', { items: [{ item_id: `last-${i}` }] });
+      const queued = log.length - before; // 0: still batching
+      if (trigger === 'pagehide') window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+      else {
+        Object.defineProperty(document, 'visibilityState', { get: () => 'hidden', configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }
+      // Synchronously, within the same task as the event:
+      const sent = log.slice(before).map((m) => [m.path?.[0], m.argumentList?.[0]?.value?.events?.length ?? null]);
+      await p.flush();
+      return { queued, sent, stored: (await p.exportData()).events.length };
+    }, trigger);
+    expect(out.queued).toBe(0);
+    expect(out.sent).toEqual([['write', 200], ['flush', null]]);
+    expect(out.stored).toBe(200);
+  });
+}
