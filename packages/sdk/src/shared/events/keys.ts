@@ -44,7 +44,8 @@ export const MAX_KEYS = 256;
 /** Collects the names of unknown fields, de-duplicated across items ("items[].foo"), capped. */
 export class DroppedFields {
   readonly list: string[] = [];
-  private readonly seen = new Set<string>();
+  // Created on the first unknown key: most events have none, and this runs on every track().
+  private seen: Set<string> | null = null;
 
   /**
    * Records every own key of `obj` outside `known`, as `key` for the props (`label` '') or `label[].key`
@@ -59,6 +60,7 @@ export class DroppedFields {
       if (this.list.length >= MAX_DROPPED) return true;
       const short = k.length > 64 ? `${k.slice(0, 64)}…` : k;
       const name = label === '' ? short : `${label}[].${short}`;
+      this.seen ??= new Set();
       if (this.seen.has(name)) continue;
       this.seen.add(name);
       this.list.push(name);
