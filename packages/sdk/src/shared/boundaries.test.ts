@@ -1,0 +1,46 @@
+// The thread split is a rule, not a habit: `shared/` is pure (page, worker and Node), `worker/` never
+// touches the DOM, and imports only go main → shared ← worker. This test reads the sources and fails on
+// a breach, standing in for a lint rule.
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Source without comments and string contents, so prose mentioning `window` does not count. */
+function code(file: string): string {
+  return readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '')
+    .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g, "''");
+}
+
+function imports(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/from\s+'([^']+)'/g)].map((m) => m[1] as string);
+}
+
+describe('thread boundaries', () => {
+  it('shared/ and worker/ never use DOM globals', () => {
+    const offenders = [...files(join(src, 'shared')), ...files(join(src, 'worker'))]
+      .filter((f) => /\b(window|document|localStorage|sessionStorage)\b/.test(code(f)))
+      .map((f) => relative(src, f));
+    expect(offenders).toEqual([]);
+  });
+  it('shared/ imports nothing from main/ or worker/, and worker/ nothing from main/', () => {
+    const bad: string[] = [];
+    for (const f of files(join(src, 'shared'))) for (const i of imports(f)) if (/\/(main|worker)\//.test(i)) bad.push(`${relative(src, f)} → ${i}`);
+    for (const f of files(join(src, 'worker'))) for (const i of imports(f)) if (/\/main\//.test(i)) bad.push(`${relative(src, f)} → ${i}`);
+    expect(bad).toEqual([]);
+  });
+  it('the page never imports idb (it stays out of the loader)', () => {
+    const bad = files(join(src, 'main')).filter((f) => imports(f).includes('idb')).map((f) => relative(src, f));
+    expect(bad).toEqual([]);
+  });
+});
