@@ -1,4 +1,5 @@
 /** TypeBox schemas of the round resource: the schema is the validation, the serialiser and the TS type. */
+import type { RoundDescription } from '@perch/model/federated/index.ts';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const RoundParams = Type.Object({ id: Type.Integer({ minimum: 0, maximum: 0xffffffff }) });
@@ -30,3 +31,8 @@ export const UploadAccepted = Type.Object({
   roundId: Type.Integer(),
   key: Type.String(),
 });
+
+// Compile-time check that the served JSON is exactly the client-side type in @perch/model/federated.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const roundInfoMatchesClientType: Same<RoundInfo, RoundDescription> = true;
+// (a deliberate mismatch, e.g. dropping a field from either side, turns the line above into a type error)

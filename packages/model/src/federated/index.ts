@@ -4,3 +4,4 @@ export {
   type UpdatePayload, type WireError, type WireErrorCode, type DecodeResult,
 } from './wire.js';
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
+export { roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
