@@ -47,3 +47,11 @@ describe('replayStub', () => {
     expect(replayStub(undefined, api)).toBe(0);
   });
 });
+
+describe('documentation', () => {
+  it('the README shows the exact snippet the tests run', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(snippet('/perch/perch.iife.js'));
+  });
+});
