@@ -135,4 +135,20 @@ describe('update upload', () => {
     const other = await t.app.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.0.2' });
     expect(other.statusCode).toBe(200);
   });
+
+  it('sends CORS headers on refusals too, so a shop page can read the problem+json', async () => {
+    const t = await testApp({}, { corsOrigins: ['http://shop.test'], rateLimit: { max: 3, timeWindowMs: 60_000 } }); close = t.close;
+    const info = await roundInfo(t.app);
+    const headers = { origin: 'http://shop.test' };
+    const bad = await post(t.app, info.roundId, new Uint8Array(10), headers);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['access-control-allow-origin']).toBe('http://shop.test');
+    const big = await post(t.app, info.roundId, new Uint8Array(info.maxBytes + 1), headers);
+    expect(big.statusCode).toBe(413);
+    expect(big.headers['access-control-allow-origin']).toBe('http://shop.test');
+    const limited = await post(t.app, info.roundId, new Uint8Array(10), headers);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['access-control-allow-origin']).toBe('http://shop.test');
+    expect(limited.headers['access-control-expose-headers']).toContain('Retry-After');
+  });
 });
