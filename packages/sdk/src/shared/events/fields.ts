@@ -21,6 +21,8 @@ export class Fail {
   }
 }
 
+/** GA4's own limit on `items[]`, kept so a GA4-valid event is Perch-valid. */
+export const MAX_ITEMS = 200;
 /** Longest stored item id (ids longer than this are refused, not cut: a cut id would name another product). */
 export const MAX_ID_LENGTH = 128;
 /** Longest stored list id, category, brand or attribution token. */

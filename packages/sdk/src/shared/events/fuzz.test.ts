@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventType, RejectCode } from '../../types.js';
 import { piiReason } from './fields.js';
-import { MAX_ITEMS, NEEDS_ITEMS, SEGMENT_EVENTS, validateEvent, type ValidationResult } from './index.js';
+import { MAX_ITEMS, NEEDS_ITEMS, SEGMENT_EVENTS, storedEventProblem, validateEvent, type ValidationResult } from './index.js';
 
 const NOW = 1_700_000_000_000;
 const TYPES = new Set(Object.keys(NEEDS_ITEMS));
@@ -46,8 +46,10 @@ function broken(r: ValidationResult): string | null {
     if (it.quantity !== undefined && !isInt(it.quantity, 0, 1_000_000)) return 'quantity';
   }
   if (!Array.isArray(r.dropped) || r.dropped.length > 32 || r.dropped.some((d) => typeof d !== 'string')) return 'dropped';
-  // Storable as is: IndexedDB uses the structured clone algorithm.
-  structuredClone(e);
+  // Storable as is (IndexedDB uses the structured clone algorithm), and the worker-side check agrees.
+  const clone = structuredClone(e);
+  const p = storedEventProblem(clone);
+  if (p !== null) return `storedEventProblem: ${p}`;
   return null;
 }
 

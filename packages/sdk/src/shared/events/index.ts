@@ -17,18 +17,17 @@
  * ids, currency, affiliation, and any user id or email. Ids that look like emails or URLs are refused.
  */
 import type { EventType, Rejection } from '../../types.js';
-import { Fail, MAX_DWELL_MS, MAX_SHORT_LENGTH, clip, piiReason, toBucket, toFiniteNumber, toIdString } from './fields.js';
+import { Fail, MAX_DWELL_MS, MAX_ITEMS, MAX_SHORT_LENGTH, clip, piiReason, toBucket, toFiniteNumber, toIdString } from './fields.js';
 import { normaliseItem, type StoredItem } from './items.js';
 import { DroppedFields, EVENT_KEYS } from './keys.js';
 import { NEEDS_ITEMS, resolveEventName } from './names.js';
 
 export type { StoredItem } from './items.js';
-export { priceBucket, bucketLowerBound } from './fields.js';
+export { MAX_ITEMS, priceBucket, bucketLowerBound } from './fields.js';
+export { storedEventProblem } from './stored.js';
 export { SEGMENT_EVENTS, SEGMENT_UNSUPPORTED_EVENTS, NEEDS_ITEMS } from './names.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
-/** GA4's own limit on `items[]`, kept so a GA4-valid event is Perch-valid. */
-export const MAX_ITEMS = 200;
 
 /** A minimised stored event. */
 export interface PerchEvent {
