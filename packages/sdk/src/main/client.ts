@@ -53,8 +53,8 @@ export class PerchClient {
       debug('init() called twice; the first configuration stays');
       return this.initDone;
     }
+    this.config = readConfig(config);
     this.started = true;
-    this.config = { ...(config && typeof config === 'object' ? config : {}) };
     setDebug(!!this.config.debug);
     this.cleanups.push(this.consent.onChange((next, prev, source) => this.onConsent(next, prev, source)));
     this.channel = tabChannel(this.dbName, (n) => this.onTabNotice(n));
@@ -327,6 +327,24 @@ export class PerchClient {
     // The tab that made the change already persisted the entry in the shared database.
     if (upToDate) this.sentLog = this.consent.log.length;
   }
+}
+
+const CONFIG_KEYS = [
+  'assetBase', 'workerUrl', 'consent', 'retention', 'dataLayer', 'tcf', 'dbName', 'idbOpenTimeoutMs', 'mode',
+  'modelUrl', 'aggregatorUrl', 'backend', 'debug', '__test',
+] as const;
+
+/** Copies the known options once; a throwing getter or Proxy in the shop's object just drops that option. */
+function readConfig(config: unknown): InternalConfig {
+  const out: Record<string, unknown> = {};
+  if (!config || typeof config !== 'object') return out;
+  for (const k of CONFIG_KEYS) {
+    try {
+      const v = (config as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = v;
+    } catch { /* skip this option */ }
+  }
+  return out as InternalConfig;
 }
 
 /** Without a worker (storage not granted) a database from an earlier visit is deleted from the page. */
