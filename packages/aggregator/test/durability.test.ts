@@ -68,8 +68,8 @@ describe('durability under kill -9', () => {
     }
     const next = await waitFor(async () => { const r = await getRound(s2.url); return r.roundId !== info.roundId && r; });
     expect(next.baseVersion).toBe(2);
-    const manifest = (await (await fetch(`${s2.url}/v1/model/manifest.json`)).json()) as { version: number; round: number };
-    expect(manifest).toMatchObject({ version: 2, round: info.roundId });
+    const manifest = (await (await fetch(`${s2.url}/v1/model/manifest.json`)).json()) as { modelVersion: string; hyperParameters: { federated: { round: number } } };
+    expect(manifest).toMatchObject({ modelVersion: '2', hyperParameters: { federated: { round: info.roundId } } });
     await s2.stop();
   });
 

@@ -1,43 +1,35 @@
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { updateDelta } from '@perch/model/federated/index.ts';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.ts';
 import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
-import type { ModelJson } from '../src/publish/format.js';
+import { loadExport } from '@perch/model/export/index.ts';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => { await close?.(); close = undefined; });
 
-/** Downloads a version through HTTP, checking every file against the manifest's sha256. */
-async function download(app: FastifyInstance, url: string): Promise<{ manifest: Manifest; weights: Record<string, Float32Array> }> {
-  const manifest = (await app.inject({ method: 'GET', url })).json() as Manifest;
-  const files: Record<string, Buffer> = {};
-  for (const f of manifest.files) {
-    const r = await app.inject({ method: 'GET', url: f.url });
-    expect(createHash('sha256').update(r.rawPayload).digest('hex')).toBe(f.sha256);
-    files[f.path] = r.rawPayload;
-  }
-  const json = JSON.parse(files['model.json']!.toString()) as ModelJson;
-  const bin = new Uint8Array(files['weights.bin']!).buffer;
-  const weights: Record<string, Float32Array> = {};
-  for (const t of json.weights) weights[t.name] = new Float32Array(bin.slice(t.offset, t.offset + t.bytes));
-  return { manifest, weights };
+/** Downloads the current version through HTTP with the verifying export loader (sha256 of every file). */
+async function download(app: FastifyInstance): Promise<{ manifest: Manifest; weights: Record<string, Float32Array> }> {
+  const manifestBytes = new Uint8Array((await app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).rawPayload);
+  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as Manifest;
+  const read = async (path: string) => new Uint8Array((await app.inject({ method: 'GET', url: `/v1/model/versions/${manifest.modelVersion}/${path}` })).rawPayload);
+  const loaded = await loadExport(read, manifestBytes);
+  return { manifest, weights: loaded.weights };
 }
 
 describe('rounds', () => {
   it('closes at the target, publishes base + weighted FedAvg delta on the shared tensors only', async () => {
     const t = await testApp({ minClients: 3, targetClients: 3, maxClientWeight: 8 }); close = t.close;
     const r1 = await roundInfo(t.app);
-    const v1 = await download(t.app, '/v1/model/manifest.json');
+    const v1 = await download(t.app);
     const ups = [updateFor(r1, { seed: 1, examples: 2 }), updateFor(r1, { seed: 2, examples: 5 }), updateFor(r1, { seed: 3, examples: 100 })];
     for (const u of ups) expect((await post(t.app, r1.roundId, u.bytes)).statusCode).toBe(202);
     const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });
     expect(r2.baseVersion).toBe(2);
     expect(r2.accepted).toBe(0);
-    const v2 = await download(t.app, '/v1/model/manifest.json');
-    expect(v2.manifest).toMatchObject({ version: 2, parent: 1, round: r1.roundId, layoutHash: r1.layout.hash });
+    const v2 = await download(t.app);
+    expect(v2.manifest).toMatchObject({ modelVersion: '2', hyperParameters: { federated: { parent: 1, round: r1.roundId, clients: 3, rule: 'fedavg', sharedLayout: r1.layout.hash } } });
 
     const layout = layoutOf(r1);
     const weights = [2, 5, 8]; // 100 examples capped at maxClientWeight
@@ -71,7 +63,7 @@ describe('rounds', () => {
     const r2 = await waitFor(async () => { const i = await roundInfo(t.app); return i.roundId !== r1.roundId && i; });
     expect(r2.baseVersion).toBe(1);
     expect((await t.app.store.getRound(r1.roundId))?.status).toBe('failed');
-    expect(((await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).json() as Manifest).version).toBe(1);
+    expect(((await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).json() as Manifest).modelVersion).toBe('1');
   });
 
   it('aggregates with the coordinate-wise median when configured', async () => {
@@ -80,10 +72,10 @@ describe('rounds', () => {
     const layout = layoutOf(r1);
     const mk = (c: number) => new Float32Array(layout.size).fill(c / Math.sqrt(layout.size));
     const ups = [0.1, 0.2, 0.9].map((c, k) => updateFor(r1, { seed: k + 1, delta: mk(c) }));
-    const v1 = await download(t.app, '/v1/model/manifest.json');
+    const v1 = await download(t.app);
     for (const u of ups) expect((await post(t.app, r1.roundId, u.bytes)).statusCode).toBe(202);
     await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2);
-    const v2 = await download(t.app, '/v1/model/manifest.json');
+    const v2 = await download(t.app);
     const d = v2.weights.gru_wx![0]! - v1.weights.gru_wx![0]!;
     expect(d).toBeCloseTo(0.2 / Math.sqrt(layout.size), 3); // the middle client, not the mean
   });

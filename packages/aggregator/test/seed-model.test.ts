@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeModelFiles, readModelDir } from '../src/publish/format.js';
+import { readModelDir } from '../src/publish/format.js';
+import { buildExport, writeExport } from '@perch/model/export/index.ts';
 import { tinyRandomModel } from '../src/publish/seed.js';
 import { parseServerArgs } from '../src/config.js';
 import { tempDir, testApp } from './helper.js';
@@ -18,30 +19,32 @@ describe('seed model', () => {
     expect(tinyRandomModel(undefined, 43).weights.gru_wx).not.toEqual(a.weights.gru_wx);
   });
 
-  it('starts from --model DIR and serves exactly those weights', async () => {
+  it('starts from --model DIR (an export, as the trainer writes it) and serves exactly those weights', async () => {
     const tmp = tempDir(); cleanup = tmp.cleanup;
     const dims = { numItems: 7, numAttrs: 2, numCategories: 3, dim: 4, hidden: 5 };
     const model = tinyRandomModel(dims, 5);
     const dir = join(tmp.dir, 'model');
     mkdirSync(dir);
-    for (const { path, file } of encodeModelFiles(dims, model.weights)) writeFileSync(join(dir, path), file.data);
-    expect(readModelDir(dir).weights.out_w).toEqual(model.weights.out_w);
+    await writeExport(await buildExport({ dims, weights: model.weights, vocab: model.vocab, modelVersion: 'trainer-abc' }), async (p, b) => writeFileSync(join(dir, p), b));
+    expect((await readModelDir(dir)).weights.out_w).toEqual(model.weights.out_w);
     const t = await testApp({}, { modelDir: dir }); close = t.close;
     const m = (await t.app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).json() as Manifest;
-    expect(m.dims).toEqual(dims);
+    expect(m.modelVersion).toBe('1'); // renumbered: the aggregator's versions are integers
     const stored = await t.app.store.getWeights(1);
     expect(stored.item_emb).toEqual(model.weights.item_emb);
+    const vocab = (await t.app.inject({ method: 'GET', url: '/v1/model/vocab.json' })).json() as { items: string[] };
+    expect(vocab.items).toEqual(model.vocab.items);
   });
 
-  it('refuses a model directory whose tensors do not match the spec', () => {
+  it('refuses a model directory whose files do not match their manifest', async () => {
     const tmp = tempDir(); cleanup = tmp.cleanup;
     const dims = { numItems: 7, numAttrs: 2, numCategories: 3, dim: 4, hidden: 5 };
-    const files = encodeModelFiles(dims, tinyRandomModel(dims).weights);
-    const json = JSON.parse(new TextDecoder().decode(files[0]!.file.data));
-    json.dims.hidden = 6;
-    writeFileSync(join(tmp.dir, 'model.json'), JSON.stringify(json));
-    writeFileSync(join(tmp.dir, 'weights.bin'), files[1]!.file.data);
-    expect(() => readModelDir(tmp.dir)).toThrow(/tensor/);
+    const model = tinyRandomModel(dims);
+    await writeExport(await buildExport({ dims, weights: model.weights, vocab: model.vocab }), async (p, b) => writeFileSync(join(tmp.dir, p), b));
+    const shard = readFileSync(join(tmp.dir, 'group1-shard1of1.bin'));
+    shard[0] = shard[0]! ^ 0xff;
+    writeFileSync(join(tmp.dir, 'group1-shard1of1.bin'), shard);
+    await expect(readModelDir(tmp.dir)).rejects.toThrow(/verification/);
   });
 
   it('parses flags over environment over defaults', () => {

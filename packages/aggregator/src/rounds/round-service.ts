@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts';
 import { HEADER_BYTES } from '@perch/model/federated/index.ts';
 import type { ModelDims } from '@perch/model/spec.ts';
+import type { VocabJson } from '@perch/model/export/index.ts';
 import { addCentralNoise, aggregate } from '../aggregate/index.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
@@ -38,11 +39,11 @@ export class RoundService {
   async start(): Promise<void> {
     let latest = await this.store.latestVersion();
     if (!latest) {
-      const seed = loadSeedModel(this.config.modelDir, this.config.seedDims);
-      await this.store.seed(buildVersion({ version: 1, parent: null, round: null, dims: seed.dims, weights: seed.weights, now: this.now() }));
+      const seed = await loadSeedModel(this.config.modelDir, this.config.seedDims);
+      await this.store.seed(await buildVersion({ ...seed, version: 1, parent: null, round: null, now: this.now() }));
       latest = (await this.store.latestVersion())!;
     }
-    this.dims = latest.manifest.dims;
+    this.dims = latest.dims;
     this.layout = sharedLayout(this.dims);
     const round = await this.store.openRound(this.newRound(latest.version));
     this.log.info({ round: round.id, status: round.status, version: latest.version, accepted: round.accepted }, 'round resumed or opened');
@@ -164,7 +165,14 @@ export class RoundService {
     const maxWeight = p.rule === 'fedavg' ? p.maxClientWeight : 1;
     const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, rng });
     const weights = applyDelta(this.dims, await this.store.getWeights(base.version), delta, p.serverLearningRate);
-    const version = buildVersion({ version: base.version + 1, parent: base.version, round: id, dims: this.dims, weights, now });
+    const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
+    const vocabBytes = vocabFile && (await this.store.getFile(vocabFile.sha256));
+    if (!vocabBytes) throw new Error(`vocabulary of version ${base.version} missing`);
+    const vocab = JSON.parse(new TextDecoder().decode(vocabBytes.data)) as VocabJson;
+    const version = await buildVersion({
+      version: base.version + 1, parent: base.version, round: id, clients: result.count, rule: p.rule,
+      dims: this.dims, weights, vocab, quantization: base.manifest.quantization, now,
+    });
     const next = await this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version) });
     this.log.info({ round: id, reason, accepted: result.count, version: version.version, next: next.id }, 'round published a new model version');
     this.arm(next);

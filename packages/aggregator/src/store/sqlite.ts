@@ -11,7 +11,7 @@ import type {
 } from './types.js';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, manifest BLOB NOT NULL, manifest_sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, dims TEXT NOT NULL, manifest BLOB NOT NULL, manifest_sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tensors (version INTEGER NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (version, name));
 CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS rounds (
@@ -53,10 +53,10 @@ export class SqliteStore implements AggregatorStore {
   async close(): Promise<void> { if (this.db?.open) this.db.close(); }
 
   private versionRow(sql: string, ...args: unknown[]): ModelVersion | undefined {
-    const r = this.db.prepare(sql).get(...args) as { version: number; manifest: Buffer; manifest_sha256: string } | undefined;
+    const r = this.db.prepare(sql).get(...args) as { version: number; dims: string; manifest: Buffer; manifest_sha256: string } | undefined;
     if (!r) return undefined;
     const manifestBytes = new Uint8Array(r.manifest);
-    return { version: r.version, manifest: JSON.parse(Buffer.from(manifestBytes).toString('utf8')), manifestSha256: r.manifest_sha256, manifestBytes };
+    return { version: r.version, dims: JSON.parse(r.dims), manifest: JSON.parse(Buffer.from(manifestBytes).toString('utf8')), manifestSha256: r.manifest_sha256, manifestBytes };
   }
 
   async latestVersion(): Promise<ModelVersion | undefined> { return this.versionRow('SELECT * FROM versions ORDER BY version DESC LIMIT 1'); }
@@ -79,7 +79,7 @@ export class SqliteStore implements AggregatorStore {
   }
 
   private insertVersion(v: NewModelVersion): void {
-    this.db.prepare('INSERT INTO versions (version, manifest, manifest_sha256) VALUES (?, ?, ?)').run(v.version, blob(v.manifestBytes), v.manifestSha256);
+    this.db.prepare('INSERT INTO versions (version, dims, manifest, manifest_sha256) VALUES (?, ?, ?, ?)').run(v.version, JSON.stringify(v.dims), blob(v.manifestBytes), v.manifestSha256);
     const t = this.db.prepare('INSERT INTO tensors (version, name, data) VALUES (?, ?, ?)');
     for (const [name, data] of Object.entries(v.weights)) t.run(v.version, name, blob(data));
     const f = this.db.prepare('INSERT OR IGNORE INTO files (sha256, content_type, data) VALUES (?, ?, ?)');

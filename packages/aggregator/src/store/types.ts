@@ -5,30 +5,19 @@
  * nothing above this interface changes. The SQLite implementation is `store/sqlite.ts`.
  */
 import type { ModelDims, Weights } from '@perch/model/spec.ts';
+import type { Manifest } from '@perch/model/export/index.ts';
 
-export interface ManifestFile { path: string; sha256: string; bytes: number; contentType: string; url: string }
-export interface Manifest {
-  format: 'perch-model-manifest';
-  /** Monotonic model version (1 = seed). */
-  version: number;
-  specVersion: number;
-  /** Version this one was aggregated from (null for the seed). */
-  parent: number | null;
-  /** Round that produced it (null for the seed). */
-  round: number | null;
-  createdAt: string;
-  dims: ModelDims;
-  /** Hash of the shared dense layout clients upload against. */
-  layoutHash: string;
-  files: ManifestFile[];
-}
+/** The model manifest is the export format of `@perch/model/export` (manifest.json), unchanged. */
+export type { Manifest };
 
 export interface StoredFile { sha256: string; contentType: string; data: Uint8Array }
 
 export interface ModelVersion {
+  /** Monotonic version (1 = seed); the manifest's `modelVersion` is its decimal string. */
   version: number;
+  dims: ModelDims;
   manifest: Manifest;
-  /** sha256 (hex) of the manifest's canonical JSON bytes, used as its ETag. */
+  /** sha256 (hex) of the manifest bytes, used as its ETag. */
   manifestSha256: string;
   manifestBytes: Uint8Array;
 }
