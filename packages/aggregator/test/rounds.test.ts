@@ -79,4 +79,23 @@ describe('rounds', () => {
     const d = v2.weights.gru_wx![0]! - v1.weights.gru_wx![0]!;
     expect(d).toBeCloseTo(0.2 / Math.sqrt(layout.size), 3); // the middle client, not the mean
   });
+
+  it('adds central Gaussian noise of std z_c · w_max · B / W to the aggregate when configured', async () => {
+    // noiseMultiplier 0 → B = C = 1; weights 1 each (examples 1), w_max = maxClientWeight = 4, W = 3.
+    const t = await testApp({ minClients: 3, targetClients: 3, centralNoiseMultiplier: 0.5, maxClientWeight: 4 }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    const layout = layoutOf(r1);
+    const zero = new Float32Array(layout.size);
+    const v1 = await download(t.app);
+    for (const seed of [1, 2, 3]) expect((await post(t.app, r1.roundId, updateFor(r1, { seed, delta: zero, examples: 1 }).bytes)).statusCode).toBe(202);
+    await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2);
+    const v2 = await download(t.app);
+    let sq = 0, n = 0;
+    for (const tn of layout.tensors) {
+      const a = v1.weights[tn.name]!, b = v2.weights[tn.name]!;
+      for (let i = 0; i < a.length; i++) { sq += (b[i]! - a[i]!) ** 2; n++; }
+    }
+    const expected = (0.5 * 4 * 1) / 3;
+    expect(Math.abs(Math.sqrt(sq / n) / expected - 1)).toBeLessThan(0.08); // n ≈ 2300 draws
+  });
 });
