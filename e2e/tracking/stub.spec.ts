@@ -56,3 +56,24 @@ test('the snippet included twice loads once and queues each call once', async ({
   expect(await page.evaluate(() => document.querySelectorAll('script[src]').length)).toBe(1);
   expect(errors).toEqual([]);
 });
+
+test('consent.set() queued before init() is honoured, with earlier events first', async ({ page, server, errors }) => {
+  server.page('/p/consent-first.html', html({
+    loader: '/dist/perch.iife.js?delay=200',
+    body: `<script>
+      perch.track('view_item', { items: [{ item_id: 'first' }] });
+      perch.consent.set({ storage: 'granted' });
+      perch.track('view_item', { items: [{ item_id: 'second' }] });
+      perch.init({ dbName: 'consent-first' });
+    </script>`,
+  }));
+  await open(page, server, '/p/consent-first.html');
+  const ids = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    await p.ready();
+    await p.flush();
+    return (await p.exportData()).events.map((e: any) => e.items[0].id);
+  });
+  expect(ids).toEqual(['first', 'second']);
+  expect(errors).toEqual([]);
+});

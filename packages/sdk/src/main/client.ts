@@ -48,6 +48,11 @@ export class PerchClient {
   private channel: { post(n: TabNotice): void; close(): void } | null = null;
   private initDone: Promise<void> = Promise.resolve();
 
+  constructor() {
+    // Listening from the start: consent.set() may come before init() (e.g. from the snippet queue).
+    this.consent.onChange((next, prev, source) => this.onConsent(next, prev, source));
+  }
+
   init(config: InternalConfig): Promise<void> {
     if (this.started) {
       debug('init() called twice; the first configuration stays');
@@ -56,13 +61,14 @@ export class PerchClient {
     this.config = readConfig(config);
     this.started = true;
     setDebug(!!this.config.debug);
-    this.cleanups.push(this.consent.onChange((next, prev, source) => this.onConsent(next, prev, source)));
     this.channel = tabChannel(this.dbName, (n) => this.onTabNotice(n));
     this.cleanups.push(onPageHide(() => this.onHide()));
     this.signals = wireSignals(this.config, this.consent, this.cleanups, (n, p) => this.track(n, p));
     if (this.config.consent) this.consent.set(this.config.consent, 'init', true);
     const storage = this.consent.value('storage');
-    this.initDone = storage === 'granted' ? this.ensureBackend().then(() => undefined) : storage === 'pending' ? this.restore() : Promise.resolve();
+    this.initDone = storage === 'granted' ? this.startStoring()
+      : storage === 'pending' ? this.restore()
+      : deleteFromPage(this.dbName); // denied: no Perch data may stay from an earlier visit
     return this.initDone;
   }
 
@@ -272,17 +278,27 @@ export class PerchClient {
     if (!this.fromTab) this.channel?.post({ t: 'consent', state: next, source });
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {
-        // Held events go first, so the stored order is the order of the track() calls.
-        for (const e of this.held.events) this.outbox.pushEvent(e);
-        for (const r of this.held.rejections) this.outbox.pushRejection(r);
-        this.held.clear();
-        void this.ensureBackend().then(() => this.send(), (e: unknown) => debug('start failed', e));
+        this.moveHeld();
+        if (this.started) void this.startStoring();
       } else this.send();
-    } else if (prev.storage === 'granted') {
+    } else if (prev.storage === 'granted' && this.started) {
       void this.withdraw();
     } else if (next.storage === 'denied') {
+      this.outbox.clear();
       this.held.clearEvents();
     }
+  }
+
+  /** Storage was granted: held events go first (stored order = call order), then the worker starts. */
+  private startStoring(): Promise<void> {
+    this.moveHeld();
+    return this.ensureBackend().then(() => this.send(), (e: unknown) => debug('start failed', e));
+  }
+
+  private moveHeld(): void {
+    for (const e of this.held.events) this.outbox.pushEvent(e);
+    for (const r of this.held.rejections) this.outbox.pushRejection(r);
+    this.held.clear();
   }
 
   /** `storage` is no longer granted: drop everything queued, erase the database, stop the worker. */
