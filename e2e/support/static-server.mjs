@@ -1,5 +1,5 @@
 // A small static HTTP server on 127.0.0.1 for the browser suites and benchmarks: serves the SDK's
-// built files under /dist/ and pages a test registers in memory. Query flags on any URL:
+// built files under /dist/, comlink under /vendor/ (for the npm build), and pages a test registers. Query flags on any URL:
 //   ?delay=MS  hold the response (e.g. to load the loader after the page's queued calls)
 //   ?csp=...   send that Content-Security-Policy header (e.g. "worker-src 'none'")
 //   ?coi=1     cross-origin isolate the page (COOP/COEP), which gives performance.now() 5 µs resolution
@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SDK_DIST = join(root, 'packages', 'sdk', 'dist');
+// The npm build leaves `comlink` as a bare import; pages map it here with an import map.
+const VENDOR = { '/vendor/comlink.mjs': join(root, 'packages', 'sdk', 'node_modules', 'comlink', 'dist', 'esm', 'comlink.mjs') };
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json', '.html': 'text/html', '.json': 'application/json' };
 
 /**
@@ -31,6 +33,7 @@ export async function startStaticServer(pages = {}) {
     }
     let body;
     if (mem.has(url.pathname)) body = mem.get(url.pathname);
+    else if (VENDOR[url.pathname]) body = await readFile(VENDOR[url.pathname]).catch(() => undefined);
     else if (url.pathname.startsWith('/dist/')) {
       const file = normalize(join(SDK_DIST, url.pathname.slice('/dist/'.length)));
       if (file.startsWith(SDK_DIST + sep)) body = await readFile(file).catch(() => undefined);
