@@ -39,9 +39,16 @@ try {
     // Payloads are built before observing, so the harness's own allocation is not counted as Perch's task.
     await new Promise((res) => setTimeout(res, 50));
     let longest = 0;
-    const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) longest = Math.max(longest, e.duration); });
+    const longTasks: number[][] = [];
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        longest = Math.max(longest, e.duration);
+        longTasks.push([Math.round(e.startTime - start), Math.round(e.duration)]);
+      }
+    });
     obs.observe({ type: 'longtask' });
     let busy = 0;
+    const chunks: number[] = [];
     const start = performance.now();
     for (let c = 0; c < N; c += 1_000) {
       const t0 = performance.now();
@@ -51,6 +58,7 @@ try {
         times[i] = performance.now() - s;
       }
       busy += performance.now() - t0;
+      chunks.push(Math.round(performance.now() - t0));
       await new Promise((res) => setTimeout(res, 0));
     }
     await p.flush();
@@ -61,10 +69,11 @@ try {
     const sorted = Array.from(times).sort((a, b) => a - b);
     const q = (f: number) => sorted[Math.min(N - 1, Math.floor(f * N))] as number;
     const top = Array.from(times).map((t, i) => [i, Math.round(t * 1000)]).sort((a, b) => b[1] - a[1]).slice(0, 12);
-    return { median: q(0.5), p95: q(0.95), mean: busy / N, persist, longest, stored, isolated: crossOriginIsolated, top };
+    return { median: q(0.5), p95: q(0.95), mean: busy / N, persist, longest, stored, isolated: crossOriginIsolated, top, chunks, longTasks };
   });
   if (r.stored !== 10_000) throw new Error(`expected 10,000 stored events, found ${r.stored}`);
   console.error(`cross-origin isolated: ${r.isolated}; slowest calls [index, us]: ${JSON.stringify(r.top)}`);
+  console.error(`1,000-call chunks (ms): ${JSON.stringify(r.chunks)}; long tasks [start ms, duration ms]: ${JSON.stringify(r.longTasks)}`);
   const out = (metric: string, value: number, unit: string) =>
     console.log(JSON.stringify({ bench: 'track', metric, value: Math.round(value * 100) / 100, unit }));
   out('main_p95_us', r.p95 * 1000, 'us');
