@@ -14,7 +14,8 @@ import { intFlag, setFlag, type Args } from './args.js';
 import { trainingPlot } from './plot.js';
 import { Progress } from './progress.js';
 import { readDataset, UsageError } from './read.js';
-import { int8Bytes, writeRawModel } from './write-raw.js';
+import { buildInt8, loadWeights, modelBytes, writeDir } from './export-model.js';
+import { PlainModel } from '@perch/model/plain/model.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const round = (m: Metrics): Metrics => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.toFixed(5))]));
@@ -60,10 +61,19 @@ export async function runCommand(args: Args): Promise<number> {
   const dims = dimsFor(ds, opts);
   const plot = args.flags.get('plot');
   if (plot) { writeFileSync(plot, trainingPlot(ds.name, res.history)); log(`wrote ${plot}`); }
+  const evaluation: Record<string, unknown> = { dataset: ds.name, protocol: 'leave-one-out, full ranking, history excluded, pessimistic ties', test: round(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])) };
   const out = args.flags.get('out');
+  let files = await buildInt8(dims, res.model.w, ds, opts, evaluation);
   if (out) {
-    const bytes = writeRawModel(out, dims, res.model.w, ds, opts, { test: round(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])) });
-    log(`wrote ${out}/weights.bin + weights.json (${bytes} bytes)`);
+    // the int8 model is what ships: measure its accuracy too and record it in the manifest
+    const q = new PlainModel(dims, await loadWeights(files), res.model.attrs);
+    const qbar = new Progress('test int8');
+    const int8 = evaluate(new ModelScorer(q, opts.maxLen), split.test, V, 64, (d) => qbar.update(d, split.test.length));
+    qbar.done(`HR@20 ${int8['HR@20']!.toFixed(4)} NDCG@20 ${int8['NDCG@20']!.toFixed(4)} (float32: ${model['HR@20']!.toFixed(4)} / ${model['NDCG@20']!.toFixed(4)})`);
+    evaluation.testInt8 = round(int8);
+    files = await buildInt8(dims, res.model.w, ds, opts, evaluation);
+    const bytes = await writeDir(out, files);
+    log(`wrote ${out}: ${[...files.keys()].join(', ')} (${bytes} bytes)`);
   }
 
   const keys = ['HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20', 'MRR@20'];
@@ -73,7 +83,7 @@ export async function runCommand(args: Args): Promise<number> {
   const pick = (m: Metrics): Metrics => round(Object.fromEntries(['HR@10', 'HR@20', 'NDCG@10', 'NDCG@20', 'MRR@20'].map((k) => [k, m[k]!])));
   console.log(JSON.stringify({
     dataset: ds.name, model: pick(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, pick(v)])),
-    train_seconds: Number(res.trainSeconds.toFixed(1)), events_per_second: Math.round(res.eventsPerSecond), model_bytes: int8Bytes(dims),
+    train_seconds: Number(res.trainSeconds.toFixed(1)), events_per_second: Math.round(res.eventsPerSecond), model_bytes: modelBytes(files),
     epochs: res.history.length, best_epoch: res.bestEpoch, seed: opts.seed, threads,
   }));
   return 0;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { weightShapes } from '@perch/model/spec.js';
 import { intFlag, parseArgs, setFlag } from '../src/args.js';
 import { UsageError } from '../src/read.js';
+import { loadWeights } from '../src/export-model.js';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -35,7 +36,7 @@ describe('perch CLI', () => {
     }
   });
 
-  it('eval prints a table and a final JSON line; train writes weights in spec order', () => {
+  it('eval prints a table and a final JSON line; train writes a verified int8 export', async () => {
     const out = join(dir, 'model');
     const plot = join(dir, 'curves.html');
     const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--plot', plot, '--set', fast]);
@@ -47,12 +48,16 @@ describe('perch CLI', () => {
     expect(Object.keys(res.baselines)).toEqual(['pop', 'markov', 'itemknn', 'sknn']);
     for (const k of ['HR@10', 'HR@20', 'NDCG@10', 'NDCG@20', 'MRR@20']) expect(res.model[k]).toBeGreaterThanOrEqual(0);
     expect(res.events_per_second).toBeGreaterThan(0);
-    const meta = JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8'));
-    const shapes = weightShapes(meta.dims);
-    expect(meta.order).toEqual(Object.keys(shapes));
-    const floats = Object.values(shapes).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
-    expect(readFileSync(join(out, 'weights.bin')).byteLength).toBe(floats * 4);
-    expect(meta.vocab).toHaveLength(31);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(['int8', 'none']).toContain(manifest.quantization); // the exporter keeps tensors < 4,096 values in float32
+    expect(manifest.evaluation.test['HR@20']).toBe(res.model['HR@20']);
+    expect(manifest.evaluation.testInt8['HR@20']).toBeGreaterThanOrEqual(0);
+    const vocab = JSON.parse(readFileSync(join(out, 'vocab.json'), 'utf8'));
+    expect(vocab.items).toHaveLength(31);
+    const dims = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).perch.dims;
+    const w = await loadWeights(out); // verifies every sha256
+    for (const [name, shape] of Object.entries(weightShapes(dims))) expect(w[name]!.length, name).toBe(shape.reduce((a, b) => a * b, 1));
+    expect(res.model_bytes).toBeGreaterThan(0);
     expect(readFileSync(plot, 'utf8')).toContain('<svg');
   });
 

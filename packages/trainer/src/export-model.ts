@@ -1,0 +1,45 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Dataset } from '@perch/model/data/types.js';
+import { buildExport, writeExport, type ExportFiles } from '@perch/model/export/writer.js';
+import { loadExport } from '@perch/model/export/loader.js';
+import type { VocabJson } from '@perch/model/export/format.js';
+import type { ModelDims, Weights } from '@perch/model/spec.js';
+
+/** The vocabulary file of an export, from the dataset's row orders. */
+export function vocabOf(ds: Dataset): VocabJson {
+  const itemAttrs: number[][] = [];
+  for (let i = 0; i < ds.vocab.length; i++) itemAttrs.push(Array.from(ds.attrIds.subarray(ds.attrOffsets[i]!, ds.attrOffsets[i + 1]!)));
+  return { items: ds.vocab, attrs: ds.attrVocab, itemAttrs, categories: ds.categories, itemCategory: Array.from(ds.itemCategory) };
+}
+
+/** Builds the int8 export (model.json + shards + vocab.json + manifest.json) in memory. */
+export function buildInt8(dims: ModelDims, w: Weights, ds: Dataset, hyper: object, evaluation: object): Promise<ExportFiles> {
+  return buildExport({ dims, weights: w, vocab: vocabOf(ds), quantization: 'int8', hyperParameters: { ...hyper }, evaluation: { ...evaluation } });
+}
+
+/** Bytes of the model files (shards + model.json), vocabulary and manifest excluded. */
+export function modelBytes(files: ExportFiles): number {
+  let n = 0;
+  for (const [p, b] of files) if (p !== 'vocab.json' && p !== 'manifest.json') n += b.length;
+  return n;
+}
+
+/** Writes an export into `dir` (manifest last) and returns the total bytes written. */
+export async function writeDir(dir: string, files: ExportFiles): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  await writeExport(files, async (p, bytes) => { mkdirSync(dirname(join(dir, p)), { recursive: true }); writeFileSync(join(dir, p), bytes); n += bytes.length; });
+  return n;
+}
+
+/** Loads (and verifies) an export from an in-memory file map or a directory: the dequantised weights. */
+export async function loadWeights(src: ExportFiles | string): Promise<Weights> {
+  const read = async (p: string): Promise<Uint8Array> => {
+    if (typeof src === 'string') return new Uint8Array(readFileSync(join(src, p)));
+    const b = src.get(p);
+    if (!b) throw new Error(`export has no ${p}`);
+    return b;
+  };
+  return (await loadExport(read)).weights;
+}
