@@ -68,7 +68,7 @@ try {
     const stored = (await p.audit()).storage.events;
     const sorted = Array.from(times).sort((a, b) => a - b);
     const q = (f: number) => sorted[Math.min(N - 1, Math.floor(f * N))] as number;
-    const top = Array.from(times).map((t, i) => [i, Math.round(t * 1000)]).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    const top = Array.from(times).map((t, i) => [i, Math.round(t * 1000)]).sort((a, b) => (b[1] as number) - (a[1] as number)).slice(0, 12);
     return { median: q(0.5), p95: q(0.95), mean: busy / N, persist, longest, stored, isolated: crossOriginIsolated, top, chunks, longTasks };
   });
   if (r.stored !== 10_000) throw new Error(`expected 10,000 stored events, found ${r.stored}`);

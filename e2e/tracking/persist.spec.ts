@@ -2,7 +2,7 @@
 // two tabs writing to the same database at the same time lose nothing.
 import { boot, expect, test, type PerchWindow } from './fixtures.js';
 
-const CONFIG = { dbName: 'persist', consent: { storage: 'granted' }, retention: { maxEvents: 20_000 } };
+const CONFIG = { dbName: 'persist', consent: { storage: 'granted' as const }, retention: { maxEvents: 20_000 } };
 
 test('10,000 events are persisted and present after reload', async ({ page, server, errors }) => {
   await boot(page, server, CONFIG);
