@@ -5,3 +5,4 @@ export {
 } from './wire.js';
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
 export { roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
+export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
