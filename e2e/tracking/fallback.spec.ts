@@ -66,3 +66,15 @@ for (const [label, cfg, reason, path] of [
     expect(errors).toEqual([]);
   });
 }
+
+test('worker cannot start (constructor throws) → main-thread memory store, same API', async ({ page, server, errors }) => {
+  await page.addInitScript(() => {
+    (window as any).Worker = function Worker() { throw new DOMException('Workers are disabled', 'SecurityError'); };
+  });
+  await boot(page, server, { ...granted, dbName: 'ctor-throws' });
+  const out = await trackAndAudit(page);
+  expect(out.audit.worker).toEqual({ running: false, reason: 'worker failed to start: SecurityError' });
+  expect(out.audit.storage).toMatchObject({ kind: 'memory-main', events: 300 });
+  expect(out.ids).toEqual(ids(300));
+  expect(errors).toEqual([]);
+});
