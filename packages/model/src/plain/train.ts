@@ -19,14 +19,18 @@ export interface TrainOptions extends LossConfig {
   /** Positions (predicted events) per batch. */
   batchPositions: number;
   maxEpochs: number;
-  /** Stop after this many epochs without a better validation NDCG@20; the learning rate halves at each miss. */
+  /**
+   * Stop after this many epochs without a better validation NDCG@20; the learning rate halves at each miss.
+   * Within a run the learning rate decays linearly to 10 % over maxEpochs, or over the epochs the time budget
+   * allows (estimated from epoch 1) when that is fewer.
+   */
   patience: number;
   /** L2 on the embedding rows a batch touches. */
   l2: number;
   /** Global gradient-norm clip (0 = off). */
   clip: number;
   seed: number;
-  /** Wall-clock budget for training; the epoch in progress is the last one. */
+  /** Wall-clock budget for training (validation included): no epoch starts that would overrun it. */
   maxSeconds: number;
   /** At most this many validation cases are scored per epoch (a fixed seeded sample). */
   maxValCases: number;
@@ -34,7 +38,7 @@ export interface TrainOptions extends LossConfig {
 
 /** Defaults: chosen for catalogs of thousands to tens of thousands of items, not for one dataset. */
 export const DEFAULTS: TrainOptions = {
-  dim: 64, hidden: 64, lr: 0.004, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
+  dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
   maxSeconds: 600, maxValCases: 2000,
   negatives: 512, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.2, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
@@ -111,7 +115,8 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
   const adam = new Adam(model.w, dims.dim);
   const val = new Rng(o.seed + 7).shuffle(split.val.slice()).slice(0, o.maxValCases);
   const history: EpochLog[] = [];
-  let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lr = o.lr, events = 0, batchSeconds = 0;
+  let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lrBase = o.lr, lr = o.lr, events = 0, batchSeconds = 0;
+  let planned = o.maxEpochs;
   const t0 = performance.now();
   try {
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
@@ -120,6 +125,8 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
     let lossSum = 0, posSum = 0;
     const tb = performance.now();
     for (let i = 0, b = 0; i < order.length; b++) {
+      // linear decay to 10 % over the planned epochs (fixed after epoch 1 when the time budget binds)
+      lr = lrBase * (1 - 0.9 * Math.min(1, (epoch - 1 + i / order.length) / planned));
       const batch = [];
       let pos = 0;
       while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += Math.min(s.items.length, o.maxLen) - 1; }
@@ -141,8 +148,11 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
     const score = metrics['NDCG@20']!;
     if (score > best) { best = score; bestEpoch = epoch; bestW = copyWeights(model.w); misses = 0; }
     else if (++misses >= o.patience) break;
-    else lr /= 2;
-    if ((performance.now() - t0) / 1000 > o.maxSeconds) break;
+    else lrBase /= 2;
+    const elapsed = (performance.now() - t0) / 1000;
+    if (epoch === 1) planned = Math.max(1, Math.min(o.maxEpochs, Math.floor(o.maxSeconds / log.seconds)));
+    // stop when another epoch like the last one would overrun the budget
+    if (elapsed + log.seconds > o.maxSeconds) break;
   }
   } finally { await engine.close?.(); }
   for (const [k, v] of Object.entries(bestW)) model.w[k]!.set(v);
