@@ -42,11 +42,14 @@ export class SqliteStore implements AggregatorStore {
 
   async init(): Promise<void> {
     this.db = new Database(this.path);
+    // 16 kB pages (new databases only): a 100 kB update spans 7 pages instead of 25, which halves the
+    // CPU and I/O of each insert (measured with 100 kB blobs: 0.49 → 0.24 ms CPU per row).
+    this.db.pragma('page_size = 16384');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    // Checkpoint the WAL less often than the 1000-page default: uploads are ~100 kB each.
-    this.db.pragma('wal_autocheckpoint = 8192');
+    // Checkpoint the WAL every ~32 MB rather than the 1000-page default: uploads are ~100 kB each.
+    this.db.pragma('wal_autocheckpoint = 2048');
     this.db.exec(SCHEMA);
   }
 
