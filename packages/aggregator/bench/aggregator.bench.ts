@@ -28,6 +28,9 @@ const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-
   '--port', '0', '--db', join(dir, 'agg.db'), '--dims', '117,117',
   '--min-clients', '1', '--target-clients', String(UPLOADS + WARMUP), '--max-updates', String(UPLOADS + WARMUP),
   '--round-seconds', '3600', '--noise', '1', '--rate-max', '100000000'], { cwd: join(pkg, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PERCH_AGG_LOG: 'warn' } });
+// Bounded in time as well as in count: a stalled server fails the bench instead of hanging it.
+const watchdog = setTimeout(() => { console.error('aggregator bench: timed out after 5 min'); child.kill('SIGKILL'); process.exit(1); }, 5 * 60_000);
+watchdog.unref();
 const base = await new Promise<string>((resolve, reject) => {
   child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
   createInterface({ input: child.stdout! }).on('line', (l) => { if (l.startsWith('{"event":"listening"')) resolve((JSON.parse(l) as { address: string }).address); });
