@@ -15,7 +15,9 @@ const dims: ModelDims = {
   dim: Number(process.env.PERCH_BENCH_DIM ?? DEFAULTS.dim),
   hidden: Number(process.env.PERCH_BENCH_HIDDEN ?? DEFAULTS.hidden),
 };
-const BACKENDS: BenchBackend[] = ['plain', 'cpu', 'wasm', 'webgl', 'webgpu'];
+const ALL: BenchBackend[] = ['plain', 'cpu', 'wasm', 'webgl', 'webgpu'];
+// PERCH_BENCH_BACKENDS=plain,wasm limits the run (the GPU backends on SwiftShader take minutes).
+const BACKENDS = process.env.PERCH_BENCH_BACKENDS ? ALL.filter((b) => process.env.PERCH_BENCH_BACKENDS?.split(',').includes(b)) : ALL;
 const emit = (backend: string, metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) =>
   console.log(JSON.stringify({ bench: 'model', backend, metric, value, unit, ...extra }));
 

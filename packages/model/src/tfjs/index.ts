@@ -6,4 +6,4 @@ export type { Candidate, Intent, ItemAttributes, ModelEvent, ModelState } from '
 export { loadModel } from './load.js';
 export { TfTrainer, TF_TRAIN_DEFAULTS, type TfTrainConfig, type TfTrainerOptions } from './train.js';
 export type { TrainSequence } from './train-batch.js';
-export { registerWasmSegmentSum } from './wasm-kernels.js';
+export { registerFastSegmentSum } from './segment-sum.js';

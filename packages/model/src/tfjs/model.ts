@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EVENT_KINDS, GAP_BUCKETS_S, type ModelDims, type Weights } from '../spec.js';
 import { buildAttrTable, sliceAttrTable, type AttrTable } from './attr-table.js';
-import { gruCell, inputProjection, itemReps, query } from './ops.js';
+import { buildInferTables, disposeInferTables, eventRow, type InferTables } from './infer-tables.js';
+import { gruCell, inputProjection, itemReps } from './ops.js';
 import type { Candidate, Intent, ItemAttributes, ModelEvent, ModelState } from './types.js';
 import { need, readVariables, toVariables, type TfWeights } from './weights.js';
 
@@ -20,6 +21,7 @@ export class TfGruModel {
   /** Padded attribute table of the catalog (row = item row). */
   readonly catalog: AttrTable;
   private repsCache: tf.Tensor2D | null = null;
+  private tablesCache: InferTables | null = null;
 
   constructor(dims: ModelDims, weights: Weights, itemAttrs: ItemAttributes = []) {
     this.dims = dims;
@@ -36,10 +38,14 @@ export class TfGruModel {
 
   /** Advances the state by one event: O(1), the history is never replayed. */
   async step(state: ModelState, event: ModelEvent): Promise<ModelState> {
-    const kinds = Int32Array.of(this.kind(event));
-    const gaps = Int32Array.of(this.gap(event));
+    const kind = this.kind(event);
+    const gap = this.gap(event);
     const out = tf.tidy(() => {
-      const gx = inputProjection(this.vars, this.inputReps([event]), kinds, gaps);
+      const t = this.tables();
+      const x = this.isKnown(event.item)
+        ? tf.sum(tf.gather(t.input, tf.tensor1d(Int32Array.of(event.item, eventRow(this.dims.numItems, kind, gap)), 'int32')), 0, true)
+        : tf.add(this.inputReps([event]), tf.gather(t.input, tf.tensor1d(Int32Array.of(eventRow(this.dims.numItems, kind, gap)), 'int32')));
+      const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(this.vars, 'gru_wx') as tf.Tensor2D, bias: need(this.vars, 'gru_bx') });
       return gruCell(gx, this.hTensor(state), need(this.vars, 'gru_wh') as tf.Tensor2D, need(this.vars, 'gru_bh') as tf.Tensor1D);
     });
     return { h: await readAndDispose(out), length: state.length + 1 };
@@ -86,8 +92,7 @@ export class TfGruModel {
     skip.add(0);
     const n = Math.min(this.dims.numItems + 1, k + skip.size);
     const { values, indices } = tf.tidy(() => {
-      const s = tf.add(tf.reshape(tf.matMul(this.reps(), query(this.vars, this.hTensor(state)), false, true), [-1]), need(this.vars, 'item_bias'));
-      return tf.topk(s, n, true);
+      return tf.topk(tf.reshape(tf.matMul(this.tables().catalog, this.query1(state), false, true), [-1]), n, true);
     });
     const [vals, idx] = [await readAndDispose(values), (await indices.data()) as Int32Array];
     indices.dispose();
@@ -120,6 +125,8 @@ export class TfGruModel {
   invalidate(): void {
     this.repsCache?.dispose();
     this.repsCache = null;
+    disposeInferTables(this.tablesCache);
+    this.tablesCache = null;
   }
 
   /** Frees every tensor the model owns. */
@@ -147,13 +154,24 @@ export class TfGruModel {
 
   private async scoreRows(state: ModelState, rows: Int32Array): Promise<Float32Array> {
     if (rows.length === 0) return new Float32Array(0);
-    const out = tf.tidy(() => {
-      const idx = tf.tensor1d(rows, 'int32');
-      const c = tf.gather(this.reps(), idx);
-      const s = tf.matMul(c, query(this.vars, this.hTensor(state)), false, true);
-      return tf.add(tf.reshape(s, [-1]), tf.gather(need(this.vars, 'item_bias'), idx));
-    });
+    const out = tf.tidy(() => tf.matMul(tf.gather(this.tables().catalog, tf.tensor1d(rows, 'int32')), this.query1(state), false, true));
     return readAndDispose(out);
+  }
+
+  /** Inference tables (see infer-tables.ts), built with the catalog representations. */
+  private tables(): InferTables {
+    // tf.keep: the first use may happen inside a caller's tidy.
+    if (!this.tablesCache) this.tablesCache = tf.tidy(() => {
+      const t = buildInferTables(this.vars, this.reps());
+      return { input: tf.keep(t.input), catalog: tf.keep(t.catalog), outW: tf.keep(t.outW), outB: tf.keep(t.outB) };
+    });
+    return this.tablesCache;
+  }
+
+  /** [q | 1] for a state: the score of a catalog row is then one dot product with `catalog`. */
+  private query1(state: ModelState): tf.Tensor2D {
+    const t = this.tables();
+    return tf.fused.matMul({ a: this.hTensor(state), b: t.outW, bias: t.outB });
   }
 
   private async scoreCold(state: ModelState, attrs: (readonly number[])[]): Promise<Float32Array> {
@@ -161,8 +179,8 @@ export class TfGruModel {
     const out = tf.tidy(() => {
       const rows = new Int32Array(attrs.length); // row 0: the unknown item's own embedding and bias
       const c = itemReps(this.vars, rows, buildAttrTable(attrs, this.dims.numAttrs));
-      const s = tf.matMul(c, query(this.vars, this.hTensor(state)), false, true);
-      return tf.add(tf.reshape(s, [-1]), tf.gather(need(this.vars, 'item_bias'), tf.tensor1d(rows, 'int32')));
+      const withBias = tf.concat([c, tf.expandDims(tf.gather(need(this.vars, 'item_bias'), tf.tensor1d(rows, 'int32')), 1)], 1);
+      return tf.matMul(withBias, this.query1(state), false, true);
     });
     return readAndDispose(out);
   }

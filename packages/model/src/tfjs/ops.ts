@@ -26,11 +26,12 @@ export function itemReps(w: TfWeights, rows: Int32Array, table: AttrTable): tf.T
 export function gruCell(gx: tf.Tensor2D, h: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => {
     const H = h.shape[1];
-    const gh = tf.add(tf.matMul(h, wh), bh);
-    const rz = tf.sigmoid(tf.add(tf.slice(gx, [0, 0], [-1, 2 * H]), tf.slice(gh, [0, 0], [-1, 2 * H])));
-    const r = tf.slice(rz, [0, 0], [-1, H]);
-    const z = tf.slice(rz, [0, H], [-1, H]);
-    const n = tf.tanh(tf.add(tf.slice(gx, [0, 2 * H], [-1, H]), tf.mul(r, tf.slice(gh, [0, 2 * H], [-1, H]))));
+    // Few, larger kernels: per-op overhead, not arithmetic, dominates a single step at h = 64.
+    const gh = tf.fused.matMul({ a: h, b: wh, bias: bh });
+    const [gxRz, gxN] = tf.split(gx, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
+    const [ghRz, ghN] = tf.split(gh, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
+    const [r, z] = tf.split(tf.sigmoid(tf.add(gxRz, ghRz)), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    const n = tf.tanh(tf.add(gxN, tf.mul(r, ghN)));
     // (1 − z) ⊙ n + z ⊙ h, written with one fewer op.
     return tf.add(n, tf.mul(z, tf.sub(h, n)));
   });
@@ -42,11 +43,11 @@ export function inputProjection(w: TfWeights, reps: tf.Tensor2D, kinds: Int32Arr
     const ev = tf.gather(need(w, 'event_emb'), tf.tensor1d(kinds, 'int32'));
     const gp = tf.gather(need(w, 'gap_emb'), tf.tensor1d(gaps, 'int32'));
     const x = tf.add(tf.add(reps, ev), gp) as tf.Tensor2D;
-    return tf.add(tf.matMul(x, need(w, 'gru_wx') as tf.Tensor2D), need(w, 'gru_bx')) as tf.Tensor2D;
+    return tf.fused.matMul({ a: x, b: need(w, 'gru_wx') as tf.Tensor2D, bias: need(w, 'gru_bx') });
   });
 }
 
 /** Query vector q = h·out_w + out_b for a batch of hidden states. */
 export function query(w: TfWeights, h: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.add(tf.matMul(h, need(w, 'out_w') as tf.Tensor2D), need(w, 'out_b')) as tf.Tensor2D);
+  return tf.tidy(() => tf.fused.matMul({ a: h, b: need(w, 'out_w') as tf.Tensor2D, bias: need(w, 'out_b') }));
 }

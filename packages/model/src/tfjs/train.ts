@@ -4,7 +4,7 @@ import { buildAttrTable } from './attr-table.js';
 import type { TfGruModel } from './model.js';
 import { gruCell, itemReps } from './ops.js';
 import { makeSampler, mulberry32, prepareBatch, type PreparedBatch, type Sampler, type TrainSequence } from './train-batch.js';
-import { registerWasmSegmentSum } from './wasm-kernels.js';
+import { registerFastSegmentSum } from './segment-sum.js';
 import { need } from './weights.js';
 
 /** Loss and optimiser settings; the defaults mirror the plain trainer's (plain/train.ts DEFAULTS). */
@@ -50,7 +50,7 @@ export class TfTrainer {
   constructor(private readonly model: TfGruModel, counts: ArrayLike<number>, private readonly opts: TfTrainerOptions = {}) {
     if (!tf.getGradient('GatherV2')) throw new Error("TfTrainer: tfjs gradients are not registered (import '@tensorflow/tfjs-core/dist/register_all_gradients', or '@tensorflow/tfjs' in Node)");
     if (counts.length !== model.dims.numItems + 1) throw new Error(`TfTrainer: counts has ${counts.length} rows, expected ${model.dims.numItems + 1}`);
-    registerWasmSegmentSum(); // harmless elsewhere; needed if the model runs (or later falls back) on wasm
+    registerFastSegmentSum(); // the gather gradient on cpu and wasm (see segment-sum.ts)
     this.config = { ...TF_TRAIN_DEFAULTS, ...opts.config };
     this.sampler = makeSampler(counts, this.config.negAlpha);
     this.rnd = mulberry32(this.config.seed);
