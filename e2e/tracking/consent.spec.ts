@@ -108,3 +108,16 @@ test('a return visit restores the stored consent (source storage-restore)', asyn
   expect(out.ids).toEqual(['visit-1', 'visit-2']);
   expect(errors).toEqual([]);
 });
+
+test('DNT also forces training denied and is reported', async ({ page, server }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(navigator, 'doNotTrack', { get: () => '1', configurable: true });
+  });
+  await boot(page, server, { dbName: 'dnt', consent: { storage: 'granted', training: 'granted' } });
+  const out = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    const a = await p.audit();
+    return { training: a.consent.training, dnt: a.dnt, gpc: a.gpc, sources: a.consentLog.map((e) => e.source) };
+  });
+  expect(out).toEqual({ training: 'denied', dnt: true, gpc: false, sources: ['dnt', 'init'] });
+});
