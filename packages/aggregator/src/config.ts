@@ -50,12 +50,29 @@ export const DEFAULT_ROUND: RoundPolicy = {
   rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, serverLearningRate: 1,
 };
 
+/** Throws on a policy that cannot work (caught at start-up rather than at the first round close). */
+export function checkPolicy(p: RoundPolicy): RoundPolicy {
+  const bad = (msg: string): never => { throw new Error(`round policy: ${msg}`); };
+  if (!['fedavg', 'median', 'trimmed-mean'].includes(p.rule)) bad(`unknown rule "${p.rule}"`);
+  if (!(Number.isInteger(p.minClients) && p.minClients >= 1)) bad('minClients must be an integer ≥ 1');
+  if (!(p.targetClients >= p.minClients)) bad('targetClients must be ≥ minClients');
+  if (!(p.maxUpdatesPerRound >= p.targetClients)) bad('maxUpdates must be ≥ targetClients');
+  if (!(p.durationMs > 0)) bad('round length must be > 0');
+  if (!(p.clipBound > 0)) bad('clip bound must be > 0');
+  if (!(p.noiseMultiplier >= 0 && p.centralNoiseMultiplier >= 0)) bad('noise multipliers must be ≥ 0');
+  if (!(p.samplingProbability > 0 && p.samplingProbability <= 1)) bad('sampling probability must be in (0, 1]');
+  if (!(p.normTolerance >= 1)) bad('norm tolerance must be ≥ 1');
+  if (!(p.trimFraction >= 0 && p.trimFraction < 0.5)) bad('trim fraction must be in [0, 0.5)');
+  if (!(Number.isInteger(p.maxClientWeight) && p.maxClientWeight >= 1)) bad('maxClientWeight must be an integer ≥ 1');
+  return p;
+}
+
 export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & { round?: Partial<RoundPolicy> } = {}): AggregatorConfig {
   return {
     dbPath: over.dbPath ?? 'perch-aggregator.db',
     modelDir: over.modelDir,
     seedDims: over.seedDims,
-    round: { ...DEFAULT_ROUND, ...over.round },
+    round: checkPolicy({ ...DEFAULT_ROUND, ...over.round }),
     corsOrigins: over.corsOrigins ?? ['http://127.0.0.1:5173', 'http://localhost:5173'],
     rateLimit: over.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
     noiseSeed: over.noiseSeed,

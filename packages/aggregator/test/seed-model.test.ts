@@ -57,5 +57,8 @@ describe('seed model', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(() => parseServerArgs(['--port'])).toThrow();
     expect(() => parseServerArgs(['--clip', 'x'])).toThrow();
+    expect(() => parseServerArgs(['--rule', 'mean'])).toThrow(/unknown rule/);
+    expect(() => parseServerArgs(['--min-clients', '5', '--target-clients', '2'])).toThrow(/targetClients/);
+    expect(() => parseServerArgs(['--sampling', '0'])).toThrow(/sampling/);
   });
 });
