@@ -3,25 +3,22 @@
  * One instance per page (the entries keep a singleton). Methods here may throw; `api.ts` wraps them so
  * nothing escapes into the shop's page.
  */
-import type {
-  AuditReport, ConsentSource, ConsentState, ExportedData, PerchConfig, Rejection,
-} from '../types.js';
+import type { AuditReport, ConsentSource, ConsentState, ExportedData, Rejection } from '../types.js';
 import { validateEvent } from '../shared/events/index.js';
-import { addRejections, emptySummary, mergeSummaries } from '../shared/rejections.js';
 import { resolveRetention } from '../shared/retention.js';
-import { SDK_VERSION } from '../shared/version.js';
-import type { StoreOptions, StoreStats, StoreTestFlags } from '../shared/worker-api.js';
+import type { StoreOptions } from '../shared/worker-api.js';
 import { resolveWorkerUrl } from './assets.js';
 import { type Backend, startBackend } from './backend.js';
+import { type InternalConfig, deleteFromPage, readConfig } from './config.js';
 import { ConsentManager } from './consent/manager.js';
 import { Held } from './held.js';
 import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
+import { buildAudit, buildExport } from './report.js';
 import { wireSignals } from './wiring.js';
 
-/** `PerchConfig` plus the test-only fault injection (not in the shop docs). */
-export type InternalConfig = PerchConfig & { __test?: StoreTestFlags };
+export type { InternalConfig } from './config.js';
 
 const DEFAULT_OPEN_TIMEOUT_MS = 3_000;
 /** Extra time the worker gets, beyond the IndexedDB open deadline, to answer before the page takes over. */
@@ -110,43 +107,20 @@ export class PerchClient {
   async exportData(): Promise<ExportedData> {
     const b = await this.currentBackend();
     if (b) await this.flush();
-    const dump = b ? await b.api.dump() : null;
-    return {
-      format: 'perch-export',
-      version: 1,
-      exportedAt: Date.now(),
-      consent: this.consent.get(),
-      consentLog: dump ? dump.consentLog : this.consent.log.slice(),
-      // Events held in memory while consent is pending are not stored, but Perch has them: show them.
-      events: dump ? dump.events : this.held.events.slice(),
-      rejected: dump ? dump.rejected : this.held.rejections.slice(),
-    };
+    return buildExport(this.consent, this.held, b ? await b.api.dump() : null);
   }
 
   async audit(): Promise<AuditReport> {
     const b = await this.currentBackend();
     if (b) await this.flush();
-    const stats: StoreStats | null = b ? await b.api.stats() : null;
-    const heldRejected = addRejections(emptySummary(), this.held.rejections);
-    const consent = this.consent.get();
-    const storage = stats
-      ? { kind: stats.kind, ...(stats.reason ? { reason: stats.reason } : {}), bytes: stats.bytes, events: stats.events }
-      : { kind: 'none' as const, reason: `storage consent ${consent.storage}`, bytes: 0, events: 0 };
-    return {
-      version: SDK_VERSION,
-      consent,
-      consentLog: stats ? stats.consentLog : this.consent.log.slice(),
-      storage,
-      counts: stats ? stats.counts : {},
-      rejected: stats ? mergeSummaries(stats.rejected, heldRejected) : heldRejected,
+    return buildAudit({
+      consent: this.consent,
+      held: this.held,
+      stats: b ? await b.api.stats() : null,
+      worker: b ? { ...b.worker } : null,
       retention: resolveRetention(this.config.retention),
-      worker: b ? { ...b.worker } : { running: false, reason: `not started: storage consent ${consent.storage}` },
-      model: { version: null },
-      outbound: [],
-      privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 },
-      gpc: this.signals.gpc,
-      dnt: this.signals.dnt,
-    };
+      signals: this.signals,
+    });
   }
 
   async destroy(): Promise<void> {
@@ -343,36 +317,4 @@ export class PerchClient {
     // The tab that made the change already persisted the entry in the shared database.
     if (upToDate) this.sentLog = this.consent.log.length;
   }
-}
-
-const CONFIG_KEYS = [
-  'assetBase', 'workerUrl', 'consent', 'retention', 'dataLayer', 'tcf', 'dbName', 'idbOpenTimeoutMs', 'mode',
-  'modelUrl', 'aggregatorUrl', 'backend', 'debug', '__test',
-] as const;
-
-/** Copies the known options once; a throwing getter or Proxy in the shop's object just drops that option. */
-function readConfig(config: unknown): InternalConfig {
-  const out: Record<string, unknown> = {};
-  if (!config || typeof config !== 'object') return out;
-  for (const k of CONFIG_KEYS) {
-    try {
-      const v = (config as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = v;
-    } catch { /* skip this option */ }
-  }
-  return out as InternalConfig;
-}
-
-/** Without a worker (storage not granted) a database from an earlier visit is deleted from the page. */
-function deleteFromPage(name: string): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      if (typeof indexedDB === 'undefined') return resolve();
-      const req = indexedDB.deleteDatabase(name);
-      const t = setTimeout(resolve, 5_000);
-      req.onsuccess = req.onerror = req.onblocked = () => { clearTimeout(t); resolve(); };
-    } catch {
-      resolve();
-    }
-  });
 }

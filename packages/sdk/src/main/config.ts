@@ -1,0 +1,44 @@
+/**
+ * Reading the shop's configuration, and the one IndexedDB call the page itself makes (deleting an old
+ * database when no worker runs). Both must survive hostile input and browsers without IndexedDB.
+ */
+import type { PerchConfig } from '../types.js';
+import type { StoreTestFlags } from '../shared/worker-api.js';
+
+/** `PerchConfig` plus the test-only fault injection (not in the shop docs). */
+export type InternalConfig = PerchConfig & { __test?: StoreTestFlags };
+
+const CONFIG_KEYS = [
+  'assetBase', 'workerUrl', 'consent', 'retention', 'dataLayer', 'tcf', 'dbName', 'idbOpenTimeoutMs', 'mode',
+  'modelUrl', 'aggregatorUrl', 'backend', 'debug', '__test',
+] as const;
+
+/** Copies the known options once; a throwing getter or Proxy in the shop's object just drops that option. */
+export function readConfig(config: unknown): InternalConfig {
+  const out: Record<string, unknown> = {};
+  if (!config || typeof config !== 'object') return out;
+  for (const k of CONFIG_KEYS) {
+    try {
+      const v = (config as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = v;
+    } catch { /* skip this option */ }
+  }
+  return out as InternalConfig;
+}
+
+/**
+ * Without a worker (storage not granted) a database from an earlier visit is deleted from the page.
+ * Deleting never creates one; a blocked delete stays queued and completes when other tabs let go.
+ */
+export function deleteFromPage(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      if (typeof indexedDB === 'undefined') return resolve();
+      const req = indexedDB.deleteDatabase(name);
+      const t = setTimeout(resolve, 5_000);
+      req.onsuccess = req.onerror = req.onblocked = () => { clearTimeout(t); resolve(); };
+    } catch {
+      resolve();
+    }
+  });
+}
