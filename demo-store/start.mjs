@@ -1,0 +1,42 @@
+// `npm start`: the aggregator (127.0.0.1:8787, SQLite under .perch-data/) and the demo store (127.0.0.1:5173)
+// on embedded defaults, no external service. Ports: PERCH_AGG_PORT, PERCH_STORE_PORT. Ctrl-C stops both.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = join(root, '.perch-data');
+mkdirSync(dataDir, { recursive: true });
+const aggPort = process.env.PERCH_AGG_PORT ?? '8787';
+const storePort = process.env.PERCH_STORE_PORT ?? '5173';
+const modelDir = process.env.PERCH_MODEL_DIR ?? join(dataDir, 'model');
+
+const children = [];
+function run(name, cmd, args, cwd) {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PERCH_STORE_PORT: storePort, VITE_PERCH_AGGREGATOR: `http://127.0.0.1:${aggPort}` } });
+  const prefix = (chunk) => chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${l}`).join('\n') + '\n';
+  child.stdout.on('data', (c) => process.stdout.write(prefix(c)));
+  child.stderr.on('data', (c) => process.stderr.write(prefix(c)));
+  child.on('exit', (code) => {
+    console.log(`[${name}] exited with ${code}`);
+    shutdown(code ?? 1);
+  });
+  children.push(child);
+}
+
+let stopping = false;
+function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 500);
+}
+process.on('SIGINT', () => shutdown(0));
+process.on('SIGTERM', () => shutdown(0));
+
+const aggArgs = ['exec', 'tsx', 'src/server.ts', '--host', '127.0.0.1', '--port', aggPort, '--db', join(dataDir, 'aggregator.db')];
+if (existsSync(join(modelDir, 'manifest.json'))) aggArgs.push('--model', modelDir);
+run('aggregator', 'pnpm', aggArgs, join(root, 'packages', 'aggregator'));
+run('store', 'pnpm', ['exec', 'vite', '--host', '127.0.0.1', '--port', storePort, '--strictPort'], join(root, 'demo-store'));
+console.log(`\nPerch demo store:  http://127.0.0.1:${storePort}/\nPerch aggregator:  http://127.0.0.1:${aggPort}/v1/round\n`);
