@@ -47,7 +47,7 @@ async function runPlain(req: BenchRequest, d: BenchData, floor: PlainFloor): Pro
 async function runTf(req: BenchRequest, d: BenchData, floor: PlainFloor): Promise<BenchResult> {
   const backend = req.backend as Exclude<BenchRequest['backend'], 'plain'>;
   const choice = await selectBackend({ force: backend, strict: true, wasmPaths: new URL('/wasm/', self.location.origin).href });
-  const probe = choice.probes[0] ?? {};
+  const probe = choice.probes[0];
   const model = createModel(req.dims, d.weights, d.itemAttrs);
   const metrics: BenchResult['metrics'] = {};
   const agreement = await agree(req, d, floor, model);
@@ -68,7 +68,7 @@ async function runTf(req: BenchRequest, d: BenchData, floor: PlainFloor): Promis
     trainModel.dispose();
   }
   model.dispose();
-  return { backend, probe: { initMs: probe.initMs, maxError: probe.maxError, probeMs: probe.probeMs }, metrics, agreement };
+  return { backend, probe: { initMs: probe?.initMs, maxError: probe?.maxError, probeMs: probe?.probeMs }, metrics, agreement };
 }
 
 /**

@@ -45,7 +45,7 @@ export class TfGruModel {
       const x = this.isKnown(event.item)
         ? tf.sum(tf.gather(t.input, tf.tensor1d(Int32Array.of(event.item, eventRow(this.dims.numItems, kind, gap)), 'int32')), 0, true)
         : tf.add(this.inputReps([event]), tf.gather(t.input, tf.tensor1d(Int32Array.of(eventRow(this.dims.numItems, kind, gap)), 'int32')));
-      const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(this.vars, 'gru_wx') as tf.Tensor2D, bias: need(this.vars, 'gru_bx') });
+      const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(this.vars, 'gru_wx') as tf.Tensor2D, bias: need(this.vars, 'gru_bx') }) as tf.Tensor2D;
       return gruCell(gx, this.hTensor(state), need(this.vars, 'gru_wh') as tf.Tensor2D, need(this.vars, 'gru_bh') as tf.Tensor1D);
     });
     return { h: await readAndDispose(out), length: state.length + 1 };
@@ -171,7 +171,7 @@ export class TfGruModel {
   /** [q | 1] for a state: the score of a catalog row is then one dot product with `catalog`. */
   private query1(state: ModelState): tf.Tensor2D {
     const t = this.tables();
-    return tf.fused.matMul({ a: this.hTensor(state), b: t.outW, bias: t.outB });
+    return tf.fused.matMul({ a: this.hTensor(state), b: t.outW, bias: t.outB }) as tf.Tensor2D;
   }
 
   private async scoreCold(state: ModelState, attrs: (readonly number[])[]): Promise<Float32Array> {

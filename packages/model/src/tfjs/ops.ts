@@ -27,7 +27,7 @@ export function gruCell(gx: tf.Tensor2D, h: tf.Tensor2D, wh: tf.Tensor2D, bh: tf
   return tf.tidy(() => {
     const H = h.shape[1];
     // Few, larger kernels: per-op overhead, not arithmetic, dominates a single step at h = 64.
-    const gh = tf.fused.matMul({ a: h, b: wh, bias: bh });
+    const gh = tf.fused.matMul({ a: h, b: wh, bias: bh }) as tf.Tensor2D;
     const [gxRz, gxN] = tf.split(gx, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
     const [ghRz, ghN] = tf.split(gh, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
     const [r, z] = tf.split(tf.sigmoid(tf.add(gxRz, ghRz)), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
@@ -43,11 +43,11 @@ export function inputProjection(w: TfWeights, reps: tf.Tensor2D, kinds: Int32Arr
     const ev = tf.gather(need(w, 'event_emb'), tf.tensor1d(kinds, 'int32'));
     const gp = tf.gather(need(w, 'gap_emb'), tf.tensor1d(gaps, 'int32'));
     const x = tf.add(tf.add(reps, ev), gp) as tf.Tensor2D;
-    return tf.fused.matMul({ a: x, b: need(w, 'gru_wx') as tf.Tensor2D, bias: need(w, 'gru_bx') });
+    return tf.fused.matMul({ a: x, b: need(w, 'gru_wx') as tf.Tensor2D, bias: need(w, 'gru_bx') }) as tf.Tensor2D;
   });
 }
 
 /** Query vector q = h·out_w + out_b for a batch of hidden states. */
 export function query(w: TfWeights, h: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.fused.matMul({ a: h, b: need(w, 'out_w') as tf.Tensor2D, bias: need(w, 'out_b') }));
+  return tf.tidy(() => tf.fused.matMul({ a: h, b: need(w, 'out_w') as tf.Tensor2D, bias: need(w, 'out_b') }) as tf.Tensor2D);
 }
