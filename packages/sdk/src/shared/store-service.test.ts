@@ -79,3 +79,17 @@ describe('StoreService', () => {
     expect((await svc.dump()).events.map((e) => e.items[0]?.id)).toEqual(['b']);
   });
 });
+
+describe('StoreService with the stored-event check (as in the worker)', () => {
+  it('stores well-formed events and turns malformed ones into counted rejections', async () => {
+    const { storedEventProblem } = await import('./events/index.js');
+    const svc = new StoreService(async () => new MemoryStore('indexeddb'), 'memory-worker', storedEventProblem);
+    await svc.open(OPTS);
+    const bad = { v: 1, type: 'view_item', ts: 1, items: [{ id: 'x', name: 'leaked product name' }] } as unknown as PerchEvent;
+    await svc.write({ events: [ev('good'), bad], rejections: [], consent: [] });
+    const stats = await svc.stats();
+    expect(stats.events).toBe(1);
+    expect(stats.rejected.total).toBe(1);
+    expect(stats.rejected.recent[0]?.reason).toMatch(/^refused by the worker: /);
+  });
+});

@@ -23,6 +23,17 @@ export function isQuotaError(e: unknown): boolean {
   return name === 'QuotaExceededError' || (e as { code?: unknown } | null)?.code === 22;
 }
 
+function screen(batch: WriteBatch, check: (event: unknown) => string | null): WriteBatch {
+  const events: WriteBatch['events'] = [];
+  const rejections = batch.rejections.slice();
+  for (const e of batch.events) {
+    const problem = check(e);
+    if (problem === null) events.push(e);
+    else rejections.push({ code: 'invalid_props', reason: `refused by the worker: ${problem}`, ts: Date.now() });
+  }
+  return events.length === batch.events.length ? batch : { events, rejections, consent: batch.consent };
+}
+
 function merge(jobs: Job[]): WriteBatch {
   if (jobs.length === 1) return (jobs[0] as Job).batch;
   const out: WriteBatch = { events: [], rejections: [], consent: [] };
@@ -45,7 +56,15 @@ export class StoreService implements PerchWorkerApi {
   /** Status to report while erased (after `forget()`, nothing is open until the next write). */
   private erased: StoreStatus | null = null;
 
-  constructor(private readonly opener: StoreOpener, private readonly memoryKind: StorageKind) {}
+  /**
+   * @param check optional re-check of each incoming event (the worker passes `storedEventProblem`): the
+   *   storage side does not take the page's word for it; a malformed event becomes a counted rejection.
+   */
+  constructor(
+    private readonly opener: StoreOpener,
+    private readonly memoryKind: StorageKind,
+    private readonly check?: (event: unknown) => string | null,
+  ) {}
 
   async open(options: StoreOptions): Promise<StoreStatus> {
     this.options = options;
@@ -57,6 +76,7 @@ export class StoreService implements PerchWorkerApi {
   }
 
   write(batch: WriteBatch): Promise<StoreStatus> {
+    if (this.check) batch = screen(batch, this.check);
     return new Promise((resolve) => {
       this.queue.push({ batch, resolve });
       this.pump();

@@ -3,6 +3,7 @@
  * Built as its own bundle (`dist/perch-worker.js`); the page loads it from `assetBase`/`workerUrl`.
  */
 import { expose } from 'comlink';
+import { storedEventProblem } from '../shared/events/index.js';
 import { MemoryStore } from '../shared/memory-store.js';
 import type { Store } from '../shared/store.js';
 import { StoreService, errName } from '../shared/store-service.js';
@@ -20,5 +21,5 @@ async function openStore(options: StoreOptions): Promise<Store> {
   }
 }
 
-const api: PerchWorkerApi = new StoreService(openStore, 'memory-worker');
+const api: PerchWorkerApi = new StoreService(openStore, 'memory-worker', storedEventProblem);
 expose(api);
