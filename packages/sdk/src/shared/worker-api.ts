@@ -8,6 +8,7 @@ import type {
   ConsentLogEntry, ConsentState, EventType, RejectCode, Rejection, StorageKind,
 } from '../types.js';
 import type { PerchEvent } from './events/index.js';
+import type { PerchModelApi } from './rerank/api.js';
 
 /** Retention actually applied (defaults filled in). */
 export interface Retention { maxEvents: number; maxAgeDays: number }
@@ -60,7 +61,8 @@ export interface StoreDump {
   consent: ConsentState | null;
 }
 
-export interface PerchWorkerApi {
+/** The worker also implements `PerchModelApi` (rerank, intent, model); the main-thread fallback does not. */
+export interface PerchWorkerApi extends Partial<PerchModelApi> {
   /** Opens storage (IndexedDB, else memory) and applies age retention. Safe to call once per worker. */
   open(options: StoreOptions): Promise<StoreStatus>;
   /** Queues a batch; resolves once it is committed (relaxed durability) or held by the memory fallback. */
