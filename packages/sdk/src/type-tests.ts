@@ -17,8 +17,8 @@ type R = Remote<PerchWorkerApi>;
 assertType<Equal<ReturnType<R['write']>, Promise<StoreStatus>>>();
 assertType<Equal<ReturnType<R['stats']>, Promise<StoreStats>>>();
 assertType<Equal<Parameters<R['open']>, Parameters<PerchWorkerApi['open']>>>();
-// Every member of the contract is a function returning a promise (nothing that comlink would proxy).
-assertType<{ [K in keyof PerchWorkerApi]: PerchWorkerApi[K] extends (...a: never[]) => Promise<unknown> ? true : false }[keyof PerchWorkerApi]>();
+// Every member of the contract (the optional model methods too) is a function returning a promise (nothing comlink would proxy).
+assertType<{ [K in keyof PerchWorkerApi]-?: NonNullable<PerchWorkerApi[K]> extends (...a: never[]) => Promise<unknown> ? true : false }[keyof PerchWorkerApi]>();
 const worker: PerchWorkerApi = null as unknown as StoreService;
 const main: PerchWorkerApi = null as unknown as MainMemoryApi;
 void worker;
