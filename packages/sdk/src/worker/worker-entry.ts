@@ -11,6 +11,7 @@ import type { PerchWorkerApi, StoreOptions } from '../shared/worker-api.js';
 import { IdbStore } from './store/idb-store.js';
 import { OpenError } from './store/open.js';
 import { applyTestFlags } from './test-hooks.js';
+import { withModel } from './model/with-model.js';
 
 async function openStore(options: StoreOptions): Promise<Store> {
   applyTestFlags(options.test);
@@ -22,4 +23,4 @@ async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 const api: PerchWorkerApi = new StoreService(openStore, 'memory-worker', storedEventProblem);
-expose(api);
+expose(withModel(api));

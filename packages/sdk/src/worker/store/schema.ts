@@ -7,7 +7,7 @@ import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { ConsentLogEntry, EventType, RejectCode, Rejection } from '../../types.js';
 import type { PerchEvent } from '../../shared/events/index.js';
 
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** Counters kept under `meta`. */
 export interface MetaValues {
@@ -36,6 +36,13 @@ export interface PerchDB extends DBSchema {
   rejections: { key: number; value: Rejection };
   /** Small counters and bookkeeping (`MetaValues`); same lifetime as the database. */
   meta: { key: keyof MetaValues; value: MetaValues[keyof MetaValues] };
+  /**
+   * The reranking model and the live intent state (`worker/model/cache.ts`): key 'model' holds the last
+   * verified model files (public, not personal: re-verified by SHA-256 at every load) and the manifest's
+   * ETag; key 'intent' the GRU state after the shopper's events (a vector, no ids). Kept until a newer
+   * model replaces it, `forget()`, or storage consent is withdrawn (the database is deleted).
+   */
+  model: { key: string; value: unknown };
 }
 
 export type PerchDatabase = IDBPDatabase<PerchDB>;
@@ -54,5 +61,8 @@ export function upgrade(
     db.createObjectStore('consent', { autoIncrement: true });
     db.createObjectStore('rejections', { autoIncrement: true });
     db.createObjectStore('meta');
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('model');
   }
 }
