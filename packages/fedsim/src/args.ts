@@ -1,0 +1,103 @@
+/** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
+import type { SimOptions } from './simulate.js';
+
+/** A usage error: the CLI prints it with the usage text and exits with code 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [--plot FILE.html] [options]
+
+  --data DIR              dataset directory with Beauty.txt and Beauty_item2attributes.json
+                          (default: ../shared/data/amazon-beauty from the repository root)
+  --quick                 reduced run (fewer users evaluated, shorter training, fewer rounds): < 5 min on 2 cores
+  --seed N                integer seed (default 1): runs with the same seed are identical
+  --plot FILE             write accuracy and ε against rounds as a self-contained HTML/SVG file
+  --rounds N              federated rounds (DP noise is calibrated so N rounds fit the ε budget)
+  --clients-per-round N   expected clients per round (Poisson sampling, q = N / clients)
+  --local-epochs N        local passes over the device's own sequence per round
+  --client-lr X           client SGD learning rate
+  --server-lr X           server learning rate (FedAvg = 1), runs without DP
+  --server-momentum X     server momentum (0 = plain FedAvg), runs without DP
+  --dp-server-lr X        server learning rate of the DP runs
+  --dp-server-momentum X  server momentum of the DP runs
+  --epsilon X             per-device ε budget (default 8)
+  --delta X               δ at which ε is stated (default 1e-6)
+  --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²), the SDK's
+                          pipeline) and/or central (server adds noise to the mean, DP-FedAvg); first one is reported
+                          as federated_dp (default local,central)
+  --clip X|auto           client clip bound C, or auto = median local-update norm on pretraining users
+  --pretrain-fraction X   share of users used for pretraining (default 0.25)
+  --eval-users N          federated users evaluated (0 = all)
+  --eval-every K          evaluate every K rounds
+  --pretrain-seconds S    pretraining time budget
+  --central-epochs N      epochs of the centralised baselines`;
+
+/** Full-run defaults; --quick overrides some of them (explicit flags win over both). */
+export const FULL: SimOptions = {
+  seed: 1, pretrainFraction: 0.25, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
+  rounds: 50, clientsPerRound: 1000, evalEvery: 5, serverLr: 1, serverMomentum: 0, dpServerLr: 0.1, dpServerMomentum: 0.9,
+  epsilon: 8, delta: 1e-6, noise: ['local', 'central'], clip: 'auto', centralEpochs: 10, centralSeconds: 600,
+  localEpochs: 2, clientLr: 0.1, gradClip: 5,
+};
+
+export const QUICK: Partial<SimOptions> = {
+  evalUsers: 1000, pretrainSeconds: 45, pretrainEpochs: 3, rounds: 8, clientsPerRound: 200, evalEvery: 4,
+  centralEpochs: 1, centralSeconds: 30,
+};
+
+type Kind = 'int' | 'num' | 'str';
+const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
+  seed: ['seed', 'int', 0], rounds: ['rounds', 'int', 1], 'clients-per-round': ['clientsPerRound', 'int', 1],
+  'local-epochs': ['localEpochs', 'int', 1], 'client-lr': ['clientLr', 'num', 0], 'server-lr': ['serverLr', 'num', 0],
+  'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0],
+  epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
+  'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1],
+  'central-epochs': ['centralEpochs', 'int', 0],
+};
+
+export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
+
+/** Parses `simulate …` arguments (the command word first). Throws UsageError on anything wrong. */
+export function parseSimArgs(argv: string[]): SimArgs {
+  const [command, ...rest] = argv;
+  if (command !== 'simulate') throw new UsageError(command ? `unknown command "${command}"` : '');
+  const flags = new Map<string, string>();
+  let quick = false;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--quick') { quick = true; continue; }
+    if (a === '--help' || a === '-h') throw new UsageError('');
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (!(name in NUMERIC) && !['data', 'plot', 'noise', 'clip'].includes(name)) throw new UsageError(`unknown option --${name}`);
+    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
+    flags.set(name, value);
+  }
+  const o: SimOptions = { ...FULL, ...(quick ? QUICK : {}) };
+  const set = o as unknown as Record<string, number>;
+  for (const [flag, [key, kind, min]] of Object.entries(NUMERIC)) {
+    const v = flags.get(flag);
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || n < min) throw new UsageError(`--${flag} must be ${kind === 'int' ? 'an integer' : 'a number'} ≥ ${min}, got "${v}"`);
+    set[key] = n;
+  }
+  if (!(o.pretrainFraction > 0 && o.pretrainFraction < 1)) throw new UsageError('--pretrain-fraction must be in (0, 1)');
+  if (!(o.delta > 0 && o.delta < 1)) throw new UsageError('--delta must be in (0, 1)');
+  if (!(o.epsilon > 0)) throw new UsageError('--epsilon must be > 0');
+  if (o.serverMomentum >= 1 || o.dpServerMomentum >= 1) throw new UsageError('server momentum must be < 1');
+  const noise = flags.get('noise');
+  if (noise !== undefined) {
+    const modes = noise.split(',');
+    if (modes.length === 0 || modes.some((m) => m !== 'local' && m !== 'central')) throw new UsageError(`--noise must list local and/or central, got "${noise}"`);
+    o.noise = modes as SimOptions['noise'];
+  }
+  const clip = flags.get('clip');
+  if (clip !== undefined) {
+    const c = Number(clip);
+    if (clip !== 'auto' && !(Number.isFinite(c) && c > 0)) throw new UsageError(`--clip must be a positive number or auto, got "${clip}"`);
+    o.clip = clip === 'auto' ? 'auto' : c;
+  }
+  return { options: o, data: flags.get('data'), plot: flags.get('plot'), quick };
+}

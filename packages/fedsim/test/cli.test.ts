@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseSimArgs, UsageError, QUICK } from '../src/args.js';
+import { runSimulate } from '../src/cli.js';
+
+describe('perch simulate: arguments', () => {
+  it('refuses bad usage with exit code 2', async () => {
+    const err = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      for (const argv of [[], ['train'], ['simulate', '--rounds', 'x'], ['simulate', '--rounds'], ['simulate', '--bogus', '1'],
+        ['simulate', '--noise', 'shuffled'], ['simulate', '--clip', '-1'], ['simulate', '--pretrain-fraction', '1'], ['simulate', 'extra'],
+        ['simulate', '--data', '/nonexistent-dir-for-perch-test']]) {
+        expect(await runSimulate(argv)).toBe(2);
+      }
+    } finally { process.stderr.write = err; }
+  });
+
+  it('applies --quick, then explicit flags over it', () => {
+    const a = parseSimArgs(['simulate', '--quick', '--rounds', '7', '--seed=3', '--noise', 'central', '--clip', '0.5']);
+    expect(a.quick).toBe(true);
+    expect(a.options.rounds).toBe(7);
+    expect(a.options.seed).toBe(3);
+    expect(a.options.evalUsers).toBe(QUICK.evalUsers);
+    expect(a.options.noise).toEqual(['central']);
+    expect(a.options.clip).toBe(0.5);
+    expect(() => parseSimArgs(['simulate', '--server-momentum', '1'])).toThrow(UsageError);
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '@perch/model/eval/evaluate.js';
+import { PlainModel } from '@perch/model/plain/model.js';
+import { ModelScorer } from '@perch/model/plain/scorer.js';
+import { PrivacyAccountant } from '@perch/model/privacy/accountant.js';
+import { HEADER_BYTES, decodeUpdate, encodeUpdate } from '@perch/model/federated/wire.js';
+import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.js';
+import { runFederated, type FederatedOptions } from '../src/federated.js';
+import { epsilonAfter, noiseForBudget } from '../src/privacy.js';
+import { cloneWeights } from '../src/weights.js';
+import { setup } from './synthetic.js';
+
+const BASE: FederatedOptions = {
+  rounds: 6, q: 0.5, clip: 1, z: 0, noise: 'off', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg',
+  serverLr: 1, serverMomentum: 0, maxClientWeight: 32, evalEvery: 3, seed: 4,
+};
+
+describe('federated simulation on a synthetic shop', () => {
+  it('improves over the start with DP off, changing only the shared dense weights', async () => {
+    const s = setup({ localEpochs: 3, clientLr: 1, gradClip: 5 });
+    const before = cloneWeights(s.global);
+    const startM = evaluate(new ModelScorer(new PlainModel(s.dims, before, s.attrs), 50), s.ctx.test, s.dims.numItems);
+    const { logs } = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 12 });
+    const end = logs[logs.length - 1]!.test!;
+    expect(end['NDCG@20']! - startM['NDCG@20']!).toBeGreaterThan(0.1);
+    expect(end['HR@5']!).toBeGreaterThan(startM['HR@5']! + 0.15);
+    for (const k of ['item_emb', 'attr_emb', 'item_bias']) expect(s.global[k]).toEqual(before[k]); // never uploaded, never changed
+    expect(SHARED_DENSE_WEIGHTS.some((k) => s.global[k]!.some((v, i) => v !== before[k]![i]))).toBe(true);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const a = setup(), b = setup();
+    await runFederated(a.ctx, a.global, a.trainer, { ...BASE, rounds: 2, noise: 'local', z: 1 });
+    await runFederated(b.ctx, b.global, b.trainer, { ...BASE, rounds: 2, noise: 'local', z: 1 });
+    expect(a.global.gru_wh).toEqual(b.global.gru_wh);
+  });
+
+  it("reports the accountant's own ε for the same (q, z, rounds)", async () => {
+    for (const noise of ['local', 'central'] as const) {
+      const s = setup();
+      const o = { ...BASE, rounds: 3, q: 0.3, z: 1.3, noise, evalEvery: 10 };
+      const r = await runFederated(s.ctx, s.global, s.trainer, o);
+      const acc = new PrivacyAccountant({ delta: o.delta });
+      acc.record(o.q, o.z, 3);
+      expect(r.epsilon).toBe(acc.spent().epsilon);
+      expect(r.logs.map((l) => l.epsilon)).toEqual([1, 2, 3].map((n) => epsilonAfter(o.q, o.z, n, o.delta)));
+    }
+  });
+
+  it('stops DP rounds when the ε budget would be overshot, and calibrates z to the budget', async () => {
+    const s = setup();
+    const o = { ...BASE, rounds: 50, q: 0.5, z: 1, noise: 'local' as const, epsilonBudget: 4, evalEvery: 100 };
+    const r = await runFederated(s.ctx, s.global, s.trainer, o);
+    expect(r.logs.length).toBeLessThan(50);
+    expect(r.epsilon!).toBeLessThanOrEqual(4);
+    expect(epsilonAfter(o.q, o.z, r.logs.length + 1, o.delta)).toBeGreaterThan(4);
+    const z = noiseForBudget(0.05, 40, 8, 1e-6);
+    expect(epsilonAfter(0.05, z, 40, 1e-6)).toBeLessThanOrEqual(8);
+    expect(epsilonAfter(0.05, z * 0.98, 40, 1e-6)).toBeGreaterThan(8);
+  });
+
+  it('reports bytes per client round equal to the encoded payload size', async () => {
+    const s = setup();
+    const sizes: number[] = [];
+    const r = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 2, noise: 'local', z: 1 }, undefined, (b) => sizes.push(b.length));
+    expect(sizes.length).toBe(r.logs.reduce((a, l) => a + l.clients, 0));
+    expect(new Set(sizes)).toEqual(new Set([r.bytesPerClient]));
+    expect(r.bytesPerClient).toBe(HEADER_BYTES + 4 * SHARED_DENSE_WEIGHTS.length + s.layout.size);
+    for (const l of r.logs) expect(l.bytesPerClient).toBe(r.bytesPerClient);
+  });
+});
