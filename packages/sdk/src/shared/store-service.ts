@@ -6,6 +6,7 @@
  */
 import type { ConsentState, StorageKind } from '../types.js';
 import { errName } from './errors.js';
+import { validateEvent } from './events/index.js';
 import { MemoryStore } from './memory-store.js';
 import { ageCutoff, quotaPruneCount } from './retention.js';
 import type { Store } from './store.js';
@@ -21,6 +22,22 @@ interface Job { batch: WriteBatch; resolve: (s: StoreStatus) => void }
 export function isQuotaError(e: unknown): boolean {
   const name = (e as { name?: unknown } | null)?.name;
   return name === 'QuotaExceededError' || (e as { code?: unknown } | null)?.code === 22;
+}
+
+/**
+ * Validates the page's raw calls (the event boundary runs here, off the main thread): each call becomes
+ * exactly one stored event or one rejection with a reason, in call order.
+ */
+export function intake(batch: WriteBatch): WriteBatch {
+  if (!batch.calls || !batch.calls.length) return batch;
+  const events = batch.events.slice();
+  const rejections = batch.rejections.slice();
+  for (const [name, props, ts] of batch.calls) {
+    const r = validateEvent(name, props, ts);
+    if (r.ok) events.push(r.event);
+    else rejections.push(r.rejection);
+  }
+  return { events, rejections, consent: batch.consent };
 }
 
 function screen(batch: WriteBatch, check: (event: unknown) => string | null): WriteBatch {
@@ -76,6 +93,7 @@ export class StoreService implements PerchWorkerApi {
   }
 
   write(batch: WriteBatch): Promise<StoreStatus> {
+    batch = intake(batch);
     if (this.check) batch = screen(batch, this.check);
     return new Promise((resolve) => {
       this.queue.push({ batch, resolve });

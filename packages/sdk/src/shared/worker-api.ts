@@ -36,8 +36,18 @@ export interface StoreOptions {
 /** What the storage side holds right now and why. */
 export interface StoreStatus { kind: StorageKind; reason?: string }
 
-/** One write: events accepted by the page's validator, rejections, and consent log entries. */
+/**
+ * One raw `track()` call as the page saw it: a bounded, structured-cloneable snapshot of the arguments
+ * (see `main/snapshot.ts`) and the time of the call. The storage side validates it (`validateEvent`).
+ */
+export type RawCall = [name: unknown, props: unknown, ts: number];
+
+/**
+ * One write: raw calls still to validate (in call order), already validated events, rejections, and
+ * consent log entries. The page sends `calls`; `events` come from the storage side's own validation.
+ */
 export interface WriteBatch {
+  calls?: RawCall[];
   events: PerchEvent[];
   rejections: Rejection[];
   consent: ConsentLogEntry[];
