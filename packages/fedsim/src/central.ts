@@ -3,7 +3,8 @@
  * everyone's sequences would reach. Two variants: `dense` trains only the shared dense weights (the same
  * restriction as federated clients, so the gap to federated training is the cost of federation alone) and `full`
  * also trains item/attribute embeddings and item_bias (what federation gives up by never uploading them).
- * Adam, the trainer's loss, best epoch by validation NDCG@20 on the evaluation users.
+ * Adam, the trainer's loss, best epoch by validation NDCG@20 on the evaluation users; `maxSeconds` may end the
+ * last epoch part-way (the quick run).
  */
 import type { EvalCase } from '@perch/model/data/split.js';
 import type { Sequence } from '@perch/model/data/types.js';
@@ -40,11 +41,13 @@ export function trainCentral(dims: ModelDims, start: Weights, attrs: { attrOffse
   const adam = o.mode === 'full' ? new Adam(model.w, dims.dim) : new Adam(denseOf(model.w), dims.dim);
   const score = (): Metrics => { model.invalidate(); return evaluate(new ModelScorer(model, loss.maxLen), val, dims.numItems); };
   const hist = [score()];
+  onEpoch?.(0, hist[0]!);
   let best = hist[0]!['NDCG@20']!, bestEpoch = 0, bestW = cloneWeights(model.w);
   const t0 = performance.now();
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const order = rng.shuffle(train.slice());
-    for (let i = 0; i < order.length;) {
+    let out = false;
+    for (let i = 0; i < order.length && !out;) {
       const batch: Sequence[] = [];
       let pos = 0;
       while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += Math.min(s.items.length, loss.maxLen) - 1; }
@@ -52,12 +55,13 @@ export function trainCentral(dims: ModelDims, start: Weights, attrs: { attrOffse
       const touched = { itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp };
       if (o.mode === 'full') adam.step(grads, o.lr, touched, 0, 5);
       else { clearSparseGrads(grads, step, dims.dim); adam.step(denseOf(grads), o.lr, touched, 0, 5); }
+      out = (performance.now() - t0) / 1000 > o.maxSeconds; // the budget may end an epoch early (--quick)
     }
     const m = score();
     hist.push(m);
     onEpoch?.(epoch, m);
     if (m['NDCG@20']! > best) { best = m['NDCG@20']!; bestEpoch = epoch; bestW = cloneWeights(model.w); }
-    if ((performance.now() - t0) / 1000 > o.maxSeconds) break;
+    if (out || (performance.now() - t0) / 1000 > o.maxSeconds) break;
   }
   return { weights: bestW, bestEpoch, val: hist };
 }
