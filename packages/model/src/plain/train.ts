@@ -39,8 +39,8 @@ export interface TrainOptions extends LossConfig {
 /** Defaults: chosen for catalogs of thousands to tens of thousands of items, not for one dataset. */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 600, maxValCases: 2000,
-  negatives: 512, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.2, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
+  maxSeconds: 700, maxValCases: 2000,
+  negatives: 512, negAlpha: 0.5, dropoutIn: 0.1, dropoutOut: 0.1, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
 /** One epoch's record (for the log and the training-curve plot). */
