@@ -84,8 +84,10 @@ export interface ModelStatus {
   /** Last problem (rejected download, failed backend), kept even while an older model stays in use. */
   error?: string;
   loadMs?: number;
-  /** Events folded into the live intent state. */
+  /** Events folded into the live intent state by `step` since the model loaded. */
   intentEvents?: number;
+  /** Median and p95 (ms) of the newest model steps (one per stored event). */
+  stepMs?: { median: number; p95: number; n: number };
 }
 
 /** Methods the worker adds to `PerchWorkerApi`; absent in the main-thread memory fallback (no model there). */

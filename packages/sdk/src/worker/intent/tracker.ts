@@ -25,6 +25,8 @@ export class IntentTracker {
   lastKey = 0;
   /** Stored events folded in by `step` (not by a rebuild): O(1) work each. */
   stepped = 0;
+  /** Durations (ms) of the newest model steps, for `modelStatus()` and the bench. */
+  readonly stepTimes: number[] = [];
   private lastTs: number | null = null;
   private chain: Promise<void> = Promise.resolve();
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -64,7 +66,10 @@ export class IntentTracker {
       for (const e of fresh) {
         for (const ev of this.mapper.toModel(e.value, this.lastTs)) {
           const s = this.state;
+          const t0 = performance.now();
           this.state = await this.rt.run((m) => m.step(s, ev));
+          this.stepTimes.push(performance.now() - t0);
+          if (this.stepTimes.length > 512) this.stepTimes.shift();
         }
         this.stepped++;
         this.lastTs = e.value.ts;

@@ -63,7 +63,7 @@ export class ModelRuntime {
   }
 
   private async place(order: readonly BackendName[], force?: BackendName): Promise<void> {
-    const choice = await selectBackend({ order, force, wasmPaths: this.wasmPaths, maxProbeMs: 20 });
+    const choice = await selectBackend({ order, force, wasmPaths: this.wasmPaths });
     this.model = createModel(this.loaded.dims, this.loaded.weights, this.loaded.vocab.itemAttrs);
     this.info = { backend: choice.backend, reason: describe(choice.probes, choice.backend, force, this.failed), probes: choice.probes };
   }

@@ -48,7 +48,11 @@ export class ModelService implements PerchModelApi {
   }
 
   async modelStatus(): Promise<ModelStatus> {
-    return { ...this.status, ...(this.live ? { intentEvents: this.live.tracker.stepped } : {}) };
+    const t = this.live?.tracker;
+    if (!t) return { ...this.status };
+    const s = t.stepTimes.slice().sort((a, b) => a - b);
+    const q = (f: number): number => s[Math.min(s.length - 1, Math.floor(f * s.length))] ?? 0;
+    return { ...this.status, intentEvents: t.stepped, ...(s.length ? { stepMs: { median: q(0.5), p95: q(0.95), n: s.length } } : {}) };
   }
 
   /** After a write: fold the new events in, and tell the other tabs. */
