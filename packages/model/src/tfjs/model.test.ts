@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDims } from '../spec.js';
+import { hasFusedGruStep } from './fused-cell.js';
 import { createModel } from './model.js';
 import { randomItemAttrs, randomWeights, refScores, refStep } from './testing/reference.js';
 import type { ModelEvent } from './types.js';
@@ -51,6 +52,23 @@ describe.each(['cpu', 'wasm'])('TfGruModel (%s backend) against the spec formula
       expectClose(s.h, refHistory(t + 1));
     }
     m.dispose();
+  });
+
+  it('the hand-fused step kernel (cpu, wasm) equals the stacked tfjs ops', async () => {
+    expect(hasFusedGruStep()).toBe(true);
+    const fused = createModel(dims, weights, attrs);
+    const stacked = createModel(dims, weights, attrs);
+    stacked.fusedCell = false;
+    let a = fused.initialState();
+    let b = stacked.initialState();
+    for (const e of history) {
+      a = await fused.step(a, e);
+      b = await stacked.step(b, e);
+      expectClose(a.h, b.h, 1e-6);
+    }
+    expectClose((await fused.forward(history)).hidden, (await stacked.forward(history)).hidden, 1e-6);
+    fused.dispose();
+    stacked.dispose();
   });
 
   it('forward over a whole history equals repeated steps', async () => {

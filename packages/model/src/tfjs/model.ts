@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EVENT_KINDS, GAP_BUCKETS_S, type ModelDims, type Weights } from '../spec.js';
 import { buildAttrTable, sliceAttrTable, type AttrTable } from './attr-table.js';
 import { buildInferTables, disposeInferTables, eventRow, type InferTables } from './infer-tables.js';
+import { fusedGruStep, hasFusedGruStep } from './fused-cell.js';
 import { gruCell, inputProjection, itemReps } from './ops.js';
 import type { Candidate, Intent, ItemAttributes, ModelEvent, ModelState } from './types.js';
 import { need, readVariables, toVariables, type TfWeights } from './weights.js';
@@ -22,6 +23,8 @@ export class TfGruModel {
   readonly catalog: AttrTable;
   private repsCache: tf.Tensor2D | null = null;
   private tablesCache: InferTables | null = null;
+  /** Use the hand-fused step kernel on cpu and wasm (see fused-cell.ts); false forces the stacked ops. */
+  fusedCell = true;
 
   constructor(dims: ModelDims, weights: Weights, itemAttrs: ItemAttributes = []) {
     this.dims = dims;
@@ -45,8 +48,10 @@ export class TfGruModel {
       const x = this.isKnown(event.item)
         ? tf.sum(tf.gather(t.input, tf.tensor1d(Int32Array.of(event.item, eventRow(this.dims.numItems, kind, gap)), 'int32')), 0, true)
         : tf.add(this.inputReps([event]), tf.gather(t.input, tf.tensor1d(Int32Array.of(eventRow(this.dims.numItems, kind, gap)), 'int32')));
-      const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(this.vars, 'gru_wx') as tf.Tensor2D, bias: need(this.vars, 'gru_bx') }) as tf.Tensor2D;
-      return gruCell(gx, this.hTensor(state), need(this.vars, 'gru_wh') as tf.Tensor2D, need(this.vars, 'gru_bh') as tf.Tensor1D);
+      const v = this.vars;
+      if (this.fusedCell && hasFusedGruStep()) return fusedGruStep(x as tf.Tensor2D, this.hTensor(state), { wx: need(v, 'gru_wx'), bx: need(v, 'gru_bx'), wh: need(v, 'gru_wh'), bh: need(v, 'gru_bh') });
+      const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(v, 'gru_wx') as tf.Tensor2D, bias: need(v, 'gru_bx') }) as tf.Tensor2D;
+      return gruCell(gx, this.hTensor(state), need(v, 'gru_wh') as tf.Tensor2D, need(v, 'gru_bh') as tf.Tensor1D);
     });
     return { h: await readAndDispose(out), length: state.length + 1 };
   }
@@ -57,6 +62,17 @@ export class TfGruModel {
     const kinds = Int32Array.from(history, (e) => this.kind(e));
     const gaps = Int32Array.from(history, (e) => this.gap(e));
     const all = tf.tidy(() => {
+      const v = this.vars;
+      if (this.fusedCell && hasFusedGruStep()) {
+        // cpu / wasm: inputs x for the whole history in a few ops, then one fused kernel per event.
+        const rows = Int32Array.from(history, (e, t) => eventRow(this.dims.numItems, kinds[t] as number, gaps[t] as number));
+        const x = tf.add(this.inputReps(history), tf.gather(this.tables().input, tf.tensor1d(rows, 'int32')));
+        const w = { wx: need(v, 'gru_wx'), bx: need(v, 'gru_bx'), wh: need(v, 'gru_wh'), bh: need(v, 'gru_bh') };
+        let h = this.hTensor(state);
+        const hs: tf.Tensor2D[] = [];
+        for (let t = 0; t < history.length; t++) hs.push((h = fusedGruStep(tf.slice(x, [t, 0], [1, -1]) as tf.Tensor2D, h, w)));
+        return tf.concat(hs, 0);
+      }
       const gx = inputProjection(this.vars, this.inputReps(history), kinds, gaps);
       const wh = need(this.vars, 'gru_wh') as tf.Tensor2D;
       const bh = need(this.vars, 'gru_bh') as tf.Tensor1D;
