@@ -3,9 +3,10 @@ import type { SimResult } from './simulate.js';
 
 interface Series { name: string; color: string; points: Array<[number, number]>; dashed?: boolean }
 
-function chart(title: string, series: Series[], xMax: number, yLabel: string): string {
+/** One SVG line chart; `fromZero` starts the y axis at 0 (ε), otherwise just below the data (accuracy). */
+function chart(title: string, series: Series[], xMax: number, yLabel: string, fromZero: boolean): string {
   const w = 520, h = 240, ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const lo = Math.min(0, ...ys), hi = Math.max(...ys, 1e-9) * 1.05;
+  const lo = fromZero ? 0 : Math.min(...ys) * 0.9, hi = Math.max(...ys, 1e-9) * 1.05;
   const X = (x: number): number => (x / Math.max(1, xMax)) * w, Y = (y: number): number => h - ((y - lo) / (hi - lo)) * h;
   const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${s.points.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`).join('');
   const legend = series.map((s, i) => `<text x="${(i % 3) * 180}" y="${h + 36 + Math.floor(i / 3) * 16}" fill="${s.color}">${s.name}</text>`).join('');
@@ -35,7 +36,7 @@ export function simulationPlot(r: SimResult, rounds: number): string {
 <style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em}td,th{padding:2px 8px;text-align:right}</style>
 <h1>Federated simulation: ${r.clients} clients, q = ${r.q.toPrecision(3)}, C = ${r.clip.toPrecision(3)}, ${r.bytesPerClientRound} bytes per client round</h1>
 <p>Test HR@20 on ${r.evalUsers} federated users (leave-one-out, last event).</p>
-${chart('test HR@20 against rounds', acc, rounds, 'HR@20')}
-${eps.length ? chart('ε per device against rounds', eps, rounds, 'ε') : ''}
+${chart('test HR@20 against rounds', acc, rounds, 'HR@20', false)}
+${eps.length ? chart('ε per device against rounds', eps, rounds, 'ε', true) : ''}
 <table><tr><th>round</th><th>no DP: clients</th><th>HR@20</th>${dpHead}</tr>${rows}</table>`;
 }
