@@ -8,7 +8,7 @@
  * Default blend weight (0 = shop order, 1 = model only). Chosen by measurement on Amazon Beauty with the
  * Perch model: see docs/reranking.md ("Choosing the default blend") for the table it comes from.
  */
-export const DEFAULT_BLEND = 0.7;
+export const DEFAULT_BLEND = 0.8;
 
 /** Model-side value of an item the model knows nothing about: the middle, so it neither rises nor sinks. */
 export const NEUTRAL = 0.5;
