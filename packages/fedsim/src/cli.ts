@@ -21,7 +21,7 @@ export async function runSimulate(argv: string[]): Promise<number> {
     if (!(e instanceof UsageError)) throw e;
     if (e.message) log(`perch: ${e.message}`);
     log(USAGE);
-    return 2;
+    return argv.includes('--help') || argv.includes('-h') ? 0 : 2; // asked-for help is not an error
   }
   const dir = args.data !== undefined ? resolve(args.data) : resolve(REPO_ROOT, '../shared/data/amazon-beauty');
   const seqFile = join(dir, 'Beauty.txt'), attrFile = join(dir, 'Beauty_item2attributes.json');

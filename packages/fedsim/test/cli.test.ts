@@ -12,6 +12,7 @@ describe('perch simulate: arguments', () => {
         ['simulate', '--data', '/nonexistent-dir-for-perch-test']]) {
         expect(await runSimulate(argv)).toBe(2);
       }
+      expect(await runSimulate(['simulate', '--help'])).toBe(0);
     } finally { process.stderr.write = err; }
   });
 
