@@ -1,19 +1,30 @@
-// The public surface: placeholders for rerank/intent, destroy → init again, and hostile arguments to
+// The public surface: rerank/intent without a model, destroy → init again, and hostile arguments to
 // every function (nothing throws, every promise resolves).
 import { boot, expect, open, test, type PerchWindow } from './fixtures.js';
 
-test('rerank() returns the shop order (no model yet) and intent() an empty profile', async ({ page, server }) => {
+test('rerank() without a model returns the shop order with a reason, within its budget; intent() an empty profile', async ({ page, server }) => {
   await boot(page, server, { dbName: 'api', consent: { storage: 'granted', personalization: 'granted' } });
   const out = await page.evaluate(async () => {
     const p = (window as unknown as PerchWindow).perch;
-    const list = [{ item_id: 'a' }, { item_id: 'b' }, { item_id: 'c' }];
-    return { r: await p.rerank(list, { blend: 1 }), i: await p.intent() };
+    const list = [{ item_id: 'a', item_name: 'Red shoe' }, { item_id: 'b' }, { item_id: 'c' }];
+    const r = await p.rerank(list, { blend: 1, timeoutMs: 5_000 });
+    const t0 = performance.now();
+    const late = await p.rerank(list, { timeoutMs: 0 });
+    const lateMs = performance.now() - t0;
+    p.consent.set({ personalization: 'denied' });
+    const denied = await p.rerank(list);
+    return { r, late, lateMs, denied, i: await p.intent() };
   });
-  expect(out.r).toEqual({
-    items: [{ item: { item_id: 'a' }, score: 0, originalIndex: 0 }, { item: { item_id: 'b' }, score: 0, originalIndex: 1 }, { item: { item_id: 'c' }, score: 0, originalIndex: 2 }],
-    personalized: false,
-    reason: 'no model',
-  });
+  // The shop's own objects come back, in the shop's order.
+  expect(out.r.items.map((x) => [x.item.item_id, x.originalIndex])).toEqual([['a', 0], ['b', 1], ['c', 2]]);
+  expect(out.r.items[0]?.item).toEqual({ item_id: 'a', item_name: 'Red shoe' });
+  expect(out.r.personalized).toBe(false);
+  expect(typeof out.r.reason).toBe('string');
+  expect(out.late).toMatchObject({ personalized: false, reason: 'timeout after 0 ms' });
+  expect(out.late.items).toHaveLength(3);
+  expect(out.lateMs).toBeLessThan(1_000);
+  expect(out.denied).toMatchObject({ personalized: false, reason: 'personalization consent denied' });
+  expect(out.denied.items.map((x) => x.originalIndex)).toEqual([0, 1, 2]);
   expect(out.i).toEqual({ purchaseIntent: null, categories: [], brands: [], recent: [] });
 });
 

@@ -5,7 +5,7 @@ import { boot, databases, expect, test, type PerchWindow } from './fixtures.js';
 const workerLoaded = () =>
   performance.getEntriesByType('resource').some((r) => r.name.includes('perch-worker.js'));
 
-test('consent pending: nothing is stored, no database, no worker', async ({ page, server, errors }) => {
+test('consent pending: nothing is stored, no database, no worker; granting validates what was held', async ({ page, server, errors }) => {
   await boot(page, server, { dbName: 'pending' });
   const out = await page.evaluate(async () => {
     const p = (window as unknown as PerchWindow).perch;
@@ -17,12 +17,27 @@ test('consent pending: nothing is stored, no database, no worker', async ({ page
   });
   expect(await databases(page)).toEqual([]);
   expect(await page.evaluate(workerLoaded)).toBe(false);
+  // comlink and the worker start-up (perch-link.js) are not even downloaded before storage consent.
+  expect(await page.evaluate(() => performance.getEntriesByType('resource').some((r) => r.name.includes('perch-link.js')))).toBe(false);
   expect(out.audit.storage).toMatchObject({ kind: 'none', events: 0, bytes: 0 });
   expect(out.audit.worker.running).toBe(false);
   expect(out.audit.consent).toEqual({ storage: 'pending', personalization: 'pending', training: 'pending' });
-  expect(out.audit.rejected.total).toBe(1);
-  // Held in memory (shown by exportData), not written.
-  expect(out.data.events).toHaveLength(50);
+  // Held in memory, not written and not validated yet (validation runs in the worker): counted in audit().
+  expect((out.audit as unknown as { held: number }).held).toBe(51);
+  expect(out.audit.storage.reason).toContain('51 tracked calls held in memory');
+  expect(out.audit.rejected.total).toBe(0);
+  expect(out.data.events).toHaveLength(0);
+  // Granting storage validates the held calls in the worker: 50 stored, 1 rejected with its reason.
+  const later = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.consent.set({ storage: 'granted' });
+    await p.flush();
+    return p.audit();
+  });
+  expect(later.storage).toMatchObject({ kind: 'indexeddb', events: 50 });
+  expect(later.rejected.total).toBe(1);
+  expect(later.rejected.recent[0]).toMatchObject({ code: 'unknown_event', event: 'bogus' });
+  expect((later as unknown as { held: number }).held).toBe(0);
   expect(errors).toEqual([]);
 });
 

@@ -1,56 +1,34 @@
-// 10,000 random and hostile track() payloads: no page error, every accepted event stored, every refused
-// one counted with a reason. Payloads are built in the page (Proxies, throwing getters, cycles cannot
-// cross from Node) from a seeded generator, so a failure reproduces.
+// 10,000 random and hostile track() payloads: no page error, every valid event stored, every invalid one
+// counted with a reason. track() only snapshots its arguments; the worker validates. The expected outcome
+// of each call is computed in Node from the same seeded payloads with the SDK's own snapshot and event
+// boundary (`snapshot` + `validateEvent`), so the test checks that what the page captured and the worker
+// decided is exactly that, call by call.
+import { snapshot } from '../../packages/sdk/src/main/snapshot.js';
+import { validateEvent } from '../../packages/sdk/src/shared/events/index.js';
 import { boot, expect, test, type PerchWindow } from './fixtures.js';
+import { fuzzCalls } from './fuzz-calls.js';
 
-test('fuzz: 10,000 hostile payloads → 0 page errors, audit counts match', async ({ page, server, errors }) => {
+const N = 10_000;
+
+test('fuzz: 10,000 hostile payloads → 0 page errors, valid ones stored, invalid ones rejected, audit counts match', async ({ page, server, errors }) => {
+  const expected = fuzzCalls(N).map(([name, props]) => validateEvent(snapshot(name), snapshot(props), 0));
+  const valid = expected.flatMap((r) => (r.ok ? [{ ...r.event, ts: 0 }] : []));
+  const invalid = expected.length - valid.length;
+  expect(valid.length).toBeGreaterThan(1_000);
+  expect(invalid).toBeGreaterThan(1_000);
+
   await boot(page, server, { dbName: 'fuzz', consent: { storage: 'granted' }, retention: { maxEvents: 20_000 } });
-  const out = await page.evaluate(async () => {
+  const out = await page.evaluate(async ([src, n]) => {
     const p = (window as unknown as PerchWindow).perch;
-    let seed = 0x5eed;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-    const pick = <T,>(a: T[]): T => a[Math.floor(rnd() * a.length)] as T;
-    const cyc: Record<string, unknown> = { item_id: 'cyc' };
-    cyc.self = cyc;
-    const hostile = (): unknown => pick<() => unknown>([
-      () => undefined, () => null, () => NaN, () => Infinity, () => -1, () => 1e308, () => 'x'.repeat(100_000),
-      () => Symbol('s'), () => 10n, () => () => 1, () => [], () => [[[]]], () => ({}), () => cyc,
-      () => new Proxy({}, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('keys'); } }),
-      () => Object.defineProperty({}, 'item_id', { get() { throw new Error('getter'); }, enumerable: true }),
-      () => Object.create(null), () => new Date(), () => /re/, () => new Map([[1, 2]]), () => 'user@example.com',
-      () => 'https://evil.example/x', () => '__proto__', () => ({ toString() { throw new Error('ts'); } }),
-      () => 'ok-id', () => 42, () => '12.50', () => true,
-    ])();
-    const names = ['view_item', 'add_to_cart', 'purchase', 'select_item', 'view_item_list', 'search', 'Product Viewed',
-      'Order Completed', 'remove_from_cart', 'begin_checkout', 'nope', '', 'constructor', '__proto__', 'x'.repeat(5000)];
-    const makeItem = (): unknown => {
-      if (rnd() < 0.15) return hostile();
-      const it: Record<string, unknown> = { item_id: rnd() < 0.8 ? `sku-${Math.floor(rnd() * 500)}` : hostile() };
-      if (rnd() < 0.4) it.price = rnd() < 0.8 ? Math.round(rnd() * 20000) / 100 : hostile();
-      if (rnd() < 0.3) it.quantity = rnd() < 0.8 ? Math.floor(rnd() * 5) : hostile();
-      if (rnd() < 0.3) it.item_category = rnd() < 0.8 ? pick(['Shoes', 'Hats', 'Bags']) : hostile();
-      if (rnd() < 0.2) it[pick(['item_name', 'coupon', 'extra', '__proto__', 'constructor'])] = hostile();
-      return it;
-    };
-    const makeProps = (): unknown => {
-      const r = rnd();
-      if (r < 0.1) return hostile();
-      const props: Record<string, unknown> = {};
-      const n = rnd() < 0.05 ? 300 : Math.floor(rnd() * 4);
-      props.items = rnd() < 0.9 ? Array.from({ length: n }, makeItem) : hostile();
-      if (rnd() < 0.3) props.value = rnd() < 0.7 ? rnd() * 500 : hostile();
-      if (rnd() < 0.2) props.item_list_id = rnd() < 0.7 ? 'home' : hostile();
-      if (rnd() < 0.1) props[pick(['email', 'user_id', 'transaction_id', 'search_term'])] = hostile();
-      return props;
-    };
-    let accepted = 0;
-    let refused = 0;
+    // eslint-disable-next-line no-new-func
+    const gen = new Function(`return (${src})`)() as (n: number) => Array<[unknown, unknown]>;
+    const calls = gen(n);
+    let kept = 0;
     let threw = 0;
-    for (let i = 0; i < 10_000; i++) {
-      const name = rnd() < 0.95 ? pick(names) : hostile();
+    for (let i = 0; i < calls.length; i++) {
+      const [name, props] = calls[i] as [unknown, unknown];
       try {
-        if (p.track(name as string, makeProps() as Record<string, unknown>)) accepted++;
-        else refused++;
+        if (p.track(name as string, props as Record<string, unknown>)) kept++;
       } catch {
         threw++;
       }
@@ -59,17 +37,20 @@ test('fuzz: 10,000 hostile payloads → 0 page errors, audit counts match', asyn
     await p.flush();
     const audit = await p.audit();
     const data = await p.exportData();
-    return { accepted, refused, threw, audit, stored: data.events.length, exported: JSON.stringify(data).length };
-  });
+    return { kept, threw, audit, events: data.events.map((e) => ({ ...(e as object), ts: 0 })) };
+  }, [fuzzCalls.toString(), N] as const);
   expect(out.threw).toBe(0);
-  expect(out.accepted + out.refused).toBe(10_000);
-  expect(out.accepted).toBeGreaterThan(1_000);
-  expect(out.refused).toBeGreaterThan(1_000);
-  expect(out.stored).toBe(out.accepted);
-  expect(out.audit.storage.events).toBe(out.accepted);
-  expect(Object.values(out.audit.counts).reduce((a, b) => a + (b ?? 0), 0)).toBe(out.accepted);
-  expect(out.audit.rejected.total).toBe(out.refused);
-  expect(Object.values(out.audit.rejected.byCode).reduce((a, b) => a + (b ?? 0), 0)).toBe(out.refused);
+  expect(out.kept).toBe(N);
+  // Every valid event stored, in call order, exactly as the boundary minimised it.
+  expect(out.events).toEqual(valid);
+  expect(out.audit.storage.events).toBe(valid.length);
+  expect(Object.values(out.audit.counts).reduce((a, b) => a + (b ?? 0), 0)).toBe(valid.length);
+  // Every invalid one rejected, with a reason.
+  expect(out.audit.rejected.total).toBe(invalid);
+  expect(Object.values(out.audit.rejected.byCode).reduce((a, b) => a + (b ?? 0), 0)).toBe(invalid);
+  const codes: Record<string, number> = {};
+  for (const r of expected) if (!r.ok) codes[r.rejection.code] = (codes[r.rejection.code] ?? 0) + 1;
+  expect(out.audit.rejected.byCode).toEqual(codes);
   expect(out.audit.rejected.recent.length).toBeGreaterThan(0);
   for (const r of out.audit.rejected.recent) {
     expect(typeof r.reason).toBe('string');

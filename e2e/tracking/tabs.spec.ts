@@ -63,7 +63,7 @@ for (const trigger of ['pagehide', 'visibilitychange'] as const) {
     const out = await page.evaluate(async (trigger) => {
       const p = (window as unknown as PerchWindow).perch;
       await p.flush();
-      const log = (window as any).__toWorker as Array<{ path?: string[]; argumentList?: Array<{ value?: { events?: unknown[] } }> }>;
+      const log = (window as any).__toWorker as Array<{ path?: string[]; argumentList?: Array<{ value?: { calls?: unknown[] } }> }>;
       const before = log.length;
       for (let i = 0; i < 200; i++) p.track('view_item', { items: [{ item_id: `last-${i}` }] });
       const queued = log.length - before; // 0: still batching
@@ -73,7 +73,7 @@ for (const trigger of ['pagehide', 'visibilitychange'] as const) {
         document.dispatchEvent(new Event('visibilitychange'));
       }
       // Synchronously, within the same task as the event:
-      const sent = log.slice(before).map((m) => [m.path?.[0], m.argumentList?.[0]?.value?.events?.length ?? null]);
+      const sent = log.slice(before).map((m) => [m.path?.[0], m.argumentList?.[0]?.value?.calls?.length ?? null]);
       await p.flush();
       return { queued, sent, stored: (await p.exportData()).events.length };
     }, trigger);

@@ -1,13 +1,16 @@
-// Three library builds, one per mode (`pnpm build` runs them in turn):
-//   esm    → dist/esm/index.js     npm entry; comlink stays an import for the shop's bundler
-//   loader → dist/perch.iife.js    script-tag loader (global `perch`); no idb, small
-//   worker → dist/perch-worker.js  the web worker (classic script: idb + comlink bundled)
+// Six library builds, one per mode (`pnpm build` runs them in turn):
+//   esm      → dist/esm/index.js       npm entry; comlink stays an import for the shop's bundler
+//   loader   → dist/perch.iife.js      script-tag loader (global `perch`); no validation, no idb, small
+//   worker   → dist/perch-worker.js    the web worker (classic script: validation, idb + comlink bundled)
+//   link     → dist/perch-link.js      on demand, once storage is needed: comlink + worker start-up
+//   fallback → dist/perch-fallback.js  on demand: main-thread memory store when no worker can run
+//   consent  → dist/perch-consent.js   on demand: TCF, Consent Mode and dataLayer adapters
 import { resolve } from 'node:path';
 import { defineConfig, type UserConfig } from 'vite';
 
 const src = (p: string): string => resolve(import.meta.dirname, 'src', p);
 
-function iife(entry: string, fileName: string): UserConfig {
+function iife(entry: string, fileName: string, name = 'perchBundle'): UserConfig {
   return {
     build: {
       outDir: 'dist',
@@ -15,7 +18,7 @@ function iife(entry: string, fileName: string): UserConfig {
       sourcemap: true,
       minify: true,
       target: 'es2022',
-      lib: { entry: src(entry), formats: ['iife'], name: 'perchBundle', fileName: () => fileName },
+      lib: { entry: src(entry), formats: ['iife'], name, fileName: () => fileName },
     },
   };
 }
@@ -23,6 +26,9 @@ function iife(entry: string, fileName: string): UserConfig {
 export default defineConfig(({ mode }) => {
   if (mode === 'loader') return iife('main/loader.ts', 'perch.iife.js');
   if (mode === 'worker') return iife('worker/worker-entry.ts', 'perch-worker.js');
+  if (mode === 'link') return iife('main/link-chunk.ts', 'perch-link.js', 'perchLink');
+  if (mode === 'fallback') return iife('main/fallback-chunk.ts', 'perch-fallback.js', 'perchFallback');
+  if (mode === 'consent') return iife('main/consent-chunk.ts', 'perch-consent.js', 'perchConsent');
   return {
     build: {
       outDir: 'dist/esm',

@@ -11,6 +11,13 @@
  */
 import { createApi } from './main/api.js';
 import { setDefaultAssetBase } from './main/assets.js';
+import { registerChunk } from './main/chunks.js';
+import { watchConsentMode } from './main/consent/consent-mode.js';
+import { watchTcf } from './main/consent/tcf.js';
+import { bridgeDataLayer } from './main/datalayer.js';
+import { MainMemoryApi } from './main/memory-api.js';
+import { rerankInWorker } from './main/rerank-link.js';
+import { startWorker } from './main/worker-link.js';
 
 export type * from './types.js';
 export type { PerchApi, PerchConsentApi } from './main/api.js';
@@ -21,6 +28,12 @@ export { SDK_VERSION as version } from './shared/version.js';
 // that bundle Perch set `assetBase` (see README, "Hosting the worker").
 const here: string = import.meta.url;
 setDefaultAssetBase(new URL('../', here).href);
+
+// The script-tag loader fetches these on demand (perch-link.js, perch-fallback.js, perch-consent.js); a shop's bundler
+// handles size for the npm build, so they are registered up front and nothing is fetched at run time.
+registerChunk('link', { startWorker, rerankInWorker });
+registerChunk('fallback', { memoryApi: (reason) => new MainMemoryApi(reason) });
+registerChunk('consent', { watchTcf, watchConsentMode, bridgeDataLayer });
 
 const api = createApi();
 

@@ -10,7 +10,7 @@ import type {
 import { pendingConsent } from '../shared/consent.js';
 import { resolveRetention } from '../shared/retention.js';
 import { SDK_VERSION } from '../shared/version.js';
-import { type InternalConfig, PerchClient } from './client.js';
+import { type InternalConfig, PerchClient, emptyIntent } from './client.js';
 import { guard, guardAsync } from './log.js';
 
 export interface PerchConsentApi {
@@ -47,11 +47,6 @@ function safeAudit(): AuditReport {
   };
 }
 
-function shopOrder<T extends ShopItem>(list: readonly T[], reason: string): RerankResult<T> {
-  const items = Array.isArray(list) ? list.map((item, i) => ({ item, score: 0, originalIndex: i })) : [];
-  return { items, personalized: false, reason };
-}
-
 /** Builds the API around one client; `destroy()` swaps in a fresh client so `init()` can run again. */
 export function createApi(): PerchApi {
   let client = new PerchClient();
@@ -79,13 +74,8 @@ export function createApi(): PerchApi {
       client = new PerchClient();
       await old.destroy();
     }),
-    // The model arrives with the reranking issue; until then the shop's order comes back untouched.
-    rerank: (list, _options) => guardAsync('rerank', { items: [], personalized: false, reason: 'error' } as RerankResult<never>, async () => shopOrder(list, 'no model')),
-    intent: () => guardAsync('intent', emptyIntent(), async () => emptyIntent()),
+    rerank: (list, options) => guardAsync('rerank', { items: [], personalized: false, reason: 'error' } as RerankResult<never>, () => client.rerank(list, options)),
+    intent: () => guardAsync('intent', emptyIntent(), () => client.intent()),
     version: SDK_VERSION,
   };
-}
-
-function emptyIntent(): IntentProfile {
-  return { purchaseIntent: null, categories: [], brands: [], recent: [] };
 }

@@ -12,15 +12,23 @@ export function setDefaultAssetBase(fileUrl: string | null | undefined): void {
   if (fileUrl) defaultBase = fileUrl.replace(/[?#].*$/, '').replace(/[^/]*$/, '');
 }
 
-/** Absolute worker URL, or null when it cannot be known (then the main-thread fallback runs). */
-export function resolveWorkerUrl(config: PerchConfig): string | null {
-  const page = typeof location !== 'undefined' ? location.href : undefined;
+/** Absolute folder URL the worker and the on-demand scripts load from, or null when it cannot be known. */
+export function resolveAssetBase(config: PerchConfig): string | null {
   try {
-    if (config.workerUrl) return new URL(config.workerUrl, page).href;
     const base = config.assetBase ?? defaultBase;
-    if (!base) return null;
-    return new URL(WORKER_FILE, new URL(base.endsWith('/') ? base : `${base}/`, page)).href;
+    return base ? new URL(base.endsWith('/') ? base : `${base}/`, typeof location !== 'undefined' ? location.href : undefined).href : null;
   } catch {
     return null;
   }
+}
+
+/** Absolute worker URL, or null when it cannot be known (then the main-thread fallback runs). */
+export function resolveWorkerUrl(config: PerchConfig): string | null {
+  try {
+    if (config.workerUrl) return new URL(config.workerUrl, typeof location !== 'undefined' ? location.href : undefined).href;
+  } catch {
+    return null;
+  }
+  const base = resolveAssetBase(config);
+  return base && base + WORKER_FILE;
 }

@@ -1,74 +1,42 @@
 /**
- * Starts the storage side: the web worker (wrapped with comlink) or, when it cannot run (CSP, cross-origin
- * URL, 404, constructor throws, no answer), the same `StoreService` on the main thread with memory only.
- * Writes are only sent once `open()` answered, so nothing is ever stranded in a dead worker.
+ * Starts the storage side: the web worker (its start-up and comlink load on demand from `perch-link.js`)
+ * or, when it cannot run (CSP, cross-origin URL, 404, constructor throws, no answer, link script
+ * missing), a memory store on the main thread from `perch-fallback.js`; if that cannot load either,
+ * {@link nothingApi} reports the loss. Never rejects.
  */
-import { type Remote, releaseProxy, wrap } from 'comlink';
-import { errName } from '../shared/errors.js';
-import type { PerchWorkerApi, StoreOptions, StoreStatus } from '../shared/worker-api.js';
-import { MainMemoryApi } from './memory-api.js';
+import type { PerchWorkerApi, StoreOptions } from '../shared/worker-api.js';
+import { loadChunk } from './chunks.js';
+import { type Backend, nothingApi } from './nothing.js';
 
-export interface Backend {
-  api: PerchWorkerApi;
-  status: StoreStatus;
-  worker: { running: boolean; reason?: string };
-  terminate(): void;
-}
-
-function mainThreadBackend(options: StoreOptions, reason: string): Promise<Backend> {
-  const service = new MainMemoryApi(reason);
-  return service.open(options).then((status) => ({
-    api: service,
-    status,
-    worker: { running: false, reason },
-    terminate: () => undefined,
-  }));
+async function mainThreadBackend(options: StoreOptions, reason: string, base: string | null): Promise<Backend> {
+  let api: PerchWorkerApi;
+  try {
+    api = (await loadChunk('fallback', base)).memoryApi(reason);
+  } catch (e) {
+    api = nothingApi(`${reason}; ${(e as Error).message}`);
+  }
+  const status = await api.open(options);
+  return { api, status, worker: { running: false, reason }, terminate: () => undefined };
 }
 
 /**
- * @param url absolute worker URL (already resolved against the page)
+ * @param url absolute worker URL (already resolved against the page), or null when unknown
  * @param startTimeoutMs how long the worker may take to answer `open()` before the main thread takes over
+ * @param base folder of the on-demand scripts
  */
-export async function startBackend(url: string | null, options: StoreOptions, startTimeoutMs: number): Promise<Backend> {
-  if (!url) return mainThreadBackend(options, 'no worker URL');
-  if (typeof Worker === 'undefined') return mainThreadBackend(options, 'Worker unsupported');
-  if (typeof location !== 'undefined' && new URL(url).origin !== location.origin) {
-    return mainThreadBackend(options, `worker URL is cross-origin (${new URL(url).origin})`);
+export async function startBackend(url: string | null, options: StoreOptions, startTimeoutMs: number, base: string | null): Promise<Backend> {
+  let reason: string;
+  if (!url) reason = 'no worker URL';
+  else if (typeof Worker === 'undefined') reason = 'Worker unsupported';
+  else if (typeof location !== 'undefined' && new URL(url).origin !== location.origin) {
+    reason = `worker URL is cross-origin (${new URL(url).origin})`;
+  } else {
+    const r = await loadChunk('link', base).then(
+      (m) => m.startWorker(url, options, startTimeoutMs),
+      (e: unknown) => `worker failed to start: ${(e as Error).message}`,
+    );
+    if (typeof r !== 'string') return r;
+    reason = r;
   }
-  let worker: Worker;
-  try {
-    worker = new Worker(url, { name: 'perch' });
-  } catch (e) {
-    return mainThreadBackend(options, `worker failed to start: ${errName(e)}`);
-  }
-  const remote: Remote<PerchWorkerApi> = wrap<PerchWorkerApi>(worker);
-  let onError: ((ev: Event) => void) | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const failed = new Promise<string>((resolve) => {
-    // A 404, a CSP refusal or a script error surfaces as an `error` event, not as an exception.
-    onError = (ev: Event) => {
-      ev.preventDefault?.();
-      resolve(`worker failed to start: ${(ev as ErrorEvent).message || 'error event (404, CSP or script error)'}`);
-    };
-    worker.addEventListener('error', onError);
-    timer = setTimeout(() => resolve(`worker did not answer within ${startTimeoutMs} ms`), startTimeoutMs);
-  });
-  const opened = remote.open(options).then((status) => status, (e: unknown) => `worker open failed: ${errName(e)}`);
-  const first = await Promise.race([opened, failed]);
-  clearTimeout(timer);
-  if (onError) worker.removeEventListener('error', onError);
-  if (typeof first === 'string') {
-    try { remote[releaseProxy](); } catch { /* already gone */ }
-    worker.terminate();
-    return mainThreadBackend(options, first);
-  }
-  return {
-    api: remote as unknown as PerchWorkerApi,
-    status: first,
-    worker: { running: true },
-    terminate: () => {
-      try { remote[releaseProxy](); } catch { /* already gone */ }
-      worker.terminate();
-    },
-  };
+  return mainThreadBackend(options, reason, base);
 }

@@ -1,14 +1,18 @@
 /**
- * The page side of Perch: consent gating, validation, batching and the link to the storage worker.
+ * The page side of Perch: consent gating, snapshotting `track()` calls, batching and the link to the
+ * storage worker (which validates them).
  * One instance per page (the entries keep a singleton). Methods here may throw; `api.ts` wraps them so
  * nothing escapes into the shop's page.
  */
-import type { AuditReport, ConsentSource, ConsentState, ExportedData, Rejection } from '../types.js';
-import { validateEvent } from '../shared/events/index.js';
+import type {
+  AuditReport, ConsentSource, ConsentState, ExportedData, IntentProfile, RerankOptions, RerankResult, ShopItem,
+} from '../types.js';
 import { resolveRetention } from '../shared/retention.js';
-import type { StoreOptions } from '../shared/worker-api.js';
-import { resolveWorkerUrl } from './assets.js';
-import { type Backend, startBackend } from './backend.js';
+import type { RawCall, StoreOptions } from '../shared/worker-api.js';
+import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
+import { startBackend } from './backend.js';
+import { loadChunk } from './chunks.js';
+import type { Backend } from './nothing.js';
 import { type InternalConfig, deleteFromPage, readConfig } from './config.js';
 import { ConsentManager } from './consent/manager.js';
 import { Held } from './held.js';
@@ -16,6 +20,7 @@ import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
+import { snapshot } from './snapshot.js';
 import { wireSignals } from './wiring.js';
 
 export type { InternalConfig } from './config.js';
@@ -23,116 +28,171 @@ export type { InternalConfig } from './config.js';
 const DEFAULT_OPEN_TIMEOUT_MS = 3_000;
 /** Extra time the worker gets, beyond the IndexedDB open deadline, to answer before the page takes over. */
 const WORKER_START_GRACE_MS = 5_000;
+/** Default `rerank()`/`intent()` budget: past it the shop's order (or an empty profile) comes back. */
+export const DEFAULT_RERANK_TIMEOUT_MS = 200;
+
+/** The shop's order, unchanged, with the reason. */
+export function shopOrder<T extends ShopItem>(list: readonly T[], reason: string): RerankResult<T> {
+  const items = Array.isArray(list) ? list.map((item, i) => ({ item, score: 0, originalIndex: i })) : [];
+  return { items, personalized: false, reason };
+}
+
+export function emptyIntent(): IntentProfile {
+  return { purchaseIntent: null, categories: [], brands: [], recent: [] };
+}
+
+/** `work` or, past `ms`, `late` (the worker cannot be interrupted; the page just stops waiting). */
+function within<T>(ms: number, work: Promise<T>, late: () => T): Promise<T> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timer = new Promise<T>((resolve) => { t = setTimeout(() => resolve(late()), ms); });
+  return Promise.race([work, timer]).finally(() => clearTimeout(t));
+}
 
 export class PerchClient {
   readonly consent = new ConsentManager();
-  private config: InternalConfig = {};
-  private started = false;
-  private readonly held = new Held();
-  private readonly outbox = new Outbox(() => this.send(), { delayMs: 25, maxBatch: 500 });
-  private backend: Backend | null = null;
-  private starting: Promise<Backend> | null = null;
-  private readonly inflight = new Set<Promise<unknown>>();
+  #config: InternalConfig = {};
+  #started = false;
+  readonly #held = new Held();
+  readonly #outbox = new Outbox(() => this.#send(), { delayMs: 25, maxBatch: 500 });
+  #backend: Backend | null = null;
+  #starting: Promise<Backend> | null = null;
+  readonly #inflight = new Set<Promise<unknown>>();
   /** How much of the consent log the current database already has. */
-  private sentLog = 0;
+  #sentLog = 0;
   /** After `forget()`, consent entries alone do not recreate the database; the next event does. */
-  private forgotten = false;
-  private fromTab = false;
+  #forgotten = false;
+  #fromTab = false;
   /** A database from an earlier visit is being read to restore its consent (see `restore()`). */
-  private restoring = false;
-  private signals = { gpc: false, dnt: false };
-  private readonly cleanups: Array<() => void> = [];
-  private channel: { post(n: TabNotice): void; close(): void } | null = null;
-  private initDone: Promise<void> = Promise.resolve();
+  #restoring = false;
+  #signals = { gpc: false, dnt: false };
+  readonly #cleanups: Array<() => void> = [];
+  #channel: { post(n: TabNotice): void; close(): void } | null = null;
+  #initDone: Promise<void> = Promise.resolve();
+  readonly #chunkErrors: string[] = [];
 
   constructor() {
     // Listening from the start: consent.set() may come before init() (e.g. from the snippet queue).
-    this.consent.onChange((next, prev, source) => this.onConsent(next, prev, source));
+    this.consent.onChange((next, prev, source) => this.#onConsent(next, prev, source));
   }
 
   init(config: InternalConfig): Promise<void> {
-    if (this.started) {
+    if (this.#started) {
       debug('init() called twice; the first configuration stays');
-      return this.initDone;
+      return this.#initDone;
     }
-    this.config = readConfig(config);
-    this.started = true;
-    setDebug(!!this.config.debug);
-    this.channel = tabChannel(this.dbName, (n) => this.onTabNotice(n));
-    this.cleanups.push(onPageHide(() => this.onHide()));
-    this.signals = wireSignals(this.config, this.consent, this.cleanups, (n, p) => this.track(n, p));
-    if (this.config.consent) this.consent.set(this.config.consent, 'init', true);
+    this.#config = readConfig(config);
+    this.#started = true;
+    setDebug(!!this.#config.debug);
+    this.#channel = tabChannel(this.#dbName, (n) => this.#onTabNotice(n));
+    this.#cleanups.push(onPageHide(() => this.#onHide()));
+    this.#signals = wireSignals(this.#config, this.consent, this.#cleanups, (n, p) => this.track(n, p),
+      resolveAssetBase(this.#config), (reason) => { this.#chunkErrors.push(reason); debug(reason); });
+    if (this.#config.consent) this.consent.set(this.#config.consent, 'init', true);
     const storage = this.consent.value('storage');
-    this.initDone = storage === 'granted' ? this.startStoring()
-      : storage === 'pending' ? this.restore()
-      : deleteFromPage(this.dbName); // denied: no Perch data may stay from an earlier visit
-    return this.initDone;
+    this.#initDone = storage === 'granted' ? this.#startStoring()
+      : storage === 'pending' ? this.#restore()
+      : deleteFromPage(this.#dbName); // denied: no Perch data may stay from an earlier visit
+    return this.#initDone;
   }
 
   ready(): Promise<void> {
-    return this.initDone.then(() => this.starting?.then(() => undefined));
+    return this.#initDone.then(() => this.#starting?.then(() => undefined));
   }
 
-  /** Hot path: validate, then push onto an array. Returns whether the event was accepted. */
+  /**
+   * Hot path: a bounded snapshot of the arguments, pushed onto an array; the worker validates it. Returns
+   * whether the call was kept for validation (false when `storage` is denied: nothing may be kept).
+   */
   track(name: unknown, props: unknown): boolean {
-    const r = validateEvent(name, props, Date.now());
     const storage = this.consent.value('storage');
-    if (!r.ok) {
-      this.reject(r.rejection, storage);
-      return false;
-    }
-    if (r.dropped.length) debug(`track(${String(name)}): dropped`, r.dropped);
+    if (storage === 'denied') return false;
+    const call: RawCall = [snapshot(name), snapshot(props), Date.now()];
     if (storage === 'granted') {
-      this.forgotten = false;
-      this.outbox.pushEvent(r.event);
-    } else if (storage === 'pending') this.held.pushEvent(r.event);
+      this.#forgotten = false;
+      this.#outbox.pushCall(call);
+    } else this.#held.pushCall(call);
     return true;
   }
 
   async flush(): Promise<void> {
-    const b = await this.currentBackend();
+    const b = await this.#currentBackend();
     if (!b) return;
-    this.send();
-    await Promise.allSettled([...this.inflight]);
+    this.#send();
+    await Promise.allSettled([...this.#inflight]);
     b.status = await b.api.flush();
   }
 
   async forget(): Promise<void> {
-    this.outbox.clear();
-    this.held.clear();
-    this.channel?.post({ t: 'forget' });
-    await this.eraseStorage();
+    this.#outbox.clear();
+    this.#held.clear();
+    this.#channel?.post({ t: 'forget' });
+    await this.#eraseStorage();
   }
 
   async exportData(): Promise<ExportedData> {
-    const b = await this.currentBackend();
+    const b = await this.#currentBackend();
     if (b) await this.flush();
-    return buildExport(this.consent, this.held, b ? await b.api.dump() : null);
+    return buildExport(this.consent, b ? await b.api.dump() : null);
   }
 
   async audit(): Promise<AuditReport> {
-    const b = await this.currentBackend();
+    const b = await this.#currentBackend();
     if (b) await this.flush();
     return buildAudit({
       consent: this.consent,
-      held: this.held,
+      held: this.#held,
       stats: b ? await b.api.stats() : null,
+      model: b?.api.modelStatus ? await b.api.modelStatus().catch(() => null) : null,
       worker: b ? { ...b.worker } : null,
-      retention: resolveRetention(this.config.retention),
-      signals: this.signals,
+      retention: resolveRetention(this.#config.retention),
+      signals: this.#signals,
+      chunkErrors: this.#chunkErrors,
     });
+  }
+
+  /**
+   * Reorders `list` in the worker within `options.timeoutMs` (default {@link DEFAULT_RERANK_TIMEOUT_MS});
+   * the shop's order (`personalized: false`, with the reason) without `personalization` consent, without a
+   * worker, on timeout or on error. Never waits for storage to start beyond the budget.
+   */
+  rerank<T extends ShopItem>(list: readonly T[], options?: RerankOptions): Promise<RerankResult<T>> {
+    if (!Array.isArray(list)) return Promise.resolve(shopOrder([], 'list is not an array'));
+    const personalization = this.consent.value('personalization');
+    if (personalization !== 'granted') return Promise.resolve(shopOrder(list, `personalization consent ${personalization}`));
+    let ms = DEFAULT_RERANK_TIMEOUT_MS;
+    try {
+      const t = options?.timeoutMs;
+      if (typeof t === 'number' && t >= 0) ms = Math.min(t, 60_000);
+    } catch { /* hostile options: the default budget */ }
+    const work = (async () => {
+      const b = await this.#currentBackend();
+      if (!b || !b.worker.running) return shopOrder(list, `no worker${b?.worker.reason ? `: ${b.worker.reason}` : ''}`);
+      const link = await loadChunk('link', resolveAssetBase(this.#config));
+      return link.rerankInWorker(b.api, list, options, personalization);
+    })().catch(() => shopOrder(list, 'error'));
+    return within(ms, work, () => shopOrder(list, `timeout after ${ms} ms`));
+  }
+
+  /** The worker's intent profile within the rerank budget; empty without consent, worker or model. */
+  intent(): Promise<IntentProfile> {
+    if (this.consent.value('personalization') !== 'granted') return Promise.resolve(emptyIntent());
+    const work = (async () => {
+      const b = await this.#currentBackend();
+      return b?.api.intent ? await b.api.intent() : emptyIntent();
+    })().catch(() => emptyIntent());
+    return within(DEFAULT_RERANK_TIMEOUT_MS, work, emptyIntent);
   }
 
   async destroy(): Promise<void> {
     await this.flush().catch(() => undefined);
-    for (const c of this.cleanups.splice(0)) {
+    for (const c of this.#cleanups.splice(0)) {
       try { c(); } catch { /* adapter already gone */ }
     }
     this.consent.clearListeners();
-    this.channel?.close();
-    this.outbox.clear();
-    const b = this.backend;
-    this.backend = null;
+    this.#channel?.close();
+    this.#outbox.clear();
+    const b = this.#backend;
+    this.#backend = null;
     if (b) {
       await b.api.close().catch(() => undefined);
       b.terminate();
@@ -141,49 +201,61 @@ export class PerchClient {
 
   // --- internals -------------------------------------------------------------------------------
 
-  private get dbName(): string {
-    return typeof this.config.dbName === 'string' && this.config.dbName ? this.config.dbName : 'perch';
+  get #dbName(): string {
+    return typeof this.#config.dbName === 'string' && this.#config.dbName ? this.#config.dbName : 'perch';
   }
 
-  private reject(r: Rejection, storage: string): void {
-    debug('track rejected:', r.code, r.reason);
-    if (storage === 'granted') this.outbox.pushRejection(r);
-    else this.held.pushRejection(r);
-  }
-
-  private storeOptions(): StoreOptions {
-    const t = this.config.idbOpenTimeoutMs;
+  #storeOptions(): StoreOptions {
+    const t = this.#config.idbOpenTimeoutMs;
     const opts: StoreOptions = {
-      dbName: this.dbName,
-      retention: resolveRetention(this.config.retention),
+      dbName: this.#dbName,
+      retention: resolveRetention(this.#config.retention),
       idbOpenTimeoutMs: typeof t === 'number' && t > 0 ? t : DEFAULT_OPEN_TIMEOUT_MS,
     };
-    if (this.config.__test) opts.test = this.config.__test;
+    if (this.#config.__test) opts.test = this.#config.__test;
     return opts;
   }
 
-  private ensureBackend(): Promise<Backend> {
-    if (this.backend) return Promise.resolve(this.backend);
-    if (!this.starting) {
-      const opts = this.storeOptions();
-      this.starting = startBackend(resolveWorkerUrl(this.config), opts, opts.idbOpenTimeoutMs + WORKER_START_GRACE_MS)
-        .then((b) => this.onBackend(b));
+  #ensureBackend(): Promise<Backend> {
+    if (this.#backend) return Promise.resolve(this.#backend);
+    if (!this.#starting) {
+      const opts = this.#storeOptions();
+      this.#starting = startBackend(resolveWorkerUrl(this.#config), opts, opts.idbOpenTimeoutMs + WORKER_START_GRACE_MS, resolveAssetBase(this.#config))
+        .then((b) => this.#onBackend(b));
     }
-    return this.starting;
+    return this.#starting;
   }
 
-  private async onBackend(b: Backend): Promise<Backend> {
-    this.starting = null;
+  async #onBackend(b: Backend): Promise<Backend> {
+    this.#starting = null;
     debug('storage:', b.status.kind, b.status.reason ?? '', 'worker:', b.worker);
-    this.backend = b;
+    this.#backend = b;
     const storage = this.consent.value('storage');
-    if (storage !== 'granted' && !(this.restoring && storage === 'pending')) {
+    if (storage !== 'granted' && !(this.#restoring && storage === 'pending')) {
       // Consent was withdrawn while the worker was starting.
-      await this.eraseStorage();
+      await this.#eraseStorage();
       return b;
     }
-    this.send();
+    this.#send();
+    this.#loadModel(b);
     return b;
+  }
+
+  /** With `modelUrl` and a worker, the worker fetches (or revalidates) the model; failures show in `audit().model`. */
+  #loadModel(b: Backend): void {
+    const url = this.#config.modelUrl;
+    if (typeof url !== 'string' || !url || !b.api.loadModel) return;
+    try {
+      const base = resolveAssetBase(this.#config);
+      const backend = this.#config.backend;
+      void b.api.loadModel({
+        url: new URL(url, typeof location !== 'undefined' ? location.href : undefined).href,
+        ...(typeof backend === 'string' ? { backend } : {}),
+        ...(base ? { wasmPaths: base } : {}),
+      }).catch((e: unknown) => debug('model load failed', e));
+    } catch (e) {
+      debug('model load failed', e);
+    }
   }
 
   /**
@@ -191,14 +263,14 @@ export class PerchClient {
    * (withdrawal deletes it), so its last consent state is restored for the purposes still pending. Nothing
    * is opened when no database exists (`indexedDB.databases()` does not create one).
    */
-  private async restore(): Promise<void> {
+  async #restore(): Promise<void> {
     const idb = typeof indexedDB !== 'undefined' ? indexedDB : undefined;
     if (!idb || typeof idb.databases !== 'function') return;
     const names = (await idb.databases().catch(() => [])).map((d) => d.name);
-    if (!names.includes(this.dbName) || this.consent.value('storage') !== 'pending') return;
-    this.restoring = true;
+    if (!names.includes(this.#dbName) || this.consent.value('storage') !== 'pending') return;
+    this.#restoring = true;
     try {
-      const b = await this.ensureBackend();
+      const b = await this.#ensureBackend();
       const stored = await b.api.lastConsent().catch(() => null);
       const now = this.consent.get();
       const update: Partial<ConsentState> = {};
@@ -207,114 +279,113 @@ export class PerchClient {
       }
       if (Object.keys(update).length) this.consent.set(update, 'storage-restore');
     } finally {
-      this.restoring = false;
+      this.#restoring = false;
     }
-    if (this.consent.value('storage') !== 'granted' && this.backend) {
+    if (this.consent.value('storage') !== 'granted' && this.#backend) {
       // Nothing to restore into: stop the worker again, leave the database as it was.
-      const b = this.backend;
-      this.backend = null;
+      const b = this.#backend;
+      this.#backend = null;
       await b.api.close().catch(() => undefined);
       b.terminate();
     }
   }
 
-  private async currentBackend(): Promise<Backend | null> {
-    if (this.starting) await this.starting;
-    return this.backend;
+  async #currentBackend(): Promise<Backend | null> {
+    if (this.#starting) await this.#starting;
+    return this.#backend;
   }
 
   /** Hands the outbox (plus consent log entries the database lacks) to the storage side. */
-  private send(): void {
-    const b = this.backend;
+  #send(): void {
+    const b = this.#backend;
     if (!b || this.consent.value('storage') !== 'granted') return;
-    const batch = this.outbox.take() ?? { events: [], rejections: [], consent: [] };
-    if (batch.events.length || batch.rejections.length) this.forgotten = false;
-    if (!this.forgotten) {
-      batch.consent = this.consent.log.slice(this.sentLog);
-      this.sentLog = this.consent.log.length;
+    const batch = this.#outbox.take() ?? { calls: [], events: [], rejections: [], consent: [] };
+    if (batch.calls.length) this.#forgotten = false;
+    if (!this.#forgotten) {
+      batch.consent = this.consent.log.slice(this.#sentLog);
+      this.#sentLog = this.consent.log.length;
     }
-    if (!batch.events.length && !batch.rejections.length && !batch.consent.length) return;
+    if (!batch.calls.length && !batch.consent.length) return;
     const p = b.api.write(batch).then(
       (s) => { b.status = s; },
       (e: unknown) => debug('write failed', e),
     );
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+    this.#inflight.add(p);
+    void p.finally(() => this.#inflight.delete(p));
   }
 
-  private onHide(): void {
-    this.send();
-    const b = this.backend;
+  #onHide(): void {
+    this.#send();
+    const b = this.#backend;
     if (b) b.api.flush().then((s) => { b.status = s; }, () => undefined);
   }
 
-  private onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
-    if (!this.fromTab) this.channel?.post({ t: 'consent', state: next, source });
+  #onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
+    if (!this.#fromTab) this.#channel?.post({ t: 'consent', state: next, source });
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {
-        this.moveHeld();
-        if (this.started) void this.startStoring();
-      } else this.send();
-    } else if (prev.storage === 'granted' && this.started) {
-      void this.withdraw();
+        this.#moveHeld();
+        if (this.#started) void this.#startStoring();
+      } else this.#send();
+    } else if (prev.storage === 'granted' && this.#started) {
+      void this.#withdraw();
     } else if (next.storage === 'denied') {
-      this.outbox.clear();
-      this.held.clearEvents();
+      this.#outbox.clear();
+      this.#held.clear();
     }
   }
 
   /** Storage was granted: held events go first (stored order = call order), then the worker starts. */
-  private startStoring(): Promise<void> {
-    this.moveHeld();
-    return this.ensureBackend().then(() => this.send(), (e: unknown) => debug('start failed', e));
+  #startStoring(): Promise<void> {
+    this.#moveHeld();
+    return this.#ensureBackend().then(() => this.#send(), (e: unknown) => debug('start failed', e));
   }
 
-  private moveHeld(): void {
-    for (const e of this.held.events) this.outbox.pushEvent(e);
-    for (const r of this.held.rejections) this.outbox.pushRejection(r);
-    this.held.clear();
+  #moveHeld(): void {
+    for (const c of this.#held.calls) this.#outbox.pushCall(c);
+    this.#held.clear();
   }
 
   /** `storage` is no longer granted: drop everything queued, erase the database, stop the worker. */
-  private async withdraw(): Promise<void> {
-    this.outbox.clear();
-    this.held.clearEvents();
-    await this.eraseStorage();
+  async #withdraw(): Promise<void> {
+    this.#outbox.clear();
+    this.#held.clear();
+    await this.#eraseStorage();
   }
 
-  private async eraseStorage(): Promise<void> {
-    const b = await this.currentBackend().catch(() => null);
-    await Promise.allSettled([...this.inflight]);
-    this.sentLog = 0;
-    this.forgotten = true;
+  async #eraseStorage(): Promise<void> {
+    const b = await this.#currentBackend().catch(() => null);
+    await Promise.allSettled([...this.#inflight]);
+    this.#sentLog = 0;
+    this.#forgotten = true;
     if (b) {
       await b.api.forget().catch((e: unknown) => debug('forget failed', e));
       if (this.consent.value('storage') !== 'granted') {
-        this.backend = null;
+        this.#backend = null;
         await b.api.close().catch(() => undefined);
         b.terminate();
       }
     } else {
-      await deleteFromPage(this.dbName);
+      await deleteFromPage(this.#dbName);
     }
   }
 
-  private onTabNotice(n: TabNotice): void {
+  #onTabNotice(n: TabNotice): void {
     if (n.t === 'forget') {
-      this.outbox.clear();
-      this.held.clear();
+      this.#outbox.clear();
+      this.#held.clear();
       // Our worker must also treat the database as gone, or its next read would recreate it.
-      void this.eraseStorage();
+      void this.#eraseStorage();
       return;
     }
-    const upToDate = this.sentLog === this.consent.log.length;
-    this.fromTab = true;
+    const upToDate = this.#sentLog === this.consent.log.length;
+    this.#fromTab = true;
     try {
       this.consent.set(n.state, n.source);
     } finally {
-      this.fromTab = false;
+      this.#fromTab = false;
     }
     // The tab that made the change already persisted the entry in the shared database.
-    if (upToDate) this.sentLog = this.consent.log.length;
+    if (upToDate) this.#sentLog = this.consent.log.length;
   }
 }

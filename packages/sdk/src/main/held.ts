@@ -1,41 +1,29 @@
 /**
- * Events tracked while `storage` consent is still pending: kept in memory only, bounded, never written.
- * If storage is granted they are handed to the worker; if it is denied they are dropped.
+ * `track()` calls made while `storage` consent is still pending: raw snapshots kept in memory only,
+ * bounded, never written and not yet validated (validation runs in the worker, which does not exist
+ * before consent). If storage is granted they go to the worker first, in call order, and are validated
+ * there; if it is denied they are dropped. `audit()` reports how many are held.
  */
-import type { Rejection } from '../types.js';
-import type { PerchEvent } from '../shared/events/index.js';
+import type { RawCall } from '../shared/worker-api.js';
 
-/** At most this many events wait for consent; beyond it the oldest go (the recent ones carry the intent). */
+/** At most this many calls wait for consent; beyond it the oldest go (the recent ones carry the intent). */
 export const MAX_HELD_EVENTS = 1_000;
-/** Rejections kept in memory while nothing may be stored (for `audit()`). */
-export const MAX_HELD_REJECTIONS = 1_000;
 
 export class Held {
-  events: PerchEvent[] = [];
-  rejections: Rejection[] = [];
-  /** Events dropped because the queue was full. */
+  calls: RawCall[] = [];
+  /** Calls dropped because the queue was full. */
   overflow = 0;
 
-  pushEvent(e: PerchEvent): void {
-    this.events.push(e);
-    if (this.events.length > MAX_HELD_EVENTS) {
-      this.events.shift();
+  pushCall(c: RawCall): void {
+    this.calls.push(c);
+    if (this.calls.length > MAX_HELD_EVENTS) {
+      this.calls.shift();
       this.overflow++;
     }
   }
 
-  pushRejection(r: Rejection): void {
-    this.rejections.push(r);
-    if (this.rejections.length > MAX_HELD_REJECTIONS) this.rejections.shift();
-  }
-
-  clearEvents(): void {
-    this.events = [];
-  }
-
   clear(): void {
-    this.events = [];
-    this.rejections = [];
+    this.calls = [];
     this.overflow = 0;
   }
 }

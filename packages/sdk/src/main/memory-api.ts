@@ -1,11 +1,13 @@
 /**
- * The main-thread fallback when no worker can run: `PerchWorkerApi` over a `MemoryStore`. Nothing here
- * can hit a quota or a slow disk, so none of the worker's queueing and degradation is needed (and it
- * stays out of the loader bundle).
+ * The main-thread fallback when no worker can run: `PerchWorkerApi` over a `MemoryStore`, validating the
+ * page's raw calls itself (`intake`, the same boundary the worker runs). Nothing here can hit a quota or a
+ * slow disk, so none of the worker's queueing and degradation is needed. Shipped in `perch-fallback.js`,
+ * not in the loader.
  */
 import type { ConsentState } from '../types.js';
 import { MemoryStore } from '../shared/memory-store.js';
 import { ageCutoff } from '../shared/retention.js';
+import { intake } from '../shared/store-service.js';
 import type { PerchWorkerApi, Retention, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch } from '../shared/worker-api.js';
 
 export class MainMemoryApi implements PerchWorkerApi {
@@ -23,7 +25,7 @@ export class MainMemoryApi implements PerchWorkerApi {
   }
 
   async write(batch: WriteBatch): Promise<StoreStatus> {
-    await this.store.append(batch, this.retention);
+    await this.store.append(intake(batch), this.retention);
     return this.store.status;
   }
 

@@ -1,24 +1,24 @@
 /**
- * Assembles `audit()` and `exportData()` from what the storage side returned (or, when nothing may be
- * stored, from what the page holds in memory). Pure given its inputs.
+ * Assembles `audit()` and `exportData()` from what the storage side returned. Calls held while consent
+ * is pending are not validated yet (the worker validates), so they are counted, not listed: `audit()`
+ * names how many in `storage.reason`, and `exportData()` has no events. Pure given its inputs.
  */
 import type { AuditReport, ExportedData } from '../types.js';
-import { addRejections, emptySummary, mergeSummaries } from '../shared/rejections.js';
 import { SDK_VERSION } from '../shared/version.js';
+import type { ModelStatus } from '../shared/rerank/api.js';
 import type { Retention, StoreDump, StoreStats } from '../shared/worker-api.js';
 import type { ConsentManager } from './consent/manager.js';
 import type { Held } from './held.js';
 
-export function buildExport(consent: ConsentManager, held: Held, dump: StoreDump | null): ExportedData {
+export function buildExport(consent: ConsentManager, dump: StoreDump | null): ExportedData {
   return {
     format: 'perch-export',
     version: 1,
     exportedAt: Date.now(),
     consent: consent.get(),
     consentLog: dump ? dump.consentLog : consent.log.slice(),
-    // Events held in memory while consent is pending are not stored, but Perch has them: show them.
-    events: dump ? dump.events : held.events.slice(),
-    rejected: dump ? dump.rejected : held.rejections.slice(),
+    events: dump ? dump.events : [],
+    rejected: dump ? dump.rejected : [],
   };
 }
 
@@ -26,31 +26,49 @@ export interface AuditInput {
   consent: ConsentManager;
   held: Held;
   stats: StoreStats | null;
+  /** The worker's model status, or null (no worker, or the main-thread fallback). */
+  model: ModelStatus | null;
   worker: { running: boolean; reason?: string } | null;
   retention: Retention;
   signals: { gpc: boolean; dnt: boolean };
+  /** On-demand chunks that failed to load, by file (e.g. `perch-consent.js`), with the reason. */
+  chunkErrors: string[];
 }
 
-export function buildAudit({ consent: manager, held, stats, worker, retention, signals }: AuditInput): AuditReport {
+export function buildAudit({ consent: manager, held, stats, model: m, worker, retention, signals, chunkErrors }: AuditInput): AuditReport {
   const consent = manager.get();
-  const heldRejected = addRejections(emptySummary(), held.rejections);
+  const n = held.calls.length;
   const storage = stats
     ? { kind: stats.kind, ...(stats.reason ? { reason: stats.reason } : {}), bytes: stats.bytes, events: stats.events }
-    : { kind: 'none' as const, reason: `storage consent ${consent.storage}`, bytes: 0, events: 0 };
-  return {
+    : {
+      kind: 'none' as const,
+      reason: `storage consent ${consent.storage}${n ? `; ${n} tracked calls held in memory, validated once storage is granted` : ''}`,
+      bytes: 0,
+      events: 0,
+    };
+  const report: AuditReport & { held: number; chunkErrors?: string[] } = {
     version: SDK_VERSION,
     consent,
     consentLog: stats ? stats.consentLog : manager.log.slice(),
     storage,
     counts: stats ? stats.counts : {},
-    rejected: stats ? mergeSummaries(stats.rejected, heldRejected) : heldRejected,
+    rejected: stats ? stats.rejected : { total: 0, byCode: {}, recent: [] },
     retention,
     worker: worker ?? { running: false, reason: `not started: storage consent ${consent.storage}` },
-    // Filled in by the reranking and federated issues; nothing is sent and no budget is spent yet.
-    model: { version: null },
+    model: m ? {
+      version: m.version,
+      ...(m.sha256 ? { sha256: m.sha256 } : {}),
+      ...(m.backend ? { backend: m.backend } : {}),
+      ...(m.backendReason ?? m.error ? { backendReason: m.backendReason ?? m.error } : {}),
+    } : { version: null },
+    // Filled in by the federated issue; nothing is sent and no budget is spent yet.
     outbound: [],
     privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 },
     gpc: signals.gpc,
     dnt: signals.dnt,
+    // Not in `AuditReport` yet (types.ts): calls held unvalidated before consent, chunks that failed.
+    held: n,
   };
+  if (chunkErrors.length) report.chunkErrors = chunkErrors.slice();
+  return report;
 }

@@ -8,23 +8,23 @@ import { applyConsent, pendingConsent, sameConsent, sanitizeConsent } from '../.
 export type ConsentListener = (state: ConsentState, prev: ConsentState, source: ConsentSource) => void;
 
 export class ConsentManager {
-  private state: ConsentState = pendingConsent();
-  private readonly forced = new Set<ConsentPurpose>();
-  private readonly listeners = new Set<ConsentListener>();
+  #state: ConsentState = pendingConsent();
+  readonly #forced = new Set<ConsentPurpose>();
+  readonly #listeners = new Set<ConsentListener>();
   readonly log: ConsentLogEntry[] = [];
 
   get(): ConsentState {
-    return { ...this.state };
+    return { ...this.#state };
   }
 
   /** One purpose, without copying (the `track()` hot path reads this). */
   value(purpose: ConsentPurpose): ConsentState[ConsentPurpose] {
-    return this.state[purpose];
+    return this.#state[purpose];
   }
 
   /** Pins a purpose to `denied` (GPC/DNT); logged under that source. */
   force(purpose: ConsentPurpose, source: ConsentSource): void {
-    this.forced.add(purpose);
+    this.#forced.add(purpose);
     this.set({ [purpose]: 'denied' }, source, true);
   }
 
@@ -33,13 +33,13 @@ export class ConsentManager {
    * `alwaysLog` (e.g. the shop's explicit `init` consent, kept as evidence even when it changes nothing).
    */
   set(update: unknown, source: ConsentSource, alwaysLog = false): ConsentState {
-    const prev = this.state;
-    const next = applyConsent(prev, sanitizeConsent(update), this.forced);
+    const prev = this.#state;
+    const next = applyConsent(prev, sanitizeConsent(update), this.#forced);
     const changed = !sameConsent(prev, next);
-    this.state = next;
+    this.#state = next;
     if (changed || alwaysLog) this.log.push({ ts: Date.now(), source, state: { ...next } });
     if (changed) {
-      for (const l of [...this.listeners]) {
+      for (const l of [...this.#listeners]) {
         try { l({ ...next }, { ...prev }, source); } catch { /* a shop listener must not break consent */ }
       }
     }
@@ -47,11 +47,11 @@ export class ConsentManager {
   }
 
   onChange(listener: ConsentListener): () => void {
-    this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    this.#listeners.add(listener);
+    return () => { this.#listeners.delete(listener); };
   }
 
   clearListeners(): void {
-    this.listeners.clear();
+    this.#listeners.clear();
   }
 }

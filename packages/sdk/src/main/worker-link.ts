@@ -1,0 +1,55 @@
+/**
+ * The worker half of starting storage: create the web worker, wrap it with comlink, and wait for its
+ * `open()` answer (a 404, a CSP refusal or a script error surfaces as an `error` event, not as an
+ * exception). Writes are only sent once `open()` answered, so nothing is ever stranded in a dead worker.
+ * This module and comlink ship in `perch-link.js`, loaded when storage is first needed: a page whose
+ * visitor never grants storage never downloads them.
+ */
+import { type Remote, releaseProxy, wrap } from 'comlink';
+import { errName } from '../shared/errors.js';
+import type { PerchWorkerApi, StoreOptions } from '../shared/worker-api.js';
+import type { Backend } from './nothing.js';
+
+/**
+ * Starts the worker at `url` (same origin, already checked) and opens storage in it.
+ * @param startTimeoutMs how long the worker may take to answer `open()` before the page gives up on it
+ * @returns the backend, or why the worker cannot be used (the caller then runs the main-thread fallback)
+ */
+export async function startWorker(url: string, options: StoreOptions, startTimeoutMs: number): Promise<Backend | string> {
+  let worker: Worker;
+  try {
+    worker = new Worker(url, { name: 'perch' });
+  } catch (e) {
+    return `worker failed to start: ${errName(e)}`;
+  }
+  const remote: Remote<PerchWorkerApi> = wrap<PerchWorkerApi>(worker);
+  let onError: ((ev: Event) => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const failed = new Promise<string>((resolve) => {
+    // A 404, a CSP refusal or a script error surfaces as an `error` event, not as an exception.
+    onError = (ev: Event) => {
+      ev.preventDefault?.();
+      resolve(`worker failed to start: ${(ev as ErrorEvent).message || 'error event (404, CSP or script error)'}`);
+    };
+    worker.addEventListener('error', onError);
+    timer = setTimeout(() => resolve(`worker did not answer within ${startTimeoutMs} ms`), startTimeoutMs);
+  });
+  const opened = remote.open(options).then((status) => status, (e: unknown) => `worker open failed: ${errName(e)}`);
+  const first = await Promise.race([opened, failed]);
+  clearTimeout(timer);
+  if (onError) worker.removeEventListener('error', onError);
+  if (typeof first === 'string') {
+    try { remote[releaseProxy](); } catch { /* already gone */ }
+    worker.terminate();
+    return first;
+  }
+  return {
+    api: remote as unknown as PerchWorkerApi,
+    status: first,
+    worker: { running: true },
+    terminate: () => {
+      try { remote[releaseProxy](); } catch { /* already gone */ }
+      worker.terminate();
+    },
+  };
+}
