@@ -4,6 +4,7 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { defineConfig, type Plugin } from 'vite';
 import { buildCatalog } from './src/catalog/build.ts';
 // The snippet a shop pastes into <head> (the SDK's build-time helper, like partytown's integration entry).
@@ -12,6 +13,18 @@ import { snippet } from '../packages/sdk/src/snippet/snippet.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, process.env.PERCH_DATA ?? '../../shared/data/amazon-beauty');
 const sdkDist = resolve(here, '../packages/sdk/dist');
+// A trained model export (manifest.json + files), served same-origin under /perch/model/ when present, and
+// tfjs-backend-wasm's binaries under /perch/ (the SDK's default wasmPaths is its assetBase).
+const modelDir = resolve(here, process.env.PERCH_MODEL_DIR ?? '../.perch-data/model');
+const hasModel = existsSync(join(modelDir, 'manifest.json'));
+const privacyDoc = resolve(here, '../docs/privacy.md');
+function wasmDir(): string | undefined {
+  try {
+    return dirname(createRequire(resolve(here, '../packages/model/package.json')).resolve('@tensorflow/tfjs-backend-wasm'));
+  } catch {
+    return undefined;
+  }
+}
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json', '.bin': 'application/octet-stream' };
 
 function perchDemo(): Plugin {
@@ -28,9 +41,17 @@ function perchDemo(): Plugin {
           res.end(catalog());
           return;
         }
+        if (url === '/docs/privacy.md' && existsSync(privacyDoc)) {
+          res.setHeader('content-type', 'text/plain; charset=utf-8');
+          createReadStream(privacyDoc).pipe(res);
+          return;
+        }
         if (url.startsWith('/perch/')) {
-          const file = resolve(sdkDist, '.' + url.slice('/perch'.length));
-          if (file.startsWith(sdkDist) && existsSync(file) && statSync(file).isFile()) {
+          const rel = url.slice('/perch/'.length);
+          const wasm = wasmDir();
+          const [base, name] = rel.startsWith('model/') ? [modelDir, rel.slice(6)] : rel.endsWith('.wasm') && wasm ? [wasm, rel] : [sdkDist, rel];
+          const file = resolve(base, name);
+          if (file.startsWith(base) && existsSync(file) && statSync(file).isFile()) {
             res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
             createReadStream(file).pipe(res);
             return;
@@ -53,6 +74,10 @@ function perchDemo(): Plugin {
         }
       };
       walk(sdkDist, '');
+      if (hasModel) for (const f of readdirSync(modelDir)) this.emitFile({ type: 'asset', fileName: `perch/model/${f}`, source: readFileSync(join(modelDir, f)) });
+      const wasm = wasmDir();
+      if (wasm) for (const f of readdirSync(wasm).filter((n) => n.endsWith('.wasm'))) this.emitFile({ type: 'asset', fileName: `perch/${f}`, source: readFileSync(join(wasm, f)) });
+      if (existsSync(privacyDoc)) this.emitFile({ type: 'asset', fileName: 'docs/privacy.md', source: readFileSync(privacyDoc) });
     },
   };
 }
@@ -60,6 +85,8 @@ function perchDemo(): Plugin {
 export default defineConfig({
   root: here,
   plugins: [perchDemo()],
+  // The store passes modelUrl to init() only when a model is served (else rerank() keeps the shop's order).
+  define: { __PERCH_MODEL_URL__: JSON.stringify(hasModel ? '/perch/model/manifest.json' : '') },
   server: { host: '127.0.0.1', port: Number(process.env.PERCH_STORE_PORT ?? 5173), strictPort: true },
   preview: { host: '127.0.0.1', port: Number(process.env.PERCH_STORE_PORT ?? 5173), strictPort: true },
 });

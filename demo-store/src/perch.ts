@@ -1,16 +1,18 @@
 // The store talks to Perch only through the public, script-tag API on `window.perch` (the snippet's stub
 // until the loader arrives). Types come from the public package; nothing is imported from SDK internals.
-import type { ConsentState, RerankOptions, RerankResult, ShopItem, TrackProps } from '@perch/sdk';
+import type { AuditReport, ConsentState, ExportedData, IntentProfile, PerchConfig, RerankOptions, RerankResult, ShopItem, TrackProps } from '@perch/sdk';
 
 export interface PerchGlobal {
-  init(config: Record<string, unknown>): void;
+  loaded?: boolean;
+  init(config: PerchConfig): void;
   track(event: string, props?: TrackProps): void;
-  consent: { set(state: Partial<ConsentState>): void; get(): ConsentState | Promise<ConsentState> };
+  consent: { set(state: Partial<ConsentState>): void; get(): ConsentState | undefined; onChange?(fn: (s: ConsentState) => void): () => void };
   rerank<T extends ShopItem>(list: T[], options?: RerankOptions): Promise<RerankResult<T>>;
-  audit(): Promise<unknown>;
-  exportData(): Promise<unknown>;
+  audit(): Promise<AuditReport>;
+  exportData(): Promise<ExportedData>;
   forget(): Promise<void>;
-  intent(): Promise<unknown>;
+  intent(): Promise<IntentProfile>;
+  ready(): Promise<void>;
 }
 
 declare global {
@@ -21,15 +23,24 @@ declare global {
 
 export const perch = (): PerchGlobal => window.perch;
 
+/** Resolves once the real loader replaced the snippet's stub (the stub's calls return nothing). */
+export async function loaded(timeoutMs = 10_000): Promise<boolean> {
+  const t0 = performance.now();
+  while (!window.perch?.loaded) {
+    if (performance.now() - t0 > timeoutMs) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return true;
+}
+
 /** Reranks through Perch, and falls back to the shop's order if the SDK is missing or misbehaves. */
 export async function rerankOrKeep<T extends ShopItem>(items: T[], options: RerankOptions): Promise<RerankResult<T>> {
-  const keep: RerankResult<T> = { items: items.map((item, i) => ({ item, score: 0, originalIndex: i })), personalized: false, reason: 'sdk unavailable' };
+  const keep = (reason: string): RerankResult<T> => ({ items: items.map((item, i) => ({ item, score: 0, originalIndex: i })), personalized: false, reason });
   try {
-    const p = window.perch;
-    if (!p || typeof p.rerank !== 'function') return keep;
-    const r = await p.rerank(items, options);
-    return r && Array.isArray(r.items) && r.items.length === items.length ? r : keep;
+    if (!(await loaded(3000))) return keep('sdk unavailable');
+    const r = await window.perch.rerank(items, options);
+    return r && Array.isArray(r.items) && r.items.length === items.length ? r : keep(r?.reason ?? 'sdk unavailable');
   } catch {
-    return keep;
+    return keep('sdk error');
   }
 }

@@ -1,22 +1,93 @@
-// The privacy audit page: what Perch stores and sends, straight from audit()/exportData(), with erase.
-import { perch } from '../perch.ts';
+// The privacy audit page: what Perch stores and sends, read live from audit() and exportData(), as tables,
+// with delete-all, export, consent controls and the on-device-only switch. The raw JSON stays available.
+import type { AuditReport, ExportedData } from '@perch/sdk';
+import { loaded, perch } from '../perch.ts';
+import { settings, switchMode } from '../settings.ts';
+import { attrName, getItem } from '../store.ts';
 import { esc } from './card.ts';
+import { applyChoice, withdraw } from './consent.ts';
 
-export async function renderAudit(main: HTMLElement): Promise<void> {
-  const report = await perch().audit().catch((e: unknown) => ({ error: String(e) }));
+type Ev = { type?: string; ts?: number; list?: string; items?: { id: string; list?: string; index?: number; category?: string; brand?: string; priceBucket?: number; quantity?: number }[]; value?: number; attribution?: string };
+
+const time = (ts: number) => new Date(ts).toLocaleString();
+const table = (head: string[], rows: string[][], id: string, empty: string) =>
+  rows.length
+    ? `<div class="table-wrap"><table id="${id}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`
+    : `<p class="empty" id="${id}">${esc(empty)}</p>`;
+const kib = (b: number) => (b < 1024 ? `${b} B` : `${(b / 1024).toFixed(1)} KiB`);
+const itemLabel = (id: string) => `<span title="${esc(getItem(id)?.name ?? '')}">${esc(id)}</span>`;
+
+function eventsTable(events: Ev[]): string {
+  const rows = events.slice(-200).reverse().map((e) => [
+    esc(time(e.ts ?? 0)),
+    `<code>${esc(e.type ?? '?')}</code>`,
+    (e.items ?? []).slice(0, 4).map((i) => itemLabel(i.id)).join(', ') + ((e.items?.length ?? 0) > 4 ? ` +${(e.items?.length ?? 0) - 4}` : ''),
+    esc(e.list ?? e.items?.[0]?.list ?? ''),
+    esc([...new Set((e.items ?? []).map((i) => attrName(i.category ?? '') ?? i.category ?? ''))].filter(Boolean).join(', ')),
+    '<button type="button" disabled title="The public API has no per-event delete yet">Delete</button>',
+  ]);
+  return table(['When', 'Event', 'Items', 'List', 'Category', ''], rows, 'events-table', 'Nothing is stored on this device.') +
+    (events.length > 200 ? `<p class="muted small">Showing the newest 200 of ${events.length} events; the export has them all.</p>` : '');
+}
+
+async function render(main: HTMLElement): Promise<void> {
+  if (!(await loaded())) return void (main.innerHTML = '<h1>Privacy audit</h1><p class="empty">The Perch SDK did not load, so nothing runs: nothing is stored or sent.</p>');
+  const [a, data] = await Promise.all([perch().audit(), perch().exportData()]) as [AuditReport, ExportedData];
+  const events = (data.events ?? []) as Ev[];
+  const counts = Object.entries(a.counts).map(([k, v]) => [`<code>${esc(k)}</code>`, String(v)]);
+  const consentRows = (['storage', 'personalization', 'training'] as const).map((p) => [esc(p), `<span class="pill ${a.consent[p]}">${esc(a.consent[p])}</span>`]);
+  const logRows = [...a.consentLog].reverse().map((l) => [esc(time(l.ts)), esc(l.source), esc(`storage ${l.state.storage}, personalization ${l.state.personalization}, training ${l.state.training}`)]);
+  const outRows = a.outbound.map((o) => [esc(time(o.ts)), esc(o.method), `<code>${esc(o.url)}</code>`, kib(o.bytes), esc(String(o.status ?? '')), `<details><summary>payload</summary><pre>${esc(o.body)}</pre></details>`]);
+  const eps = a.privacy;
   main.innerHTML = `<h1>Privacy audit</h1>
-    <p>Everything below is read from the SDK on this device. <button type="button" id="export">Export JSON</button>
-    <button type="button" id="forget" class="danger">Delete all my data</button></p>
-    <pre class="audit" id="audit-json">${esc(JSON.stringify(report, null, 2))}</pre>`;
+    <p class="lead">Everything on this page is read live from Perch on this device (<code>perch.audit()</code>, <code>perch.exportData()</code>). What leaves the device in each mode is explained in <a href="/docs/privacy.md" target="_blank" rel="noopener">docs/privacy.md</a>.</p>
+    <div class="audit-grid">
+      <section class="panel" id="panel-mode"><h2>Mode</h2>
+        <p><b id="audit-mode">${settings.mode === 'on-device' ? 'On-device only' : 'Federated'}</b>: ${settings.mode === 'on-device' ? 'Perch makes no request except downloading its own scripts and the model.' : 'with training consent, Perch may upload clipped, noised model updates; each request is listed below.'}</p>
+        <label class="switch"><input type="checkbox" id="on-device-switch" ${settings.mode === 'on-device' ? 'checked' : ''}/> On-device-only mode (reloads the page)</label></section>
+      <section class="panel" id="panel-storage"><h2>Stored on this device</h2>
+        <dl class="facts"><dt>Events</dt><dd id="stored-events">${a.storage.events}</dd><dt>Size (estimate)</dt><dd id="stored-bytes">${kib(a.storage.bytes)}</dd><dt>Storage</dt><dd>${esc(a.storage.kind)}${a.storage.reason ? ` (${esc(a.storage.reason)})` : ''}</dd><dt>Retention</dt><dd>${a.retention.maxEvents} events, ${a.retention.maxAgeDays} days</dd><dt>Worker</dt><dd>${a.worker.running ? 'running' : `not running${a.worker.reason ? ` (${esc(a.worker.reason)})` : ''}`}</dd></dl>
+        <p><button type="button" id="export">Export JSON</button> <button type="button" id="forget" class="danger">Delete all my data</button></p></section>
+      <section class="panel" id="panel-model"><h2>Model</h2>
+        <dl class="facts"><dt>Version</dt><dd id="model-version">${esc(a.model.version ?? 'none loaded')}</dd><dt>SHA-256</dt><dd><code class="hash">${esc(a.model.sha256 ?? '—')}</code></dd><dt>Backend</dt><dd id="model-backend">${esc(a.model.backend ?? '—')}${a.model.backendReason ? ` <span class="muted">(${esc(a.model.backendReason)})</span>` : ''}</dd></dl></section>
+      <section class="panel" id="panel-privacy"><h2>Privacy budget</h2>
+        <p><b id="epsilon">ε ${eps.epsilonSpent.toFixed(2)} of ${eps.epsilonBudget}</b> spent, δ = ${eps.delta}</p>
+        <span class="meter wide" aria-hidden="true"><span style="width:${Math.min(100, (eps.epsilonSpent / (eps.epsilonBudget || 1)) * 100)}%"></span></span>
+        <p class="muted small">GPC ${a.gpc ? 'on' : 'off'} · DNT ${a.dnt ? 'on' : 'off'}${a.gpc || a.dnt ? ': training is denied whatever the shop says' : ''}</p></section>
+    </div>
+    <section class="panel"><h2>Consent</h2>${table(['Purpose', 'State'], consentRows, 'consent-table', '')}
+      <p><button type="button" data-choice="all">Accept all</button> <button type="button" data-choice="device">On this device only</button> <button type="button" id="withdraw" class="danger">Withdraw consent and erase</button></p>
+      <h3>Consent log</h3>${table(['When', 'Source', 'State'], logRows, 'consent-log', 'No consent change recorded.')}</section>
+    <section class="panel"><h2>Events (${events.length})</h2>
+      <p class="muted small">Per-event delete is disabled: Perch's public API has no call for it yet (only delete all).</p>
+      <p class="muted small">Counts: ${counts.length ? counts.map((r) => `${r[0]} ${r[1]}`).join(' · ') : 'none'}</p>
+      ${eventsTable(events)}</section>
+    <section class="panel"><h2>Outbound requests (transparency log)</h2>
+      ${table(['When', 'Method', 'URL', 'Size', 'Status', 'Exact payload'], outRows, 'outbound-table', settings.mode === 'on-device' ? 'None: on-device-only mode sends nothing.' : 'None yet: nothing has been sent.')}</section>
+    <section class="panel"><h2>Rejected calls (${a.rejected.total})</h2>
+      ${table(['When', 'Code', 'Reason'], a.rejected.recent.map((r) => [esc(time(r.ts)), `<code>${esc(r.code)}</code>`, esc(r.reason)]), 'rejected-table', 'None.')}</section>
+    <details class="panel raw"><summary>Raw JSON (audit())</summary><pre class="audit" id="audit-json">${esc(JSON.stringify(a, null, 2))}</pre></details>`;
+  wire(main, data);
+}
+
+function wire(main: HTMLElement, data: ExportedData): void {
+  const again = () => void render(main);
   document.getElementById('forget')!.onclick = async () => {
     await perch().forget();
-    await renderAudit(main);
+    again();
   };
-  document.getElementById('export')!.onclick = async () => {
-    const data = await perch().exportData();
+  document.getElementById('withdraw')!.onclick = async () => {
+    await withdraw();
+    again();
+  };
+  for (const b of main.querySelectorAll<HTMLButtonElement>('[data-choice]')) b.onclick = () => (applyChoice(b.dataset.choice as 'all' | 'device'), setTimeout(again, 100));
+  document.getElementById('export')!.onclick = () => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
     a.download = 'perch-export.json';
     a.click();
   };
+  document.getElementById('on-device-switch')!.onchange = (e) => switchMode((e.target as HTMLInputElement).checked ? 'on-device' : 'federated');
 }
+
+export const renderAudit = render;

@@ -13,11 +13,11 @@ export function card(c: CatalogItem, opts: { listId: string; index: number; why?
   const moved = opts.moved ? `<span class="moved ${opts.moved > 0 ? 'up' : 'down'}" title="position change">${opts.moved > 0 ? '▲' : '▼'}${Math.abs(opts.moved)}</span>` : '';
   return `<li class="card" data-item-id="${esc(c.id)}" data-list-id="${esc(opts.listId)}" data-index="${opts.index}">
     <a href="#/product/${encodeURIComponent(c.id)}" class="card-link">
-      <img src="${picture(c)}" alt="" width="160" height="160" loading="lazy" />
+      <img src="${picture(c)}" alt="" width="160" height="160" loading="lazy" decoding="async" />
       <span class="card-name">${esc(c.name)}</span>
     </a>
     <span class="card-meta">${esc(c.categoryPath.slice(-1)[0] ?? c.category)} · <b>$${c.price.toFixed(2)}</b>${moved}</span>
-    ${opts.why ? `<span class="why">${esc(opts.why)}</span>` : ''}
+    ${opts.why ? `<details class="why"><summary>Why here?</summary><span>${esc(opts.why)}</span></details>` : ''}
     <button type="button" class="add" data-add="${esc(c.id)}">Add to cart</button>
   </li>`;
 }

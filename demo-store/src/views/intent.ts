@@ -1,0 +1,28 @@
+// The intent panel: the on-device profile from perch.intent(), refreshed after every route and cart change.
+import { loaded, perch } from '../perch.ts';
+import { attrName } from '../store.ts';
+import { esc } from './card.ts';
+
+let pending: ReturnType<typeof setTimeout> | undefined;
+
+/** Refreshes the panel soon (debounced: several events in a row cost one intent() call). */
+export function refreshIntent(delayMs = 150): void {
+  clearTimeout(pending);
+  pending = setTimeout(() => void render(), delayMs);
+}
+
+const label = (id: string): string => attrName(id) ?? id;
+
+async function render(): Promise<void> {
+  const el = document.getElementById('intent');
+  if (!el || !(await loaded())) return;
+  const p = await perch().intent().catch(() => null);
+  const cats = (p?.categories ?? []).slice(0, 3);
+  const brands = (p?.brands ?? []).slice(0, 2);
+  const intent = p?.purchaseIntent;
+  const bar = (w: number) => `<span class="meter" aria-hidden="true"><span style="width:${Math.round(Math.max(0, Math.min(1, w)) * 100)}%"></span></span>`;
+  el.innerHTML = `<span class="intent-title">Your profile, on this device:</span>
+    <span class="chip" data-intent="purchase">Purchase intent <b>${intent == null ? '—' : `${Math.round(intent * 100)}%`}</b>${intent == null ? '' : bar(intent)}</span>
+    ${cats.length ? cats.map((c) => `<span class="chip" data-intent="category">${esc(label(c.id))} ${bar(c.weight)}</span>`).join('') : '<span class="chip muted">No interests yet: browse a little</span>'}
+    ${brands.map((b) => `<span class="chip" data-intent="brand">${esc(label(b.id))} ${bar(b.weight)}</span>`).join('')}`;
+}
