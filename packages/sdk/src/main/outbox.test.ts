@@ -24,20 +24,28 @@ describe('Outbox batching', () => {
     expect(batches).toEqual([120]);
     expect(box.size).toBe(0);
   });
-  it('sends at once at maxBatch, keeping order across batches', () => {
-    const t = fakeTimers();
+  it('sends a full batch from the next task, never inside the track() call, at most maxBatch per message, in order', () => {
+    const sizes: number[] = [];
     const seen: string[] = [];
-    const box: Outbox = new Outbox(() => { for (const c of box.take()?.calls ?? []) seen.push(idOf(c)); }, { delayMs: 25, maxBatch: 100 });
+    const box: Outbox = new Outbox(() => {
+      const b = box.take();
+      if (b) { sizes.push(b.calls.length); for (const c of b.calls) seen.push(idOf(c)); }
+    }, { delayMs: 25, maxBatch: 100 });
     for (let i = 0; i < 250; i++) box.pushCall(ev(`e${i}`));
-    expect(seen).toHaveLength(200);
-    t.run();
+    expect(seen).toHaveLength(0); // nothing was cloned inside the pushing task
+    // Each 0 ms timer sends one slice and re-arms the next at 0 ms (never the 25 ms delay).
+    for (let i = 0; i < 3; i++) vi.advanceTimersByTime(1);
+    expect(sizes).toEqual([100, 100, 50]);
     expect(seen).toEqual(Array.from({ length: 250 }, (_, i) => `e${i}`));
+    expect(vi.getTimerCount()).toBe(0);
   });
   it('keeps items when the sink cannot take them yet, and clear() drops them', () => {
     const box = new Outbox(() => undefined, { delayMs: 25, maxBatch: 10 });
     for (let i = 0; i < 30; i++) box.pushCall(ev(`e${i}`));
     expect(box.size).toBe(30);
-    expect(box.take()?.calls).toHaveLength(30);
+    expect(box.take()?.calls).toHaveLength(10);
+    expect(box.take()?.calls).toHaveLength(10);
+    expect(box.size).toBe(10);
     box.pushCall(ev('x'));
     box.clear();
     expect(box.take()).toBeNull();

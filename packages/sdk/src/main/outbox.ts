@@ -1,7 +1,10 @@
 /**
- * Page-side batching. `track()` only pushes a raw call onto an array (a few microseconds); a timer, a size threshold,
- * `flush()` or the page going hidden turns the accumulated items into one `write()` to the worker, so
- * the page pays one structured clone per batch instead of one message per event.
+ * Page-side batching. `track()` only pushes a raw call onto an array (a few microseconds); a timer, a size
+ * threshold, `flush()` or the page going hidden turns the accumulated calls into `write()`s to the worker,
+ * so the page pays one structured clone per batch instead of one message per event. Two rules keep each
+ * main-thread task short: a full batch is sent from its own task (a 0 ms timer), never inside the
+ * `track()` call that filled it, and one message carries at most `maxBatch` calls (a shop that tracks
+ * thousands of events in one loop gets several small clones, one per task, not one big one).
  */
 import type { RawCall, WriteBatch } from '../shared/worker-api.js';
 
@@ -12,13 +15,14 @@ const empty = (): PageBatch => ({ calls: [], events: [], rejections: [], consent
 export interface OutboxOptions {
   /** Wait this long after the first item so a burst becomes one batch. */
   delayMs: number;
-  /** Send at once when this many calls are waiting (bounds message size, clone time and memory). */
+  /** Send (in the next task) when this many calls wait; also the most one message carries. */
   maxBatch: number;
 }
 
 export class Outbox {
   #batch: PageBatch = empty();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #soon = false;
   readonly #due: () => void;
   readonly #opts: OutboxOptions;
 
@@ -39,16 +43,26 @@ export class Outbox {
 
   pushCall(c: RawCall): void {
     this.#batch.calls.push(c);
-    if (this.#batch.calls.length >= this.#opts.maxBatch) this.#fire();
-    else this.#arm();
+    if (this.#batch.calls.length === this.#opts.maxBatch) this.#arm(0);
+    else this.#arm(this.#opts.delayMs);
   }
 
-  /** Hands the waiting items over (or null when empty) and starts a new batch. */
+  /**
+   * Hands over up to `maxBatch` waiting calls (or null when none wait); what remains is sent from the
+   * next task, or by calling `take()` again.
+   */
   take(): PageBatch | null {
     this.#disarm();
-    if (this.size === 0) return null;
-    const b = this.#batch;
-    this.#batch = empty();
+    const all = this.#batch.calls;
+    if (all.length === 0) return null;
+    const max = this.#opts.maxBatch;
+    if (all.length <= max) {
+      this.#batch = empty();
+      return { ...empty(), calls: all };
+    }
+    const b = { ...empty(), calls: all.slice(0, max) };
+    this.#batch.calls = all.slice(max);
+    this.#arm(0);
     return b;
   }
 
@@ -57,13 +71,18 @@ export class Outbox {
     this.#batch = empty();
   }
 
-  #arm(): void {
-    this.#timer ??= setTimeout(() => this.#fire(), this.#opts.delayMs);
+  /** Schedules a send in `ms` (a pending later one is brought forward to 0 ms when the batch fills). */
+  #arm(ms: number): void {
+    if (this.#timer !== undefined && !(ms === 0 && this.#soon === false)) return;
+    clearTimeout(this.#timer);
+    this.#soon = ms === 0;
+    this.#timer = setTimeout(() => this.#fire(), ms);
   }
 
   #disarm(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#soon = false;
   }
 
   #fire(): void {
