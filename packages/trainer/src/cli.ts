@@ -6,6 +6,8 @@ import { UsageError } from './read.js';
 import { runCommand } from './run.js';
 
 async function main(argv: string[]): Promise<number> {
+  // The federated simulation lives in its own package; `perch simulate …` hands over to it.
+  if (argv[0] === 'simulate') return (await import('@perch/fedsim/src/cli.ts')).runSimulate(argv);
   try {
     return await runCommand(parseArgs(argv));
   } catch (e) {
