@@ -1,8 +1,9 @@
-// Six library builds, one per mode (`pnpm build` runs them in turn):
+// Seven library builds, one per mode (`pnpm build` runs them in turn):
 //   esm      → dist/esm/index.js       npm entry; comlink stays an import for the shop's bundler
 //   loader   → dist/perch.iife.js      script-tag loader (global `perch`); no validation, no idb, small
 //   worker   → dist/perch-worker.js    the web worker (classic script: validation, idb + comlink bundled)
 //   link     → dist/perch-link.js      on demand, once storage is needed: comlink + worker start-up
+//   rerank   → dist/perch-rerank.js    on demand, once personalization is granted: page side of rerank()
 //   fallback → dist/perch-fallback.js  on demand: main-thread memory store when no worker can run
 //   consent  → dist/perch-consent.js   on demand: TCF, Consent Mode and dataLayer adapters
 import { resolve } from 'node:path';
@@ -27,6 +28,7 @@ export default defineConfig(({ mode }) => {
   if (mode === 'loader') return iife('main/loader.ts', 'perch.iife.js');
   if (mode === 'worker') return iife('worker/worker-entry.ts', 'perch-worker.js');
   if (mode === 'link') return iife('main/link-chunk.ts', 'perch-link.js', 'perchLink');
+  if (mode === 'rerank') return iife('main/rerank-chunk.ts', 'perch-rerank.js', 'perchRerank');
   if (mode === 'fallback') return iife('main/fallback-chunk.ts', 'perch-fallback.js', 'perchFallback');
   if (mode === 'consent') return iife('main/consent-chunk.ts', 'perch-consent.js', 'perchConsent');
   return {

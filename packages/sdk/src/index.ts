@@ -29,9 +29,10 @@ export { SDK_VERSION as version } from './shared/version.js';
 const here: string = import.meta.url;
 setDefaultAssetBase(new URL('../', here).href);
 
-// The script-tag loader fetches these on demand (perch-link.js, perch-fallback.js, perch-consent.js); a shop's bundler
+// The script-tag loader fetches these on demand (perch-link.js, perch-rerank.js, perch-fallback.js, perch-consent.js); a shop's bundler
 // handles size for the npm build, so they are registered up front and nothing is fetched at run time.
-registerChunk('link', { startWorker, rerankInWorker });
+registerChunk('link', { startWorker });
+registerChunk('rerank', { rerankInWorker });
 registerChunk('fallback', { memoryApi: (reason) => new MainMemoryApi(reason) });
 registerChunk('consent', { watchTcf, watchConsentMode, bridgeDataLayer });
 

@@ -12,11 +12,10 @@ import type { watchTcf } from './consent/tcf.js';
 import type { bridgeDataLayer } from './datalayer.js';
 
 export interface Chunks {
-  /**
-   * comlink, the worker start-up (`worker-link.ts`) and the page side of `rerank()`: needed once storage
-   * is granted (or restored).
-   */
-  link: { startWorker: typeof startWorker; rerankInWorker: typeof rerankInWorker };
+  /** comlink and the worker start-up (`worker-link.ts`): needed once storage is granted (or restored). */
+  link: { startWorker: typeof startWorker };
+  /** The page side of `rerank()` (item minimisation, reply mapping): fetched once personalization is granted. */
+  rerank: { rerankInWorker: typeof rerankInWorker };
   /** Main-thread storage (validation + memory) for when no worker can run. */
   fallback: { memoryApi(reason: string): PerchWorkerApi };
   /** IAB TCF v2, Google Consent Mode and the GTM dataLayer bridge. */

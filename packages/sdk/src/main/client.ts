@@ -169,8 +169,8 @@ export class PerchClient {
     const work = (async () => {
       const b = await this.#currentBackend();
       if (!b || !b.worker.running) return shopOrder(list, `no worker${b?.worker.reason ? `: ${b.worker.reason}` : ''}`);
-      const link = await loadChunk('link', resolveAssetBase(this.#config));
-      return link.rerankInWorker(b.api, list, options, personalization);
+      const m = await loadChunk('rerank', resolveAssetBase(this.#config));
+      return m.rerankInWorker(b.api, list, options, personalization);
     })().catch(() => shopOrder(list, 'error'));
     return within(ms, work, () => shopOrder(list, `timeout after ${ms} ms`));
   }
@@ -240,7 +240,15 @@ export class PerchClient {
     }
     this.#send();
     this.#loadModel(b);
+    this.#prefetchRerank();
     return b;
+  }
+
+  /** A worker runs and personalization is granted: fetch the page side of `rerank()` before the first call. */
+  #prefetchRerank(): void {
+    if (this.#backend?.worker.running && this.consent.value('personalization') === 'granted') {
+      loadChunk('rerank', resolveAssetBase(this.#config)).catch((e: unknown) => debug('rerank script', e));
+    }
   }
 
   /** With `modelUrl` and a worker, the worker fetches (or revalidates) the model; failures show in `audit().model`. */
@@ -330,6 +338,7 @@ export class PerchClient {
 
   #onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
     if (!this.#fromTab) this.#channel?.post({ t: 'consent', state: next, source });
+    if (next.personalization === 'granted' && prev.personalization !== 'granted') this.#prefetchRerank();
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {
         this.#moveHeld();

@@ -1,8 +1,9 @@
 /**
  * The page side of `rerank()` once a worker runs: minimise the shop's items (`toCandidates`, the event
  * boundary's item allow-list, so names, URLs and prices never reach the worker), ask the worker, and map
- * its reply back onto the shop's own objects. Ships in `perch-link.js` with the worker start-up: without
- * a worker there is nothing to rerank with, so the loader never needs it.
+ * its reply back onto the shop's own objects. Ships in `perch-rerank.js`, fetched once a worker runs and
+ * `personalization` is granted (before, `rerank()` returns the shop's order without it), so pages of a
+ * shopper who never grants personalization never download it.
  */
 import type { ConsentValue, RerankOptions, RerankResult, ShopItem } from '../types.js';
 import { applyReply, shopOrder, toCandidates } from '../shared/rerank/candidates.js';
