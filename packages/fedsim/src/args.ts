@@ -28,7 +28,8 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --pretrain-fraction X   share of users used for pretraining (default 0.25)
   --eval-users N          federated users evaluated (0 = all)
   --eval-every K          evaluate every K rounds
-  --pretrain-seconds S    pretraining time budget
+  --pretrain-seconds S    pretraining time budget (when reached, results depend on machine speed)
+  --pretrain-epochs N     pretraining epochs at most (early stopping may end sooner)
   --central-epochs N      epochs of the centralised baselines`;
 
 /** Full-run defaults; --quick overrides some of them (explicit flags win over both). */
@@ -40,8 +41,9 @@ export const FULL: SimOptions = {
 };
 
 export const QUICK: Partial<SimOptions> = {
-  evalUsers: 1000, pretrainSeconds: 45, pretrainEpochs: 3, rounds: 8, clientsPerRound: 200, evalEvery: 4,
-  centralEpochs: 1, centralSeconds: 30,
+  // Bounded by epochs, not seconds, so a quick run gives the same figures on any machine for a seed.
+  evalUsers: 1000, pretrainSeconds: 86_400, pretrainEpochs: 1, rounds: 8, clientsPerRound: 200, evalEvery: 4,
+  centralEpochs: 1, centralSeconds: 86_400,
 };
 
 type Kind = 'int' | 'num' | 'str';
@@ -50,7 +52,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   'local-epochs': ['localEpochs', 'int', 1], 'client-lr': ['clientLr', 'num', 0], 'server-lr': ['serverLr', 'num', 0],
   'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0],
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
-  'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1],
+  'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
   'central-epochs': ['centralEpochs', 'int', 0],
 };
 
