@@ -40,7 +40,10 @@ const api = createApi();
 
 /** Starts Perch. Consent defaults to pending: nothing is stored until `storage` is granted. */
 export const init = api.init;
-/** Records a GA4 (or Segment v2) e-commerce event; returns false (with a reason in `audit()`) if refused. */
+/**
+ * Records a GA4 (or Segment v2) e-commerce event: a bounded copy is queued and validated in the worker
+ * (refusals, with their reason, show in `audit().rejected`). Returns false only when `storage` is denied.
+ */
 export const track = api.track;
 /** Consent for `storage`, `personalization` and `training`: `set`, `get`, `onChange`. */
 export const consent = api.consent;
@@ -56,7 +59,10 @@ export const flush = api.flush;
 export const ready = api.ready;
 /** Flushes, stops the worker and removes listeners; `init()` may be called again afterwards. */
 export const destroy = api.destroy;
-/** Reorders a product list for this shopper. For now: the shop's order (`personalized: false`, "no model"). */
+/**
+ * Reorders a product list for this shopper with the on-device model, within `timeoutMs` (default 200 ms);
+ * otherwise the shop's order (`personalized: false`, with the reason). Never throws.
+ */
 export const rerank = api.rerank;
-/** The shopper's current intent profile. For now: empty. */
+/** The shopper's current intent profile (empty without personalization consent, worker or model). */
 export const intent = api.intent;
