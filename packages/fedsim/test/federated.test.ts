@@ -69,3 +69,18 @@ describe('federated simulation on a synthetic shop', () => {
     for (const l of r.logs) expect(l.bytesPerClient).toBe(r.bytesPerClient);
   });
 });
+
+describe('noise placement', () => {
+  it('central mode uploads clipped deltas without noise (norm ≤ C up to int8 rounding)', async () => {
+    const { decodeUpdate } = await import('@perch/model/federated/wire.js');
+    const { updateDelta } = await import('@perch/model/federated/client-update.js');
+    const s = setup();
+    const norms: number[] = [];
+    await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 1, noise: 'central', z: 1, clip: 0.01 }, undefined, (b) => {
+      const d = decodeUpdate(b, { layout: s.layout });
+      if (d.ok) norms.push(Math.hypot(...updateDelta(d.update, s.layout)));
+    });
+    expect(norms.length).toBeGreaterThan(10);
+    for (const n of norms) expect(n).toBeLessThan(0.01 * 1.05);
+  });
+});

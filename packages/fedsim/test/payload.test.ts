@@ -15,6 +15,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HEADER_BYTES, decodeUpdate } from '@perch/model/federated/wire.js';
+import { updateDelta } from '@perch/model/federated/client-update.js';
 import type { Sequence } from '@perch/model/data/types.js';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.js';
 import { runFederated } from '../src/federated.js';
@@ -53,6 +54,10 @@ describe('encoded updates', () => {
       expect(u.layoutHash).toBe(s.layout.hash);
       expect(u.clientWeight).toBe(1); // DP runs send weight 1: the example count is not DP-protected
       keys.add(u.key);
+      // Local noise N(0, (zC)²) per value is really in the upload: z = C = 1, so the norm is about √size ≫ C.
+      const norm = Math.hypot(...updateDelta(u, s.layout));
+      expect(norm).toBeGreaterThan(0.8 * Math.sqrt(s.layout.size));
+      expect(norm).toBeLessThan(1.2 * Math.sqrt(s.layout.size + 1));
       const raw = Array.from(new Set(seq.items)).map((row) => s.ds.vocab[row]!);
       const ints = int32sAt(bytes), text = latin1(bytes);
       const strings = [seq.key, ...raw], numbers = raw.map(Number);
