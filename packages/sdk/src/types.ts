@@ -111,6 +111,11 @@ export interface AuditReport {
   consent: ConsentState;
   consentLog: ConsentLogEntry[];
   storage: { kind: StorageKind; reason?: string; bytes: number; events: number };
+  /** `track()` calls kept in memory before storage consent, not validated yet (validated in the worker once
+   *  storage is granted, discarded if it is denied). */
+  held: number;
+  /** On-demand SDK scripts (worker link, rerank, fallback, consent adapters) that failed to load. */
+  chunkErrors?: string[];
   counts: Partial<Record<EventType, number>>;
   rejected: { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] };
   retention: { maxEvents: number; maxAgeDays: number };

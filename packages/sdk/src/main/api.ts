@@ -40,7 +40,7 @@ export interface PerchApi {
 function safeAudit(): AuditReport {
   return {
     version: SDK_VERSION, consent: pendingConsent(), consentLog: [],
-    storage: { kind: 'none', reason: 'audit failed', bytes: 0, events: 0 }, counts: {},
+    storage: { kind: 'none', reason: 'audit failed', bytes: 0, events: 0 }, held: 0, counts: {},
     rejected: { total: 0, byCode: {}, recent: [] }, retention: resolveRetention(undefined),
     worker: { running: false, reason: 'audit failed' }, model: { version: null }, outbound: [],
     privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 }, gpc: false, dnt: false,

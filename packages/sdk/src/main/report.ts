@@ -46,7 +46,7 @@ export function buildAudit({ consent: manager, held, stats, model: m, worker, re
       bytes: 0,
       events: 0,
     };
-  const report: AuditReport & { held: number; chunkErrors?: string[] } = {
+  const report: AuditReport = {
     version: SDK_VERSION,
     consent,
     consentLog: stats ? stats.consentLog : manager.log.slice(),
@@ -66,7 +66,6 @@ export function buildAudit({ consent: manager, held, stats, model: m, worker, re
     privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 },
     gpc: signals.gpc,
     dnt: signals.dnt,
-    // Not in `AuditReport` yet (types.ts): calls held unvalidated before consent, chunks that failed.
     held: n,
   };
   if (chunkErrors.length) report.chunkErrors = chunkErrors.slice();
