@@ -10,18 +10,9 @@ import { ensureSdkBuilt } from '../support/build-sdk.mjs';
 import { buildCatalog, type Catalog } from './support/catalog.js';
 import { ensureSmallModel } from './support/model.js';
 import { startRerankServer, type RerankServer } from './support/server.js';
+import { WORKER_PAGE } from './support/worker-page.js';
 
-const WORKER_PAGE = `<!doctype html><meta charset="utf-8"><title>perch worker fixture</title><script type="module">
-import * as Comlink from '/vendor/comlink.mjs';
-window.startWorker = async (dbName) => {
-  window.perchWorker?.terminate();
-  window.perchWorker = new Worker('/dist/perch-worker.js');
-  window.api = Comlink.wrap(window.perchWorker);
-  return window.api.open({ dbName, retention: { maxEvents: 5000, maxAgeDays: 90 }, idbOpenTimeoutMs: 3000 });
-};
-window.killWorker = () => { window.perchWorker?.terminate(); window.perchWorker = null; window.api = null; };
-window.fixtureReady = true;
-</script>`;
+
 
 export const test = base.extend<{ errors: string[] }, { server: RerankServer; catalog: Catalog }>({
   server: [

@@ -6,8 +6,21 @@
  */
 import { BACKEND_ORDER, selectBackend, type BackendName, type BackendProbe } from '../../../../model/src/backend/select.js';
 import type { LoadedExport } from '../../../../model/src/export/loader.js';
-import { createModel, type TfGruModel } from '../../../../model/src/tfjs/model.js';
+import { createModel } from '../../../../model/src/tfjs/model.js';
 import type { ModelTestFlags } from '../../shared/rerank/api.js';
+// The model package's own tfjs-core (the SDK has no direct dependency on it): one tfjs instance in the bundle.
+import { env } from '../../../../model/node_modules/@tensorflow/tfjs-core/dist/index.js';
+import { PlainWorkerModel, type WorkerModel } from './plain-adapter.js';
+
+/**
+ * The wasm backend without threads: its threaded build starts pthread workers from blob URLs, which fails
+ * inside a bundled classic worker on cross-origin isolated pages, and threads would compete with the page.
+ */
+async function loadWasm(paths?: string): Promise<void> {
+  const wasm = await import('../../../../model/node_modules/@tensorflow/tfjs-backend-wasm/dist/index.js');
+  if (paths) wasm.setWasmPaths(paths);
+  env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+}
 
 export interface BackendInfo {
   backend: BackendName;
@@ -24,7 +37,7 @@ function describe(probes: BackendProbe[], chosen: BackendName, forced?: BackendN
 }
 
 export class ModelRuntime {
-  model!: TfGruModel;
+  model!: WorkerModel;
   info!: BackendInfo;
   private readonly failed: string[] = [];
   private calls = 0;
@@ -42,7 +55,7 @@ export class ModelRuntime {
    * Runs `fn` on the model; on a backend error, moves to the next backend and runs it again (at most
    * once per remaining backend). The caller's state must be plain data (it is: `ModelState`).
    */
-  async run<T>(fn: (m: TfGruModel) => Promise<T>): Promise<T> {
+  async run<T>(fn: (m: WorkerModel) => Promise<T>): Promise<T> {
     for (;;) {
       try {
         this.injectFault();
@@ -63,8 +76,9 @@ export class ModelRuntime {
   }
 
   private async place(order: readonly BackendName[], force?: BackendName): Promise<void> {
-    const choice = await selectBackend({ order, force, wasmPaths: this.wasmPaths });
-    this.model = createModel(this.loaded.dims, this.loaded.weights, this.loaded.vocab.itemAttrs);
+    const choice = await selectBackend({ order, force, wasmPaths: this.wasmPaths, loaders: { wasm: () => loadWasm(this.wasmPaths) } });
+    // cpu: the plain kernels (see plain-adapter.ts); the others: the tfjs model on that backend.
+    this.model = choice.backend === 'cpu' ? new PlainWorkerModel(this.loaded) : createModel(this.loaded.dims, this.loaded.weights, this.loaded.vocab.itemAttrs);
     this.info = { backend: choice.backend, reason: describe(choice.probes, choice.backend, force, this.failed), probes: choice.probes };
   }
 

@@ -1,0 +1,13 @@
+// The fixture page: starts the real SDK worker (/dist/perch-worker.js) and wraps it with comlink, as the
+// page side of the SDK does; tests and the bench call `window.api` (the PerchWorkerApi) through it.
+export const WORKER_PAGE = `<!doctype html><meta charset="utf-8"><title>perch worker fixture</title><script type="module">
+import * as Comlink from '/vendor/comlink.mjs';
+window.startWorker = async (dbName) => {
+  window.perchWorker?.terminate();
+  window.perchWorker = new Worker('/dist/perch-worker.js');
+  window.api = Comlink.wrap(window.perchWorker);
+  return window.api.open({ dbName, retention: { maxEvents: 5000, maxAgeDays: 90 }, idbOpenTimeoutMs: 3000 });
+};
+window.killWorker = () => { window.perchWorker?.terminate(); window.perchWorker = null; window.api = null; };
+window.fixtureReady = true;
+</script>`;
