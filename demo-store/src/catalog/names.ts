@@ -8,7 +8,7 @@
  * sub-categories and brands get generated names.
  */
 
-const ROOT_NAMES = ['Skin Care', 'Makeup', 'Hair Care', 'Fragrance', 'Tools & Accessories', 'Bath & Body'];
+const ROOT_NAMES = ['Skin Care', 'Makeup', 'Hair Care', 'Fragrance', 'Tools & Accessories', 'Bath & Body', "Men's Grooming", 'Gift Sets'];
 const SUB_WORDS: Record<string, string[]> = {
   'Skin Care': ['Serums', 'Moisturisers', 'Cleansers', 'Toners', 'Masks', 'Eye Care', 'Sun Care', 'Exfoliators', 'Lip Care', 'Night Creams'],
   Makeup: ['Foundation', 'Lipstick', 'Mascara', 'Eyeliner', 'Blush', 'Concealer', 'Eyeshadow', 'Primer', 'Bronzer', 'Nail Polish'],

@@ -1,0 +1,56 @@
+// Consent banner flows and erasure, as a shopper would do them: deny → nothing stored, accept → stored,
+// withdraw (footer link) → erased; delete all on the audit page → no Perch database, panel shows nothing.
+import { databases, expect, go, open, stored, test } from './fixtures.js';
+
+async function browse(page: import('@playwright/test').Page): Promise<void> {
+  await page.locator('[data-list="home_popular"] .card-link').first().click();
+  await expect(page.locator('.product h1')).toBeVisible();
+  await page.locator('.product [data-add]').click();
+  await go(page, '#/cart');
+}
+
+test('deny: the banner closes, browsing stores nothing and no Perch database exists', async ({ page, store, errors }) => {
+  await open(page, store, '/?mode=on-device');
+  await expect(page.locator('#consent-banner')).toBeVisible();
+  await page.click('#consent-deny');
+  await expect(page.locator('#consent-banner')).toBeHidden();
+  await browse(page);
+  expect(await stored(page)).toEqual([]);
+  expect(await databases(page)).not.toContain('perch');
+  // The choice is remembered: a reload shows no banner and still stores nothing.
+  await page.reload();
+  await expect(page.locator('#consent-banner')).toBeHidden();
+  expect(await databases(page)).not.toContain('perch');
+  expect(errors).toEqual([]);
+});
+
+test('accept, then withdraw from the footer: stored, then erased', async ({ page, store, errors }) => {
+  await open(page, store, '/?mode=on-device');
+  await page.click('#consent-all');
+  await browse(page);
+  const events = await stored(page);
+  expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['select_item', 'view_item', 'add_to_cart', 'view_cart']));
+  expect(await databases(page)).toContain('perch');
+
+  await page.click('#withdraw-link');
+  await expect.poll(() => databases(page)).not.toContain('perch');
+  expect(await stored(page)).toEqual([]);
+  await go(page, '#/audit');
+  await expect(page.locator('#stored-events')).toHaveText('0');
+  await expect(page.locator('#consent-table')).toContainText('denied');
+  expect(errors).toEqual([]);
+});
+
+test('erase: "Delete all my data" on the audit page leaves no Perch database and the panel shows nothing stored', async ({ page, store, errors }) => {
+  await open(page, store, '/?mode=on-device&consent=all');
+  await browse(page);
+  await go(page, '#/audit');
+  const before = Number(await page.locator('#stored-events').textContent());
+  expect(before).toBeGreaterThan(0);
+  await expect(page.locator('#events-table tbody tr')).toHaveCount(before);
+  await page.click('#forget');
+  await expect(page.locator('#stored-events')).toHaveText('0');
+  await expect(page.locator('#events-table')).toHaveText('Nothing is stored on this device.');
+  expect(await databases(page)).not.toContain('perch');
+  expect(errors).toEqual([]);
+});
