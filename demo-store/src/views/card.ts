@@ -1,5 +1,5 @@
 // Product cards with generated placeholder pictures (an SVG from the item's hue and initials).
-import type { CatalogItem } from '../store.ts';
+import { getItem, type CatalogItem } from '../store.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -9,15 +9,23 @@ export function picture(c: CatalogItem, size = 160): string {
   return `data:image/svg+xml;utf8,${encodeURIComponent(svg)}`;
 }
 
+/** Perch's explanations name item ids ("because you viewed 705"); the shop shows its own product names instead. */
+function readable(why: string): string {
+  return why.replace(/(you (?:bought|added|checked out with|saved|clicked|viewed)) ([^\s:()]+)/g, (m, verb: string, id: string) => {
+    const name = getItem(id)?.name;
+    return name ? `${verb} “${name}”` : m;
+  });
+}
+
 export function card(c: CatalogItem, opts: { listId: string; index: number; why?: string; moved?: number }): string {
   const moved = opts.moved ? `<span class="moved ${opts.moved > 0 ? 'up' : 'down'}" title="position change">${opts.moved > 0 ? '▲' : '▼'}${Math.abs(opts.moved)}</span>` : '';
-  return `<li class="card" data-item-id="${esc(c.id)}" data-list-id="${esc(opts.listId)}" data-index="${opts.index}">
+  return `<li class="card" data-item-id="${esc(c.id)}" data-list-id="${esc(opts.listId)}" data-index="${opts.index}" data-category="${esc(c.category)}">
     <a href="#/product/${encodeURIComponent(c.id)}" class="card-link">
       <img src="${picture(c)}" alt="" width="160" height="160" loading="lazy" decoding="async" />
       <span class="card-name">${esc(c.name)}</span>
     </a>
     <span class="card-meta">${esc(c.categoryPath.slice(-1)[0] ?? c.category)} · <b>$${c.price.toFixed(2)}</b>${moved}</span>
-    ${opts.why ? `<details class="why"><summary>Why here?</summary><span>${esc(opts.why)}</span></details>` : ''}
+    ${opts.why ? `<details class="why" data-why="${esc(opts.why)}"><summary>Why here?</summary><span>${esc(readable(opts.why))}</span></details>` : ''}
     <button type="button" class="add" data-add="${esc(c.id)}">Add to cart</button>
   </li>`;
 }
