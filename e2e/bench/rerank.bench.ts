@@ -68,7 +68,7 @@ try {
       const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) longest = Math.max(longest, e.duration); });
       obs.observe({ type: 'longtask' });
       for (let b = 0; b < 100; b++) {
-        const batch = Array.from({ length: 10 }, (_, k) => ev(k % 3 ? 'view_item' : 'add_to_cart', items[(b * 10 + k) % items.length].id, 100 + b * 10 + k));
+        const batch = Array.from({ length: 10 }, (_, k) => ev(k % 3 ? 'view_item' : 'add_to_cart', items[(b * 10 + k) % items.length]!.id, 100 + b * 10 + k));
         await w.api.write({ events: batch, rejections: [], consent: [] });
         await w.api.rerank(req);
         await new Promise((r) => setTimeout(r, 0));
@@ -81,7 +81,7 @@ try {
         const m = await Promise.race([(performance as any).measureUserAgentSpecificMemory(), new Promise((r) => setTimeout(() => r(null), 60_000))]) as any;
         if (m) memory = { bytes: m.bytes, worker: m.breakdown.filter((b: any) => b.attribution.some((a: any) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((s: number, b: any) => s + b.bytes, 0) };
       }
-      const q = (xs: number[], f: number) => xs.slice().sort((a, b) => a - b)[Math.floor(f * xs.length)];
+      const q = (xs: number[], f: number): number => xs.slice().sort((a, b) => a - b)[Math.floor(f * xs.length)] ?? NaN;
       return { status, after, main95: q(main, 0.95), main50: q(main, 0.5), worker95: q(inWorker, 0.95), worker50: q(inWorker, 0.5), longest, memory, isolated: crossOriginIsolated };
     }, { backend, origin: server.origin, items, history, RUNS, category: catalog.category });
     console.error(`${backend}: status ${JSON.stringify(r.status)}; isolated ${r.isolated}`);
