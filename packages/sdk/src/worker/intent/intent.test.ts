@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_KINDS, GAP_BUCKETS_S } from '../../../../model/src/spec.js';
+import type { VocabJson } from '../../../../model/src/export/format.js';
+import { EventMapper, MAX_ITEMS_PER_EVENT } from './events.js';
+import { buildProfile } from './profile.js';
+
+const vocab: VocabJson = { items: ['', 'A', 'B'], attrs: ['', 'Shoes', 'Acme'], itemAttrs: [[], [1], [2]], categories: ['unknown'] };
+
+describe('EventMapper', () => {
+  const m = new EventMapper(vocab);
+  it('maps known ids to rows, unknown ones to their known attributes, and nothing known to null', () => {
+    expect(m.candidate({ id: 'B' })).toBe(2);
+    expect(m.candidate({ id: 'Z', category: 'Shoes', brand: 'Acme' })).toEqual({ attrs: [1, 2] });
+    expect(m.candidate({ id: 'Z', category: 'Hats' })).toBeNull();
+  });
+  it('turns a stored event into at most MAX_ITEMS_PER_EVENT steps with kind and time-gap bucket', () => {
+    const items = Array.from({ length: 10 }, () => ({ id: 'A' }));
+    const evs = m.toModel({ v: 1, type: 'add_to_cart', ts: 65_000, items }, 0);
+    expect(evs).toHaveLength(MAX_ITEMS_PER_EVENT);
+    expect(evs[0]).toEqual({ item: 1, kind: EVENT_KINDS.indexOf('cart'), gap: GAP_BUCKETS_S.findIndex((b) => 65 <= b) });
+    expect(evs[1]!.gap).toBe(0);
+    expect(m.toModel({ v: 1, type: 'view_item', ts: 1, items: [{ id: 'A' }] }, null)[0]!.gap).toBe(GAP_BUCKETS_S.length - 1);
+    expect(m.toModel({ v: 1, type: 'view_item_list', ts: 1, items: [{ id: 'A' }] }, null)).toEqual([]);
+  });
+});
+
+describe('buildProfile', () => {
+  it('weights categories and brands by action strength and recency; recent ids newest first', () => {
+    const p = buildProfile([
+      { type: 'view_item', id: 'h1', category: 'Hats', ts: 1 },
+      { type: 'add_to_cart', id: 's1', category: 'Shoes', brand: 'Acme', ts: 2 },
+      { type: 'view_item', id: 's2', category: 'Shoes', ts: 3 },
+    ], 0.3);
+    expect(p.purchaseIntent).toBe(0.3);
+    expect(p.categories.map((c) => c.id)).toEqual(['Shoes', 'Hats']);
+    expect(p.categories.reduce((a, c) => a + c.weight, 0)).toBeCloseTo(1, 2);
+    expect(p.brands).toEqual([{ id: 'Acme', weight: 1 }]);
+    expect(p.recent).toEqual(['s2', 's1', 'h1']);
+    expect(buildProfile([], null)).toEqual({ purchaseIntent: null, categories: [], brands: [], recent: [] });
+  });
+});
