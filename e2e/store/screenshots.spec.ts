@@ -35,6 +35,9 @@ for (const [device, viewport] of Object.entries(sizes)) {
     await go(page, `#/category/Makeup`);
     await page.click('#compare-toggle');
     await waitRoute(page);
+    // Open one "why here?" so the explanation shows in the picture.
+    const why = page.locator('.compare [data-why] summary').first();
+    if (await why.count()) await why.click();
     await shot('compare', '.compare [data-list$="-default"] .card');
     await page.click('#compare-toggle');
     await go(page, '#/audit');
