@@ -3,18 +3,9 @@
  * later ones, without changing what the page's own push does or returns. Nothing here throws into the page.
  */
 import { NEEDS_ITEMS } from '../shared/events/names.js';
+import { readProp as get } from './safe-read.js';
 
 type Entry = unknown;
-
-/** Reads `o[k]` on a page object whose getters may throw. */
-function get(o: unknown, k: string | number): unknown {
-  if ((typeof o !== 'object' && typeof o !== 'function') || o === null) return undefined;
-  try {
-    return (o as Record<string | number, unknown>)[k];
-  } catch {
-    return undefined;
-  }
-}
 
 /** One wrapper per dataLayer, shared by every observer, so unsubscribing in any order restores `push`. */
 interface Hub {

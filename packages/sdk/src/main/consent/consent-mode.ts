@@ -22,18 +22,10 @@
  */
 import type { ConsentState, ConsentValue } from '../../types.js';
 import { observePushes } from '../datalayer.js';
+import { readProp as read } from '../safe-read.js';
 
 type GcmValue = 'granted' | 'denied';
 type GcmState = Partial<Record<'personalization_storage' | 'analytics_storage', GcmValue>>;
-
-function read(o: unknown, k: string | number): unknown {
-  if ((typeof o !== 'object' && typeof o !== 'function') || o === null) return undefined;
-  try {
-    return (o as Record<string | number, unknown>)[k];
-  } catch {
-    return undefined;
-  }
-}
 
 function gcmValue(v: unknown): GcmValue | undefined {
   return v === 'granted' || v === 'denied' ? v : undefined;

@@ -20,17 +20,9 @@
  * The `__tcfapi` of a parent frame (`__tcfapiLocator` postMessage protocol) is not used.
  */
 import type { ConsentState, ConsentValue } from '../../types.js';
+import { readProp as read } from '../safe-read.js';
 
 type TcfApi = (command: string, version: number, callback: (...a: unknown[]) => void, param?: unknown) => void;
-
-function read(o: unknown, k: string | number): unknown {
-  if ((typeof o !== 'object' && typeof o !== 'function') || o === null) return undefined;
-  try {
-    return (o as Record<string | number, unknown>)[k];
-  } catch {
-    return undefined;
-  }
-}
 
 /** True when purpose `n` has explicit consent, globally or for the publisher. */
 function consented(tcData: unknown, n: number): boolean {
