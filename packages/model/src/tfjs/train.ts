@@ -6,17 +6,11 @@ import { gruCell, itemReps } from './ops.js';
 import { makeSampler, mulberry32, prepareBatch, type PreparedBatch, type Sampler, type TrainSequence } from './train-batch.js';
 import { registerFastSegmentSum } from './segment-sum.js';
 import { need } from './weights.js';
+import type { LossConfig } from '../plain/batch.js';
 
-/** Loss and optimiser settings; the defaults mirror the plain trainer's (plain/train.ts DEFAULTS). */
-export interface TfTrainConfig {
+/** Loss settings are the plain trainer's (`LossConfig`, same meaning), plus the optimiser's. */
+export interface TfTrainConfig extends LossConfig {
   lr: number;
-  negatives: number;
-  negAlpha: number;
-  dropoutIn: number;
-  dropoutOut: number;
-  intentWeight: number;
-  categoryWeight: number;
-  maxLen: number;
   /** Global gradient-norm clip (0 = off). */
   clip: number;
   seed: number;
