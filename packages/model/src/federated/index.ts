@@ -6,3 +6,4 @@ export {
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
 export { roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
 export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
+export { localTrain, LOCAL_LOSS, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';
