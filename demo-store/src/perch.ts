@@ -1,6 +1,6 @@
 // The store talks to Perch only through the public, script-tag API on `window.perch` (the snippet's stub
 // until the loader arrives). Types come from the public package; nothing is imported from SDK internals.
-import type { AuditReport, ConsentState, ExportedData, IntentProfile, PerchConfig, RerankOptions, RerankResult, ShopItem, TrackProps } from '@perch/sdk';
+import type { AuditReport, ConsentState, ExportedData, ForgetOptions, ForgetResult, IntentProfile, PerchConfig, RerankOptions, RerankResult, ShopItem, TrackProps } from '@perch/sdk';
 
 export interface PerchGlobal {
   loaded?: boolean;
@@ -10,7 +10,7 @@ export interface PerchGlobal {
   rerank<T extends ShopItem>(list: T[], options?: RerankOptions): Promise<RerankResult<T>>;
   audit(): Promise<AuditReport>;
   exportData(): Promise<ExportedData>;
-  forget(): Promise<void>;
+  forget(options?: ForgetOptions): Promise<ForgetResult>;
   intent(): Promise<IntentProfile>;
   ready(): Promise<void>;
 }

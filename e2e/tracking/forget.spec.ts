@@ -52,14 +52,82 @@ test('exportData() round-trips: JSON-stable, versioned, and exactly the minimise
   expect(parsed).toEqual(out.data);
   expect(parsed).toMatchObject({ format: 'perch-export', version: 1, consent: { storage: 'granted', personalization: 'granted' } });
   expect(parsed.events).toHaveLength(calls.length);
-  parsed.events.forEach((e: { ts: number }, i: number) => {
+  parsed.events.forEach(({ eventId, ...e }: { eventId: number; ts: number }, i: number) => {
     const [name, props] = calls[i]!;
     const expected = validateEvent(name, props, e.ts);
     expect(expected.ok).toBe(true);
+    // Each exported event carries its stable id (what forget({ eventIds }) deletes by), in stored order.
+    expect(Number.isSafeInteger(eventId) && eventId > 0).toBe(true);
+    if (i > 0) expect(eventId).toBeGreaterThan(parsed.events[i - 1].eventId);
     if (expected.ok) expect(e).toEqual(expected.event);
   });
   expect(out.json).not.toContain('secret name');
   expect(out.json).not.toContain('T-1');
   expect(parsed.rejected.map((r: { code: string }) => r.code)).toEqual(['unknown_event']);
   expect(parsed.consentLog.map((e: { source: string }) => e.source)).toEqual(['init']);
+});
+
+test('forget({ eventIds }) deletes one event by id; the others stay, across a reload', async ({ page, server, errors }) => {
+  const config = { dbName: 'forget-one', consent: { storage: 'granted' } };
+  await boot(page, server, config);
+  const first = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    for (const id of ['first', 'middle', 'last']) p.track('view_item', { items: [{ item_id: id }] });
+    await p.flush();
+    const events = (await p.exportData()).events as { eventId: number; items: { id: string }[] }[];
+    const middle = events.find((e) => e.items[0]?.id === 'middle')!.eventId;
+    return { events, result: await p.forget({ eventIds: [middle] }), again: await p.forget({ eventIds: [middle] }) };
+  });
+  expect(first.events.map((e) => e.items[0]?.id)).toEqual(['first', 'middle', 'last']);
+  expect(first.result).toEqual({ ok: true, deleted: 1 });
+  // A second delete of the same id finds nothing: reported, not an error.
+  expect(first.again).toEqual({ ok: true, deleted: 0, missing: [first.events[1]!.eventId] });
+
+  await page.reload();
+  await boot(page, server, config);
+  const after = await page.evaluate(async () => (await (window as unknown as PerchWindow).perch.exportData()).events as { eventId: number; items: { id: string }[] }[]);
+  expect(after.map((e) => e.items[0]?.id)).toEqual(['first', 'last']);
+  // Ids are stable: the survivors keep the ids the first export showed.
+  expect(after.map((e) => e.eventId)).toEqual([first.events[0]!.eventId, first.events[2]!.eventId]);
+  expect(errors).toEqual([]);
+});
+
+test('forget() with a bad argument resolves { ok: false, reason } and deletes nothing', async ({ page, server, errors }) => {
+  await boot(page, server, { dbName: 'forget-bad', consent: { storage: 'granted' } });
+  const out = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.track('view_item', { items: [{ item_id: 'keep' }] });
+    await p.flush();
+    const results: unknown[] = [];
+    const bad: unknown[] = [{}, { eventId: 1 }, { eventIds: [] }, { eventIds: 'all' }, { eventIds: [0] }, { eventIds: [1.5] }, { eventIds: ['1'] },
+      { get eventIds() { throw new Error('hostile getter'); } }];
+    for (const arg of bad) {
+      try {
+        results.push(await p.forget(arg as never));
+      } catch (e) {
+        results.push(`threw ${String(e)}`);
+      }
+    }
+    return { results, events: (await p.exportData()).events.length };
+  });
+  for (const r of out.results) expect(r).toMatchObject({ ok: false, reason: expect.any(String) });
+  expect(out.events).toBe(1);
+  expect(errors).toEqual([]);
+});
+
+test('forget({ eventIds }) without storage consent, and after forget(): nothing to delete, no database created', async ({ page, server }) => {
+  await boot(page, server, { dbName: 'forget-none' });
+  const pending = await page.evaluate(() => (window as unknown as PerchWindow).perch.forget({ eventIds: [1] }));
+  expect(pending).toMatchObject({ ok: false, reason: expect.stringMatching(/storage consent pending/) });
+  const after = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.consent.set({ storage: 'granted' });
+    p.track('view_item', { items: [{ item_id: 'x' }] });
+    await p.flush();
+    const all = await p.forget();
+    return { all, one: await p.forget({ eventIds: [1] }), names: (await indexedDB.databases()).map((d) => d.name) };
+  });
+  expect(after.all).toEqual({ ok: true });
+  expect(after.one).toEqual({ ok: true, deleted: 0, missing: [1] });
+  expect(after.names).not.toContain('forget-none');
 });

@@ -47,7 +47,11 @@ export const init = api.init;
 export const track = api.track;
 /** Consent for `storage`, `personalization` and `training`: `set`, `get`, `onChange`. */
 export const consent = api.consent;
-/** Erases everything Perch keeps on this device (the database and anything queued). */
+/**
+ * Erases everything Perch keeps on this device (the database and anything queued). With
+ * `{ eventIds }` (ids from `exportData().events[].eventId`) deletes only those events. Resolves to a
+ * `ForgetResult`: `ok: false` with a reason for a refused argument, never a throw.
+ */
 export const forget = api.forget;
 /** All stored data and the consent log as versioned JSON (`ExportedData`). */
 export const exportData = api.exportData;

@@ -70,10 +70,26 @@ export interface PerchConfig {
   modelUrl?: string;
   /** URL of the aggregator (federated issue). */
   aggregatorUrl?: string;
+  /** Federated learning tunables, used only with `mode: 'federated'` and `training` consent (docs/federated.md). */
+  federated?: FederatedOptions;
   /** Force a tfjs backend instead of probing (reranking issue). */
   backend?: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
   /** Debug logging to the console. */
   debug?: boolean;
+}
+
+/** Options of the federated client (defaults in brackets). */
+export interface FederatedOptions {
+  /** Device privacy budget ε at δ = 10⁻⁶ [8]: past it the device stops contributing. */
+  epsilonBudget?: number;
+  /** Local passes over the device's own sequence per round [2]. */
+  localEpochs?: number;
+  /** Local SGD learning rate [0.1]. */
+  learningRate?: number;
+  /** Minimum time between two looks at the aggregator's round, ms [300,000]. */
+  minIntervalMs?: number;
+  /** Time without user input before the page counts as idle, ms [5,000]. */
+  idleAfterMs?: number;
 }
 
 /** Why a `track()` call was refused. */
@@ -133,8 +149,26 @@ export interface ExportedData {
   exportedAt: number;
   consent: ConsentState;
   consentLog: ConsentLogEntry[];
+  /** The stored events, oldest first, each with its `eventId` (what `forget({ eventIds })` deletes by). */
   events: unknown[];
   rejected: Rejection[];
+}
+
+/** Argument of `forget()` for deleting single events; without it, `forget()` erases everything. */
+export interface ForgetOptions {
+  /** Events to delete: their `eventId` as `exportData().events` shows it (positive integers, stable). */
+  eventIds: number[];
+}
+
+/** What `forget()` did. */
+export interface ForgetResult {
+  /** False when nothing was deleted because the call was refused or failed (see `reason`). */
+  ok: boolean;
+  /** With `eventIds`: how many events were deleted. */
+  deleted?: number;
+  /** With `eventIds`: ids that were not stored (already deleted, trimmed by retention, never existed). */
+  missing?: number[];
+  reason?: string;
 }
 
 export interface RerankOptions {

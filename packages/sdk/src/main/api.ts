@@ -4,7 +4,7 @@
  * rejected promise in the shop's page.
  */
 import type {
-  AuditReport, ConsentState, EventType, ExportedData, IntentProfile, PerchConfig, RerankOptions,
+  AuditReport, ConsentState, EventType, ExportedData, ForgetOptions, ForgetResult, IntentProfile, PerchConfig, RerankOptions,
   RerankResult, ShopItem, TrackProps,
 } from '../types.js';
 import { pendingConsent } from '../shared/consent.js';
@@ -26,7 +26,7 @@ export interface PerchApi {
   init(config?: PerchConfig): Promise<void>;
   track(event: EventType | string, props?: TrackProps): boolean;
   consent: PerchConsentApi;
-  forget(): Promise<void>;
+  forget(options?: ForgetOptions): Promise<ForgetResult>;
   exportData(): Promise<ExportedData>;
   audit(): Promise<AuditReport>;
   flush(): Promise<void>;
@@ -62,7 +62,7 @@ export function createApi(): PerchApi {
     init: (config) => guardAsync('init', undefined, () => client.init((config ?? {}) as InternalConfig)),
     track: (event, props) => guard('track', false, () => client.track(event, props)),
     consent,
-    forget: () => guardAsync('forget', undefined, () => client.forget()),
+    forget: (options) => guardAsync('forget', { ok: false, reason: 'error' } as ForgetResult, () => client.forget(options)),
     exportData: () => guardAsync('exportData', {
       format: 'perch-export', version: 1, exportedAt: Date.now(), consent: pendingConsent(), consentLog: [], events: [], rejected: [],
     } as ExportedData, () => client.exportData()),

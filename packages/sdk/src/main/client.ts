@@ -5,10 +5,13 @@
  * nothing escapes into the shop's page.
  */
 import type {
-  AuditReport, ConsentSource, ConsentState, ExportedData, IntentProfile, RerankOptions, RerankResult, ShopItem,
+  AuditReport, ConsentSource, ConsentState, ExportedData, ForgetResult, IntentProfile, RerankOptions, RerankResult, ShopItem,
 } from '../types.js';
+import { readEventIds } from '../shared/event-ids.js';
 import { resolveRetention } from '../shared/retention.js';
-import type { RawCall, StoreOptions } from '../shared/worker-api.js';
+import { readTuning, type FederatedTuning, type PageActivity } from '../shared/federated/api.js';
+import { watchActivity } from '../shared/federated/page-activity.js';
+import type { RawCall, StoreDump, StoreOptions } from '../shared/worker-api.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './backend.js';
 import { loadChunk } from './chunks.js';
@@ -17,6 +20,7 @@ import { type InternalConfig, deleteFromPage, readConfig } from './config.js';
 import { ConsentManager } from './consent/manager.js';
 import { Held } from './held.js';
 import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
+import { readProp } from './safe-read.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
@@ -39,6 +43,13 @@ export function shopOrder<T extends ShopItem>(list: readonly T[], reason: string
 
 export function emptyIntent(): IntentProfile {
   return { purchaseIntent: null, categories: [], brands: [], recent: [] };
+}
+
+/** Puts each event's stable id (`eventId`, first) into the dump's events, for `exportData()`. */
+function withEventIds(d: StoreDump): StoreDump {
+  const ids = d.eventIds;
+  if (!ids || ids.length !== d.events.length) return d;
+  return { ...d, events: d.events.map((e, i) => ({ eventId: ids[i], ...e }) as StoreDump['events'][number]) };
 }
 
 /** `work` or, past `ms`, `late` (the worker cannot be interrupted; the page just stops waiting). */
@@ -70,6 +81,9 @@ export class PerchClient {
   #channel: { post(n: TabNotice): void; close(): void } | null = null;
   #initDone: Promise<void> = Promise.resolve();
   readonly #chunkErrors: string[] = [];
+  /** Federated tunables (from `config.federated`) and the page-activity watcher (only in `mode: 'federated'`). */
+  #tuning: FederatedTuning = readTuning(undefined);
+  #activity: { stop(): void; current(): PageActivity } | null = null;
 
   constructor() {
     // Listening from the start: consent.set() may come before init() (e.g. from the snippet queue).
@@ -82,6 +96,7 @@ export class PerchClient {
       return this.#initDone;
     }
     this.#config = readConfig(config);
+    this.#tuning = readTuning(readProp(config, 'federated'));
     this.#started = true;
     setDebug(!!this.#config.debug);
     this.#channel = tabChannel(this.#dbName, (n) => this.#onTabNotice(n));
@@ -124,23 +139,45 @@ export class PerchClient {
     b.status = await b.api.flush();
   }
 
-  async forget(): Promise<void> {
+  /**
+   * Without `eventIds`: erases everything (queued calls, the database). With a plain object: deletes only
+   * `options.eventIds`; a plain object without `eventIds` is refused (a typo must not erase everything).
+   * Anything else (e.g. a click event when wired as a handler) counts as no argument.
+   */
+  async forget(options?: unknown): Promise<ForgetResult> {
+    const plain = typeof options === 'object' && options !== null && [Object.prototype, null].includes(Object.getPrototypeOf(options));
+    if (plain) return this.#forgetEvents((options as { eventIds?: unknown }).eventIds);
     this.#outbox.clear();
     this.#held.clear();
     this.#channel?.post({ t: 'forget' });
     await this.#eraseStorage();
+    return { ok: true };
+  }
+
+  async #forgetEvents(eventIds: unknown): Promise<ForgetResult> {
+    const read = readEventIds(eventIds);
+    if ('problem' in read) return { ok: false, deleted: 0, reason: read.problem };
+    const b = await this.#currentBackend();
+    if (!b) return { ok: false, deleted: 0, reason: `nothing is stored on this device (storage consent ${this.consent.value('storage')})` };
+    try {
+      const r = await b.api.forgetEvents(read.ids);
+      return { ok: true, deleted: r.deleted.length, ...(r.missing.length ? { missing: r.missing } : {}) };
+    } catch (e) {
+      debug('forget(eventIds) failed', e);
+      return { ok: false, deleted: 0, reason: `delete failed: ${(e as Error)?.name ?? 'error'}` };
+    }
   }
 
   async exportData(): Promise<ExportedData> {
     const b = await this.#currentBackend();
     if (b) await this.flush();
-    return buildExport(this.consent, b ? await b.api.dump() : null);
+    return buildExport(this.consent, b ? withEventIds(await b.api.dump()) : null);
   }
 
   async audit(): Promise<AuditReport> {
     const b = await this.#currentBackend();
     if (b) await this.flush();
-    return buildAudit({
+    const report = buildAudit({
       consent: this.consent,
       held: this.#held,
       stats: b ? await b.api.stats() : null,
@@ -150,6 +187,14 @@ export class PerchClient {
       signals: this.#signals,
       chunkErrors: this.#chunkErrors,
     });
+    // The worker's transparency log and privacy accountant (federated learning).
+    const fed = b?.api.federatedStatus ? await b.api.federatedStatus().catch(() => null) : null;
+    report.privacy.epsilonBudget = this.#tuning.epsilonBudget;
+    if (fed) {
+      report.outbound = fed.outbound;
+      report.privacy = fed.privacy;
+    }
+    return report;
   }
 
   /**
@@ -241,7 +286,36 @@ export class PerchClient {
     this.#send();
     this.#loadModel(b);
     this.#prefetchRerank();
+    this.#startFederated();
     return b;
+  }
+
+  /**
+   * `mode: 'federated'` only: watch whether the page is idle or hidden and keep the worker told (with consent
+   * and privacy signals); the worker decides whether to train. In `on-device` mode nothing is wired at all.
+   */
+  #startFederated(): void {
+    if (this.#config.mode !== 'federated') return;
+    if (!this.#activity) {
+      this.#activity = watchActivity(this.#tuning.idleAfterMs, () => this.#hintFederated());
+      const a = this.#activity;
+      this.#cleanups.push(() => { a.stop(); this.#activity = null; });
+    }
+    this.#hintFederated();
+  }
+
+  #hintFederated(): void {
+    const b = this.#backend;
+    if (!this.#activity || !b?.api.federatedHint) return;
+    let aggregatorUrl: string | null = null;
+    try {
+      const u = this.#config.aggregatorUrl;
+      if (typeof u === 'string' && u) aggregatorUrl = new URL(u, location.href).href.replace(/\/+$/, '');
+    } catch { /* unusable URL: no aggregator */ }
+    b.api.federatedHint({
+      mode: 'federated', aggregatorUrl, training: this.consent.value('training'), gpc: this.#signals.gpc,
+      dnt: this.#signals.dnt, page: this.#activity.current(), tuning: this.#tuning,
+    }).catch((e: unknown) => debug('federated hint failed', e));
   }
 
   /** A worker runs and personalization is granted: fetch the page side of `rerank()` before the first call. */
@@ -338,6 +412,7 @@ export class PerchClient {
 
   #onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
     if (!this.#fromTab) this.#channel?.post({ t: 'consent', state: next, source });
+    if (next.training !== prev.training) this.#hintFederated();
     if (next.personalization === 'granted' && prev.personalization !== 'granted') this.#prefetchRerank();
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {

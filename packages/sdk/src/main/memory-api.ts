@@ -5,10 +5,11 @@
  * not in the loader.
  */
 import type { ConsentState } from '../types.js';
+import { readEventIds } from '../shared/event-ids.js';
 import { MemoryStore } from '../shared/memory-store.js';
 import { ageCutoff } from '../shared/retention.js';
 import { intake } from '../shared/store-service.js';
-import type { PerchWorkerApi, Retention, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch } from '../shared/worker-api.js';
+import type { ForgetEventsResult, PerchWorkerApi, Retention, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch } from '../shared/worker-api.js';
 
 export class MainMemoryApi implements PerchWorkerApi {
   private store: MemoryStore;
@@ -47,6 +48,14 @@ export class MainMemoryApi implements PerchWorkerApi {
 
   forget(): Promise<void> {
     return this.store.destroy();
+  }
+
+  async forgetEvents(ids: number[]): Promise<ForgetEventsResult> {
+    const read = readEventIds(ids);
+    if ('problem' in read) throw new TypeError(read.problem);
+    const deleted = await this.store.deleteEvents(read.ids);
+    const gone = new Set(deleted);
+    return { deleted, missing: read.ids.filter((id) => !gone.has(id)) };
   }
 
   async close(): Promise<void> {}

@@ -93,3 +93,86 @@ describe('StoreService with the stored-event check (as in the worker)', () => {
     expect(stats.rejected.recent[0]?.reason).toMatch(/^refused by the worker: /);
   });
 });
+
+describe('StoreService.forgetEvents (per-event delete)', () => {
+  const ids = async (svc: StoreService) => {
+    const d = await svc.dump();
+    return d.events.map((e, i) => [d.eventIds?.[i], e.items[0]?.id] as const);
+  };
+
+  it('deletes exactly the given ids; the others keep their ids', async () => {
+    const svc = new StoreService(async () => new MemoryStore('indexeddb'), 'memory-worker');
+    await svc.open(OPTS);
+    await svc.write(batch(['a', 'b', 'c']));
+    const before = await ids(svc);
+    expect(before.map(([, item]) => item)).toEqual(['a', 'b', 'c']);
+    const idB = before[1]![0]!;
+    const r = await svc.forgetEvents([idB, idB, 999]);
+    expect(r).toEqual({ deleted: [idB], missing: [999] });
+    expect(await ids(svc)).toEqual([before[0], before[2]]);
+    // Ids are never reused: a new event gets a fresh one.
+    await svc.write(batch(['d']));
+    const after = await ids(svc);
+    expect(after.map(([, item]) => item)).toEqual(['a', 'c', 'd']);
+    expect(new Set(after.map(([id]) => id)).size).toBe(3);
+    expect(after.map(([id]) => id)).not.toContain(idB);
+  });
+
+  it('commits writes queued before the call, so an id just written is found', async () => {
+    const svc = new StoreService(async () => new MemoryStore('indexeddb'), 'memory-worker');
+    await svc.open(OPTS);
+    void svc.write(batch(['a']));
+    const r = await svc.forgetEvents([1]);
+    expect(r.deleted).toEqual([1]);
+    expect((await svc.stats()).events).toBe(0);
+  });
+
+  it('ids survive count retention and a move to memory', async () => {
+    const store = new FlakyStore(0, new Error('disk on fire'));
+    const svc = new StoreService(async () => store, 'memory-worker');
+    await svc.open({ ...OPTS, retention: { maxEvents: 3, maxAgeDays: 90 } });
+    await svc.write(batch(['a', 'b', 'c', 'd', 'e']));
+    const kept = await ids(svc);
+    expect(kept.map(([, item]) => item)).toEqual(['c', 'd', 'e']);
+    (store as unknown as { failures: number }).failures = 99;
+    expect((await svc.write(batch(['f']))).kind).toBe('memory-worker');
+    const moved = await ids(svc);
+    expect(moved.slice(0, 2)).toEqual(kept.slice(1));
+    const r = await svc.forgetEvents([kept[1]![0]!, kept[0]![0]!]);
+    expect(r).toEqual({ deleted: [kept[1]![0]], missing: [kept[0]![0]] });
+    expect((await ids(svc)).map(([, item]) => item)).toEqual(['e', 'f']);
+  });
+
+  it('after forget(): every id is missing and nothing is reopened', async () => {
+    let opens = 0;
+    const svc = new StoreService(async () => { opens++; return new MemoryStore('indexeddb'); }, 'memory-worker');
+    await svc.open(OPTS);
+    await svc.write(batch(['a']));
+    await svc.forget();
+    expect(await svc.forgetEvents([1])).toEqual({ deleted: [], missing: [1] });
+    expect(opens).toBe(1);
+  });
+
+  it('refuses ids that are not positive integers, without touching the store', async () => {
+    const svc = new StoreService(async () => new MemoryStore('indexeddb'), 'memory-worker');
+    await svc.open(OPTS);
+    await svc.write(batch(['a']));
+    for (const bad of [[], [0], [-1], [1.5], ['1'], [Number.NaN], null, 'x', { length: 1, 0: 1 }]) {
+      await expect(svc.forgetEvents(bad as never)).rejects.toThrow(TypeError);
+    }
+    expect((await svc.stats()).events).toBe(1);
+  });
+});
+
+describe('readEventIds', () => {
+  it('deduplicates valid ids in order and explains every refusal', async () => {
+    const { readEventIds, MAX_FORGET_IDS } = await import('./event-ids.js');
+    expect(readEventIds([3, 1, 3])).toEqual({ ids: [3, 1] });
+    expect(readEventIds(undefined)).toEqual({ problem: expect.stringMatching(/must be an array/) });
+    expect(readEventIds([])).toEqual({ problem: expect.stringMatching(/empty/) });
+    expect(readEventIds([1, 2 ** 53])).toEqual({ problem: expect.stringMatching(/eventIds\[1\]/) });
+    expect(readEventIds(new Array(MAX_FORGET_IDS + 1).fill(1))).toEqual({ problem: expect.stringMatching(/at most/) });
+    const hostile = new Proxy([1], { get: () => { throw new Error('trap'); } });
+    expect(readEventIds(hostile)).toEqual({ problem: expect.stringMatching(/unreadable/) });
+  });
+});

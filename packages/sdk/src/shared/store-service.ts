@@ -6,12 +6,13 @@
  */
 import type { ConsentState, StorageKind } from '../types.js';
 import { errName } from './errors.js';
+import { readEventIds } from './event-ids.js';
 import { validateEvent } from './events/index.js';
 import { MemoryStore } from './memory-store.js';
 import { ageCutoff, quotaPruneCount } from './retention.js';
 import type { Store } from './store.js';
 import type {
-  PerchWorkerApi, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch,
+  ForgetEventsResult, PerchWorkerApi, StoreDump, StoreOptions, StoreStats, StoreStatus, WriteBatch,
 } from './worker-api.js';
 
 /** Opens the preferred store; must not throw (returns a memory store with a reason instead). */
@@ -144,6 +145,21 @@ export class StoreService implements PerchWorkerApi {
     this.erased = store?.status ?? { kind: 'none' };
     for (const j of dropped) j.resolve(this.erased);
     if (store) await store.destroy();
+  }
+
+  /**
+   * Deletes single events by id. Writes received before the call are committed first, so an id the page
+   * saw in an export is found. After `forget()` nothing is open and nothing is reopened: every id is missing.
+   * Invalid ids are refused with an error (the page checks them first and reports the reason).
+   */
+  async forgetEvents(ids: number[]): Promise<ForgetEventsResult> {
+    const read = readEventIds(ids);
+    if ('problem' in read) throw new TypeError(read.problem);
+    await this.flush();
+    if (this.erased) return { deleted: [], missing: read.ids };
+    const deleted = await (await this.current()).deleteEvents(read.ids);
+    const gone = new Set(deleted);
+    return { deleted, missing: read.ids.filter((id) => !gone.has(id)) };
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,11 @@ export interface Store {
   pruneOlderThan(cutoff: number): Promise<number>;
   /** Deletes the `n` oldest events; returns how many. */
   pruneOldest(n: number): Promise<number>;
+  /**
+   * Deletes the events with these ids (`StoreDump.eventIds`) in one transaction; returns the ids that were
+   * stored and are now gone. Ids not stored are ignored.
+   */
+  deleteEvents(ids: readonly number[]): Promise<number[]>;
   count(): Promise<number>;
   /** Makes every committed write durable (strict commit). */
   sync(): Promise<void>;

@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import type { PerchEvent } from './events/index.js';
 import type { PerchModelApi } from './rerank/api.js';
+import type { PerchFederatedApi } from './federated/api.js';
 
 /** Retention actually applied (defaults filled in). */
 export interface Retention { maxEvents: number; maxAgeDays: number }
@@ -65,14 +66,25 @@ export interface StoreStats extends StoreStatus {
 
 export interface StoreDump {
   events: PerchEvent[];
+  /**
+   * Stable id of each event, parallel to `events` (the IndexedDB key; a counter in memory): what
+   * `forgetEvents` deletes by, shown as `eventId` in `exportData()`. Absent from older dumps.
+   */
+  eventIds?: number[];
   rejected: Rejection[];
   consentLog: ConsentLogEntry[];
   /** Last consent state persisted, used to restore consent on a later visit. */
   consent: ConsentState | null;
 }
 
-/** The worker also implements `PerchModelApi` (rerank, intent, model); the main-thread fallback does not. */
-export interface PerchWorkerApi extends Partial<PerchModelApi> {
+/** What `forgetEvents` did: the ids deleted and the ids that were not stored. */
+export interface ForgetEventsResult { deleted: number[]; missing: number[] }
+
+/**
+ * The worker also implements `PerchModelApi` (rerank, intent, model) and `PerchFederatedApi` (federated
+ * learning); the main-thread fallback implements neither.
+ */
+export interface PerchWorkerApi extends Partial<PerchModelApi>, Partial<PerchFederatedApi> {
   /** Opens storage (IndexedDB, else memory) and applies age retention. Safe to call once per worker. */
   open(options: StoreOptions): Promise<StoreStatus>;
   /** Queues a batch; resolves once it is committed (relaxed durability) or held by the memory fallback. */
@@ -85,6 +97,8 @@ export interface PerchWorkerApi extends Partial<PerchModelApi> {
   dump(): Promise<StoreDump>;
   /** Deletes everything (the whole database) and reopens lazily on the next write. */
   forget(): Promise<void>;
+  /** Deletes single stored events by id (`StoreDump.eventIds`); never reopens an erased database. */
+  forgetEvents(ids: number[]): Promise<ForgetEventsResult>;
   /** Closes the database; the worker is terminated by the page afterwards. */
   close(): Promise<void>;
 }

@@ -125,6 +125,25 @@ export class IdbStore implements Store {
     return done;
   }
 
+  /**
+   * Deletes the given events and, when any went, the saved intent state (key 'intent' of the `model` store)
+   * in the same transaction: that state was computed from the deleted events, so the next model start
+   * rebuilds it from what is left instead of restoring it.
+   */
+  async deleteEvents(ids: readonly number[]): Promise<number[]> {
+    const tx = (await this.conn()).transaction(['events', 'model'], 'readwrite', { durability: 'strict' });
+    const events = tx.objectStore('events');
+    const gone: number[] = [];
+    for (const id of ids) {
+      if ((await events.getKey(id)) === undefined) continue;
+      void events.delete(id);
+      gone.push(id);
+    }
+    if (gone.length) void tx.objectStore('model').delete('intent');
+    await tx.done;
+    return gone;
+  }
+
   async count(): Promise<number> {
     return (await this.conn()).count('events');
   }
@@ -157,13 +176,14 @@ export class IdbStore implements Store {
   async dump(): Promise<StoreDump> {
     const db = await this.conn();
     const tx = db.transaction(['events', 'rejections', 'consent'], 'readonly');
-    const [events, rejected, consentLog] = await Promise.all([
+    const [events, eventIds, rejected, consentLog] = await Promise.all([
       tx.objectStore('events').getAll(),
+      tx.objectStore('events').getAllKeys(),
       tx.objectStore('rejections').getAll(),
       tx.objectStore('consent').getAll(),
     ]);
     const last = consentLog[consentLog.length - 1];
-    return { events, rejected, consentLog, consent: last ? last.state : null };
+    return { events, eventIds, rejected, consentLog, consent: last ? last.state : null };
   }
 
   async destroy(): Promise<void> {
