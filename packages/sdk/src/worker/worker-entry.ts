@@ -12,6 +12,7 @@ import { IdbStore } from './store/idb-store.js';
 import { OpenError } from './store/open.js';
 import { applyTestFlags } from './test-hooks.js';
 import { withModel } from './model/with-model.js';
+import { withFederated } from './federated/with-federated.js';
 
 async function openStore(options: StoreOptions): Promise<Store> {
   applyTestFlags(options.test);
@@ -23,4 +24,4 @@ async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 const api: PerchWorkerApi = new StoreService(openStore, 'memory-worker', storedEventProblem);
-expose(withModel(api));
+expose(withFederated(withModel(api)));

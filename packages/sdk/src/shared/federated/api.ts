@@ -1,0 +1,89 @@
+/**
+ * The federated half of the worker contract: what the page tells the worker (mode, consent, privacy
+ * signals, whether the page is idle or hidden) and what the worker reports back for `audit()` (the
+ * transparency log of outbound requests and the privacy accountant's figures). Plain cloneable data only.
+ */
+import type { ConsentValue, OutboundLogEntry } from '../../types.js';
+
+/** What the page is doing: the worker trains only while it is `idle` or `hidden`. */
+export type PageActivity = 'active' | 'idle' | 'hidden';
+
+/** Tunables of the federated client (defaults in `federatedDefaults`). */
+export interface FederatedTuning {
+  /** Device privacy budget ε (default 8); past it the device stops contributing. */
+  epsilonBudget: number;
+  /** Local passes over the device's sequence per round (default 2). */
+  localEpochs: number;
+  /** Local learning rate (default 0.1, plain SGD as in the simulator). */
+  learningRate: number;
+  /** Minimum time between two looks at the aggregator's round (default 5 min). */
+  minIntervalMs: number;
+  /** Quiet time without user input before the page counts as idle (default 5 s). */
+  idleAfterMs: number;
+}
+
+/** The page's view, sent on start, on every consent change and whenever the page's activity changes. */
+export interface FederatedHint {
+  mode: 'on-device' | 'federated';
+  /** Absolute aggregator URL (no trailing slash), or null when none is configured. */
+  aggregatorUrl: string | null;
+  /** Effective `training` consent (GPC and DNT already forced it to 'denied'). */
+  training: ConsentValue;
+  gpc: boolean;
+  dnt: boolean;
+  page: PageActivity;
+  tuning: FederatedTuning;
+}
+
+/** What `audit()` shows of the federated side. */
+export interface FederatedStatus {
+  outbound: OutboundLogEntry[];
+  privacy: { epsilonSpent: number; epsilonBudget: number; delta: number };
+  /** Why the device is not training right now, or 'training' / 'idle-wait'. Diagnostic only. */
+  state: string;
+  /** Rounds this device took part in (uploads acknowledged by the aggregator). */
+  uploads: number;
+}
+
+/** Methods the worker adds for federated learning; absent in the main-thread fallback (never trains). */
+export interface PerchFederatedApi {
+  /** Latest page view; the worker decides whether (and when) to take part in a round. */
+  federatedHint(hint: FederatedHint): Promise<void>;
+  federatedStatus(): Promise<FederatedStatus>;
+}
+
+export const DEFAULT_EPSILON_BUDGET = 8;
+export const DEFAULT_DELTA = 1e-6;
+
+export const federatedDefaults: FederatedTuning = {
+  epsilonBudget: DEFAULT_EPSILON_BUDGET, localEpochs: 2, learningRate: 0.1, minIntervalMs: 5 * 60_000, idleAfterMs: 5_000,
+};
+
+/** Why the device must not train now, or null when every page-side condition holds. Pure. */
+export function trainingBlocked(h: FederatedHint | null): string | null {
+  if (!h) return 'no page hint yet';
+  if (h.mode !== 'federated') return 'mode on-device';
+  if (!h.aggregatorUrl) return 'no aggregatorUrl';
+  if (h.gpc) return 'Global Privacy Control';
+  if (h.dnt) return 'Do Not Track';
+  if (h.training !== 'granted') return `training consent ${h.training}`;
+  if (h.page === 'active') return 'page active';
+  return null;
+}
+
+const num = (v: unknown, lo: number, hi: number, dflt: number): number =>
+  typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
+
+/** The shop's `federated` options, bounded (anything unreadable or out of type falls back to the default). */
+export function readTuning(raw: unknown): FederatedTuning {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const get = (k: string): unknown => { try { return o[k]; } catch { return undefined; } };
+  const d = federatedDefaults;
+  return {
+    epsilonBudget: num(get('epsilonBudget'), 0.01, 100, d.epsilonBudget),
+    localEpochs: Math.round(num(get('localEpochs'), 1, 20, d.localEpochs)),
+    learningRate: num(get('learningRate'), 1e-5, 10, d.learningRate),
+    minIntervalMs: num(get('minIntervalMs'), 100, 7 * 24 * 3600_000, d.minIntervalMs),
+    idleAfterMs: num(get('idleAfterMs'), 0, 3600_000, d.idleAfterMs),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * What the federated client keeps on the device, in its own small IndexedDB database `<dbName>:federated`
+ * (the event store's schema belongs to the storage code; a separate database keeps the two independent):
+ * - `accountant`: the RDP accountant's state, so a reload never resets ε spent;
+ * - `round`: the id of the last round whose sampling coin was flipped (a coin is flipped once per round,
+ *   whatever the number of tabs or reloads: re-flipping until "participate" would void amplification);
+ * - `outbound`: the transparency log (bounded), so `audit()` still shows what left the device after a reload.
+ * Read fresh inside the leader lock: another tab's worker may have written since.
+ * Any IndexedDB failure degrades to memory for this session (the device then does not train: see `load`).
+ */
+import { openDB, type IDBPDatabase } from 'idb';
+import type { AccountantState } from '../../../../model/src/privacy/accountant.js';
+import type { OutboundLogEntry } from '../../types.js';
+
+export interface FederatedRecord {
+  accountant: AccountantState | null;
+  lastRound: number;
+  uploads: number;
+  outbound: OutboundLogEntry[];
+}
+
+const STORE = 'kv';
+const KEY = 'state';
+/** Entries kept in the transparency log (each upload of the 30k-value model is ~41 kB of base64). */
+export const MAX_OUTBOUND = 50;
+
+export const emptyRecord = (): FederatedRecord => ({ accountant: null, lastRound: 0, uploads: 0, outbound: [] });
+
+export class FederatedPersist {
+  private db: Promise<IDBPDatabase | null> | null = null;
+
+  constructor(private readonly name: string) {}
+
+  /** Whether the database exists already (reading `audit()` must not create it). */
+  async exists(): Promise<boolean> {
+    try {
+      const dbs = await indexedDB.databases();
+      return dbs.some((d) => d.name === this.name);
+    } catch {
+      return false;
+    }
+  }
+
+  private open(): Promise<IDBPDatabase | null> {
+    if (!this.db) {
+      this.db = openDB(this.name, 1, { upgrade: (db) => { db.createObjectStore(STORE); } })
+        .catch(() => null);
+    }
+    return this.db;
+  }
+
+  /** The stored record; throws when IndexedDB cannot be read (the caller must not train then). */
+  async load(): Promise<FederatedRecord> {
+    const db = await this.open();
+    if (!db) throw new Error('federated state: IndexedDB unavailable');
+    return ((await db.get(STORE, KEY)) as FederatedRecord | undefined) ?? emptyRecord();
+  }
+
+  /** Writes the record; resolves once committed (relaxed durability is enough: ε is written before sending). */
+  async save(r: FederatedRecord): Promise<void> {
+    const db = await this.open();
+    if (!db) throw new Error('federated state: IndexedDB unavailable');
+    const outbound = r.outbound.slice(-MAX_OUTBOUND);
+    await db.put(STORE, { ...r, outbound }, KEY);
+  }
+
+  close(): void {
+    void this.db?.then((d) => d?.close());
+    this.db = null;
+  }
+}
