@@ -70,10 +70,26 @@ export interface PerchConfig {
   modelUrl?: string;
   /** URL of the aggregator (federated issue). */
   aggregatorUrl?: string;
+  /** Federated learning tunables, used only with `mode: 'federated'` and `training` consent (docs/federated.md). */
+  federated?: FederatedOptions;
   /** Force a tfjs backend instead of probing (reranking issue). */
   backend?: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
   /** Debug logging to the console. */
   debug?: boolean;
+}
+
+/** Options of the federated client (defaults in brackets). */
+export interface FederatedOptions {
+  /** Device privacy budget ε at δ = 10⁻⁶ [8]: past it the device stops contributing. */
+  epsilonBudget?: number;
+  /** Local passes over the device's own sequence per round [2]. */
+  localEpochs?: number;
+  /** Local SGD learning rate [0.1]. */
+  learningRate?: number;
+  /** Minimum time between two looks at the aggregator's round, ms [300,000]. */
+  minIntervalMs?: number;
+  /** Time without user input before the page counts as idle, ms [5,000]. */
+  idleAfterMs?: number;
 }
 
 /** Why a `track()` call was refused. */

@@ -9,6 +9,8 @@ import type {
 } from '../types.js';
 import { readEventIds } from '../shared/event-ids.js';
 import { resolveRetention } from '../shared/retention.js';
+import { readTuning, type FederatedTuning, type PageActivity } from '../shared/federated/api.js';
+import { watchActivity } from '../shared/federated/page-activity.js';
 import type { RawCall, StoreDump, StoreOptions } from '../shared/worker-api.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './backend.js';
@@ -18,6 +20,7 @@ import { type InternalConfig, deleteFromPage, readConfig } from './config.js';
 import { ConsentManager } from './consent/manager.js';
 import { Held } from './held.js';
 import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
+import { readProp } from './safe-read.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
@@ -78,6 +81,9 @@ export class PerchClient {
   #channel: { post(n: TabNotice): void; close(): void } | null = null;
   #initDone: Promise<void> = Promise.resolve();
   readonly #chunkErrors: string[] = [];
+  /** Federated tunables (from `config.federated`) and the page-activity watcher (only in `mode: 'federated'`). */
+  #tuning: FederatedTuning = readTuning(undefined);
+  #activity: { stop(): void; current(): PageActivity } | null = null;
 
   constructor() {
     // Listening from the start: consent.set() may come before init() (e.g. from the snippet queue).
@@ -90,6 +96,7 @@ export class PerchClient {
       return this.#initDone;
     }
     this.#config = readConfig(config);
+    this.#tuning = readTuning(readProp(config, 'federated'));
     this.#started = true;
     setDebug(!!this.#config.debug);
     this.#channel = tabChannel(this.#dbName, (n) => this.#onTabNotice(n));
@@ -167,11 +174,10 @@ export class PerchClient {
     return buildExport(this.consent, b ? withEventIds(await b.api.dump()) : null);
   }
 
-
   async audit(): Promise<AuditReport> {
     const b = await this.#currentBackend();
     if (b) await this.flush();
-    return buildAudit({
+    const report = buildAudit({
       consent: this.consent,
       held: this.#held,
       stats: b ? await b.api.stats() : null,
@@ -181,6 +187,14 @@ export class PerchClient {
       signals: this.#signals,
       chunkErrors: this.#chunkErrors,
     });
+    // The worker's transparency log and privacy accountant (federated learning).
+    const fed = b?.api.federatedStatus ? await b.api.federatedStatus().catch(() => null) : null;
+    report.privacy.epsilonBudget = this.#tuning.epsilonBudget;
+    if (fed) {
+      report.outbound = fed.outbound;
+      report.privacy = fed.privacy;
+    }
+    return report;
   }
 
   /**
@@ -272,7 +286,36 @@ export class PerchClient {
     this.#send();
     this.#loadModel(b);
     this.#prefetchRerank();
+    this.#startFederated();
     return b;
+  }
+
+  /**
+   * `mode: 'federated'` only: watch whether the page is idle or hidden and keep the worker told (with consent
+   * and privacy signals); the worker decides whether to train. In `on-device` mode nothing is wired at all.
+   */
+  #startFederated(): void {
+    if (this.#config.mode !== 'federated') return;
+    if (!this.#activity) {
+      this.#activity = watchActivity(this.#tuning.idleAfterMs, () => this.#hintFederated());
+      const a = this.#activity;
+      this.#cleanups.push(() => { a.stop(); this.#activity = null; });
+    }
+    this.#hintFederated();
+  }
+
+  #hintFederated(): void {
+    const b = this.#backend;
+    if (!this.#activity || !b?.api.federatedHint) return;
+    let aggregatorUrl: string | null = null;
+    try {
+      const u = this.#config.aggregatorUrl;
+      if (typeof u === 'string' && u) aggregatorUrl = new URL(u, location.href).href.replace(/\/+$/, '');
+    } catch { /* unusable URL: no aggregator */ }
+    b.api.federatedHint({
+      mode: 'federated', aggregatorUrl, training: this.consent.value('training'), gpc: this.#signals.gpc,
+      dnt: this.#signals.dnt, page: this.#activity.current(), tuning: this.#tuning,
+    }).catch((e: unknown) => debug('federated hint failed', e));
   }
 
   /** A worker runs and personalization is granted: fetch the page side of `rerank()` before the first call. */
@@ -369,6 +412,7 @@ export class PerchClient {
 
   #onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
     if (!this.#fromTab) this.#channel?.post({ t: 'consent', state: next, source });
+    if (next.training !== prev.training) this.#hintFederated();
     if (next.personalization === 'granted' && prev.personalization !== 'granted') this.#prefetchRerank();
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {

@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import type { PerchEvent } from './events/index.js';
 import type { PerchModelApi } from './rerank/api.js';
+import type { PerchFederatedApi } from './federated/api.js';
 
 /** Retention actually applied (defaults filled in). */
 export interface Retention { maxEvents: number; maxAgeDays: number }
@@ -79,8 +80,11 @@ export interface StoreDump {
 /** What `forgetEvents` did: the ids deleted and the ids that were not stored. */
 export interface ForgetEventsResult { deleted: number[]; missing: number[] }
 
-/** The worker also implements `PerchModelApi` (rerank, intent, model); the main-thread fallback does not. */
-export interface PerchWorkerApi extends Partial<PerchModelApi> {
+/**
+ * The worker also implements `PerchModelApi` (rerank, intent, model) and `PerchFederatedApi` (federated
+ * learning); the main-thread fallback implements neither.
+ */
+export interface PerchWorkerApi extends Partial<PerchModelApi>, Partial<PerchFederatedApi> {
   /** Opens storage (IndexedDB, else memory) and applies age retention. Safe to call once per worker. */
   open(options: StoreOptions): Promise<StoreStatus>;
   /** Queues a batch; resolves once it is committed (relaxed durability) or held by the memory fallback. */
