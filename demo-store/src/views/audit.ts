@@ -7,7 +7,7 @@ import { attrName, getItem } from '../store.ts';
 import { esc } from './card.ts';
 import { applyChoice, withdraw } from './consent.ts';
 
-type Ev = { type?: string; ts?: number; list?: string; items?: { id: string; list?: string; index?: number; category?: string; brand?: string; priceBucket?: number; quantity?: number }[]; value?: number; attribution?: string };
+type Ev = { eventId?: number; type?: string; ts?: number; list?: string; items?: { id: string; list?: string; index?: number; category?: string; brand?: string; priceBucket?: number; quantity?: number }[]; value?: number; attribution?: string };
 
 const time = (ts: number) => new Date(ts).toLocaleString();
 const table = (head: string[], rows: string[][], id: string, empty: string) =>
@@ -19,14 +19,15 @@ const itemLabel = (id: string) => `<span title="${esc(getItem(id)?.name ?? '')}"
 
 function eventsTable(events: Ev[]): string {
   const rows = events.slice(-200).reverse().map((e) => [
+    esc(String(e.eventId ?? '')),
     esc(time(e.ts ?? 0)),
-    `<code>${esc(e.type ?? '?')}</code>`,
+    `<details class="inspect"><summary><code>${esc(e.type ?? '?')}</code></summary><pre>${esc(JSON.stringify(e, null, 1))}</pre></details>`,
     (e.items ?? []).slice(0, 4).map((i) => itemLabel(i.id)).join(', ') + ((e.items?.length ?? 0) > 4 ? ` +${(e.items?.length ?? 0) - 4}` : ''),
     esc(e.list ?? e.items?.[0]?.list ?? ''),
     esc([...new Set((e.items ?? []).map((i) => attrName(i.category ?? '') ?? i.category ?? ''))].filter(Boolean).join(', ')),
-    '<button type="button" disabled title="The public API has no per-event delete yet">Delete</button>',
+    e.eventId === undefined ? '' : `<button type="button" class="small-btn" data-delete-event="${e.eventId}" aria-label="Delete event ${e.eventId} (${esc(e.type ?? '')})">Delete</button>`,
   ]);
-  return table(['When', 'Event', 'Items', 'List', 'Category', ''], rows, 'events-table', 'Nothing is stored on this device.') +
+  return table(['Id', 'When', 'Event (open to inspect)', 'Items', 'List', 'Category', ''], rows, 'events-table', 'Nothing is stored on this device.') +
     (events.length > 200 ? `<p class="muted small">Showing the newest 200 of ${events.length} events; the export has them all.</p>` : '');
 }
 
@@ -59,7 +60,8 @@ async function render(main: HTMLElement): Promise<void> {
       <p><button type="button" data-choice="all">Accept all</button> <button type="button" data-choice="device">On this device only</button> <button type="button" id="withdraw" class="danger">Withdraw consent and erase</button></p>
       <h3>Consent log</h3>${table(['When', 'Source', 'State'], logRows, 'consent-log', 'No consent change recorded.')}</section>
     <section class="panel"><h2>Events (${events.length})</h2>
-      <p class="muted small">Per-event delete is disabled: Perch's public API has no call for it yet (only delete all).</p>
+      <p class="muted small">Delete removes one event from this device (<code>perch.forget({ eventIds: [id] })</code>); the export shows each event's id.</p>
+      <p class="small" id="events-status" role="status"></p>
       <p class="muted small">Counts: ${counts.length ? counts.map((r) => `${r[0]} ${r[1]}`).join(' · ') : 'none'}</p>
       ${eventsTable(events)}</section>
     <section class="panel"><h2>Outbound requests (transparency log)</h2>
@@ -81,6 +83,15 @@ function wire(main: HTMLElement, data: ExportedData): void {
     again();
   };
   for (const b of main.querySelectorAll<HTMLButtonElement>('[data-choice]')) b.onclick = () => (applyChoice(b.dataset.choice as 'all' | 'device'), setTimeout(again, 100));
+  for (const b of main.querySelectorAll<HTMLButtonElement>('[data-delete-event]')) {
+    b.onclick = async () => {
+      b.disabled = true;
+      const r = await perch().forget({ eventIds: [Number(b.dataset.deleteEvent)] });
+      await render(main);
+      const status = document.getElementById('events-status');
+      if (status) status.textContent = r.ok ? `Deleted event ${b.dataset.deleteEvent}${r.missing?.length ? ' (it was already gone)' : ''}.` : `Not deleted: ${r.reason ?? 'unknown reason'}.`;
+    };
+  }
   document.getElementById('export')!.onclick = () => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
