@@ -63,7 +63,7 @@ export class BatchStep {
   private bc = new Float32Array(0); private S = new Float32Array(0);
   private readonly gx: Float32Array; private readonly gh: Float32Array; private readonly dgx: Float32Array; private readonly dgh: Float32Array;
   private readonly dh: Float32Array; private readonly dhNext: Float32Array; private readonly dHD: Float32Array;
-  private readonly zeroH: Float32Array; private readonly catLogits: Float32Array;
+  private readonly zeroH: Float32Array; private readonly catLogits: Float32Array; private readonly dSkip: Float32Array;
   /** Attribute rows touched by the last batch (marked with attrStamp === stamp). */
   readonly attrStamp: Int32Array;
 
@@ -81,7 +81,7 @@ export class BatchStep {
     this.attrStamp = new Int32Array(numAttrs + 1);
     this.gx = new Float32Array(3 * H); this.gh = new Float32Array(3 * H); this.dgx = new Float32Array(3 * H); this.dgh = new Float32Array(3 * H);
     this.dh = new Float32Array(H); this.dhNext = new Float32Array(H); this.dHD = new Float32Array(H); this.zeroH = new Float32Array(H);
-    this.catLogits = new Float32Array(C);
+    this.catLogits = new Float32Array(C); this.dSkip = new Float32Array(d);
   }
 
   get currentStamp(): number { return this.stamp; }
@@ -179,6 +179,7 @@ export class BatchStep {
           MH[q * H + k] = m; HD[q * H + k] = Hs[q * H + k]! * m;
         }
         vecMat(HD, q * H, w.out_w!, H, d, w.out_b!, Q, q * d);
+        axpy(1, X, xo, Q, q * d, d); // input skip (spec v2): q = h·out_w + out_b + x
       }
     }
     // 3. sampled softmax: S = Q Rc^T + bc; G = (softmax - onehot) / P written back into S
@@ -229,10 +230,11 @@ export class BatchStep {
         cache.co = q * H;
         const first = q === starts[si];
         const dxo = q * d; // reuse dQ row q as dx scratch: dQ[q] is no longer needed
+        this.dSkip.set(dQ.subarray(q * d, q * d + d)); // ∂loss/∂x through the input skip, before dQ[q] is overwritten
         gruBackward(w, g, d, H, X, q * d, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, cache, dh, dhNext, dQ, dxo, this.dgx, this.dgh);
         const u = this.inLocal[q]!, ke = this.kindAt[q]! * d, kg = this.gapAt[q]! * d;
         for (let k = 0; k < d; k++) {
-          const gx = dQ[dxo + k]! * MX[q * d + k]!;
+          const gx = (dQ[dxo + k]! + this.dSkip[k]!) * MX[q * d + k]!;
           dRL[u * d + k] = dRL[u * d + k]! + gx;
           g.event_emb![ke + k] = g.event_emb![ke + k]! + gx;
           g.gap_emb![kg + k] = g.gap_emb![kg + k]! + gx;

@@ -16,7 +16,7 @@ export interface StepEvent {
   attrs?: ArrayLike<number>;
 }
 
-/** The recurrent state: the GRU hidden vector after the events so far. */
+/** The recurrent state (spec.ts): the GRU hidden vector h followed by the last input x, hidden + dim values. */
 export type State = Float32Array;
 
 /**
@@ -59,8 +59,8 @@ export class PlainModel {
     for (let p = a0; p < a1; p++) axpy(inv, A, (attrs ? attrs[p]! : this.attrs.attrIds[p]!) * d, out, o, d);
   }
 
-  /** The state before any event. */
-  initialState(): State { return new Float32Array(this.dims.hidden); }
+  /** The state before any event (h = 0, x = 0). */
+  initialState(): State { return new Float32Array(this.dims.hidden + this.dims.dim); }
 
   /** Feeds one event: returns the new hidden state (the input state is not modified). */
   step(state: State, ev: StepEvent): State {
@@ -70,14 +70,18 @@ export class PlainModel {
     else this.itemRepInto(known ? ev.item : 0, x, 0, known ? undefined : ev.attrs ?? []);
     axpy(1, w.event_emb!, ev.kind * d, x, 0, d);
     axpy(1, w.gap_emb!, ev.gap * d, x, 0, d);
-    const out = new Float32Array(H);
+    if (state.length !== H + d) throw new RangeError(`state has ${state.length} values, the model's state size is ${H + d} (hidden + dim)`);
+    const out = new Float32Array(H + d);
     gruForward(w, d, H, x, 0, state, 0, this.gx, this.gh, out, 0, null);
+    out.set(x, H);
     return out;
   }
 
-  /** The query vector q = h out_w + out_b. */
+  /** The query vector q = h out_w + out_b + x (input skip). */
   query(state: State, out: Float32Array = this.q): Float32Array {
-    vecMat(state, 0, this.w.out_w!, this.dims.hidden, this.dims.dim, this.w.out_b!, out, 0);
+    const { hidden: H, dim: d } = this.dims;
+    vecMat(state, 0, this.w.out_w!, H, d, this.w.out_b!, out, 0);
+    axpy(1, state, H, out, 0, d);
     return out;
   }
 

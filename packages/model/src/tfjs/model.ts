@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { EVENT_KINDS, GAP_BUCKETS_S, type ModelDims, type Weights } from '../spec.js';
+import { EVENT_KINDS, GAP_BUCKETS_S, stateSize, type ModelDims, type Weights } from '../spec.js';
 import { buildAttrTable, sliceAttrTable, type AttrTable } from './attr-table.js';
 import { buildInferTables, disposeInferTables, eventRow, type InferTables } from './infer-tables.js';
 import { fusedGruStep, hasFusedGruStep } from './fused-cell.js';
-import { gruCell, inputProjection, itemReps } from './ops.js';
+import { gruCell, inputs, itemReps } from './ops.js';
 import type { Candidate, Intent, ItemAttributes, ModelEvent, ModelState } from './types.js';
 import { need, readVariables, toVariables, type TfWeights } from './weights.js';
 
@@ -36,7 +36,7 @@ export class TfGruModel {
 
   /** The zero state before any event. */
   initialState(): ModelState {
-    return { h: new Float32Array(this.dims.hidden), length: 0 };
+    return { h: new Float32Array(stateSize(this.dims)), length: 0 };
   }
 
   /** Advances the state by one event: O(1), the history is never replayed. */
@@ -49,9 +49,13 @@ export class TfGruModel {
         ? tf.sum(tf.gather(t.input, tf.tensor1d(Int32Array.of(event.item, eventRow(this.dims.numItems, kind, gap)), 'int32')), 0, true)
         : tf.add(this.inputReps([event]), tf.gather(t.input, tf.tensor1d(Int32Array.of(eventRow(this.dims.numItems, kind, gap)), 'int32')));
       const v = this.vars;
-      if (this.fusedCell && hasFusedGruStep()) return fusedGruStep(x as tf.Tensor2D, this.hTensor(state), { wx: need(v, 'gru_wx'), bx: need(v, 'gru_bx'), wh: need(v, 'gru_wh'), bh: need(v, 'gru_bh') });
-      const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(v, 'gru_wx') as tf.Tensor2D, bias: need(v, 'gru_bx') }) as tf.Tensor2D;
-      return gruCell(gx, this.hTensor(state), need(v, 'gru_wh') as tf.Tensor2D, need(v, 'gru_bh') as tf.Tensor1D);
+      let h: tf.Tensor2D;
+      if (this.fusedCell && hasFusedGruStep()) h = fusedGruStep(x as tf.Tensor2D, this.hTensor(state), { wx: need(v, 'gru_wx'), bx: need(v, 'gru_bx'), wh: need(v, 'gru_wh'), bh: need(v, 'gru_bh') });
+      else {
+        const gx = tf.fused.matMul({ a: x as tf.Tensor2D, b: need(v, 'gru_wx') as tf.Tensor2D, bias: need(v, 'gru_bx') }) as tf.Tensor2D;
+        h = gruCell(gx, this.hTensor(state), need(v, 'gru_wh') as tf.Tensor2D, need(v, 'gru_bh') as tf.Tensor1D);
+      }
+      return tf.concat([h, x as tf.Tensor2D], 1); // the state is [h | x] (spec v2: x feeds the query)
     });
     return { h: await readAndDispose(out), length: state.length + 1 };
   }
@@ -61,32 +65,36 @@ export class TfGruModel {
     if (history.length === 0) return { state, hidden: new Float32Array(0) };
     const kinds = Int32Array.from(history, (e) => this.kind(e));
     const gaps = Int32Array.from(history, (e) => this.gap(e));
-    const all = tf.tidy(() => {
+    const T = history.length;
+    const [all, lastX] = tf.tidy(() => {
       const v = this.vars;
+      const x = inputs(this.vars, this.inputReps(history), kinds, gaps);
+      const last = tf.slice(x, [T - 1, 0], [1, -1]);
       if (this.fusedCell && hasFusedGruStep()) {
         // cpu / wasm: inputs x for the whole history in a few ops, then one fused kernel per event.
-        const rows = Int32Array.from(history, (e, t) => eventRow(this.dims.numItems, kinds[t] as number, gaps[t] as number));
-        const x = tf.add(this.inputReps(history), tf.gather(this.tables().input, tf.tensor1d(rows, 'int32')));
         const w = { wx: need(v, 'gru_wx'), bx: need(v, 'gru_bx'), wh: need(v, 'gru_wh'), bh: need(v, 'gru_bh') };
         let h = this.hTensor(state);
         const hs: tf.Tensor2D[] = [];
-        for (let t = 0; t < history.length; t++) hs.push((h = fusedGruStep(tf.slice(x, [t, 0], [1, -1]) as tf.Tensor2D, h, w)));
-        return tf.concat(hs, 0);
+        for (let t = 0; t < T; t++) hs.push((h = fusedGruStep(tf.slice(x, [t, 0], [1, -1]) as tf.Tensor2D, h, w)));
+        return [tf.concat(hs, 0), last];
       }
-      const gx = inputProjection(this.vars, this.inputReps(history), kinds, gaps);
+      const gx = tf.fused.matMul({ a: x, b: need(v, 'gru_wx') as tf.Tensor2D, bias: need(v, 'gru_bx') }) as tf.Tensor2D;
       const wh = need(this.vars, 'gru_wh') as tf.Tensor2D;
       const bh = need(this.vars, 'gru_bh') as tf.Tensor1D;
       let h = this.hTensor(state);
       const hs: tf.Tensor2D[] = [];
-      for (let t = 0; t < history.length; t++) {
+      for (let t = 0; t < T; t++) {
         h = gruCell(tf.slice(gx, [t, 0], [1, -1]), h, wh, bh);
         hs.push(h);
       }
-      return tf.concat(hs, 0);
+      return [tf.concat(hs, 0), last];
     });
-    const hidden = await readAndDispose(all);
+    const [hidden, x] = [await readAndDispose(all), await readAndDispose(lastX)];
     const H = this.dims.hidden;
-    return { state: { h: hidden.slice(hidden.length - H), length: state.length + history.length }, hidden };
+    const next = new Float32Array(stateSize(this.dims));
+    next.set(hidden.subarray(hidden.length - H));
+    next.set(x, H);
+    return { state: { h: next, length: state.length + T }, hidden };
   }
 
   /** Scores candidates (item rows, or attribute-only cold items) for the state; higher = more likely next. */
@@ -184,10 +192,13 @@ export class TfGruModel {
     return this.tablesCache;
   }
 
-  /** [q | 1] for a state: the score of a catalog row is then one dot product with `catalog`. */
+  /** [q | 1] for a state (q = h·out_w + out_b + x): the score of a catalog row is then one dot product with `catalog`. */
   private query1(state: ModelState): tf.Tensor2D {
     const t = this.tables();
-    return tf.fused.matMul({ a: this.hTensor(state), b: t.outW, bias: t.outB }) as tf.Tensor2D;
+    const { hidden: H, dim: d } = this.dims;
+    const skip = new Float32Array(d + 1);
+    skip.set(state.h.subarray(H, H + d));
+    return tf.add(tf.fused.matMul({ a: this.hTensor(state), b: t.outW, bias: t.outB }), tf.tensor2d(skip, [1, d + 1])) as tf.Tensor2D;
   }
 
   private async scoreCold(state: ModelState, attrs: (readonly number[])[]): Promise<Float32Array> {
@@ -228,9 +239,11 @@ export class TfGruModel {
     return e.gap;
   }
 
+  /** The GRU hidden part of a state, as a (1, hidden) tensor. */
   private hTensor(state: ModelState): tf.Tensor2D {
-    if (state.h.length !== this.dims.hidden) throw new RangeError(`state has ${state.h.length} values, the model's hidden size is ${this.dims.hidden}`);
-    return tf.tensor2d(state.h, [1, this.dims.hidden]);
+    const n = stateSize(this.dims);
+    if (state.h.length !== n) throw new RangeError(`state has ${state.h.length} values, the model's state size is ${n} (hidden ${this.dims.hidden} + dim ${this.dims.dim})`);
+    return tf.tensor2d(state.h.subarray(0, this.dims.hidden), [1, this.dims.hidden]);
   }
 }
 

@@ -37,17 +37,16 @@ export function gruCell(gx: tf.Tensor2D, h: tf.Tensor2D, wh: tf.Tensor2D, bh: tf
   });
 }
 
-/** Input projection x·Wx + bx for inputs x = itemRep + event_emb[kind] + gap_emb[gap] (T rows). */
-export function inputProjection(w: TfWeights, reps: tf.Tensor2D, kinds: Int32Array, gaps: Int32Array): tf.Tensor2D {
+/** GRU inputs x = itemRep + event_emb[kind] + gap_emb[gap] (T rows). */
+export function inputs(w: TfWeights, reps: tf.Tensor2D, kinds: Int32Array, gaps: Int32Array): tf.Tensor2D {
   return tf.tidy(() => {
     const ev = tf.gather(need(w, 'event_emb'), tf.tensor1d(kinds, 'int32'));
     const gp = tf.gather(need(w, 'gap_emb'), tf.tensor1d(gaps, 'int32'));
-    const x = tf.add(tf.add(reps, ev), gp) as tf.Tensor2D;
-    return tf.fused.matMul({ a: x, b: need(w, 'gru_wx') as tf.Tensor2D, bias: need(w, 'gru_bx') }) as tf.Tensor2D;
+    return tf.add(tf.add(reps, ev), gp) as tf.Tensor2D;
   });
 }
 
-/** Query vector q = h·out_w + out_b for a batch of hidden states. */
-export function query(w: TfWeights, h: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.fused.matMul({ a: h, b: need(w, 'out_w') as tf.Tensor2D, bias: need(w, 'out_b') }) as tf.Tensor2D);
+/** Query vector q = h·out_w + out_b + x (input skip, spec v2) for a batch of hidden states and their inputs. */
+export function query(w: TfWeights, h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.add(tf.fused.matMul({ a: h, b: need(w, 'out_w') as tf.Tensor2D, bias: need(w, 'out_b') }), x) as tf.Tensor2D);
 }

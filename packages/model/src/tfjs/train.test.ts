@@ -33,7 +33,7 @@ describe.each(['cpu', 'wasm'])('TfTrainer (%s)', (backend) => {
     const l = trainer.loss(trainer.prepare(batch));
     let sum = 0, n = 0;
     for (const s of batch) {
-      let h: Float64Array = new Float64Array(dims.hidden);
+      let h: Float64Array = new Float64Array(dims.hidden + dims.dim);
       for (let t = 0; t + 1 < s.items.length; t++) {
         h = refStep(dims, weights, attrs, h, { item: s.items[t] as number, kind: s.kinds[t] as number, gap: s.gaps[t] as number });
         const sc = refScores(dims, weights, h, Array.from({ length: dims.numItems }, (_, i) => ({ row: i + 1, attrs: attrs[i + 1] ?? [] })));

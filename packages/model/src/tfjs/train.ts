@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EVENT_KINDS } from '../spec.js';
 import { buildAttrTable } from './attr-table.js';
 import type { TfGruModel } from './model.js';
-import { gruCell, itemReps } from './ops.js';
+import { gruCell, itemReps, query } from './ops.js';
 import { makeSampler, mulberry32, prepareBatch, type PreparedBatch, type Sampler, type TrainSequence } from './train-batch.js';
 import { registerFastSegmentSum } from './segment-sum.js';
 import { need } from './weights.js';
@@ -100,7 +100,9 @@ export class TfTrainer {
       }
       let hv = tf.gather(tf.reshape(tf.stack(hs, 1), [p.B * p.T, H]), tf.tensor1d(p.valid, 'int32')) as tf.Tensor2D;
       if (masks) hv = tf.mul(hv, tf.tensor2d(masks.h, [p.P, H]));
-      const q = tf.add(tf.matMul(hv, need(w, 'out_w') as tf.Tensor2D), need(w, 'out_b')) as tf.Tensor2D;
+      // input skip (spec v2): the (dropped-out) input of each predicting position reaches the query directly
+      const xv = tf.gather(x, tf.tensor1d(p.valid, 'int32')) as tf.Tensor2D;
+      const q = query(w, hv, xv);
       const rc = tf.gather(repsU, tf.tensor1d(p.candLocal, 'int32')) as tf.Tensor2D;
       const bc = tf.sub(tf.gather(need(w, 'item_bias'), tf.tensor1d(p.candRows, 'int32')), tf.tensor1d(p.candLogQ));
       const logits = tf.add(tf.matMul(q, rc, false, true), bc);

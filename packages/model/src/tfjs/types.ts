@@ -15,10 +15,11 @@ export interface ModelEvent {
 }
 
 /**
- * The live intent state: the GRU hidden vector after the last event. Plain data (not a tensor) so it can be
- * saved to IndexedDB, posted between threads and survive a backend being lost.
+ * The live intent state after the last event. Plain data (not a tensor) so it can be saved to IndexedDB, posted
+ * between threads and survive a backend being lost.
  */
 export interface ModelState {
+  /** The recurrent state vector [h | x] (spec.ts `stateSize`): the GRU hidden vector, then the last event's input. */
   readonly h: Float32Array;
   /** Events folded into `h` so far. */
   readonly length: number;

@@ -25,7 +25,7 @@ export function refItemRep(dims: ModelDims, weights: Weights, row: number, attrs
   return out;
 }
 
-/** One GRU step from the formulas. */
+/** One GRU step from the formulas: state [h | x] (hidden + dim values) in, the next [h' | x_t] out. */
 export function refStep(dims: ModelDims, weights: Weights, itemAttrs: ItemAttributes, h: Float64Array, e: ModelEvent): Float64Array {
   const { dim: d, hidden: H, numItems } = dims;
   const known = e.item > 0 && e.item <= numItems;
@@ -41,7 +41,8 @@ export function refStep(dims: ModelDims, weights: Weights, itemAttrs: ItemAttrib
     gx[k] = sx;
     gh[k] = sh;
   }
-  const out = new Float64Array(H);
+  const out = new Float64Array(H + d);
+  out.set(x, H);
   for (let k = 0; k < H; k++) {
     const r = sig((gx[k] as number) + (gh[k] as number));
     const z = sig((gx[H + k] as number) + (gh[H + k] as number));
@@ -51,13 +52,13 @@ export function refStep(dims: ModelDims, weights: Weights, itemAttrs: ItemAttrib
   return out;
 }
 
-/** Scores of item rows for hidden state h (cold items: pass row 0 with their attrs). */
+/** Scores of item rows for state [h | x] (cold items: pass row 0 with their attrs); q = h out_w + out_b + x. */
 export function refScores(dims: ModelDims, weights: Weights, h: Float64Array | Float32Array, items: readonly { row: number; attrs: readonly number[] }[]): Float64Array {
   const { dim: d, hidden: H } = dims;
   const ow = w(weights, 'out_w'), ob = w(weights, 'out_b'), bias = w(weights, 'item_bias');
   const q = new Float64Array(d);
   for (let j = 0; j < d; j++) {
-    let s = ob[j] as number;
+    let s = (ob[j] as number) + (h[H + j] as number);
     for (let k = 0; k < H; k++) s += (h[k] as number) * (ow[k * d + j] as number);
     q[j] = s;
   }
