@@ -1,29 +1,18 @@
 // `npm start`: the aggregator (127.0.0.1:8787, SQLite under .perch-data/) and the demo store (127.0.0.1:5173)
 // on embedded defaults, no external service. Ports: PERCH_AGG_PORT, PERCH_STORE_PORT. Ctrl-C stops both.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dataDir, ensureModel, modelDir as modelDirOf, root } from './model.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = join(root, '.perch-data');
 mkdirSync(dataDir, { recursive: true });
 const aggPort = process.env.PERCH_AGG_PORT ?? '8787';
 const storePort = process.env.PERCH_STORE_PORT ?? '5173';
-const modelDir = process.env.PERCH_MODEL_DIR ?? join(dataDir, 'model');
+const modelDir = modelDirOf();
 
-// First start: no model yet → train a small one with the real trainer CLI (first 4,000 shoppers of Amazon
-// Beauty, one epoch, at most 60 s of training, progress on stderr) and export it; later starts reuse it.
+// First start: no model yet → train a small one with the real trainer CLI (model.mjs); later starts reuse it.
 // PERCH_SKIP_TRAIN=1 starts without a model (lists then keep the shop's order).
-if (!existsSync(join(modelDir, 'manifest.json')) && process.env.PERCH_SKIP_TRAIN !== '1') {
-  const data = process.env.PERCH_DATA ?? join(root, '..', 'shared', 'data', 'amazon-beauty');
-  const slice = join(dataDir, 'beauty-slice.txt');
-  writeFileSync(slice, readFileSync(join(data, 'Beauty.txt'), 'utf8').split('\n').slice(0, 4000).join('\n') + '\n');
-  console.log(`No model in ${modelDir}: training a small one (first start only, about 2 minutes)…`);
-  const t = spawnSync('nice', ['-n', '10', join(root, 'node_modules', '.bin', 'tsx'), 'src/cli.ts', 'train', '--data', slice, '--attrs', join(data, 'Beauty_item2attributes.json'),
-    '--epochs', '1', '--threads', '1', '--max-seconds', '60', '--seed', '1', '--out', modelDir], { cwd: join(root, 'packages', 'trainer'), stdio: 'inherit' });
-  if (t.status !== 0) console.log('Training failed: starting without a model (lists keep the shop\'s order).');
-}
+ensureModel();
 
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const children = [];
