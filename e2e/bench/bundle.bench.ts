@@ -1,5 +1,10 @@
 // `pnpm bench bundle`: gzipped sizes of what a shop serves. The loader (script tag) and the files it
-// loads on demand, each gzipped on its own (each is its own request):
+// loads on demand, each gzipped on its own (each is its own request). In the worker:
+//   perch-worker.js   the worker core (storage, validation, comlink): every session with storage consent
+//   perch-model.js    the model runtime (tfjs + backends, plain kernels, delivery, intent state), loaded
+//                     by the worker with importScripts only with personalization consent and a model URL
+//   tfjs-backend-wasm(-simd).wasm  fetched only when the wasm backend is probed or forced
+// On the page:
 //   perch-link.js     comlink + worker start-up: loaded once storage is granted (or restored) — the common path
 //   perch-rerank.js   page side of rerank(): loaded once a worker runs and personalization is granted
 //   perch-fallback.js main-thread memory store: only when no worker can run
@@ -27,7 +32,13 @@ const out = (metric: string, value: number) => console.log(JSON.stringify({ benc
 const loader = size('perch.iife.js');
 const link = size('perch-link.js');
 out('loader_gzip_bytes', loader);
-out('worker_gzip_bytes', size('perch-worker.js'));
+const core = size('perch-worker.js');
+const runtime = size('perch-model.js');
+out('worker_core_gzip_bytes', core);
+out('model_runtime_gzip_bytes', runtime);
+out('worker_total_personalized_gzip_bytes', core + runtime);
+out('wasm_binary_gzip_bytes', size('tfjs-backend-wasm.wasm'));
+out('wasm_binary_simd_gzip_bytes', size('tfjs-backend-wasm-simd.wasm'));
 const rerank = size('perch-rerank.js');
 out('link_chunk_gzip_bytes', link);
 out('rerank_chunk_gzip_bytes', rerank);

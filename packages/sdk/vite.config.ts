@@ -1,15 +1,40 @@
-// Seven library builds, one per mode (`pnpm build` runs them in turn):
+// Eight library builds, one per mode (`pnpm build` runs them in turn):
 //   esm      → dist/esm/index.js       npm entry; comlink stays an import for the shop's bundler
 //   loader   → dist/perch.iife.js      script-tag loader (global `perch`); no validation, no idb, small
-//   worker   → dist/perch-worker.js    the web worker (classic script: validation, idb + comlink bundled)
+//   worker   → dist/perch-worker.js    the web worker core (classic script: validation, idb + comlink bundled)
+//   model    → dist/perch-model.js     the worker's model side (tfjs + backends, plain kernels, delivery,
+//                                      intent state), importScripts'ed by the worker only when a model is
+//                                      needed; plus tfjs-backend-wasm's .wasm binaries (see copyWasm)
 //   link     → dist/perch-link.js      on demand, once storage is needed: comlink + worker start-up
 //   rerank   → dist/perch-rerank.js    on demand, once personalization is granted: page side of rerank()
 //   fallback → dist/perch-fallback.js  on demand: main-thread memory store when no worker can run
 //   consent  → dist/perch-consent.js   on demand: TCF, Consent Mode and dataLayer adapters
-import { resolve } from 'node:path';
-import { defineConfig, type UserConfig } from 'vite';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 const src = (p: string): string => resolve(import.meta.dirname, 'src', p);
+
+/**
+ * The wasm backend's binaries, copied beside the scripts so the backend loads them from the shop's own
+ * origin (`assetBase`), never from a CDN. Only the single-threaded builds: the worker disables threads
+ * (see worker/model/runtime.ts), so the threaded binary would never be fetched.
+ */
+export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
+
+function copyWasm(): Plugin {
+  return {
+    name: 'perch-copy-wasm',
+    writeBundle() {
+      const req = createRequire(join(import.meta.dirname, 'package.json'));
+      // The package's main file sits in its dist/ folder, beside the binaries.
+      const from = dirname(req.resolve('@tensorflow/tfjs-backend-wasm'));
+      mkdirSync(resolve(import.meta.dirname, 'dist'), { recursive: true });
+      for (const f of WASM_FILES) copyFileSync(join(from, f), resolve(import.meta.dirname, 'dist', f));
+    },
+  };
+}
 
 function iife(entry: string, fileName: string, name = 'perchBundle'): UserConfig {
   return {
@@ -27,6 +52,7 @@ function iife(entry: string, fileName: string, name = 'perchBundle'): UserConfig
 export default defineConfig(({ mode }) => {
   if (mode === 'loader') return iife('main/loader.ts', 'perch.iife.js');
   if (mode === 'worker') return iife('worker/worker-entry.ts', 'perch-worker.js');
+  if (mode === 'model') return { ...iife('worker/model/model-entry.ts', 'perch-model.js', 'perchModel'), plugins: [copyWasm()] };
   if (mode === 'link') return iife('main/link-chunk.ts', 'perch-link.js', 'perchLink');
   if (mode === 'rerank') return iife('main/rerank-chunk.ts', 'perch-rerank.js', 'perchRerank');
   if (mode === 'fallback') return iife('main/fallback-chunk.ts', 'perch-fallback.js', 'perchFallback');

@@ -1,12 +1,13 @@
 // A small real model for the reranking suites and the bench: trained by the real trainer CLI on a slice of
 // Amazon Beauty (first 4,000 users, one epoch) and exported by the real exporter (int8, manifest, sha256).
-// Cached under e2e/artifacts/ keyed by a hash of the trainer inputs (data slice, attributes, flags), so
-// the suite trains once (about 2 minutes on 2 cores).
+// Cached under e2e/artifacts/ keyed by a hash of the trainer inputs (data slice, attributes, flags, model
+// spec version), so the suite trains once (about 2 minutes on 2 cores).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MODEL_SPEC_VERSION } from '../../../packages/model/src/spec.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA = join(root, '..', 'shared', 'data', 'amazon-beauty');
@@ -28,7 +29,8 @@ export function beautyAttrs(): Record<string, number[]> {
 export function ensureSmallModel(): string {
   const slice = beautySlice();
   const attrsFile = join(DATA, 'Beauty_item2attributes.json');
-  const key = createHash('sha256').update(slice).update(readFileSync(attrsFile)).update(FLAGS.join(' ')).digest('hex').slice(0, 16);
+  // The spec version too: a model exported for an older spec is refused by the current loader.
+  const key = createHash('sha256').update(slice).update(readFileSync(attrsFile)).update(FLAGS.join(' ')).update(`spec ${MODEL_SPEC_VERSION}`).digest('hex').slice(0, 16);
   const dir = join(root, 'e2e', 'artifacts', `model-small-${key}`);
   if (existsSync(join(dir, 'manifest.json'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;

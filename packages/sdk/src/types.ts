@@ -180,8 +180,14 @@ export interface RerankOptions {
   diversity?: number;
   /** Past this budget the shop's order comes back unchanged. */
   timeoutMs?: number;
-  /** Identifies the list for the impression event the SDK reports. */
+  /** Identifies the list for the impression event the SDK reports. Default: the page path. */
   listId?: string;
+  /**
+   * Record the impression of the returned list as a `view_item_list` event (shown and original position
+   * of each item, stored with `storage` consent like any event). Default true; set false when the shop
+   * tracks its own `view_item_list` for this list.
+   */
+  reportImpression?: boolean;
 }
 
 export interface RerankedItem<T extends ShopItem = ShopItem> {

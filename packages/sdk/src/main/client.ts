@@ -24,6 +24,7 @@ import { readProp } from './safe-read.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
+import { impressionListId, impressionProps } from '../shared/rerank/impression.js';
 import { snapshot } from './snapshot.js';
 import { wireSignals } from './wiring.js';
 
@@ -203,6 +204,24 @@ export class PerchClient {
    * worker, on timeout or on error. Never waits for storage to start beyond the budget.
    */
   rerank<T extends ShopItem>(list: readonly T[], options?: RerankOptions): Promise<RerankResult<T>> {
+    return this.#rerank(list, options).then((r) => {
+      this.#reportImpression(r, options);
+      return r;
+    });
+  }
+
+  /** The impression of the list as returned (personalised or not), unless `reportImpression: false`. */
+  #reportImpression(r: RerankResult<ShopItem>, options: RerankOptions | undefined): void {
+    try {
+      if (options?.reportImpression === false) return;
+      const props = impressionProps(r, impressionListId(options?.listId));
+      if (props) this.track('view_item_list', props);
+    } catch (e) {
+      debug('impression not recorded', e);
+    }
+  }
+
+  #rerank<T extends ShopItem>(list: readonly T[], options?: RerankOptions): Promise<RerankResult<T>> {
     if (!Array.isArray(list)) return Promise.resolve(shopOrder([], 'list is not an array'));
     const personalization = this.consent.value('personalization');
     if (personalization !== 'granted') return Promise.resolve(shopOrder(list, `personalization consent ${personalization}`));
@@ -325,10 +344,11 @@ export class PerchClient {
     }
   }
 
-  /** With `modelUrl` and a worker, the worker fetches (or revalidates) the model; failures show in `audit().model`. */
+  /** With `modelUrl`, a worker and personalization granted, the worker fetches (or revalidates) the model; failures show in `audit().model`. */
   #loadModel(b: Backend): void {
     const url = this.#config.modelUrl;
-    if (typeof url !== 'string' || !url || !b.api.loadModel) return;
+    // Only with personalization granted: the worker then fetches its model script and the model itself.
+    if (typeof url !== 'string' || !url || !b.api.loadModel || this.consent.value('personalization') !== 'granted') return;
     try {
       const base = resolveAssetBase(this.#config);
       const backend = this.#config.backend;
@@ -413,7 +433,10 @@ export class PerchClient {
   #onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
     if (!this.#fromTab) this.#channel?.post({ t: 'consent', state: next, source });
     if (next.training !== prev.training) this.#hintFederated();
-    if (next.personalization === 'granted' && prev.personalization !== 'granted') this.#prefetchRerank();
+    if (next.personalization === 'granted' && prev.personalization !== 'granted') {
+      this.#prefetchRerank();
+      if (this.#backend?.worker.running) this.#loadModel(this.#backend);
+    }
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {
         this.#moveHeld();

@@ -7,6 +7,8 @@
  * - `ts`         when it happened: for ordering, session splitting and retention.
  * - `items[].id` the shop's product id (≤ 128 chars): what the model learns to rank.
  * - `list`, `items[].list`, `items[].index`: which list and position: corrects the model for position bias.
+ * - `items[].originalIndex`: the position in the shop's order before `rerank()` moved it (the impressions
+ *   the SDK reports itself), so training can tell the shop's placement from the model's.
  * - `items[].category`, `items[].brand` (≤ 64 chars each): coarse intent features and diversity.
  *   Category is the most specific level given (item_category5 … item_category, or Segment `category`),
  *   because the top level alone ("Apparel") says little about intent and no level is personal data.

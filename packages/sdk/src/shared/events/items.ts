@@ -11,6 +11,8 @@ export interface StoredItem {
   id: string;
   list?: string;
   index?: number;
+  /** Position in the shop's own order before `rerank()` reordered the list (its impression events). */
+  originalIndex?: number;
   category?: string;
   brand?: string;
   priceBucket?: number;
@@ -80,6 +82,10 @@ export function normaliseItem(raw: unknown, label: string, index: number, droppe
     if (n instanceof Fail) return n.at(`${itemPath(label, index)}.${idxKey}`);
     if (n !== undefined) item.index = n;
   }
+
+  const orig = toCount(src.original_index);
+  if (orig instanceof Fail) return orig.at(`${itemPath(label, index)}.original_index`);
+  if (orig !== undefined) item.originalIndex = orig;
 
   const category = shortField(src, CATEGORY_KEYS, label, index);
   if (category instanceof Fail) return category;

@@ -13,6 +13,8 @@ export const ITEM_KEYS: ReadonlySet<string> = new Set([
   'creative_slot',
   // Segment e-commerce v2 product properties
   'product_id', 'sku', 'category', 'name', 'brand', 'variant', 'position', 'url', 'image_url',
+  // Perch: the item's position in the shop's order before rerank() (the impressions the SDK reports)
+  'original_index',
 ]);
 
 /** Event-level fields: GA4 event parameters, Segment event properties and Perch's own two. */

@@ -8,7 +8,7 @@ import { MAX_COUNT, MAX_DWELL_MS, MAX_ID_LENGTH, MAX_ITEMS, MAX_PRICE_BUCKET, MA
 import { NEEDS_ITEMS } from './names.js';
 
 const EVENT_FIELDS = new Set(['v', 'type', 'ts', 'items', 'list', 'dwellMs', 'attribution', 'value']);
-const ITEM_FIELDS = new Set(['id', 'list', 'index', 'category', 'brand', 'priceBucket', 'quantity']);
+const ITEM_FIELDS = new Set(['id', 'list', 'index', 'originalIndex', 'category', 'brand', 'priceBucket', 'quantity']);
 
 const isInt = (n: unknown, hi: number): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= hi;
 const isStr = (s: unknown, max: number): boolean =>
@@ -25,6 +25,7 @@ function itemProblem(it: unknown, i: number): string | null {
   if (it.brand !== undefined && !isStr(it.brand, MAX_SHORT_LENGTH)) return `items[${i}].brand`;
   if (it.priceBucket !== undefined && !isInt(it.priceBucket, MAX_PRICE_BUCKET)) return `items[${i}].priceBucket`;
   if (it.index !== undefined && !isInt(it.index, MAX_COUNT)) return `items[${i}].index`;
+  if (it.originalIndex !== undefined && !isInt(it.originalIndex, MAX_COUNT)) return `items[${i}].originalIndex`;
   if (it.quantity !== undefined && !isInt(it.quantity, MAX_COUNT)) return `items[${i}].quantity`;
   return null;
 }

@@ -57,6 +57,8 @@ export interface RerankReply {
 export interface ModelTestFlags {
   /** Make every model call on the first backend throw after this many calls (a lost WebGPU device). */
   failBackendAfter?: number;
+  /** Score lists with the tfjs model on the backend instead of the plain kernels (the bench's comparison). */
+  scoreOnBackend?: boolean;
 }
 
 export interface ModelLoadOptions {
@@ -84,6 +86,8 @@ export interface ModelStatus {
   /** Last problem (rejected download, failed backend), kept even while an older model stays in use. */
   error?: string;
   loadMs?: number;
+  /** Part of `loadMs` spent warming the model up (one step and one score on a dummy state). */
+  warmMs?: number;
   /** Events folded into the live intent state by `step` since the model loaded. */
   intentEvents?: number;
   /** Median and p95 (ms) of the newest model steps (one per stored event). */

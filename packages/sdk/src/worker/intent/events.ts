@@ -3,9 +3,9 @@
  * saw is described by its category and brand when those strings are attribute names of the model (cold
  * start); otherwise it is row 0 with no attributes (the model's "unknown item").
  */
-import type { VocabJson } from '../../../../model/src/export/format.js';
-import { EVENT_KINDS, GAP_BUCKETS_S, type EventKind } from '../../../../model/src/spec.js';
-import type { Candidate, ModelEvent } from '../../../../model/src/tfjs/types.js';
+import type { VocabJson } from '@perch/model/export/format.ts';
+import { EVENT_KINDS, GAP_BUCKETS_S, type EventKind } from '@perch/model/spec.ts';
+import type { Candidate, ModelEvent } from '@perch/model/tfjs/types.ts';
 import type { PerchEvent } from '../../shared/events/index.js';
 import type { HistoryEntry } from '../../shared/rerank/explain.js';
 import type { RerankCandidate } from '../../shared/rerank/api.js';
@@ -69,8 +69,17 @@ export class EventMapper {
   }
 }
 
-/** History entries (for explanations) of one stored event. */
+/** Whether an event says something about the shopper's intent (list impressions, view_cart do not). */
+export function carriesIntent(e: PerchEvent): boolean {
+  return KIND[e.type] !== undefined;
+}
+
+/**
+ * History entries (for explanations and the profile) of one stored event; none for events without intent,
+ * so the impressions `rerank()` reports never push the shopper's own actions out of the window.
+ */
 export function historyOf(e: PerchEvent): HistoryEntry[] {
+  if (!carriesIntent(e)) return [];
   return e.items.slice(0, MAX_ITEMS_PER_EVENT).map((it) => {
     const h: HistoryEntry = { type: e.type, id: it.id, ts: e.ts };
     if (it.category !== undefined) h.category = it.category;

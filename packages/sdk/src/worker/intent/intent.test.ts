@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_KINDS, GAP_BUCKETS_S } from '../../../../model/src/spec.js';
-import type { VocabJson } from '../../../../model/src/export/format.js';
+import { EVENT_KINDS, GAP_BUCKETS_S } from '@perch/model/spec.ts';
+import type { VocabJson } from '@perch/model/export/format.ts';
 import { EventMapper, MAX_ITEMS_PER_EVENT } from './events.js';
 import { buildProfile } from './profile.js';
 

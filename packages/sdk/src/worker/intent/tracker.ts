@@ -5,14 +5,19 @@
  * survives a reload: the saved state is used when it is current, otherwise it is rebuilt from the last
  * `INTENT_WINDOW` stored events (the model was trained on histories of that length).
  */
-import type { ModelEvent, ModelState } from '../../../../model/src/tfjs/types.js';
+import type { ModelEvent, ModelState } from '@perch/model/tfjs/types.ts';
 import type { HistoryEntry } from '../../shared/rerank/explain.js';
 import type { KeyedEvent, ModelCache } from '../model/cache.js';
 import type { ModelRuntime } from '../model/runtime.js';
-import { historyOf, type EventMapper } from './events.js';
+import { carriesIntent, historyOf, type EventMapper } from './events.js';
 
-/** Events a rebuild reads, and history entries kept for explanations (the trainer's maxLen). */
+/** Events a rebuild uses, and history entries kept for explanations (the trainer's maxLen). */
 export const INTENT_WINDOW = 50;
+/**
+ * Stored events a rebuild reads to find the newest `INTENT_WINDOW` that carry intent: list impressions
+ * (one per `rerank()`) sit between the shopper's own events.
+ */
+const REBUILD_SCAN = 4 * INTENT_WINDOW;
 const SAVE_DELAY_MS = 300;
 
 /** Reads stored events with key > `after` (oldest first, the newest `limit`). */
@@ -44,7 +49,7 @@ export class IntentTracker {
   /** Restores the saved state when it is current, else rebuilds from the stored sequence. */
   start(): Promise<void> {
     return this.enqueue(async () => {
-      const recent = await this.source(0, INTENT_WINDOW);
+      const recent = await this.source(0, REBUILD_SCAN);
       const saved = await this.cache.readIntent();
       const newest = recent.length ? (recent[recent.length - 1] as KeyedEvent).key : 0;
       if (saved && saved.modelVersion === this.version && saved.lastKey === newest && saved.h.length === this.state.h.length) {
@@ -62,7 +67,7 @@ export class IntentTracker {
     return this.enqueue(async () => {
       const fresh = await this.source(this.lastKey, INTENT_WINDOW + 1);
       if (fresh.length === 0) return;
-      if (fresh.length > INTENT_WINDOW) return this.rebuild(await this.source(0, INTENT_WINDOW));
+      if (fresh.length > INTENT_WINDOW) return this.rebuild(await this.source(0, REBUILD_SCAN));
       for (const e of fresh) {
         for (const ev of this.mapper.toModel(e.value, this.lastTs)) {
           const s = this.state;
@@ -93,9 +98,10 @@ export class IntentTracker {
     this.lastTs = null;
   }
 
-  private async rebuild(recent: KeyedEvent[]): Promise<void> {
+  private async rebuild(scanned: KeyedEvent[]): Promise<void> {
     const inputs: ModelEvent[] = [];
     let prev: number | null = null;
+    const recent = scanned.filter((e) => carriesIntent(e.value)).slice(-INTENT_WINDOW);
     for (const e of recent) {
       inputs.push(...this.mapper.toModel(e.value, prev));
       prev = e.value.ts;
@@ -104,7 +110,7 @@ export class IntentTracker {
     this.state = inputs.length ? (await this.rt.run((m) => m.forward(inputs.slice(-INTENT_WINDOW), init))).state : init;
     this.history = [];
     this.remember(recent);
-    this.lastKey = recent.length ? (recent[recent.length - 1] as KeyedEvent).key : 0;
+    this.lastKey = scanned.length ? (scanned[scanned.length - 1] as KeyedEvent).key : 0;
     this.lastTs = prev;
     this.scheduleSave();
   }

@@ -4,8 +4,8 @@
  * A file that fails verification is rejected and the cached (previous) model stays in use; offline, the
  * cached model is used. The cached files are verified again on every load.
  */
-import { loadExport, parseManifest, type LoadedExport } from '../../../../model/src/export/loader.js';
-import { sha256Hex } from '../../../../model/src/export/sha256.js';
+import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export/loader.ts';
+import { sha256Hex } from '@perch/model/export/sha256.ts';
 import type { CachedModel, ModelCache } from './cache.js';
 
 export interface Delivered {

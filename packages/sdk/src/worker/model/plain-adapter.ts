@@ -4,9 +4,9 @@
  * dwarfs the work of one step or of scoring 200 items (≈ 13k multiply-adds), so the plain kernels are the
  * fastest CPU path; the numbers are identical to tfjs-cpu up to float rounding (checked by the backend spec).
  */
-import type { LoadedExport } from '../../../../model/src/export/loader.js';
-import { PlainModel } from '../../../../model/src/plain/model.js';
-import type { Candidate, Intent, ModelEvent, ModelState } from '../../../../model/src/tfjs/types.js';
+import type { LoadedExport } from '@perch/model/export/loader.ts';
+import { PlainModel } from '@perch/model/plain/model.ts';
+import type { Candidate, Intent, ModelEvent, ModelState } from '@perch/model/tfjs/types.ts';
 
 /** The subset of `TfGruModel` the worker uses. */
 export interface WorkerModel {

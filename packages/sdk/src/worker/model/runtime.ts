@@ -4,21 +4,24 @@
  * device, an out-of-memory shader) moves the model to the next backend that passes its probe and retries
  * the call: the intent state is plain data owned by the caller, so nothing is lost.
  */
-import { BACKEND_ORDER, selectBackend, type BackendName, type BackendProbe } from '../../../../model/src/backend/select.js';
-import type { LoadedExport } from '../../../../model/src/export/loader.js';
-import { createModel } from '../../../../model/src/tfjs/model.js';
+import { BACKEND_ORDER, selectBackend, type BackendName, type BackendProbe } from '@perch/model/backend/select.ts';
+import type { LoadedExport } from '@perch/model/export/loader.ts';
+import { env } from '@tensorflow/tfjs-core';
 import type { ModelTestFlags } from '../../shared/rerank/api.js';
-// The model package's own tfjs-core (the SDK has no direct dependency on it): one tfjs instance in the bundle.
-import { env } from '../../../../model/node_modules/@tensorflow/tfjs-core/dist/index.js';
+import { BackendWorkerModel } from './backend-model.js';
 import { PlainWorkerModel, type WorkerModel } from './plain-adapter.js';
 
 /**
  * The wasm backend without threads: its threaded build starts pthread workers from blob URLs, which fails
  * inside a bundled classic worker on cross-origin isolated pages, and threads would compete with the page.
+ * Its `.wasm` binaries are copied beside the SDK scripts at build time, so by default they load from the
+ * folder of this worker script (the shop's own origin); `paths` (the page's `assetBase`) overrides that.
  */
 async function loadWasm(paths?: string): Promise<void> {
-  const wasm = await import('../../../../model/node_modules/@tensorflow/tfjs-backend-wasm/dist/index.js');
-  if (paths) wasm.setWasmPaths(paths);
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const here = (globalThis as { location?: { href: string } }).location?.href;
+  const base = paths ?? (here ? new URL('.', here).href : undefined);
+  if (base) wasm.setWasmPaths(base);
   env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 }
 
@@ -39,6 +42,8 @@ function describe(probes: BackendProbe[], chosen: BackendName, forced?: BackendN
 export class ModelRuntime {
   model!: WorkerModel;
   info!: BackendInfo;
+  /** Duration of the last warm-up (ms). */
+  warmMs = 0;
   private readonly failed: string[] = [];
   private calls = 0;
 
@@ -77,9 +82,29 @@ export class ModelRuntime {
 
   private async place(order: readonly BackendName[], force?: BackendName): Promise<void> {
     const choice = await selectBackend({ order, force, wasmPaths: this.wasmPaths, loaders: { wasm: () => loadWasm(this.wasmPaths) } });
-    // cpu: the plain kernels (see plain-adapter.ts); the others: the tfjs model on that backend.
-    this.model = choice.backend === 'cpu' ? new PlainWorkerModel(this.loaded) : createModel(this.loaded.dims, this.loaded.weights, this.loaded.vocab.itemAttrs);
+    // cpu: the plain kernels (see plain-adapter.ts); the others: the tfjs model on that backend for the
+    // state, with list scoring on the plain kernels (see backend-model.ts).
+    const plain = new PlainWorkerModel(this.loaded);
+    this.model = choice.backend === 'cpu' ? plain : new BackendWorkerModel(this.loaded, plain, this.test?.scoreOnBackend === true);
     this.info = { backend: choice.backend, reason: describe(choice.probes, choice.backend, force, this.failed), probes: choice.probes };
+    await this.warmUp();
+  }
+
+  /**
+   * One step and one score on a dummy state, at load (and after a fallback), so the first real call does
+   * not pay for the one-time work: the catalog's item representations (tfjs tables on the backend, the
+   * plain cache for scoring), shader or wasm kernel compilation, first allocations. Measured in `warmMs`.
+   */
+  private async warmUp(): Promise<void> {
+    const t0 = performance.now();
+    const m = this.model;
+    try {
+      const s = await m.step(m.initialState(), { item: 1, kind: 0, gap: 0 });
+      await m.score(s, [1, { attrs: [] }]);
+    } catch {
+      // A backend that fails here fails again on the first real call, where `run` moves to the next one.
+    }
+    this.warmMs = performance.now() - t0;
   }
 
   /** Test hook: the first backend "loses its device" after `failBackendAfter` calls. */

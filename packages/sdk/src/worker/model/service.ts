@@ -4,7 +4,7 @@
  * profile) comes back with a reason. Other tabs' workers are told about new events over a BroadcastChannel
  * and fold them into their own state.
  */
-import type { BackendName } from '../../../../model/src/backend/select.js';
+import type { BackendName } from '@perch/model/backend/select.ts';
 import type { IntentProfile } from '../../types.js';
 import type { ModelLoadOptions, ModelStatus, PerchModelApi, RerankReply, RerankRequest } from '../../shared/rerank/api.js';
 import { newCallId } from '../../shared/rerank/attribution.js';
@@ -126,7 +126,7 @@ export class ModelService implements PerchModelApi {
       this.live = { rt, mapper, tracker, version };
       this.status = {
         state: 'ready', version, sha256: d.manifestSha256, backend: rt.info.backend, backendReason: rt.info.reason,
-        source: d.source, loadMs: performance.now() - t0, ...(d.error ? { error: d.error } : {}),
+        source: d.source, loadMs: performance.now() - t0, warmMs: rt.warmMs, ...(d.error ? { error: d.error } : {}),
       };
     } catch (e) {
       const error = `${(e as Error)?.message ?? e}`;

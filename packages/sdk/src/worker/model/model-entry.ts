@@ -1,0 +1,13 @@
+/**
+ * Entry of `dist/perch-model.js`: the worker's model side (delivery, backends with tfjs, plain kernels,
+ * live intent state, rerank). The core worker loads it with `importScripts` only when a model is needed;
+ * as an IIFE named `perchModel` it leaves these exports on the worker's global scope.
+ */
+import type { StoreDump } from '../../shared/worker-api.js';
+import type { ModelSide } from './runtime-script.js';
+import { ModelService } from './service.js';
+
+/** A model side for the core worker; `dump` reads the stored sequence when IndexedDB cannot be read directly. */
+export function createModelService(dump: () => Promise<StoreDump>): ModelSide {
+  return new ModelService(dump);
+}
