@@ -1,5 +1,6 @@
 // Each tfjs backend forced in turn (webgpu and webgl on SwiftShader here, wasm, cpu) gives the same
-// top-10 for the same stored history; a backend failing at run time hands over without losing the state.
+// top-10 for the same stored history, with lists scored on the plain kernels and on the backend; a
+// backend failing at run time hands over without losing the state.
 import { categoryHistory, expect, loadModel, mixedList, modelOptions, modelStatus, rerank, startWorker, store, test } from './fixtures.js';
 
 test('every backend returns the same top-10 for the same history', async ({ page, server, catalog }) => {
@@ -18,7 +19,16 @@ test('every backend returns the same top-10 for the same history', async ({ page
     expect(reply.backend).toBe(backend);
     tops[backend] = reply.order.slice(0, 10).map((i) => list[i]!.id);
   }
-  for (const b of ['wasm', 'webgl', 'webgpu']) expect(tops[b], b).toEqual(tops.cpu);
+  // Lists are scored on the plain kernels on every backend (backend-model.ts); the tfjs scoring path on
+  // the backend must rank the same top-10 too, so the two implementations cannot drift apart unnoticed.
+  for (const backend of ['wasm', 'webgl', 'webgpu'] as const) {
+    await startWorker(page, server, 'rr-backends');
+    const status = await loadModel(page, modelOptions(server, { backend, test: { scoreOnBackend: true } }));
+    expect(status.backend, status.backendReason).toBe(backend);
+    const reply = await rerank(page, { items: list, options: { blend: 1 }, personalization: 'granted' });
+    tops[`${backend}+tfjs-scoring`] = reply.order.slice(0, 10).map((i) => list[i]!.id);
+  }
+  for (const b of ['wasm', 'webgl', 'webgpu', 'wasm+tfjs-scoring', 'webgl+tfjs-scoring', 'webgpu+tfjs-scoring']) expect(tops[b], b).toEqual(tops.cpu);
 });
 
 test('a backend lost at run time falls back to the next one and keeps the intent state', async ({ page, server, catalog }) => {
