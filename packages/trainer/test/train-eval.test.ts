@@ -6,7 +6,7 @@ import { ModelScorer } from '@perch/model/plain/scorer.js';
 import { DivergedError, train } from '@perch/model/plain/train.js';
 import { beautySlice } from './beauty-slice.js';
 
-const small = { dim: 32, hidden: 32, negatives: 256, maxValCases: 300, lr: 0.005 };
+const small = { dim: 32, hidden: 32, negatives: 256, maxValCases: 300, lr: 0.005, dropoutIn: 0.1, dropoutOut: 0.1 };
 
 describe('training on a Beauty slice', () => {
   const ds = beautySlice(1500);

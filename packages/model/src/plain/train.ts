@@ -40,7 +40,7 @@ export interface TrainOptions extends LossConfig {
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
   maxSeconds: 700, maxValCases: 2000,
-  negatives: 512, negAlpha: 0.5, dropoutIn: 0.1, dropoutOut: 0.1, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
+  negatives: 1024, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.3, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
 /** One epoch's record (for the log and the training-curve plot). */
