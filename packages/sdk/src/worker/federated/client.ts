@@ -172,11 +172,12 @@ export class FederatedClient {
     const h = this.hint!;
     const url = h.aggregatorUrl!;
     const acc = this.accountant(rec, h.tuning.epsilonBudget);
-    if (!acc.canContribute()) { this.state = 'privacy budget exhausted'; return; }
+    // The round is read even past the budget: it is how this tab learns that a newer model was published.
     const res = await this.send(log, `${url}/v1/round`, 'GET', null);
     if (!res.ok) { this.state = `no open round (HTTP ${res.status})`; return; }
     const round = (await res.json()) as RoundDescription;
     if (String(round.baseVersion) !== (await this.deps.modelVersion())) this.deps.refreshModel();
+    if (!acc.canContribute()) { this.state = 'privacy budget exhausted'; return; }
     if (round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
     const deadline = Date.parse(round.deadline);
     if (round.status !== 'open' || !(deadline - Date.now() > MIN_TIME_LEFT_MS)) { this.state = 'round closing'; return; }

@@ -4,7 +4,7 @@
  * - `accountant`: the RDP accountant's state, so a reload never resets ε spent;
  * - `round`: the id of the last round whose sampling coin was flipped (a coin is flipped once per round,
  *   whatever the number of tabs or reloads: re-flipping until "participate" would void amplification);
- * - `outbound`: the transparency log (bounded), so `audit()` still shows what left the device after a reload.
+ * - `outbound`: the transparency log (bounded separately for uploads and body-less polls), so `audit()` still shows what left the device after a reload.
  * Read fresh inside the leader lock: another tab's worker may have written since.
  * Any IndexedDB failure degrades to memory for this session (the device then does not train: see `load`).
  */
@@ -21,8 +21,21 @@ export interface FederatedRecord {
 
 const STORE = 'kv';
 const KEY = 'state';
-/** Entries kept in the transparency log (each upload of the 30k-value model is ~41 kB of base64). */
+/** Uploads kept in the transparency log (each upload of the 30k-value model is ~41 kB of base64). */
 export const MAX_OUTBOUND = 50;
+/** Body-less requests (the round polls) kept: they must never push an upload out of the log. */
+export const MAX_BODYLESS = 20;
+
+/** The newest MAX_OUTBOUND entries with a body and MAX_BODYLESS without, in their original order. */
+export function trimLog(log: readonly OutboundLogEntry[]): OutboundLogEntry[] {
+  let withBody = 0, without = 0;
+  const keep: OutboundLogEntry[] = [];
+  for (let i = log.length - 1; i >= 0; i--) {
+    const e = log[i]!;
+    if (e.bytes > 0 ? ++withBody <= MAX_OUTBOUND : ++without <= MAX_BODYLESS) keep.push(e);
+  }
+  return keep.reverse();
+}
 
 export const emptyRecord = (): FederatedRecord => ({ accountant: null, lastRound: 0, uploads: 0, outbound: [] });
 
@@ -60,7 +73,7 @@ export class FederatedPersist {
   async save(r: FederatedRecord): Promise<void> {
     const db = await this.open();
     if (!db) throw new Error('federated state: IndexedDB unavailable');
-    const outbound = r.outbound.slice(-MAX_OUTBOUND);
+    const outbound = trimLog(r.outbound);
     await db.put(STORE, { ...r, outbound }, KEY);
   }
 

@@ -22,3 +22,16 @@ describe('deviceSequence', () => {
     expect(deviceSequence(events, vocab, 4).items.length).toBe(4);
   });
 });
+
+describe('transparency log bounds', () => {
+  it('never lets round polls push an upload out of the log', async () => {
+    const { trimLog, MAX_BODYLESS } = await import('./persist.js');
+    const post = { ts: 0, url: 'u', method: 'POST', bytes: 3, body: 'AAAA', status: 202 };
+    const get = (i: number) => ({ ts: i, url: 'u', method: 'GET', bytes: 0, body: '' });
+    const log = [get(-1), post, ...Array.from({ length: 100 }, (_, i) => get(i))];
+    const kept = trimLog(log);
+    expect(kept[0]).toBe(post);
+    expect(kept.length).toBe(1 + MAX_BODYLESS);
+    expect(kept.at(-1)!.ts).toBe(99);
+  });
+});

@@ -1,0 +1,111 @@
+// Browser → aggregator, end to end: several Chromium contexts, each with its own stored history, take part in
+// a round of the real aggregator (child process, temp SQLite, min clients = 3); the round closes and publishes
+// version 2; every client loads and verifies it; each upload is byte-identical to its audit().outbound entry
+// and carries none of the session's item ids, list ids or timestamps.
+import { createHash } from 'node:crypto';
+import { expect, test } from '@playwright/test';
+import { PrivacyAccountant } from '../../packages/model/src/privacy/accountant.js';
+import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from './support/aggregator.js';
+import { consentAll, historyFor, openDevice, startSdkServer, type Device, type SdkServer } from './support/device.js';
+
+const CLIENTS = 3;
+const Z = 2; // noise multiplier announced by the round (q = 1)
+// One round costs ε ≈ 2.4 at z = 2, q = 1; a second would pass 3: each device takes part exactly once, then stops.
+const BUDGET = 3;
+const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--sampling', '1', '--noise', String(Z), '--clip', '1'];
+
+let sdk: SdkServer, agg: Aggregator, proxy: Proxy, tmp: ReturnType<typeof tempDb>;
+const devices: Device[] = [];
+
+test.beforeAll(async () => {
+  sdk = await startSdkServer();
+  tmp = tempDb();
+  agg = await startAggregator(tmp.db, AGG_ARGS);
+  proxy = await startProxy(agg.url);
+});
+test.afterAll(async () => {
+  for (const d of devices.splice(0)) await d.context.close();
+  await kill9(agg);
+  await proxy.close();
+  await sdk.close();
+  tmp.cleanup();
+});
+
+const health = async (): Promise<{ modelVersion: number; roundId: number }> => (await fetch(`${agg.url}/health`)).json() as never;
+
+test('a round completes with several browsers; clients pick up and verify the new version; uploads are logged byte for byte and hold no ids or timestamps', async ({ browser }) => {
+  test.setTimeout(240_000);
+  const config = {
+    consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, modelUrl: `${proxy.url}/v1/model/manifest.json`,
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, localEpochs: 2, epsilonBudget: BUDGET },
+  };
+  const started = Date.now();
+  for (let i = 0; i < CLIENTS; i++) devices.push(await openDevice(browser, sdk, config, historyFor(i + 1)));
+  const first = await waitFor(async () => { const a = await devices[0]!.audit(); return a.model.version ? a : null; }, 60_000, 'model v1 in the first client');
+  expect(first.model.version).toBe('1');
+
+  await waitFor(async () => (await health()).modelVersion === 2, 90_000, 'the round to publish version 2').catch(async (e: unknown) => {
+    const seen = [...new Set(proxy.requests.map((r) => `${r.method} ${r.path} ${r.status ?? '-'} ${r.body.length}B`))];
+    throw new Error(`${(e as Error).message}\nproxy saw:\n${seen.slice(-30).join('\n')}\naggregator exit ${agg.child.exitCode} ${agg.child.signalCode}, stderr: ${agg.stderr().slice(-3000)}`);
+  });
+  const manifest2 = new Uint8Array(await (await fetch(`${agg.url}/v1/model/versions/2/manifest.json`)).arrayBuffer());
+  const sha2 = createHash('sha256').update(manifest2).digest('hex');
+
+  const posts = proxy.requests.filter((r) => r.method === 'POST');
+  expect(posts.length).toBeGreaterThanOrEqual(CLIENTS);
+  for (const [i, d] of devices.entries()) {
+    const a = await waitFor(async () => { const x = await d.audit(); return x.model.version === '2' ? x : null; }, 60_000, `client ${i} on version 2`);
+    expect(a.model.sha256).toBe(sha2);
+    // Transparency log: every POST this device made is in it, byte for byte, and matches what the network saw.
+    const uploads = a.outbound.filter((e) => e.method === 'POST');
+    expect(uploads.some((e) => e.status === 202), JSON.stringify(a.outbound.map((e) => [e.method, e.url, e.status, e.bytes]))).toBe(true);
+    for (const e of uploads) {
+      const body = Buffer.from(e.body, 'base64');
+      expect(body.length).toBe(e.bytes);
+      const seen = posts.find((p) => p.body.equals(body));
+      expect(seen, 'the logged body reached the aggregator unchanged').toBeTruthy();
+      expect(seen!.path).toBe(new URL(e.url).pathname);
+      // No item id, list id or timestamp of this session in the upload.
+      const latin = body.toString('latin1');
+      for (const [, ids, list] of historyFor(i + 1)) {
+        for (const id of ids) expect(latin.includes(id)).toBe(false);
+        expect(latin.includes(list!)).toBe(false);
+      }
+      for (let t = Math.floor(started / 1000) - 5; t <= Math.floor(Date.now() / 1000) + 5; t++) {
+        expect(latin.includes(String(t))).toBe(false);
+        const le = Buffer.alloc(4); le.writeUInt32LE(t); expect(body.includes(le)).toBe(false);
+      }
+    }
+    // The GET of the round is logged too (no body).
+    expect(a.outbound.some((e) => e.method === 'GET' && e.url.endsWith('/v1/round') && e.body === '')).toBe(true);
+    // ε spent = the accountant's value for the rounds this device flipped a coin in (q = 1, z = Z).
+    expect(a.privacy.epsilonBudget).toBe(BUDGET);
+    expect(a.privacy.delta).toBe(1e-6);
+    const acc = new PrivacyAccountant({ epsilonBudget: BUDGET });
+    acc.record(1, Z);
+    expect(a.privacy.epsilonSpent).toBeCloseTo(acc.spent().epsilon, 9);
+    expect(acc.canContribute({ q: 1, z: Z })).toBe(false);
+  }
+  // Past the budget nobody contributes again: no second round is published, no second upload was made.
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect((await health()).modelVersion).toBe(2);
+  expect(proxy.requests.filter((r) => r.method === 'POST').length).toBe(CLIENTS);
+  // Every upload request on the wire was one of the logged ones (nothing sent unlogged).
+  const logged = (await Promise.all(devices.map((d) => d.audit()))).flatMap((a) => a.outbound.filter((e) => e.method === 'POST').map((e) => Buffer.from(e.body, 'base64')));
+  for (const p of posts) expect(logged.some((b) => b.equals(p.body))).toBe(true);
+});
+
+test('ε spent survives a reload (persisted on the device)', async () => {
+  test.setTimeout(60_000);
+  const d = devices[0]!;
+  const before = (await d.audit()).privacy.epsilonSpent;
+  expect(before).toBeGreaterThan(0);
+  await d.page.reload();
+  await d.page.waitForFunction(() => (window as unknown as { perch?: { loaded?: boolean } }).perch?.loaded === true);
+  const after = await d.page.evaluate(async () => {
+    const p = (window as unknown as { perch: { init(c: unknown): Promise<void>; audit(): Promise<{ privacy: { epsilonSpent: number } }> } }).perch;
+    await p.init({ consent: { storage: 'granted', personalization: 'granted', training: 'denied' }, dbName: 'perch-fed' });
+    return (await p.audit()).privacy.epsilonSpent;
+  });
+  expect(after).toBe(before);
+});
