@@ -1,0 +1,60 @@
+// Nothing reaches the aggregator unless every condition holds: GPC on, training consent denied or missing,
+// mode on-device (the default) or an active page → not a single request (counted at a recording proxy in
+// front of the real aggregator), an empty transparency log and no ε spent. A positive control with every
+// condition met shows the same setup does reach the aggregator within the same wait.
+import { expect, test } from '@playwright/test';
+import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from './support/aggregator.js';
+import { historyFor, openDevice, startSdkServer, type SdkServer } from './support/device.js';
+
+let sdk: SdkServer, agg: Aggregator, proxy: Proxy, tmp: ReturnType<typeof tempDb>;
+
+test.beforeAll(async () => {
+  sdk = await startSdkServer();
+  tmp = tempDb();
+  agg = await startAggregator(tmp.db, ['--min-clients', '1', '--target-clients', '100', '--sampling', '1', '--noise', '2']);
+  proxy = await startProxy(agg.url);
+});
+test.afterAll(async () => {
+  await kill9(agg);
+  await proxy.close();
+  await sdk.close();
+  tmp.cleanup();
+});
+
+const granted = { storage: 'granted', personalization: 'granted', training: 'granted' };
+const base = (over: Record<string, unknown>) => ({
+  mode: 'federated', consent: granted, dbName: 'perch-fed', federated: { minIntervalMs: 200, idleAfterMs: 0 }, ...over,
+});
+const cases: [string, Record<string, unknown>, { gpc?: boolean }][] = [
+  ['GPC on', base({}), { gpc: true }],
+  ['training consent denied', base({ consent: { ...granted, training: 'denied' } }), {}],
+  ['training consent missing', base({ consent: { storage: 'granted', personalization: 'granted' } }), {}],
+  ['mode on-device', base({ mode: 'on-device' }), {}],
+  ['mode not set (on-device by default)', base({ mode: undefined }), {}],
+  ['page never idle', base({ federated: { minIntervalMs: 200, idleAfterMs: 3_600_000 } }), {}],
+];
+
+for (const [name, cfg, opts] of cases) {
+  test(`${name} → no request to the aggregator at all`, async ({ browser }) => {
+    test.setTimeout(60_000);
+    proxy.requests.length = 0;
+    const config = { ...cfg, aggregatorUrl: proxy.url };
+    const d = await openDevice(browser, sdk, config, historyFor(3), opts);
+    await new Promise((r) => setTimeout(r, 3_000)); // 15 poll intervals
+    const a = await d.audit();
+    expect(proxy.requests).toEqual([]);
+    expect(a.outbound).toEqual([]);
+    expect(a.privacy.epsilonSpent).toBe(0);
+    if (opts.gpc) expect(a.gpc).toBe(true);
+    await d.context.close();
+  });
+}
+
+test('positive control: with every condition met the same page reaches the aggregator and uploads', async ({ browser }) => {
+  test.setTimeout(90_000);
+  proxy.requests.length = 0;
+  const d = await openDevice(browser, sdk, { ...base({}), aggregatorUrl: proxy.url }, historyFor(3));
+  await waitFor(async () => proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 60_000, 'an upload');
+  expect((await d.audit()).privacy.epsilonSpent).toBeGreaterThan(0);
+  await d.context.close();
+});
