@@ -31,7 +31,7 @@ const round = async (): Promise<Round> => (await fetch(`${agg.url}/v1/round`)).j
 const accepted = (a: AuditReport) => a.outbound.filter((e) => e.method === 'POST' && e.status === 202);
 const keyOf = (b: Buffer): string => b.subarray(28, 44).toString('hex');
 const resend = (roundId: number, body: Buffer) => fetch(`${agg.url}/v1/round/${roundId}/updates`, {
-  method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1', 'idempotency-key': `"${keyOf(body)}"` }, body,
+  method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1', 'idempotency-key': `"${keyOf(body)}"` }, body: new Uint8Array(body),
 });
 
 test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledged browser upload; the round resumes and publishes', async ({ browser }) => {
