@@ -40,15 +40,20 @@ try {
   page.on('console', (m) => console.error(`[page] ${m.text()}`));
   await page.goto(`${server.origin}/p/worker.html`);
   await page.waitForFunction(() => (window as any).fixtureReady === true);
-  const floor = await page.evaluate((req) => new Promise<{ p95: number; median: number; runs: number }>((res) => {
+  const floorRun = (): Promise<{ p95: number; median: number; runs: number }> => page.evaluate((req) => new Promise<{ p95: number; median: number; runs: number }>((res) => {
     const w = new Worker('/p/floor.js', { type: 'module' });
     w.onmessage = (e) => { w.terminate(); res(e.data); };
     w.postMessage(req);
   }), { base: `${server.origin}/model/`, history, items, runs: RUNS });
-  emit('plain_floor_p95_ms', floor.p95, 'ms', 'plain', { median_ms: floor.median, runs: floor.runs });
+  // The floor is measured before the backends and again after each one; its p95 and median are the medians
+  // of those runs, so one preempted floor run on the shared cores does not skew every ratio.
+  const floors = [await floorRun()];
+  const mid = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1] as number;
+  const floor = { get p95() { return mid(floors.map((f) => f.p95)); }, get median() { return mid(floors.map((f) => f.median)); } };
 
   // wasm+tfjs-scoring: the wasm backend with lists scored by the tfjs model on the backend too (the path
   // before scoring moved to the plain kernels; see packages/sdk/src/worker/model/backend-model.ts).
+  const ratios: (() => void)[] = [];
   const runs = [['cpu', 'cpu', false], ['wasm', 'wasm', false], ['wasm', 'wasm+tfjs-scoring', true]] as const;
   for (const [backend, label, scoreOnBackend] of runs) {
     const r = await page.evaluate(async ({ backend, scoreOnBackend, origin, items, history, RUNS, category }) => {
@@ -93,14 +98,15 @@ try {
       return { status, after, first: { main: firstMain, worker: first.workerMs, personalized: first.personalized }, main95: q(main, 0.95), main50: q(main, 0.5), worker95: q(inWorker, 0.95), worker50: q(inWorker, 0.5), longest, memory, isolated: crossOriginIsolated };
     }, { backend, scoreOnBackend, origin: server.origin, items, history, RUNS, category: catalog.category });
     console.error(`${label}: status ${JSON.stringify(r.status)}; isolated ${r.isolated}`);
+    floors.push(await floorRun());
     if (scoreOnBackend) {
       // Only the comparison figures: the rest is the same as the wasm run.
-      emit('worker_p95_tfjs_scoring_ms', r.worker95, 'ms', backend, { median_ms: r.worker50, items: 200, runs: RUNS, ratio_p95: r.worker95 / floor.p95, ratio_median: r.worker50 / floor.median });
+      ratios.push(() => emit('worker_p95_tfjs_scoring_ms', r.worker95, 'ms', backend, { median_ms: r.worker50, items: 200, runs: RUNS, ratio_p95: r.worker95 / floor.p95, ratio_median: r.worker50 / floor.median }));
       continue;
     }
     emit('worker_p95_ms', r.worker95, 'ms', backend, { median_ms: r.worker50, items: 200, runs: RUNS });
     emit('main_p95_ms', r.main95, 'ms', backend, { median_ms: r.main50, items: 200, runs: RUNS });
-    emit('ratio_to_plain_floor', r.worker95 / floor.p95, 'x', backend, { ratio_median: r.worker50 / floor.median });
+    ratios.push(() => emit('ratio_to_plain_floor', r.worker95 / floor.p95, 'x', backend, { ratio_median: r.worker50 / floor.median }));
     emit('first_ms', r.first.main, 'ms', backend, { worker_ms: r.first.worker, personalized: r.first.personalized, warm_ms: r.status.warmMs, what: 'first rerank after loadModel() resolved, from the main thread' });
     if (r.after.stepMs) emit('step_ms', r.after.stepMs.p95, 'ms', backend, { stat: 'p95', median_ms: r.after.stepMs.median, steps: r.after.stepMs.n });
     emit('model_load_ms', r.status.loadMs, 'ms', backend, { what: 'fetch + sha256 verify + decode + backend probe + warm-up + intent rebuild from 50 stored events, fresh model cache' });
@@ -108,6 +114,9 @@ try {
     if (r.memory) emit('worker_memory_bytes', r.memory.worker, 'bytes', backend, { source: 'performance.measureUserAgentSpecificMemory (dedicated workers)', page_total_bytes: r.memory.bytes });
     else console.error(`${backend}: measureUserAgentSpecificMemory unavailable or timed out: no memory figure`);
   }
+  // Ratios once every floor run is in.
+  for (const f of ratios) f();
+  emit('plain_floor_p95_ms', floor.p95, 'ms', 'plain', { median_ms: floor.median, runs: RUNS, floor_runs: floors.length, p95_each: floors.map((f) => f.p95) });
 } finally {
   await browser.close();
   await server.close();

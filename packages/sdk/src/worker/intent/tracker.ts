@@ -85,7 +85,12 @@ export class IntentTracker {
     });
   }
 
-  /** Resolves when every queued sync has been applied. */
+  /** Rebuilds from the stored sequence (after events were deleted: they must stop counting). */
+  rebuildFromStore(): Promise<void> {
+    return this.enqueue(async () => this.rebuild(await this.source(0, REBUILD_SCAN)));
+  }
+
+    /** Resolves when every queued sync has been applied. */
   settled(): Promise<void> {
     return this.chain;
   }

@@ -10,7 +10,7 @@ import type { StoreDump } from '../../shared/worker-api.js';
 export const MODEL_SCRIPT = 'perch-model.js';
 
 /** What the model side does for the core worker (`ModelService`'s public methods). */
-export type ModelSide = Pick<ModelService, 'configure' | 'loadModel' | 'modelStatus' | 'eventsStored' | 'forgotten' | 'rerank' | 'intent'>;
+export type ModelSide = Pick<ModelService, 'configure' | 'loadModel' | 'modelStatus' | 'eventsStored' | 'eventsDeleted' | 'forgotten' | 'rerank' | 'intent'>;
 
 /** The exports of `perch-model.js`. */
 export interface ModelRuntimeScript {

@@ -37,7 +37,7 @@ export class ModelService implements PerchModelApi {
     this.channel?.close();
     if (typeof BroadcastChannel !== 'undefined') {
       this.channel = new BroadcastChannel(`perch-intent:${dbName}`);
-      this.channel.onmessage = () => void this.live?.tracker.sync();
+      this.channel.onmessage = (e) => void (e.data === 'deleted' ? this.live?.tracker.rebuildFromStore() : this.live?.tracker.sync());
     }
   }
 
@@ -62,7 +62,14 @@ export class ModelService implements PerchModelApi {
     this.channel?.postMessage('events');
   }
 
-  /** After `forget()`: the saved state and history are gone with the database. */
+  /** After single events were deleted: rebuild the state and history from what remains, in this tab and the others. */
+  eventsDeleted(): void {
+    if (!this.live) return;
+    void this.live.tracker.rebuildFromStore();
+    this.channel?.postMessage('deleted');
+  }
+
+    /** After `forget()`: the saved state and history are gone with the database. */
   forgotten(): void {
     this.live?.tracker.reset();
     this.cache?.close();

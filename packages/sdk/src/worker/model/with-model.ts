@@ -1,6 +1,7 @@
 /**
  * Adds the model side to the worker's storage API without touching it: `rerank`, `intent`, `loadModel`
- * and `modelStatus` come from `ModelService`; `open`, `write` and `forget` also tell the model side; every
+ * and `modelStatus` come from `ModelService`; `open`, `write`, `forget` and `forgetEvents` also tell the
+ * model side (a deleted event must stop shaping the intent state and the explanations); every
  * other method goes to the store unchanged (so methods added to the store later pass through).
  *
  * The model side (tfjs and its backends, the plain kernels, delivery, the intent state: most of the
@@ -49,6 +50,8 @@ class LazyModel {
 
   eventsStored(): void { this.side?.eventsStored(); }
 
+  eventsDeleted(): void { this.side?.eventsDeleted(); }
+
   forgotten(): void { this.side?.forgotten(); }
 
   async rerank(r: RerankRequest): Promise<RerankReply> {
@@ -79,6 +82,11 @@ export function withModel(store: PerchWorkerApi): PerchWorkerApi {
     forget: async () => {
       await store.forget();
       model.forgotten();
+    },
+    forgetEvents: async (ids: number[]) => {
+      const r = await store.forgetEvents(ids);
+      if (r.deleted.length) model.eventsDeleted();
+      return r;
     },
     loadModel: (o) => model.loadModel(o),
     modelStatus: () => model.modelStatus(),
