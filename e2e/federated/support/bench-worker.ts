@@ -1,0 +1,44 @@
+// Web worker of `pnpm bench client` (browser side): one federated client round exactly as the SDK worker runs
+// it, minus the network: local training from the global weights on one device's own sequence (`localTrain`,
+// plain Float32Array kernels, dense weights only), then clip + Gaussian noise + int8 stochastic rounding +
+// wire encoding (`makeUpdate`, with `cryptoRng` as on a real device). Answers with per-round timings.
+import { makeUpdate } from '../../../packages/model/src/federated/client-update.js';
+import { localTrain } from '../../../packages/model/src/federated/local-train.js';
+import { Rng } from '../../../packages/model/src/plain/rng.js';
+import { initWeights } from '../../../packages/model/src/plain/weights.js';
+import { makeLayout } from '../../../packages/model/src/privacy/flatten.js';
+import { cryptoRng } from '../../../packages/model/src/privacy/rng.js';
+import { SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims } from '../../../packages/model/src/spec.js';
+
+export interface ClientBenchRequest {
+  dims: ModelDims;
+  attrOffsets: Int32Array;
+  attrIds: Int32Array;
+  seqs: { items: number[]; kinds: number[]; gaps: number[] }[];
+  epochs: number;
+  learningRate: number;
+  warmup: number;
+}
+export interface ClientBenchReply { train: number[]; pipeline: number[]; bytes: number; values: number }
+
+self.onmessage = (ev: MessageEvent<ClientBenchRequest>) => {
+  const r = ev.data;
+  const w = initWeights(r.dims, new Rng(1));
+  const layout = makeLayout(weightShapes(r.dims), SHARED_DENSE_WEIGHTS);
+  const attrs = { attrOffsets: r.attrOffsets, attrIds: r.attrIds };
+  const rng = cryptoRng();
+  const out: ClientBenchReply = { train: [], pipeline: [], bytes: 0, values: layout.size };
+  r.seqs.forEach((s, i) => {
+    const seq = { key: 'device', items: Int32Array.from(s.items), kinds: Uint8Array.from(s.kinds), gaps: Uint8Array.from(s.gaps) };
+    const t0 = performance.now();
+    const t = localTrain(r.dims, w, attrs, [seq], layout, { epochs: r.epochs, learningRate: r.learningRate, gradClip: 5, seed: i + 1 });
+    const t1 = performance.now();
+    const { bytes } = makeUpdate(t.delta, layout, { roundId: 1, baseVersion: 1, clipBound: 1, noiseMultiplier: 1, examples: t.positions, maxClientWeight: 32, rng });
+    const t2 = performance.now();
+    out.bytes = bytes.length;
+    if (i >= r.warmup) { out.train.push(t1 - t0); out.pipeline.push(t2 - t1); }
+  });
+  (self as unknown as Worker).postMessage(out);
+};
+// Loaded and compiled: the page starts watching its main thread only from here on.
+(self as unknown as Worker).postMessage('ready');
