@@ -57,11 +57,24 @@ export async function nextShopper(page: Page): Promise<void> {
 
 /** Views each item's product page and adds it to the cart (the data's interactions are reviews of purchases). */
 export async function browse(page: Page, items: readonly string[]): Promise<void> {
-  for (const id of items) {
-    await go(page, `#/product/${encodeURIComponent(id)}`);
-    await page.evaluate(() => (document.querySelector('.product [data-add]') as HTMLButtonElement | null)?.click());
-  }
-  await page.evaluate(() => (window as unknown as PW).perch.flush());
+  // One round trip for the whole history: follow each product link, wait for the page, press "Add to cart".
+  await page.evaluate(async (ids) => {
+    const main = document.getElementById('main') as HTMLElement;
+    for (const id of ids) {
+      const h = `#/product/${encodeURIComponent(id)}`;
+      delete main.dataset.ready;
+      // The same product twice in a row (a repeat purchase) is no hash change: re-render it.
+      if (location.hash === h) window.dispatchEvent(new HashChangeEvent('hashchange'));
+      else location.hash = h;
+      const t0 = performance.now();
+      while (main.dataset.ready !== location.hash) {
+        if (performance.now() - t0 > 15_000) throw new Error(`product ${id} did not render`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      (document.querySelector('.product [data-add]') as HTMLButtonElement | null)?.click();
+    }
+    await (window as unknown as PW).perch.flush();
+  }, [...items]);
 }
 
 /** Opens a listing and reads both orders; re-renders (at most `tries` times) until Perch's column is personalised. */

@@ -11,7 +11,7 @@ export function wilson(k: number, n: number, z = 1.96): [number, number] {
   return [Math.max(0, c - h), Math.min(1, c + h)];
 }
 
-/** One shopper's totals in one arm pair: impressions, and successes under the default and Perch's order. */
+/** One shopper's totals: impressions, and successes (or expected successes) under the default and Perch's order. */
 export interface Paired { n: number; a: number; b: number }
 
 /** Small seeded generator (mulberry32) so the bootstrap is reproducible. */

@@ -12,7 +12,11 @@ export interface Summary {
   impressions: number;
   default: ArmSummary;
   perch: ArmSummary;
-  lift: { 'ctr@5': number; 'ctr@5_rel': number | null; 'ctr@5_ci': [number, number]; 'atc@5': number; 'atc@5_rel': number | null; 'atc@5_ci': [number, number] };
+  lift: {
+    'ctr@5': number; 'ctr@5_rel': number | null; 'ctr@5_ci': [number, number]; 'atc@5': number; 'atc@5_rel': number | null; 'atc@5_ci': [number, number];
+    /** Lift of the click model's expected CTR@5 (no sampling noise, same shoppers), with its bootstrap interval. */
+    'expected_ctr@5': number; 'expected_ctr@5_ci': [number, number];
+  };
   /** Share of Perch's listings that the model reranked (the rest fell back to the shop's order). */
   personalized: number;
   bySurface: Record<string, { impressions: number; default: { ctr: number; atc: number }; perch: { ctr: number; atc: number } }>;
@@ -75,6 +79,12 @@ export function summarise(runs: readonly ShopperRun[], seed: number): Summary {
       'ctr@5_ci': pairedBootstrap(paired(runs, (x) => x.position !== null), 2000, seed).map(r4) as [number, number],
       'atc@5': r4(p['atc@5'] - d['atc@5']), 'atc@5_rel': rel(d['atc@5'], p['atc@5']),
       'atc@5_ci': pairedBootstrap(paired(runs, (x) => x.addToCart), 2000, seed + 1).map(r4) as [number, number],
+      'expected_ctr@5': r4(p['expected_ctr@5'] - d['expected_ctr@5']),
+      'expected_ctr@5_ci': pairedBootstrap(runs.map((r) => ({
+        n: r.impressions.length,
+        a: r.impressions.reduce((t, i) => t + i.expected.default.click, 0),
+        b: r.impressions.reduce((t, i) => t + i.expected.perch.click, 0),
+      })), 2000, seed + 2).map(r4) as [number, number],
     },
     personalized: r4(all.filter((i) => i.personalized).length / (all.length || 1)),
     bySurface,
@@ -94,7 +104,7 @@ export function table(s: Summary): string {
     ['', 'default order', 'Perch order', 'lift (95% CI)'],
     ['CTR@5', `${pct(s.default['ctr@5'])} ${ci(s.default['ctr@5_ci'])}`, `${pct(s.perch['ctr@5'])} ${ci(s.perch['ctr@5_ci'])}`, `${signed(s.lift['ctr@5'])} ${ciPts(s.lift['ctr@5_ci'])}${s.lift['ctr@5_rel'] === null ? '' : ` (${s.lift['ctr@5_rel'] >= 0 ? '+' : ''}${pct(s.lift['ctr@5_rel'])})`}`],
     ['ATC@5', `${pct(s.default['atc@5'])} ${ci(s.default['atc@5_ci'])}`, `${pct(s.perch['atc@5'])} ${ci(s.perch['atc@5_ci'])}`, `${signed(s.lift['atc@5'])} ${ciPts(s.lift['atc@5_ci'])}${s.lift['atc@5_rel'] === null ? '' : ` (${s.lift['atc@5_rel'] >= 0 ? '+' : ''}${pct(s.lift['atc@5_rel'])})`}`],
-    ['expected CTR@5', pct(s.default['expected_ctr@5']), pct(s.perch['expected_ctr@5']), signed(s.perch['expected_ctr@5'] - s.default['expected_ctr@5'])],
+    ['expected CTR@5', pct(s.default['expected_ctr@5']), pct(s.perch['expected_ctr@5']), `${signed(s.lift['expected_ctr@5'])} ${ciPts(s.lift['expected_ctr@5_ci'])}`],
     ...Object.entries(s.bySurface).map(([k, v]) => [`  ${k} (${v.impressions}) CTR / ATC`, `${pct(v.default.ctr)} / ${pct(v.default.atc)}`, `${pct(v.perch.ctr)} / ${pct(v.perch.atc)}`, '']),
   ];
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));

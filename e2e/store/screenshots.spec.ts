@@ -21,6 +21,12 @@ for (const [device, viewport] of Object.entries(sizes)) {
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(out, `${name}-${device}.png`) });
     };
+    // The home page rendered before the model was ready: re-render until Perch orders it (as a shopper would see it next).
+    await expect.poll(async () => {
+      await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+      await page.waitForTimeout(300);
+      return page.locator('[data-list="home_popular"]').locator('xpath=..').locator('.status').getAttribute('data-personalized');
+    }, { timeout: 30_000 }).toBe('true');
     await shot('home', '[data-list="home_popular"] .card');
     await go(page, '#/category/Makeup');
     await shot('category', '.list .card');
@@ -28,6 +34,8 @@ for (const [device, viewport] of Object.entries(sizes)) {
     await page.locator('.list .card').nth(2).locator('.card-link').click();
     await waitRoute(page);
     await page.locator('.product [data-add]').click();
+    // The intent panel follows the browsing (debounced): wait for it to name a category.
+    await expect(page.locator('#intent [data-intent="category"]').first()).toBeVisible();
     await shot('product', '[data-list="also_viewed"] .card');
     await page.locator('[data-list="also_viewed"] [data-add]').first().click();
     await go(page, '#/cart');
