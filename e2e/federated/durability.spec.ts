@@ -38,7 +38,7 @@ test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledge
   test.setTimeout(300_000);
   const config = {
     consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, modelUrl: `${proxy.url}/v1/model/manifest.json`,
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0 },
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, maxUploadDelayMs: 500 },
   };
   for (let i = 0; i < 2; i++) devices.push(await openDevice(browser, sdk, config, historyFor(10 + i)));
   const acked = await Promise.all(devices.map((d, i) => waitFor(async () => {

@@ -23,7 +23,7 @@ test.afterAll(async () => {
 
 const granted = { storage: 'granted', personalization: 'granted', training: 'granted' };
 const base = (over: Record<string, unknown>) => ({
-  mode: 'federated', consent: granted, dbName: 'perch-fed', federated: { minIntervalMs: 200, idleAfterMs: 0 }, ...over,
+  mode: 'federated', consent: granted, dbName: 'perch-fed', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0 }, ...over,
 });
 const cases: [string, Record<string, unknown>, { gpc?: boolean }][] = [
   ['GPC on', base({}), { gpc: true }],

@@ -37,7 +37,7 @@ test('a round completes with several browsers; clients pick up and verify the ne
   test.setTimeout(240_000);
   const config = {
     consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, modelUrl: `${proxy.url}/v1/model/manifest.json`,
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, localEpochs: 2, epsilonBudget: BUDGET },
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, localEpochs: 2, epsilonBudget: BUDGET, maxUploadDelayMs: 500 },
   };
   const started = Date.now();
   for (let i = 0; i < CLIENTS; i++) devices.push(await openDevice(browser, sdk, config, historyFor(i + 1)));
@@ -62,6 +62,7 @@ test('a round completes with several browsers; clients pick up and verify the ne
     for (const e of uploads) {
       const body = Buffer.from(e.body, 'base64');
       expect(body.length).toBe(e.bytes);
+      expect(body.readUInt32LE(24), 'client weight 1 with noise on (the example count is not covered by DP)').toBe(1);
       const seen = posts.find((p) => p.body.equals(body));
       expect(seen, 'the logged body reached the aggregator unchanged').toBeTruthy();
       expect(seen!.path).toBe(new URL(e.url).pathname);

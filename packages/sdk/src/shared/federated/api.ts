@@ -20,6 +20,11 @@ export interface FederatedTuning {
   minIntervalMs: number;
   /** Quiet time without user input before the page counts as idle (default 5 s). */
   idleAfterMs: number;
+  /**
+   * Upper bound of a uniformly random wait between local training and the upload (default 30 s, never more
+   * than half the time left in the round), so the upload time says less about when the page went idle.
+   */
+  maxUploadDelayMs: number;
 }
 
 /** The page's view, sent on start, on every consent change and whenever the page's activity changes. */
@@ -57,6 +62,7 @@ export const DEFAULT_DELTA = 1e-6;
 
 export const federatedDefaults: FederatedTuning = {
   epsilonBudget: DEFAULT_EPSILON_BUDGET, localEpochs: 2, learningRate: 0.1, minIntervalMs: 5 * 60_000, idleAfterMs: 5_000,
+  maxUploadDelayMs: 30_000,
 };
 
 /** Why the device must not train now, or null when every page-side condition holds. Pure. */
@@ -85,5 +91,6 @@ export function readTuning(raw: unknown): FederatedTuning {
     learningRate: num(get('learningRate'), 1e-5, 10, d.learningRate),
     minIntervalMs: num(get('minIntervalMs'), 100, 7 * 24 * 3600_000, d.minIntervalMs),
     idleAfterMs: num(get('idleAfterMs'), 0, 3600_000, d.idleAfterMs),
+    maxUploadDelayMs: num(get('maxUploadDelayMs'), 0, 3600_000, d.maxUploadDelayMs),
   };
 }

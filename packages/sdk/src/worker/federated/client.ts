@@ -200,10 +200,14 @@ export class FederatedClient {
     const t = localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, {
       epochs: h.tuning.localEpochs, learningRate: h.tuning.learningRate, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32),
     });
+    // With noise on, the client weight is 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {
       roundId: round.roundId, baseVersion: round.baseVersion, clipBound: round.clipBound,
-      noiseMultiplier: round.noiseMultiplier, examples: t.positions, maxClientWeight: round.maxClientWeight, rng,
+      noiseMultiplier: round.noiseMultiplier, examples: round.noiseMultiplier > 0 ? 1 : t.positions, maxClientWeight: round.maxClientWeight, rng,
     });
+    // A random wait before the upload: its time then says less about when the page went idle.
+    const wait = Math.floor(rng.next() * Math.min(h.tuning.maxUploadDelayMs, Math.max(0, (deadline - Date.now()) / 2)));
+    if (wait > 0) { this.state = 'waiting to upload'; await new Promise((r) => setTimeout(r, wait)); }
     const now = trainingBlocked(this.hint);
     if (now && now !== 'page active') { this.state = `dropped before upload: ${now}`; return; }
 
