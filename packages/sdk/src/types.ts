@@ -90,6 +90,8 @@ export interface FederatedOptions {
   minIntervalMs?: number;
   /** Time without user input before the page counts as idle, ms [5,000]. */
   idleAfterMs?: number;
+  /** Longest random wait between local training and the upload, ms [30,000] (hides when the page went idle). */
+  maxUploadDelayMs?: number;
 }
 
 /** Why a `track()` call was refused. */
