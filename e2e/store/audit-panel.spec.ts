@@ -1,5 +1,8 @@
-// The audit panel's data inspector: each stored event shows its id and can be inspected and deleted on its
-// own; the deletion holds across a reload (it is the SDK's public forget({ eventIds }), not a UI filter).
+// The audit panel: its facts are the device's (model version and manifest sha256 as served, backend, counts,
+// consent log, budget), its export is exportData(), and each stored event shows its id and can be inspected
+// and deleted on its own; the deletion holds across a reload (it is the SDK's public forget({ eventIds })).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect, go, open, stored, test } from './fixtures.js';
 
 test('audit panel: "Delete" on one event removes exactly that event, for good', async ({ page, store, errors }) => {
@@ -29,5 +32,37 @@ test('audit panel: "Delete" on one event removes exactly that event, for good', 
   const after = (await stored(page)) as unknown as { eventId: number }[];
   expect(after.map((e) => e.eventId)).toEqual(before.filter((e) => e !== target).map((e) => e.eventId));
   await expect(page.locator(`[data-delete-event="${target.eventId}"]`)).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('audit panel: model, storage, consent and budget facts match what is served and stored; Export JSON is exportData()', async ({ page, store, errors }) => {
+  await open(page, store, '/?mode=on-device&consent=all');
+  await expect.poll(() => page.evaluate(() => (window as any).perch.audit().then((a: { model: { version: string | null } }) => a.model.version)), { timeout: 60_000 }).not.toBeNull();
+  await page.locator('[data-list="home_popular"] .card-link').first().click();
+  await expect(page.locator('.product h1')).toBeVisible();
+  await page.locator('.product [data-add]').click();
+  const events = await stored(page);
+  await go(page, '#/audit');
+
+  // The model as served by the store (the manifest's bytes, hashed here independently of the SDK).
+  const manifest = Buffer.from(await (await fetch(`${store.origin}/perch/model/manifest.json`)).arrayBuffer());
+  await expect(page.locator('#model-version')).toHaveText(JSON.parse(manifest.toString('utf8')).modelVersion);
+  await expect(page.locator('#panel-model .hash')).toHaveText(createHash('sha256').update(manifest).digest('hex'));
+  await expect(page.locator('#model-backend')).toHaveText(/^(webgpu|webgl|wasm|cpu)\b/);
+  // Storage and counts are the stored events.
+  await expect(page.locator('#stored-events')).toHaveText(String(events.length));
+  await expect(page.locator('#events-table tbody tr')).toHaveCount(events.length);
+  await expect(page.locator('#panel-storage')).toContainText('indexeddb');
+  // Consent state and its log (the URL's consent=all in on-device mode: training stays denied).
+  await expect(page.locator('#consent-table')).toContainText(/storage\s*granted/);
+  await expect(page.locator('#consent-table')).toContainText(/training\s*denied/);
+  await expect(page.locator('#consent-log tbody tr').first()).toContainText('storage granted, personalization granted, training denied');
+  await expect(page.locator('#epsilon')).toHaveText('ε 0.00 of 8');
+  await expect(page.locator('#on-device-switch')).toBeChecked();
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  expect(exported).toMatchObject({ format: 'perch-export', version: 1 });
+  expect(exported.events).toEqual(events);
   expect(errors).toEqual([]);
 });

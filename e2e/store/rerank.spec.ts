@@ -15,6 +15,9 @@ test('Perch moves the shopper\'s category up and explains with real past events'
     await page.locator('.product [data-add]').click();
   }
   const events = await stored(page);
+  // The intent panel follows the browsing: Makeup is the top category, with a purchase intent figure.
+  await expect(page.locator('#intent [data-intent="category"]').first()).toContainText('Makeup');
+  await expect(page.locator('#intent [data-intent="purchase"]')).toContainText(/\d+%/);
   await page.click('#compare-toggle');
   // Rerank within its time budget (the first call after a load may take longer than the budget).
   await expect.poll(async () => {

@@ -22,7 +22,10 @@ test('click model: intent matches, position bias, the same draws for both orders
   const others = [...catalog.values()].filter((c) => match(c, target) === 'none').slice(0, 5).map((c) => c.id);
   expect(match(target, target)).toBe('target');
   // The real next item first: clicked with probability EXAMINE[0] × ATTRACT.target; nothing relevant: almost never.
-  expect(expected([target.id, ...others.slice(1)], target, get).click).toBeCloseTo(EXAMINE[0] * ATTRACT.target, 5);
+  expect(expected([target.id], target, get).click).toBeCloseTo(EXAMINE[0] * ATTRACT.target, 10);
+  // Further items only add what is left after a miss: 1 − (1 − 0.9)(1 − 0.85 × 0.01)….
+  const rest = others.slice(1).reduce((miss, _, p) => miss * (1 - (EXAMINE[p + 1] as number) * ATTRACT.none), 1 - EXAMINE[0] * ATTRACT.target);
+  expect(expected([target.id, ...others.slice(1)], target, get).click).toBeCloseTo(1 - rest, 10);
   expect(expected(others, target, get).click).toBeLessThan(0.05);
   // Lower in the list, less likely (position bias).
   expect(expected([...others.slice(0, 4), target.id], target, get).click).toBeLessThan(expected([target.id, ...others.slice(0, 4)], target, get).click);
