@@ -82,11 +82,14 @@ test('backend wasm forced: its .wasm binary comes from the SDK asset base (no CD
 for (const backend of ['cpu', 'wasm'] as const) {
   test(`${backend}: the first rerank after the model loaded is personalised within the default budget`, async ({ page, server, catalog }) => {
     test.setTimeout(180_000);
+    // A new shopper: the model loads with no history, then the shopper browses and the shop reranks at once.
+    // Every one-time cost (the backend's inference tables, kernel compilation, the representation cache)
+    // must already be paid at load: the first stored event's step and the first score wait for nothing.
     await boot(page, server, { dbName: `rt-first-${backend}`, consent: { storage: 'granted', personalization: 'granted' }, backend });
-    await trackHistory(page, categoryHistory(catalog));
     await page.evaluate(() => (window as any).perch.ready());
     await expect.poll(() => modelVersion(page), { timeout: 90_000 }).not.toBeNull();
     expect((await audit(page)).model.backend).toBe(backend);
+    await trackHistory(page, categoryHistory(catalog));
     // No timeoutMs: the default 200 ms budget applies to this very first call.
     const r = await page.evaluate((list) => (window as any).perch.rerank(list, { blend: 1 }), mixedList(catalog));
     expect(r.personalized, r.reason).toBe(true);
