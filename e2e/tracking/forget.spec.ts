@@ -131,3 +131,26 @@ test('forget({ eventIds }) without storage consent, and after forget(): nothing 
   expect(after.one).toEqual({ ok: true, deleted: 0, missing: [1] });
   expect(after.names).not.toContain('forget-none');
 });
+
+for (const [name, extra, kind] of [
+  ['memory in the worker (no IndexedDB)', { __test: { noIndexedDB: true } }, 'memory-worker'],
+  ['memory on the page (the worker cannot start)', { workerUrl: '/dist/missing-worker.js' }, 'memory-main'],
+] as const) {
+  test(`forget({ eventIds }) in the ${name} fallback`, async ({ page, server, errors }) => {
+    await boot(page, server, { dbName: `forget-${kind}`, consent: { storage: 'granted' }, ...extra });
+    const out = await page.evaluate(async () => {
+      const p = (window as unknown as PerchWindow).perch;
+      for (const id of ['a', 'b', 'c']) p.track('view_item', { items: [{ item_id: id }] });
+      await p.flush();
+      const before = (await p.exportData()).events as { eventId: number; items: { id: string }[] }[];
+      const result = await p.forget({ eventIds: [before[1]!.eventId] });
+      const after = (await p.exportData()).events as { eventId: number; items: { id: string }[] }[];
+      return { kind: (await p.audit()).storage.kind, before, result, after };
+    });
+    expect(out.kind).toBe(kind);
+    expect(out.result).toEqual({ ok: true, deleted: 1 });
+    expect(out.after.map((e) => e.items[0]?.id)).toEqual(['a', 'c']);
+    expect(out.after.map((e) => e.eventId)).toEqual([out.before[0]!.eventId, out.before[2]!.eventId]);
+    expect(errors).toEqual([]);
+  });
+}
