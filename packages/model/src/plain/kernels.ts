@@ -22,7 +22,14 @@ export function axpy(alpha: number, x: Float32Array, xo: number, y: Float32Array
 export function vecMat(v: Float32Array, vo: number, W: Float32Array, rows: number, cols: number, bias: Float32Array | null, out: Float32Array, oo: number): void {
   if (bias) for (let j = 0; j < cols; j++) out[oo + j] = bias[j]!;
   else out.fill(0, oo, oo + cols);
-  for (let i = 0; i < rows; i++) {
+  let i = 0;
+  // four rows per pass over `out`: each out[j] is loaded and stored once per four multiply-adds
+  for (; i + 3 < rows; i += 4) {
+    const a0 = v[vo + i]!, a1 = v[vo + i + 1]!, a2 = v[vo + i + 2]!, a3 = v[vo + i + 3]!;
+    const w0 = i * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+    for (let j = 0; j < cols; j++) out[oo + j] = out[oo + j]! + a0 * W[w0 + j]! + a1 * W[w1 + j]! + a2 * W[w2 + j]! + a3 * W[w3 + j]!;
+  }
+  for (; i < rows; i++) {
     const a = v[vo + i]!;
     if (a !== 0) axpy(a, W, i * cols, out, oo, cols);
   }
