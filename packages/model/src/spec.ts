@@ -91,3 +91,19 @@ export function weightShapes(m: ModelDims): Record<string, number[]> {
 export const SHARED_DENSE_WEIGHTS = ['event_emb', 'gap_emb', 'gru_wx', 'gru_wh', 'gru_bx', 'gru_bh', 'out_w', 'out_b', 'intent_w', 'intent_b', 'cat_w', 'cat_b'] as const;
 
 export type Weights = Record<string, Float32Array>;
+
+/**
+ * Checks that `weights` holds every tensor of `weightShapes(dims)` with the right element count and only
+ * finite values; throws an error naming the first offending tensor.
+ */
+export function validateWeights(dims: ModelDims, weights: Weights): void {
+  for (const [name, shape] of Object.entries(weightShapes(dims))) {
+    const w = weights[name];
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!w) throw new Error(`weights: missing tensor "${name}" (shape [${shape.join(', ')}])`);
+    if (w.length !== size) throw new Error(`weights: "${name}" has ${w.length} values, expected ${size} for shape [${shape.join(', ')}]`);
+    for (let i = 0; i < w.length; i++) {
+      if (!Number.isFinite(w[i])) throw new Error(`weights: "${name}" holds a non-finite value at ${i}`);
+    }
+  }
+}

@@ -1,5 +1,4 @@
-import { MODEL_SPEC_VERSION, weightShapes, type ModelDims, type Weights } from '../spec.js';
-import { validateWeights } from '../tfjs/weights.js';
+import { MODEL_SPEC_VERSION, validateWeights, weightShapes, type ModelDims, type Weights } from '../spec.js';
 import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, MAX_SHARD_BYTES, MODEL_FORMAT, type Manifest, type ModelJson, type VocabJson, type WeightEntry } from './format.js';
 import { quantizeInt8 } from './int8.js';
 import { sha256Hex } from './sha256.js';

@@ -1,24 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { weightShapes, type ModelDims, type Weights } from '../spec.js';
+import { validateWeights, weightShapes, type ModelDims, type Weights } from '../spec.js';
+
+// Moved to spec.ts (pure, no tfjs) so the export loader and writer do not pull tfjs-core into a bundle.
+export { validateWeights };
 
 /** The model's weights as trainable tfjs variables, keyed by the names of `spec.ts`. */
 export type TfWeights = Record<string, tf.Variable>;
-
-/**
- * Checks that `weights` holds every tensor of `weightShapes(dims)` with the right element count and only
- * finite values; throws an error naming the first offending tensor.
- */
-export function validateWeights(dims: ModelDims, weights: Weights): void {
-  for (const [name, shape] of Object.entries(weightShapes(dims))) {
-    const w = weights[name];
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (!w) throw new Error(`weights: missing tensor "${name}" (shape [${shape.join(', ')}])`);
-    if (w.length !== size) throw new Error(`weights: "${name}" has ${w.length} values, expected ${size} for shape [${shape.join(', ')}]`);
-    for (let i = 0; i < w.length; i++) {
-      if (!Number.isFinite(w[i])) throw new Error(`weights: "${name}" holds a non-finite value at ${i}`);
-    }
-  }
-}
 
 /** Uploads validated weights as variables (the copy is owned by the returned record). */
 export function toVariables(dims: ModelDims, weights: Weights): TfWeights {
