@@ -3,7 +3,7 @@
  * before the kill is found after a restart on the same database file, the open round resumes, and it still
  * closes and publishes correctly.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnServer, tempDir, updateFor, waitFor } from './helper.js';
@@ -27,7 +27,12 @@ async function killed(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-describe('durability under kill -9', () => {
+// Both commit paths: in the event-loop thread (default) and in the writer thread (PERCH_AGG_WRITER_THREAD=1).
+describe.each([['0'], ['1']])('durability under kill -9 (PERCH_AGG_WRITER_THREAD=%s)', (flag) => {
+  const saved = process.env.PERCH_AGG_WRITER_THREAD;
+  beforeAll(() => { process.env.PERCH_AGG_WRITER_THREAD = flag; });
+  afterAll(() => { if (saved === undefined) delete process.env.PERCH_AGG_WRITER_THREAD; else process.env.PERCH_AGG_WRITER_THREAD = saved; });
+
   it('keeps every acknowledged upload, resumes the round, and closes it correctly', async () => {
     const tmp = tempDir(); cleanup = tmp.cleanup;
     const db = join(tmp.dir, 'agg.db');

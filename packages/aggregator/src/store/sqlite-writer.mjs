@@ -1,0 +1,41 @@
+// The SQLite upload writer, in a worker thread (plain JavaScript, so it runs under any loader). better-sqlite3
+// is synchronous: a commit with synchronous=FULL waits for fsync (milliseconds), and on the event loop that
+// wait stalled every other request. Here the main thread keeps parsing and validating uploads while a batch
+// is being made durable. Same schema, same statements and the same checks as the in-thread path
+// (`SqliteStore.insertOne`), in one IMMEDIATE transaction per batch: duplicate key → the stored row; round not
+// open → its row; round full → 'full'; else insert and count.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 5000');
+db.pragma('wal_autocheckpoint = 2048');
+
+const byKey = db.prepare('SELECT * FROM updates WHERE key = ?');
+const roundById = db.prepare('SELECT * FROM rounds WHERE id = ?');
+const insert = db.prepare('INSERT INTO updates (key, round_id, received_at, weight, norm, fingerprint, payload, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+const count = db.prepare('UPDATE rounds SET accepted = accepted + 1 WHERE id = ?');
+
+function insertOne(u, maxUpdates) {
+  const dup = byKey.get(u.key);
+  if (dup) return { kind: 'duplicate', row: dup };
+  const round = roundById.get(u.roundId);
+  if (!round || round.status !== 'open') return { kind: 'not_open', round };
+  if (round.accepted >= maxUpdates) return { kind: 'full' };
+  insert.run(u.key, u.roundId, u.receivedAt, u.weight, u.norm, u.fingerprint, Buffer.from(u.payload.buffer, u.payload.byteOffset, u.payload.byteLength), u.response);
+  count.run(u.roundId);
+  return { kind: 'inserted', accepted: round.accepted + 1 };
+}
+
+const tx = db.transaction((batch) => batch.map((b) => insertOne(b.u, b.maxUpdates)));
+
+parentPort.on('message', (msg) => {
+  if (msg.type === 'close') { db.close(); parentPort.postMessage({ type: 'closed' }); return; }
+  try {
+    parentPort.postMessage({ id: msg.id, results: tx.immediate(msg.batch) });
+  } catch (e) {
+    parentPort.postMessage({ id: msg.id, error: String(e && e.message || e) });
+  }
+});
