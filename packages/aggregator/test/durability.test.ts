@@ -27,7 +27,7 @@ async function killed(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-// Both commit paths: in the event-loop thread (default) and in the writer thread (PERCH_AGG_WRITER_THREAD=1).
+// Both commit paths: in the event-loop thread (PERCH_AGG_WRITER_THREAD=0) and in the writer thread (default).
 describe.each([['0'], ['1']])('durability under kill -9 (PERCH_AGG_WRITER_THREAD=%s)', (flag) => {
   const saved = process.env.PERCH_AGG_WRITER_THREAD;
   beforeAll(() => { process.env.PERCH_AGG_WRITER_THREAD = flag; });

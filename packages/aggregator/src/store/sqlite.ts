@@ -48,8 +48,9 @@ export class SqliteStore implements AggregatorStore {
   private writerSeq = 0;
   /**
    * @param path database file
-   * @param o.writerThread commit uploads from a worker thread (default: only with PERCH_AGG_WRITER_THREAD=1;
-   *   an A/B on the loaded 2-core development VM showed no gain and +0.3 ms CPU and +150 MB RSS, see
+   * @param o.writerThread commit uploads from a worker thread (default on; PERCH_AGG_WRITER_THREAD=0 turns it
+   *   off). The fsync of a commit then no longer stalls the event loop: in A/B runs at 500 uploads/s offered
+   *   (open loop) p99 fell from 3.2-5.4 s to 0.15-0.5 s, for +0.2 ms CPU per upload and +60-80 MB RSS (see
    *   docs/aggregator.md). ':memory:' databases always commit in-thread (a second connection would open
    *   another database).
    */
@@ -66,7 +67,7 @@ export class SqliteStore implements AggregatorStore {
     // Checkpoint the WAL every ~32 MB rather than the 1000-page default: uploads are ~100 kB each.
     this.db.pragma('wal_autocheckpoint = 2048');
     this.db.exec(SCHEMA);
-    const thread = this.o.writerThread ?? process.env.PERCH_AGG_WRITER_THREAD === '1';
+    const thread = this.o.writerThread ?? process.env.PERCH_AGG_WRITER_THREAD !== '0';
     if (thread && this.path !== ':memory:' && this.path !== '') this.startWriter();
   }
 
