@@ -1,7 +1,8 @@
 /**
- * `pnpm demo:simulate [--shoppers N] [--quick] [--history K] [--seed S]`: scripted shoppers with a hidden
- * intent browse the demo store in Chromium; prints CTR@5 and ATC@5 under the shop's default order and
- * Perch's order, the lift with 95 % intervals, then one JSON line. Method: docs/demo-simulator.md.
+ * `pnpm demo:simulate [--shoppers N] [--quick] [--history K] [--seed S] [--parallel P]`: scripted shoppers
+ * with a hidden intent browse the demo store in Chromium (P at a time, default 2); prints CTR@5 and ATC@5
+ * under the shop's default order and Perch's order, the lift with 95 % intervals, then one JSON line.
+ * Method: docs/demo-simulator.md.
  */
 import { join } from 'node:path';
 import { chromium } from 'playwright';
@@ -16,7 +17,7 @@ import { openStore } from './session.ts';
 import { heldOutShoppers } from './shoppers.ts';
 import { summarise, table } from './summary.ts';
 
-function args(argv: string[]): { shoppers: number; history: number; seed: number } {
+function args(argv: string[]): { shoppers: number; history: number; seed: number; parallel: number } {
   const quick = argv.includes('--quick');
   const num = (flag: string, dflt: number) => {
     const i = argv.indexOf(flag);
@@ -24,7 +25,7 @@ function args(argv: string[]): { shoppers: number; history: number; seed: number
     if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} needs a positive integer`);
     return v;
   };
-  return { shoppers: num('--shoppers', quick ? 20 : 100), history: num('--history', quick ? 5 : 8), seed: num('--seed', 1) };
+  return { shoppers: num('--shoppers', quick ? 20 : 100), history: num('--history', quick ? 5 : 8), seed: num('--seed', 1), parallel: num('--parallel', 2) };
 }
 
 async function main(): Promise<void> {
@@ -37,12 +38,16 @@ async function main(): Promise<void> {
   const executablePath = (findChromium as () => string | undefined)();
   const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS as string[] });
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => log(`page error: ${String(e)}`));
-    const version = await openStore(page, served.origin);
-    log(`store ${served.origin}, model ${version}; ${shoppers.length} shoppers…`);
+    // One browser context per parallel shopper: separate storage, so one shopper's forget() spares the others.
+    const pages = await Promise.all(Array.from({ length: o.parallel }, async () => {
+      const page = await (await browser.newContext()).newPage();
+      page.on('pageerror', (e) => log(`page error: ${String(e)}`));
+      return page;
+    }));
+    const versions = await Promise.all(pages.map((p) => openStore(p, served.origin)));
+    log(`store ${served.origin}, model ${versions[0]}; ${shoppers.length} shoppers, ${pages.length} at a time…`);
     const t0 = performance.now();
-    const runs = await simulate(page, shoppers, catalog, o.seed, (done, r) => {
+    const runs = await simulate(pages, shoppers, catalog, o.seed, (done, r) => {
       if (done % 10 === 0 || done === shoppers.length) log(`  ${done}/${shoppers.length} shoppers (last: ${r.shopper.history.length} items replayed, ${Math.round(r.ms)} ms)`);
     });
     const s = summarise(runs, o.seed);
