@@ -43,6 +43,9 @@ for (const [name, cfg, opts] of cases) {
     await new Promise((r) => setTimeout(r, 3_000)); // 15 poll intervals
     const a = await d.audit();
     expect(proxy.requests).toEqual([]);
+    // The browser's own view agrees: no request to the aggregator's origin, no request with a body.
+    expect(d.urls.filter((u) => u.startsWith(proxy.url))).toEqual([]);
+    expect(d.posts).toEqual([]);
     expect(a.outbound).toEqual([]);
     expect(a.privacy.epsilonSpent).toBe(0);
     if (opts.gpc) expect(a.gpc).toBe(true);
@@ -56,5 +59,7 @@ test('positive control: with every condition met the same page reaches the aggre
   const d = await openDevice(browser, sdk, { ...base({}), aggregatorUrl: proxy.url }, historyFor(3));
   await waitFor(async () => proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 60_000, 'an upload');
   expect((await d.audit()).privacy.epsilonSpent).toBeGreaterThan(0);
+  expect(d.urls.some((u) => u.startsWith(proxy.url))).toBe(true);
+  expect(d.posts.length).toBeGreaterThan(0);
   await d.context.close();
 });

@@ -66,6 +66,8 @@ test('a round completes with several browsers; clients pick up and verify the ne
       const seen = posts.find((p) => p.body.equals(body));
       expect(seen, 'the logged body reached the aggregator unchanged').toBeTruthy();
       expect(seen!.path).toBe(new URL(e.url).pathname);
+      // ...and it is what the browser itself reported sending (Playwright's request events, worker included).
+      expect(d.posts.some((p) => p.equals(body)), 'the browser reported this body').toBe(true);
       // No item id, list id or timestamp of this session in the upload.
       const latin = body.toString('latin1');
       for (const [, ids, list] of historyFor(i + 1)) {

@@ -19,7 +19,15 @@ export async function startSdkServer(): Promise<SdkServer> {
 
 type PerchWindow = Window & { perch: { loaded?: boolean; init(c: unknown): Promise<void>; track(n: string, p: unknown): boolean; flush(): Promise<void>; audit(): Promise<AuditReport> } };
 
-export interface Device { context: BrowserContext; page: Page; audit(): Promise<AuditReport> }
+export interface Device {
+  context: BrowserContext;
+  page: Page;
+  /** Bodies of the POST requests the browser reported for this context (worker requests included). */
+  posts: Buffer[];
+  /** URLs of every request the browser reported for this context. */
+  urls: string[];
+  audit(): Promise<AuditReport>;
+}
 
 /** One tracked event: GA4 name, item ids, list id. */
 export type Tracked = [name: string, ids: string[], list?: string];
@@ -29,6 +37,11 @@ export async function openDevice(browser: Browser, server: SdkServer, config: Re
   if (opts.gpc) {
     await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true }));
   }
+  const posts: Buffer[] = [], urls: string[] = [];
+  context.on('request', (r) => {
+    urls.push(r.url());
+    if (r.method() === 'POST') posts.push(r.postDataBuffer() ?? Buffer.alloc(0));
+  });
   const page = await context.newPage();
   await page.goto(`${server.origin}/p/fed.html`);
   await page.waitForFunction(() => (window as unknown as PerchWindow).perch?.loaded === true);
@@ -40,7 +53,7 @@ export async function openDevice(browser: Browser, server: SdkServer, config: Re
     }
     await p.flush();
   }, { cfg: config, history });
-  return { context, page, audit: () => page.evaluate(() => (window as unknown as PerchWindow).perch.audit()) };
+  return { context, page, posts, urls, audit: () => page.evaluate(() => (window as unknown as PerchWindow).perch.audit()) };
 }
 
 /** A history over the aggregator's built-in tiny vocabulary (`item-1` … `item-50`), different per seed. */
