@@ -10,7 +10,7 @@ import type {
 import { readEventIds } from '../shared/event-ids.js';
 import { resolveRetention } from '../shared/retention.js';
 import { readTuning, type FederatedTuning, type PageActivity } from '../shared/federated/api.js';
-import { watchActivity } from '../shared/federated/page-activity.js';
+import { watchActivity } from './page-activity.js';
 import type { RawCall, StoreDump, StoreOptions } from '../shared/worker-api.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './backend.js';

@@ -5,7 +5,7 @@
  * `onChange` only when the state changes. Listeners are passive and do O(1) work, so the hot path of the
  * shop's page is untouched. Used by the page only in `mode: 'federated'`.
  */
-import type { PageActivity } from './api.js';
+import type { PageActivity } from '../shared/federated/api.js';
 
 const INPUT = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'scroll'] as const;
 
