@@ -20,7 +20,6 @@ import { type InternalConfig, deleteFromPage, readConfig } from './config.js';
 import { ConsentManager } from './consent/manager.js';
 import { Held } from './held.js';
 import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
-import { readProp } from './safe-read.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
@@ -97,7 +96,7 @@ export class PerchClient {
       return this.#initDone;
     }
     this.#config = readConfig(config);
-    this.#tuning = readTuning(readProp(config, 'federated'));
+    this.#tuning = readTuning(this.#config.federated);
     this.#started = true;
     setDebug(!!this.#config.debug);
     this.#channel = tabChannel(this.#dbName, (n) => this.#onTabNotice(n));

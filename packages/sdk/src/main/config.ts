@@ -10,7 +10,7 @@ export type InternalConfig = PerchConfig & { __test?: StoreTestFlags };
 
 const CONFIG_KEYS = [
   'assetBase', 'workerUrl', 'consent', 'retention', 'dataLayer', 'tcf', 'dbName', 'idbOpenTimeoutMs', 'mode',
-  'modelUrl', 'aggregatorUrl', 'backend', 'debug', '__test',
+  'modelUrl', 'aggregatorUrl', 'federated', 'backend', 'debug', '__test',
 ] as const;
 
 /** Copies the known options once; a throwing getter or Proxy in the shop's object just drops that option. */
