@@ -9,8 +9,7 @@ import type {
 } from '../types.js';
 import { readEventIds } from '../shared/event-ids.js';
 import { resolveRetention } from '../shared/retention.js';
-import { readTuning, type FederatedTuning, type PageActivity } from '../shared/federated/api.js';
-import { watchActivity } from './page-activity.js';
+import { DEFAULT_EPSILON_BUDGET, type FederatedTuning, type PageActivity } from '../shared/federated/api.js';
 import type { RawCall, StoreDump, StoreOptions } from '../shared/worker-api.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './backend.js';
@@ -23,7 +22,6 @@ import { type TabNotice, onPageHide, tabChannel } from './lifecycle.js';
 import { debug, setDebug } from './log.js';
 import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
-import { impressionListId, impressionProps } from '../shared/rerank/impression.js';
 import { snapshot } from './snapshot.js';
 import { wireSignals } from './wiring.js';
 
@@ -82,7 +80,7 @@ export class PerchClient {
   #initDone: Promise<void> = Promise.resolve();
   readonly #chunkErrors: string[] = [];
   /** Federated tunables (from `config.federated`) and the page-activity watcher (only in `mode: 'federated'`). */
-  #tuning: FederatedTuning = readTuning(undefined);
+  #tuning: FederatedTuning | null = null;
   #activity: { stop(): void; current(): PageActivity } | null = null;
 
   constructor() {
@@ -96,7 +94,6 @@ export class PerchClient {
       return this.#initDone;
     }
     this.#config = readConfig(config);
-    this.#tuning = readTuning(this.#config.federated);
     this.#started = true;
     setDebug(!!this.#config.debug);
     this.#channel = tabChannel(this.#dbName, (n) => this.#onTabNotice(n));
@@ -189,7 +186,7 @@ export class PerchClient {
     });
     // The worker's transparency log and privacy accountant (federated learning).
     const fed = b?.api.federatedStatus ? await b.api.federatedStatus().catch(() => null) : null;
-    report.privacy.epsilonBudget = this.#tuning.epsilonBudget;
+    report.privacy.epsilonBudget = this.#tuning?.epsilonBudget ?? DEFAULT_EPSILON_BUDGET;
     if (fed) {
       report.outbound = fed.outbound;
       report.privacy = fed.privacy;
@@ -211,13 +208,19 @@ export class PerchClient {
 
   /** The impression of the list as returned (personalised or not), unless `reportImpression: false`. */
   #reportImpression(r: RerankResult<ShopItem>, options: RerankOptions | undefined): void {
+    let listId: unknown;
     try {
       if (options?.reportImpression === false) return;
-      const props = impressionProps(r, impressionListId(options?.listId));
-      if (props) this.track('view_item_list', props);
+      listId = options?.listId;
     } catch (e) {
       debug('impression not recorded', e);
+      return;
     }
+    // The impression code lives in perch-rerank.js (kept out of the loader); loading it never delays the answer.
+    loadChunk('rerank', resolveAssetBase(this.#config)).then((m) => {
+      const props = m.impressionProps(r, m.impressionListId(listId));
+      if (props) this.track('view_item_list', props);
+    }).catch((e: unknown) => debug('impression not recorded', e));
   }
 
   #rerank<T extends ShopItem>(list: readonly T[], options?: RerankOptions): Promise<RerankResult<T>> {
@@ -314,17 +317,24 @@ export class PerchClient {
    */
   #startFederated(): void {
     if (this.#config.mode !== 'federated') return;
-    if (!this.#activity) {
-      this.#activity = watchActivity(this.#tuning.idleAfterMs, () => this.#hintFederated());
-      const a = this.#activity;
-      this.#cleanups.push(() => { a.stop(); this.#activity = null; });
-    }
-    this.#hintFederated();
+    const b = this.#backend;
+    // The watcher and the option reader live in perch-link.js (already loaded: a worker runs).
+    loadChunk('link', resolveAssetBase(this.#config)).then((link) => {
+      if (this.#backend !== b || !b) return; // destroyed or restarted meanwhile
+      this.#tuning ??= link.readTuning(this.#config.federated);
+      if (!this.#activity) {
+        this.#activity = link.watchActivity(this.#tuning.idleAfterMs, () => this.#hintFederated());
+        const a = this.#activity;
+        this.#cleanups.push(() => { a.stop(); this.#activity = null; });
+      }
+      this.#hintFederated();
+    }).catch((e: unknown) => debug('federated start', e));
   }
 
   #hintFederated(): void {
     const b = this.#backend;
-    if (!this.#activity || !b?.api.federatedHint) return;
+    const tuning = this.#tuning;
+    if (!this.#activity || !tuning || !b?.api.federatedHint) return;
     let aggregatorUrl: string | null = null;
     try {
       const u = this.#config.aggregatorUrl;
@@ -332,7 +342,7 @@ export class PerchClient {
     } catch { /* unusable URL: no aggregator */ }
     b.api.federatedHint({
       mode: 'federated', aggregatorUrl, training: this.consent.value('training'), gpc: this.#signals.gpc,
-      dnt: this.#signals.dnt, page: this.#activity.current(), tuning: this.#tuning,
+      dnt: this.#signals.dnt, page: this.#activity.current(), tuning,
     }).catch((e: unknown) => debug('federated hint failed', e));
   }
 
