@@ -1,6 +1,6 @@
 // The demo's model: `.perch-data/model` (or PERCH_MODEL_DIR), trained on first use by the real trainer CLI
-// on the first 4,000 shoppers of Amazon Beauty (one epoch, at most 60 s of training). Shared by `npm start`
-// and `pnpm demo:simulate` (whose shoppers are taken from the users after those 4,000).
+// on the first 20,000 shoppers of Amazon Beauty (at most 3 epochs and 100 s of training). Shared by `npm start`
+// and `pnpm demo:simulate` (whose shoppers are taken from the 2,363 users after those 20,000).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const dataDir = join(root, '.perch-data');
 /** Shoppers (lines of Beauty.txt, from the top) the demo model is trained on; later ones are held out. */
-export const TRAIN_USERS = 4000;
+export const TRAIN_USERS = 20000;
+/** Trainer flags of the demo model; a cached model trained with other ones (or other users) is retrained. */
+const TRAIN_FLAGS = ['--epochs', '3', '--threads', '2', '--max-seconds', '100', '--seed', '1'];
+const STAMP = 'demo-training.json';
+const stamp = () => JSON.stringify({ trainUsers: TRAIN_USERS, flags: TRAIN_FLAGS });
 export const beautyDir = () => process.env.PERCH_DATA ?? join(root, '..', 'shared', 'data', 'amazon-beauty');
 export const modelDir = () => process.env.PERCH_MODEL_DIR ?? join(dataDir, 'model');
 
@@ -23,14 +27,20 @@ function specVersion() {
   }
 }
 
-/** Why a cached model cannot be loaded by this checkout's SDK (another spec version), or null. */
+/** Why a cached model must be retrained (another spec version, or other training settings), or null. */
 function staleReason(dir) {
   try {
     const have = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).specVersion;
     const want = specVersion();
-    return want !== null && have !== want ? `spec version ${have}, this checkout reads ${want}` : null;
+    if (want !== null && have !== want) return `spec version ${have}, this checkout reads ${want}`;
   } catch {
     return null;
+  }
+  if (process.env.PERCH_MODEL_DIR) return null; // a model the user points at is used as it is
+  try {
+    return readFileSync(join(dir, STAMP), 'utf8') === stamp() ? null : 'trained with other settings';
+  } catch {
+    return 'trained with other settings';
   }
 }
 
@@ -50,10 +60,11 @@ export function ensureModel() {
   writeFileSync(slice, readFileSync(join(data, 'Beauty.txt'), 'utf8').split('\n').slice(0, TRAIN_USERS).join('\n') + '\n');
   if (!stale) console.log(`No model in ${dir}: training a small one (first start only, about 2 minutes)…`);
   const t = spawnSync('nice', ['-n', '10', join(root, 'node_modules', '.bin', 'tsx'), 'src/cli.ts', 'train', '--data', slice, '--attrs', join(data, 'Beauty_item2attributes.json'),
-    '--epochs', '1', '--threads', '1', '--max-seconds', '60', '--seed', '1', '--out', dir], { cwd: join(root, 'packages', 'trainer'), stdio: 'inherit' });
+    ...TRAIN_FLAGS, '--out', dir], { cwd: join(root, 'packages', 'trainer'), stdio: 'inherit' });
   if (t.status !== 0 || !existsSync(join(dir, 'manifest.json'))) {
     console.log('Training failed: starting without a model (lists keep the shop\'s order).');
     return null;
   }
+  writeFileSync(join(dir, STAMP), stamp());
   return dir;
 }

@@ -1,4 +1,6 @@
 /** Aggregates simulated impressions into rates, intervals and the lift, and formats the report. */
+// @ts-expect-error plain ESM helper without types
+import { TRAIN_USERS } from '../model.mjs';
 import { ATC_SIMILAR, ATTRACT, EXAMINE } from './click-model.ts';
 import type { ShopperRun } from './run.ts';
 import { pairedBootstrap, wilson, type Paired } from './stats.ts';
@@ -24,7 +26,7 @@ export interface Summary {
   method: string;
 }
 
-export const METHOD = `held-out Amazon Beauty shoppers (users after the model's 4,000 training users) replay up to the last K items before their real last item as product views + add-to-carts; then home carousel, category page and search each show the shop's and Perch's order side by side; a cascade click model scans the top ${EXAMINE.length} (examination ${EXAMINE.join('/')}, click on examined item: ${Object.entries(ATTRACT).map(([k, v]) => `${k} ${v}`).join(', ')}), first click wins; add to cart if the click is the real next item, or ${ATC_SIMILAR} if same brand+leaf; same random draws in both arms; rates per listing impression, Wilson 95% CIs, lift CI by paired bootstrap over shoppers (2,000 resamples)`;
+export const METHOD = `held-out Amazon Beauty shoppers (users after the model's ${(TRAIN_USERS as number).toLocaleString('en')} training users) replay up to the last K items before their real last item as product views + add-to-carts; then home carousel, category page and search each show the shop's and Perch's order side by side; a cascade click model scans the top ${EXAMINE.length} (examination ${EXAMINE.join('/')}, click on examined item: ${Object.entries(ATTRACT).map(([k, v]) => `${k} ${v}`).join(', ')}), first click wins; add to cart if the click is the real next item, or ${ATC_SIMILAR} if same brand+leaf; same random draws in both arms; rates per listing impression, Wilson 95% CIs, lift CI by paired bootstrap over shoppers (2,000 resamples)`;
 
 function arm(runs: readonly ShopperRun[], a: Arm): ArmSummary {
   let n = 0;
