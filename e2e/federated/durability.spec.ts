@@ -4,43 +4,30 @@
 // round resumes, and a later browser completes it.
 import { expect, test } from '@playwright/test';
 import type { AuditReport } from '../../packages/sdk/src/types.js';
-import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from './support/aggregator.js';
-import { consentAll, historyFor, openDevice, startSdkServer, type Device, type SdkServer } from './support/device.js';
+import { kill9, startAggregator, waitFor } from './support/aggregator.js';
+import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
+import { federatedSuite } from './support/suite.js';
 
 const ARGS = ['--min-clients', '2', '--target-clients', '3', '--round-seconds', '600', '--sampling', '1', '--noise', '2', '--clip', '1'];
 
-let sdk: SdkServer, agg: Aggregator, proxy: Proxy, tmp: ReturnType<typeof tempDb>;
 const devices: Device[] = [];
-
-test.beforeAll(async () => {
-  sdk = await startSdkServer();
-  tmp = tempDb();
-  agg = await startAggregator(tmp.db, ARGS);
-  proxy = await startProxy(agg.url);
-});
-test.afterAll(async () => {
-  for (const d of devices.splice(0)) await d.context.close();
-  await kill9(agg);
-  await proxy.close();
-  await sdk.close();
-  tmp.cleanup();
-});
+const env = federatedSuite(ARGS, devices);
 
 interface Round { roundId: number; baseVersion: number; accepted: number }
-const round = async (): Promise<Round> => (await fetch(`${agg.url}/v1/round`)).json() as Promise<Round>;
+const round = async (): Promise<Round> => (await fetch(`${env.agg.url}/v1/round`)).json() as Promise<Round>;
 const accepted = (a: AuditReport) => a.outbound.filter((e) => e.method === 'POST' && e.status === 202);
 const keyOf = (b: Buffer): string => b.subarray(28, 44).toString('hex');
-const resend = (roundId: number, body: Buffer) => fetch(`${agg.url}/v1/round/${roundId}/updates`, {
+const resend = (roundId: number, body: Buffer) => fetch(`${env.agg.url}/v1/round/${roundId}/updates`, {
   method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1', 'idempotency-key': `"${keyOf(body)}"` }, body: new Uint8Array(body),
 });
 
 test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledged browser upload; the round resumes and publishes', async ({ browser }) => {
   test.setTimeout(300_000);
   const config = {
-    consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, modelUrl: `${proxy.url}/v1/model/manifest.json`,
+    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
     dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, maxUploadDelayMs: 500 },
   };
-  for (let i = 0; i < 2; i++) devices.push(await openDevice(browser, sdk, config, historyFor(10 + i)));
+  for (let i = 0; i < 2; i++) devices.push(await openDevice(browser, env.sdk, config, historyFor(10 + i)));
   const acked = await Promise.all(devices.map((d, i) => waitFor(async () => {
     const a = accepted(await d.audit());
     return a.length ? a : null;
@@ -56,9 +43,9 @@ test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledge
   expect((await round()).accepted).toBe(2);
 
   // kill -9 with the round open, then a new process on the same database file.
-  await kill9(agg);
-  agg = await startAggregator(tmp.db, ARGS);
-  proxy.target = agg.url;
+  await kill9(env.agg);
+  env.agg = await startAggregator(env.db, ARGS);
+  env.proxy.target = env.agg.url;
   const r2 = await round();
   expect(r2.roundId).toBe(r1.roundId);
   expect(r2.baseVersion).toBe(r1.baseVersion);
@@ -71,9 +58,9 @@ test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledge
   expect((await round()).accepted).toBe(2);
 
   // The earlier devices do not upload twice to the same round; a third device completes it.
-  devices.push(await openDevice(browser, sdk, config, historyFor(12)));
-  await waitFor(async () => ((await (await fetch(`${agg.url}/health`)).json()) as { modelVersion: number }).modelVersion === 2, 90_000, 'version 2 after the restart');
-  const posts = proxy.requests.filter((r) => r.method === 'POST' && r.status === 202);
+  devices.push(await openDevice(browser, env.sdk, config, historyFor(12)));
+  await waitFor(async () => ((await (await fetch(`${env.agg.url}/health`)).json()) as { modelVersion: number }).modelVersion === 2, 90_000, 'version 2 after the restart');
+  const posts = env.proxy.requests.filter((r) => r.method === 'POST' && r.status === 202);
   expect(posts.length).toBe(3);
   await waitFor(async () => (await devices[0]!.audit()).model.version === '2', 60_000, 'device 0 on version 2');
 });

@@ -3,23 +3,11 @@
 // front of the real aggregator), an empty transparency log and no ε spent. A positive control with every
 // condition met shows the same setup does reach the aggregator within the same wait.
 import { expect, test } from '@playwright/test';
-import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from './support/aggregator.js';
-import { historyFor, openDevice, startSdkServer, type SdkServer } from './support/device.js';
+import { waitFor } from './support/aggregator.js';
+import { historyFor, openDevice } from './support/device.js';
+import { federatedSuite } from './support/suite.js';
 
-let sdk: SdkServer, agg: Aggregator, proxy: Proxy, tmp: ReturnType<typeof tempDb>;
-
-test.beforeAll(async () => {
-  sdk = await startSdkServer();
-  tmp = tempDb();
-  agg = await startAggregator(tmp.db, ['--min-clients', '1', '--target-clients', '100', '--sampling', '1', '--noise', '2']);
-  proxy = await startProxy(agg.url);
-});
-test.afterAll(async () => {
-  await kill9(agg);
-  await proxy.close();
-  await sdk.close();
-  tmp.cleanup();
-});
+const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--sampling', '1', '--noise', '2']);
 
 const granted = { storage: 'granted', personalization: 'granted', training: 'granted' };
 const base = (over: Record<string, unknown>) => ({
@@ -37,14 +25,14 @@ const cases: [string, Record<string, unknown>, { gpc?: boolean }][] = [
 for (const [name, cfg, opts] of cases) {
   test(`${name} → no request to the aggregator at all`, async ({ browser }) => {
     test.setTimeout(60_000);
-    proxy.requests.length = 0;
-    const config = { ...cfg, aggregatorUrl: proxy.url };
-    const d = await openDevice(browser, sdk, config, historyFor(3), opts);
+    env.proxy.requests.length = 0;
+    const config = { ...cfg, aggregatorUrl: env.proxy.url };
+    const d = await openDevice(browser, env.sdk, config, historyFor(3), opts);
     await new Promise((r) => setTimeout(r, 3_000)); // 15 poll intervals
     const a = await d.audit();
-    expect(proxy.requests).toEqual([]);
+    expect(env.proxy.requests).toEqual([]);
     // The browser's own view agrees: no request to the aggregator's origin, no request with a body.
-    expect(d.urls.filter((u) => u.startsWith(proxy.url))).toEqual([]);
+    expect(d.urls.filter((u) => u.startsWith(env.proxy.url))).toEqual([]);
     expect(d.posts).toEqual([]);
     expect(a.outbound).toEqual([]);
     expect(a.privacy.epsilonSpent).toBe(0);
@@ -55,11 +43,11 @@ for (const [name, cfg, opts] of cases) {
 
 test('positive control: with every condition met the same page reaches the aggregator and uploads', async ({ browser }) => {
   test.setTimeout(90_000);
-  proxy.requests.length = 0;
-  const d = await openDevice(browser, sdk, { ...base({}), aggregatorUrl: proxy.url }, historyFor(3));
-  await waitFor(async () => proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 60_000, 'an upload');
+  env.proxy.requests.length = 0;
+  const d = await openDevice(browser, env.sdk, { ...base({}), aggregatorUrl: env.proxy.url }, historyFor(3));
+  await waitFor(async () => env.proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 60_000, 'an upload');
   expect((await d.audit()).privacy.epsilonSpent).toBeGreaterThan(0);
-  expect(d.urls.some((u) => u.startsWith(proxy.url))).toBe(true);
+  expect(d.urls.some((u) => u.startsWith(env.proxy.url))).toBe(true);
   expect(d.posts.length).toBeGreaterThan(0);
   await d.context.close();
 });

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { PrivacyAccountant } from '../../packages/model/src/privacy/accountant.js';
-import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from './support/aggregator.js';
-import { consentAll, historyFor, openDevice, startSdkServer, type Device, type SdkServer } from './support/device.js';
+import { waitFor } from './support/aggregator.js';
+import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
+import { federatedSuite } from './support/suite.js';
 
 const CLIENTS = 3;
 const Z = 2; // noise multiplier announced by the round (q = 1)
@@ -14,44 +15,30 @@ const Z = 2; // noise multiplier announced by the round (q = 1)
 const BUDGET = 3;
 const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--sampling', '1', '--noise', String(Z), '--clip', '1'];
 
-let sdk: SdkServer, agg: Aggregator, proxy: Proxy, tmp: ReturnType<typeof tempDb>;
 const devices: Device[] = [];
+const env = federatedSuite(AGG_ARGS, devices);
 
-test.beforeAll(async () => {
-  sdk = await startSdkServer();
-  tmp = tempDb();
-  agg = await startAggregator(tmp.db, AGG_ARGS);
-  proxy = await startProxy(agg.url);
-});
-test.afterAll(async () => {
-  for (const d of devices.splice(0)) await d.context.close();
-  await kill9(agg);
-  await proxy.close();
-  await sdk.close();
-  tmp.cleanup();
-});
-
-const health = async (): Promise<{ modelVersion: number; roundId: number }> => (await fetch(`${agg.url}/health`)).json() as never;
+const health = async (): Promise<{ modelVersion: number; roundId: number }> => (await fetch(`${env.agg.url}/health`)).json() as never;
 
 test('a round completes with several browsers; clients pick up and verify the new version; uploads are logged byte for byte and hold no ids or timestamps', async ({ browser }) => {
   test.setTimeout(240_000);
   const config = {
-    consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, modelUrl: `${proxy.url}/v1/model/manifest.json`,
+    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
     dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, localEpochs: 2, epsilonBudget: BUDGET, maxUploadDelayMs: 500 },
   };
   const started = Date.now();
-  for (let i = 0; i < CLIENTS; i++) devices.push(await openDevice(browser, sdk, config, historyFor(i + 1)));
+  for (let i = 0; i < CLIENTS; i++) devices.push(await openDevice(browser, env.sdk, config, historyFor(i + 1)));
   const first = await waitFor(async () => { const a = await devices[0]!.audit(); return a.model.version ? a : null; }, 60_000, 'model v1 in the first client');
   expect(first.model.version).toBe('1');
 
   await waitFor(async () => (await health()).modelVersion === 2, 90_000, 'the round to publish version 2').catch(async (e: unknown) => {
-    const seen = [...new Set(proxy.requests.map((r) => `${r.method} ${r.path} ${r.status ?? '-'} ${r.body.length}B`))];
-    throw new Error(`${(e as Error).message}\nproxy saw:\n${seen.slice(-30).join('\n')}\naggregator exit ${agg.child.exitCode} ${agg.child.signalCode}, stderr: ${agg.stderr().slice(-3000)}`);
+    const seen = [...new Set(env.proxy.requests.map((r) => `${r.method} ${r.path} ${r.status ?? '-'} ${r.body.length}B`))];
+    throw new Error(`${(e as Error).message}\nproxy saw:\n${seen.slice(-30).join('\n')}\naggregator exit ${env.agg.child.exitCode} ${env.agg.child.signalCode}, stderr: ${env.agg.stderr().slice(-3000)}`);
   });
-  const manifest2 = new Uint8Array(await (await fetch(`${agg.url}/v1/model/versions/2/manifest.json`)).arrayBuffer());
+  const manifest2 = new Uint8Array(await (await fetch(`${env.agg.url}/v1/model/versions/2/manifest.json`)).arrayBuffer());
   const sha2 = createHash('sha256').update(manifest2).digest('hex');
 
-  const posts = proxy.requests.filter((r) => r.method === 'POST');
+  const posts = env.proxy.requests.filter((r) => r.method === 'POST');
   expect(posts.length).toBeGreaterThanOrEqual(CLIENTS);
   for (const [i, d] of devices.entries()) {
     const a = await waitFor(async () => { const x = await d.audit(); return x.model.version === '2' ? x : null; }, 60_000, `client ${i} on version 2`);
@@ -92,7 +79,7 @@ test('a round completes with several browsers; clients pick up and verify the ne
   // Past the budget nobody contributes again: no second round is published, no second upload was made.
   await new Promise((r) => setTimeout(r, 2_000));
   expect((await health()).modelVersion).toBe(2);
-  expect(proxy.requests.filter((r) => r.method === 'POST').length).toBe(CLIENTS);
+  expect(env.proxy.requests.filter((r) => r.method === 'POST').length).toBe(CLIENTS);
   // Every upload request on the wire was one of the logged ones (nothing sent unlogged).
   const logged = (await Promise.all(devices.map((d) => d.audit()))).flatMap((a) => a.outbound.filter((e) => e.method === 'POST').map((e) => Buffer.from(e.body, 'base64')));
   for (const p of posts) expect(logged.some((b) => b.equals(p.body))).toBe(true);

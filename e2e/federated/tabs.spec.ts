@@ -2,33 +2,21 @@
 // the round gets exactly one upload from it. And the page-activity gate: a page that never goes idle does not
 // train until it is hidden (Page Visibility), then it does.
 import { expect, test } from '@playwright/test';
-import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from './support/aggregator.js';
-import { consentAll, historyFor, openDevice, startSdkServer, type SdkServer } from './support/device.js';
+import { waitFor } from './support/aggregator.js';
+import { consentAll, historyFor, openDevice } from './support/device.js';
+import { federatedSuite } from './support/suite.js';
 
-let sdk: SdkServer, agg: Aggregator, proxy: Proxy, tmp: ReturnType<typeof tempDb>;
+const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '2']);
 
-test.beforeAll(async () => {
-  sdk = await startSdkServer();
-  tmp = tempDb();
-  agg = await startAggregator(tmp.db, ['--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '2']);
-  proxy = await startProxy(agg.url);
-});
-test.afterAll(async () => {
-  await kill9(agg);
-  await proxy.close();
-  await sdk.close();
-  tmp.cleanup();
-});
-
-const uploads = () => proxy.requests.filter((r) => r.method === 'POST');
+const uploads = () => env.proxy.requests.filter((r) => r.method === 'POST');
 
 test('two tabs of one device: one upload per round, both tabs show it in audit().outbound', async ({ browser }) => {
   test.setTimeout(120_000);
-  proxy.requests.length = 0;
-  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, dbName: 'perch-tabs', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0 } };
-  const a = await openDevice(browser, sdk, config, historyFor(5));
+  env.proxy.requests.length = 0;
+  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, dbName: 'perch-tabs', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0 } };
+  const a = await openDevice(browser, env.sdk, config, historyFor(5));
   const second = await a.context.newPage();
-  await second.goto(`${sdk.origin}/p/fed.html`);
+  await second.goto(`${env.sdk.origin}/p/fed.html`);
   await second.waitForFunction(() => (window as unknown as { perch?: { loaded?: boolean } }).perch?.loaded === true);
   await second.evaluate((cfg) => (window as unknown as { perch: { init(c: unknown): Promise<void> } }).perch.init(cfg), config);
   await waitFor(async () => uploads().length > 0, 60_000, 'an upload');
@@ -44,11 +32,11 @@ test('two tabs of one device: one upload per round, both tabs show it in audit()
 
 test('an active page does not train; once hidden it does', async ({ browser }) => {
   test.setTimeout(120_000);
-  proxy.requests.length = 0;
-  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: proxy.url, dbName: 'perch-hidden', federated: { minIntervalMs: 200, idleAfterMs: 3_600_000, maxUploadDelayMs: 0 } };
-  const d = await openDevice(browser, sdk, config, historyFor(6));
+  env.proxy.requests.length = 0;
+  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, dbName: 'perch-hidden', federated: { minIntervalMs: 200, idleAfterMs: 3_600_000, maxUploadDelayMs: 0 } };
+  const d = await openDevice(browser, env.sdk, config, historyFor(6));
   await new Promise((r) => setTimeout(r, 3_000));
-  expect(proxy.requests).toEqual([]);
+  expect(env.proxy.requests).toEqual([]);
   // Playwright's pages stay visible; flip the Page Visibility state as a tab switch would.
   await d.page.evaluate(() => {
     Object.defineProperty(document, 'visibilityState', { get: () => 'hidden', configurable: true });

@@ -42,13 +42,18 @@ export async function kill9(a: Aggregator): Promise<void> {
   await exited;
 }
 
-export interface Recorded { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Buffer; status?: number }
+export interface Recorded { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Buffer; status?: number; stalled?: boolean }
 
 export interface Proxy {
   url: string;
   requests: Recorded[];
   /** Where requests go now (changed after a restart). */
   target: string;
+  /**
+   * Requests this predicate picks get the aggregator's status line and headers and the first bytes of its
+   * body, then nothing more, with the connection left open (a stalled proxy or a half-open connection).
+   */
+  stall?: (r: Recorded) => boolean;
   close(): Promise<void>;
 }
 
@@ -65,6 +70,12 @@ export async function startProxy(target: string): Promise<Proxy> {
       const fwd = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (up) => {
         rec.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
+        if (p.stall?.(rec)) {
+          rec.stalled = true;
+          up.once('data', (c: Buffer) => res.write(c.subarray(0, 1)));
+          up.resume();
+          return;
+        }
         up.pipe(res);
       });
       fwd.on('error', () => { rec.status = 502; if (!res.headersSent) res.writeHead(502, { 'access-control-allow-origin': '*' }); res.end(); });

@@ -121,7 +121,10 @@ export interface OutboundLogEntry {
   bytes: number;
   /** The exact body as sent (base64 for binary). */
   body: string;
+  /** The answer's HTTP status, once its headers arrived. */
   status?: number;
+  /** Why the exchange failed, if it did (network error, no complete answer within the deadline). */
+  error?: string;
 }
 
 export interface AuditReport {

@@ -5,11 +5,12 @@
  * memory: consecutive rounds on the same version do not even revalidate.
  */
 import { loadExport, type LoadedExport } from '../../../../model/src/export/loader.js';
+import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 
 let last: { key: string; loaded: LoadedExport } | null = null;
 
 async function bytes(url: string): Promise<Uint8Array> {
-  const res = await fetch(url, { credentials: 'omit' });
+  const res = await timedFetch(url, { credentials: 'omit' }, TIMEOUT_MS.file);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }

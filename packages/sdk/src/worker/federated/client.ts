@@ -51,6 +51,7 @@ import { DEFAULT_DELTA, DEFAULT_EPSILON_BUDGET, trainingBlocked, type FederatedH
 import type { OutboundLogEntry } from '../../types.js';
 import { baseModel } from './base-model.js';
 import { asLeader } from './leader.js';
+import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 import { logEntry } from './outbound.js';
 import { emptyRecord, FederatedPersist, type FederatedRecord } from './persist.js';
 import { deviceSequence } from './sequence.js';
@@ -67,6 +68,9 @@ export interface FederatedDeps {
 
 /** A round closer than this to its deadline is skipped: training and upload would likely miss it. */
 const MIN_TIME_LEFT_MS = 2_000;
+
+/** A failed exchange as the transparency log shows it. */
+const failure = (e: unknown): string => `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
 
 function itemAttrs(vocab: VocabJson, numItems: number): { attrOffsets: Int32Array; attrIds: Int32Array } {
   const offsets = new Int32Array(numItems + 2);
@@ -159,13 +163,18 @@ export class FederatedClient {
     if (!out.ran) this.state = out.reason;
   }
 
-  /** Sends a logged request (the log entry is written before the request leaves). */
-  private async send(log: OutboundLogEntry[], url: string, method: string, body: Uint8Array | null, headers: Record<string, string> = {}): Promise<Response> {
-    const entry = logEntry(url, method, body);
+  /** GETs a JSON document, logged before the request leaves; a failed or timed-out exchange is noted in the log. */
+  private async getJson(log: OutboundLogEntry[], url: string): Promise<{ status: number; json?: unknown }> {
+    const entry = logEntry(url, 'GET', null);
     log.push(entry);
-    const res = await fetch(url, { method, headers, credentials: 'omit', cache: 'no-store', ...(body ? { body: body as BodyInit } : {}) });
-    entry.status = res.status;
-    return res;
+    try {
+      const res = await timedFetch(url, { method: 'GET', credentials: 'omit', cache: 'no-store' }, TIMEOUT_MS.json);
+      entry.status = res.status;
+      return res.ok ? { status: res.status, json: await res.json() } : { status: res.status };
+    } catch (e) {
+      entry.error = failure(e);
+      throw e;
+    }
   }
 
   private async round(rec: FederatedRecord, log: OutboundLogEntry[]): Promise<void> {
@@ -173,9 +182,9 @@ export class FederatedClient {
     const url = h.aggregatorUrl!;
     const acc = this.accountant(rec, h.tuning.epsilonBudget);
     // The round is read even past the budget: it is how this tab learns that a newer model was published.
-    const res = await this.send(log, `${url}/v1/round`, 'GET', null);
-    if (!res.ok) { this.state = `no open round (HTTP ${res.status})`; return; }
-    const round = (await res.json()) as RoundDescription;
+    const res = await this.getJson(log, `${url}/v1/round`);
+    if (res.json === undefined) { this.state = `no open round (HTTP ${res.status})`; return; }
+    const round = res.json as RoundDescription;
     if (String(round.baseVersion) !== (await this.deps.modelVersion())) this.deps.refreshModel();
     if (!acc.canContribute()) { this.state = 'privacy budget exhausted'; return; }
     if (round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
@@ -217,9 +226,14 @@ export class FederatedClient {
       url: uploadUrl, bytes, key: payload.key, deadline, rng,
       onSend: (b) => { current = logEntry(uploadUrl, 'POST', b); log.push(current); },
       fetch: async (u, init) => {
-        const res = await fetch(u, { ...init, body: init.body as BodyInit, credentials: 'omit', cache: 'no-store' });
-        if (current) current.status = res.status;
-        return res;
+        try {
+          const res = await timedFetch(u, { ...init, body: init.body as BodyInit, credentials: 'omit', cache: 'no-store' }, TIMEOUT_MS.upload);
+          if (current) current.status = res.status;
+          return res;
+        } catch (e) {
+          if (current) current.error = failure(e);
+          throw e;
+        }
       },
     });
     if (r.outcome === 'accepted') rec.uploads++;

@@ -6,6 +6,7 @@
  */
 import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export/loader.ts';
 import { sha256Hex } from '@perch/model/export/sha256.ts';
+import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 import type { CachedModel, ModelCache } from './cache.js';
 
 export interface Delivered {
@@ -18,9 +19,9 @@ export interface Delivered {
   loadMs: number;
 }
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+async function get(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<Response> {
   // 'no-cache': always revalidate with the server; our ETag does the caching.
-  return fetch(url, { headers, cache: 'no-cache', credentials: 'omit' });
+  return timedFetch(url, { headers, cache: 'no-cache', credentials: 'omit' }, timeoutMs);
 }
 
 async function bytesOf(res: Response, url: string): Promise<Uint8Array> {
@@ -42,7 +43,7 @@ export async function deliver(url: string, cache: ModelCache): Promise<Delivered
   const cached = await cache.readModel();
   let error: string | undefined;
   try {
-    const res = await get(url, cached?.etag ? { 'If-None-Match': cached.etag } : {});
+    const res = await get(url, TIMEOUT_MS.json, cached?.etag ? { 'If-None-Match': cached.etag } : {});
     if (res.status === 304 && cached) {
       return { loaded: await fromCache(cached), source: 'cache', manifestSha256: cached.manifestSha256, loadMs: performance.now() - t0 };
     }
@@ -54,7 +55,7 @@ export async function deliver(url: string, cache: ModelCache): Promise<Delivered
     const files: Record<string, Uint8Array> = {};
     const parsed = parseManifest(manifest);
     // loadExport reads each listed file once and verifies it before decoding anything.
-    const loaded = await loadExport(async (p) => (files[p] = await bytesOf(await get(new URL(p, url).href), p)), manifest);
+    const loaded = await loadExport(async (p) => (files[p] = await bytesOf(await get(new URL(p, url).href, TIMEOUT_MS.file), p)), manifest);
     await cache.writeModel({ version: parsed.modelVersion, etag: res.headers.get('ETag'), manifestSha256, manifest, files, savedAt: Date.now() });
     return { loaded, source: 'network', manifestSha256, loadMs: performance.now() - t0 };
   } catch (e) {
