@@ -62,5 +62,7 @@ test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledge
   await waitFor(async () => ((await (await fetch(`${env.agg.url}/health`)).json()) as { modelVersion: number }).modelVersion === 2, 90_000, 'version 2 after the restart');
   const posts = env.proxy.requests.filter((r) => r.method === 'POST' && r.status === 202);
   expect(posts.length).toBe(3);
-  await waitFor(async () => (await devices[0]!.audit()).model.version === '2', 60_000, 'device 0 on version 2');
+  let last: AuditReport | undefined;
+  await waitFor(async () => (last = await devices[0]!.audit()).model.version === '2', 60_000, 'device 0 on version 2')
+    .catch((e: Error) => { throw new Error(`${e.message}; device 0: model ${JSON.stringify(last?.model)}, federated ${JSON.stringify(last?.federated)}, last requests ${JSON.stringify(last?.outbound.slice(-3).map(({ body: _, ...r }) => r))}`); });
 });

@@ -75,6 +75,9 @@ test('a round completes with several browsers; clients pick up and verify the ne
     acc.record(1, Z);
     expect(a.privacy.epsilonSpent).toBeCloseTo(acc.spent().epsilon, 9);
     expect(acc.canContribute({ q: 1, z: Z })).toBe(false);
+    // The client's own account of itself: one accepted upload, then it stops for want of budget.
+    expect(a.federated?.uploads).toBe(1);
+    await waitFor(async () => (await d.audit()).federated?.state === 'privacy budget exhausted', 10_000, `client ${i} stops at its budget`);
   }
   // Past the budget nobody contributes again: no second round is published, no second upload was made.
   await new Promise((r) => setTimeout(r, 2_000));

@@ -141,8 +141,11 @@ export interface AuditReport {
   rejected: { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] };
   retention: { maxEvents: number; maxAgeDays: number };
   worker: { running: boolean; reason?: string };
-  model: { version: string | null; sha256?: string; backend?: string; backendReason?: string };
+  /** The model in use; `error` is the last problem met loading one (the model in use, if any, stays). */
+  model: { version: string | null; sha256?: string; backend?: string; backendReason?: string; error?: string };
   outbound: OutboundLogEntry[];
+  /** The federated client, when `mode: 'federated'`: what it is doing or why it waits, and uploads accepted. */
+  federated?: { state: string; uploads: number };
   privacy: { epsilonSpent: number; epsilonBudget: number; delta: number };
   gpc: boolean;
   dnt: boolean;

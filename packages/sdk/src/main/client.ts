@@ -190,6 +190,7 @@ export class PerchClient {
     if (fed) {
       report.outbound = fed.outbound;
       report.privacy = fed.privacy;
+      if (this.#config.mode === 'federated') report.federated = { state: fed.state, uploads: fed.uploads };
     }
     return report;
   }

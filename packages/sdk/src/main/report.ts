@@ -60,8 +60,9 @@ export function buildAudit({ consent: manager, held, stats, model: m, worker, re
       ...(m.sha256 ? { sha256: m.sha256 } : {}),
       ...(m.backend ? { backend: m.backend } : {}),
       ...(m.backendReason ?? m.error ? { backendReason: m.backendReason ?? m.error } : {}),
+      ...(m.error ? { error: m.error } : {}),
     } : { version: null },
-    // Filled in by the federated issue; nothing is sent and no budget is spent yet.
+    // The federated client's log and accountant replace these when it runs (client.ts).
     outbound: [],
     privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 },
     gpc: signals.gpc,
