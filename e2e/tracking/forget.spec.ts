@@ -1,4 +1,6 @@
 // Erasure and portability: forget() leaves no Perch database; exportData() round-trips.
+import { parseExports } from '../../packages/model/src/data/parse-export.js';
+import { EVENT_KINDS } from '../../packages/model/src/spec.js';
 import { validateEvent } from '../../packages/sdk/src/shared/events/index.js';
 import { boot, databases, expect, test, type PerchWindow } from './fixtures.js';
 
@@ -65,6 +67,16 @@ test('exportData() round-trips: JSON-stable, versioned, and exactly the minimise
   expect(out.json).not.toContain('T-1');
   expect(parsed.rejected.map((r: { code: string }) => r.code)).toEqual(['unknown_event']);
   expect(parsed.consentLog.map((e: { source: string }) => e.source)).toEqual(['init']);
+  // The trainer reads the browser's export as it is: one shopper, the intent events in order (the list
+  // impression carries none), the brand as an attribute, nothing malformed.
+  const ds = parseExports(out.json, 'export.json');
+  expect(ds.stats.malformed).toBe(0);
+  expect(ds.sequences).toHaveLength(1);
+  const seq = ds.sequences[0]!;
+  expect(Array.from(seq.items, (r) => ds.vocab[r])).toEqual(['B', 'B', 'B']);
+  expect(Array.from(seq.kinds, (k) => EVENT_KINDS[k])).toEqual(['click', 'cart', 'purchase']);
+  const b = ds.vocab.indexOf('B');
+  expect(Array.from(ds.attrIds.subarray(ds.attrOffsets[b]!, ds.attrOffsets[b + 1]!), (a) => ds.attrVocab[a])).toEqual(['brand:Acme']);
 });
 
 test('forget({ eventIds }) deletes one event by id; the others stay, across a reload', async ({ page, server, errors }) => {

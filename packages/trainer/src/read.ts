@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseEventLog } from '@perch/model/data/parse-events.js';
+import { looksLikeExport, parseExports } from '@perch/model/data/parse-export.js';
 import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
 import type { Dataset } from '@perch/model/data/types.js';
 
@@ -8,8 +9,9 @@ import type { Dataset } from '@perch/model/data/types.js';
 export class UsageError extends Error {}
 
 /**
- * Reads a dataset file, choosing the reader by content: an event log (CSV with a header naming the columns,
- * or JSON Lines) or the S3-Rec sequence format. `attrs` (item2attributes JSON) applies to sequence files.
+ * Reads a dataset file, choosing the reader by content: Perch's own `exportData()` JSON (one export, an
+ * array, or one per line), an event log (CSV with a header naming the columns, or JSON Lines) or the S3-Rec
+ * sequence format. `attrs` (item2attributes JSON) applies to sequence files.
  */
 export function readDataset(file: string, attrsFile?: string): Dataset {
   for (const f of [file, attrsFile]) if (f !== undefined && !existsSync(f)) throw new UsageError(`no such file: ${f}`);
@@ -17,7 +19,7 @@ export function readDataset(file: string, attrsFile?: string): Dataset {
   const head = text.slice(0, 2000).trimStart();
   const firstLine = head.split('\n', 1)[0] ?? '';
   const isLog = head.startsWith('{') || (/[a-z_]/i.test(firstLine) && firstLine.includes(','));
-  const ds = isLog ? parseEventLog(text, basename(file)) : parseSequenceFile(text, basename(file), attrsFile ? readFileSync(attrsFile, 'utf8') : undefined, attrsFile ? basename(attrsFile) : undefined);
+  const ds = looksLikeExport(text) ? parseExports(text, basename(file)) : isLog ? parseEventLog(text, basename(file)) : parseSequenceFile(text, basename(file), attrsFile ? readFileSync(attrsFile, 'utf8') : undefined, attrsFile ? basename(attrsFile) : undefined);
   ds.name = basename(file);
   return ds;
 }

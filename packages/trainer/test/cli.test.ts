@@ -61,6 +61,21 @@ describe('perch CLI', () => {
     expect(readFileSync(plot, 'utf8')).toContain('<svg');
   });
 
+  it('eval reads exportData() files (one export per line) as one user each', () => {
+    const file = join(dir, 'exports.jsonl');
+    const exp = (u: number) => JSON.stringify({
+      format: 'perch-export', version: 1, exportedAt: 0, consent: {}, consentLog: [], rejected: [],
+      events: Array.from({ length: 6 + (u % 5) }, (_, t) => ({ v: 1, type: t % 3 === 2 ? 'add_to_cart' : 'view_item', ts: 1e12 + t * 60_000, items: [{ id: `i${((u * 7 + t) % 30) + 1}`, category: `c${(u + t) % 4}` }] })),
+    });
+    writeFileSync(file, Array.from({ length: 80 }, (_, u) => exp(u)).join('\n') + '\n{"format":"perch-export","version":9}\n');
+    const r = run(['eval', '--data', file, '--epochs', '1', '--set', fast]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('exports.jsonl:81: unsupported export version 9');
+    const res = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(res.dataset).toBe('exports.jsonl');
+    expect(res.model['HR@20']).toBeGreaterThan(0);
+  });
+
   it('a diverging run exits 1 and writes nothing', () => {
     const out = join(dir, 'diverged');
     const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--set', `${fast},lr=1e12,clip=0`]);

@@ -3,13 +3,13 @@ import { buildDataset, type RawEvent } from './builder.js';
 import { emptyStats, noteProblem, type Dataset, type ReadStats } from './types.js';
 
 /** Source event names → EVENT_KINDS rows (lower-cased). Anything else is a malformed line. */
-const KIND_ALIASES: Record<string, string> = {
+export const KIND_ALIASES: Record<string, string> = {
   view: 'view', pageview: 'view', page_view: 'view', detail: 'view', view_item: 'view',
   click: 'click', select_item: 'click',
   cart: 'cart', add_to_cart: 'cart', addtocart: 'cart',
   remove: 'remove', remove_from_cart: 'remove',
   purchase: 'purchase', transaction: 'purchase', order: 'purchase',
-  search: 'search', wishlist: 'wishlist', add_to_wishlist: 'wishlist', checkout: 'checkout', begin_checkout: 'checkout',
+  search: 'search', view_search_results: 'search', wishlist: 'wishlist', add_to_wishlist: 'wishlist', checkout: 'checkout', begin_checkout: 'checkout',
 };
 
 /** Column names accepted for each field, first match wins. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_KINDS } from '../spec.js';
 import { gapBucket, UNKNOWN_GAP } from './gap.js';
 import { parseEventLog } from './parse-events.js';
+import { looksLikeExport, parseExports } from './parse-export.js';
 import { parseSequenceFile } from './parse-sequences.js';
 
 describe('parseSequenceFile', () => {
@@ -78,5 +79,56 @@ describe('gapBucket', () => {
   it('maps seconds to the first bucket whose bound is not exceeded; bad values to unknown', () => {
     expect([0, 5, 10, 11, 3600, 1e9].map(gapBucket)).toEqual([0, 1, 1, 2, 5, 8]);
     expect([NaN, -1, undefined, Infinity].map(gapBucket)).toEqual([UNKNOWN_GAP, UNKNOWN_GAP, UNKNOWN_GAP, UNKNOWN_GAP]);
+  });
+});
+
+describe('parseExports', () => {
+  const ev = (type: string, ts: number, items: unknown[]) => ({ v: 1, type, ts, items });
+  const exp = (events: unknown[]) => ({ format: 'perch-export', version: 1, exportedAt: 0, consent: {}, consentLog: [], events, rejected: [] });
+  const one = exp([
+    ev('view_item_list', 1_000, [{ id: 'a' }, { id: 'b' }]), // impression: no intent, skipped silently
+    ev('view_item', 2_000, [{ id: 'a', category: 'Shoes', brand: 'Acme' }]),
+    ev('view_item', 2_500, [{ id: 'a' }]), // same item and kind as before: duplicate
+    ev('add_to_cart', 62_000, [{ id: 'b' }, { id: 'c' }, { id: 'd' }, { id: 'e' }]), // at most 3 items per event
+    ev('teleport', 63_000, [{ id: 'x' }]),
+    ev('purchase', Number.NaN, [{ id: 'b' }]),
+    ev('select_item', 64_000, [{ name: 'no id' }]),
+    'not an event',
+  ]);
+
+  it('reads one export as one user, mapped as the SDK worker maps events; problems counted with where they are', () => {
+    const ds = parseExports(JSON.stringify(one), 'me.json');
+    expect(ds.sequences).toHaveLength(1);
+    const s = ds.sequences[0]!;
+    expect(Array.from(s.items, (r) => ds.vocab[r])).toEqual(['a', 'b', 'c', 'd']);
+    expect(Array.from(s.kinds, (k) => EVENT_KINDS[k])).toEqual(['view', 'cart', 'cart', 'cart']);
+    expect(s.gaps[1]).toBe(gapBucket(60)); // ts is in milliseconds
+    expect(ds.stats.duplicateEvents).toBe(1);
+    expect(ds.stats.nonFinite).toBe(1);
+    expect(ds.stats.malformed).toBe(3); // unknown type, item without id, not an object
+    expect(ds.stats.problems).toContain('me.json: event 4: unknown event type "teleport"');
+    expect(ds.stats.problems).toContain('me.json: event 7: not an object');
+    const a = ds.vocab.indexOf('a');
+    expect(Array.from(ds.attrIds.subarray(ds.attrOffsets[a]!, ds.attrOffsets[a + 1]!), (x) => ds.attrVocab[x])).toEqual(['cat:Shoes', 'brand:Acme']);
+    expect(ds.categories[ds.itemCategory[a]!]).toBe('Shoes');
+    expect(ds.typedEvents).toBe(true);
+  });
+
+  it('reads an array of exports and JSON Lines; refuses what is not a version-1 export', () => {
+    const two = exp([ev('view_item', 1, [{ id: 'p' }]), ev('view_item', 2, [{ id: 'q' }])]);
+    const arr = parseExports(JSON.stringify([one, two, { format: 'other' }, { ...two, version: 2 }]), 'all.json');
+    expect(arr.sequences.map((s) => s.key)).toEqual(['all.json#0', 'all.json#1']);
+    expect(arr.stats.problems).toContain('all.json#2: not a perch-export object');
+    expect(arr.stats.problems).toContain('all.json#3: unsupported export version 2');
+    const lines = parseExports(`${JSON.stringify(two)}\n{oops\n\n${JSON.stringify(two)}\n`, 'all.jsonl');
+    expect(lines.sequences.map((s) => s.key)).toEqual(['all.jsonl:1', 'all.jsonl:4']);
+    expect(lines.stats.problems).toContain('all.jsonl:2: invalid JSON');
+  });
+
+  it('is recognised by content, before the event-log reader (both can start with "{")', () => {
+    expect(looksLikeExport(JSON.stringify(one))).toBe(true);
+    expect(looksLikeExport(`[${JSON.stringify(one)}]`)).toBe(true);
+    expect(looksLikeExport('{"event_type":"view","product_id":"p1","user_id":"u"}')).toBe(false);
+    expect(looksLikeExport('u1 1 2 3')).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ const KIND: Partial<Record<EventType, EventKind>> = {
   search: 'search', view_search_results: 'search', add_to_wishlist: 'wishlist', begin_checkout: 'checkout',
 };
 
-/** Items of one event that advance the state: bounded, so a step stays O(1) per event. */
+/** Items of one event that advance the state: bounded, so a step stays O(1) per event (the trainer's export reader uses the same bound). */
 export const MAX_ITEMS_PER_EVENT = 3;
 
 function gapBucket(seconds: number): number {
@@ -35,11 +35,16 @@ export class EventMapper {
     vocab.attrs.forEach((a, row) => row > 0 && this.attrs.set(a, row));
   }
 
-  /** Attribute rows named by an item's category / brand (empty when the model knows neither). */
+  /**
+   * Attribute rows named by an item's category / brand (empty when the model knows neither). A model trained
+   * on an event log or on exports names them `cat:…` / `brand:…` (the trainer's readers); one trained with an
+   * attribute file uses the file's names as they are: both are looked up.
+   */
   attrsOf(category?: string, brand?: string): number[] {
     const out: number[] = [];
-    for (const s of [category, brand]) {
-      const r = s === undefined ? undefined : this.attrs.get(s);
+    for (const [s, prefix] of [[category, 'cat:'], [brand, 'brand:']] as const) {
+      if (s === undefined) continue;
+      const r = this.attrs.get(s) ?? this.attrs.get(prefix + s);
       if (r !== undefined) out.push(r);
     }
     return out;

@@ -13,6 +13,11 @@ describe('EventMapper', () => {
     expect(m.candidate({ id: 'Z', category: 'Shoes', brand: 'Acme' })).toEqual({ attrs: [1, 2] });
     expect(m.candidate({ id: 'Z', category: 'Hats' })).toBeNull();
   });
+  it('finds the attribute names of models trained on event logs or exports (cat:… / brand:…)', () => {
+    const logModel = new EventMapper({ items: ['', 'A'], attrs: ['', 'cat:Shoes', 'brand:Acme'], itemAttrs: [[], [1]], categories: ['unknown'] });
+    expect(logModel.candidate({ id: 'Z', category: 'Shoes', brand: 'Acme' })).toEqual({ attrs: [1, 2] });
+    expect(logModel.candidate({ id: 'Z', category: 'Acme' })).toBeNull(); // a brand name is not a category
+  });
   it('turns a stored event into at most MAX_ITEMS_PER_EVENT steps with kind and time-gap bucket', () => {
     const items = Array.from({ length: 10 }, () => ({ id: 'A' }));
     const evs = m.toModel({ v: 1, type: 'add_to_cart', ts: 65_000, items }, 0);
