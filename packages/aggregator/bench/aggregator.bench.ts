@@ -5,7 +5,8 @@
  * the key bytes rewritten), so each one is validated, fsync'd and counted. The round's target is the total
  * upload count, so the last upload also triggers aggregation and publishing, which is timed separately.
  * Figures: uploads_per_s, p50_ms, p99_ms (per-request latency), rss_mb (server RSS at the end), peak_rss_mb,
- * close_ms, server_cpu_ms_per_upload (server CPU time / uploads, independent of other load). Env: BENCH_UPLOADS (default 4000), BENCH_CONCURRENCY (64).
+ * close_ms, server_cpu_ms_per_upload (server CPU time / uploads, independent of other load), wal_peak_mb (the
+ * largest the SQLite WAL grew: checkpoints keep up, or it would approach the data written, ~700 MB). Env: BENCH_UPLOADS (default 4000), BENCH_CONCURRENCY (64).
  *
  * With a closed loop of 64 connections, latency is bound to be ≈ 64 / throughput (Little's law), so the p99
  * above mostly says how many uploads wait in line. The question "does it sustain R uploads/s with p99 < 100 ms"
@@ -14,7 +15,7 @@
  * Figures: open_rate_per_s (offered), open_achieved_per_s, open_p50_ms, open_p99_ms, open_max_in_flight.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -125,6 +126,8 @@ await new Promise<void>((resolve, reject) => {
   pump();
 });
 const openSecs = (performance.now() - tOpen) / 1000;
+// The WAL file never shrinks by itself, so its size now is the largest it grew to during both phases.
+const walBytes = statSync(join(dir, 'agg.db-wal'), { throwIfNoEntry: false })?.size ?? 0;
 const tClose = performance.now();
 for (;;) {
   const r = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number };
@@ -152,6 +155,7 @@ figure('open_max_in_flight', maxInFlight, 'requests');
 figure('rss_mb', kb('VmRSS') / 1024, 'MB');
 figure('peak_rss_mb', kb('VmHWM') / 1024, 'MB');
 figure('close_ms', closeMs, 'ms');
+figure('wal_peak_mb', walBytes / 2 ** 20, 'MB');
 figure('payload_bytes', pool[0]!.length, 'bytes');
 agent.destroy();
 openAgent.destroy();

@@ -4,6 +4,7 @@
 // is being made durable. Same schema, same statements and the same checks as the in-thread path
 // (`SqliteStore.insertOne`), in one IMMEDIATE transaction per batch: duplicate key → the stored row; round not
 // open → its row; round full → 'full'; else insert and count.
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -11,7 +12,16 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
-db.pragma('wal_autocheckpoint = 2048');
+// Most checkpointing is the checkpointer thread's (sqlite-checkpointer.mjs): small PASSIVE checkpoints every
+// 25 ms. The WAL can only restart from its beginning when a checkpoint finished with nothing left to copy,
+// which under a steady stream of commits rarely happens on its own; so this connection keeps an automatic
+// checkpoint at 4,096 pages (64 MB). When it fires, the checkpointer has already copied almost every frame,
+// so it costs this commit little, and the next transaction restarts the WAL. Past WAL_LIMIT (the checkpointer
+// stopped, say) this thread checkpoints and truncates the WAL itself after a batch, paying the stall rather
+// than filling the disk.
+db.pragma('wal_autocheckpoint = 4096');
+const WAL_LIMIT = workerData.walLimitBytes;
+const walPath = `${workerData.path}-wal`;
 
 const byKey = db.prepare('SELECT * FROM updates WHERE key = ?');
 const roundById = db.prepare('SELECT * FROM rounds WHERE id = ?');
@@ -35,6 +45,7 @@ parentPort.on('message', (msg) => {
   if (msg.type === 'close') { db.close(); parentPort.postMessage({ type: 'closed' }); return; }
   try {
     parentPort.postMessage({ id: msg.id, results: tx.immediate(msg.batch) });
+    if ((statSync(walPath, { throwIfNoEntry: false })?.size ?? 0) > WAL_LIMIT) db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (e) {
     parentPort.postMessage({ id: msg.id, error: String(e && e.message || e) });
   }

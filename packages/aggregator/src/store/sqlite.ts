@@ -37,6 +37,11 @@ const toUpdate = (r: UpdateRow): UpdateRecord => ({
 });
 const blob = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
+/** Period of the checkpointer thread's PASSIVE checkpoints (ms). */
+const CHECKPOINT_MS = 25;
+/** Past this WAL size the writer thread checkpoints and truncates it itself (a backstop; see sqlite-writer.mjs). */
+const WAL_LIMIT_BYTES = 256 * 1024 * 1024;
+
 /** What the writer thread answers per upload (raw rows; converted here). */
 type WriterResult =
   | { kind: 'duplicate'; row: UpdateRow } | { kind: 'not_open'; round?: RoundRow } | { kind: 'full' } | { kind: 'inserted'; accepted: number };
@@ -44,6 +49,7 @@ type WriterResult =
 export class SqliteStore implements AggregatorStore {
   private db!: Database.Database;
   private writer: Worker | null = null;
+  private checkpointer: Worker | null = null;
   private writerBatches = new Map<number, (r: { results?: WriterResult[]; error?: string }) => void>();
   private writerSeq = 0;
   /**
@@ -68,12 +74,25 @@ export class SqliteStore implements AggregatorStore {
     this.db.pragma('wal_autocheckpoint = 2048');
     this.db.exec(SCHEMA);
     const thread = this.o.writerThread ?? process.env.PERCH_AGG_WRITER_THREAD !== '0';
-    if (thread && this.path !== ':memory:' && this.path !== '') this.startWriter();
+    if (thread && this.path !== ':memory:' && this.path !== '') {
+      // Checkpoints move to their own thread (sqlite-checkpointer.mjs): none on the commit path.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.startCheckpointer();
+      this.startWriter();
+    }
+  }
+
+  /** PASSIVE WAL checkpoints every CHECKPOINT_MS on a third connection. If it dies, the writer's WAL limit still holds. */
+  private startCheckpointer(): void {
+    const w = new Worker(new URL('./sqlite-checkpointer.mjs', import.meta.url), { workerData: { path: this.path, intervalMs: CHECKPOINT_MS } });
+    w.on('error', () => { if (this.checkpointer === w) this.checkpointer = null; });
+    w.unref();
+    this.checkpointer = w;
   }
 
   /** The upload writer thread (see sqlite-writer.mjs). If it dies, uploads fall back to in-thread commits. */
   private startWriter(): void {
-    const w = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { path: this.path } });
+    const w = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { path: this.path, walLimitBytes: WAL_LIMIT_BYTES } });
     w.on('message', (m: { id?: number; results?: WriterResult[]; error?: string }) => {
       if (m.id === undefined) return;
       const done = this.writerBatches.get(m.id);
@@ -98,6 +117,9 @@ export class SqliteStore implements AggregatorStore {
     const w = this.writer;
     this.writer = null;
     if (w) await w.terminate();
+    const c = this.checkpointer;
+    this.checkpointer = null;
+    if (c) await c.terminate();
     if (this.db?.open) this.db.close();
   }
 

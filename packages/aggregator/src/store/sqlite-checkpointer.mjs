@@ -1,0 +1,27 @@
+// WAL checkpoints off the commit path, in their own worker thread. With SQLite's automatic checkpoints the
+// connection that commits the batch crossing the threshold also copies the whole WAL (32 MB at 2,048 pages of
+// 16 kB) into the database file and fsyncs it before its commit returns: every few hundred uploads one batch
+// waited 100+ ms, which was the aggregator's p99 (open loop at 500/s: p99 120 ms with automatic checkpoints,
+// 12-18 ms with none; docs/aggregator.md). Here a third connection runs PASSIVE checkpoints on a timer:
+// PASSIVE never takes the writer's lock, so commits go on while frames are copied. Committed transactions are
+// durable in the fsync'd WAL before they are acknowledged, so when (or whether) a checkpoint runs changes
+// nothing about durability; a kill -9 mid-checkpoint is recovered by SQLite at the next open.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 5000');
+db.pragma('wal_autocheckpoint = 0');
+
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch { /* busy: the next tick tries again */ }
+}, workerData.intervalMs);
+
+parentPort.on('message', (msg) => {
+  if (msg.type !== 'close') return;
+  clearInterval(timer);
+  db.close();
+  parentPort.postMessage({ type: 'closed' });
+});
