@@ -38,7 +38,9 @@ function shutdown(code) {
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
-const aggArgs = ['src/server.ts', '--host', '127.0.0.1', '--port', aggPort, '--db', join(dataDir, 'aggregator.db')];
+// The store's origin may call the aggregator (CORS), whatever port it runs on.
+const aggArgs = ['src/server.ts', '--host', '127.0.0.1', '--port', aggPort, '--db', join(dataDir, 'aggregator.db'),
+  '--cors', `http://127.0.0.1:${storePort},http://localhost:${storePort}`];
 if (existsSync(join(modelDir, 'manifest.json'))) aggArgs.push('--model', modelDir);
 run('aggregator', bin('tsx'), aggArgs, join(root, 'packages', 'aggregator'));
 run('store', bin('vite'), ['--host', '127.0.0.1', '--port', storePort, '--strictPort'], join(root, 'demo-store'));

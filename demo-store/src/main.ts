@@ -86,11 +86,15 @@ document.getElementById('withdraw-link')!.addEventListener('click', (e) => {
 });
 document.getElementById('mode-label')!.textContent = settings.mode === 'on-device' ? 'On-device only' : 'Federated';
 
+// On-device mode: the model is a static asset of the store. Federated mode: the model comes from the
+// aggregator (its manifest, verified like any model), so reranking uses the version the rounds train and
+// publish, and a newer version is picked up when a round announces it.
 perch().init({
   mode: settings.mode,
   assetBase: '/perch/',
-  ...(settings.modelUrl ? { modelUrl: settings.modelUrl } : {}),
-  ...(settings.mode === 'federated' ? { aggregatorUrl: settings.aggregatorUrl } : {}),
+  ...(settings.mode === 'federated'
+    ? { aggregatorUrl: settings.aggregatorUrl, modelUrl: `${settings.aggregatorUrl}/v1/model/manifest.json` }
+    : settings.modelUrl ? { modelUrl: settings.modelUrl } : {}),
 });
 consentBanner();
 setCart(cart());

@@ -58,6 +58,7 @@ test('audit panel: model, storage, consent and budget facts match what is served
   await expect(page.locator('#consent-table')).toContainText(/training\s*denied/);
   await expect(page.locator('#consent-log tbody tr').first()).toContainText('storage granted, personalization granted, training denied');
   await expect(page.locator('#epsilon')).toHaveText('ε 0.00 of 8');
+  await expect(page.locator('#federated-state')).toHaveText('Federated learning: off (on-device-only mode)');
   await expect(page.locator('#on-device-switch')).toBeChecked();
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);

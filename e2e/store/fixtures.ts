@@ -17,6 +17,9 @@ const storeDir = join(root, 'demo-store');
 
 export interface Store {
   origin: string;
+  /** The store was built to reach its aggregator at http://127.0.0.1:<aggregatorPort> (nothing listens there
+   *  unless a spec starts one: the federated store spec puts a recording proxy in front of a real aggregator). */
+  aggregatorPort: number;
   /** Every file the built store serves ('/index.html', '/assets/…', '/catalog.json', '/perch/…'). */
   files: Set<string>;
   close(): Promise<void>;
@@ -46,6 +49,8 @@ async function startStore(): Promise<Store> {
   ensureSdkBuilt();
   process.env.PERCH_MODEL_DIR = ensureSmallModel();
   const outDir = mkdtempSync(join(tmpdir(), 'perch-store-'));
+  const aggregatorPort = await freePort();
+  process.env.VITE_PERCH_AGGREGATOR = `http://127.0.0.1:${aggregatorPort}`;
   const vite = await import('vite');
   const configFile = join(storeDir, 'vite.config.ts');
   await vite.build({ configFile, root: storeDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
@@ -53,6 +58,7 @@ async function startStore(): Promise<Store> {
   const server = await vite.preview({ configFile, root: storeDir, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port, strictPort: true } });
   return {
     origin: `http://127.0.0.1:${port}`,
+    aggregatorPort,
     files: walk(outDir),
     close: async () => {
       await server.close();

@@ -50,11 +50,12 @@ async function render(main: HTMLElement): Promise<void> {
         <dl class="facts"><dt>Events</dt><dd id="stored-events">${a.storage.events}</dd><dt>Size (estimate)</dt><dd id="stored-bytes">${kib(a.storage.bytes)}</dd><dt>Storage</dt><dd>${esc(a.storage.kind)}${a.storage.reason ? ` (${esc(a.storage.reason)})` : ''}</dd><dt>Retention</dt><dd>${a.retention.maxEvents} events, ${a.retention.maxAgeDays} days</dd><dt>Worker</dt><dd>${a.worker.running ? 'running' : `not running${a.worker.reason ? ` (${esc(a.worker.reason)})` : ''}`}</dd></dl>
         <p><button type="button" id="export">Export JSON</button> <button type="button" id="forget" class="danger">Delete all my data</button></p></section>
       <section class="panel" id="panel-model"><h2>Model</h2>
-        <dl class="facts"><dt>Version</dt><dd id="model-version">${esc(a.model.version ?? 'none loaded')}</dd><dt>SHA-256</dt><dd><code class="hash">${esc(a.model.sha256 ?? '—')}</code></dd><dt>Backend</dt><dd id="model-backend">${esc(a.model.backend ?? '—')}${a.model.backendReason ? ` <span class="muted">(${esc(a.model.backendReason)})</span>` : ''}</dd></dl></section>
+        <dl class="facts"><dt>Version</dt><dd id="model-version">${esc(a.model.version ?? 'none loaded')}</dd><dt>SHA-256</dt><dd><code class="hash">${esc(a.model.sha256 ?? '—')}</code></dd><dt>Backend</dt><dd id="model-backend">${esc(a.model.backend ?? '—')}${a.model.backendReason ? ` <span class="muted">(${esc(a.model.backendReason)})</span>` : ''}</dd>${a.model.error ? `<dt>Last problem</dt><dd id="model-error">${esc(a.model.error)}</dd>` : ''}</dl></section>
       <section class="panel" id="panel-privacy"><h2>Privacy budget</h2>
         <p><b id="epsilon">ε ${eps.epsilonSpent.toFixed(2)} of ${eps.epsilonBudget}</b> spent, δ = ${eps.delta}</p>
         <span class="meter wide" aria-hidden="true"><span style="width:${Math.min(100, (eps.epsilonSpent / (eps.epsilonBudget || 1)) * 100)}%"></span></span>
-        <p class="muted small">GPC ${a.gpc ? 'on' : 'off'} · DNT ${a.dnt ? 'on' : 'off'}${a.gpc || a.dnt ? ': training is denied whatever the shop says' : ''}</p></section>
+        <p class="muted small">GPC ${a.gpc ? 'on' : 'off'} · DNT ${a.dnt ? 'on' : 'off'}${a.gpc || a.dnt ? ': training is denied whatever the shop says' : ''}</p>
+        <p class="small" id="federated-state">${a.federated ? `Federated learning: ${esc(a.federated.state)} · ${a.federated.uploads} upload${a.federated.uploads === 1 ? '' : 's'} accepted` : 'Federated learning: off (on-device-only mode)'}</p></section>
     </div>
     <section class="panel"><h2>Consent</h2>${table(['Purpose', 'State'], consentRows, 'consent-table', '')}
       <p><button type="button" data-choice="all">Accept all</button> <button type="button" data-choice="device">On this device only</button> <button type="button" id="withdraw" class="danger">Withdraw consent and erase</button></p>

@@ -57,7 +57,8 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(target: string): Promise<Proxy> {
+/** A recording proxy in front of `target`, on `port` of 127.0.0.1 (0 = any free port). */
+export async function startProxy(target: string, port = 0): Promise<Proxy> {
   const requests: Recorded[] = [];
   const p = { url: '', requests, target } as Proxy;
   const server: Server = createServer((req, res) => {
@@ -82,7 +83,7 @@ export async function startProxy(target: string): Promise<Proxy> {
       fwd.end(rec.body);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   p.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   p.close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
   return p;
