@@ -17,10 +17,10 @@ import { watchTcf } from './main/consent/tcf.js';
 import { bridgeDataLayer } from './main/datalayer.js';
 import { MainMemoryApi } from './main/memory-api.js';
 import { rerankInWorker } from './main/rerank-link.js';
-import { impressionListId, impressionProps } from './shared/rerank/impression.js';
+import { impressionFor } from './shared/rerank/impression.js';
 import { startWorker } from './main/worker-link.js';
-import { watchActivity } from './main/page-activity.js';
-import { readTuning } from './shared/federated/api.js';
+import { workerHooks } from './main/worker-hooks.js';
+import { forgetEvents } from './main/forget-events.js';
 
 export type * from './types.js';
 export type { PerchApi, PerchConsentApi } from './main/api.js';
@@ -34,8 +34,8 @@ setDefaultAssetBase(new URL('../', here).href);
 
 // The script-tag loader fetches these on demand (perch-link.js, perch-rerank.js, perch-fallback.js, perch-consent.js); a shop's bundler
 // handles size for the npm build, so they are registered up front and nothing is fetched at run time.
-registerChunk('link', { startWorker, watchActivity, readTuning });
-registerChunk('rerank', { rerankInWorker, impressionProps, impressionListId });
+registerChunk('link', { startWorker, workerHooks, forgetEvents });
+registerChunk('rerank', { rerankInWorker, impressionFor });
 registerChunk('fallback', { memoryApi: (reason) => new MainMemoryApi(reason) });
 registerChunk('consent', { watchTcf, watchConsentMode, bridgeDataLayer });
 

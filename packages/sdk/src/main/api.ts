@@ -10,7 +10,7 @@ import type {
 import { pendingConsent } from '../shared/consent.js';
 import { resolveRetention } from '../shared/retention.js';
 import { SDK_VERSION } from '../shared/version.js';
-import { type InternalConfig, PerchClient, emptyIntent } from './client.js';
+import { type InternalConfig, PerchClient, emptyIntent, shopOrder } from './client.js';
 import { guard, guardAsync } from './log.js';
 
 export interface PerchConsentApi {
@@ -74,7 +74,8 @@ export function createApi(): PerchApi {
       client = new PerchClient();
       await old.destroy();
     }),
-    rerank: (list, options) => guardAsync('rerank', { items: [], personalized: false, reason: 'error' } as RerankResult<never>, () => client.rerank(list, options)),
+    // Even if rerank itself failed, the shop gets its own list back (shopOrder never throws).
+    rerank: (list, options) => guardAsync('rerank', null, () => client.rerank(list, options)).then((r) => r ?? shopOrder(list, 'error')),
     intent: () => guardAsync('intent', emptyIntent(), () => client.intent()),
     version: SDK_VERSION,
   };

@@ -6,10 +6,10 @@
  */
 import type { PerchWorkerApi } from '../shared/worker-api.js';
 import type { rerankInWorker } from './rerank-link.js';
-import type { impressionListId, impressionProps } from '../shared/rerank/impression.js';
+import type { impressionFor } from '../shared/rerank/impression.js';
 import type { startWorker } from './worker-link.js';
-import type { watchActivity } from './page-activity.js';
-import type { readTuning } from '../shared/federated/api.js';
+import type { workerHooks } from './worker-hooks.js';
+import type { forgetEvents } from './forget-events.js';
 import type { watchConsentMode } from './consent/consent-mode.js';
 import type { watchTcf } from './consent/tcf.js';
 import type { bridgeDataLayer } from './datalayer.js';
@@ -19,12 +19,12 @@ export interface Chunks {
    * comlink and the worker start-up (`worker-link.ts`): needed once storage is granted (or restored). Also the
    * page side of federated learning (options, idle/hidden watcher), which only ever runs with a worker.
    */
-  link: { startWorker: typeof startWorker; watchActivity: typeof watchActivity; readTuning: typeof readTuning };
+  link: { startWorker: typeof startWorker; workerHooks: typeof workerHooks; forgetEvents: typeof forgetEvents };
   /**
    * The page side of `rerank()` (item minimisation, reply mapping, the impression event): prefetched once
    * personalization is granted, else fetched by the first `rerank()` (for its impression).
    */
-  rerank: { rerankInWorker: typeof rerankInWorker; impressionProps: typeof impressionProps; impressionListId: typeof impressionListId };
+  rerank: { rerankInWorker: typeof rerankInWorker; impressionFor: typeof impressionFor };
   /** Main-thread storage (validation + memory) for when no worker can run. */
   fallback: { memoryApi(reason: string): PerchWorkerApi };
   /** IAB TCF v2, Google Consent Mode and the GTM dataLayer bridge. */

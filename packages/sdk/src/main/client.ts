@@ -7,10 +7,8 @@
 import type {
   AuditReport, ConsentSource, ConsentState, ExportedData, ForgetResult, IntentProfile, RerankOptions, RerankResult, ShopItem,
 } from '../types.js';
-import { readEventIds } from '../shared/event-ids.js';
 import { resolveRetention } from '../shared/retention.js';
-import { DEFAULT_EPSILON_BUDGET, type FederatedTuning, type PageActivity } from '../shared/federated/api.js';
-import type { RawCall, StoreDump, StoreOptions } from '../shared/worker-api.js';
+import type { RawCall, StoreOptions } from '../shared/worker-api.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './backend.js';
 import { loadChunk } from './chunks.js';
@@ -24,6 +22,7 @@ import { Outbox } from './outbox.js';
 import { buildAudit, buildExport } from './report.js';
 import { snapshot } from './snapshot.js';
 import { wireSignals } from './wiring.js';
+import type { WorkerHooks } from './worker-hooks.js';
 
 export type { InternalConfig } from './config.js';
 
@@ -33,21 +32,17 @@ const WORKER_START_GRACE_MS = 5_000;
 /** Default `rerank()`/`intent()` budget: past it the shop's order (or an empty profile) comes back. */
 export const DEFAULT_RERANK_TIMEOUT_MS = 200;
 
-/** The shop's order, unchanged, with the reason. */
+/** The shop's order, unchanged, with the reason. Never throws (a list that cannot be read gives no items). */
 export function shopOrder<T extends ShopItem>(list: readonly T[], reason: string): RerankResult<T> {
-  const items = Array.isArray(list) ? list.map((item, i) => ({ item, score: 0, originalIndex: i })) : [];
+  let items: RerankResult<T>['items'] = [];
+  try {
+    if (Array.isArray(list)) items = list.map((item, i) => ({ item, score: 0, originalIndex: i }));
+  } catch { /* a hostile array */ }
   return { items, personalized: false, reason };
 }
 
 export function emptyIntent(): IntentProfile {
   return { purchaseIntent: null, categories: [], brands: [], recent: [] };
-}
-
-/** Puts each event's stable id (`eventId`, first) into the dump's events, for `exportData()`. */
-function withEventIds(d: StoreDump): StoreDump {
-  const ids = d.eventIds;
-  if (!ids || ids.length !== d.events.length) return d;
-  return { ...d, events: d.events.map((e, i) => ({ eventId: ids[i], ...e }) as StoreDump['events'][number]) };
 }
 
 /** `work` or, past `ms`, `late` (the worker cannot be interrupted; the page just stops waiting). */
@@ -80,8 +75,8 @@ export class PerchClient {
   #initDone: Promise<void> = Promise.resolve();
   readonly #chunkErrors: string[] = [];
   /** Federated tunables (from `config.federated`) and the page-activity watcher (only in `mode: 'federated'`). */
-  #tuning: FederatedTuning | null = null;
-  #activity: { stop(): void; current(): PageActivity } | null = null;
+  /** Page-side work that needs a running worker (model, rerank prefetch, federated, audit parts); in perch-link.js. */
+  #hooks: WorkerHooks | null = null;
 
   constructor() {
     // Listening from the start: consent.set() may come before init() (e.g. from the snippet queue).
@@ -90,7 +85,7 @@ export class PerchClient {
 
   init(config: InternalConfig): Promise<void> {
     if (this.#started) {
-      debug('init() called twice; the first configuration stays');
+      debug('init() again: the first config stays');
       return this.#initDone;
     }
     this.#config = readConfig(config);
@@ -151,24 +146,17 @@ export class PerchClient {
     return { ok: true };
   }
 
+  /** Per-event delete: the code is in perch-link.js (`forget-events.ts`), fetched on first use if no worker needed it. */
   async #forgetEvents(eventIds: unknown): Promise<ForgetResult> {
-    const read = readEventIds(eventIds);
-    if ('problem' in read) return { ok: false, deleted: 0, reason: read.problem };
     const b = await this.#currentBackend();
-    if (!b) return { ok: false, deleted: 0, reason: `nothing is stored on this device (storage consent ${this.consent.value('storage')})` };
-    try {
-      const r = await b.api.forgetEvents(read.ids);
-      return { ok: true, deleted: r.deleted.length, ...(r.missing.length ? { missing: r.missing } : {}) };
-    } catch (e) {
-      debug('forget(eventIds) failed', e);
-      return { ok: false, deleted: 0, reason: `delete failed: ${(e as Error)?.name ?? 'error'}` };
-    }
+    if (!b) return { ok: false, deleted: 0, reason: `nothing stored (storage consent ${this.consent.value('storage')})` };
+    return (await loadChunk('link', resolveAssetBase(this.#config))).forgetEvents(b.api, eventIds);
   }
 
   async exportData(): Promise<ExportedData> {
     const b = await this.#currentBackend();
     if (b) await this.flush();
-    return buildExport(this.consent, b ? withEventIds(await b.api.dump()) : null);
+    return buildExport(this.consent, b ? await b.api.dump() : null);
   }
 
   async audit(): Promise<AuditReport> {
@@ -184,14 +172,8 @@ export class PerchClient {
       signals: this.#signals,
       chunkErrors: this.#chunkErrors,
     });
-    // The worker's transparency log and privacy accountant (federated learning).
-    const fed = b?.api.federatedStatus ? await b.api.federatedStatus().catch(() => null) : null;
-    report.privacy.epsilonBudget = this.#tuning?.epsilonBudget ?? DEFAULT_EPSILON_BUDGET;
-    if (fed) {
-      report.outbound = fed.outbound;
-      report.privacy = fed.privacy;
-      if (this.#config.mode === 'federated') report.federated = { state: fed.state, uploads: fed.uploads };
-    }
+    // The worker's transparency log, privacy budget and federated client state.
+    if (b && this.#hooks) await this.#hooks.audit(report, b);
     return report;
   }
 
@@ -208,20 +190,12 @@ export class PerchClient {
   }
 
   /** The impression of the list as returned (personalised or not), unless `reportImpression: false`. */
-  #reportImpression(r: RerankResult<ShopItem>, options: RerankOptions | undefined): void {
-    let listId: unknown;
-    try {
-      if (options?.reportImpression === false) return;
-      listId = options?.listId;
-    } catch (e) {
-      debug('impression not recorded', e);
-      return;
-    }
+  #reportImpression(r: RerankResult<ShopItem>, options: unknown): void {
     // The impression code lives in perch-rerank.js (kept out of the loader); loading it never delays the answer.
     loadChunk('rerank', resolveAssetBase(this.#config)).then((m) => {
-      const props = m.impressionProps(r, m.impressionListId(listId));
+      const props = m.impressionFor(r, options);
       if (props) this.track('view_item_list', props);
-    }).catch((e: unknown) => debug('impression not recorded', e));
+    }).catch((e: unknown) => debug('impression', e));
   }
 
   #rerank<T extends ShopItem>(list: readonly T[], options?: RerankOptions): Promise<RerankResult<T>> {
@@ -306,70 +280,20 @@ export class PerchClient {
       return b;
     }
     this.#send();
-    this.#loadModel(b);
-    this.#prefetchRerank();
-    this.#startFederated();
+    this.#startHooks(b);
     return b;
   }
 
-  /**
-   * `mode: 'federated'` only: watch whether the page is idle or hidden and keep the worker told (with consent
-   * and privacy signals); the worker decides whether to train. In `on-device` mode nothing is wired at all.
-   */
-  #startFederated(): void {
-    if (this.#config.mode !== 'federated') return;
-    const b = this.#backend;
-    // The watcher and the option reader live in perch-link.js (already loaded: a worker runs).
+  /** With a running worker, the hooks in perch-link.js (already loaded: it started the worker) take over. */
+  #startHooks(b: Backend): void {
+    if (!b.worker.running) return;
     loadChunk('link', resolveAssetBase(this.#config)).then((link) => {
-      if (this.#backend !== b || !b) return; // destroyed or restarted meanwhile
-      this.#tuning ??= link.readTuning(this.#config.federated);
-      if (!this.#activity) {
-        this.#activity = link.watchActivity(this.#tuning.idleAfterMs, () => this.#hintFederated());
-        const a = this.#activity;
-        this.#cleanups.push(() => { a.stop(); this.#activity = null; });
-      }
-      this.#hintFederated();
-    }).catch((e: unknown) => debug('federated start', e));
-  }
-
-  #hintFederated(): void {
-    const b = this.#backend;
-    const tuning = this.#tuning;
-    if (!this.#activity || !tuning || !b?.api.federatedHint) return;
-    let aggregatorUrl: string | null = null;
-    try {
-      const u = this.#config.aggregatorUrl;
-      if (typeof u === 'string' && u) aggregatorUrl = new URL(u, location.href).href.replace(/\/+$/, '');
-    } catch { /* unusable URL: no aggregator */ }
-    b.api.federatedHint({
-      mode: 'federated', aggregatorUrl, training: this.consent.value('training'), gpc: this.#signals.gpc,
-      dnt: this.#signals.dnt, page: this.#activity.current(), tuning,
-    }).catch((e: unknown) => debug('federated hint failed', e));
-  }
-
-  /** A worker runs and personalization is granted: fetch the page side of `rerank()` before the first call. */
-  #prefetchRerank(): void {
-    if (this.#backend?.worker.running && this.consent.value('personalization') === 'granted') {
-      loadChunk('rerank', resolveAssetBase(this.#config)).catch((e: unknown) => debug('rerank script', e));
-    }
-  }
-
-  /** With `modelUrl`, a worker and personalization granted, the worker fetches (or revalidates) the model; failures show in `audit().model`. */
-  #loadModel(b: Backend): void {
-    const url = this.#config.modelUrl;
-    // Only with personalization granted: the worker then fetches its model script and the model itself.
-    if (typeof url !== 'string' || !url || !b.api.loadModel || this.consent.value('personalization') !== 'granted') return;
-    try {
-      const base = resolveAssetBase(this.#config);
-      const backend = this.#config.backend;
-      void b.api.loadModel({
-        url: new URL(url, typeof location !== 'undefined' ? location.href : undefined).href,
-        ...(typeof backend === 'string' ? { backend } : {}),
-        ...(base ? { wasmPaths: base } : {}),
-      }).catch((e: unknown) => debug('model load failed', e));
-    } catch (e) {
-      debug('model load failed', e);
-    }
+      if (this.#backend !== b) return; // destroyed or restarted meanwhile
+      this.#hooks ??= link.workerHooks({
+        config: this.#config, consent: this.consent, signals: this.#signals, backend: () => this.#backend, cleanups: this.#cleanups,
+      });
+      this.#hooks.started(b);
+    }).catch((e: unknown) => debug('hooks', e));
   }
 
   /**
@@ -442,11 +366,7 @@ export class PerchClient {
 
   #onConsent(next: ConsentState, prev: ConsentState, source: ConsentSource): void {
     if (!this.#fromTab) this.#channel?.post({ t: 'consent', state: next, source });
-    if (next.training !== prev.training) this.#hintFederated();
-    if (next.personalization === 'granted' && prev.personalization !== 'granted') {
-      this.#prefetchRerank();
-      if (this.#backend?.worker.running) this.#loadModel(this.#backend);
-    }
+    this.#hooks?.consentChanged(next, prev);
     if (next.storage === 'granted') {
       if (prev.storage !== 'granted') {
         this.#moveHeld();

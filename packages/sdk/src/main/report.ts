@@ -17,7 +17,8 @@ export function buildExport(consent: ConsentManager, dump: StoreDump | null): Ex
     exportedAt: Date.now(),
     consent: consent.get(),
     consentLog: dump ? dump.consentLog : consent.log.slice(),
-    events: dump ? dump.events : [],
+    // Each event with its stable id first (`eventId`: what `forget({ eventIds })` deletes by).
+    events: dump ? dump.events.map((e, i) => (dump.eventIds?.[i] ? { eventId: dump.eventIds[i], ...e } : e)) : [],
     rejected: dump ? dump.rejected : [],
   };
 }

@@ -1,6 +1,6 @@
 /** Entry of `dist/perch-rerank.js`: the page side of `rerank()`, including the impression it records. */
-import { impressionListId, impressionProps } from '../shared/rerank/impression.js';
+import { impressionFor } from '../shared/rerank/impression.js';
 import { registerChunk } from './chunks.js';
 import { rerankInWorker } from './rerank-link.js';
 
-registerChunk('rerank', { rerankInWorker, impressionProps, impressionListId });
+registerChunk('rerank', { rerankInWorker, impressionFor });

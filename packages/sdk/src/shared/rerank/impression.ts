@@ -60,3 +60,17 @@ export function impressionProps(result: RerankResult<ShopItem>, listId: string):
   }
   return items.length ? { item_list_id: listId, items } : null;
 }
+
+/**
+ * The impression event's props for `rerank(list, options)`'s result, or null when there is none to record
+ * (`options.reportImpression: false`, nothing shown, or unreadable options). Never throws.
+ */
+export function impressionFor(result: RerankResult<ShopItem>, options: unknown): Record<string, unknown> | null {
+  try {
+    const o = options as { reportImpression?: unknown; listId?: unknown } | undefined;
+    if (o?.reportImpression === false) return null;
+    return impressionProps(result, impressionListId(o?.listId));
+  } catch {
+    return null;
+  }
+}
