@@ -17,6 +17,9 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --client-lr X           client SGD learning rate
   --server-lr X           server learning rate (FedAvg = 1), runs without DP
   --server-momentum X     server momentum (0 = plain FedAvg), runs without DP
+  --server-opt sgdm|adam  server optimiser: sgdm (FedAvg with momentum, default) or adam (FedAdam,
+                          Reddi et al. 2021; the learning rates above then are Adam's step sizes)
+  --adam-tau X            FedAdam's τ (default 1e-3)
   --dp-server-lr X        server learning rate of the DP runs
   --dp-server-momentum X  server momentum of the DP runs
   --epsilon X             per-device ε budget (default 8)
@@ -36,7 +39,7 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
 export const FULL: SimOptions = {
   seed: 1, pretrainFraction: 0.25, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 50, clientsPerRound: 1000, evalEvery: 5, serverLr: 1, serverMomentum: 0, dpServerLr: 0.1, dpServerMomentum: 0.9,
-  epsilon: 8, delta: 1e-6, noise: ['local', 'central'], clip: 'auto', centralEpochs: 10, centralSeconds: 600,
+  epsilon: 8, delta: 1e-6, noise: ['local', 'central'], clip: 'auto', centralEpochs: 10, centralSeconds: 600, serverOpt: 'sgdm', adamTau: 1e-3,
   localEpochs: 2, clientLr: 0.1, gradClip: 5,
 };
 
@@ -53,7 +56,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0],
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
-  'central-epochs': ['centralEpochs', 'int', 0],
+  'central-epochs': ['centralEpochs', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
 };
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
@@ -71,7 +74,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!(name in NUMERIC) && !['data', 'plot', 'noise', 'clip'].includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (!(name in NUMERIC) && !['data', 'plot', 'noise', 'clip', 'server-opt'].includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
     flags.set(name, value);
@@ -94,6 +97,11 @@ export function parseSimArgs(argv: string[]): SimArgs {
     const modes = noise.split(',');
     if (modes.length === 0 || modes.some((m) => m !== 'local' && m !== 'central')) throw new UsageError(`--noise must list local and/or central, got "${noise}"`);
     o.noise = modes as SimOptions['noise'];
+  }
+  const opt = flags.get('server-opt');
+  if (opt !== undefined) {
+    if (opt !== 'sgdm' && opt !== 'adam') throw new UsageError(`--server-opt must be sgdm or adam, got "${opt}"`);
+    o.serverOpt = opt;
   }
   const clip = flags.get('clip');
   if (clip !== undefined) {

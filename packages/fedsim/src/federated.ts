@@ -38,6 +38,8 @@ export interface FederatedOptions {
   rule: AggregationRule;
   serverLr: number;
   serverMomentum: number;
+  serverOpt?: 'sgdm' | 'adam';
+  adamTau?: number;
   maxClientWeight: number;
   evalEvery: number;
   seed: number;
@@ -78,7 +80,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const maxClientWeight = dp ? 1 : o.maxClientWeight; // DP: uniform weights (the weight itself is not DP-protected)
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
   const server = new SimServer(ctx.layout, {
-    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, serverLr: o.serverLr, serverMomentum: o.serverMomentum,
+    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, serverLr: o.serverLr, serverMomentum: o.serverMomentum, serverOpt: o.serverOpt, adamTau: o.adamTau,
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
   const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });

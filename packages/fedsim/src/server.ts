@@ -3,8 +3,14 @@
  * checked against the layout (`decodeUpdate`), its weight capped as the aggregator does on upload, and the
  * round is aggregated by `aggregate(storedUpdateSource(…))`, the exact path the aggregator takes when it closes
  * a round (dequantise + server-side clip to the upload bound, then the rule), with optional central noise
- * (`addCentralNoise`). The new global dense weights come from a server optimiser: w += η·m, m = β·m + Δ
- * (FedAvgM / DP-FedAvg with server momentum; β = 0, η = 1 is plain FedAvg, what the aggregator publishes).
+ * (`addCentralNoise`). The new global dense weights come from a server optimiser that treats the aggregate Δ
+ * as a pseudo-gradient (Reddi et al. 2021, "Adaptive Federated Optimization"):
+ * - `sgdm`: w += η·m, m = β·m + Δ (FedAvgM / DP-FedAvg with server momentum; β = 0, η = 1 is plain FedAvg,
+ *   what the aggregator publishes);
+ * - `adam` (FedAdam): m = β₁m + (1−β₁)Δ, v = β₂v + (1−β₂)Δ², w += η·m / (√v + τ), β₁ = 0.9, β₂ = 0.99,
+ *   τ = `adamTau` (no bias correction, as in the paper). Per-coordinate step sizes: dense tensors whose
+ *   deltas are small (GRU, heads) move as much as those with large ones.
+ * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
 import { aggregate, addCentralNoise, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
 import { storedUpdateSource } from '@perch/aggregator/src/rounds/update-source.ts';
@@ -23,6 +29,10 @@ export interface ServerOptions {
   centralNoise: number;
   serverLr: number;
   serverMomentum: number;
+  /** Server optimiser (default `sgdm`). */
+  serverOpt?: 'sgdm' | 'adam';
+  /** FedAdam's τ (default 1e-3). */
+  adamTau?: number;
 }
 
 /** Only what `storedUpdateSource` reads from a store: the round's updates in insertion order. */
@@ -36,9 +46,11 @@ function memoryStore(records: UpdateRecord[]): AggregatorStore {
 
 export class SimServer {
   private readonly momentum: Float32Array;
+  private readonly second: Float32Array | null;
   rejected = 0;
   constructor(private readonly layout: Layout, private readonly o: ServerOptions, private readonly rng: Rng) {
     this.momentum = new Float32Array(layout.size);
+    this.second = o.serverOpt === 'adam' ? new Float32Array(layout.size) : null;
   }
 
   /**
@@ -61,9 +73,18 @@ export class SimServer {
     const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, rng: this.rng });
     const flat = flattenShared(global, this.layout), m = this.momentum, { serverLr, serverMomentum } = this.o;
     let sq = 0;
+    const v = this.second, tau = this.o.adamTau ?? 1e-3;
     for (let i = 0; i < flat.length; i++) {
-      m[i] = serverMomentum * m[i]! + delta[i]!;
-      const s = serverLr * m[i]!;
+      const d = delta[i]!;
+      let s: number;
+      if (v) {
+        m[i] = 0.9 * m[i]! + 0.1 * d;
+        v[i] = 0.99 * v[i]! + 0.01 * d * d;
+        s = serverLr * m[i]! / (Math.sqrt(v[i]!) + tau);
+      } else {
+        m[i] = serverMomentum * m[i]! + d;
+        s = serverLr * m[i]!;
+      }
       flat[i] = flat[i]! + s;
       sq += s * s;
     }

@@ -45,6 +45,9 @@ export interface SimOptions extends LocalOptions {
   clip: number | 'auto';
   centralEpochs: number;
   centralSeconds: number;
+  /** Server optimiser of every federated run (see server.ts). */
+  serverOpt: 'sgdm' | 'adam';
+  adamTau: number;
 }
 
 export interface SimHooks {
@@ -104,7 +107,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const run = async (name: string, noise: NoiseMode, z: number, lr: number, mom: number): Promise<RunResult> => {
     hooks.phase?.(`federated ${name}`);
     const g = cloneWeights(start);
-    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, serverLr: lr, serverMomentum: mom }, (l) => hooks.round?.(name, l, o.rounds));
+    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, serverLr: lr, serverMomentum: mom, serverOpt: o.serverOpt, adamTau: o.adamTau }, (l) => hooks.round?.(name, l, o.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
     return { test: last.test!, logs: r.logs, epsilon: r.epsilon, z, noise };
   };
