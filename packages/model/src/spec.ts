@@ -45,6 +45,19 @@ export const stateSize = (m: Pick<ModelDims, 'hidden' | 'dim'>): number => m.hid
 export const EVENT_KINDS = ['view', 'click', 'cart', 'remove', 'purchase', 'search', 'wishlist', 'checkout'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+/**
+ * The SDK's stored (GA4) event types → event kinds, shared by the worker's live intent state and the trainer's
+ * readers, so a model trained on Perch's exports sees what a device sees. Types absent here (list impressions,
+ * `view_cart`) carry no item intent.
+ */
+export const GA4_EVENT_KINDS: Readonly<Record<string, EventKind>> = {
+  view_item: 'view', select_item: 'click', add_to_cart: 'cart', remove_from_cart: 'remove', purchase: 'purchase',
+  search: 'search', view_search_results: 'search', add_to_wishlist: 'wishlist', begin_checkout: 'checkout',
+};
+
+/** Items of one event that become model steps: bounded, so a step stays O(1) per event (worker and trainer). */
+export const MAX_ITEMS_PER_EVENT = 3;
+
 /** Upper bounds (seconds) of the time-gap buckets (index = row of gap_emb); the last bucket is open-ended. */
 export const GAP_BUCKETS_S = [0, 10, 60, 300, 1800, 3 * 3600, 24 * 3600, 7 * 24 * 3600, Infinity] as const;
 

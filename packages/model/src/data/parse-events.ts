@@ -1,15 +1,19 @@
-import { EVENT_KINDS } from '../spec.js';
+import { EVENT_KINDS, GA4_EVENT_KINDS } from '../spec.js';
 import { buildDataset, type RawEvent } from './builder.js';
-import { emptyStats, noteProblem, type Dataset, type ReadStats } from './types.js';
+import { emptyStats, noteMalformed, noteProblem, type Dataset } from './types.js';
 
-/** Source event names → EVENT_KINDS rows (lower-cased). Anything else is a malformed line. */
+/**
+ * Source event names → EVENT_KINDS rows (lower-cased): the SDK's GA4 types (`GA4_EVENT_KINDS`) and common
+ * names of other logs. Anything else is a malformed line.
+ */
 export const KIND_ALIASES: Record<string, string> = {
-  view: 'view', pageview: 'view', page_view: 'view', detail: 'view', view_item: 'view',
-  click: 'click', select_item: 'click',
-  cart: 'cart', add_to_cart: 'cart', addtocart: 'cart',
-  remove: 'remove', remove_from_cart: 'remove',
-  purchase: 'purchase', transaction: 'purchase', order: 'purchase',
-  search: 'search', view_search_results: 'search', wishlist: 'wishlist', add_to_wishlist: 'wishlist', checkout: 'checkout', begin_checkout: 'checkout',
+  ...GA4_EVENT_KINDS,
+  view: 'view', pageview: 'view', page_view: 'view', detail: 'view',
+  click: 'click',
+  cart: 'cart', addtocart: 'cart',
+  remove: 'remove',
+  transaction: 'purchase', order: 'purchase',
+  wishlist: 'wishlist', checkout: 'checkout',
 };
 
 /** Column names accepted for each field, first match wins. */
@@ -74,7 +78,7 @@ export function parseEventLog(text: string, file: string): Dataset {
     if (!raw) continue;
     stats.lines++;
     const rec = jsonl ? jsonRecord(raw) : csvRecord(raw, header);
-    if (typeof rec === 'string') { bad(stats, `${file}:${i + 1}: ${rec}`); continue; }
+    if (typeof rec === 'string') { noteMalformed(stats, `${file}:${i + 1}: ${rec}`); continue; }
     const get = (f: Field): string => {
       for (const n of FIELDS[f]) { const v = rec[n]; if (v !== undefined && v !== null && v !== '') return String(v).trim(); }
       return '';
@@ -84,9 +88,9 @@ export function parseEventLog(text: string, file: string): Dataset {
     const key = get('session') || get('user');
     const t = get('time');
     const time = t === '' ? undefined : parseTime(t);
-    if (!item) { bad(stats, `${file}:${i + 1}: missing item id`); continue; }
-    if (!kindName) { bad(stats, `${file}:${i + 1}: unknown event type "${get('type')}"`); continue; }
-    if (!key) { bad(stats, `${file}:${i + 1}: missing session/user`); continue; }
+    if (!item) { noteMalformed(stats, `${file}:${i + 1}: missing item id`); continue; }
+    if (!kindName) { noteMalformed(stats, `${file}:${i + 1}: unknown event type "${get('type')}"`); continue; }
+    if (!key) { noteMalformed(stats, `${file}:${i + 1}: missing session/user`); continue; }
     if (time !== undefined && !Number.isFinite(time)) { stats.nonFinite++; noteProblem(stats, `${file}:${i + 1}: non-finite timestamp "${t}"`); continue; }
     const cat = get('category'), brand = get('brand');
     if (cat || brand) attrs.set(item, [...(cat ? [`cat:${cat}`] : []), ...(brand ? [`brand:${brand}`] : [])]);
@@ -97,11 +101,6 @@ export function parseEventLog(text: string, file: string): Dataset {
   }
   for (const g of groups.values()) g.sort((a, b) => (a.time ?? 0) - (b.time ?? 0) || a.line - b.line);
   return buildDataset(file, groups, { attrs, categories }, true, stats);
-}
-
-function bad(stats: ReadStats, msg: string): void {
-  stats.malformed++;
-  noteProblem(stats, msg);
 }
 
 function csvRecord(line: string, header: string[]): Record<string, unknown> | string {

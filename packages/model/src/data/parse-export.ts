@@ -4,21 +4,19 @@
  * Accepted: one export object, a JSON array of them, or JSON Lines with one export per line. Each export is
  * one user (key `file#n`); its events become one sequence in stored order.
  *
- * The mapping is the SDK worker's (`sdk/src/worker/intent/events.ts`), so a model trained here reads the same
- * inputs on the device: GA4 event type → event kind (list impressions and `view_cart` carry no item intent and
+ * The mapping is the SDK worker's (`GA4_EVENT_KINDS` and `MAX_ITEMS_PER_EVENT` of `spec.ts`, which the worker
+ * uses too), so a model trained here reads the same inputs on the device: GA4 event type → event kind (list impressions and `view_cart` carry no item intent and
  * are skipped, not counted as errors), at most MAX_ITEMS_PER_EVENT items per event, `ts` (ms) → time gaps,
  * an item's `category` / `brand` → attributes `cat:…` / `brand:…` (as the event-log reader names them) and
  * the category the category-intent class. Problems are reported as `file:line` (JSON Lines) or `file#n`
  * (array), skipped and counted: not an export, unknown format version, an event that is not an object, an
  * unknown event type, an item without an id, a non-finite timestamp.
  */
-import { EVENT_KINDS } from '../spec.js';
+import { EVENT_KINDS, MAX_ITEMS_PER_EVENT } from '../spec.js';
 import { buildDataset, type RawEvent } from './builder.js';
 import { KIND_ALIASES } from './parse-events.js';
-import { emptyStats, noteProblem, type Dataset, type ReadStats } from './types.js';
+import { emptyStats, noteMalformed, noteProblem, type Dataset, type ReadStats } from './types.js';
 
-/** Items of one event that enter the sequence (the worker's bound, so training sees what a device sees). */
-export const MAX_ITEMS_PER_EVENT = 3;
 /** Stored event types that carry no item intent: skipped silently, as the worker skips them. */
 const NO_INTENT = new Set(['view_item_list', 'view_cart']);
 
@@ -41,7 +39,7 @@ function documents(text: string, file: string, stats: ReadStats): { where: strin
   const out: { where: string; doc: unknown }[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
-    try { out.push({ where: `${file}:${i + 1}`, doc: JSON.parse(line) }); } catch { bad(stats, `${file}:${i + 1}: invalid JSON`); }
+    try { out.push({ where: `${file}:${i + 1}`, doc: JSON.parse(line) }); } catch { noteMalformed(stats, `${file}:${i + 1}: invalid JSON`); }
   });
   return out;
 }
@@ -53,17 +51,17 @@ export function parseExports(text: string, file: string): Dataset {
   const categories = new Map<string, string>();
   for (const { where, doc } of documents(text, file, stats)) {
     stats.lines++;
-    if (!isObj(doc) || doc.format !== 'perch-export') { bad(stats, `${where}: not a perch-export object`); continue; }
-    if (doc.version !== 1) { bad(stats, `${where}: unsupported export version ${JSON.stringify(doc.version)}`); continue; }
-    if (!Array.isArray(doc.events)) { bad(stats, `${where}: events is not an array`); continue; }
+    if (!isObj(doc) || doc.format !== 'perch-export') { noteMalformed(stats, `${where}: not a perch-export object`); continue; }
+    if (doc.version !== 1) { noteMalformed(stats, `${where}: unsupported export version ${JSON.stringify(doc.version)}`); continue; }
+    if (!Array.isArray(doc.events)) { noteMalformed(stats, `${where}: events is not an array`); continue; }
     const evs: RawEvent[] = [];
     doc.events.forEach((e: unknown, j: number) => {
       const at = `${where}: event ${j}`;
-      if (!isObj(e)) { bad(stats, `${at}: not an object`); return; }
+      if (!isObj(e)) { noteMalformed(stats, `${at}: not an object`); return; }
       const type = typeof e.type === 'string' ? e.type : '';
       if (NO_INTENT.has(type)) return;
       const kind = KIND_ALIASES[type.toLowerCase()];
-      if (!kind) { bad(stats, `${at}: unknown event type ${JSON.stringify(e.type)}`); return; }
+      if (!kind) { noteMalformed(stats, `${at}: unknown event type ${JSON.stringify(e.type)}`); return; }
       let time: number | undefined;
       if (e.ts !== undefined) {
         if (typeof e.ts !== 'number' || !Number.isFinite(e.ts)) { stats.nonFinite++; noteProblem(stats, `${at}: non-finite timestamp`); return; }
@@ -72,7 +70,7 @@ export function parseExports(text: string, file: string): Dataset {
       const items = Array.isArray(e.items) ? e.items : [];
       for (const it of items.slice(0, MAX_ITEMS_PER_EVENT)) {
         const id = isObj(it) && typeof it.id === 'string' && it.id ? it.id : null;
-        if (!id) { bad(stats, `${at}: an item without an id`); continue; }
+        if (!id) { noteMalformed(stats, `${at}: an item without an id`); continue; }
         const cat = typeof it.category === 'string' ? it.category : '', brand = typeof it.brand === 'string' ? it.brand : '';
         if (cat || brand) attrs.set(id, [...(cat ? [`cat:${cat}`] : []), ...(brand ? [`brand:${brand}`] : [])]);
         if (cat) categories.set(id, cat);
@@ -82,9 +80,4 @@ export function parseExports(text: string, file: string): Dataset {
     groups.set(where, evs);
   }
   return buildDataset(file, groups, { attrs, categories }, true, stats);
-}
-
-function bad(stats: ReadStats, msg: string): void {
-  stats.malformed++;
-  noteProblem(stats, msg);
 }

@@ -60,3 +60,9 @@ export function emptyStats(): ReadStats {
 export function noteProblem(stats: ReadStats, msg: string): void {
   if (stats.problems.length < 20) stats.problems.push(msg);
 }
+
+/** Counts a malformed (skipped) line or record and records why. */
+export function noteMalformed(stats: ReadStats, msg: string): void {
+  stats.malformed++;
+  noteProblem(stats, msg);
+}

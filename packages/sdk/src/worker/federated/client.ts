@@ -51,7 +51,7 @@ import { DEFAULT_DELTA, DEFAULT_EPSILON_BUDGET, trainingBlocked, type FederatedH
 import type { OutboundLogEntry } from '../../types.js';
 import { baseModel } from './base-model.js';
 import { asLeader } from './leader.js';
-import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
+import { describeFailure, timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 import { logEntry } from './outbound.js';
 import { emptyRecord, FederatedPersist, type FederatedRecord } from './persist.js';
 import { deviceSequence } from './sequence.js';
@@ -68,9 +68,6 @@ export interface FederatedDeps {
 
 /** A round closer than this to its deadline is skipped: training and upload would likely miss it. */
 const MIN_TIME_LEFT_MS = 2_000;
-
-/** A failed exchange as the transparency log shows it. */
-const failure = (e: unknown): string => `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
 
 function itemAttrs(vocab: VocabJson, numItems: number): { attrOffsets: Int32Array; attrIds: Int32Array } {
   const offsets = new Int32Array(numItems + 2);
@@ -172,7 +169,7 @@ export class FederatedClient {
       entry.status = res.status;
       return res.ok ? { status: res.status, json: await res.json() } : { status: res.status };
     } catch (e) {
-      entry.error = failure(e);
+      entry.error = describeFailure(e);
       throw e;
     }
   }
@@ -231,7 +228,7 @@ export class FederatedClient {
           if (current) current.status = res.status;
           return res;
         } catch (e) {
-          if (current) current.error = failure(e);
+          if (current) current.error = describeFailure(e);
           throw e;
         }
       },

@@ -4,21 +4,15 @@
  * start); otherwise it is row 0 with no attributes (the model's "unknown item").
  */
 import type { VocabJson } from '@perch/model/export/format.ts';
-import { EVENT_KINDS, GAP_BUCKETS_S, type EventKind } from '@perch/model/spec.ts';
+import { EVENT_KINDS, GA4_EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT, type EventKind } from '@perch/model/spec.ts';
 import type { Candidate, ModelEvent } from '@perch/model/tfjs/types.ts';
 import type { PerchEvent } from '../../shared/events/index.js';
 import type { HistoryEntry } from '../../shared/rerank/explain.js';
 import type { RerankCandidate } from '../../shared/rerank/api.js';
 import type { EventType } from '../../types.js';
 
-/** GA4 type → the model's event kind; types absent here (list impressions, view_cart) carry no item intent. */
-const KIND: Partial<Record<EventType, EventKind>> = {
-  view_item: 'view', select_item: 'click', add_to_cart: 'cart', remove_from_cart: 'remove', purchase: 'purchase',
-  search: 'search', view_search_results: 'search', add_to_wishlist: 'wishlist', begin_checkout: 'checkout',
-};
-
-/** Items of one event that advance the state: bounded, so a step stays O(1) per event (the trainer's export reader uses the same bound). */
-export const MAX_ITEMS_PER_EVENT = 3;
+/** GA4 type → the model's event kind (`@perch/model/spec.ts`, shared with the trainer's readers). */
+const KIND: Partial<Record<EventType, EventKind>> = GA4_EVENT_KINDS;
 
 function gapBucket(seconds: number): number {
   if (!Number.isFinite(seconds) || seconds < 0) return GAP_BUCKETS_S.length - 1;

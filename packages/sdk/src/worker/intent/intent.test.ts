@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_KINDS, GAP_BUCKETS_S } from '@perch/model/spec.ts';
+import { EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT } from '@perch/model/spec.ts';
 import type { VocabJson } from '@perch/model/export/format.ts';
-import { EventMapper, MAX_ITEMS_PER_EVENT } from './events.js';
+import { EventMapper } from './events.js';
 import { buildProfile } from './profile.js';
 
 const vocab: VocabJson = { items: ['', 'A', 'B'], attrs: ['', 'Shoes', 'Acme'], itemAttrs: [[], [1], [2]], categories: ['unknown'] };

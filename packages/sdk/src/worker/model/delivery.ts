@@ -6,7 +6,7 @@
  */
 import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export/loader.ts';
 import { sha256Hex } from '@perch/model/export/sha256.ts';
-import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
+import { describeFailure, timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 import type { CachedModel, ModelCache } from './cache.js';
 
 export interface Delivered {
@@ -59,7 +59,7 @@ export async function deliver(url: string, cache: ModelCache): Promise<Delivered
     await cache.writeModel({ version: parsed.modelVersion, etag: res.headers.get('ETag'), manifestSha256, manifest, files, savedAt: Date.now() });
     return { loaded, source: 'network', manifestSha256, loadMs: performance.now() - t0 };
   } catch (e) {
-    error = `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+    error = describeFailure(e);
   }
   if (!cached) throw new Error(error);
   return { loaded: await fromCache(cached), source: 'cache', manifestSha256: cached.manifestSha256, error, loadMs: performance.now() - t0 };

@@ -17,6 +17,9 @@ function deadline(ms: number): AbortSignal {
   return c.signal;
 }
 
+/** A failed exchange as `audit()` shows it (the transparency log, the model's last problem). */
+export const describeFailure = (e: unknown): string => `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+
 /** Like `fetch(url, init)`, but rejects once `ms` have passed, including while the body is being read. */
 export function timedFetch(url: string, init: RequestInit, ms: number): Promise<Response> {
   return fetch(url, { ...init, signal: deadline(ms) });
