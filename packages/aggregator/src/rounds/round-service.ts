@@ -84,7 +84,7 @@ export class RoundService {
     return {
       roundId: r.id, status: r.status, baseVersion: r.baseVersion, deadline: new Date(r.deadline).toISOString(),
       accepted: r.accepted, minClients: p.minClients, targetClients: p.targetClients,
-      clipBound: p.clipBound, noiseMultiplier: p.noiseMultiplier, samplingProbability: p.samplingProbability,
+      clipBound: p.clipBound, noiseMultiplier: p.noiseMultiplier, centralNoiseMultiplier: p.centralNoiseMultiplier, samplingProbability: p.samplingProbability,
       maxClientWeight: p.maxClientWeight, uploadNormBound: this.uploadBound * p.normTolerance, maxBytes: this.maxBytes,
       layout: { hash: this.layout.hash, size: this.layout.size, tensors: this.layout.tensors },
       uploadUrl: `/v1/round/${r.id}/updates`,

@@ -17,6 +17,7 @@ export const RoundInfo = Type.Object({
   targetClients: Type.Integer(),
   clipBound: Type.Number({ description: 'L2 bound C clients clip their delta to' }),
   noiseMultiplier: Type.Number({ description: 'z: clients add N(0, (zC)^2) per coordinate' }),
+  centralNoiseMultiplier: Type.Number({ description: 'z_c: the aggregator adds N(0, (z_c C w_max)^2) to the weighted sum at close (0 = off)' }),
   samplingProbability: Type.Number({ description: 'q: probability a device decides to take part' }),
   maxClientWeight: Type.Integer(),
   uploadNormBound: Type.Number({ description: 'uploads with a larger dequantised L2 norm are refused (422)' }),

@@ -4,6 +4,6 @@ export {
   type UpdatePayload, type WireError, type WireErrorCode, type DecodeResult,
 } from './wire.js';
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
-export { roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
+export { accountedNoise, roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
 export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
 export { localTrain, LOCAL_LOSS, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';

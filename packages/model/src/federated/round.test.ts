@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRetryable, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
+import { accountedNoise, isRetryable, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
 import { makeLayout } from '../privacy/flatten.js';
 import { seededRng } from '../privacy/rng.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '../spec.js';
@@ -8,7 +8,7 @@ const dims = { numItems: 5, numAttrs: 2, numCategories: 3, dim: 4, hidden: 4 };
 const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
 const round = (over: Partial<RoundDescription['layout']> = {}): RoundDescription => ({
   roundId: 1, status: 'open', baseVersion: 1, deadline: new Date(0).toISOString(), accepted: 0, minClients: 1, targetClients: 2,
-  clipBound: 1, noiseMultiplier: 1, samplingProbability: 0.1, maxClientWeight: 32, uploadNormBound: 10, maxBytes: 100,
+  clipBound: 1, noiseMultiplier: 1, centralNoiseMultiplier: 0, samplingProbability: 0.1, maxClientWeight: 32, uploadNormBound: 10, maxBytes: 100,
   layout: { hash: layout.hash, size: layout.size, tensors: layout.tensors, ...over }, uploadUrl: '/v1/round/1/updates',
 });
 
@@ -18,6 +18,19 @@ describe('round description', () => {
     expect(() => roundLayout(round({ hash: '00000000' }), layout)).toThrow(/inconsistent/);
     const other = makeLayout(weightShapes({ ...dims, hidden: 5 }), SHARED_DENSE_WEIGHTS);
     expect(() => roundLayout(round({ hash: other.hash, size: other.size, tensors: other.tensors }), layout)).toThrow(/differs/);
+  });
+});
+
+describe('accountedNoise', () => {
+  it('combines client and announced central noise as √(z² + z_c²), a lower bound on the released sum\'s multiplier', () => {
+    expect(accountedNoise({ noiseMultiplier: 1, centralNoiseMultiplier: 0 })).toBe(1);
+    expect(accountedNoise({ noiseMultiplier: 0, centralNoiseMultiplier: 0.9 })).toBeCloseTo(0.9, 12);
+    expect(accountedNoise({ noiseMultiplier: 3, centralNoiseMultiplier: 4 })).toBeCloseTo(5, 12);
+  });
+  it('counts a missing, negative or non-finite multiplier as no noise (an older aggregator, a bad payload)', () => {
+    expect(accountedNoise({ noiseMultiplier: 0.5 })).toBe(0.5);
+    expect(accountedNoise({ noiseMultiplier: Number.NaN, centralNoiseMultiplier: -2 })).toBe(0);
+    expect(accountedNoise({ noiseMultiplier: 1, centralNoiseMultiplier: Number.POSITIVE_INFINITY })).toBe(1);
   });
 });
 

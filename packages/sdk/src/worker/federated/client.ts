@@ -25,7 +25,9 @@
  *   address, time, TLS size, user agent, and that this device took part at all.
  * - Unit of privacy: the device (user-level DP). The accountant (RDP of the sampled Gaussian mechanism,
  *   δ = 10⁻⁶) composes one mechanism (q, z) per round whose coin this device flipped, whether or not it
- *   then uploaded. SAMPLING ASSUMPTION: the device takes part with probability q by its own private coin
+ *   then uploaded. z = √(z_client² + z_central²) (`accountedNoise`): the aggregator's announced central
+ *   noise counts only under the TRUST ASSUMPTION that it adds it; it never hides an update from the
+ *   aggregator itself (its view uses the client's own z alone). SAMPLING ASSUMPTION: the device takes part with probability q by its own private coin
  *   (Poisson sampling), independently of its data. Real availability is not random (only idle, consented
  *   leader tabs reach the coin, and a device with fewer than two known items never does), so the stated ε
  *   is an idealisation; it holds against observers of the published models, not against the aggregator,
@@ -40,7 +42,7 @@
 import type { VocabJson } from '../../../../model/src/export/format.js';
 import { makeUpdate } from '../../../../model/src/federated/client-update.js';
 import { localTrain } from '../../../../model/src/federated/local-train.js';
-import { roundLayout, type RoundDescription } from '../../../../model/src/federated/round.js';
+import { accountedNoise, roundLayout, type RoundDescription } from '../../../../model/src/federated/round.js';
 import { uploadUpdate } from '../../../../model/src/federated/upload.js';
 import { PrivacyAccountant } from '../../../../model/src/privacy/accountant.js';
 import { makeLayout } from '../../../../model/src/privacy/flatten.js';
@@ -194,7 +196,8 @@ export class FederatedClient {
     if (seq.items.length < 2) { this.state = 'not enough known items to train on'; return; }
 
     const rng = cryptoRng();
-    const coin = acc.sample({ q: round.samplingProbability, z: round.noiseMultiplier }, rng);
+    const z = accountedNoise(round); // client noise and the aggregator's announced central noise
+    const coin = acc.sample({ q: round.samplingProbability, z }, rng);
     if (coin === 'budget_exhausted') { this.state = 'privacy budget exhausted'; return; }
     // The coin is recorded and persisted before anything depends on it being sent.
     rec.accountant = acc.toJSON();
@@ -206,10 +209,10 @@ export class FederatedClient {
     const t = localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, {
       epochs: h.tuning.localEpochs, learningRate: h.tuning.learningRate, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32),
     });
-    // With noise on, the client weight is 1: the example count is not covered by DP (docs/threat-model.md §2).
+    // With any DP noise on, the client weight is 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {
       roundId: round.roundId, baseVersion: round.baseVersion, clipBound: round.clipBound,
-      noiseMultiplier: round.noiseMultiplier, examples: round.noiseMultiplier > 0 ? 1 : t.positions, maxClientWeight: round.maxClientWeight, rng,
+      noiseMultiplier: round.noiseMultiplier, examples: z > 0 ? 1 : t.positions, maxClientWeight: round.maxClientWeight, rng,
     });
     // A random wait before the upload: its time then says less about when the page went idle.
     const wait = Math.floor(rng.next() * Math.min(h.tuning.maxUploadDelayMs, Math.max(0, (deadline - Date.now()) / 2)));
