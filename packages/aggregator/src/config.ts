@@ -25,8 +25,18 @@ export interface RoundPolicy {
   trimFraction: number;
   /** Central noise multiplier on the aggregate (0 = off). */
   centralNoiseMultiplier: number;
-  /** Server learning rate applied to the aggregated delta. */
+  /** Server learning rate applied to the aggregated delta (η of the server optimiser). */
   serverLearningRate: number;
+  /** Server optimiser: 'sgd' (FedAvg, FedAvgM with momentum) or 'adam' (FedAdam). See aggregate/server-optimizer.ts. */
+  serverOptimizer: 'sgd' | 'adam';
+  /** β of 'sgd' (0 = plain FedAvg). */
+  serverMomentum: number;
+  /** τ of 'adam'. */
+  adamTau: number;
+  /** Bias correction of 'adam''s moments. */
+  adamBiasCorrection: boolean;
+  /** Rounds of linear learning-rate warm-up (0 = none). */
+  serverWarmupRounds: number;
 }
 
 export interface AggregatorConfig {
@@ -48,6 +58,7 @@ export const DEFAULT_ROUND: RoundPolicy = {
   minClients: 3, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
   clipBound: 1, noiseMultiplier: 1, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
   rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, serverLearningRate: 1,
+  serverOptimizer: 'sgd', serverMomentum: 0, adamTau: 1e-3, adamBiasCorrection: true, serverWarmupRounds: 0,
 };
 
 /** Throws on a policy that cannot work (caught at start-up rather than at the first round close). */
@@ -64,6 +75,11 @@ export function checkPolicy(p: RoundPolicy): RoundPolicy {
   if (!(p.normTolerance >= 1)) bad('norm tolerance must be ≥ 1');
   if (!(p.trimFraction >= 0 && p.trimFraction < 0.5)) bad('trim fraction must be in [0, 0.5)');
   if (!(Number.isInteger(p.maxClientWeight) && p.maxClientWeight >= 1)) bad('maxClientWeight must be an integer ≥ 1');
+  if (p.serverOptimizer !== 'sgd' && p.serverOptimizer !== 'adam') bad(`unknown server optimiser "${p.serverOptimizer}"`);
+  if (!(p.serverLearningRate > 0)) bad('server learning rate must be > 0');
+  if (!(p.serverMomentum >= 0 && p.serverMomentum < 1)) bad('server momentum must be in [0, 1)');
+  if (!(p.adamTau > 0)) bad('adam τ must be > 0');
+  if (!(Number.isInteger(p.serverWarmupRounds) && p.serverWarmupRounds >= 0)) bad('server warm-up must be an integer ≥ 0');
   return p;
 }
 
@@ -85,6 +101,7 @@ export interface ServerConfig extends AggregatorConfig { host: string; port: num
 /**
  * `--flag value` pairs override `PERCH_AGG_*` environment variables, which override defaults.
  * Flags: --host --port --db --model --min-clients --target-clients --round-seconds --clip --noise --sampling
+ * --server-opt sgd|adam --server-lr --server-momentum --adam-tau --adam-bias-correction on|off --server-warmup
  * --rule --trim --central-noise --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
  */
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
@@ -118,6 +135,14 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   set('rule', get('rule') as AggregationRule | undefined);
   set('trimFraction', num('trim'));
   set('centralNoiseMultiplier', num('central-noise'));
+  set('serverOptimizer', get('server-opt') as RoundPolicy['serverOptimizer'] | undefined);
+  set('serverLearningRate', num('server-lr'));
+  set('serverMomentum', num('server-momentum'));
+  set('adamTau', num('adam-tau'));
+  set('serverWarmupRounds', num('server-warmup'));
+  const bc = get('adam-bias-correction');
+  if (bc !== undefined && bc !== 'on' && bc !== 'off') throw new Error(`--adam-bias-correction must be on or off, got ${bc}`);
+  set('adamBiasCorrection', bc === undefined ? undefined : bc === 'on');
   const dimsText = get('dims');
   let seedDims: ModelDims | undefined;
   if (dimsText) {

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts';
 import { HEADER_BYTES } from '@perch/model/federated/index.ts';
-import type { ModelDims } from '@perch/model/spec.ts';
+import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
 import type { VocabJson } from '@perch/model/export/index.ts';
 import { addCentralNoise, aggregate } from '../aggregate/index.js';
+import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, STATE_TENSORS, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
 import { applyDelta, buildVersion, sharedLayout } from '../publish/publish.js';
@@ -144,6 +145,22 @@ export class RoundService {
     return this.closing;
   }
 
+  /**
+   * New model weights from the base version's and the round's aggregate Δ, through the server optimiser.
+   * Plain FedAvg (sgd without momentum) needs no state: w + η·Δ. Otherwise the state stored with the base
+   * version is read (absent for the seed, or after switching optimiser: a fresh start) and the new state
+   * is returned to be stored with the new version.
+   */
+  private async step(baseVersion: number, delta: Float32Array): Promise<{ weights: Weights; state?: ServerOptimizerState }> {
+    const p = this.policy;
+    const model = await this.store.getWeights(baseVersion, Object.keys(weightShapes(this.dims)));
+    const opt: ServerOptimizer = { kind: p.serverOptimizer, learningRate: p.serverLearningRate, momentum: p.serverMomentum, tau: p.adamTau, biasCorrection: p.adamBiasCorrection, warmupRounds: p.serverWarmupRounds };
+    if (!isStateful(opt)) return { weights: applyDelta(this.dims, model, delta, p.serverLearningRate) };
+    const stored = stateFromTensors(await this.store.getWeights(baseVersion, STATE_TENSORS), opt, delta.length);
+    const r = serverStep(delta, stored ?? initialState(opt, delta.length), opt);
+    return { weights: applyDelta(this.dims, model, r.step, 1), state: r.state };
+  }
+
   private async doClose(id: number, reason: string): Promise<void> {
     let round = await this.store.getRound(id);
     if (!round) return;
@@ -164,7 +181,7 @@ export class RoundService {
     const rng = this.config.noiseSeed === undefined ? cryptoRng() : seededRng(this.config.noiseSeed + id);
     const maxWeight = p.rule === 'fedavg' ? p.maxClientWeight : 1;
     const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, rng });
-    const weights = applyDelta(this.dims, await this.store.getWeights(base.version), delta, p.serverLearningRate);
+    const { weights, state } = await this.step(base.version, delta);
     const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
     const vocabBytes = vocabFile && (await this.store.getFile(vocabFile.sha256));
     if (!vocabBytes) throw new Error(`vocabulary of version ${base.version} missing`);
@@ -173,6 +190,8 @@ export class RoundService {
       version: base.version + 1, parent: base.version, round: id, clients: result.count, rule: p.rule,
       dims: this.dims, weights, vocab, quantization: base.manifest.quantization, now,
     });
+    // The optimiser's state is stored with the version it produced, in the same transaction (not published).
+    if (state) version.weights = { ...version.weights, ...stateTensors(state) };
     const next = await this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version) });
     this.log.info({ round: id, reason, accepted: result.count, version: version.version, next: next.id }, 'round published a new model version');
     this.arm(next);
