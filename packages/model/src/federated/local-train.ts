@@ -57,6 +57,7 @@ export function localTrain(
   const model = new PlainModel(dims, w, attrs);
   const grads = zeroWeights(dims);
   const step = new BatchStep(model, grads, { ...LOCAL_LOSS, ...o.loss }, new Rng(o.seed), new Float64Array(dims.numItems + 1), null, true);
+  step.frozenRows = true; // embeddings are read, never trained: skip their gradients
   const dense: Weights = Object.fromEntries(SHARED_DENSE_WEIGHTS.map((k) => [k, w[k]!]));
   const denseGrads: Weights = Object.fromEntries(SHARED_DENSE_WEIGHTS.map((k) => [k, grads[k]!]));
   const adam = o.optimizer === 'adam' ? new Adam(dense, dims.dim) : null;

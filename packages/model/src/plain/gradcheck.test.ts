@@ -45,4 +45,21 @@ describe('plain backward pass', () => {
     expect(Math.max(...Array.from(g.gru_wh!, Math.abs))).toBeGreaterThan(1e-4);
     expect(Math.max(...Array.from(g.attr_emb!, Math.abs))).toBeGreaterThan(1e-4);
   });
+
+  it('frozenRows gives the same dense gradients and none for embedding rows or item_bias', () => {
+    const w = initWeights(dims, new Rng(12), 3);
+    const full = lossAndGrads(w);
+    const m = new PlainModel(dims, w, attrs), g = zeroWeights(dims);
+    const step = new BatchStep(m, g, cfg, new Rng(3), Float64Array.from([0, 5, 3, 2, 1, 1, 1, 1]), itemCategory, true);
+    step.frozenRows = true;
+    expect(step.run(batch).loss).toBeCloseTo(full.loss, 10);
+    for (const name of Object.keys(g)) {
+      if (name === 'item_emb' || name === 'attr_emb' || name === 'item_bias') {
+        expect(g[name]!.every((v) => v === 0), `${name} has no gradient`).toBe(true);
+        expect(full.g[name]!.some((v) => v !== 0), `${name} has one in a full step`).toBe(true);
+      } else {
+        expect(Array.from(g[name]!)).toEqual(Array.from(full.g[name]!));
+      }
+    }
+  });
 });
