@@ -17,7 +17,7 @@ import { Rng } from '@perch/model/plain/rng.js';
 import { ModelScorer } from '@perch/model/plain/scorer.js';
 import { zeroWeights } from '@perch/model/plain/weights.js';
 import type { ModelDims, Weights } from '@perch/model/spec.js';
-import { clearSparseGrads, cloneWeights, denseOf } from './weights.js';
+import { cloneWeights, denseOf } from './weights.js';
 
 export interface CentralOptions {
   mode: 'dense' | 'full';
@@ -38,6 +38,7 @@ export function trainCentral(dims: ModelDims, start: Weights, attrs: { attrOffse
   const grads = zeroWeights(dims);
   const rng = new Rng(o.seed);
   const step = new BatchStep(model, grads, loss, rng, counts, null, false);
+  step.frozenRows = o.mode === 'dense'; // dense-only: embedding rows get no gradient at all
   const adam = o.mode === 'full' ? new Adam(model.w, dims.dim) : new Adam(denseOf(model.w), dims.dim);
   const score = (): Metrics => { model.invalidate(); return evaluate(new ModelScorer(model, loss.maxLen), val, dims.numItems); };
   const hist = [score()];
@@ -54,7 +55,7 @@ export function trainCentral(dims: ModelDims, start: Weights, attrs: { attrOffse
       step.run(batch);
       const touched = { itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp };
       if (o.mode === 'full') adam.step(grads, o.lr, touched, 0, 5);
-      else { clearSparseGrads(grads, step, dims.dim); adam.step(denseOf(grads), o.lr, touched, 0, 5); }
+      else adam.step(denseOf(grads), o.lr, touched, 0, 5);
       out = (performance.now() - t0) / 1000 > o.maxSeconds; // the budget may end an epoch early (--quick)
     }
     const m = score();

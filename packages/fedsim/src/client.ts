@@ -13,7 +13,6 @@ import { Rng } from '@perch/model/plain/rng.js';
 import { zeroWeights } from '@perch/model/plain/weights.js';
 import { flattenShared, type Layout } from '@perch/model/privacy/flatten.js';
 import { SHARED_DENSE_WEIGHTS, type ModelDims, type Weights } from '@perch/model/spec.js';
-import { clearSparseGrads } from './weights.js';
 
 export interface LocalOptions {
   /** Local passes over the client's own sequence (one SGD step each: the sequence is one batch). */
@@ -22,7 +21,17 @@ export interface LocalOptions {
   clientLr: number;
   /** Per-step gradient-norm clip on the dense gradient (0 = off), a stability guard like the trainer's. */
   gradClip: number;
+  /**
+   * Sampled negatives per local step (drawn from the pretraining popularity, log-Q corrected); default 1,024,
+   * the trainer's. Local steps use the trainer's loss otherwise too (dropout included): in scratch runs on
+   * Beauty, 256 negatives without dropout (the SDK's LOCAL_LOSS) made FedAdam drift below the start, where
+   * the trainer's loss improved on it (docs/federated.md).
+   */
+  localNegatives: number;
 }
+
+/** The loss a simulated device trains with: the trainer's, with `localNegatives` negatives. */
+export const localLoss = (loss: LossConfig, o: Pick<LocalOptions, 'localNegatives'>): LossConfig => ({ ...loss, negatives: o.localNegatives });
 
 export class LocalTrainer {
   private readonly model: PlainModel;
@@ -40,7 +49,8 @@ export class LocalTrainer {
     for (const k of SHARED_DENSE_WEIGHTS) w[k] = global[k]!.slice();
     this.model = new PlainModel(dims, w, attrs);
     this.grads = zeroWeights(dims);
-    this.step = new BatchStep(this.model, this.grads, loss, new Rng(seed), counts, null, false);
+    this.step = new BatchStep(this.model, this.grads, localLoss(loss, o), new Rng(seed), counts, null, false);
+    this.step.frozenRows = true; // frozen embeddings: no row gradients to compute or clear
     this.base = new Float32Array(layout.size);
   }
 
@@ -52,7 +62,6 @@ export class LocalTrainer {
     let positions = 0;
     for (let e = 0; e < o.localEpochs; e++) {
       positions = this.step.run([seq]).positions;
-      clearSparseGrads(grads, this.step, model.dims.dim);
       let sq = 0;
       for (const k of SHARED_DENSE_WEIGHTS) for (const v of grads[k]!) sq += v * v;
       const norm = Math.sqrt(sq);

@@ -40,6 +40,8 @@ export interface FederatedOptions {
   serverMomentum: number;
   serverOpt?: 'sgdm' | 'adam';
   adamTau?: number;
+  adamBiasCorrection?: boolean;
+  warmupRounds?: number;
   maxClientWeight: number;
   evalEvery: number;
   seed: number;
@@ -54,6 +56,8 @@ export interface RoundLog {
   stepNorm: number;
   seconds: number;
   test?: Metrics;
+  /** 0-based rank of each test case's target (with `test`), for paired comparisons. */
+  ranks?: Int32Array;
 }
 
 export interface FederatedContext {
@@ -80,7 +84,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const maxClientWeight = dp ? 1 : o.maxClientWeight; // DP: uniform weights (the weight itself is not DP-protected)
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
   const server = new SimServer(ctx.layout, {
-    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, serverLr: o.serverLr, serverMomentum: o.serverMomentum, serverOpt: o.serverOpt, adamTau: o.adamTau,
+    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, serverLr: o.serverLr, serverMomentum: o.serverMomentum, serverOpt: o.serverOpt, adamTau: o.adamTau, adamBiasCorrection: o.adamBiasCorrection, warmupRounds: o.warmupRounds,
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
   const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });
@@ -108,7 +112,8 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     const log: RoundLog = { round: r, clients: count, epsilon: dp ? acc.spent().epsilon : null, bytesPerClient, stepNorm, seconds: 0 };
     if (r % o.evalEvery === 0 || r === o.rounds || (dp && !acc.canContribute({ q: o.q, z: o.z }))) {
       model.invalidate();
-      log.test = evaluate(new ModelScorer(model, ctx.maxLen), ctx.test, ctx.dims.numItems);
+      log.ranks = new Int32Array(ctx.test.length);
+      log.test = evaluate(new ModelScorer(model, ctx.maxLen), ctx.test, ctx.dims.numItems, 64, undefined, log.ranks);
     }
     log.seconds = (performance.now() - t0) / 1000;
     logs.push(log);

@@ -1,20 +1,25 @@
 /** The simulation's outputs: the one-line JSON summary and a readable table (both from a SimResult). */
 import type { Metrics } from '@perch/model/eval/metrics.js';
-import type { SimOptions, SimResult } from './simulate.js';
+import type { SimOptions, SimResult, VsStart } from './simulate.js';
 
 const pick = (m: Metrics): Record<string, number> => ({ 'HR@20': Number(m['HR@20']!.toFixed(5)), 'NDCG@20': Number(m['NDCG@20']!.toFixed(5)) });
+const r5 = (x: number): number => Number(x.toFixed(5));
+/** `vs_start`: paired difference to the start with its 95 % bootstrap interval, per metric. */
+const vsStart = (v: VsStart): Record<string, unknown> => ({
+  vs_start: { 'HR@20': { delta: r5(v.hr.delta), ci95: [r5(v.hr.lo), r5(v.hr.hi)] }, 'NDCG@20': { delta: r5(v.ndcg.delta), ci95: [r5(v.ndcg.lo), r5(v.ndcg.hi)] } },
+});
 
 /** The object printed as the last stdout line (the issue's fields first, then the parameters behind them). */
 export function summary(r: SimResult, o: SimOptions): Record<string, unknown> {
   const [dp, ...more] = r.dp;
   const dpOf = (d: SimResult['dp'][number]): Record<string, unknown> => ({
-    ...pick(d.test), epsilon: d.epsilon === null ? null : Number(d.epsilon.toFixed(3)), delta: o.delta, noise: d.noise,
+    ...pick(d.test), ...vsStart(d.vsStart), epsilon: d.epsilon === null ? null : Number(d.epsilon.toFixed(3)), delta: o.delta, noise: d.noise,
     z: Number(d.z.toPrecision(4)), rounds: d.logs.length,
   });
   return {
     clients: r.clients, rounds: o.rounds, start: pick(r.start),
-    central: { ...pick(r.central), trained: 'shared-dense' }, central_full: { ...pick(r.centralFull), trained: 'all' },
-    federated: { ...pick(r.federated.test), rounds: r.federated.logs.length },
+    central: { ...pick(r.central), ...vsStart(r.centralVsStart), trained: 'shared-dense' }, central_full: { ...pick(r.centralFull), ...vsStart(r.centralFullVsStart), trained: 'all' },
+    federated: { ...pick(r.federated.test), ...vsStart(r.federated.vsStart), rounds: r.federated.logs.length },
     federated_dp: dp ? dpOf(dp) : null,
     ...Object.fromEntries(more.map((d) => [`federated_dp_${d.noise}`, dpOf(d)])),
     bytes_per_client_round: r.bytesPerClientRound,
@@ -25,11 +30,12 @@ export function summary(r: SimResult, o: SimOptions): Record<string, unknown> {
 
 /** A fixed-width table of the compared models (stderr). */
 export function table(r: SimResult): string {
-  const rows: Array<[string, Metrics, string]> = [
-    ['pretrained start', r.start, ''], ['central (dense only)', r.central, ''], ['central (all weights)', r.centralFull, ''],
-    ['federated, no DP', r.federated.test, `${r.federated.logs.length} rounds`],
-    ...r.dp.map((d): [string, Metrics, string] => [`federated, DP ${d.noise}`, d.test, `${d.logs.length} rounds, ε=${d.epsilon?.toFixed(2)}, z=${d.z.toPrecision(3)}`]),
+  const rows: Array<[string, Metrics, VsStart | null, string]> = [
+    ['pretrained start', r.start, null, ''], ['central (dense only)', r.central, r.centralVsStart, ''], ['central (all weights)', r.centralFull, r.centralFullVsStart, ''],
+    ['federated, no DP', r.federated.test, r.federated.vsStart, `${r.federated.logs.length} rounds`],
+    ...r.dp.map((d): [string, Metrics, VsStart, string] => [`federated, DP ${d.noise}`, d.test, d.vsStart, `${d.logs.length} rounds, ε=${d.epsilon?.toFixed(2)}, z=${d.z.toPrecision(3)}`]),
   ];
-  const head = `${'run'.padEnd(24)} ${'HR@20'.padStart(8)} ${'NDCG@20'.padStart(8)}  notes`;
-  return [head, ...rows.map(([n, m, x]) => `${n.padEnd(24)} ${m['HR@20']!.toFixed(4).padStart(8)} ${m['NDCG@20']!.toFixed(4).padStart(8)}  ${x}`)].join('\n');
+  const ci = (v: VsStart | null): string => (v ? `${v.hr.delta >= 0 ? '+' : ''}${v.hr.delta.toFixed(4)} [${v.hr.lo.toFixed(4)}, ${v.hr.hi.toFixed(4)}]` : '');
+  const head = `${'run'.padEnd(24)} ${'HR@20'.padStart(8)} ${'NDCG@20'.padStart(8)}  ${'ΔHR@20 vs start [95 % CI]'.padEnd(28)}  notes`;
+  return [head, ...rows.map(([n, m, v, x]) => `${n.padEnd(24)} ${m['HR@20']!.toFixed(4).padStart(8)} ${m['NDCG@20']!.toFixed(4).padStart(8)}  ${ci(v).padEnd(28)}  ${x}`)].join('\n');
 }

@@ -3,16 +3,14 @@
  * checked against the layout (`decodeUpdate`), its weight capped as the aggregator does on upload, and the
  * round is aggregated by `aggregate(storedUpdateSource(…))`, the exact path the aggregator takes when it closes
  * a round (dequantise + server-side clip to the upload bound, then the rule), with optional central noise
- * (`addCentralNoise`). The new global dense weights come from a server optimiser that treats the aggregate Δ
- * as a pseudo-gradient (Reddi et al. 2021, "Adaptive Federated Optimization"):
- * - `sgdm`: w += η·m, m = β·m + Δ (FedAvgM / DP-FedAvg with server momentum; β = 0, η = 1 is plain FedAvg,
- *   what the aggregator publishes);
- * - `adam` (FedAdam): m = β₁m + (1−β₁)Δ, v = β₂v + (1−β₂)Δ², w += η·m / (√v + τ), β₁ = 0.9, β₂ = 0.99,
- *   τ = `adamTau` (no bias correction, as in the paper). Per-coordinate step sizes: dense tensors whose
- *   deltas are small (GRU, heads) move as much as those with large ones.
+ * (`addCentralNoise`). The new global dense weights come from the aggregator's server optimiser
+ * (`serverStep`, aggregate/server-optimizer.ts), which treats the aggregate Δ as a pseudo-gradient:
+ * - `sgdm`: w += η·m, m = β·m + Δ (FedAvgM; β = 0, η = 1 is plain FedAvg);
+ * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
 import { aggregate, addCentralNoise, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
+import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 import { storedUpdateSource } from '@perch/aggregator/src/rounds/update-source.ts';
 import type { AggregatorStore, UpdateRecord } from '@perch/aggregator/src/store/types.ts';
 import { decodeUpdate } from '@perch/model/federated/wire.js';
@@ -33,6 +31,10 @@ export interface ServerOptions {
   serverOpt?: 'sgdm' | 'adam';
   /** FedAdam's τ (default 1e-3). */
   adamTau?: number;
+  /** Adam's bias correction of m and v (off in Reddi et al.'s FedAdam; on, the first rounds take full-size steps). */
+  adamBiasCorrection?: boolean;
+  /** Rounds of linear server learning-rate warm-up (0 = none). */
+  warmupRounds?: number;
 }
 
 /** Only what `storedUpdateSource` reads from a store: the round's updates in insertion order. */
@@ -45,12 +47,14 @@ function memoryStore(records: UpdateRecord[]): AggregatorStore {
 }
 
 export class SimServer {
-  private readonly momentum: Float32Array;
-  private readonly second: Float32Array | null;
+  private readonly opt: ServerOptimizer;
+  private state: ServerOptimizerState;
   rejected = 0;
   constructor(private readonly layout: Layout, private readonly o: ServerOptions, private readonly rng: Rng) {
-    this.momentum = new Float32Array(layout.size);
-    this.second = o.serverOpt === 'adam' ? new Float32Array(layout.size) : null;
+    this.opt = o.serverOpt === 'adam'
+      ? { kind: 'adam', learningRate: o.serverLr, tau: o.adamTau ?? 1e-3, biasCorrection: o.adamBiasCorrection ?? false, warmupRounds: o.warmupRounds }
+      : { kind: 'sgd', learningRate: o.serverLr, momentum: o.serverMomentum, warmupRounds: o.warmupRounds };
+    this.state = initialState(this.opt, layout.size);
   }
 
   /**
@@ -71,23 +75,11 @@ export class SimServer {
     const res = await aggregate(storedUpdateSource(memoryStore(records), roundId, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
     const maxWeight = this.o.rule === 'fedavg' ? this.o.maxClientWeight : 1;
     const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, rng: this.rng });
-    const flat = flattenShared(global, this.layout), m = this.momentum, { serverLr, serverMomentum } = this.o;
+    const flat = flattenShared(global, this.layout);
+    const { step, state } = serverStep(delta, this.state, this.opt);
+    this.state = state;
     let sq = 0;
-    const v = this.second, tau = this.o.adamTau ?? 1e-3;
-    for (let i = 0; i < flat.length; i++) {
-      const d = delta[i]!;
-      let s: number;
-      if (v) {
-        m[i] = 0.9 * m[i]! + 0.1 * d;
-        v[i] = 0.99 * v[i]! + 0.01 * d * d;
-        s = serverLr * m[i]! / (Math.sqrt(v[i]!) + tau);
-      } else {
-        m[i] = serverMomentum * m[i]! + d;
-        s = serverLr * m[i]!;
-      }
-      flat[i] = flat[i]! + s;
-      sq += s * s;
-    }
+    for (let i = 0; i < flat.length; i++) { flat[i] = flat[i]! + step[i]!; sq += step[i]! * step[i]!; }
     for (const [k, v] of Object.entries(unflatten(flat, this.layout))) global[k]!.set(v);
     return { count: res.count, stepNorm: Math.sqrt(sq) };
   }

@@ -17,6 +17,7 @@ import { LocalTrainer, type LocalOptions } from './client.js';
 import { runFederated, type FederatedContext, type NoiseMode, type RoundLog } from './federated.js';
 import { makePopulation } from './population.js';
 import { medianUpdateNorm, noiseForBudget } from './privacy.js';
+import { pairedDelta } from './paired.js';
 import { cloneWeights } from './weights.js';
 
 export interface SimOptions extends LocalOptions {
@@ -48,6 +49,10 @@ export interface SimOptions extends LocalOptions {
   /** Server optimiser of every federated run (see server.ts). */
   serverOpt: 'sgdm' | 'adam';
   adamTau: number;
+  /** Bias-corrected FedAdam moments (see server.ts). */
+  adamBiasCorrection: boolean;
+  /** Rounds of linear server learning-rate warm-up. */
+  serverWarmup: number;
 }
 
 export interface SimHooks {
@@ -57,7 +62,10 @@ export interface SimHooks {
   round?(run: string, log: RoundLog, total: number): void;
 }
 
-export interface RunResult { test: Metrics; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode }
+/** Paired difference to the pretrained start on the same test cases (95 % bootstrap interval). */
+export type VsStart = ReturnType<typeof pairedDelta>;
+
+export interface RunResult { test: Metrics; vsStart: VsStart; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode }
 
 export interface SimResult {
   clients: number;
@@ -68,7 +76,9 @@ export interface SimResult {
   evalUsers: number;
   start: Metrics;
   central: Metrics;
+  centralVsStart: VsStart;
   centralFull: Metrics;
+  centralFullVsStart: VsStart;
   federated: RunResult;
   dp: RunResult[];
   seconds: number;
@@ -87,16 +97,19 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const attrs = { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds };
   const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
   const counts = popularity(pop.pretrain.train, dims.numItems); // server-known popularity for negatives
-  const test = (w: Weights): Metrics => evaluate(new ModelScorer(new PlainModel(dims, w, attrs), loss.maxLen), pop.test, dims.numItems);
-  const startM = test(start);
+  const startRanks = new Int32Array(pop.test.length);
+  const test = (w: Weights, ranks?: Int32Array): Metrics => evaluate(new ModelScorer(new PlainModel(dims, w, attrs), loss.maxLen), pop.test, dims.numItems, 64, undefined, ranks);
+  const startM = test(start, startRanks);
+  const vs = (ranks: Int32Array): VsStart => pairedDelta(startRanks, ranks, { seed: o.seed });
+  const centralRanks = new Int32Array(pop.test.length), fullRanks = new Int32Array(pop.test.length);
 
   hooks.phase?.('centralised training (shared dense weights only)');
   const centralOpts = { epochs: o.centralEpochs, lr: loss.lr, batchPositions: loss.batchPositions, seed: o.seed + 11, maxSeconds: o.centralSeconds };
   const cd = trainCentral(dims, start, attrs, pop.clients, pop.val, loss, counts, { ...centralOpts, mode: 'dense' }, (e, m) => hooks.central?.('dense', e, m));
-  const central = test(cd.weights);
+  const central = test(cd.weights, centralRanks);
   hooks.phase?.('centralised training (all weights)');
   const cf = trainCentral(dims, start, attrs, pop.clients, pop.val, loss, counts, { ...centralOpts, mode: 'full' }, (e, m) => hooks.central?.('full', e, m));
-  const centralFull = test(cf.weights);
+  const centralFull = test(cf.weights, fullRanks);
 
   const q = Math.min(1, o.clientsPerRound / pop.clients.length);
   const ctx: FederatedContext = { dims, attrs, layout, maxLen: loss.maxLen, clients: pop.clients, test: pop.test };
@@ -107,9 +120,9 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const run = async (name: string, noise: NoiseMode, z: number, lr: number, mom: number): Promise<RunResult> => {
     hooks.phase?.(`federated ${name}`);
     const g = cloneWeights(start);
-    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, serverLr: lr, serverMomentum: mom, serverOpt: o.serverOpt, adamTau: o.adamTau }, (l) => hooks.round?.(name, l, o.rounds));
+    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, serverLr: lr, serverMomentum: mom, serverOpt: o.serverOpt, adamTau: o.adamTau, adamBiasCorrection: o.adamBiasCorrection, warmupRounds: o.serverWarmup }, (l) => hooks.round?.(name, l, o.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
-    return { test: last.test!, logs: r.logs, epsilon: r.epsilon, z, noise };
+    return { test: last.test!, vsStart: vs(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z, noise };
   };
   const federated = await run('without DP', 'off', 0, o.serverLr, o.serverMomentum);
   const z = noiseForBudget(q, o.rounds, o.epsilon, o.delta);
@@ -118,6 +131,6 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const bytes = federated.logs.find((l) => l.bytesPerClient > 0)?.bytesPerClient ?? 0;
   return {
     clients: pop.clients.length, q, clip, layoutSize: layout.size, bytesPerClientRound: bytes, evalUsers: pop.test.length,
-    start: startM, central, centralFull, federated, dp, seconds: (performance.now() - t0) / 1000,
+    start: startM, central, centralVsStart: vs(centralRanks), centralFull, centralFullVsStart: vs(fullRanks), federated, dp, seconds: (performance.now() - t0) / 1000,
   };
 }

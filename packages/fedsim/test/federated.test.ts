@@ -17,7 +17,7 @@ const BASE: FederatedOptions = {
 
 describe('federated simulation on a synthetic shop', () => {
   it('improves over the start with DP off, changing only the shared dense weights', async () => {
-    const s = setup({ localEpochs: 3, clientLr: 1, gradClip: 5 });
+    const s = setup({ localEpochs: 3, clientLr: 1, gradClip: 5, localNegatives: 1000 });
     const before = cloneWeights(s.global);
     const startM = evaluate(new ModelScorer(new PlainModel(s.dims, before, s.attrs), 50), s.ctx.test, s.dims.numItems);
     const { logs } = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 12 });

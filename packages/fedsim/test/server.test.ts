@@ -38,4 +38,19 @@ describe('SimServer optimisers', () => {
     // A delta 4x smaller moves almost as far (0.94x; FedAvg: 0.25x): the point of the adaptive step.
     expect(Math.abs(got[3]!) / Math.abs(got[0]!)).toBeGreaterThan(0.9);
   });
+
+  it('bias-corrected adam steps η·Δ/(|Δ| + τ) in every round of a constant delta (Kingma & Ba), uncorrected does not', async () => {
+    const step = (bc: boolean) => {
+      const w = zero();
+      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, serverLr: 0.01, serverMomentum: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: bc }, seededRng(1));
+      return async () => { const before = flattenShared(w, layout); await s.round(1, [upload()], w); const after = flattenShared(w, layout); return after.map((v, i) => v - before[i]!); };
+    };
+    const corrected = step(true), plain = step(false);
+    for (let r = 1; r <= 3; r++) {
+      const got = await corrected(), raw = await plain();
+      for (let i = 0; i < delta.length; i++) if (delta[i] !== 0) expect(got[i]).toBeCloseTo(0.01 * Math.sign(delta[i]!), 4);
+      // Uncorrected: (1 − 0.9^r)·Δ / √(1 − 0.99^r)·|Δ| ≠ sign(Δ) after the first round (1.35 at r = 2).
+      if (r > 1) expect(Math.abs(raw[0]!)).toBeGreaterThan(0.0125);
+    }
+  });
 });

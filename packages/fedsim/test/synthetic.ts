@@ -34,7 +34,7 @@ export function syntheticDataset(users = 120, seed = 3): Dataset {
 export const LOSS = { ...DEFAULTS, dim: 16, hidden: 16, negatives: 1000, dropoutIn: 0, dropoutOut: 0 };
 
 /** Context, a random start (item embeddings random and frozen) and a client trainer wrapping `global`. */
-export function setup(local: LocalOptions = { localEpochs: 2, clientLr: 0.5, gradClip: 5 }) {
+export function setup(local: LocalOptions = { localEpochs: 2, clientLr: 0.5, gradClip: 5, localNegatives: 1000 }) {
   const ds = syntheticDataset();
   const pop = makePopulation(ds, { pretrainFraction: 0.2, evalUsers: 0, seed: 1 });
   const dims = dimsFor(ds, LOSS);

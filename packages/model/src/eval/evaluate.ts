@@ -13,9 +13,10 @@ export interface Scorer {
 
 /**
  * Full-ranking evaluation: every item is a candidate, items of the case's history are excluded (except the
- * target itself, which would otherwise be unrankable when a user repeats an item).
+ * target itself, which would otherwise be unrankable when a user repeats an item). `ranks`, when given
+ * (length ≥ cases.length), receives each case's 0-based rank, for paired comparisons of two models.
  */
-export function evaluate(scorer: Scorer, cases: EvalCase[], numItems: number, batch = 64, onProgress?: (done: number) => void): Metrics {
+export function evaluate(scorer: Scorer, cases: EvalCase[], numItems: number, batch = 64, onProgress?: (done: number) => void, ranks?: Int32Array): Metrics {
   const acc = new MetricAccumulator();
   const width = numItems + 1;
   const out = new Float32Array(batch * width);
@@ -27,7 +28,9 @@ export function evaluate(scorer: Scorer, cases: EvalCase[], numItems: number, ba
     chunk.forEach((c, i) => {
       stamp++;
       for (let t = 0; t < c.prefixLen; t++) excluded[c.seq.items[t]!] = stamp;
-      acc.add(rankOf(out.subarray(i * width, (i + 1) * width), c.target, excluded, stamp));
+      const r = rankOf(out.subarray(i * width, (i + 1) * width), c.target, excluded, stamp);
+      if (ranks) ranks[b + i] = r;
+      acc.add(r);
     });
     onProgress?.(Math.min(cases.length, b + batch));
   }
