@@ -78,7 +78,8 @@ describe('FedAdam in the aggregator', () => {
     const v2 = await download(app);
     const d1 = updateDelta(u1.payload, layout);
     const at = (w: Record<string, Float32Array>, i: number): number => {
-      const ti = layout.offsets.findLastIndex((o) => o <= i);
+      let ti = 0;
+      while (ti + 1 < layout.offsets.length && layout.offsets[ti + 1]! <= i) ti++;
       return w[layout.tensors[ti]!.name]![i - layout.offsets[ti]!]!;
     };
     const probe = [0, 1, 2, 3, layout.size - 1].filter((i) => d1[i] !== 0);
