@@ -107,4 +107,23 @@ describe('FedAdam in the aggregator', () => {
     }
     expect((await app.store.getWeights(3, STATE_TENSORS))['server_opt.t']![0]).toBe(2);
   });
+
+  it('FedAvg with a warm-up ramps η over the published versions (its step count is kept with each version)', async () => {
+    const tmp = tempDir();
+    const config = testConfig(tmp.dir, { minClients: 1, targetClients: 1, serverOptimizer: 'sgd', serverLearningRate: 1, serverWarmupRounds: 2 });
+    const app = await buildApp({ config });
+    cleanup = async () => { await app.close(); tmp.cleanup(); };
+    const layout = layoutOf(await roundInfo(app));
+    for (const [version, share] of [[2, 0.5], [3, 1]] as const) {
+      const r = await roundInfo(app);
+      const before = await download(app);
+      const u = updateFor(r, { seed: version, examples: 1 });
+      expect((await post(app, r.roundId, u.bytes)).statusCode).toBe(202);
+      await waitFor(async () => (await roundInfo(app)).baseVersion === version);
+      const after = await download(app);
+      const d = updateDelta(u.payload, layout);
+      const name = layout.tensors[0]!.name;
+      for (let i = 0; i < 4; i++) expect(after[name]![i]! - before[name]![i]!).toBeCloseTo(share * d[i]!, 5);
+    }
+  });
 });

@@ -37,8 +37,8 @@ export function initialState(o: ServerOptimizer, size: number): ServerOptimizerS
   return { m: new Float32Array(size), v: o.kind === 'adam' ? new Float32Array(size) : null, t: 0 };
 }
 
-/** Whether `o` needs state across rounds (plain FedAvg does not). */
-export const isStateful = (o: ServerOptimizer): boolean => o.kind === 'adam' || (o.momentum ?? 0) > 0;
+/** Whether `o` needs state across rounds: moments, or the step count of a warm-up (plain FedAvg needs none). */
+export const isStateful = (o: ServerOptimizer): boolean => o.kind === 'adam' || (o.momentum ?? 0) > 0 || (o.warmupRounds ?? 0) > 0;
 
 /**
  * One server step: returns the step to add to the flat dense weights and the next state (`state` itself is

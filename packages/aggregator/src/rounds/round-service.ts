@@ -10,7 +10,7 @@ import { HEADER_BYTES } from '@perch/model/federated/index.ts';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
 import type { VocabJson } from '@perch/model/export/index.ts';
 import { addCentralNoise, aggregate } from '../aggregate/index.js';
-import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, STATE_TENSORS, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
+import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
 import { applyDelta, buildVersion, sharedLayout } from '../publish/publish.js';
@@ -147,18 +147,19 @@ export class RoundService {
 
   /**
    * New model weights from the base version's and the round's aggregate Δ, through the server optimiser.
-   * Plain FedAvg (sgd without momentum) needs no state: w + η·Δ. Otherwise the state stored with the base
-   * version is read (absent for the seed, or after switching optimiser: a fresh start) and the new state
-   * is returned to be stored with the new version.
+   * One read of the base version gives both its model tensors and the optimiser state stored with it (absent
+   * for the seed, or after switching optimiser: a fresh start). The new state is returned to be stored with
+   * the new version when the optimiser needs it (momentum, Adam's moments, a warm-up's step count); plain
+   * FedAvg keeps none.
    */
   private async step(baseVersion: number, delta: Float32Array): Promise<{ weights: Weights; state?: ServerOptimizerState }> {
     const p = this.policy;
-    const model = await this.store.getWeights(baseVersion, Object.keys(weightShapes(this.dims)));
+    const stored = await this.store.getWeights(baseVersion);
+    const model: Weights = {};
+    for (const name of Object.keys(weightShapes(this.dims))) if (stored[name]) model[name] = stored[name];
     const opt: ServerOptimizer = { kind: p.serverOptimizer, learningRate: p.serverLearningRate, momentum: p.serverMomentum, tau: p.adamTau, biasCorrection: p.adamBiasCorrection, warmupRounds: p.serverWarmupRounds };
-    if (!isStateful(opt)) return { weights: applyDelta(this.dims, model, delta, p.serverLearningRate) };
-    const stored = stateFromTensors(await this.store.getWeights(baseVersion, STATE_TENSORS), opt, delta.length);
-    const r = serverStep(delta, stored ?? initialState(opt, delta.length), opt);
-    return { weights: applyDelta(this.dims, model, r.step, 1), state: r.state };
+    const r = serverStep(delta, stateFromTensors(stored, opt, delta.length) ?? initialState(opt, delta.length), opt);
+    return { weights: applyDelta(this.dims, model, r.step, 1), ...(isStateful(opt) ? { state: r.state } : {}) };
   }
 
   private async doClose(id: number, reason: string): Promise<void> {
