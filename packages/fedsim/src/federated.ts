@@ -17,6 +17,7 @@ import type { Layout } from '@perch/model/privacy/flatten.js';
 import { seededRng } from '@perch/model/privacy/rng.js';
 import type { ModelDims, Weights } from '@perch/model/spec.js';
 import type { AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
+import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 import type { LocalTrainer } from './client.js';
 import { SimServer } from './server.js';
 
@@ -36,12 +37,8 @@ export interface FederatedOptions {
   /** Devices stop contributing when one more round could overshoot this ε. */
   epsilonBudget: number;
   rule: AggregationRule;
-  serverLr: number;
-  serverMomentum: number;
-  serverOpt?: 'sgdm' | 'adam';
-  adamTau?: number;
-  adamBiasCorrection?: boolean;
-  warmupRounds?: number;
+  /** The server optimiser (aggregate/server-optimizer.ts); FedAvg is `{ kind: 'sgd', learningRate: 1 }`. */
+  optimizer: ServerOptimizer;
   maxClientWeight: number;
   evalEvery: number;
   seed: number;
@@ -84,7 +81,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const maxClientWeight = dp ? 1 : o.maxClientWeight; // DP: uniform weights (the weight itself is not DP-protected)
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
   const server = new SimServer(ctx.layout, {
-    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, serverLr: o.serverLr, serverMomentum: o.serverMomentum, serverOpt: o.serverOpt, adamTau: o.adamTau, adamBiasCorrection: o.adamBiasCorrection, warmupRounds: o.warmupRounds,
+    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer,
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
   const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });

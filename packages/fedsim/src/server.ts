@@ -25,16 +25,8 @@ export interface ServerOptions {
   maxClientWeight: number;
   /** Central noise multiplier z_c (0 = off). */
   centralNoise: number;
-  serverLr: number;
-  serverMomentum: number;
-  /** Server optimiser (default `sgdm`). */
-  serverOpt?: 'sgdm' | 'adam';
-  /** FedAdam's τ (default 1e-3). */
-  adamTau?: number;
-  /** Adam's bias correction of m and v (off in Reddi et al.'s FedAdam; on, the first rounds take full-size steps). */
-  adamBiasCorrection?: boolean;
-  /** Rounds of linear server learning-rate warm-up (0 = none). */
-  warmupRounds?: number;
+  /** The aggregator's server optimiser (FedAvg = sgd at η = 1). */
+  optimizer: ServerOptimizer;
 }
 
 /** Only what `storedUpdateSource` reads from a store: the round's updates in insertion order. */
@@ -47,14 +39,10 @@ function memoryStore(records: UpdateRecord[]): AggregatorStore {
 }
 
 export class SimServer {
-  private readonly opt: ServerOptimizer;
   private state: ServerOptimizerState;
   rejected = 0;
   constructor(private readonly layout: Layout, private readonly o: ServerOptions, private readonly rng: Rng) {
-    this.opt = o.serverOpt === 'adam'
-      ? { kind: 'adam', learningRate: o.serverLr, tau: o.adamTau ?? 1e-3, biasCorrection: o.adamBiasCorrection ?? false, warmupRounds: o.warmupRounds }
-      : { kind: 'sgd', learningRate: o.serverLr, momentum: o.serverMomentum, warmupRounds: o.warmupRounds };
-    this.state = initialState(this.opt, layout.size);
+    this.state = initialState(o.optimizer, layout.size);
   }
 
   /**
@@ -76,7 +64,7 @@ export class SimServer {
     const maxWeight = this.o.rule === 'fedavg' ? this.o.maxClientWeight : 1;
     const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, rng: this.rng });
     const flat = flattenShared(global, this.layout);
-    const { step, state } = serverStep(delta, this.state, this.opt);
+    const { step, state } = serverStep(delta, this.state, this.o.optimizer);
     this.state = state;
     let sq = 0;
     for (let i = 0; i < flat.length; i++) { flat[i] = flat[i]! + step[i]!; sq += step[i]! * step[i]!; }

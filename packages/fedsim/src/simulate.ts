@@ -19,6 +19,7 @@ import { makePopulation } from './population.js';
 import { medianUpdateNorm, noiseForBudget } from './privacy.js';
 import { pairedDelta } from './paired.js';
 import { cloneWeights } from './weights.js';
+import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 
 export interface SimOptions extends LocalOptions {
   seed: number;
@@ -84,6 +85,13 @@ export interface SimResult {
   seconds: number;
 }
 
+/** The server optimiser of one run from the command-line options, at learning rate `lr` and momentum `mom`. */
+export function serverOptimizer(o: Pick<SimOptions, 'serverOpt' | 'adamTau' | 'adamBiasCorrection' | 'serverWarmup'>, lr: number, mom: number): ServerOptimizer {
+  return o.serverOpt === 'adam'
+    ? { kind: 'adam', learningRate: lr, tau: o.adamTau, biasCorrection: o.adamBiasCorrection, warmupRounds: o.serverWarmup }
+    : { kind: 'sgd', learningRate: lr, momentum: mom, warmupRounds: o.serverWarmup };
+}
+
 /** Runs every phase on `ds`; deterministic for a given seed. */
 export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {}): Promise<SimResult> {
   const t0 = performance.now();
@@ -120,7 +128,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const run = async (name: string, noise: NoiseMode, z: number, lr: number, mom: number): Promise<RunResult> => {
     hooks.phase?.(`federated ${name}`);
     const g = cloneWeights(start);
-    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, serverLr: lr, serverMomentum: mom, serverOpt: o.serverOpt, adamTau: o.adamTau, adamBiasCorrection: o.adamBiasCorrection, warmupRounds: o.serverWarmup }, (l) => hooks.round?.(name, l, o.rounds));
+    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, optimizer: serverOptimizer(o, lr, mom) }, (l) => hooks.round?.(name, l, o.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
     return { test: last.test!, vsStart: vs(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z, noise };
   };

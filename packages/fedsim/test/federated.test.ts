@@ -12,7 +12,7 @@ import { setup } from './synthetic.js';
 
 const BASE: FederatedOptions = {
   rounds: 6, q: 0.5, clip: 1, z: 0, noise: 'off', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg',
-  serverLr: 1, serverMomentum: 0, maxClientWeight: 32, evalEvery: 3, seed: 4,
+  optimizer: { kind: 'sgd', learningRate: 1 }, maxClientWeight: 32, evalEvery: 3, seed: 4,
 };
 
 describe('federated simulation on a synthetic shop', () => {

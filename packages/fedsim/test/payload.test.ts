@@ -35,8 +35,8 @@ describe('encoded updates', () => {
     const s = setup();
     const seen: Array<{ bytes: Uint8Array; seq: Sequence }> = [];
     const { logs } = await runFederated(s.ctx, s.global, s.trainer, {
-      rounds: 2, q: 0.6, clip: 1, z: 1, noise: 'local', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg', serverLr: 1,
-      serverMomentum: 0, maxClientWeight: 32, evalEvery: 10, seed: 9,
+      rounds: 2, q: 0.6, clip: 1, z: 1, noise: 'local', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg',
+      optimizer: { kind: 'sgd', learningRate: 1 }, maxClientWeight: 32, evalEvery: 10, seed: 9,
     }, undefined, (bytes, seq) => seen.push({ bytes: bytes.slice(), seq }));
     expect(seen.length).toBeGreaterThan(20);
     const T = SHARED_DENSE_WEIGHTS.length;

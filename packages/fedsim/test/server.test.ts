@@ -19,7 +19,7 @@ const upload = () => makeUpdate(delta, layout, { roundId: 1, baseVersion: 1, cli
 describe('SimServer optimisers', () => {
   it('sgdm with η = 1 and no momentum applies the aggregated delta (FedAvg)', async () => {
     const w = zero();
-    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, serverLr: 1, serverMomentum: 0 }, seededRng(1));
+    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, optimizer: { kind: 'sgd', learningRate: 1 } }, seededRng(1));
     expect((await s.round(1, [upload()], w)).count).toBe(1);
     const got = flattenShared(w, layout);
     for (let i = 0; i < delta.length; i++) expect(got[i]).toBeCloseTo(delta[i]!, 2); // int8 rounding
@@ -27,7 +27,7 @@ describe('SimServer optimisers', () => {
 
   it('adam takes per-coordinate steps of about η·sign(Δ) on its first round (FedAdam)', async () => {
     const w = zero();
-    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, serverLr: 0.01, serverMomentum: 0, serverOpt: 'adam', adamTau: 1e-3 }, seededRng(1));
+    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, optimizer: { kind: 'adam', learningRate: 0.01, tau: 1e-3 } }, seededRng(1));
     await s.round(1, [upload()], w);
     const got = flattenShared(w, layout);
     for (let i = 0; i < delta.length; i++) {
@@ -42,7 +42,7 @@ describe('SimServer optimisers', () => {
   it('bias-corrected adam steps η·Δ/(|Δ| + τ) in every round of a constant delta (Kingma & Ba), uncorrected does not', async () => {
     const step = (bc: boolean) => {
       const w = zero();
-      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, serverLr: 0.01, serverMomentum: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: bc }, seededRng(1));
+      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, optimizer: { kind: 'adam', learningRate: 0.01, tau: 1e-6, biasCorrection: bc } }, seededRng(1));
       return async () => { const before = flattenShared(w, layout); await s.round(1, [upload()], w); const after = flattenShared(w, layout); return after.map((v, i) => v - before[i]!); };
     };
     const corrected = step(true), plain = step(false);
