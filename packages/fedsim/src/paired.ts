@@ -4,6 +4,7 @@
  * case-to-case variance cancels: the interval of the difference is much narrower than the two figures'
  * separate standard errors would suggest. "Clearly better" in the reports means the interval excludes 0.
  */
+import { hitAt, ndcgAt } from '@perch/model/eval/metrics.js';
 import { Rng } from '@perch/model/plain/rng.js';
 
 export interface PairedDelta {
@@ -14,16 +15,13 @@ export interface PairedDelta {
   hi: number;
 }
 
-const hit = (r: number, k: number): number => (r < k ? 1 : 0);
-const gain = (r: number, k: number): number => (r < k ? 1 / Math.log2(r + 2) : 0);
 
 /** Differences of HR@k and NDCG@k (b − a) from 0-based ranks of the same cases; `resamples` bootstrap draws. */
 export function pairedDelta(a: ArrayLike<number>, b: ArrayLike<number>, o: { k?: number; resamples?: number; seed?: number } = {}): { hr: PairedDelta; ndcg: PairedDelta } {
   const n = a.length, k = o.k ?? 20, R = o.resamples ?? 2000;
   if (n === 0 || b.length !== n) throw new RangeError(`pairedDelta needs two rank lists of the same non-zero length (${n}, ${b.length})`);
   const dh = new Float64Array(n), dn = new Float64Array(n);
-  for (let i = 0; i < n; i++) { dh[i] = hit(b[i]!, k) - hit(a[i]!, k); dn[i] = gain(b[i]!, k) - gain(a[i]!, k); }
-  // Only cases where the two models differ move the mean; resampling all n cases keeps the exact bootstrap.
+  for (let i = 0; i < n; i++) { dh[i] = hitAt(b[i]!, k) - hitAt(a[i]!, k); dn[i] = ndcgAt(b[i]!, k) - ndcgAt(a[i]!, k); }
   const rng = new Rng(o.seed ?? 7);
   const mh = new Float64Array(R), mn = new Float64Array(R);
   for (let r = 0; r < R; r++) {

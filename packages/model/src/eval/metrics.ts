@@ -22,6 +22,10 @@ export function rankOf(scores: ArrayLike<number>, target: number, excluded?: Int
   return rank;
 }
 
+/** One case's HR@k and NDCG@k terms from its 0-based rank (what the accumulator averages). */
+export const hitAt = (rank: number, k: number): number => (rank < k ? 1 : 0);
+export const ndcgAt = (rank: number, k: number): number => (rank < k ? 1 / Math.log2(rank + 2) : 0);
+
 /** Accumulates ranks into the standard metrics. */
 export class MetricAccumulator {
   private n = 0;
@@ -32,8 +36,8 @@ export class MetricAccumulator {
     this.n++;
     for (const k of KS) {
       if (rank < k) {
-        this.sums[`HR@${k}`] = (this.sums[`HR@${k}`] ?? 0) + 1;
-        this.sums[`NDCG@${k}`] = (this.sums[`NDCG@${k}`] ?? 0) + 1 / Math.log2(rank + 2);
+        this.sums[`HR@${k}`] = (this.sums[`HR@${k}`] ?? 0) + hitAt(rank, k);
+        this.sums[`NDCG@${k}`] = (this.sums[`NDCG@${k}`] ?? 0) + ndcgAt(rank, k);
       }
     }
     if (rank < 20) this.sums['MRR@20'] = (this.sums['MRR@20'] ?? 0) + 1 / (rank + 1);
