@@ -25,7 +25,9 @@ test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledge
   test.setTimeout(300_000);
   const config = {
     consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, maxUploadDelayMs: 500 },
+    // ε budget 3 at z = 2, q = 1 (≈ 2.4 per round): each device contributes to exactly one round, so no later
+    // round can publish version 3 before device 0 is checked on version 2 (it did, in a CI run: version 9).
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, maxUploadDelayMs: 500, epsilonBudget: 3 },
   };
   for (let i = 0; i < 2; i++) devices.push(await openDevice(browser, env.sdk, config, historyFor(10 + i)));
   const acked = await Promise.all(devices.map((d, i) => waitFor(async () => {
