@@ -1,21 +1,26 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Dataset } from '@perch/model/data/types.js';
+import type { Dataset, Sequence } from '@perch/model/data/types.js';
+import { popularity } from '@perch/model/eval/baselines/common.js';
 import { buildExport, writeExport, type ExportFiles } from '@perch/model/export/writer.js';
 import { loadExport } from '@perch/model/export/loader.js';
 import type { VocabJson } from '@perch/model/export/format.js';
 import type { ModelDims, Weights } from '@perch/model/spec.js';
 
-/** The vocabulary file of an export, from the dataset's row orders. */
-export function vocabOf(ds: Dataset): VocabJson {
+/**
+ * The vocabulary file of an export, from the dataset's row orders, with each item's occurrences in the sequences
+ * the model was trained on (`itemCounts`: federated devices sample their local loss's negatives from it).
+ */
+export function vocabOf(ds: Dataset, trained: readonly Sequence[]): VocabJson {
   const itemAttrs: number[][] = [];
   for (let i = 0; i < ds.vocab.length; i++) itemAttrs.push(Array.from(ds.attrIds.subarray(ds.attrOffsets[i]!, ds.attrOffsets[i + 1]!)));
-  return { items: ds.vocab, attrs: ds.attrVocab, itemAttrs, categories: ds.categories, itemCategory: Array.from(ds.itemCategory) };
+  const itemCounts = Array.from(popularity(trained, ds.vocab.length - 1));
+  return { items: ds.vocab, attrs: ds.attrVocab, itemAttrs, categories: ds.categories, itemCategory: Array.from(ds.itemCategory), itemCounts };
 }
 
 /** Builds the int8 export (model.json + shards + vocab.json + manifest.json) in memory. */
-export function buildInt8(dims: ModelDims, w: Weights, ds: Dataset, hyper: object, evaluation: object): Promise<ExportFiles> {
-  return buildExport({ dims, weights: w, vocab: vocabOf(ds), quantization: 'int8', hyperParameters: { ...hyper }, evaluation: { ...evaluation } });
+export function buildInt8(dims: ModelDims, w: Weights, ds: Dataset, trained: readonly Sequence[], hyper: object, evaluation: object): Promise<ExportFiles> {
+  return buildExport({ dims, weights: w, vocab: vocabOf(ds, trained), quantization: 'int8', hyperParameters: { ...hyper }, evaluation: { ...evaluation } });
 }
 
 /** Bytes of the model files (shards + model.json), vocabulary and manifest excluded. */

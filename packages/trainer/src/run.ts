@@ -63,7 +63,7 @@ export async function runCommand(args: Args): Promise<number> {
   if (plot) { writeFileSync(plot, trainingPlot(ds.name, res.history)); log(`wrote ${plot}`); }
   const evaluation: Record<string, unknown> = { dataset: ds.name, protocol: 'leave-one-out, full ranking, history excluded, pessimistic ties', test: round(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])) };
   const out = args.flags.get('out');
-  let files = await buildInt8(dims, res.model.w, ds, opts, evaluation);
+  let files = await buildInt8(dims, res.model.w, ds, split.train, opts, evaluation);
   if (out) {
     // the int8 model is what ships: measure its accuracy too and record it in the manifest
     const q = new PlainModel(dims, await loadWeights(files), res.model.attrs);
@@ -71,7 +71,7 @@ export async function runCommand(args: Args): Promise<number> {
     const int8 = evaluate(new ModelScorer(q, opts.maxLen), split.test, V, 64, (d) => qbar.update(d, split.test.length));
     qbar.done(`HR@20 ${int8['HR@20']!.toFixed(4)} NDCG@20 ${int8['NDCG@20']!.toFixed(4)} (float32: ${model['HR@20']!.toFixed(4)} / ${model['NDCG@20']!.toFixed(4)})`);
     evaluation.testInt8 = round(int8);
-    files = await buildInt8(dims, res.model.w, ds, opts, evaluation);
+    files = await buildInt8(dims, res.model.w, ds, split.train, opts, evaluation);
     const bytes = await writeDir(out, files);
     log(`wrote ${out}: ${[...files.keys()].join(', ')} (${bytes} bytes)`);
   }

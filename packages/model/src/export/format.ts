@@ -45,6 +45,14 @@ export interface VocabJson {
   categories: string[];
   /** Category row of each item (length items.length), when known. */
   itemCategory?: number[];
+  /**
+   * How often each item row occurs in the data the model was trained on (length items.length; the trainer's
+   * training split, data the shop already holds, never a device's). Federated devices draw their local loss's
+   * negatives and virtual batch from it (`federated/recipe.ts`); without it they sample uniformly. It says no
+   * more about that data than the published embeddings do (which also show which items it held), and nothing
+   * about any device; docs/threat-model.md.
+   */
+  itemCounts?: number[];
 }
 
 export interface ManifestFile {

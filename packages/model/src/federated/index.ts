@@ -6,4 +6,5 @@ export {
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
 export { accountedNoise, roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
 export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
-export { localTrain, LOCAL_LOSS, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';
+export { localTrain, LocalTrainer, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';
+export { DEFAULT_RECIPE, readRecipe, recipeLoss, recipeProblems, type LocalRecipe } from './recipe.js';

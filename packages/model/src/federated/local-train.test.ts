@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { localTrain } from './local-train.js';
+import { LocalTrainer, localTrain } from './local-train.js';
+import { DEFAULT_RECIPE, readRecipe, recipeProblems, type LocalRecipe } from './recipe.js';
 import { initWeights } from '../plain/weights.js';
 import { Rng } from '../plain/rng.js';
-import { makeLayout } from '../privacy/flatten.js';
+import { makeLayout, unflatten } from '../privacy/flatten.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims } from '../spec.js';
 import type { Sequence } from '../data/types.js';
 
@@ -15,13 +16,14 @@ const seq: Sequence = {
   kinds: Uint8Array.from([0, 0, 2, 0, 0, 2, 0, 0, 4, 0]),
   gaps: Uint8Array.from([8, 1, 1, 2, 1, 1, 2, 1, 1, 3]),
 };
+const recipe = (r: Partial<LocalRecipe>): LocalRecipe => ({ ...DEFAULT_RECIPE, negatives: 8, virtualBatch: 0, dropout: 0, ...r });
 
 describe('localTrain', () => {
   it('moves only the dense weights, leaves the caller\'s weights untouched, and lowers the local loss', () => {
     const base = initWeights(dims, new Rng(3));
     const before = Object.fromEntries(Object.entries(base).map(([k, v]) => [k, v.slice()]));
     for (const optimizer of ['sgd', 'adam'] as const) {
-      const r = localTrain(dims, base, attrs, [seq], layout, { epochs: 30, learningRate: optimizer === 'sgd' ? 0.5 : 0.02, optimizer, seed: 1 });
+      const r = localTrain(dims, base, attrs, [seq], layout, { recipe: recipe({ epochs: 30, learningRate: optimizer === 'sgd' ? 0.5 : 0.02, negatives: 100 }), optimizer, seed: 1 });
       expect(r.delta.length).toBe(layout.size);
       expect(r.positions).toBe(9);
       expect(r.lastLoss).toBeLessThan(r.firstLoss);
@@ -33,7 +35,56 @@ describe('localTrain', () => {
 
   it('is deterministic for a seed', () => {
     const base = initWeights(dims, new Rng(4));
-    const o = { epochs: 3, learningRate: 0.1, seed: 9 };
+    const o = { recipe: recipe({ epochs: 3, learningRate: 0.1 }), seed: 9 };
     expect(localTrain(dims, base, attrs, [seq], layout, o).delta).toEqual(localTrain(dims, base, attrs, [seq], layout, o).delta);
+  });
+
+  it('trains and returns only the tensors of the round\'s layout', () => {
+    const base = initWeights(dims, new Rng(5));
+    const sub = makeLayout(weightShapes(dims), ['gru_wh', 'out_w']);
+    const r = localTrain(dims, base, attrs, [seq], sub, { recipe: recipe({ epochs: 3, learningRate: 0.5 }), seed: 2 });
+    expect(r.delta.length).toBe(sub.size);
+    const parts = unflatten(r.delta, sub);
+    expect(parts.gru_wh!.some((v) => v !== 0) && parts.out_w!.some((v) => v !== 0)).toBe(true);
+    // with several epochs, an untrained tensor would change the trained ones' later gradients: compare with a
+    // run where the other tensors are trained too, restricted to the same two tensors
+    const all = unflatten(localTrain(dims, base, attrs, [seq], layout, { recipe: recipe({ epochs: 3, learningRate: 0.5 }), seed: 2 }).delta, layout);
+    expect(parts.gru_wh).not.toEqual(all.gru_wh);
+    expect(() => localTrain(dims, base, attrs, [seq], makeLayout(weightShapes(dims), ['item_emb']), { recipe: recipe({}), seed: 1 })).toThrow(/not shared dense/);
+  });
+
+  it('samples from the model\'s item counts when given, and the virtual batch changes the step', () => {
+    const base = initWeights(dims, new Rng(6), 2);
+    const counts = Array.from({ length: dims.numItems + 1 }, (_, i) => (i === 0 ? 0 : i % 3 === 0 ? 0 : i % 5 === 0 ? 1 : 7));
+    const d = (r: Partial<LocalRecipe>, c?: number[]): Float32Array => localTrain(dims, base, attrs, [seq], layout, { recipe: recipe(r), counts: c, seed: 3 }).delta;
+    expect(d({}, counts)).not.toEqual(d({}));
+    expect(d({ virtualBatch: 64 }, counts)).not.toEqual(d({}, counts));
+    expect(d({ virtualBatch: 64 })).toEqual(d({})); // without counts there is nothing to draw stand-ins from
+  });
+
+  it('a reused LocalTrainer gives the one-shot result and re-reads the base weights each time', () => {
+    const base = initWeights(dims, new Rng(7));
+    // full softmax, no dropout: no randomness, so a reused trainer must give what a fresh one gives
+    const o = { recipe: recipe({ epochs: 2, learningRate: 0.3, negatives: 100 }), seed: 4 };
+    const t = new LocalTrainer(dims, base, attrs, layout, o);
+    expect(t.train([seq]).delta).toEqual(localTrain(dims, base, attrs, [seq], layout, o).delta);
+    base.gru_wh!.fill(0.01);
+    expect(new LocalTrainer(dims, base, attrs, layout, o).train([seq]).delta).toEqual(t.train([seq]).delta);
+  });
+});
+
+describe('local recipe', () => {
+  it('reads an announced recipe with every field bounded', () => {
+    expect(readRecipe(undefined)).toEqual(DEFAULT_RECIPE);
+    expect(readRecipe({ epochs: 2.6, learningRate: 50, negatives: -3, virtualBatch: 'x', dropout: 0.2, extra: 1 }))
+      .toEqual({ ...DEFAULT_RECIPE, epochs: 3, learningRate: 10, negatives: 1, dropout: 0.2 });
+    expect(readRecipe({ epochs: NaN, dropout: Infinity })).toEqual(DEFAULT_RECIPE);
+  });
+
+  it('lists what is wrong with a recipe a server wants to announce', () => {
+    expect(recipeProblems(DEFAULT_RECIPE)).toEqual([]);
+    expect(recipeProblems({ ...DEFAULT_RECIPE, epochs: 1.5, dropout: 0.95 })).toEqual([
+      'local epochs must be an integer in [1, 20], got 1.5', 'local dropout must be a number in [0, 0.9], got 0.95',
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { accountedNoise, isRetryable, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
 import { makeLayout } from '../privacy/flatten.js';
+import { DEFAULT_RECIPE } from './recipe.js';
 import { seededRng } from '../privacy/rng.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '../spec.js';
 
@@ -9,7 +10,7 @@ const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
 const round = (over: Partial<RoundDescription['layout']> = {}): RoundDescription => ({
   roundId: 1, status: 'open', baseVersion: 1, deadline: new Date(0).toISOString(), accepted: 0, minClients: 1, targetClients: 2,
   clipBound: 1, noiseMultiplier: 1, centralNoiseMultiplier: 0, samplingProbability: 0.1, maxClientWeight: 32, uploadNormBound: 10, maxBytes: 100,
-  layout: { hash: layout.hash, size: layout.size, tensors: layout.tensors, ...over }, uploadUrl: '/v1/round/1/updates',
+  layout: { hash: layout.hash, size: layout.size, tensors: layout.tensors, ...over }, local: { ...DEFAULT_RECIPE }, uploadUrl: '/v1/round/1/updates',
 });
 
 describe('round description', () => {

@@ -6,6 +6,7 @@
  */
 import { makeLayout, type Layout, type TensorSpec } from '../privacy/flatten.js';
 import type { Rng } from '../privacy/rng.js';
+import type { LocalRecipe } from './recipe.js';
 
 export interface RoundDescription {
   roundId: number;
@@ -30,6 +31,8 @@ export interface RoundDescription {
   uploadNormBound: number;
   maxBytes: number;
   layout: { hash: string; size: number; tensors: TensorSpec[] };
+  /** How devices train locally in this round (clients bound every field, `readRecipe`). */
+  local: LocalRecipe;
   uploadUrl: string;
 }
 

@@ -19,9 +19,44 @@ export interface LossConfig {
   categoryWeight: number;
   /** Only the last maxLen events of a sequence are used. */
   maxLen: number;
+  /**
+   * Stand-ins for the in-batch targets of a trainer batch of this many positions (default 0): extra
+   * candidates drawn from the items' empirical popularity in `counts`, with Good–Turing's estimate of the
+   * unseen mass (items seen once / all occurrences) spread over the items `counts` never saw; the logQ
+   * correction counts them as batch targets, (P + virtualBatch)·count/total. For batches of ONE sequence
+   * (federated devices): without them a device's loss lacks the other shoppers' targets that the trainer's
+   * batches hold as negatives, and its gradients pull the model off the trainer's optimum (docs/federated.md).
+   */
+  virtualBatch?: number;
 }
 
 const PURCHASE = EVENT_KINDS.indexOf('purchase');
+
+/**
+ * Good–Turing estimate of the probability that the next occurrence is an item `counts` never saw: items seen
+ * exactly once / all occurrences (0 when nothing was counted or every item was seen).
+ */
+export function unseenMass(counts: ArrayLike<number>, numItems: number): number {
+  let n1 = 0, unseen = 0, tot = 0;
+  for (let i = 1; i <= numItems; i++) { const c = counts[i]!; tot += c; if (c === 1) n1++; if (!(c > 0)) unseen++; }
+  return tot > 0 && unseen > 0 ? Math.min(1, n1 / tot) : 0;
+}
+
+/**
+ * Where virtual batch targets are drawn from (index = item row, row 0 unused): the empirical popularity of
+ * `counts`, scaled by 1 − m₀, and Good–Turing's unseen mass m₀ spread evenly over the items `counts` never saw.
+ * Other shoppers' next items include items the model's training data never held; on Beauty with a 5 %
+ * pretraining share, m₀ = 0.374 against 0.359 measured on the other 95 %. All zeros when nothing was counted.
+ */
+export function virtualBatchProbabilities(counts: ArrayLike<number>, numItems: number): Float64Array {
+  const p = new Float64Array(numItems + 1);
+  let tot = 0, unseen = 0;
+  for (let i = 1; i <= numItems; i++) { tot += counts[i]!; if (!(counts[i]! > 0)) unseen++; }
+  if (!(tot > 0)) return p;
+  const m0 = unseenMass(counts, numItems);
+  for (let i = 1; i <= numItems; i++) p[i] = counts[i]! > 0 ? ((1 - m0) * counts[i]!) / tot : m0 / unseen;
+  return p;
+}
 
 /** Grows a Float32Array buffer to at least n elements (no shrinking, so steady state allocates nothing). */
 const grow = (a: Float32Array<ArrayBuffer>, n: number): Float32Array<ArrayBuffer> => (a.length >= n ? a : new Float32Array(Math.ceil(n * 1.5)));
@@ -43,6 +78,7 @@ const growI = (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> =
 export class BatchStep {
   private readonly V: number; private readonly d: number; private readonly H: number; private readonly C: number;
   private readonly cdf: Float64Array;
+  private readonly cdfBatch: Float64Array;
   private readonly qSample: Float64Array;
   private readonly qBatch: Float64Array;
   private readonly localOf: Int32Array; private readonly localStamp: Int32Array;
@@ -71,11 +107,13 @@ export class BatchStep {
     private readonly rng: Rng, counts: Float64Array, private readonly itemCategory: Int32Array | null, private readonly typed: boolean) {
     const { numItems: V, dim: d, hidden: H, numCategories: C, numAttrs } = model.dims;
     this.V = V; this.d = d; this.H = H; this.C = C;
-    this.qSample = new Float64Array(V + 1); this.qBatch = new Float64Array(V + 1); this.cdf = new Float64Array(V + 1);
+    this.qSample = new Float64Array(V + 1); this.qBatch = new Float64Array(V + 1); this.cdf = new Float64Array(V + 1); this.cdfBatch = new Float64Array(V + 1);
     let zs = 0, tot = 0;
     for (let i = 1; i <= V; i++) { this.qSample[i] = Math.pow(counts[i]! + 1, cfg.negAlpha); zs += this.qSample[i]!; tot += counts[i]!; }
     let acc = 0;
     for (let i = 1; i <= V; i++) { this.qSample[i] = this.qSample[i]! / zs; acc += this.qSample[i]!; this.cdf[i] = acc; this.qBatch[i] = counts[i]! / Math.max(1, tot); }
+    const pv = virtualBatchProbabilities(counts, V);
+    for (let i = 1; i <= V; i++) this.cdfBatch[i] = this.cdfBatch[i - 1]! + pv[i]!;
     this.localOf = new Int32Array(V + 1); this.localStamp = new Int32Array(V + 1);
     this.candOf = new Int32Array(V + 1); this.candStamp = new Int32Array(V + 1);
     this.attrStamp = new Int32Array(numAttrs + 1);
@@ -93,10 +131,10 @@ export class BatchStep {
 
   get currentStamp(): number { return this.stamp; }
 
-  private sample(): number {
-    const u = this.rng.next() * this.cdf[this.V]!;
+  private sample(cdf = this.cdf): number {
+    const u = this.rng.next() * cdf[this.V]!;
     let lo = 1, hi = this.V;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (this.cdf[m]! < u) lo = m + 1; else hi = m; }
+    while (lo < hi) { const m = (lo + hi) >> 1; if (cdf[m]! < u) lo = m + 1; else hi = m; }
     return lo;
   }
 
@@ -154,6 +192,8 @@ export class BatchStep {
     if (full) for (let i = 1; i <= this.V; i++) this.addCand(i);
     for (let q = 0; q < P; q++) this.tgtCol[q] = this.addCand(this.tgtItem[q]!);
     if (!full) for (let k = 0; k < cfg.negatives; k++) this.addCand(this.sample());
+    const vb = !full && this.cdfBatch[this.V]! > 0 ? cfg.virtualBatch ?? 0 : 0;
+    for (let k = 0; k < vb; k++) this.addCand(this.sample(this.cdfBatch));
     const U = this.touchedCount, Cn = this.candCount;
     this.RL = grow(this.RL, U * d); this.dRL = grow(this.dRL, U * d);
     this.Rc = grow(this.Rc, Cn * d); this.dRc = grow(this.dRc, Cn * d); this.bc = grow(this.bc, Cn);
@@ -165,7 +205,7 @@ export class BatchStep {
     for (let c = 0; c < Cn; c++) {
       const u = this.candLocal[c]!, i = this.rows[u]!;
       Rc.set(RL.subarray(u * d, u * d + d), c * d);
-      bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + P * this.qBatch[i]!));
+      bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + (P + vb) * this.qBatch[i]!));
     }
     // 2. GRU forward with dropout on inputs and on the state fed to the heads
     const { X, MX, Hs, HD, MH, Q, cache } = this;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Sequence } from '../data/types.js';
 import type { ModelDims, Weights } from '../spec.js';
-import { BatchStep, type LossConfig } from './batch.js';
+import { BatchStep, unseenMass, virtualBatchProbabilities, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
 import { Rng } from './rng.js';
 import { initWeights, zeroWeights } from './weights.js';
@@ -61,5 +61,56 @@ describe('plain backward pass', () => {
         expect(Array.from(g[name]!)).toEqual(Array.from(full.g[name]!));
       }
     }
+  });
+});
+
+describe('virtual batch (federated devices)', () => {
+  it('sampled softmax with negatives and a virtual batch matches finite differences', () => {
+    // A fixed Rng per evaluation draws the same candidates, so the sampled loss is a function of the weights.
+    const counts = Float64Array.from([0, 5, 3, 0, 1, 1, 0, 2]);
+    const sampled: LossConfig = { ...cfg, negatives: 2, negAlpha: 0.5, virtualBatch: 3 };
+    const run = (w: Weights): { loss: number; g: Weights } => {
+      const m = new PlainModel(dims, w, attrs), g = zeroWeights(dims);
+      return { loss: new BatchStep(m, g, sampled, new Rng(5), counts, itemCategory, true).run(batch).loss, g };
+    };
+    const w = initWeights(dims, new Rng(21), 3);
+    const { g } = run(w);
+    const eps = 2e-3;
+    for (const name of ['gru_wh', 'out_w', 'item_emb', 'item_bias', 'event_emb']) {
+      const t = w[name]!;
+      for (let k = 0; k < Math.min(8, t.length); k++) {
+        const i = (k * 7919 + 5) % t.length, orig = t[i]!;
+        t[i] = orig + eps; const lp = run(w).loss;
+        t[i] = orig - eps; const lm = run(w).loss;
+        t[i] = orig;
+        const num = (lp - lm) / (2 * eps);
+        expect(Math.abs(num - g[name]![i]!), `${name}[${i}]`).toBeLessThan(2e-3 + 0.03 * Math.abs(num));
+      }
+    }
+  });
+
+  it('draws stand-ins from the empirical popularity plus the Good–Turing unseen mass', () => {
+    // 3 items seen once, one seen 5 times: N = 8, m0 = 3/8 spread over the 2 unseen items
+    const counts = [0, 1, 1, 1, 5, 0, 0];
+    expect(unseenMass(counts, 6)).toBeCloseTo(3 / 8, 12);
+    const p = virtualBatchProbabilities(counts, 6);
+    expect(Array.from(p)).toEqual([0, 5 / 64, 5 / 64, 5 / 64, 25 / 64, 3 / 16, 3 / 16]); // seen: (1 − m0)·c/N
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(unseenMass([0, 2, 3], 2)).toBe(0); // every item seen
+    expect(Array.from(virtualBatchProbabilities([0, 0, 0], 2))).toEqual([0, 0, 0]); // nothing counted: no virtual batch
+  });
+
+  it('adds the stand-ins as candidates only when counts exist', () => {
+    const one = [seq([1, 2, 3], [0, 0, 0], [8, 1, 1])];
+    const touched = (counts: Float64Array, vb: number): number => {
+      const m = new PlainModel(dims, initWeights(dims, new Rng(2)), attrs), g = zeroWeights(dims);
+      const step = new BatchStep(m, g, { ...cfg, negatives: 1, virtualBatch: vb }, new Rng(9), counts, itemCategory, true);
+      step.run(one);
+      return step.touchedCount;
+    };
+    const counts = Float64Array.from([0, 1, 1, 1, 1, 1, 1, 1]);
+    expect(touched(counts, 0)).toBeLessThanOrEqual(4); // inputs/targets 1–3 plus one negative
+    expect(touched(counts, 40)).toBe(7); // 40 draws over 7 items: all of them
+    expect(touched(new Float64Array(8), 40)).toBeLessThanOrEqual(4); // no counts: no virtual batch
   });
 });

@@ -1,7 +1,7 @@
 import type { Sequence } from '../../data/types.js';
 
 /** Training-item popularity (occurrences), length numItems + 1. */
-export function popularity(train: Sequence[], numItems: number): Float64Array {
+export function popularity(train: readonly Sequence[], numItems: number): Float64Array {
   const c = new Float64Array(numItems + 1);
   for (const s of train) for (const i of s.items) c[i]!++;
   return c;

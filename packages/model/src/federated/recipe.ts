@@ -1,0 +1,83 @@
+/**
+ * The local training recipe of a round: how a device turns its own sequence into a dense-weight delta.
+ * The aggregator announces it with every round (`RoundDescription.local`), because its server optimiser is
+ * tuned to what the devices send; the SDK worker and the simulator run it through the same `localTrain`.
+ *
+ * The default is FedSGD with the trainer's loss (docs/federated.md): one SGD step at learning rate 1 on the
+ * whole sequence, so the delta is the device's gradient; 1,024 negatives drawn ∝ (count + 1)^0.5 from the
+ * model's item counts (`vocab.itemCounts`) and a virtual batch of 2,048 stand-in targets
+ * (`LossConfig.virtualBatch`); dropout 0.3 as in training. Without item counts (an older model) the negatives
+ * are uniform and there is no virtual batch.
+ */
+import type { LossConfig } from '../plain/batch.js';
+
+export interface LocalRecipe {
+  /** Passes over the device's sequence; each pass is one SGD step on the whole sequence. */
+  epochs: number;
+  /** SGD learning rate (with 1 epoch at 1, the delta is the gradient: FedSGD). */
+  learningRate: number;
+  /** Sampled negatives per step. */
+  negatives: number;
+  /** Stand-ins for the in-batch targets of a trainer batch of this many positions (needs item counts). */
+  virtualBatch: number;
+  /** Dropout on the input vector and on the state that feeds the heads (training only). */
+  dropout: number;
+}
+
+export const DEFAULT_RECIPE: Readonly<LocalRecipe> = { epochs: 1, learningRate: 1, negatives: 1024, virtualBatch: 2048, dropout: 0.3 };
+
+/** Bounds a device accepts; a value outside them is clamped, a missing or non-numeric one is the default. */
+const BOUNDS: Record<keyof LocalRecipe, [number, number, boolean]> = {
+  epochs: [1, 20, true], learningRate: [1e-5, 10, false], negatives: [1, 8192, true], virtualBatch: [0, 8192, true], dropout: [0, 0.9, false],
+};
+
+/** A recipe from untrusted JSON (the round description): every field bounded, unknown fields ignored. */
+export function readRecipe(raw: unknown): LocalRecipe {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const out = { ...DEFAULT_RECIPE };
+  for (const [k, [lo, hi, int]] of Object.entries(BOUNDS) as Array<[keyof LocalRecipe, [number, number, boolean]]>) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const c = Math.min(hi, Math.max(lo, v));
+    out[k] = int ? Math.round(c) : c;
+  }
+  return out;
+}
+
+/** Problems with a recipe the server wants to announce (empty when it is valid as given). */
+export function recipeProblems(r: LocalRecipe): string[] {
+  const bad: string[] = [];
+  for (const [k, [lo, hi, int]] of Object.entries(BOUNDS) as Array<[keyof LocalRecipe, [number, number, boolean]]>) {
+    const v = r[k];
+    if (!Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) bad.push(`local ${k} must be ${int ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${v}`);
+  }
+  return bad;
+}
+
+/**
+ * The loss of a local step under `r`: the on-device defaults (purchase head on, category head off: a device's
+ * categories are too few to train it) with the recipe's negatives, virtual batch and dropout; negatives are
+ * drawn ∝ (count + 1)^0.5 as in the trainer (uniform when the counts are all zero).
+ */
+export function recipeLoss(r: LocalRecipe): LossConfig {
+  return {
+    negatives: r.negatives, negAlpha: 0.5, dropoutIn: r.dropout, dropoutOut: r.dropout, intentWeight: 0.1, categoryWeight: 0,
+    maxLen: 50, virtualBatch: r.virtualBatch,
+  };
+}
+
+/**
+ * The model's item counts (`vocab.itemCounts`) when they are usable: one finite, non-negative number per item
+ * row (numItems + 1) and at least one occurrence. Anything else → undefined (uniform negatives, no virtual batch).
+ */
+export function readItemCounts(raw: unknown, numItems: number): Float64Array | undefined {
+  if (!Array.isArray(raw) || raw.length !== numItems + 1) return undefined;
+  const c = new Float64Array(numItems + 1);
+  let tot = 0;
+  for (let i = 0; i <= numItems; i++) {
+    const v = raw[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return undefined;
+    c[i] = v; tot += v;
+  }
+  return tot > 0 ? c : undefined;
+}
