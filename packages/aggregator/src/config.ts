@@ -1,5 +1,6 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
 import type { ModelDims } from '@perch/model/spec.ts';
+import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe } from '@perch/model/federated/recipe.ts';
 import type { AggregationRule } from './aggregate/index.js';
 
 export interface RoundPolicy {
@@ -37,6 +38,10 @@ export interface RoundPolicy {
   adamBiasCorrection: boolean;
   /** Rounds of linear learning-rate warm-up (0 = none). */
   serverWarmupRounds: number;
+  /** Rounds over which the learning rate decays linearly to 10 % (0 = none). */
+  serverDecayRounds: number;
+  /** The local training recipe announced with every round; the server optimiser is tuned to it. */
+  local: LocalRecipe;
 }
 
 export interface AggregatorConfig {
@@ -57,8 +62,12 @@ export interface AggregatorConfig {
 export const DEFAULT_ROUND: RoundPolicy = {
   minClients: 3, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
   clipBound: 1, noiseMultiplier: 1, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
-  rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, serverLearningRate: 1,
-  serverOptimizer: 'sgd', serverMomentum: 0, adamTau: 1e-3, adamBiasCorrection: true, serverWarmupRounds: 0,
+  rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0,
+  // Bias-corrected FedAdam at η = 0.005, τ = 1e-6: the server step the simulator measured with the default device
+  // recipe (docs/federated.md). Adam bounds each coordinate's move per round by about η, so even a noisy round
+  // (local noise, few clients) cannot wreck the published model, which plain FedAvg (sgd, η = 1) can.
+  serverOptimizer: 'adam', serverLearningRate: 0.005, serverMomentum: 0, adamTau: 1e-6, adamBiasCorrection: true, serverWarmupRounds: 0, serverDecayRounds: 0,
+  local: { ...DEFAULT_RECIPE },
 };
 
 /** Throws on a policy that cannot work (caught at start-up rather than at the first round close). */
@@ -80,6 +89,9 @@ export function checkPolicy(p: RoundPolicy): RoundPolicy {
   if (!(p.serverMomentum >= 0 && p.serverMomentum < 1)) bad('server momentum must be in [0, 1)');
   if (!(p.adamTau > 0)) bad('adam τ must be > 0');
   if (!(Number.isInteger(p.serverWarmupRounds) && p.serverWarmupRounds >= 0)) bad('server warm-up must be an integer ≥ 0');
+  if (!(Number.isInteger(p.serverDecayRounds) && p.serverDecayRounds >= 0)) bad('server decay must be an integer ≥ 0');
+  const local = recipeProblems(p.local);
+  if (local.length > 0) bad(local.join('; '));
   return p;
 }
 
@@ -101,8 +113,9 @@ export interface ServerConfig extends AggregatorConfig { host: string; port: num
 /**
  * `--flag value` pairs override `PERCH_AGG_*` environment variables, which override defaults.
  * Flags: --host --port --db --model --min-clients --target-clients --round-seconds --clip --noise --sampling
- * --server-opt sgd|adam --server-lr --server-momentum --adam-tau --adam-bias-correction on|off --server-warmup
+ * --server-opt sgd|adam --server-lr --server-momentum --adam-tau --adam-bias-correction on|off --server-warmup --server-decay
  * --rule --trim --central-noise --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
+ * --local-epochs --local-lr --local-negatives --local-virtual-batch --local-dropout (the devices' recipe)
  */
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
   const flags = new Map<string, string>();
@@ -140,6 +153,13 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   set('serverMomentum', num('server-momentum'));
   set('adamTau', num('adam-tau'));
   set('serverWarmupRounds', num('server-warmup'));
+  set('serverDecayRounds', num('server-decay'));
+  const local: Partial<LocalRecipe> = {};
+  for (const [flag, key] of [['local-epochs', 'epochs'], ['local-lr', 'learningRate'], ['local-negatives', 'negatives'], ['local-virtual-batch', 'virtualBatch'], ['local-dropout', 'dropout']] as const) {
+    const v = num(flag);
+    if (v !== undefined) local[key] = v;
+  }
+  if (Object.keys(local).length > 0) round.local = { ...DEFAULT_RECIPE, ...local };
   const bc = get('adam-bias-correction');
   if (bc !== undefined && bc !== 'on' && bc !== 'off') throw new Error(`--adam-bias-correction must be on or off, got ${bc}`);
   set('adamBiasCorrection', bc === undefined ? undefined : bc === 'on');

@@ -23,7 +23,8 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 export function testConfig(dir: string, round: Partial<RoundPolicy> = {}, over: Partial<AggregatorConfig> = {}): AggregatorConfig {
   return defaultConfig({
     dbPath: join(dir, 'agg.db'),
-    round: { minClients: 2, targetClients: 3, durationMs: 60_000, clipBound: 1, noiseMultiplier: 0, ...round },
+    // Plain FedAvg (sgd, η = 1) unless a test says otherwise: published weights are then base + mean delta exactly.
+    round: { minClients: 2, targetClients: 3, durationMs: 60_000, clipBound: 1, noiseMultiplier: 0, serverOptimizer: 'sgd', serverLearningRate: 1, ...round },
     rateLimit: { max: 10_000, timeWindowMs: 60_000 },
     noiseSeed: 1,
     ...over,

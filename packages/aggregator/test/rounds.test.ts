@@ -4,18 +4,19 @@ import { updateDelta } from '@perch/model/federated/index.ts';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.ts';
 import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
-import { loadExport } from '@perch/model/export/index.ts';
+import { loadExport, type VocabJson } from '@perch/model/export/index.ts';
+import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.ts';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => { await close?.(); close = undefined; });
 
 /** Downloads the current version through HTTP with the verifying export loader (sha256 of every file). */
-async function download(app: FastifyInstance): Promise<{ manifest: Manifest; weights: Record<string, Float32Array> }> {
+async function download(app: FastifyInstance): Promise<{ manifest: Manifest; weights: Record<string, Float32Array>; vocab: VocabJson }> {
   const manifestBytes = new Uint8Array((await app.inject({ method: 'GET', url: '/v1/model/manifest.json' })).rawPayload);
   const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as Manifest;
   const read = async (path: string) => new Uint8Array((await app.inject({ method: 'GET', url: `/v1/model/versions/${manifest.modelVersion}/${path}` })).rawPayload);
   const loaded = await loadExport(read, manifestBytes);
-  return { manifest, weights: loaded.weights };
+  return { manifest, weights: loaded.weights, vocab: loaded.vocab };
 }
 
 describe('rounds', () => {
@@ -42,9 +43,16 @@ describe('rounds', () => {
     for (const name of Object.keys(v1.weights).filter((n) => !(SHARED_DENSE_WEIGHTS as readonly string[]).includes(n))) {
       expect(v2.weights[name]).toEqual(v1.weights[name]); // item/attr embeddings and item_bias untouched
     }
+    expect(v2.vocab).toEqual(v1.vocab); // the vocabulary, item counts included, carries over
+    expect(v1.vocab.itemCounts?.length).toBe(v1.vocab.items.length);
     // The old version stays downloadable (clients mid-update), and individual deltas are gone from the store.
     expect((await t.app.inject({ method: 'GET', url: '/v1/model/versions/1/manifest.json' })).statusCode).toBe(200);
     expect((await t.app.store.findUpdate(ups[0]!.payload.key))?.payload.length).toBe(0);
+  });
+
+  it('announces the local training recipe of its policy with every round', async () => {
+    const t = await testApp({ local: { ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 512 } }); close = t.close;
+    expect((await roundInfo(t.app)).local).toEqual({ ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 512 });
   });
 
   it('publishes at the deadline with at least minClients, and a new round opens on the new version', async () => {

@@ -5,6 +5,7 @@ import { readModelDir } from '../src/publish/format.js';
 import { buildExport, writeExport } from '@perch/model/export/index.ts';
 import { tinyRandomModel } from '../src/publish/seed.js';
 import { parseServerArgs } from '../src/config.js';
+import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.ts';
 import { tempDir, testApp } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
 
@@ -55,10 +56,19 @@ describe('seed model', () => {
     expect(c.corsOrigins).toEqual(['http://a.test', 'http://b.test']);
     expect(c.seedDims).toMatchObject({ dim: 32, hidden: 24 });
     expect(c.host).toBe('127.0.0.1');
+    // the server step the simulator measured with the default device recipe: bias-corrected FedAdam
+    expect(c.round).toMatchObject({ serverOptimizer: 'adam', serverLearningRate: 0.005, adamTau: 1e-6, adamBiasCorrection: true });
+    expect(parseServerArgs(['--server-opt', 'sgd', '--server-lr', '1']).round).toMatchObject({ serverOptimizer: 'sgd', serverLearningRate: 1 });
     expect(() => parseServerArgs(['--port'])).toThrow();
     expect(() => parseServerArgs(['--clip', 'x'])).toThrow();
     expect(() => parseServerArgs(['--rule', 'mean'])).toThrow(/unknown rule/);
     expect(() => parseServerArgs(['--min-clients', '5', '--target-clients', '2'])).toThrow(/targetClients/);
     expect(() => parseServerArgs(['--sampling', '0'])).toThrow(/sampling/);
+    // the devices' local recipe: defaults, flags override single fields, out-of-range values refuse to start
+    expect(parseServerArgs([]).round.local).toEqual(DEFAULT_RECIPE);
+    expect(parseServerArgs(['--local-epochs', '2', '--local-virtual-batch', '0'], { PERCH_AGG_LOCAL_LR: '0.5' }).round.local)
+      .toEqual({ ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 0, learningRate: 0.5 });
+    expect(() => parseServerArgs(['--local-dropout', '2'])).toThrow(/local dropout/);
+    expect(() => parseServerArgs(['--local-epochs', '1.5'])).toThrow(/local epochs must be an integer/);
   });
 });

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { updateDelta } from '@perch/model/federated/index.ts';
 import { loadExport } from '@perch/model/export/index.ts';
 import { buildApp } from '../src/app.js';
-import { initialState, serverStep, stateFromTensors, stateTensors, STATE_TENSORS, type ServerOptimizer } from '../src/aggregate/server-optimizer.js';
+import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, STATE_TENSORS, type ServerOptimizer } from '../src/aggregate/server-optimizer.js';
 import { layoutOf, post, roundInfo, tempDir, testConfig, updateFor, waitFor } from './helper.js';
 
 describe('serverStep', () => {
@@ -40,6 +40,16 @@ describe('serverStep', () => {
     const firsts: number[] = [];
     for (let r = 0; r < 6; r++) { const x = serverStep(d, s, o); s = x.state; firsts.push(x.step[0]!); }
     expect(firsts).toEqual([0.125, 0.25, 0.375, 0.5, 0.5, 0.5]);
+  });
+  it('decay lowers η linearly to 10 % over its rounds, then holds it; it needs state even for plain FedAvg', () => {
+    const o: ServerOptimizer = { kind: 'sgd', learningRate: 1, decayRounds: 3 };
+    let s = initialState(o, 4);
+    const firsts: number[] = [];
+    for (let r = 0; r < 5; r++) { const x = serverStep(d, s, o); s = x.state; firsts.push(x.step[0]!); }
+    // d[0] = 0.5: factors 1, 0.7, 0.4, 0.1, 0.1
+    [0.5, 0.35, 0.2, 0.05, 0.05].forEach((v, i) => expect(firsts[i]).toBeCloseTo(v, 6));
+    expect(isStateful(o)).toBe(true);
+    expect(isStateful({ kind: 'sgd', learningRate: 1 })).toBe(false);
   });
   it('refuses a state of another size; state tensors round-trip and a misfit reads as no state', () => {
     const o: ServerOptimizer = { kind: 'adam', learningRate: 0.01 };

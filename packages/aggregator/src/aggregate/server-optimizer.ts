@@ -28,6 +28,11 @@ export interface ServerOptimizer {
    * up while v̂ learns the noise level keeps those steps from undoing the start.
    */
   warmupRounds?: number;
+  /**
+   * Linear decay: step t uses η·(1 − 0.9·min(1, (t − 1)/decay)), down to 10 % of η at step `decay` and after
+   * (default 0 = none). Under DP noise, smaller late steps average the noise of more rounds into the weights.
+   */
+  decayRounds?: number;
 }
 
 /** State carried from one round to the next: the moments and the number of steps taken. */
@@ -37,8 +42,8 @@ export function initialState(o: ServerOptimizer, size: number): ServerOptimizerS
   return { m: new Float32Array(size), v: o.kind === 'adam' ? new Float32Array(size) : null, t: 0 };
 }
 
-/** Whether `o` needs state across rounds: moments, or the step count of a warm-up (plain FedAvg needs none). */
-export const isStateful = (o: ServerOptimizer): boolean => o.kind === 'adam' || (o.momentum ?? 0) > 0 || (o.warmupRounds ?? 0) > 0;
+/** Whether `o` needs state across rounds: moments, or the step count of a warm-up or decay (plain FedAvg needs none). */
+export const isStateful = (o: ServerOptimizer): boolean => o.kind === 'adam' || (o.momentum ?? 0) > 0 || (o.warmupRounds ?? 0) > 0 || (o.decayRounds ?? 0) > 0;
 
 /**
  * One server step: returns the step to add to the flat dense weights and the next state (`state` itself is
@@ -48,7 +53,9 @@ export function serverStep(delta: Float32Array, state: ServerOptimizerState, o: 
   const n = delta.length;
   if (state.m.length !== n || (o.kind === 'adam' && state.v?.length !== n)) throw new RangeError(`server optimiser state has ${state.m.length} values, the delta ${n}`);
   const m = new Float32Array(state.m), step = new Float32Array(n), t = state.t + 1;
-  const lr = o.learningRate * (o.warmupRounds && o.warmupRounds > 0 ? Math.min(1, t / o.warmupRounds) : 1);
+  const warm = o.warmupRounds && o.warmupRounds > 0 ? Math.min(1, t / o.warmupRounds) : 1;
+  const decay = o.decayRounds && o.decayRounds > 0 ? 1 - 0.9 * Math.min(1, (t - 1) / o.decayRounds) : 1;
+  const lr = o.learningRate * warm * decay;
   if (o.kind === 'sgd') {
     const beta = o.momentum ?? 0;
     for (let i = 0; i < n; i++) { m[i] = beta * m[i]! + delta[i]!; step[i] = lr * m[i]!; }

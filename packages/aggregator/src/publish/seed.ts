@@ -6,7 +6,10 @@ import { readModelDir, type ModelSource } from './format.js';
 
 export const TINY_DIMS: ModelDims = { numItems: 50, numAttrs: 10, numCategories: 5, dim: 16, hidden: 16 };
 
-/** A synthetic vocabulary matching `dims` (item i has attribute 1 + i mod A and category i mod C). */
+/**
+ * A synthetic vocabulary matching `dims` (item i has attribute 1 + i mod A and category i mod C) and synthetic
+ * item counts (every fifth item never seen, the others 1–11 times), so devices exercise the counted recipe.
+ */
 export function tinyVocab(dims: ModelDims): VocabJson {
   const items = ['', ...Array.from({ length: dims.numItems }, (_, i) => `item-${i + 1}`)];
   return {
@@ -15,6 +18,7 @@ export function tinyVocab(dims: ModelDims): VocabJson {
     itemAttrs: items.map((_, r) => (r === 0 || dims.numAttrs === 0 ? [] : [1 + ((r - 1) % dims.numAttrs)])),
     categories: Array.from({ length: dims.numCategories }, (_, i) => `category-${i + 1}`),
     itemCategory: items.map((_, r) => (r - 1 + dims.numCategories) % dims.numCategories),
+    itemCounts: items.map((_, r) => (r === 0 || r % 5 === 0 ? 0 : 1 + ((r * 7) % 11))),
   };
 }
 

@@ -88,6 +88,7 @@ export class RoundService {
       clipBound: p.clipBound, noiseMultiplier: p.noiseMultiplier, centralNoiseMultiplier: p.centralNoiseMultiplier, samplingProbability: p.samplingProbability,
       maxClientWeight: p.maxClientWeight, uploadNormBound: this.uploadBound * p.normTolerance, maxBytes: this.maxBytes,
       layout: { hash: this.layout.hash, size: this.layout.size, tensors: this.layout.tensors },
+      local: { ...p.local },
       uploadUrl: `/v1/round/${r.id}/updates`,
     };
   }
@@ -157,7 +158,7 @@ export class RoundService {
     const stored = await this.store.getWeights(baseVersion);
     const model: Weights = {};
     for (const name of Object.keys(weightShapes(this.dims))) if (stored[name]) model[name] = stored[name];
-    const opt: ServerOptimizer = { kind: p.serverOptimizer, learningRate: p.serverLearningRate, momentum: p.serverMomentum, tau: p.adamTau, biasCorrection: p.adamBiasCorrection, warmupRounds: p.serverWarmupRounds };
+    const opt: ServerOptimizer = { kind: p.serverOptimizer, learningRate: p.serverLearningRate, momentum: p.serverMomentum, tau: p.adamTau, biasCorrection: p.adamBiasCorrection, warmupRounds: p.serverWarmupRounds, decayRounds: p.serverDecayRounds };
     const r = serverStep(delta, stateFromTensors(stored, opt, delta.length) ?? initialState(opt, delta.length), opt);
     return { weights: applyDelta(this.dims, model, r.step, 1), ...(isStateful(opt) ? { state: r.state } : {}) };
   }

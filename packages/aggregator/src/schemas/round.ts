@@ -23,6 +23,9 @@ export const RoundInfo = Type.Object({
   uploadNormBound: Type.Number({ description: 'uploads with a larger dequantised L2 norm are refused (422)' }),
   maxBytes: Type.Integer(),
   layout: Type.Object({ hash: Type.String(), size: Type.Integer(), tensors: Type.Array(TensorSpec) }),
+  local: Type.Object({
+    epochs: Type.Integer(), learningRate: Type.Number(), negatives: Type.Integer(), virtualBatch: Type.Integer(), dropout: Type.Number(),
+  }, { description: 'the local training recipe devices run (LocalRecipe in @perch/model/federated)' }),
   uploadUrl: Type.String(),
 });
 export type RoundInfo = Static<typeof RoundInfo>;
