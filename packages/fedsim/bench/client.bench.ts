@@ -15,7 +15,8 @@ import { makeLayout } from '@perch/model/privacy/flatten.js';
 import { seededRng } from '@perch/model/privacy/rng.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec.js';
 import { FULL } from '../src/args.js';
-import { LocalTrainer } from '../src/client.js';
+import { recipeOf } from '../src/simulate.js';
+import { LocalTrainer } from '@perch/model/federated/local-train.js';
 import { makePopulation } from '../src/population.js';
 
 const dir = fileURLToPath(new URL('../../../../shared/data/amazon-beauty/', import.meta.url));
@@ -24,11 +25,11 @@ const pop = makePopulation(ds, { pretrainFraction: FULL.pretrainFraction, evalUs
 const dims = dimsFor(ds, DEFAULTS);
 const w = initWeights(dims, new Rng(1));
 const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
-const local = new LocalTrainer(dims, w, { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds }, layout, DEFAULTS, popularity(pop.pretrain.train, dims.numItems), 1, FULL);
+const local = new LocalTrainer(dims, w, { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds }, layout, { recipe: recipeOf(FULL), counts: popularity(pop.pretrain.train, dims.numItems), seed: 1, gradClip: 5, typedEvents: ds.typedEvents });
 const rng = seededRng(1);
 const round = (i: number): { train: number; pipeline: number } => {
   const t0 = performance.now();
-  const { delta, positions } = local.train(pop.clients[i % pop.clients.length]!);
+  const { delta, positions } = local.train([pop.clients[i % pop.clients.length]!]);
   const t1 = performance.now();
   makeUpdate(delta, layout, { roundId: 1, baseVersion: 1, clipBound: 1, noiseMultiplier: 1, examples: positions, maxClientWeight: 1, rng });
   return { train: t1 - t0, pipeline: performance.now() - t1 };

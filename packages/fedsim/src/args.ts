@@ -11,11 +11,13 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --quick                 reduced run (fewer users evaluated, shorter training, fewer rounds): < 5 min on 2 cores
   --seed N                integer seed (default 1): runs with the same seed are identical
   --plot FILE             write accuracy and ε against rounds as a self-contained HTML/SVG file
-  --rounds N              federated rounds (DP noise is calibrated so N rounds fit the ε budget)
-  --clients-per-round N   expected clients per round (Poisson sampling, q = N / clients)
+  --rounds N              rounds of the run without DP
+  --clients-per-round N   expected clients per round without DP (Poisson sampling, q = N / clients)
   --local-epochs N        local passes over the device's own sequence per round (default 1)
   --client-lr X           client SGD learning rate (default 1: one step's delta is the gradient)
   --local-negatives N     sampled negatives per local step (default 1024, as the trainer)
+  --virtual-batch N       stand-ins for a trainer batch's other targets in the local loss (default 2048; 0 = none)
+  --local-dropout X       dropout of the local loss (default 0.3, as the trainer)
   --server-lr X           server learning rate, runs without DP (default 0.005; with sgdm, 1 = FedAvg)
   --server-momentum X     server momentum (sgdm only; 0 = plain FedAvg), runs without DP
   --server-opt sgdm|adam  server optimiser: adam (FedAdam, Reddi et al. 2021, default; the learning rates are
@@ -25,8 +27,13 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
                           correct FedAdam's moments for their zero start (Kingma & Ba; default on; off is
                           Reddi et al.'s FedAdam)
   --server-warmup N       rounds of linear warm-up of the server learning rate (default 0)
+  --server-decay N        rounds over which the server learning rate decays linearly to 10 % (default 0 = none)
+  --dp-rounds N           rounds of the DP runs (their noise is calibrated so that N rounds fit the ε budget)
+  --dp-clients-per-round N
+                          expected clients per round of the DP runs (central noise in the mean shrinks as 1/N)
   --dp-server-lr X        server learning rate of the DP runs
   --dp-server-momentum X  server momentum of the DP runs
+  --dp-server-decay N     rounds over which the DP runs' server learning rate decays linearly to 10 % (0 = none)
   --epsilon X             per-device ε budget (default 8)
   --delta X               δ at which ε is stated (default 1e-6)
   --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²), the SDK's
@@ -49,14 +56,16 @@ export const FULL: SimOptions = {
   // or collapsed; Adam on the server did.
   seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 250, clientsPerRound: 300, evalEvery: 50, serverLr: 0.005, serverMomentum: 0, dpServerLr: 0.005, dpServerMomentum: 0,
-  epsilon: 8, delta: 1e-6, noise: ['central', 'local'], clip: 'auto', centralEpochs: 5, centralSeconds: 600, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0,
-  localEpochs: 1, clientLr: 1, gradClip: 5, localNegatives: 1024,
+  dpRounds: 100, dpClientsPerRound: 1000, dpServerDecay: 100,
+  epsilon: 8, delta: 1e-6, noise: ['central', 'local'], clip: 'auto', centralEpochs: 5, centralSeconds: 600, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
+  localEpochs: 1, clientLr: 1, localNegatives: 1024, virtualBatch: 2048, localDropout: 0.3,
 };
 
 export const QUICK: Partial<SimOptions> = {
   // Bounded by epochs, not seconds, so a quick run gives the same figures on any machine for a seed. One
   // pretraining epoch: a weaker start than the full run's, trained in seconds.
   evalUsers: 1000, pretrainSeconds: 86_400, pretrainEpochs: 1, rounds: 30, clientsPerRound: 200, evalEvery: 15,
+  dpRounds: 30, dpClientsPerRound: 200, dpServerDecay: 30,
   centralEpochs: 1, centralSeconds: 86_400,
 };
 
@@ -64,10 +73,10 @@ type Kind = 'int' | 'num' | 'str';
 const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   seed: ['seed', 'int', 0], rounds: ['rounds', 'int', 1], 'clients-per-round': ['clientsPerRound', 'int', 1],
   'local-epochs': ['localEpochs', 'int', 1], 'client-lr': ['clientLr', 'num', 0], 'server-lr': ['serverLr', 'num', 0],
-  'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0],
+  'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0], 'dp-rounds': ['dpRounds', 'int', 1], 'dp-clients-per-round': ['dpClientsPerRound', 'int', 1], 'dp-server-decay': ['dpServerDecay', 'int', 0],
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
-  'central-epochs': ['centralEpochs', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'server-warmup': ['serverWarmup', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
+  'central-epochs': ['centralEpochs', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
 };
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
@@ -103,6 +112,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
   if (!(o.delta > 0 && o.delta < 1)) throw new UsageError('--delta must be in (0, 1)');
   if (!(o.epsilon > 0)) throw new UsageError('--epsilon must be > 0');
   if (o.serverMomentum >= 1 || o.dpServerMomentum >= 1) throw new UsageError('server momentum must be < 1');
+  if (o.localDropout >= 1) throw new UsageError('--local-dropout must be < 1');
   const noise = flags.get('noise');
   if (noise !== undefined) {
     const modes = noise.split(',');

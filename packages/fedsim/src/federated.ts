@@ -1,6 +1,6 @@
 /**
  * Federated rounds over the simulated clients. Each round: every device flips its private Poisson coin
- * (`shouldParticipate`, probability q); each sampled device trains locally (LocalTrainer), then runs the real
+ * (`shouldParticipate`, probability q); each sampled device trains locally (the SDK's `LocalTrainer`), then runs the real
  * client pipeline `makeUpdate` (clip to C, Gaussian noise zC, int8 stochastic quantisation, wire encoding); the
  * server decodes, aggregates and applies (SimServer). Every device is eligible in every round, so one
  * accountant, recording (q, z) per round as `PrivacyAccountant.sample` does on a device, states every device's ε.
@@ -18,7 +18,7 @@ import { seededRng } from '@perch/model/privacy/rng.js';
 import type { ModelDims, Weights } from '@perch/model/spec.js';
 import type { AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
 import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
-import type { LocalTrainer } from './client.js';
+import type { LocalTrainer } from '@perch/model/federated/local-train.js';
 import { SimServer } from './server.js';
 
 /** Where the DP noise is added: on each device (the SDK's pipeline), on the server (DP-FedAvg), or nowhere. */
@@ -97,7 +97,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     const payloads: Uint8Array[] = [];
     for (const seq of ctx.clients) {
       if (!shouldParticipate(o.q, coins)) continue;
-      const { delta, positions } = local.train(seq);
+      const { delta, positions } = local.train([seq]);
       const { bytes } = makeUpdate(delta, ctx.layout, {
         roundId: r, baseVersion: r, clipBound: C, noiseMultiplier: zLocal, examples: positions, maxClientWeight, rng: noiseRng,
       });

@@ -2,7 +2,6 @@
 export { runSimulate } from './cli.js';
 export { simulate, type SimOptions, type SimResult, type RunResult } from './simulate.js';
 export { runFederated, type FederatedOptions, type RoundLog, type NoiseMode } from './federated.js';
-export { LocalTrainer, type LocalOptions } from './client.js';
 export { SimServer, type ServerOptions } from './server.js';
 export { trainCentral, type CentralOptions } from './central.js';
 export { makePopulation, type Population } from './population.js';

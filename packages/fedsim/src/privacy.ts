@@ -5,7 +5,7 @@
 import { l2Norm } from '@perch/model/privacy/clip.js';
 import { PrivacyAccountant } from '@perch/model/privacy/accountant.js';
 import type { Sequence } from '@perch/model/data/types.js';
-import type { LocalTrainer } from './client.js';
+import type { LocalTrainer } from '@perch/model/federated/local-train.js';
 
 /** ε after `rounds` rounds of the sampled Gaussian mechanism (q, z) at δ, as the device accountant states it. */
 export function epsilonAfter(q: number, z: number, rounds: number, delta: number): number {
@@ -27,7 +27,7 @@ export function noiseForBudget(q: number, rounds: number, epsilon: number, delta
  * choosing C this way costs no privacy of the federated users).
  */
 export function medianUpdateNorm(local: LocalTrainer, seqs: Sequence[]): number {
-  const norms = seqs.map((s) => l2Norm(local.train(s).delta)).sort((a, b) => a - b);
+  const norms = seqs.map((s) => l2Norm(local.train([s]).delta)).sort((a, b) => a - b);
   if (norms.length === 0) throw new RangeError('medianUpdateNorm: no sequences');
   return norms[norms.length >> 1]!;
 }

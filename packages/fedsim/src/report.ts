@@ -14,7 +14,7 @@ export function summary(r: SimResult, o: SimOptions): Record<string, unknown> {
   const [dp, ...more] = r.dp;
   const dpOf = (d: SimResult['dp'][number]): Record<string, unknown> => ({
     ...pick(d.test), ...vsStart(d.vsStart), epsilon: d.epsilon === null ? null : Number(d.epsilon.toFixed(3)), delta: o.delta, noise: d.noise,
-    z: Number(d.z.toPrecision(4)), rounds: d.logs.length,
+    z: Number(d.z.toPrecision(4)), rounds: d.logs.length, q: Number(d.q.toPrecision(4)),
   });
   return {
     clients: r.clients, rounds: o.rounds, start: pick(r.start),
@@ -33,7 +33,7 @@ export function table(r: SimResult): string {
   const rows: Array<[string, Metrics, VsStart | null, string]> = [
     ['pretrained start', r.start, null, ''], ['central (dense only)', r.central, r.centralVsStart, ''], ['central (all weights)', r.centralFull, r.centralFullVsStart, ''],
     ['federated, no DP', r.federated.test, r.federated.vsStart, `${r.federated.logs.length} rounds`],
-    ...r.dp.map((d): [string, Metrics, VsStart, string] => [`federated, DP ${d.noise}`, d.test, d.vsStart, `${d.logs.length} rounds, ε=${d.epsilon?.toFixed(2)}, z=${d.z.toPrecision(3)}`]),
+    ...r.dp.map((d): [string, Metrics, VsStart, string] => [`federated, DP ${d.noise}`, d.test, d.vsStart, `${d.logs.length} rounds, q=${d.q.toPrecision(3)}, ε=${d.epsilon?.toFixed(2)}, z=${d.z.toPrecision(3)}`]),
   ];
   const ci = (v: VsStart | null): string => (v ? `${v.hr.delta >= 0 ? '+' : ''}${v.hr.delta.toFixed(4)} [${v.hr.lo.toFixed(4)}, ${v.hr.hi.toFixed(4)}]` : '');
   const head = `${'run'.padEnd(24)} ${'HR@20'.padStart(8)} ${'NDCG@20'.padStart(8)}  ${'ΔHR@20 vs start [95 % CI]'.padEnd(28)}  notes`;

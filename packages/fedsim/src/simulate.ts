@@ -13,7 +13,8 @@ import { DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain/tr
 import { makeLayout } from '@perch/model/privacy/flatten.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes, type Weights } from '@perch/model/spec.js';
 import { trainCentral } from './central.js';
-import { LocalTrainer, type LocalOptions } from './client.js';
+import { LocalTrainer } from '@perch/model/federated/local-train.js';
+import type { LocalRecipe } from '@perch/model/federated/recipe.js';
 import { runFederated, type FederatedContext, type NoiseMode, type RoundLog } from './federated.js';
 import { makePopulation } from './population.js';
 import { medianUpdateNorm, noiseForBudget } from './privacy.js';
@@ -21,7 +22,17 @@ import { pairedDelta } from './paired.js';
 import { cloneWeights } from './weights.js';
 import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 
-export interface SimOptions extends LocalOptions {
+export interface SimOptions {
+  /** The devices' local recipe (`LocalRecipe`, as the aggregator announces it): passes over the sequence. */
+  localEpochs: number;
+  /** Client SGD learning rate (1 with one epoch: the delta is the gradient, FedSGD). */
+  clientLr: number;
+  /** Sampled negatives per local step. */
+  localNegatives: number;
+  /** Virtual batch of the local loss (`LossConfig.virtualBatch`; 0 = none). */
+  virtualBatch: number;
+  /** Dropout of the local loss. */
+  localDropout: number;
   seed: number;
   pretrainFraction: number;
   /** Federated users evaluated (0 = all). */
@@ -39,6 +50,12 @@ export interface SimOptions extends LocalOptions {
   /** Server optimiser for the DP runs (DP-FedAvg usually wants momentum to average the noise out). */
   dpServerLr: number;
   dpServerMomentum: number;
+  /** Rounds of the DP runs (the noise is calibrated so that they fit the ε budget). */
+  dpRounds: number;
+  /** Expected clients per round of the DP runs (more clients per round divide central noise). */
+  dpClientsPerRound: number;
+  /** Learning-rate decay of the DP runs (rounds to 10 %; 0 = none). */
+  dpServerDecay: number;
   epsilon: number;
   delta: number;
   /** DP noise placements to run; the first is reported as `federated_dp`. */
@@ -54,6 +71,8 @@ export interface SimOptions extends LocalOptions {
   adamBiasCorrection: boolean;
   /** Rounds of linear server learning-rate warm-up. */
   serverWarmup: number;
+  /** Rounds over which the server learning rate decays linearly to 10 % (0 = none). */
+  serverDecay: number;
 }
 
 export interface SimHooks {
@@ -66,7 +85,7 @@ export interface SimHooks {
 /** Paired difference to the pretrained start on the same test cases (95 % bootstrap interval). */
 export type VsStart = ReturnType<typeof pairedDelta>;
 
-export interface RunResult { test: Metrics; vsStart: VsStart; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode }
+export interface RunResult { test: Metrics; vsStart: VsStart; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode; q: number; rounds: number }
 
 export interface SimResult {
   clients: number;
@@ -86,11 +105,17 @@ export interface SimResult {
 }
 
 /** The server optimiser of one run from the command-line options, at learning rate `lr` and momentum `mom`. */
-export function serverOptimizer(o: Pick<SimOptions, 'serverOpt' | 'adamTau' | 'adamBiasCorrection' | 'serverWarmup'>, lr: number, mom: number): ServerOptimizer {
+export function serverOptimizer(o: Pick<SimOptions, 'serverOpt' | 'adamTau' | 'adamBiasCorrection' | 'serverWarmup' | 'serverDecay'>, lr: number, mom: number, decay = o.serverDecay): ServerOptimizer {
+  const schedule = { warmupRounds: o.serverWarmup, decayRounds: decay };
   return o.serverOpt === 'adam'
-    ? { kind: 'adam', learningRate: lr, tau: o.adamTau, biasCorrection: o.adamBiasCorrection, warmupRounds: o.serverWarmup }
-    : { kind: 'sgd', learningRate: lr, momentum: mom, warmupRounds: o.serverWarmup };
+    ? { kind: 'adam', learningRate: lr, tau: o.adamTau, biasCorrection: o.adamBiasCorrection, ...schedule }
+    : { kind: 'sgd', learningRate: lr, momentum: mom, ...schedule };
 }
+
+/** The devices' local training recipe of a simulation (what the aggregator would announce with each round). */
+export const recipeOf = (o: Pick<SimOptions, 'localEpochs' | 'clientLr' | 'localNegatives' | 'virtualBatch' | 'localDropout'>): LocalRecipe => ({
+  epochs: o.localEpochs, learningRate: o.clientLr, negatives: o.localNegatives, virtualBatch: o.virtualBatch, dropout: o.localDropout,
+});
 
 /** Runs every phase on `ds`; deterministic for a given seed. */
 export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {}): Promise<SimResult> {
@@ -120,22 +145,28 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const centralFull = test(cf.weights, fullRanks);
 
   const q = Math.min(1, o.clientsPerRound / pop.clients.length);
+  const dpQ = Math.min(1, o.dpClientsPerRound / pop.clients.length);
   const ctx: FederatedContext = { dims, attrs, layout, maxLen: loss.maxLen, clients: pop.clients, test: pop.test };
-  const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, loss, counts, o.seed + 21, o);
+  // Devices train with the round's recipe on the model's item counts (the pretraining data's, published with the
+  // model as vocab.itemCounts), exactly as the SDK worker does.
+  const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: recipeOf(o), counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
-  const base = { rounds: o.rounds, q, clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, evalEvery: o.evalEvery, seed: o.seed };
+  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, evalEvery: o.evalEvery, seed: o.seed };
 
-  const run = async (name: string, noise: NoiseMode, z: number, lr: number, mom: number): Promise<RunResult> => {
+  interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer }
+  const run = async (name: string, p: Plan): Promise<RunResult> => {
     hooks.phase?.(`federated ${name}`);
     const g = cloneWeights(start);
-    const r = await runFederated(ctx, g, local(g), { ...base, noise, z, optimizer: serverOptimizer(o, lr, mom) }, (l) => hooks.round?.(name, l, o.rounds));
+    const r = await runFederated(ctx, g, local(g), { ...base, ...p }, (l) => hooks.round?.(name, l, p.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
-    return { test: last.test!, vsStart: vs(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z, noise };
+    return { test: last.test!, vsStart: vs(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
   };
-  const federated = await run('without DP', 'off', 0, o.serverLr, o.serverMomentum);
-  const z = noiseForBudget(q, o.rounds, o.epsilon, o.delta);
+  const federated = await run('without DP', { rounds: o.rounds, q, noise: 'off', z: 0, optimizer: serverOptimizer(o, o.serverLr, o.serverMomentum) });
+  const z = noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta);
   const dp: RunResult[] = [];
-  for (const mode of o.noise) dp.push(await run(`with DP (${mode} noise, z=${z.toPrecision(3)})`, mode, z, o.dpServerLr, o.dpServerMomentum));
+  for (const mode of o.noise) {
+    dp.push(await run(`with DP (${mode} noise, z=${z.toPrecision(3)})`, { rounds: o.dpRounds, q: dpQ, noise: mode, z, optimizer: serverOptimizer(o, o.dpServerLr, o.dpServerMomentum, o.dpServerDecay) }));
+  }
   const bytes = federated.logs.find((l) => l.bytesPerClient > 0)?.bytesPerClient ?? 0;
   return {
     clients: pop.clients.length, q, clip, layoutSize: layout.size, bytesPerClientRound: bytes, evalUsers: pop.test.length,

@@ -25,5 +25,8 @@ describe('perch simulate: arguments', () => {
     expect(a.options.noise).toEqual(['central']);
     expect(a.options.clip).toBe(0.5);
     expect(() => parseSimArgs(['simulate', '--server-momentum', '1'])).toThrow(UsageError);
+    const dp = parseSimArgs(['simulate', '--dp-rounds', '9', '--dp-clients-per-round', '50', '--dp-server-decay', '0']).options;
+    expect(dp).toMatchObject({ dpRounds: 9, dpClientsPerRound: 50, dpServerDecay: 0 });
+    expect(() => parseSimArgs(['simulate', '--dp-rounds', '0'])).toThrow(UsageError);
   });
 });

@@ -8,7 +8,7 @@ import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.js';
 import { runFederated, type FederatedOptions } from '../src/federated.js';
 import { epsilonAfter, noiseForBudget } from '../src/privacy.js';
 import { cloneWeights } from '../src/weights.js';
-import { setup } from './synthetic.js';
+import { RECIPE, setup } from './synthetic.js';
 
 const BASE: FederatedOptions = {
   rounds: 6, q: 0.5, clip: 1, z: 0, noise: 'off', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg',
@@ -17,7 +17,7 @@ const BASE: FederatedOptions = {
 
 describe('federated simulation on a synthetic shop', () => {
   it('improves over the start with DP off, changing only the shared dense weights', async () => {
-    const s = setup({ localEpochs: 3, clientLr: 1, gradClip: 5, localNegatives: 1000 });
+    const s = setup({ ...RECIPE, epochs: 3, learningRate: 1 });
     const before = cloneWeights(s.global);
     const startM = evaluate(new ModelScorer(new PlainModel(s.dims, before, s.attrs), 50), s.ctx.test, s.dims.numItems);
     const { logs } = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 12 });

@@ -11,7 +11,8 @@ import { dimsFor, DEFAULTS } from '@perch/model/plain/train.js';
 import { initWeights } from '@perch/model/plain/weights.js';
 import { makeLayout } from '@perch/model/privacy/flatten.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec.js';
-import { LocalTrainer, type LocalOptions } from '../src/client.js';
+import { LocalTrainer } from '@perch/model/federated/local-train.js';
+import type { LocalRecipe } from '@perch/model/federated/recipe.js';
 import type { FederatedContext } from '../src/federated.js';
 import { makePopulation } from '../src/population.js';
 
@@ -32,9 +33,11 @@ export function syntheticDataset(users = 120, seed = 3): Dataset {
 
 /** The loss of the tests: full softmax (negatives ≥ items) and no dropout, so runs are quick and stable. */
 export const LOSS = { ...DEFAULTS, dim: 16, hidden: 16, negatives: 1000, dropoutIn: 0, dropoutOut: 0 };
+/** The devices' recipe of the tests, likewise. */
+export const RECIPE: LocalRecipe = { epochs: 2, learningRate: 0.5, negatives: 1000, virtualBatch: 0, dropout: 0 };
 
 /** Context, a random start (item embeddings random and frozen) and a client trainer wrapping `global`. */
-export function setup(local: LocalOptions = { localEpochs: 2, clientLr: 0.5, gradClip: 5, localNegatives: 1000 }) {
+export function setup(recipe: LocalRecipe = RECIPE) {
   const ds = syntheticDataset();
   const pop = makePopulation(ds, { pretrainFraction: 0.2, evalUsers: 0, seed: 1 });
   const dims = dimsFor(ds, LOSS);
@@ -42,6 +45,6 @@ export function setup(local: LocalOptions = { localEpochs: 2, clientLr: 0.5, gra
   const attrs = { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds };
   const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
   const ctx: FederatedContext = { dims, attrs, layout, maxLen: 50, clients: pop.clients, test: pop.test };
-  const trainer = new LocalTrainer(dims, global, attrs, layout, LOSS, popularity(pop.pretrain.train, dims.numItems), 7, local);
+  const trainer = new LocalTrainer(dims, global, attrs, layout, { recipe, counts: popularity(pop.pretrain.train, dims.numItems), seed: 7, gradClip: 5, typedEvents: false });
   return { ds, pop, dims, global, attrs, layout, ctx, trainer };
 }

@@ -1,0 +1,47 @@
+// The whole `simulate()` pipeline on the synthetic shop: every phase runs, the runs without and with DP keep
+// their own rounds and sampling rates, DP noise is calibrated to the budget of the DP runs, and the one-line
+// summary carries the issue's fields.
+import { describe, expect, it } from 'vitest';
+import { FULL } from '../src/args.js';
+import { noiseForBudget } from '../src/privacy.js';
+import { summary, table } from '../src/report.js';
+import { simulate, type SimOptions } from '../src/simulate.js';
+import { syntheticDataset } from './synthetic.js';
+
+const OPTIONS: SimOptions = {
+  ...FULL, dim: 16, hidden: 16, pretrainFraction: 0.2, pretrainEpochs: 2, pretrainSeconds: 60, centralEpochs: 1, centralSeconds: 60,
+  rounds: 4, clientsPerRound: 20, evalEvery: 2, dpRounds: 3, dpClientsPerRound: 60, dpServerDecay: 3, noise: ['central', 'local'],
+  localNegatives: 1000, virtualBatch: 8, localDropout: 0,
+};
+
+describe('simulate()', () => {
+  it('runs every phase; the DP runs use their own rounds and q, with z calibrated to fit ε over them', async () => {
+    const phases: string[] = [];
+    const totals = new Map<string, number>();
+    const r = await simulate(syntheticDataset(200), OPTIONS, { phase: (p) => phases.push(p), round: (run, _l, total) => totals.set(run, total) });
+    expect(phases.some((p) => p.startsWith('pretraining'))).toBe(true);
+    expect(phases.filter((p) => p.startsWith('federated'))).toHaveLength(3);
+    expect(r.federated.logs).toHaveLength(4);
+    expect(r.federated.q).toBeCloseTo(20 / r.clients, 12);
+    expect(r.federated.epsilon).toBeNull();
+    expect(r.dp.map((d) => d.noise)).toEqual(['central', 'local']);
+    const z = noiseForBudget(60 / r.clients, 3, OPTIONS.epsilon, OPTIONS.delta);
+    for (const d of r.dp) {
+      expect(d.logs).toHaveLength(3);
+      expect(d.q).toBeCloseTo(60 / r.clients, 12);
+      expect(d.z).toBe(z);
+      expect(d.epsilon!).toBeGreaterThan(0);
+      expect(d.epsilon!).toBeLessThanOrEqual(OPTIONS.epsilon);
+    }
+    expect([...totals.values()].sort()).toEqual([3, 3, 4]);
+
+    const s = summary(r, OPTIONS) as Record<string, Record<string, unknown> & number>;
+    expect(Object.keys(s).slice(0, 6)).toEqual(['clients', 'rounds', 'start', 'central', 'central_full', 'federated']);
+    expect(s.clients).toBe(r.clients);
+    expect(s.federated_dp).toMatchObject({ noise: 'central', rounds: 3, delta: OPTIONS.delta, epsilon: Number(r.dp[0]!.epsilon!.toFixed(3)) });
+    expect(s.federated_dp_local).toMatchObject({ noise: 'local', rounds: 3 });
+    expect(s.bytes_per_client_round).toBeGreaterThan(0);
+    for (const k of ['start', 'central', 'federated', 'federated_dp'] as const) expect(typeof s[k]!['HR@20']).toBe('number');
+    expect(table(r)).toMatch(/federated, DP central .*3 rounds, q=/);
+  }, 120_000);
+});
