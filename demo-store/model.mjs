@@ -13,7 +13,8 @@ export const TRAIN_USERS = 20000;
 /** Trainer flags of the demo model; a cached model trained with other ones (or other users) is retrained. */
 const TRAIN_FLAGS = ['--epochs', '3', '--threads', '2', '--max-seconds', '100', '--seed', '1'];
 const STAMP = 'demo-training.json';
-const stamp = () => JSON.stringify({ trainUsers: TRAIN_USERS, flags: TRAIN_FLAGS });
+// `vocab`: exports since the federated recipe carry the training-item counts devices sample stand-ins from.
+const stamp = () => JSON.stringify({ trainUsers: TRAIN_USERS, flags: TRAIN_FLAGS, vocab: 'itemCounts' });
 export const beautyDir = () => process.env.PERCH_DATA ?? join(root, '..', 'shared', 'data', 'amazon-beauty');
 export const modelDir = () => process.env.PERCH_MODEL_DIR ?? join(dataDir, 'model');
 

@@ -1,7 +1,8 @@
 // `pnpm bench client` (browser side; packages/fedsim/bench/client.bench.ts is the Node side of the same group):
 // one federated client round in a Chromium web worker, on the real Amazon Beauty vocabulary size (12,101 items,
 // d = h = 64 of the trainer's defaults, random weights) and real Beauty device sequences (training prefixes of
-// federated users), 2 local epochs: local training + clip/noise/int8/encode. Meanwhile the page records its
+// federated users), the default round recipe (FedSGD with the trainer's loss and a virtual batch, on the
+// pretraining users' item counts): local training + clip/noise/int8/encode. Meanwhile the page records its
 // long tasks (PerformanceObserver 'longtask', > 50 ms) and the largest gap between 4 ms timer ticks while the
 // worker computes (from its 'ready' message to its answer), to show the round does not block the main thread;
 // on a loaded 2-core machine a gap also includes time the renderer was not scheduled at all. One JSON line per figure; backend "worker-plain".
@@ -12,6 +13,8 @@ import { chromium } from 'playwright';
 import { build } from 'vite';
 import { parseSequenceFile } from '../../packages/model/src/data/parse-sequences.js';
 import { DEFAULTS, dimsFor } from '../../packages/model/src/plain/train.js';
+import { popularity } from '../../packages/model/src/eval/baselines/common.js';
+import { DEFAULT_RECIPE } from '../../packages/model/src/federated/recipe.js';
 import { makePopulation } from '../../packages/fedsim/src/population.js';
 import type { ClientBenchReply, ClientBenchRequest } from '../federated/support/bench-worker.js';
 import { startBenchServer } from '../support/model-bench/server.js';
@@ -21,11 +24,11 @@ import { CHROMIUM_ARGS, findChromium } from '../support/chromium.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const OUT = join(root, 'e2e', 'artifacts', 'client-bench');
-const RUNS = Number(process.env.PERCH_BENCH_CLIENTS ?? 300), WARMUP = 30, EPOCHS = 2;
+const RUNS = Number(process.env.PERCH_BENCH_CLIENTS ?? 300), WARMUP = 30;
 
 const dataDir = join(root, '..', 'shared', 'data', 'amazon-beauty');
 const ds = parseSequenceFile(readFileSync(join(dataDir, 'Beauty.txt'), 'utf8'), 'Beauty.txt', readFileSync(join(dataDir, 'Beauty_item2attributes.json'), 'utf8'));
-const pop = makePopulation(ds, { pretrainFraction: 0.25, evalUsers: 1, seed: 1 });
+const pop = makePopulation(ds, { pretrainFraction: 0.05, evalUsers: 1, seed: 1 });
 const dims = dimsFor(ds, DEFAULTS);
 const seqs = pop.clients.slice(0, RUNS + WARMUP).map((s) => ({ items: [...s.items], kinds: [...s.kinds], gaps: [...s.gaps] }));
 
@@ -41,7 +44,7 @@ const browser = await chromium.launch({ executablePath: findChromium() as string
 try {
   const page = await browser.newPage();
   await page.goto(`${server.origin}/`);
-  const req: ClientBenchRequest = { dims, attrOffsets: ds.attrOffsets, attrIds: ds.attrIds, seqs, epochs: EPOCHS, learningRate: 0.1, warmup: WARMUP };
+  const req: ClientBenchRequest = { dims, attrOffsets: ds.attrOffsets, attrIds: ds.attrIds, seqs, recipe: { ...DEFAULT_RECIPE }, counts: Array.from(popularity(pop.pretrain.train, dims.numItems)), warmup: WARMUP };
   // A string, not a function: tsx would wrap named inner functions in a `__name` helper the page lacks.
   await page.evaluate(`window.__req = ${JSON.stringify({ ...req, attrOffsets: [...req.attrOffsets], attrIds: [...req.attrIds] })}`);
   const res = (await page.evaluate(`(async () => {
@@ -69,7 +72,7 @@ try {
   const total = r.train.map((t, i) => t + r.pipeline[i]!);
   const emit = (metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): void =>
     console.log(JSON.stringify({ bench: 'client', metric, value: Number(value.toFixed(3)), unit, backend: 'worker-plain', ...extra }));
-  console.error(`client bench (browser worker): ${r.train.length} devices after ${WARMUP} warm-up, V=${dims.numItems} d=${dims.dim} h=${dims.hidden}, ${r.values} dense values, ${r.bytes} B per upload, ${EPOCHS} local epochs, wall ${(res.wall / 1000).toFixed(1)} s`);
+  console.error(`client bench (browser worker): ${r.train.length} devices after ${WARMUP} warm-up, V=${dims.numItems} d=${dims.dim} h=${dims.hidden}, ${r.values} dense values, ${r.bytes} B per upload, recipe ${JSON.stringify(DEFAULT_RECIPE)}, wall ${(res.wall / 1000).toFixed(1)} s`);
   emit('local_round_ms', q(total, 0.5), 'ms', { runs: total.length });
   emit('local_round_p95_ms', q(total, 0.95), 'ms');
   emit('local_train_ms', q(r.train, 0.5), 'ms');

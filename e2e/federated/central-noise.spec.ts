@@ -19,7 +19,7 @@ test('central noise only: ε is counted for the announced z_c, the upload carrie
   expect(round).toMatchObject({ noiseMultiplier: 0, centralNoiseMultiplier: ZC });
   const d = await openDevice(browser, env.sdk, {
     consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, localEpochs: 1, epsilonBudget: BUDGET, maxUploadDelayMs: 0 },
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: BUDGET, maxUploadDelayMs: 0 },
   }, historyFor(2));
   devices.push(d);
   const a = await waitFor(async () => { const x = await d.audit(); return x.model.version === '2' ? x : null; }, 90_000, 'the device on version 2');

@@ -1,9 +1,10 @@
 // Browser → aggregator, end to end: several Chromium contexts, each with its own stored history, take part in
 // a round of the real aggregator (child process, temp SQLite, min clients = 3); the round closes and publishes
 // version 2; every client loads and verifies it; each upload is byte-identical to its audit().outbound entry
-// and carries none of the session's item ids, list ids or timestamps.
+// and carries none of the session's item ids, list ids or timestamps; devices train with the announced recipe.
 import { createHash } from 'node:crypto';
 import { expect, test } from '@playwright/test';
+import { DEFAULT_RECIPE } from '../../packages/model/src/federated/recipe.js';
 import { PrivacyAccountant } from '../../packages/model/src/privacy/accountant.js';
 import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
@@ -13,7 +14,10 @@ const CLIENTS = 3;
 const Z = 2; // noise multiplier announced by the round (q = 1)
 // One round costs ε ≈ 2.4 at z = 2, q = 1; a second would pass 3: each device takes part exactly once, then stops.
 const BUDGET = 3;
-const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--sampling', '1', '--noise', String(Z), '--clip', '1'];
+// The round also announces a local recipe other than the default, which the devices must follow.
+const RECIPE = { ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 64 };
+const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--sampling', '1', '--noise', String(Z), '--clip', '1',
+  '--local-epochs', String(RECIPE.epochs), '--local-virtual-batch', String(RECIPE.virtualBatch)];
 
 const devices: Device[] = [];
 const env = federatedSuite(AGG_ARGS, devices);
@@ -24,7 +28,7 @@ test('a round completes with several browsers; clients pick up and verify the ne
   test.setTimeout(240_000);
   const config = {
     consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, localEpochs: 2, epsilonBudget: BUDGET, maxUploadDelayMs: 500 },
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: BUDGET, maxUploadDelayMs: 500 },
   };
   const started = Date.now();
   for (let i = 0; i < CLIENTS; i++) devices.push(await openDevice(browser, env.sdk, config, historyFor(i + 1)));
@@ -75,8 +79,11 @@ test('a round completes with several browsers; clients pick up and verify the ne
     acc.record(1, Z);
     expect(a.privacy.epsilonSpent).toBeCloseTo(acc.spent().epsilon, 9);
     expect(acc.canContribute({ q: 1, z: Z })).toBe(false);
-    // The client's own account of itself: one accepted upload, then it stops for want of budget.
+    // The client's own account of itself: one accepted upload, trained with the round's recipe on the model's
+    // item counts (the seed model ships them), then it stops for want of budget.
     expect(a.federated?.uploads).toBe(1);
+    expect(a.federated?.lastTraining).toMatchObject({ recipe: RECIPE, itemCounts: true });
+    expect(a.federated!.lastTraining!.positions).toBeGreaterThan(0);
     await waitFor(async () => (await d.audit()).federated?.state === 'privacy budget exhausted', 10_000, `client ${i} stops at its budget`);
   }
   // Past the budget nobody contributes again: no second round is published, no second upload was made.

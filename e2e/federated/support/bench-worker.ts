@@ -1,9 +1,10 @@
 // Web worker of `pnpm bench client` (browser side): one federated client round exactly as the SDK worker runs
-// it, minus the network: local training from the global weights on one device's own sequence (`localTrain`,
-// plain Float32Array kernels, dense weights only), then clip + Gaussian noise + int8 stochastic rounding +
+// it, minus the network: local training from the global weights on one device's own sequence with the round's
+// recipe and the model's item counts (`localTrain`, plain Float32Array kernels, dense weights only), then clip + Gaussian noise + int8 stochastic rounding +
 // wire encoding (`makeUpdate`, with `cryptoRng` as on a real device). Answers with per-round timings.
 import { makeUpdate } from '../../../packages/model/src/federated/client-update.js';
 import { localTrain } from '../../../packages/model/src/federated/local-train.js';
+import type { LocalRecipe } from '../../../packages/model/src/federated/recipe.js';
 import { Rng } from '../../../packages/model/src/plain/rng.js';
 import { initWeights } from '../../../packages/model/src/plain/weights.js';
 import { makeLayout } from '../../../packages/model/src/privacy/flatten.js';
@@ -15,8 +16,9 @@ export interface ClientBenchRequest {
   attrOffsets: Int32Array;
   attrIds: Int32Array;
   seqs: { items: number[]; kinds: number[]; gaps: number[] }[];
-  epochs: number;
-  learningRate: number;
+  recipe: LocalRecipe;
+  /** The model's item counts (vocab.itemCounts). */
+  counts: number[];
   warmup: number;
 }
 export interface ClientBenchReply { train: number[]; pipeline: number[]; bytes: number; values: number }
@@ -31,7 +33,7 @@ self.onmessage = (ev: MessageEvent<ClientBenchRequest>) => {
   r.seqs.forEach((s, i) => {
     const seq = { key: 'device', items: Int32Array.from(s.items), kinds: Uint8Array.from(s.kinds), gaps: Uint8Array.from(s.gaps) };
     const t0 = performance.now();
-    const t = localTrain(r.dims, w, attrs, [seq], layout, { epochs: r.epochs, learningRate: r.learningRate, gradClip: 5, seed: i + 1 });
+    const t = localTrain(r.dims, w, attrs, [seq], layout, { recipe: r.recipe, counts: r.counts, gradClip: 5, seed: i + 1 });
     const t1 = performance.now();
     const { bytes } = makeUpdate(t.delta, layout, { roundId: 1, baseVersion: 1, clipBound: 1, noiseMultiplier: 1, examples: t.positions, maxClientWeight: 32, rng });
     const t2 = performance.now();

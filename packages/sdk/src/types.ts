@@ -78,14 +78,13 @@ export interface PerchConfig {
   debug?: boolean;
 }
 
-/** Options of the federated client (defaults in brackets). */
+/**
+ * Options of the federated client (defaults in brackets). How a device trains locally is not among them: the
+ * aggregator announces the recipe with each round, because its server optimiser is tuned to it.
+ */
 export interface FederatedOptions {
   /** Device privacy budget ε at δ = 10⁻⁶ [8]: past it the device stops contributing. */
   epsilonBudget?: number;
-  /** Local passes over the device's own sequence per round [2]. */
-  localEpochs?: number;
-  /** Local SGD learning rate [0.1]. */
-  learningRate?: number;
   /** Minimum time between two looks at the aggregator's round, ms [300,000]. */
   minIntervalMs?: number;
   /** Time without user input before the page counts as idle, ms [5,000]. */
@@ -127,6 +126,16 @@ export interface OutboundLogEntry {
   error?: string;
 }
 
+/** The device's last local training: the round's announced recipe, as the device bounded and ran it. */
+export interface LocalTrainingReport {
+  round: number;
+  recipe: { epochs: number; learningRate: number; negatives: number; virtualBatch: number; dropout: number };
+  /** Whether the model's item counts were usable (negatives and the virtual batch are drawn from them). */
+  itemCounts: boolean;
+  /** Predicted positions of the device's own sequence. */
+  positions: number;
+}
+
 export interface AuditReport {
   version: string;
   consent: ConsentState;
@@ -144,8 +153,11 @@ export interface AuditReport {
   /** The model in use; `error` is the last problem met loading one (the model in use, if any, stays). */
   model: { version: string | null; sha256?: string; backend?: string; backendReason?: string; error?: string };
   outbound: OutboundLogEntry[];
-  /** The federated client, when `mode: 'federated'`: what it is doing or why it waits, and uploads accepted. */
-  federated?: { state: string; uploads: number };
+  /**
+   * The federated client, when `mode: 'federated'`: what it is doing or why it waits, uploads accepted, and how
+   * this tab last trained (never sent anywhere).
+   */
+  federated?: { state: string; uploads: number; lastTraining?: LocalTrainingReport };
   privacy: { epsilonSpent: number; epsilonBudget: number; delta: number };
   gpc: boolean;
   dnt: boolean;

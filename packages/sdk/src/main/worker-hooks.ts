@@ -87,7 +87,7 @@ export function workerHooks(h: HookHost): WorkerHooks {
       if (!s) return;
       report.outbound = s.outbound;
       report.privacy = s.privacy;
-      if (h.config.mode === 'federated') report.federated = { state: s.state, uploads: s.uploads };
+      if (h.config.mode === 'federated') report.federated = { state: s.state, uploads: s.uploads, ...(s.lastTraining ? { lastTraining: s.lastTraining } : {}) };
     },
   };
 }

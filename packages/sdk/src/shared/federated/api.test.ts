@@ -23,8 +23,9 @@ describe('trainingBlocked', () => {
 describe('readTuning', () => {
   it('fills defaults, bounds values and survives hostile objects', () => {
     expect(readTuning(undefined)).toEqual(federatedDefaults);
-    expect(readTuning({ epsilonBudget: 2, localEpochs: 2.6, minIntervalMs: 1 })).toMatchObject({ epsilonBudget: 2, localEpochs: 3, minIntervalMs: 100 });
-    expect(readTuning({ epsilonBudget: 'lots', learningRate: NaN }).epsilonBudget).toBe(8);
+    expect(readTuning({ epsilonBudget: 2, idleAfterMs: 2.5e9, minIntervalMs: 1 })).toMatchObject({ epsilonBudget: 2, idleAfterMs: 3600_000, minIntervalMs: 100 });
+    expect(readTuning({ epsilonBudget: 'lots', maxUploadDelayMs: NaN })).toMatchObject({ epsilonBudget: 8, maxUploadDelayMs: 30_000 });
+    expect(readTuning({ localEpochs: 5, learningRate: 3 })).toEqual(readTuning({})); // the recipe is the aggregator's
     const hostile = new Proxy({}, { get() { throw new Error('no'); } });
     expect(readTuning(hostile)).toEqual(federatedDefaults);
   });

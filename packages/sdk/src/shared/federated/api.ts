@@ -3,7 +3,7 @@
  * signals, whether the page is idle or hidden) and what the worker reports back for `audit()` (the
  * transparency log of outbound requests and the privacy accountant's figures). Plain cloneable data only.
  */
-import type { ConsentValue, OutboundLogEntry } from '../../types.js';
+import type { ConsentValue, LocalTrainingReport, OutboundLogEntry } from '../../types.js';
 
 /** What the page is doing: the worker trains only while it is `idle` or `hidden`. */
 export type PageActivity = 'active' | 'idle' | 'hidden';
@@ -12,10 +12,6 @@ export type PageActivity = 'active' | 'idle' | 'hidden';
 export interface FederatedTuning {
   /** Device privacy budget ε (default 8); past it the device stops contributing. */
   epsilonBudget: number;
-  /** Local passes over the device's sequence per round (default 2). */
-  localEpochs: number;
-  /** Local learning rate (default 0.1, plain SGD as in the simulator). */
-  learningRate: number;
   /** Minimum time between two looks at the aggregator's round (default 5 min). */
   minIntervalMs: number;
   /** Quiet time without user input before the page counts as idle (default 5 s). */
@@ -48,6 +44,8 @@ export interface FederatedStatus {
   state: string;
   /** Rounds this device took part in (uploads acknowledged by the aggregator). */
   uploads: number;
+  /** This worker's last local training (memory only). */
+  lastTraining?: LocalTrainingReport;
 }
 
 /** Methods the worker adds for federated learning; absent in the main-thread fallback (never trains). */
@@ -61,7 +59,7 @@ export const DEFAULT_EPSILON_BUDGET = 8;
 export const DEFAULT_DELTA = 1e-6;
 
 export const federatedDefaults: FederatedTuning = {
-  epsilonBudget: DEFAULT_EPSILON_BUDGET, localEpochs: 2, learningRate: 0.1, minIntervalMs: 5 * 60_000, idleAfterMs: 5_000,
+  epsilonBudget: DEFAULT_EPSILON_BUDGET, minIntervalMs: 5 * 60_000, idleAfterMs: 5_000,
   maxUploadDelayMs: 30_000,
 };
 
@@ -87,8 +85,6 @@ export function readTuning(raw: unknown): FederatedTuning {
   const d = federatedDefaults;
   return {
     epsilonBudget: num(get('epsilonBudget'), 0.01, 100, d.epsilonBudget),
-    localEpochs: Math.round(num(get('localEpochs'), 1, 20, d.localEpochs)),
-    learningRate: num(get('learningRate'), 1e-5, 10, d.learningRate),
     minIntervalMs: num(get('minIntervalMs'), 100, 7 * 24 * 3600_000, d.minIntervalMs),
     idleAfterMs: num(get('idleAfterMs'), 0, 3600_000, d.idleAfterMs),
     maxUploadDelayMs: num(get('maxUploadDelayMs'), 0, 3600_000, d.maxUploadDelayMs),

@@ -10,11 +10,12 @@
  *
  * ONE ROUND. GET the open round → (new base version? ask the model side to reload the verified model) →
  * fetch and verify the base version → build the device's sequence from its stored events → flip the
- * sampling coin once for this round (recorded and persisted BEFORE anything is sent) → train locally
- * (`localTrain`, dense weights only) → clip to C, add N(0, (zC)²), int8 stochastic quantisation, random
- * idempotency key (`makeUpdate`) → POST with `uploadUpdate` (retries only network errors/408/429/5xx with
- * jittered backoff or Retry-After, never past the round's deadline: a delta expires with its round). Every
- * request body is logged byte for byte before it is sent (`audit().outbound`).
+ * sampling coin once for this round (recorded and persisted BEFORE anything is sent) → train locally with the
+ * round's recipe on the model's item counts (`localTrain`, the layout's dense tensors only) → clip to C, add
+ * N(0, (zC)²), int8 stochastic quantisation, random idempotency key (`makeUpdate`) → POST with
+ * `uploadUpdate` (retries only network errors/408/429/5xx with jittered backoff or Retry-After, never past the
+ * round's deadline: a delta expires with its round). Every request body is logged byte for byte before it is
+ * sent (`audit().outbound`).
  *
  * THREAT MODEL AND DP ASSUMPTIONS (full text: docs/threat-model.md; maths: model/src/privacy/index.ts)
  * - What the server learns from an upload: a noised, clipped, int8-quantised delta of the SHARED DENSE
@@ -42,6 +43,7 @@
 import type { VocabJson } from '../../../../model/src/export/format.js';
 import { makeUpdate } from '../../../../model/src/federated/client-update.js';
 import { localTrain } from '../../../../model/src/federated/local-train.js';
+import { readItemCounts, readRecipe } from '../../../../model/src/federated/recipe.js';
 import { accountedNoise, roundLayout, type RoundDescription } from '../../../../model/src/federated/round.js';
 import { uploadUpdate } from '../../../../model/src/federated/upload.js';
 import { PrivacyAccountant } from '../../../../model/src/privacy/accountant.js';
@@ -50,7 +52,7 @@ import { cryptoRng } from '../../../../model/src/privacy/rng.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '../../../../model/src/spec.js';
 import type { PerchEvent } from '../../shared/events/index.js';
 import { DEFAULT_DELTA, DEFAULT_EPSILON_BUDGET, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';
-import type { OutboundLogEntry } from '../../types.js';
+import type { LocalTrainingReport, OutboundLogEntry } from '../../types.js';
 import { baseModel } from './base-model.js';
 import { asLeader } from './leader.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
@@ -86,6 +88,7 @@ export class FederatedClient {
   private running: Promise<void> | null = null;
   private lastAttempt = -Infinity;
   private record: FederatedRecord = emptyRecord();
+  private lastTraining: LocalTrainingReport | undefined;
   private readonly persist: FederatedPersist;
 
   constructor(private readonly deps: FederatedDeps) {
@@ -107,7 +110,7 @@ export class FederatedClient {
     return {
       outbound: this.record.outbound.slice(),
       privacy: { epsilonSpent: acc.spent().epsilon, epsilonBudget: budget, delta: DEFAULT_DELTA },
-      state: this.state, uploads: this.record.uploads,
+      state: this.state, uploads: this.record.uploads, ...(this.lastTraining ? { lastTraining: this.lastTraining } : {}),
     };
   }
 
@@ -206,9 +209,12 @@ export class FederatedClient {
     if (coin === 'skip') { this.state = `not sampled in round ${round.roundId}`; return; }
 
     this.state = 'training';
+    // The round's recipe (bounded; the default for an aggregator that announces none), on the model's item counts.
+    const recipe = readRecipe(round.local), counts = readItemCounts(model.vocab.itemCounts, model.dims.numItems);
     const t = localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, {
-      epochs: h.tuning.localEpochs, learningRate: h.tuning.learningRate, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32),
+      recipe, counts, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32),
     });
+    this.lastTraining = { round: round.roundId, recipe, itemCounts: counts !== undefined, positions: t.positions };
     // With any DP noise on, the client weight is 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {
       roundId: round.roundId, baseVersion: round.baseVersion, clipBound: round.clipBound,
