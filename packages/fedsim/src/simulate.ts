@@ -151,9 +151,11 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   // model as vocab.itemCounts), exactly as the SDK worker does.
   const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: recipeOf(o), counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
-  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, evalEvery: o.evalEvery, seed: o.seed };
+  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed };
 
-  interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer }
+  interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer; evalEvery: number }
+  // DP runs are evaluated as many times as the run without DP, whatever their number of rounds.
+  const dpEvalEvery = Math.max(1, Math.round((o.dpRounds * o.evalEvery) / o.rounds));
   const run = async (name: string, p: Plan): Promise<RunResult> => {
     hooks.phase?.(`federated ${name}`);
     const g = cloneWeights(start);
@@ -161,11 +163,11 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
     const last = [...r.logs].reverse().find((l) => l.test)!;
     return { test: last.test!, vsStart: vs(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
   };
-  const federated = await run('without DP', { rounds: o.rounds, q, noise: 'off', z: 0, optimizer: serverOptimizer(o, o.serverLr, o.serverMomentum) });
+  const federated = await run('without DP', { rounds: o.rounds, q, noise: 'off', z: 0, optimizer: serverOptimizer(o, o.serverLr, o.serverMomentum), evalEvery: o.evalEvery });
   const z = noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta);
   const dp: RunResult[] = [];
   for (const mode of o.noise) {
-    dp.push(await run(`with DP (${mode} noise, z=${z.toPrecision(3)})`, { rounds: o.dpRounds, q: dpQ, noise: mode, z, optimizer: serverOptimizer(o, o.dpServerLr, o.dpServerMomentum, o.dpServerDecay) }));
+    dp.push(await run(`with DP (${mode} noise, z=${z.toPrecision(3)})`, { rounds: o.dpRounds, q: dpQ, noise: mode, z, optimizer: serverOptimizer(o, o.dpServerLr, o.dpServerMomentum, o.dpServerDecay), evalEvery: dpEvalEvery }));
   }
   const bytes = federated.logs.find((l) => l.bytesPerClient > 0)?.bytesPerClient ?? 0;
   return {

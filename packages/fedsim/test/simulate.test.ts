@@ -26,8 +26,11 @@ describe('simulate()', () => {
     expect(r.federated.epsilon).toBeNull();
     expect(r.dp.map((d) => d.noise)).toEqual(['central', 'local']);
     const z = noiseForBudget(60 / r.clients, 3, OPTIONS.epsilon, OPTIONS.delta);
+    // evaluated as many times as the run without DP (every 2 of 4 rounds → every 2 of 3, and the last)
+    expect(r.federated.logs.filter((l) => l.test).map((l) => l.round)).toEqual([2, 4]);
     for (const d of r.dp) {
       expect(d.logs).toHaveLength(3);
+      expect(d.logs.filter((l) => l.test).map((l) => l.round)).toEqual([2, 3]);
       expect(d.q).toBeCloseTo(60 / r.clients, 12);
       expect(d.z).toBe(z);
       expect(d.epsilon!).toBeGreaterThan(0);
