@@ -44,7 +44,7 @@ export async function runSimulate(argv: string[]): Promise<number> {
   });
   bar.done();
   log(table(res));
-  if (args.plot) { writeFileSync(args.plot, simulationPlot(res, Math.max(o.rounds, o.dpRounds))); log(`wrote ${args.plot}`); }
+  if (args.plot) { writeFileSync(args.plot, simulationPlot(res)); log(`wrote ${args.plot}`); }
   process.stdout.write(`${JSON.stringify(summary(res, o))}\n`);
   return 0;
 }

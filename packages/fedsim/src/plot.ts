@@ -17,26 +17,35 @@ function chart(title: string, series: Series[], xMax: number, yLabel: string, fr
 <text x="0" y="${h + 16}">round 0</text><text x="${w}" y="${h + 16}" text-anchor="end">round ${xMax}</text>${legend}</g></svg></figure>`;
 }
 
-/** The page: accuracy of every run against rounds (start and central as flat reference lines) and ε of DP runs. */
-export function simulationPlot(r: SimResult, rounds: number): string {
-  const flat = (name: string, y: number, color: string): Series => ({ name, color, dashed: true, points: [[0, y], [rounds, y]] });
+/**
+ * The page: accuracy against rounds for the run without DP and, on their own round axis, for the DP runs (the
+ * start and centralised dense-only training as flat reference lines; centralised training of all weights is in
+ * the heading, as a line it would flatten the others), ε of the DP runs, and every round in a table.
+ */
+export function simulationPlot(r: SimResult): string {
+  const flat = (name: string, y: number, color: string, until: number): Series => ({ name, color, dashed: true, points: [[0, y], [until, y]] });
   const curve = (name: string, logs: SimResult['federated']['logs'], color: string): Series => ({
     name, color, points: [[0, r.start['HR@20']!], ...logs.filter((l) => l.test).map((l): [number, number] => [l.round, l.test!['HR@20']!])],
   });
+  const refs = (until: number): Series[] => [flat('pretrained start', r.start['HR@20']!, '#888', until), flat('central (dense only)', r.central['HR@20']!, '#393', until)];
   const colors = ['#c33', '#939', '#f80'];
-  const acc: Series[] = [
-    flat('pretrained start', r.start['HR@20']!, '#888'), flat('central (dense only)', r.central['HR@20']!, '#393'),
-    flat('central (all weights)', r.centralFull['HR@20']!, '#6a6'), curve('federated, no DP', r.federated.logs, '#36c'),
-    ...r.dp.map((d, i) => curve(`federated, DP ${d.noise}`, d.logs, colors[i % colors.length]!)),
-  ];
+  const dpRounds = Math.max(0, ...r.dp.map((d) => d.rounds));
+  const acc: Series[] = [...refs(r.federated.rounds), curve('federated, no DP', r.federated.logs, '#36c')];
+  const dpAcc: Series[] = [...refs(dpRounds), ...r.dp.map((d, i) => curve(`federated, DP ${d.noise}`, d.logs, colors[i % colors.length]!))];
   const eps = r.dp.map((d, i): Series => ({ name: `ε, DP ${d.noise} (z=${d.z.toPrecision(3)})`, color: colors[i % colors.length]!, points: [[0, 0], ...d.logs.map((l): [number, number] => [l.round, l.epsilon ?? 0])] }));
-  const rows = r.federated.logs.map((l) => `<tr><td>${l.round}</td><td>${l.clients}</td><td>${l.test ? l.test['HR@20']!.toFixed(4) : ''}</td>${r.dp.map((d) => { const x = d.logs[l.round - 1]; return `<td>${x?.clients ?? ''}</td><td>${x?.test ? x.test['HR@20']!.toFixed(4) : ''}</td><td>${x?.epsilon?.toFixed(3) ?? ''}</td>`; }).join('')}</tr>`).join('');
+  const last = Math.max(r.federated.logs.length, ...r.dp.map((d) => d.logs.length));
+  const cells = (l: SimResult['federated']['logs'][number] | undefined, withEps: boolean): string =>
+    `<td>${l?.clients ?? ''}</td><td>${l?.test ? l.test['HR@20']!.toFixed(4) : ''}</td>${withEps ? `<td>${l?.epsilon?.toFixed(3) ?? ''}</td>` : ''}`;
+  const rows = Array.from({ length: last }, (_, i) => `<tr><td>${i + 1}</td>${cells(r.federated.logs[i], false)}${r.dp.map((d) => cells(d.logs[i], true)).join('')}</tr>`).join('');
   const dpHead = r.dp.map((d) => `<th>DP ${d.noise}: clients</th><th>HR@20</th><th>ε</th>`).join('');
+  const dpQ = r.dp[0] ? `; DP runs: q = ${r.dp[0].q.toPrecision(3)}, z = ${r.dp[0].z.toPrecision(3)}` : '';
   return `<!doctype html><meta charset="utf-8"><title>Perch federated simulation</title>
 <style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em}td,th{padding:2px 8px;text-align:right}</style>
-<h1>Federated simulation: ${r.clients} clients, q = ${r.q.toPrecision(3)}, C = ${r.clip.toPrecision(3)}, ${r.bytesPerClientRound} bytes per client round</h1>
-<p>Test HR@20 on ${r.evalUsers} federated users (leave-one-out, last event).</p>
-${chart('test HR@20 against rounds', acc, rounds, 'HR@20', false)}
-${eps.length ? chart('ε per device against rounds', eps, rounds, 'ε', true) : ''}
+<h1>Federated simulation: ${r.clients} clients, C = ${r.clip.toPrecision(3)}, ${r.bytesPerClientRound} bytes per client round</h1>
+<p>Test HR@20 on ${r.evalUsers} federated users (leave-one-out, last event). Without DP: q = ${r.q.toPrecision(3)}${dpQ}.
+Pretrained start ${r.start['HR@20']!.toFixed(4)}; centralised, dense weights only ${r.central['HR@20']!.toFixed(4)}; centralised, all weights ${r.centralFull['HR@20']!.toFixed(4)}.</p>
+${chart('without DP: test HR@20 against rounds', acc, r.federated.rounds, 'HR@20', false)}
+${dpAcc.length > 2 ? chart('with DP: test HR@20 against rounds', dpAcc, dpRounds, 'HR@20', false) : ''}
+${eps.length ? chart('ε per device against rounds', eps, dpRounds, 'ε', true) : ''}
 <table><tr><th>round</th><th>no DP: clients</th><th>HR@20</th>${dpHead}</tr>${rows}</table>`;
 }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FULL } from '../src/args.js';
 import { noiseForBudget } from '../src/privacy.js';
+import { simulationPlot } from '../src/plot.js';
 import { summary, table } from '../src/report.js';
 import { simulate, type SimOptions } from '../src/simulate.js';
 import { syntheticDataset } from './synthetic.js';
@@ -46,5 +47,13 @@ describe('simulate()', () => {
     expect(s.bytes_per_client_round).toBeGreaterThan(0);
     for (const k of ['start', 'central', 'federated', 'federated_dp'] as const) expect(typeof s[k]!['HR@20']).toBe('number');
     expect(table(r)).toMatch(/federated, DP central .*3 rounds, q=/);
+
+    // --plot: accuracy without DP (4 rounds) and with DP (3 rounds) on their own axes, ε, one table row per round
+    const html = simulationPlot(r);
+    expect(html.match(/<svg/g)).toHaveLength(3);
+    expect(html).toContain('round 4</text>');
+    expect(html.match(/round 3<\/text>/g)).toHaveLength(2);
+    expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(4);
+    expect(html).toContain(`DP runs: q = ${r.dp[0]!.q.toPrecision(3)}`);
   }, 120_000);
 });
