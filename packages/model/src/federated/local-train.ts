@@ -49,12 +49,18 @@ export interface LocalTrainResult {
   lastLoss: number;
 }
 
+/** Adam's sparse-row input when no embedding row is trained. */
+const NO_ROWS = { itemRows: new Int32Array(0), itemCount: 0, attrStamp: new Int32Array(0), stamp: -1 };
+
 /** A reusable local trainer over `base` (its dense tensors are re-read at every `train` call). */
 export class LocalTrainer {
   private readonly model: PlainModel;
   private readonly grads: Weights;
   private readonly step: BatchStep;
   private readonly names: string[];
+  /** The layout's tensors of the model and of the gradient (views of the same arrays, built once). */
+  private readonly trained: Weights;
+  private readonly trainedGrads: Weights;
 
   constructor(dims: ModelDims, private readonly base: Weights, attrs: { attrOffsets: Int32Array; attrIds: Int32Array },
     private readonly layout: Layout, private readonly o: LocalTrainOptions) {
@@ -68,16 +74,15 @@ export class LocalTrainer {
     const counts = Float64Array.from({ length: dims.numItems + 1 }, (_, i) => Number(o.counts?.[i] ?? 0));
     this.step = new BatchStep(this.model, this.grads, recipeLoss(o.recipe), new Rng(o.seed), counts, null, o.typedEvents ?? true);
     this.step.frozenRows = true; // embeddings are read, never trained: skip their gradients
+    this.trained = Object.fromEntries(this.names.map((k) => [k, this.model.w[k]!]));
+    this.trainedGrads = Object.fromEntries(this.names.map((k) => [k, this.grads[k]!]));
   }
 
   /** Trains on `seqs` (rows of the model's vocabulary; item row 0 never appears) from the current base weights. */
   train(seqs: Sequence[]): LocalTrainResult {
-    const { model, grads, names, o } = this;
+    const { model, grads, names, o, trainedGrads } = this;
     for (const k of SHARED_DENSE_WEIGHTS) model.w[k]!.set(this.base[k]!);
-    const trained: Weights = Object.fromEntries(names.map((k) => [k, model.w[k]!]));
-    const trainedGrads: Weights = Object.fromEntries(names.map((k) => [k, grads[k]!]));
-    const adam = o.optimizer === 'adam' ? new Adam(trained, model.dims.dim) : null;
-    const noRows = { itemRows: new Int32Array(0), itemCount: 0, attrStamp: new Int32Array(0), stamp: -1 };
+    const adam = o.optimizer === 'adam' ? new Adam(this.trained, model.dims.dim) : null; // fresh moments per call
     const startFlat = flattenShared(model.w, this.layout);
     let positions = 0, firstLoss = NaN, lastLoss = NaN;
     for (let e = 0; e < o.recipe.epochs; e++) {
@@ -87,7 +92,7 @@ export class LocalTrainer {
       lastLoss = r.loss;
       this.clearUntrained();
       if (adam) {
-        const norm = adam.step(trainedGrads, o.recipe.learningRate, noRows, 0, o.gradClip ?? 0);
+        const norm = adam.step(trainedGrads, o.recipe.learningRate, NO_ROWS, 0, o.gradClip ?? 0);
         if (!Number.isFinite(norm)) throw new Error('local training diverged: non-finite gradient');
         continue;
       }

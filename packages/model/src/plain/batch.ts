@@ -32,14 +32,22 @@ export interface LossConfig {
 
 const PURCHASE = EVENT_KINDS.indexOf('purchase');
 
+/** Items of `counts` (rows 1..numItems) seen exactly once, never seen, and all occurrences. */
+function tally(counts: ArrayLike<number>, numItems: number): { n1: number; unseen: number; tot: number } {
+  let n1 = 0, unseen = 0, tot = 0;
+  for (let i = 1; i <= numItems; i++) { const c = counts[i]!; tot += c; if (c === 1) n1++; if (!(c > 0)) unseen++; }
+  return { n1, unseen, tot };
+}
+
+/** Good–Turing m₀ from a tally: items seen once / all occurrences (0 when nothing was counted or every item was seen). */
+const massOf = ({ n1, unseen, tot }: ReturnType<typeof tally>): number => (tot > 0 && unseen > 0 ? Math.min(1, n1 / tot) : 0);
+
 /**
  * Good–Turing estimate of the probability that the next occurrence is an item `counts` never saw: items seen
  * exactly once / all occurrences (0 when nothing was counted or every item was seen).
  */
 export function unseenMass(counts: ArrayLike<number>, numItems: number): number {
-  let n1 = 0, unseen = 0, tot = 0;
-  for (let i = 1; i <= numItems; i++) { const c = counts[i]!; tot += c; if (c === 1) n1++; if (!(c > 0)) unseen++; }
-  return tot > 0 && unseen > 0 ? Math.min(1, n1 / tot) : 0;
+  return massOf(tally(counts, numItems));
 }
 
 /**
@@ -50,11 +58,10 @@ export function unseenMass(counts: ArrayLike<number>, numItems: number): number 
  */
 export function virtualBatchProbabilities(counts: ArrayLike<number>, numItems: number): Float64Array {
   const p = new Float64Array(numItems + 1);
-  let tot = 0, unseen = 0;
-  for (let i = 1; i <= numItems; i++) { tot += counts[i]!; if (!(counts[i]! > 0)) unseen++; }
-  if (!(tot > 0)) return p;
-  const m0 = unseenMass(counts, numItems);
-  for (let i = 1; i <= numItems; i++) p[i] = counts[i]! > 0 ? ((1 - m0) * counts[i]!) / tot : m0 / unseen;
+  const t = tally(counts, numItems);
+  if (!(t.tot > 0)) return p;
+  const m0 = massOf(t);
+  for (let i = 1; i <= numItems; i++) p[i] = counts[i]! > 0 ? ((1 - m0) * counts[i]!) / t.tot : m0 / t.unseen;
   return p;
 }
 
