@@ -19,6 +19,7 @@ import { runFederated, type FederatedContext, type NoiseMode, type RoundLog } fr
 import { makePopulation } from './population.js';
 import { medianUpdateNorm, noiseForBudget } from './privacy.js';
 import { pairedDelta } from './paired.js';
+import { coldTargets, hitRateByTarget } from './coverage.js';
 import { cloneWeights } from './weights.js';
 import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 
@@ -85,7 +86,10 @@ export interface SimHooks {
 /** Paired difference to the pretrained start on the same test cases (95 % bootstrap interval). */
 export type VsStart = ReturnType<typeof pairedDelta>;
 
-export interface RunResult { test: Metrics; vsStart: VsStart; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode; q: number; rounds: number }
+/** HR@20 on test cases whose target the pretraining data saw, and on the others (coverage.ts). */
+export type ByTarget = ReturnType<typeof hitRateByTarget>;
+
+export interface RunResult { test: Metrics; vsStart: VsStart; byTarget: ByTarget; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode; q: number; rounds: number }
 
 export interface SimResult {
   clients: number;
@@ -95,10 +99,15 @@ export interface SimResult {
   bytesPerClientRound: number;
   evalUsers: number;
   start: Metrics;
+  /** Share of the test cases whose target never occurs in the pretraining data (no dense-only model ranks those). */
+  unseenTargetShare: number;
+  startByTarget: ByTarget;
   central: Metrics;
+  centralByTarget: ByTarget;
   centralVsStart: VsStart;
   centralFull: Metrics;
   centralFullVsStart: VsStart;
+  centralFullByTarget: ByTarget;
   federated: RunResult;
   dp: RunResult[];
   seconds: number;
@@ -133,6 +142,8 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const startRanks = new Int32Array(pop.test.length);
   const test = (w: Weights, ranks?: Int32Array): Metrics => evaluate(new ModelScorer(new PlainModel(dims, w, attrs), loss.maxLen), pop.test, dims.numItems, 64, undefined, ranks);
   const startM = test(start, startRanks);
+  const cold = coldTargets(pop.test, counts);
+  const byTarget = (ranks: Int32Array): ByTarget => hitRateByTarget(ranks, cold);
   const vs = (ranks: Int32Array): VsStart => pairedDelta(startRanks, ranks, { seed: o.seed });
   const centralRanks = new Int32Array(pop.test.length), fullRanks = new Int32Array(pop.test.length);
 
@@ -161,7 +172,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
     const g = cloneWeights(start);
     const r = await runFederated(ctx, g, local(g), { ...base, ...p }, (l) => hooks.round?.(name, l, p.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
-    return { test: last.test!, vsStart: vs(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
+    return { test: last.test!, vsStart: vs(last.ranks!), byTarget: byTarget(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
   };
   const federated = await run('without DP', { rounds: o.rounds, q, noise: 'off', z: 0, optimizer: serverOptimizer(o, o.serverLr, o.serverMomentum), evalEvery: o.evalEvery });
   const z = noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta);
@@ -172,6 +183,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const bytes = federated.logs.find((l) => l.bytesPerClient > 0)?.bytesPerClient ?? 0;
   return {
     clients: pop.clients.length, q, clip, layoutSize: layout.size, bytesPerClientRound: bytes, evalUsers: pop.test.length,
-    start: startM, central, centralVsStart: vs(centralRanks), centralFull, centralFullVsStart: vs(fullRanks), federated, dp, seconds: (performance.now() - t0) / 1000,
+    start: startM, unseenTargetShare: cold.reduce((a, b) => a + b, 0) / cold.length, startByTarget: byTarget(startRanks),
+    central, centralVsStart: vs(centralRanks), centralByTarget: byTarget(centralRanks), centralFull, centralFullVsStart: vs(fullRanks), centralFullByTarget: byTarget(fullRanks), federated, dp, seconds: (performance.now() - t0) / 1000,
   };
 }

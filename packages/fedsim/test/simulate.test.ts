@@ -47,6 +47,17 @@ describe('simulate()', () => {
     expect(s.bytes_per_client_round).toBeGreaterThan(0);
     for (const k of ['start', 'central', 'federated', 'federated_dp'] as const) expect(typeof s[k]!['HR@20']).toBe('number');
     expect(table(r)).toMatch(/federated, DP central .*3 rounds, q=/);
+    // test cases split by whether the pretraining data saw the target: consistent with the overall HR@20
+    expect(r.unseenTargetShare).toBeGreaterThanOrEqual(0);
+    expect(r.unseenTargetShare).toBeLessThanOrEqual(1);
+    for (const [m, b] of [[r.start, r.startByTarget], [r.central, r.centralByTarget], [r.centralFull, r.centralFullByTarget], [r.federated.test, r.federated.byTarget], [r.dp[0]!.test, r.dp[0]!.byTarget]] as const) {
+      const u = r.unseenTargetShare;
+      const overall = (u < 1 ? (1 - u) * b.seen : 0) + (u > 0 ? u * b.unseen : 0);
+      expect(overall).toBeCloseTo(m['HR@20']!, 10);
+    }
+    expect(s.unseen_target_share).toBe(Number(r.unseenTargetShare.toFixed(5)));
+    expect(s.start).toHaveProperty('HR@20_by_target.seen');
+    expect(table(r)).toMatch(/HR@20 seen \/ unseen[\s\S]*unseen = test targets with no event in the pretraining data: \d+\.\d % of the cases/);
 
     // --plot: accuracy without DP (4 rounds) and with DP (3 rounds) on their own axes, ε, one table row per round
     const html = simulationPlot(r);
