@@ -1,10 +1,10 @@
 /**
  * Test cases split by whether their target occurs in the pretraining data. Items the pretraining users never
- * touched keep randomly initialised embedding rows, and devices never train (or upload) item rows, so no
- * dense-only model — the start, centralised dense-only training, any federated run — can be expected to rank
- * them; only `central_full`, which trains the rows, can. On Beauty with 5 % pretraining users about half of the
- * federated users' test targets are such items (docs/federated.md), which bounds what federated training of the
- * dense weights can show; reporting HR@20 on both groups makes that visible.
+ * touched keep randomly initialised embedding rows (plus their attribute embeddings), and devices never train
+ * (or upload) item rows, so dense-only models — the start, centralised dense-only training, any federated run —
+ * rank them barely if at all (HR@20 0 to 0.004 measured); only `central_full` trains their rows. On Beauty with
+ * 5 % pretraining users about half of the federated users' test targets are such items (docs/federated.md),
+ * which bounds what federated training of the dense weights can show; HR@20 on both groups makes that visible.
  */
 import type { EvalCase } from '@perch/model/data/split.js';
 import { hitAt } from '@perch/model/eval/metrics.js';
