@@ -99,7 +99,7 @@ export interface SimResult {
   bytesPerClientRound: number;
   evalUsers: number;
   start: Metrics;
-  /** Share of the test cases whose target never occurs in the pretraining data (no dense-only model ranks those). */
+  /** Share of the test cases whose target never occurs in the pretraining data (dense-only models rank those barely if at all). */
   unseenTargetShare: number;
   startByTarget: ByTarget;
   central: Metrics;
