@@ -2,7 +2,7 @@
  * Test cases split by whether their target occurs in the pretraining data. Items the pretraining users never
  * touched keep randomly initialised embedding rows (plus their attribute embeddings), and devices never train
  * (or upload) item rows, so dense-only models — the start, centralised dense-only training, any federated run —
- * rank them barely if at all (HR@20 0 to 0.004 measured); only `central_full` trains their rows. On Beauty with
+ * rank them barely if at all (HR@20 0 to 0.0064 measured); only `central_full` trains their rows. On Beauty with
  * 5 % pretraining users about half of the federated users' test targets are such items (docs/federated.md),
  * which bounds what federated training of the dense weights can show; HR@20 on both groups makes that visible.
  */
