@@ -1,9 +1,11 @@
 // Browser → aggregator, end to end: several Chromium contexts, each with its own stored history, take part in
 // a round of the real aggregator (child process, temp SQLite, min clients = 3); the round closes and publishes
 // version 2; every client loads and verifies it; each upload is byte-identical to its audit().outbound entry
-// and carries none of the session's item ids, list ids or timestamps; devices train with the announced recipe.
+// and carries none of the session's item ids, list ids or timestamps; devices train with the announced recipe,
+// and the tensors it freezes keep their value in the published version.
 import { createHash } from 'node:crypto';
 import { expect, test } from '@playwright/test';
+import { loadExport } from '../../packages/model/src/export/index.js';
 import { DEFAULT_RECIPE } from '../../packages/model/src/federated/recipe.js';
 import { PrivacyAccountant } from '../../packages/model/src/privacy/accountant.js';
 import { waitFor } from './support/aggregator.js';
@@ -15,12 +17,18 @@ const Z = 2; // noise multiplier announced by the round (q = 1)
 // One round costs ε ≈ 2.4 at z = 2, q = 1; a second would pass 3: each device takes part exactly once, then stops.
 const BUDGET = 3;
 // The round also announces a local recipe other than the default, which the devices must follow.
-const RECIPE = { ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 64 };
+const RECIPE = { ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 64, frozen: ['event_emb', 'gap_emb', 'cat_w', 'cat_b'] };
 const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--sampling', '1', '--noise', String(Z), '--clip', '1',
-  '--local-epochs', String(RECIPE.epochs), '--local-virtual-batch', String(RECIPE.virtualBatch)];
+  '--local-epochs', String(RECIPE.epochs), '--local-virtual-batch', String(RECIPE.virtualBatch), '--local-frozen', RECIPE.frozen.join(',')];
 
 const devices: Device[] = [];
 const env = federatedSuite(AGG_ARGS, devices);
+
+/** A published version's weights, read and verified (sha256 of every file) as a client does. */
+async function weightsOf(version: number): Promise<Record<string, Float32Array>> {
+  const get = async (path: string) => new Uint8Array(await (await fetch(`${env.agg.url}/v1/model/versions/${version}/${path}`)).arrayBuffer());
+  return (await loadExport(get, await get('manifest.json'))).weights;
+}
 
 const health = async (): Promise<{ modelVersion: number; roundId: number }> => (await fetch(`${env.agg.url}/health`)).json() as never;
 
@@ -41,6 +49,11 @@ test('a round completes with several browsers; clients pick up and verify the ne
   });
   const manifest2 = new Uint8Array(await (await fetch(`${env.agg.url}/v1/model/versions/2/manifest.json`)).arrayBuffer());
   const sha2 = createHash('sha256').update(manifest2).digest('hex');
+  // The recipe's frozen tensors keep their value (devices send zeros there, the server zeroes the noise); the
+  // trained ones moved.
+  const [w1, w2] = [await weightsOf(1), await weightsOf(2)];
+  for (const name of RECIPE.frozen) expect(w2[name], `${name} frozen`).toEqual(w1[name]);
+  for (const name of ['gru_wh', 'out_w']) expect(w2[name], `${name} trained`).not.toEqual(w1[name]);
 
   const posts = env.proxy.requests.filter((r) => r.method === 'POST');
   expect(posts.length).toBeGreaterThanOrEqual(CLIENTS);

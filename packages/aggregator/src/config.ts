@@ -115,7 +115,8 @@ export interface ServerConfig extends AggregatorConfig { host: string; port: num
  * Flags: --host --port --db --model --min-clients --target-clients --round-seconds --clip --noise --sampling
  * --server-opt sgd|adam --server-lr --server-momentum --adam-tau --adam-bias-correction on|off --server-warmup --server-decay
  * --rule --trim --central-noise --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
- * --local-epochs --local-lr --local-negatives --local-virtual-batch --local-dropout (the devices' recipe)
+ * --local-epochs --local-lr --local-negatives --local-virtual-batch --local-dropout --local-frozen (comma list
+ * or none) (the devices' recipe)
  */
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
   const flags = new Map<string, string>();
@@ -159,6 +160,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     const v = num(flag);
     if (v !== undefined) local[key] = v;
   }
+  const frozen = get('local-frozen');
+  if (frozen !== undefined) local.frozen = frozen === 'none' ? [] : frozen.split(',');
   if (Object.keys(local).length > 0) round.local = { ...DEFAULT_RECIPE, ...local };
   const bc = get('adam-bias-correction');
   if (bc !== undefined && bc !== 'on' && bc !== 'off') throw new Error(`--adam-bias-correction must be on or off, got ${bc}`);

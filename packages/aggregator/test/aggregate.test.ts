@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addCentralNoise, aggregate, coordinateMedian, fedAvg, fromArray, trimmedMean } from '../src/aggregate/index.js';
-import { seededRng } from '@perch/model/privacy/index.ts';
+import { addCentralNoise, aggregate, coordinateMedian, fedAvg, fromArray, trimmedMean, zeroFrozen } from '../src/aggregate/index.js';
+import { makeLayout, seededRng } from '@perch/model/privacy/index.ts';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
 
@@ -57,5 +57,14 @@ describe('aggregation rules', () => {
     expect(on.std).toBeCloseTo(0.04, 12);
     const sd = Math.sqrt(on.delta.reduce((s, x) => s + x * x, 0) / on.delta.length);
     expect(Math.abs(sd / 0.04 - 1)).toBeLessThan(0.02);
+  });
+
+  it('zeroes the parts of a delta that belong to frozen tensors, and only those', () => {
+    const layout = makeLayout({ a: [2], b: [3], c: [1] }, ['a', 'b', 'c']);
+    const d = v(1, 2, 3, 4, 5, 6);
+    expect(Array.from(zeroFrozen(d, layout, ['b']))).toEqual([1, 2, 0, 0, 0, 6]);
+    expect(Array.from(zeroFrozen(v(1, 2, 3, 4, 5, 6), layout, ['c', 'a']))).toEqual([0, 0, 3, 4, 5, 0]);
+    expect(Array.from(zeroFrozen(v(1, 2, 3, 4, 5, 6), layout, []))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => zeroFrozen(v(1, 2), layout, ['a'])).toThrow(/6/);
   });
 });

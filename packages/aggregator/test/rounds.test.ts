@@ -7,6 +7,9 @@ import type { Manifest } from '../src/store/types.js';
 import { loadExport, type VocabJson } from '@perch/model/export/index.ts';
 import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.ts';
 
+/** A recipe that freezes two tensors: the published version must keep them whatever clients and noise say. */
+const FROZEN = { ...DEFAULT_RECIPE, frozen: ['event_emb', 'gap_emb'] };
+
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => { await close?.(); close = undefined; });
 
@@ -20,8 +23,8 @@ async function download(app: FastifyInstance): Promise<{ manifest: Manifest; wei
 }
 
 describe('rounds', () => {
-  it('closes at the target, publishes base + weighted FedAvg delta on the shared tensors only', async () => {
-    const t = await testApp({ minClients: 3, targetClients: 3, maxClientWeight: 8 }); close = t.close;
+  it('closes at the target, publishes base + weighted FedAvg delta on the shared tensors only, the recipe\'s frozen ones kept', async () => {
+    const t = await testApp({ minClients: 3, targetClients: 3, maxClientWeight: 8, local: FROZEN }); close = t.close;
     const r1 = await roundInfo(t.app);
     const v1 = await download(t.app);
     const ups = [updateFor(r1, { seed: 1, examples: 2 }), updateFor(r1, { seed: 2, examples: 5 }), updateFor(r1, { seed: 3, examples: 100 })];
@@ -38,6 +41,8 @@ describe('rounds', () => {
     ups.forEach((u, k) => updateDelta(u.payload, layout).forEach((x, i) => { expected[i]! += (weights[k]! * x) / 15; }));
     layout.tensors.forEach((tn, ti) => {
       const before = v1.weights[tn.name]!, after = v2.weights[tn.name]!;
+      // tensors the round's recipe freezes keep their value whatever a client sent for them
+      if (FROZEN.frozen.includes(tn.name)) return expect(after).toEqual(before);
       for (let i = 0; i < before.length; i++) expect(after[i]! - before[i]!).toBeCloseTo(expected[layout.offsets[ti]! + i]!, 5);
     });
     for (const name of Object.keys(v1.weights).filter((n) => !(SHARED_DENSE_WEIGHTS as readonly string[]).includes(n))) {
@@ -90,7 +95,7 @@ describe('rounds', () => {
 
   it('adds central Gaussian noise of std z_c · w_max · B / W to the aggregate when configured', async () => {
     // noiseMultiplier 0 → B = C = 1; weights 1 each (examples 1), w_max = maxClientWeight = 4, W = 3.
-    const t = await testApp({ minClients: 3, targetClients: 3, centralNoiseMultiplier: 0.5, maxClientWeight: 4 }); close = t.close;
+    const t = await testApp({ minClients: 3, targetClients: 3, centralNoiseMultiplier: 0.5, maxClientWeight: 4, local: FROZEN }); close = t.close;
     const r1 = await roundInfo(t.app);
     const layout = layoutOf(r1);
     const zero = new Float32Array(layout.size);
@@ -101,6 +106,7 @@ describe('rounds', () => {
     let sq = 0, n = 0;
     for (const tn of layout.tensors) {
       const a = v1.weights[tn.name]!, b = v2.weights[tn.name]!;
+      if (FROZEN.frozen.includes(tn.name)) { expect(b).toEqual(a); continue; } // noise there is zeroed
       for (let i = 0; i < a.length; i++) { sq += (b[i]! - a[i]!) ** 2; n++; }
     }
     const expected = (0.5 * 4 * 1) / 3;

@@ -70,5 +70,8 @@ describe('seed model', () => {
       .toEqual({ ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 0, learningRate: 0.5 });
     expect(() => parseServerArgs(['--local-dropout', '2'])).toThrow(/local dropout/);
     expect(() => parseServerArgs(['--local-epochs', '1.5'])).toThrow(/local epochs must be an integer/);
+    expect(parseServerArgs(['--local-frozen', 'none']).round.local.frozen).toEqual([]);
+    expect(parseServerArgs(['--local-frozen', 'cat_w,cat_b']).round.local.frozen).toEqual(['cat_w', 'cat_b']);
+    expect(() => parseServerArgs(['--local-frozen', 'item_emb'])).toThrow(/unknown tensors: item_emb/);
   });
 });

@@ -10,6 +10,7 @@ import { loadExport } from '@perch/model/export/index.ts';
 import { buildApp } from '../src/app.js';
 import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, STATE_TENSORS, type ServerOptimizer } from '../src/aggregate/server-optimizer.js';
 import { layoutOf, post, roundInfo, tempDir, testConfig, updateFor, waitFor } from './helper.js';
+import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.ts';
 
 describe('serverStep', () => {
   const d = Float32Array.from([0.5, -0.25, 0, 2]);
@@ -70,13 +71,16 @@ async function download(app: FastifyInstance): Promise<Record<string, Float32Arr
   return (await loadExport(read, manifestBytes)).weights;
 }
 
+/** These tests follow the optimiser on every coordinate: no tensor is frozen by the round's recipe. */
+const NOTHING_FROZEN = { ...DEFAULT_RECIPE, frozen: [] };
+
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => { await cleanup?.(); cleanup = undefined; });
 
 describe('FedAdam in the aggregator', () => {
   it('publishes base + η·m̂/(√v̂ + τ), stores the state with the version (not in its files) and resumes it after a restart', async () => {
     const tmp = tempDir();
-    const config = testConfig(tmp.dir, { minClients: 1, targetClients: 1, serverOptimizer: 'adam', serverLearningRate: 0.01, adamTau: 1e-9, adamBiasCorrection: true });
+    const config = testConfig(tmp.dir, { minClients: 1, targetClients: 1, serverOptimizer: 'adam', serverLearningRate: 0.01, adamTau: 1e-9, adamBiasCorrection: true, local: NOTHING_FROZEN });
     let app = await buildApp({ config });
     cleanup = async () => { await app.close(); tmp.cleanup(); };
     const r1 = await roundInfo(app);
@@ -120,7 +124,7 @@ describe('FedAdam in the aggregator', () => {
 
   it('FedAvg with a warm-up ramps η over the published versions (its step count is kept with each version)', async () => {
     const tmp = tempDir();
-    const config = testConfig(tmp.dir, { minClients: 1, targetClients: 1, serverOptimizer: 'sgd', serverLearningRate: 1, serverWarmupRounds: 2 });
+    const config = testConfig(tmp.dir, { minClients: 1, targetClients: 1, serverOptimizer: 'sgd', serverLearningRate: 1, serverWarmupRounds: 2, local: NOTHING_FROZEN });
     const app = await buildApp({ config });
     cleanup = async () => { await app.close(); tmp.cleanup(); };
     const layout = layoutOf(await roundInfo(app));

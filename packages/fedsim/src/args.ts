@@ -1,4 +1,5 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
+import { DEFAULT_RECIPE, recipeProblems } from '@perch/model/federated/recipe.js';
 import type { SimOptions } from './simulate.js';
 
 /** A usage error: the CLI prints it with the usage text and exits with code 2. */
@@ -18,6 +19,8 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --local-negatives N     sampled negatives per local step (default 1024, as the trainer)
   --virtual-batch N       stand-ins for a trainer batch's other targets in the local loss (default 2048; 0 = none)
   --local-dropout X       dropout of the local loss (default 0.3, as the trainer)
+  --local-frozen LIST     shared dense tensors the devices do not train, comma-separated, or none
+                          (default none)
   --server-lr X           server learning rate, runs without DP (default 0.005; with sgdm, 1 = FedAvg)
   --server-momentum X     server momentum (sgdm only; 0 = plain FedAvg), runs without DP
   --server-opt sgdm|adam  server optimiser: adam (FedAdam, Reddi et al. 2021, default; the learning rates are
@@ -60,7 +63,7 @@ export const FULL: SimOptions = {
   // this K gained +0.003 HR@20 (interval above 0) at round 25 and lost part of it by round 50-100 (docs/federated.md).
   dpRounds: 25, dpClientsPerRound: 1000, dpServerDecay: 0,
   epsilon: 8, delta: 1e-6, noise: ['central', 'local'], clip: 'auto', centralEpochs: 5, centralSeconds: 600, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
-  localEpochs: 1, clientLr: 1, localNegatives: 1024, virtualBatch: 2048, localDropout: 0.3,
+  localEpochs: 1, clientLr: 1, localNegatives: 1024, virtualBatch: 2048, localDropout: 0.3, localFrozen: DEFAULT_RECIPE.frozen,
 };
 
 export const QUICK: Partial<SimOptions> = {
@@ -96,7 +99,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!(name in NUMERIC) && !['data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction'].includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (!(name in NUMERIC) && !['data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen'].includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
     flags.set(name, value);
@@ -115,6 +118,13 @@ export function parseSimArgs(argv: string[]): SimArgs {
   if (!(o.epsilon > 0)) throw new UsageError('--epsilon must be > 0');
   if (o.serverMomentum >= 1 || o.dpServerMomentum >= 1) throw new UsageError('server momentum must be < 1');
   if (o.localDropout >= 1) throw new UsageError('--local-dropout must be < 1');
+  const frozen = flags.get('local-frozen');
+  if (frozen !== undefined) {
+    const names = frozen === 'none' ? [] : frozen.split(',');
+    const bad = recipeProblems({ ...DEFAULT_RECIPE, frozen: names });
+    if (bad.length > 0) throw new UsageError(`--local-frozen: ${bad.join('; ')}`);
+    o.localFrozen = names;
+  }
   const noise = flags.get('noise');
   if (noise !== undefined) {
     const modes = noise.split(',');

@@ -42,6 +42,8 @@ export interface FederatedOptions {
   maxClientWeight: number;
   evalEvery: number;
   seed: number;
+  /** Tensors the devices' recipe freezes (`LocalRecipe.frozen`); the server zeroes their part of the mean. */
+  frozen?: readonly string[];
 }
 
 export interface RoundLog {
@@ -81,7 +83,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const maxClientWeight = dp ? 1 : o.maxClientWeight; // DP: uniform weights (the weight itself is not DP-protected)
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
   const server = new SimServer(ctx.layout, {
-    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer,
+    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer, frozen: o.frozen ?? [],
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
   const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });

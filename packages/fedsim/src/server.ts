@@ -9,7 +9,7 @@
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
-import { aggregate, addCentralNoise, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
+import { aggregate, addCentralNoise, zeroFrozen, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
 import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 import { storedUpdateSource } from '@perch/aggregator/src/rounds/update-source.ts';
 import type { AggregatorStore, UpdateRecord } from '@perch/aggregator/src/store/types.ts';
@@ -27,6 +27,8 @@ export interface ServerOptions {
   centralNoise: number;
   /** The aggregator's server optimiser (FedAvg = sgd at η = 1). */
   optimizer: ServerOptimizer;
+  /** Tensors the round's recipe freezes on the devices: their part of the noisy mean is zeroed, as the aggregator does. */
+  frozen?: readonly string[];
 }
 
 /** Only what `storedUpdateSource` reads from a store: the round's updates in insertion order. */
@@ -64,7 +66,7 @@ export class SimServer {
     const maxWeight = this.o.rule === 'fedavg' ? this.o.maxClientWeight : 1;
     const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, rng: this.rng });
     const flat = flattenShared(global, this.layout);
-    const { step, state } = serverStep(delta, this.state, this.o.optimizer);
+    const { step, state } = serverStep(zeroFrozen(delta, this.layout, this.o.frozen ?? []), this.state, this.o.optimizer);
     this.state = state;
     let sq = 0;
     for (let i = 0; i < flat.length; i++) { flat[i] = flat[i]! + step[i]!; sq += step[i]! * step[i]!; }

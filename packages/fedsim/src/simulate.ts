@@ -34,6 +34,8 @@ export interface SimOptions {
   virtualBatch: number;
   /** Dropout of the local loss. */
   localDropout: number;
+  /** Shared dense tensors the devices do not train (`LocalRecipe.frozen`). */
+  localFrozen: readonly string[];
   seed: number;
   pretrainFraction: number;
   /** Federated users evaluated (0 = all). */
@@ -122,8 +124,9 @@ export function serverOptimizer(o: Pick<SimOptions, 'serverOpt' | 'adamTau' | 'a
 }
 
 /** The devices' local training recipe of a simulation (what the aggregator would announce with each round). */
-export const recipeOf = (o: Pick<SimOptions, 'localEpochs' | 'clientLr' | 'localNegatives' | 'virtualBatch' | 'localDropout'>): LocalRecipe => ({
+export const recipeOf = (o: Pick<SimOptions, 'localEpochs' | 'clientLr' | 'localNegatives' | 'virtualBatch' | 'localDropout' | 'localFrozen'>): LocalRecipe => ({
   epochs: o.localEpochs, learningRate: o.clientLr, negatives: o.localNegatives, virtualBatch: o.virtualBatch, dropout: o.localDropout,
+  frozen: [...o.localFrozen],
 });
 
 /** Runs every phase on `ds`; deterministic for a given seed. */
@@ -162,7 +165,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   // model as vocab.itemCounts), exactly as the SDK worker does.
   const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: recipeOf(o), counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
-  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed };
+  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen };
 
   interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer; evalEvery: number }
   // DP runs are evaluated as many times as the run without DP, whatever their number of rounds.

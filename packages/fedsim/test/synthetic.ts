@@ -34,7 +34,7 @@ export function syntheticDataset(users = 120, seed = 3): Dataset {
 /** The loss of the tests: full softmax (negatives ≥ items) and no dropout, so runs are quick and stable. */
 export const LOSS = { ...DEFAULTS, dim: 16, hidden: 16, negatives: 1000, dropoutIn: 0, dropoutOut: 0 };
 /** The devices' recipe of the tests, likewise. */
-export const RECIPE: LocalRecipe = { epochs: 2, learningRate: 0.5, negatives: 1000, virtualBatch: 0, dropout: 0 };
+export const RECIPE: LocalRecipe = { epochs: 2, learningRate: 0.5, negatives: 1000, virtualBatch: 0, dropout: 0, frozen: [] };
 
 /** Context, a random start (item embeddings random and frozen) and a client trainer wrapping `global`. */
 export function setup(recipe: LocalRecipe = RECIPE) {

@@ -129,7 +129,7 @@ export interface OutboundLogEntry {
 /** The device's last local training: the round's announced recipe, as the device bounded and ran it. */
 export interface LocalTrainingReport {
   round: number;
-  recipe: { epochs: number; learningRate: number; negatives: number; virtualBatch: number; dropout: number };
+  recipe: { epochs: number; learningRate: number; negatives: number; virtualBatch: number; dropout: number; frozen: readonly string[] };
   /** Whether the model's item counts were usable (negatives and the virtual batch are drawn from them). */
   itemCounts: boolean;
   /** Predicted positions of the device's own sequence. */

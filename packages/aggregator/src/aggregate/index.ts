@@ -26,4 +26,5 @@ export function aggregate(source: DeltaSource, size: number, o: AggregateOptions
 
 export { fedAvg, coordinateMedian, trimmedMean };
 export { addCentralNoise, type CentralNoiseOptions } from './central-noise.js';
+export { zeroFrozen } from './frozen.js';
 export { fromArray, type AggregateResult, type DeltaSource, type WeightedDelta } from './types.js';

@@ -9,7 +9,7 @@ import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts
 import { HEADER_BYTES } from '@perch/model/federated/index.ts';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
 import type { VocabJson } from '@perch/model/export/index.ts';
-import { addCentralNoise, aggregate } from '../aggregate/index.js';
+import { addCentralNoise, aggregate, zeroFrozen } from '../aggregate/index.js';
 import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
@@ -183,7 +183,7 @@ export class RoundService {
     const rng = this.config.noiseSeed === undefined ? cryptoRng() : seededRng(this.config.noiseSeed + id);
     const maxWeight = p.rule === 'fedavg' ? p.maxClientWeight : 1;
     const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, rng });
-    const { weights, state } = await this.step(base.version, delta);
+    const { weights, state } = await this.step(base.version, zeroFrozen(delta, this.layout, p.local.frozen));
     const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
     const vocabBytes = vocabFile && (await this.store.getFile(vocabFile.sha256));
     if (!vocabBytes) throw new Error(`vocabulary of version ${base.version} missing`);

@@ -53,6 +53,18 @@ describe('localTrain', () => {
     expect(() => localTrain(dims, base, attrs, [seq], makeLayout(weightShapes(dims), ['item_emb']), { recipe: recipe({}), seed: 1 })).toThrow(/not shared dense/);
   });
 
+  it('leaves the recipe\'s frozen tensors at the base value: their part of the delta is exactly zero', () => {
+    const base = initWeights(dims, new Rng(8));
+    const run = (frozen: string[]) => unflatten(localTrain(dims, base, attrs, [seq], layout, { recipe: recipe({ epochs: 2, learningRate: 0.5, frozen }), seed: 3 }).delta, layout);
+    const frozen = run(['event_emb', 'gap_emb']), none = run([]);
+    expect(frozen.event_emb!.every((v) => v === 0) && frozen.gap_emb!.every((v) => v === 0)).toBe(true);
+    expect(none.event_emb!.some((v) => v !== 0) && none.gap_emb!.some((v) => v !== 0)).toBe(true);
+    expect(frozen.gru_wh!.some((v) => v !== 0) && frozen.out_w!.some((v) => v !== 0)).toBe(true);
+    const all = SHARED_DENSE_WEIGHTS.filter((k) => k !== 'out_b');
+    expect(unflatten(localTrain(dims, base, attrs, [seq], layout, { recipe: recipe({ frozen: all }), seed: 3 }).delta, layout).out_b!.some((v) => v !== 0)).toBe(true);
+    expect(() => localTrain(dims, base, attrs, [seq], makeLayout(weightShapes(dims), ['gru_wh']), { recipe: recipe({ frozen: ['gru_wh'] }), seed: 1 })).toThrow(/freezes every tensor/);
+  });
+
   it('samples from the model\'s item counts when given, and the virtual batch changes the step', () => {
     const base = initWeights(dims, new Rng(6), 2);
     const counts = Array.from({ length: dims.numItems + 1 }, (_, i) => (i === 0 ? 0 : i % 3 === 0 ? 0 : i % 5 === 0 ? 1 : 7));
@@ -79,6 +91,12 @@ describe('local recipe', () => {
     expect(readRecipe({ epochs: 2.6, learningRate: 50, negatives: -3, virtualBatch: 'x', dropout: 0.2, extra: 1 }))
       .toEqual({ ...DEFAULT_RECIPE, epochs: 3, learningRate: 10, negatives: 1, dropout: 0.2 });
     expect(readRecipe({ epochs: NaN, dropout: Infinity })).toEqual(DEFAULT_RECIPE);
+    expect(readRecipe({ frozen: [] }).frozen).toEqual([]);
+    expect(readRecipe({ frozen: ['gru_wh', 'out_b'] }).frozen).toEqual(['gru_wh', 'out_b']);
+    // a list that is wrong as a whole is replaced by the default, never partly applied
+    for (const frozen of ['event_emb', ['event_emb', 'item_emb'], ['gru_wh', 'gru_wh'], [1], [...SHARED_DENSE_WEIGHTS]]) {
+      expect(readRecipe({ frozen }).frozen).toEqual(DEFAULT_RECIPE.frozen);
+    }
   });
 
   it('lists what is wrong with a recipe a server wants to announce', () => {
@@ -86,5 +104,8 @@ describe('local recipe', () => {
     expect(recipeProblems({ ...DEFAULT_RECIPE, epochs: 1.5, dropout: 0.95 })).toEqual([
       'local epochs must be an integer in [1, 20], got 1.5', 'local dropout must be a number in [0, 0.9], got 0.95',
     ]);
+    expect(recipeProblems({ ...DEFAULT_RECIPE, frozen: ['event_emb', 'item_emb'] })).toEqual(['local frozen names unknown tensors: item_emb']);
+    expect(recipeProblems({ ...DEFAULT_RECIPE, frozen: [...SHARED_DENSE_WEIGHTS] })).toEqual(['local frozen must leave at least one tensor trained']);
+    expect(recipeProblems({ ...DEFAULT_RECIPE, frozen: ['gap_emb', 'gap_emb'] })).toEqual(['local frozen lists a tensor twice']);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A federated client's local training, from given (global) weights: the round's recipe (`LocalRecipe`) run on
  * the device's own sequence with the plain Float32Array model, updating ONLY the tensors of the round's layout
- * (a subset of `SHARED_DENSE_WEIGHTS`). Item and attribute embeddings and item_bias are read but frozen: they
+ * (a subset of `SHARED_DENSE_WEIGHTS`) that the recipe does not freeze (`LocalRecipe.frozen`: their delta is
+ * zero). Item and attribute embeddings and item_bias are read but frozen: they
  * are never uploaded (which rows moved would name the items the shopper touched), so moving them locally would
  * only make the dense delta fit embeddings the server never sees. Returns the flat delta (trained − base,
  * layout order).
@@ -58,15 +59,17 @@ export class LocalTrainer {
   private readonly grads: Weights;
   private readonly step: BatchStep;
   private readonly names: string[];
-  /** The layout's tensors of the model and of the gradient (views of the same arrays, built once). */
+  /** The trained tensors (the layout's, minus the recipe's frozen ones) of the model and of the gradient (views of the same arrays, built once). */
   private readonly trained: Weights;
   private readonly trainedGrads: Weights;
 
   constructor(dims: ModelDims, private readonly base: Weights, attrs: { attrOffsets: Int32Array; attrIds: Int32Array },
     private readonly layout: Layout, private readonly o: LocalTrainOptions) {
-    this.names = layout.tensors.map((t) => t.name);
-    const unknown = this.names.filter((n) => !(SHARED_DENSE_WEIGHTS as readonly string[]).includes(n));
+    const inLayout = layout.tensors.map((t) => t.name);
+    const unknown = inLayout.filter((n) => !(SHARED_DENSE_WEIGHTS as readonly string[]).includes(n));
     if (unknown.length > 0) throw new Error(`local training: ${unknown.join(', ')} are not shared dense tensors`);
+    this.names = inLayout.filter((n) => !o.recipe.frozen.includes(n));
+    if (this.names.length === 0) throw new Error('local training: the recipe freezes every tensor of the layout');
     const w: Weights = { ...base };
     for (const k of SHARED_DENSE_WEIGHTS) w[k] = base[k]!.slice();
     this.model = new PlainModel(dims, w, attrs);
