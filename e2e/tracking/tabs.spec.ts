@@ -82,3 +82,33 @@ for (const trigger of ['pagehide', 'visibilitychange'] as const) {
     expect(out.stored).toBe(200);
   });
 }
+
+test('flush(), exportData() and audit() racing a withdrawal all settle, and none recreates the erased database', async ({ page, server, errors }) => {
+  await boot(page, server, { dbName: 'race', consent: { storage: 'granted' } });
+  const outcomes = await page.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    const out: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      p.consent.set({ storage: 'granted' });
+      for (let k = 0; k < 40; k++) p.track('view_item', { items: [{ item_id: `r${i}-${k}` }] });
+      await p.flush();
+      // Calls already on their way to the worker when the withdrawal stops it (a few ms apart, as a shop's code
+      // and a consent banner would be).
+      const pending: Promise<unknown>[] = [];
+      for (let k = 0; k < 6; k++) {
+        pending.push(p.flush(), p.exportData(), p.audit());
+        if (k === 2) p.consent.set({ storage: 'denied' });
+        await new Promise((r) => setTimeout(r, k));
+      }
+      out.push(await Promise.race([
+        Promise.allSettled(pending).then((s) => (s.every((x) => x.status === 'fulfilled') ? 'settled' : 'rejected')),
+        new Promise<string>((r) => setTimeout(() => r('hung'), 5000)),
+      ]));
+    }
+    return out;
+  });
+  // Every call settles, and none throws into the page (the public API never rejects).
+  expect(outcomes).toEqual(Array(12).fill('settled'));
+  await expect.poll(() => databases(page)).toEqual([]);
+  expect(errors).toEqual([]);
+});

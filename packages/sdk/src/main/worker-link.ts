@@ -43,13 +43,35 @@ export async function startWorker(url: string, options: StoreOptions, startTimeo
     worker.terminate();
     return first;
   }
+  const stop = settleOnStop(remote as unknown as PerchWorkerApi);
   return {
-    api: remote as unknown as PerchWorkerApi,
+    api: stop.api,
     status: first,
     worker: { running: true },
     terminate: () => {
+      stop.stopped();
       try { remote[releaseProxy](); } catch { /* already gone */ }
       worker.terminate();
     },
   };
+}
+
+/**
+ * A terminated worker never answers: comlink leaves the calls it had not answered pending for ever, and a shop's
+ * `await perch.flush()` racing a consent withdrawal (which stops the worker) would hang. Every call through the
+ * returned `api` therefore also settles, rejected with "worker stopped", once `stopped()` is called.
+ */
+export function settleOnStop<T extends object>(remote: T): { api: T; stopped(): void } {
+  let stopped!: (e: Error) => void;
+  const gone = new Promise<never>((_, reject) => { stopped = reject; });
+  gone.catch(() => undefined); // nobody may be waiting: not an unhandled rejection
+  const api = new Proxy(remote, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function' || prop === 'then') return v;
+      // Reflect.apply, not v.apply: on a comlink proxy, `.apply` would name a remote property.
+      return (...args: unknown[]) => Promise.race([Reflect.apply(v as (...a: unknown[]) => unknown, target, args), gone]);
+    },
+  });
+  return { api, stopped: () => stopped(new Error('worker stopped')) };
 }

@@ -137,6 +137,9 @@ export class StoreService implements PerchWorkerApi {
   async forget(): Promise<void> {
     // Queued batches are part of what is being forgotten: acknowledge them without writing.
     const dropped = this.queue.splice(0);
+    // From this moment reads answer "erased" rather than open the store (a read racing the delete would
+    // otherwise recreate the database after it); the status is refined below.
+    this.erased ??= { kind: 'none' };
     await this.draining;
     const store = this.store ? await this.store : null;
     this.store = null;

@@ -49,6 +49,8 @@ async function deleteFromStart(cursor: Cursor, n: number): Promise<number> {
 export class IdbStore implements Store {
   readonly status: StoreStatus = { kind: 'indexeddb' };
   private db: PerchDatabase | null;
+  /** Set by `destroy()`: an operation still in flight must not reopen, and so recreate, the deleted database. */
+  private destroyed = false;
 
   private constructor(private readonly name: string, private readonly timeoutMs: number, db: PerchDatabase) {
     this.db = db;
@@ -67,6 +69,7 @@ export class IdbStore implements Store {
   }
 
   private async conn(): Promise<PerchDatabase> {
+    if (this.destroyed) throw new Error('the database was erased');
     if (!this.db) this.db = await openPerchDB(this.name, this.timeoutMs, () => this.lost());
     return this.db;
   }
@@ -187,6 +190,7 @@ export class IdbStore implements Store {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     this.close();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
