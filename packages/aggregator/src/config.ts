@@ -1,6 +1,6 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
 import type { ModelDims } from '@perch/model/spec.ts';
-import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe } from '@perch/model/federated/recipe.ts';
+import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems, type LocalRecipe } from '@perch/model/federated/recipe.ts';
 import type { AggregationRule } from './aggregate/index.js';
 
 export interface RoundPolicy {
@@ -161,7 +161,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     if (v !== undefined) local[key] = v;
   }
   const frozen = get('local-frozen');
-  if (frozen !== undefined) local.frozen = frozen === 'none' ? [] : frozen.split(',');
+  if (frozen !== undefined) local.frozen = frozenFromFlag(frozen);
   if (Object.keys(local).length > 0) round.local = { ...DEFAULT_RECIPE, ...local };
   const bc = get('adam-bias-correction');
   if (bc !== undefined && bc !== 'on' && bc !== 'off') throw new Error(`--adam-bias-correction must be on or off, got ${bc}`);

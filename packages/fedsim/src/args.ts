@@ -1,5 +1,5 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
-import { DEFAULT_RECIPE, recipeProblems } from '@perch/model/federated/recipe.js';
+import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems } from '@perch/model/federated/recipe.js';
 import type { SimOptions } from './simulate.js';
 
 /** A usage error: the CLI prints it with the usage text and exits with code 2. */
@@ -120,7 +120,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
   if (o.localDropout >= 1) throw new UsageError('--local-dropout must be < 1');
   const frozen = flags.get('local-frozen');
   if (frozen !== undefined) {
-    const names = frozen === 'none' ? [] : frozen.split(',');
+    const names = frozenFromFlag(frozen);
     const bad = recipeProblems({ ...DEFAULT_RECIPE, frozen: names });
     if (bad.length > 0) throw new UsageError(`--local-frozen: ${bad.join('; ')}`);
     o.localFrozen = names;

@@ -54,6 +54,9 @@ function frozenProblem(v: unknown): string | null {
   return null;
 }
 
+/** The command-line form of a frozen list (aggregator and simulator flags): comma-separated names, or `none`. */
+export const frozenFromFlag = (text: string): string[] => (text === 'none' ? [] : text.split(','));
+
 /**
  * A recipe from untrusted JSON (the round description): every numeric field bounded, unknown fields ignored;
  * a `frozen` list that is not valid as a whole is replaced by the default (a device never guesses a subset).
