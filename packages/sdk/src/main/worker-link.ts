@@ -63,15 +63,21 @@ export async function startWorker(url: string, options: StoreOptions, startTimeo
  */
 export function settleOnStop<T extends object>(remote: T): { api: T; stopped(): void } {
   let stopped!: (e: Error) => void;
+  let isStopped = false;
   const gone = new Promise<never>((_, reject) => { stopped = reject; });
   gone.catch(() => undefined); // nobody may be waiting: not an unhandled rejection
+  // After the stop the comlink proxy is released, and comlink throws synchronously on any property read of a
+  // released proxy ("Proxy has been released"): a caller such as `b.api.flush().then(…)` in a pagehide handler
+  // would throw into the page. So once stopped, the target is never touched: every call rejects instead.
+  const refused = (): Promise<never> => gone;
   const api = new Proxy(remote, {
     get(target, prop, receiver) {
+      if (isStopped) return prop === 'then' ? undefined : refused;
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function' || prop === 'then') return v;
       // Reflect.apply, not v.apply: on a comlink proxy, `.apply` would name a remote property.
-      return (...args: unknown[]) => Promise.race([Reflect.apply(v as (...a: unknown[]) => unknown, target, args), gone]);
+      return (...args: unknown[]) => (isStopped ? gone : Promise.race([Reflect.apply(v as (...a: unknown[]) => unknown, target, args), gone]));
     },
   });
-  return { api, stopped: () => stopped(new Error('worker stopped')) };
+  return { api, stopped: () => { isStopped = true; stopped(new Error('worker stopped')); } };
 }
