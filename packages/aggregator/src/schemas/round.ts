@@ -25,7 +25,8 @@ export const RoundInfo = Type.Object({
   layout: Type.Object({ hash: Type.String(), size: Type.Integer(), tensors: Type.Array(TensorSpec) }),
   local: Type.Object({
     epochs: Type.Integer(), learningRate: Type.Number(), negatives: Type.Integer(), virtualBatch: Type.Integer(), dropout: Type.Number(),
-    frozen: Type.Array(Type.String(), { description: 'shared dense tensors devices leave untrained (zero delta)' }),
+    // Unsafe only narrows the static type to the client's `readonly string[]`; the JSON schema is the array's.
+    frozen: Type.Unsafe<readonly string[]>(Type.Array(Type.String(), { description: 'shared dense tensors devices leave untrained (zero delta)' })),
   }, { description: 'the local training recipe devices run (LocalRecipe in @perch/model/federated)' }),
   uploadUrl: Type.String(),
 });
