@@ -28,7 +28,7 @@ describe('perch simulate: arguments', () => {
     const dp = parseSimArgs(['simulate', '--dp-rounds', '9', '--dp-clients-per-round', '50', '--dp-server-decay', '0']).options;
     expect(dp).toMatchObject({ dpRounds: 9, dpClientsPerRound: 50, dpServerDecay: 0 });
     expect(() => parseSimArgs(['simulate', '--dp-rounds', '0'])).toThrow(UsageError);
-    expect(parseSimArgs(['simulate']).options.localFrozen).toEqual([]);
+    expect(parseSimArgs(['simulate']).options.localFrozen).toEqual(['event_emb', 'gap_emb']);
     expect(parseSimArgs(['simulate', '--local-frozen', 'event_emb,gap_emb']).options.localFrozen).toEqual(['event_emb', 'gap_emb']);
     expect(parseSimArgs(['simulate', '--local-frozen', 'none']).options.localFrozen).toEqual([]);
     expect(parseSimArgs(['simulate', '--local-frozen', 'gru_wh,out_b']).options.localFrozen).toEqual(['gru_wh', 'out_b']);
