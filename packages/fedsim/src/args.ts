@@ -68,7 +68,7 @@ export const FULL: SimOptions = {
   localEpochs: 1, clientLr: 1, localNegatives: 1024, virtualBatch: 2048, localDropout: 0.3,
   // Devices leave the event and gap embeddings untrained: they carried 83 % of an update's squared norm and the
   // early dip; without them C halves (4.5 → 2.1) and so does the central noise per coordinate.
-  localFrozen: ['event_emb', 'gap_emb'],
+  localFrozen: [...DEFAULT_RECIPE.frozen],
 };
 
 export const QUICK: Partial<SimOptions> = {
