@@ -1,7 +1,8 @@
 // DP-FedAvg deployment (noise added by the aggregator, not by the devices): the round announces its central
 // noise multiplier, a device that adds no noise of its own still counts ε for it (√(z² + z_c²) = z_c), sends
-// client weight 1 (the example count is not covered by DP), and stops at its budget; the round still closes
-// and publishes a version that the device picks up.
+// client weight 1 (the example count is not covered by DP), and stops at its budget; the round runs to its
+// deadline (with central noise the aggregator never closes a round early at its target: 20 s rounds here) and
+// publishes a version that the device picks up.
 import { expect, test } from '@playwright/test';
 import { PrivacyAccountant } from '../../packages/model/src/privacy/accountant.js';
 import { waitFor } from './support/aggregator.js';
@@ -11,7 +12,7 @@ import { federatedSuite } from './support/suite.js';
 const ZC = 2; // central noise multiplier; clients add none
 const BUDGET = 3; // one round at q = 1, z = 2 costs ε ≈ 2.4: exactly one contribution fits
 const devices: Device[] = [];
-const env = federatedSuite(['--min-clients', '1', '--target-clients', '1', '--round-seconds', '120', '--sampling', '1', '--noise', '0', '--central-noise', String(ZC), '--clip', '1'], devices);
+const env = federatedSuite(['--min-clients', '1', '--target-clients', '1', '--round-seconds', '20', '--sampling', '1', '--noise', '0', '--central-noise', String(ZC), '--clip', '1'], devices);
 
 test('central noise only: ε is counted for the announced z_c, the upload carries weight 1, the round publishes and the device stops at its budget', async ({ browser }) => {
   test.setTimeout(150_000);

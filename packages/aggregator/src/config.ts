@@ -6,7 +6,11 @@ import type { AggregationRule } from './aggregate/index.js';
 export interface RoundPolicy {
   /** A round needs at least this many accepted updates to publish; fewer at the deadline → round fails. */
   minClients: number;
-  /** The round closes early once this many updates are accepted. */
+  /**
+   * The round closes early once this many updates are accepted. With central noise it is instead the expected
+   * number of clients (q·N, set it so): the fixed denominator of the released mean, and the round runs to its
+   * deadline (closing early would let one device's upload displace another's; aggregate/central-noise.ts).
+   */
   targetClients: number;
   /** Hard cap on updates per round (memory/time bound for robust rules). */
   maxUpdatesPerRound: number;
@@ -24,7 +28,10 @@ export interface RoundPolicy {
   normTolerance: number;
   rule: AggregationRule;
   trimFraction: number;
-  /** Central noise multiplier on the aggregate (0 = off). */
+  /**
+   * Central noise multiplier on the aggregate (0 = off). When on: FedAvg only, every update has weight 1, the
+   * mean is divided by `targetClients` (fixed denominator), and the round closes at its deadline only.
+   */
   centralNoiseMultiplier: number;
   /** Server learning rate applied to the aggregated delta (η of the server optimiser). */
   serverLearningRate: number;
@@ -83,6 +90,9 @@ export function checkPolicy(p: RoundPolicy): RoundPolicy {
   if (!(p.samplingProbability > 0 && p.samplingProbability <= 1)) bad('sampling probability must be in (0, 1]');
   if (!(p.normTolerance >= 1)) bad('norm tolerance must be ≥ 1');
   if (!(p.trimFraction >= 0 && p.trimFraction < 0.5)) bad('trim fraction must be in [0, 0.5)');
+  // One input can move a coordinate-wise median or trimmed mean by far more than B/n, so noise of that scale
+  // would not be calibrated: central DP is defined for FedAvg only.
+  if (p.centralNoiseMultiplier > 0 && p.rule !== 'fedavg') bad(`central noise needs the fedavg rule (a ${p.rule} has no bounded sensitivity)`);
   if (!(Number.isInteger(p.maxClientWeight) && p.maxClientWeight >= 1)) bad('maxClientWeight must be an integer ≥ 1');
   if (p.serverOptimizer !== 'sgd' && p.serverOptimizer !== 'adam') bad(`unknown server optimiser "${p.serverOptimizer}"`);
   if (!(p.serverLearningRate > 0)) bad('server learning rate must be > 0');

@@ -49,14 +49,24 @@ describe('aggregation rules', () => {
     expect(passes).toBe(2); // one counting pass + one column pass
   });
 
-  it('central noise has std z·wMax·B/W and is off at z = 0', () => {
+  it('central noise: the weighted sum over a fixed denominator plus noise of std z·wMax·B/denominator; off at z = 0', () => {
     const mean = new Float32Array(100_000);
-    const off = addCentralNoise(mean, { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, rng: seededRng(1) });
+    const off = addCentralNoise(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, denominator: 20, rng: seededRng(1) });
     expect(off.std).toBe(0);
-    const on = addCentralNoise(mean, { multiplier: 2, bound: 0.5, maxWeight: 4, totalWeight: 100, rng: seededRng(1) });
-    expect(on.std).toBeCloseTo(0.04, 12);
+    expect(Array.from(off.delta)).toEqual([0.5, -1]); // no DP: the plain weighted mean
+    const on = addCentralNoise(mean, { multiplier: 2, bound: 0.5, maxWeight: 4, totalWeight: 90, denominator: 100, rng: seededRng(1) });
+    expect(on.std).toBeCloseTo(0.04, 12); // 2 · 4 · 0.5 / 100: the denominator, not the realised weight 90
     const sd = Math.sqrt(on.delta.reduce((s, x) => s + x * x, 0) / on.delta.length);
     expect(Math.abs(sd / 0.04 - 1)).toBeLessThan(0.02);
+  });
+
+  it('central noise releases Σ wΔ / denominator: a round with fewer clients than expected takes a smaller step', () => {
+    // mean 0.3 over a realised weight of 3 → sum 0.9; expected weight 6 → 0.15 (plus noise of std 1e-9·1·1/6).
+    const r = addCentralNoise(v(0.3, -0.6), { multiplier: 1e-9, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 6, rng: seededRng(2) });
+    expect(r.delta[0]).toBeCloseTo(0.15, 6);
+    expect(r.delta[1]).toBeCloseTo(-0.3, 6);
+    expect(() => addCentralNoise(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 0, rng: seededRng(3) })).toThrow(/denominator/);
+    expect(() => addCentralNoise(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: NaN, rng: seededRng(3) })).toThrow(/denominator/);
   });
 
   it('zeroes the parts of a delta that belong to frozen tensors, and only those', () => {

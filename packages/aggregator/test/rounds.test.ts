@@ -6,6 +6,7 @@ import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper
 import type { Manifest } from '../src/store/types.js';
 import { loadExport, type VocabJson } from '@perch/model/export/index.ts';
 import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.ts';
+import { defaultConfig } from '../src/config.js';
 
 /** A recipe that freezes two tensors: the published version must keep them whatever clients and noise say. */
 const FROZEN = { ...DEFAULT_RECIPE, frozen: ['event_emb', 'gap_emb'] };
@@ -93,15 +94,19 @@ describe('rounds', () => {
     expect(d).toBeCloseTo(0.2 / Math.sqrt(layout.size), 3); // the middle client, not the mean
   });
 
-  it('adds central Gaussian noise of std z_c · w_max · B / W to the aggregate when configured', async () => {
-    // noiseMultiplier 0 → B = C = 1; weights 1 each (examples 1), w_max = maxClientWeight = 4, W = 3.
-    const t = await testApp({ minClients: 3, targetClients: 3, centralNoiseMultiplier: 0.5, maxClientWeight: 4, local: FROZEN }); close = t.close;
+  it('with central noise: runs to the deadline past the target, weights every update 1, noise std z_c · B / targetClients', async () => {
+    // noiseMultiplier 0 → B = C = 1; the uploads claim 5 examples each, but under central DP every update has
+    // weight 1 and w_max = 1 (the claimed weight is not DP-protected); the fixed denominator is targetClients = 3.
+    const t = await testApp({ minClients: 3, targetClients: 3, durationMs: 2500, centralNoiseMultiplier: 0.5, maxClientWeight: 4, local: FROZEN }); close = t.close;
     const r1 = await roundInfo(t.app);
     const layout = layoutOf(r1);
     const zero = new Float32Array(layout.size);
     const v1 = await download(t.app);
-    for (const seed of [1, 2, 3]) expect((await post(t.app, r1.roundId, updateFor(r1, { seed, delta: zero, examples: 1 }).bytes)).statusCode).toBe(202);
-    await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2);
+    for (const seed of [1, 2, 3]) expect((await post(t.app, r1.roundId, updateFor(r1, { seed, delta: zero, examples: 5 }).bytes)).statusCode).toBe(202);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await roundInfo(t.app)).toMatchObject({ roundId: r1.roundId, accepted: 3, baseVersion: 1 }); // not closed at the target
+    expect((await t.app.store.getRound(r1.roundId))?.status).toBe('open');
+    await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2, 10_000);
     const v2 = await download(t.app);
     let sq = 0, n = 0;
     for (const tn of layout.tensors) {
@@ -109,7 +114,28 @@ describe('rounds', () => {
       if (FROZEN.frozen.includes(tn.name)) { expect(b).toEqual(a); continue; } // noise there is zeroed
       for (let i = 0; i < a.length; i++) { sq += (b[i]! - a[i]!) ** 2; n++; }
     }
-    const expected = (0.5 * 4 * 1) / 3;
+    const expected = (0.5 * 1 * 1) / 3; // with the claimed weights it would be 0.5 · 4 · 1 / 3
     expect(Math.abs(Math.sqrt(sq / n) / expected - 1)).toBeLessThan(0.08); // n ≈ 2300 draws
+  });
+
+  it('with central noise: releases the sum over the fixed denominator (targetClients), not the realised mean', async () => {
+    const t = await testApp({ minClients: 2, targetClients: 4, durationMs: 2500, centralNoiseMultiplier: 1e-6, maxClientWeight: 8 }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    const layout = layoutOf(r1);
+    const mk = (c: number) => new Float32Array(layout.size).fill(c / Math.sqrt(layout.size));
+    const v1 = await download(t.app);
+    expect((await post(t.app, r1.roundId, updateFor(r1, { seed: 1, delta: mk(0.4), examples: 1 }).bytes)).statusCode).toBe(202);
+    expect((await post(t.app, r1.roundId, updateFor(r1, { seed: 2, delta: mk(0.8), examples: 9 }).bytes)).statusCode).toBe(202);
+    await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2, 10_000);
+    const v2 = await download(t.app);
+    const d = (v2.weights.gru_wx![0]! - v1.weights.gru_wx![0]!) * Math.sqrt(layout.size);
+    // (0.4 + 0.8) / 4 = 0.3; the realised mean would give 0.6, the example-weighted mean (0.4 + 8·0.8) / 9 = 0.76.
+    expect(d).toBeCloseTo(0.3, 2);
+  });
+
+  it('refuses central noise with a robust rule at start-up (their sensitivity is not bounded by B / n)', () => {
+    expect(() => defaultConfig({ round: { rule: 'median', centralNoiseMultiplier: 1 } })).toThrow(/central noise needs the fedavg rule/);
+    expect(() => defaultConfig({ round: { rule: 'trimmed-mean', centralNoiseMultiplier: 0.5 } })).toThrow(/central noise needs the fedavg rule/);
+    expect(() => defaultConfig({ round: { rule: 'median', centralNoiseMultiplier: 0 } })).not.toThrow();
   });
 });

@@ -53,4 +53,15 @@ describe('SimServer optimisers', () => {
       if (r > 1) expect(Math.abs(raw[0]!)).toBeGreaterThan(0.0125);
     }
   });
+
+  it('with central noise divides the sum by the expected weight (fixed denominator), and refuses a robust rule or no denominator', async () => {
+    const w = zero();
+    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 1e-9, expectedWeight: 4, optimizer: { kind: 'sgd', learningRate: 1 } }, seededRng(1));
+    expect((await s.round(1, [upload(), upload()], w)).count).toBe(2);
+    const got = flattenShared(w, layout);
+    for (let i = 0; i < delta.length; i++) expect(got[i]).toBeCloseTo(delta[i]! / 2, 2); // 2 deltas over 4 expected, not their mean
+    const o = { bound: 100, maxClientWeight: 1, centralNoise: 1, optimizer: { kind: 'sgd' as const, learningRate: 1 } };
+    expect(() => new SimServer(layout, { ...o, rule: 'median', expectedWeight: 4 }, seededRng(1))).toThrow(/fedavg/);
+    expect(() => new SimServer(layout, { ...o, rule: 'fedavg' }, seededRng(1))).toThrow(/expectedWeight/);
+  });
 });
