@@ -1,5 +1,6 @@
 // Consent banner flows and erasure, as a shopper would do them: deny → nothing stored, accept → stored,
-// withdraw (footer link) → erased; delete all on the audit page → no Perch database, panel shows nothing.
+// withdraw (footer link) → erased; delete all on the audit page → no Perch database, panel shows nothing;
+// a model download that finishes after an erase does not bring the database back.
 import { databases, expect, go, open, stored, test } from './fixtures.js';
 
 async function browse(page: import('@playwright/test').Page): Promise<void> {
@@ -51,6 +52,30 @@ test('erase: "Delete all my data" on the audit page leaves no Perch database and
   await page.click('#forget');
   await expect(page.locator('#stored-events')).toHaveText('0');
   await expect(page.locator('#events-table')).toHaveText('Nothing is stored on this device.');
+  expect(await databases(page)).not.toContain('perch');
+  expect(errors).toEqual([]);
+});
+
+test('forget() while the model is still downloading: the late model does not bring the erased database back', async ({ page, store, errors }) => {
+  // Hold every model file until the data is erased (page.route also sees the worker's requests).
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let held = 0;
+  await page.route('**/perch/model/**', async (route) => { held++; await gate; await route.continue(); });
+  await open(page, store, '/?mode=on-device');
+  await page.click('#consent-all');
+  await browse(page);
+  expect((await stored(page)).length).toBeGreaterThan(0);
+  await expect.poll(() => held, { message: 'the worker asked for the model' }).toBeGreaterThan(0);
+  const modelVersion = () => page.evaluate(async () => ((await (window as unknown as { perch: { audit(): Promise<{ model: { version: string | null } }> } }).perch.audit()).model.version));
+  expect(await modelVersion(), 'no model yet: its files are held').toBeFalsy();
+
+  await page.evaluate(() => (window as unknown as { perch: { forget(): Promise<unknown> } }).perch.forget());
+  expect(await databases(page)).not.toContain('perch');
+
+  release(); // the model arrives, is verified and loaded; before the fix its cache write recreated the database
+  await expect.poll(modelVersion, { timeout: 30_000, message: 'the model loads after the erase' }).toBeTruthy();
+  await page.waitForTimeout(500);
   expect(await databases(page)).not.toContain('perch');
   expect(errors).toEqual([]);
 });

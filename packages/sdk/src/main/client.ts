@@ -409,6 +409,9 @@ export class PerchClient {
         this.#backend = null;
         await b.api.close().catch(() => undefined);
         b.terminate();
+        // Last sweep from the page, with the worker gone: if its delete was still blocked, or anything of it
+        // wrote after the erase (recreating the database), nothing may stay once storage is withdrawn.
+        await deleteFromPage(this.#dbName);
       }
     } else {
       await deleteFromPage(this.#dbName);

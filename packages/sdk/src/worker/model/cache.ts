@@ -31,6 +31,12 @@ export interface KeyedEvent { key: number; value: PerchEvent }
 
 export class ModelCache {
   private db: Promise<PerchDatabase | null> | null = null;
+  /**
+   * Set by `erase()` (after `forget()`): no connection is opened again until `reopen()`. Opening one creates the
+   * database, so a model download or a saved intent state that finishes after the erase would otherwise bring
+   * the deleted database back (with the pre-erase intent state in it).
+   */
+  private erased = false;
 
   constructor(private readonly dbName: string, private readonly timeoutMs: number) {}
 
@@ -76,7 +82,19 @@ export class ModelCache {
     this.db = null;
   }
 
+  /** The database was erased: drop the connection and open none (reads find nothing, writes are dropped). */
+  erase(): void {
+    this.erased = true;
+    this.close();
+  }
+
+  /** Events were stored again after an erase: the database exists again, the cache may use it. */
+  reopen(): void {
+    this.erased = false;
+  }
+
   private conn(): Promise<PerchDatabase | null> {
+    if (this.erased) return Promise.resolve(null);
     if (!this.db) {
       this.db = openPerchDB(this.dbName, this.timeoutMs, () => { this.db = null; }).catch(() => {
         this.db = null;

@@ -57,6 +57,7 @@ export class ModelService implements PerchModelApi {
 
   /** After a write: fold the new events in, and tell the other tabs. */
   eventsStored(): void {
+    this.cache?.reopen(); // the event store has (re)created the database
     if (!this.live) return;
     void this.live.tracker.sync();
     this.channel?.postMessage('events');
@@ -72,7 +73,7 @@ export class ModelService implements PerchModelApi {
     /** After `forget()`: the saved state and history are gone with the database. */
   forgotten(): void {
     this.live?.tracker.reset();
-    this.cache?.close();
+    this.cache?.erase(); // and open no connection (which would recreate the database) until events are stored again
   }
 
   async rerank(req: RerankRequest): Promise<RerankReply> {
