@@ -1,14 +1,14 @@
 // Duplicate uploads and kill -9: browsers upload to an open round of the real aggregator; re-sending a
 // browser's exact upload (same idempotency key) is counted once; the aggregator is killed with SIGKILL
 // mid-round and restarted on the same SQLite file: every acknowledged browser upload is still there, the
-// round resumes, and a later browser completes it.
+// round resumes, and a later browser completes it (on the count: `--close-at-target on`).
 import { expect, test } from '@playwright/test';
 import type { AuditReport } from '../../packages/sdk/src/types.js';
 import { kill9, startAggregator, waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { federatedSuite } from './support/suite.js';
 
-const ARGS = ['--min-clients', '2', '--target-clients', '3', '--round-seconds', '600', '--sampling', '1', '--noise', '2', '--clip', '1'];
+const ARGS = ['--min-clients', '2', '--target-clients', '3', '--round-seconds', '600', '--close-at-target', 'on', '--sampling', '1', '--noise', '2', '--clip', '1'];
 
 const devices: Device[] = [];
 const env = federatedSuite(ARGS, devices);

@@ -1,5 +1,6 @@
 // Browser → aggregator, end to end: several Chromium contexts, each with its own stored history, take part in
-// a round of the real aggregator (child process, temp SQLite, min clients = 3); the round closes and publishes
+// a round of the real aggregator (child process, temp SQLite, min clients = 3); the round closes on its count
+// (`--close-at-target on`: a DP round otherwise runs to its deadline) and publishes
 // version 2; every client loads and verifies it; each upload is byte-identical to its audit().outbound entry
 // and carries none of the session's item ids, list ids or timestamps; devices train with the announced recipe,
 // and the tensors it freezes keep their value in the published version.
@@ -18,7 +19,7 @@ const Z = 2; // noise multiplier announced by the round (q = 1)
 const BUDGET = 3;
 // The round also announces a local recipe other than the default, which the devices must follow.
 const RECIPE = { ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 64, frozen: ['event_emb', 'gap_emb', 'cat_w', 'cat_b'] };
-const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--sampling', '1', '--noise', String(Z), '--clip', '1',
+const AGG_ARGS = ['--min-clients', String(CLIENTS), '--target-clients', String(CLIENTS), '--round-seconds', '120', '--close-at-target', 'on', '--sampling', '1', '--noise', String(Z), '--clip', '1',
   '--local-epochs', String(RECIPE.epochs), '--local-virtual-batch', String(RECIPE.virtualBatch), '--local-frozen', RECIPE.frozen.join(',')];
 
 const devices: Device[] = [];

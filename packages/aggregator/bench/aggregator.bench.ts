@@ -36,7 +36,7 @@ const figure = (metric: string, value: number, unit: string) => console.log(JSON
 const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), '--import', 'tsx', join(pkg, 'src', 'server.ts'),
   '--port', '0', '--db', join(dir, 'agg.db'), '--dims', '117,117',
   '--min-clients', '1', '--target-clients', String(UPLOADS + WARMUP + OPEN), '--max-updates', String(UPLOADS + WARMUP + OPEN),
-  '--round-seconds', '3600', '--noise', '1', '--rate-max', '100000000'], { cwd: join(pkg, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PERCH_AGG_LOG: 'warn' } });
+  '--round-seconds', '3600', '--close-at-target', 'on', '--noise', '1', '--rate-max', '100000000'], { cwd: join(pkg, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PERCH_AGG_LOG: 'warn' } });
 // Bounded in time as well as in count: a stalled server fails the bench instead of hanging it.
 const watchdog = setTimeout(() => { console.error('aggregator bench: timed out after 5 min'); child.kill('SIGKILL'); process.exit(1); }, 5 * 60_000);
 watchdog.unref();

@@ -7,11 +7,18 @@ export interface RoundPolicy {
   /** A round needs at least this many accepted updates to publish; fewer at the deadline → round fails. */
   minClients: number;
   /**
-   * The round closes early once this many updates are accepted. With central noise it is instead the expected
-   * number of clients (q·N, set it so): the fixed denominator of the released mean, and the round runs to its
-   * deadline (closing early would let one device's upload displace another's; aggregate/central-noise.ts).
+   * The expected number of clients per round (set it to q·N). A round without DP noise closes as soon as this
+   * many updates are accepted. A DP round (local or central noise) uses it as the fixed denominator of the
+   * released mean and runs to its deadline unless `closeAtTarget` (aggregate/central-noise.ts).
    */
   targetClients: number;
+  /**
+   * DP rounds only: close once `targetClients` updates are accepted instead of at the deadline. Off by default:
+   * an early close makes the aggregated set depend on arrival order (one more device can push another one
+   * out), which the amplified ε does not cover (docs/threat-model.md). For tests and demos that need rounds to
+   * end on a count.
+   */
+  closeAtTarget: boolean;
   /** Hard cap on updates per round (memory/time bound for robust rules). */
   maxUpdatesPerRound: number;
   /** Round length in ms. */
@@ -28,10 +35,7 @@ export interface RoundPolicy {
   normTolerance: number;
   rule: AggregationRule;
   trimFraction: number;
-  /**
-   * Central noise multiplier on the aggregate (0 = off). When on: FedAvg only, every update has weight 1, the
-   * mean is divided by `targetClients` (fixed denominator), and the round closes at its deadline only.
-   */
+  /** Central noise multiplier on the aggregate (0 = off). FedAvg only. */
   centralNoiseMultiplier: number;
   /** Server learning rate applied to the aggregated delta (η of the server optimiser). */
   serverLearningRate: number;
@@ -69,7 +73,7 @@ export interface AggregatorConfig {
 export const DEFAULT_ROUND: RoundPolicy = {
   minClients: 3, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
   clipBound: 1, noiseMultiplier: 1, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
-  rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0,
+  rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, closeAtTarget: false,
   // Bias-corrected FedAdam at η = 0.005, τ = 1e-6: the server step the simulator measured with the default device
   // recipe (docs/federated.md). Adam bounds each coordinate's move per round by about η, so even a noisy round
   // (local noise, few clients) cannot wreck the published model, which plain FedAvg (sgd, η = 1) can.
@@ -124,7 +128,7 @@ export interface ServerConfig extends AggregatorConfig { host: string; port: num
  * `--flag value` pairs override `PERCH_AGG_*` environment variables, which override defaults.
  * Flags: --host --port --db --model --min-clients --target-clients --round-seconds --clip --noise --sampling
  * --server-opt sgd|adam --server-lr --server-momentum --adam-tau --adam-bias-correction on|off --server-warmup --server-decay
- * --rule --trim --central-noise --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
+ * --rule --trim --central-noise --close-at-target on|off --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
  * --local-epochs --local-lr --local-negatives --local-virtual-batch --local-dropout --local-frozen (comma list
  * or none) (the devices' recipe)
  */
@@ -159,6 +163,9 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   set('rule', get('rule') as AggregationRule | undefined);
   set('trimFraction', num('trim'));
   set('centralNoiseMultiplier', num('central-noise'));
+  const cat = get('close-at-target');
+  if (cat !== undefined && cat !== 'on' && cat !== 'off') throw new Error(`--close-at-target must be on or off, got ${cat}`);
+  set('closeAtTarget', cat === undefined ? undefined : cat === 'on');
   set('serverOptimizer', get('server-opt') as RoundPolicy['serverOptimizer'] | undefined);
   set('serverLearningRate', num('server-lr'));
   set('serverMomentum', num('server-momentum'));

@@ -51,9 +51,12 @@ describe('aggregation rules', () => {
 
   it('central noise: the weighted sum over a fixed denominator plus noise of std z·wMax·B/denominator; off at z = 0', () => {
     const mean = new Float32Array(100_000);
-    const off = addCentralNoise(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, denominator: 20, rng: seededRng(1) });
+    const off = addCentralNoise(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, rng: seededRng(1) });
     expect(off.std).toBe(0);
-    expect(Array.from(off.delta)).toEqual([0.5, -1]); // no DP: the plain weighted mean
+    expect(Array.from(off.delta)).toEqual([0.5, -1]); // no DP (no denominator): the plain weighted mean
+    const local = addCentralNoise(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, denominator: 20, rng: seededRng(1) });
+    expect(Array.from(local.delta)).toEqual([0.25, -0.5]); // a DP round without central noise: sum / denominator
+    expect(() => addCentralNoise(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 1, rng: seededRng(1) })).toThrow(/denominator/);
     const on = addCentralNoise(mean, { multiplier: 2, bound: 0.5, maxWeight: 4, totalWeight: 90, denominator: 100, rng: seededRng(1) });
     expect(on.std).toBeCloseTo(0.04, 12); // 2 · 4 · 0.5 / 100: the denominator, not the realised weight 90
     const sd = Math.sqrt(on.delta.reduce((s, x) => s + x * x, 0) / on.delta.length);

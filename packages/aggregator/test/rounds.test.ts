@@ -23,6 +23,22 @@ async function download(app: FastifyInstance): Promise<{ manifest: Manifest; wei
   return { manifest, weights: loaded.weights, vocab: loaded.vocab };
 }
 
+/**
+ * Posts two updates of per-coordinate size 0.4 and 0.8 (÷√size), claiming 1 and 9 examples, waits for version
+ * 2 (after `between`) and returns the published step of one coordinate, × √size.
+ */
+async function twoUpdatesStep(app: FastifyInstance, between?: () => Promise<void>): Promise<number> {
+  const r1 = await roundInfo(app);
+  const layout = layoutOf(r1);
+  const mk = (c: number) => new Float32Array(layout.size).fill(c / Math.sqrt(layout.size));
+  const v1 = await download(app);
+  expect((await post(app, r1.roundId, updateFor(r1, { seed: 1, delta: mk(0.4), examples: 1 }).bytes)).statusCode).toBe(202);
+  expect((await post(app, r1.roundId, updateFor(r1, { seed: 2, delta: mk(0.8), examples: 9 }).bytes)).statusCode).toBe(202);
+  await between?.();
+  await waitFor(async () => (await roundInfo(app)).baseVersion === 2, 10_000);
+  return ((await download(app)).weights.gru_wx![0]! - v1.weights.gru_wx![0]!) * Math.sqrt(layout.size);
+}
+
 describe('rounds', () => {
   it('closes at the target, publishes base + weighted FedAvg delta on the shared tensors only, the recipe\'s frozen ones kept', async () => {
     const t = await testApp({ minClients: 3, targetClients: 3, maxClientWeight: 8, local: FROZEN }); close = t.close;
@@ -120,17 +136,25 @@ describe('rounds', () => {
 
   it('with central noise: releases the sum over the fixed denominator (targetClients), not the realised mean', async () => {
     const t = await testApp({ minClients: 2, targetClients: 4, durationMs: 2500, centralNoiseMultiplier: 1e-6, maxClientWeight: 8 }); close = t.close;
-    const r1 = await roundInfo(t.app);
-    const layout = layoutOf(r1);
-    const mk = (c: number) => new Float32Array(layout.size).fill(c / Math.sqrt(layout.size));
-    const v1 = await download(t.app);
-    expect((await post(t.app, r1.roundId, updateFor(r1, { seed: 1, delta: mk(0.4), examples: 1 }).bytes)).statusCode).toBe(202);
-    expect((await post(t.app, r1.roundId, updateFor(r1, { seed: 2, delta: mk(0.8), examples: 9 }).bytes)).statusCode).toBe(202);
-    await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2, 10_000);
-    const v2 = await download(t.app);
-    const d = (v2.weights.gru_wx![0]! - v1.weights.gru_wx![0]!) * Math.sqrt(layout.size);
     // (0.4 + 0.8) / 4 = 0.3; the realised mean would give 0.6, the example-weighted mean (0.4 + 8·0.8) / 9 = 0.76.
-    expect(d).toBeCloseTo(0.3, 2);
+    expect(await twoUpdatesStep(t.app)).toBeCloseTo(0.3, 2);
+  });
+
+  it('a local-noise round also runs to its deadline, weights every update 1 and divides the sum by targetClients; --close-at-target ends it on the count', async () => {
+    // z = 1e-4: a DP round; the devices' own noise (std 1e-4 per coordinate) is far below the checked values.
+    const t = await testApp({ minClients: 2, targetClients: 2, durationMs: 2500, noiseMultiplier: 1e-4, maxClientWeight: 8 }); close = t.close;
+    const r1 = await roundInfo(t.app);
+    const d = await twoUpdatesStep(t.app, async () => {
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await roundInfo(t.app)).toMatchObject({ roundId: r1.roundId, accepted: 2, baseVersion: 1 }); // the target does not close it
+    });
+    expect(d).toBeCloseTo(0.6, 1); // (0.4 + 0.8) / 2 with unit weights; example weights would give (0.4 + 8·0.8) / 9 = 0.76
+    await close(); close = undefined;
+
+    const early = await testApp({ minClients: 2, targetClients: 2, noiseMultiplier: 1e-4, closeAtTarget: true }); close = early.close;
+    const e1 = await roundInfo(early.app);
+    for (const seed of [1, 2]) expect((await post(early.app, e1.roundId, updateFor(e1, { seed }).bytes)).statusCode).toBe(202);
+    await waitFor(async () => (await roundInfo(early.app)).baseVersion === 2, 5_000); // the round lasts 60 s: closed by the count
   });
 
   it('refuses central noise with a robust rule at start-up (their sensitivity is not bounded by B / n)', () => {

@@ -64,6 +64,10 @@ describe('seed model', () => {
     expect(() => parseServerArgs(['--rule', 'mean'])).toThrow(/unknown rule/);
     expect(() => parseServerArgs(['--min-clients', '5', '--target-clients', '2'])).toThrow(/targetClients/);
     expect(() => parseServerArgs(['--sampling', '0'])).toThrow(/sampling/);
+    // DP rounds run to their deadline unless told otherwise
+    expect(parseServerArgs([]).round.closeAtTarget).toBe(false);
+    expect(parseServerArgs(['--close-at-target', 'on']).round.closeAtTarget).toBe(true);
+    expect(() => parseServerArgs(['--close-at-target', 'yes'])).toThrow(/on or off/);
     // the devices' local recipe: defaults, flags override single fields, out-of-range values refuse to start
     expect(parseServerArgs([]).round.local).toEqual(DEFAULT_RECIPE);
     expect(parseServerArgs(['--local-epochs', '2', '--local-virtual-batch', '0'], { PERCH_AGG_LOCAL_LR: '0.5' }).round.local)

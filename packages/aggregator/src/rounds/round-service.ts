@@ -1,6 +1,6 @@
 /**
  * Round lifecycle: one open round at a time. It closes when `targetClients` updates are accepted or at its
- * deadline (with central noise at its deadline only, see `centralDp`); with at least `minClients` it aggregates and publishes base + delta as a new version, otherwise
+ * deadline (a DP round at its deadline only, see `dpRound`); with at least `minClients` it aggregates and publishes base + delta as a new version, otherwise
  * it fails and a new round opens on the same version. State lives in the store, so a restarted process
  * resumes the open round (or finishes a close interrupted by a crash: 'closing' rounds are re-aggregated).
  */
@@ -50,7 +50,7 @@ export class RoundService {
     this.log.info({ round: round.id, status: round.status, version: latest.version, accepted: round.accepted }, 'round resumed or opened');
     if (round.status === 'closing') void this.close(round.id, 'resume interrupted close');
     // A crash between the last accepted upload and the start of the close leaves a full open round.
-    else if (!this.centralDp && round.accepted >= this.policy.targetClients) void this.close(round.id, 'target reached before restart');
+    else if (this.closesAtTarget && round.accepted >= this.policy.targetClients) void this.close(round.id, 'target reached before restart');
     else this.arm(round);
   }
 
@@ -62,14 +62,15 @@ export class RoundService {
 
   get modelLayout(): Layout { return this.layout; }
   /**
-   * Central DP (DP-FedAvg with the fixed-denominator estimate, aggregate/central-noise.ts): every update counts
-   * with weight 1 whatever weight it claims, the mean is divided by `targetClients`, and the round is not closed
-   * early when the target is reached. An early close would make the set of aggregated updates depend on
-   * arrival order: one more device could push another one out, which moves the sum by up to 2B, not B.
-   * Uploads beyond `maxUpdatesPerRound` are still refused; keep it far above `targetClients` (the chance that
-   * more devices than that flip "take part" adds to δ).
+   * A DP round (local or central noise; aggregate/central-noise.ts, docs/threat-model.md): every update counts
+   * with weight 1 whatever weight it claims, FedAvg releases the sum over the fixed denominator `targetClients`,
+   * and the round runs to its deadline unless the policy says `closeAtTarget`. An early close would make the set
+   * of aggregated updates depend on arrival order: one more device could push another one out, which moves the
+   * sum by up to 2B, not B. Uploads beyond `maxUpdatesPerRound` are still refused; keep it far above
+   * `targetClients` (the chance that more devices than that flip "take part" adds to δ).
    */
-  private get centralDp(): boolean { return this.policy.centralNoiseMultiplier > 0; }
+  private get dpRound(): boolean { return this.policy.noiseMultiplier > 0 || this.policy.centralNoiseMultiplier > 0; }
+  private get closesAtTarget(): boolean { return !this.dpRound || this.policy.closeAtTarget; }
   /** Norm an honest noised upload stays under: C·sqrt(1 + z²·d) (clipped delta plus N(0,(zC)²) per coordinate). */
   get uploadBound(): number { return this.policy.clipBound * Math.sqrt(1 + this.policy.noiseMultiplier ** 2 * this.layout.size); }
   get maxBytes(): number { return HEADER_BYTES + 4 * this.layout.tensors.length + this.layout.size; }
@@ -123,7 +124,7 @@ export class RoundService {
     }
     const response = { status: 202, body: { status: 'accepted', roundId: urlRoundId, key: u.key } };
     const res = await this.store.insertUpdate({
-      key: u.key, roundId: urlRoundId, receivedAt: now, weight: this.centralDp ? 1 : Math.min(u.clientWeight, this.policy.maxClientWeight),
+      key: u.key, roundId: urlRoundId, receivedAt: now, weight: this.dpRound ? 1 : Math.min(u.clientWeight, this.policy.maxClientWeight),
       norm: check.norm, fingerprint, payload: bytes, response,
     }, this.policy.maxUpdatesPerRound);
     switch (res.kind) {
@@ -131,7 +132,7 @@ export class RoundService {
       case 'not_open':
       case 'full': return { problem: problems.closed(`round ${urlRoundId} no longer accepts updates`, { roundId: urlRoundId }) };
       case 'inserted':
-        if (!this.centralDp && res.accepted >= this.policy.targetClients) setImmediate(() => void this.close(urlRoundId, 'target reached'));
+        if (this.closesAtTarget && res.accepted >= this.policy.targetClients) setImmediate(() => void this.close(urlRoundId, 'target reached'));
         return { ...response, replayed: false };
     }
   }
@@ -190,8 +191,10 @@ export class RoundService {
     const bound = this.uploadBound;
     const result = await aggregate(storedUpdateSource(this.store, id, this.layout, bound), this.layout.size, { rule: p.rule, trimFraction: p.trimFraction });
     const rng = this.config.noiseSeed === undefined ? cryptoRng() : seededRng(this.config.noiseSeed + id);
-    const maxWeight = p.rule === 'fedavg' && !this.centralDp ? p.maxClientWeight : 1;
-    const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator: p.targetClients, rng });
+    const maxWeight = p.rule === 'fedavg' && !this.dpRound ? p.maxClientWeight : 1;
+    // The fixed denominator applies to FedAvg in a DP round; robust rules (local noise only) keep their output.
+    const denominator = this.dpRound && p.rule === 'fedavg' ? p.targetClients : undefined;
+    const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator, rng });
     const { weights, state } = await this.step(base.version, zeroFrozen(delta, this.layout, p.local.frozen));
     const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
     const vocabBytes = vocabFile && (await this.store.getFile(vocabFile.sha256));
