@@ -84,7 +84,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
   const server = new SimServer(ctx.layout, {
     rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer, frozen: o.frozen ?? [],
-    expectedWeight: o.q * ctx.clients.length, // the fixed denominator under central noise: expected clients per round
+    expectedWeight: dp ? o.q * ctx.clients.length : undefined, // DP rounds: fixed denominator, the expected clients per round
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
   const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });

@@ -3,7 +3,7 @@
  * checked against the layout (`decodeUpdate`), its weight capped as the aggregator does on upload, and the
  * round is aggregated by `aggregate(storedUpdateSource(…))`, the exact path the aggregator takes when it closes
  * a round (dequantise + server-side clip to the upload bound, then the rule), with optional central noise
- * (`addCentralNoise`: with it, the sum is divided by the expected weight, not the realised one). The new global dense weights come from the aggregator's server optimiser
+ * (`addCentralNoise`; in DP runs the sum is divided by the expected weight, not the realised one). The new global dense weights come from the aggregator's server optimiser
  * (`serverStep`, aggregate/server-optimizer.ts), which treats the aggregate Δ as a pseudo-gradient:
  * - `sgdm`: w += η·m, m = β·m + Δ (FedAvgM; β = 0, η = 1 is plain FedAvg);
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
@@ -26,8 +26,9 @@ export interface ServerOptions {
   /** Central noise multiplier z_c (0 = off). */
   centralNoise: number;
   /**
-   * The fixed denominator of the released mean under central noise: the expected total weight of a round
-   * (with unit weights, the expected number of clients q·N), as the aggregator's `targetClients`.
+   * The fixed denominator of a DP round's released mean (local or central noise): the expected total weight of
+   * a round (with unit weights, the expected number of clients q·N), as the aggregator's `targetClients`.
+   * Absent: the plain mean (runs without DP). Required with central noise.
    */
   expectedWeight?: number;
   /** The aggregator's server optimiser (FedAvg = sgd at η = 1). */
@@ -71,7 +72,7 @@ export class SimServer {
     if (records.length === 0) return { count: 0, stepNorm: 0 };
     const res = await aggregate(storedUpdateSource(memoryStore(records), roundId, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
     const maxWeight = this.o.rule === 'fedavg' ? this.o.maxClientWeight : 1;
-    const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator: this.o.expectedWeight ?? NaN, rng: this.rng });
+    const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator: this.o.rule === 'fedavg' ? this.o.expectedWeight : undefined, rng: this.rng });
     const flat = flattenShared(global, this.layout);
     const { step, state } = serverStep(zeroFrozen(delta, this.layout, this.o.frozen ?? []), this.state, this.o.optimizer);
     this.state = state;
