@@ -150,6 +150,11 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
     return n;
   };
+  const onOff = (name: string): boolean | undefined => {
+    const v = get(name);
+    if (v !== undefined && v !== 'on' && v !== 'off') throw new Error(`--${name} must be on or off, got ${v}`);
+    return v === undefined ? undefined : v === 'on';
+  };
   const round: Partial<RoundPolicy> = {};
   const set = <K extends keyof RoundPolicy>(k: K, v: RoundPolicy[K] | undefined): void => { if (v !== undefined) round[k] = v; };
   set('minClients', num('min-clients'));
@@ -163,9 +168,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   set('rule', get('rule') as AggregationRule | undefined);
   set('trimFraction', num('trim'));
   set('centralNoiseMultiplier', num('central-noise'));
-  const cat = get('close-at-target');
-  if (cat !== undefined && cat !== 'on' && cat !== 'off') throw new Error(`--close-at-target must be on or off, got ${cat}`);
-  set('closeAtTarget', cat === undefined ? undefined : cat === 'on');
+  set('closeAtTarget', onOff('close-at-target'));
   set('serverOptimizer', get('server-opt') as RoundPolicy['serverOptimizer'] | undefined);
   set('serverLearningRate', num('server-lr'));
   set('serverMomentum', num('server-momentum'));
@@ -180,9 +183,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   const frozen = get('local-frozen');
   if (frozen !== undefined) local.frozen = frozenFromFlag(frozen);
   if (Object.keys(local).length > 0) round.local = { ...DEFAULT_RECIPE, ...local };
-  const bc = get('adam-bias-correction');
-  if (bc !== undefined && bc !== 'on' && bc !== 'off') throw new Error(`--adam-bias-correction must be on or off, got ${bc}`);
-  set('adamBiasCorrection', bc === undefined ? undefined : bc === 'on');
+  set('adamBiasCorrection', onOff('adam-bias-correction'));
   const dimsText = get('dims');
   let seedDims: ModelDims | undefined;
   if (dimsText) {
