@@ -3,8 +3,9 @@
  * checked against the layout (`decodeUpdate`), its weight capped as the aggregator does on upload, and the
  * round is aggregated by `aggregate(storedUpdateSource(…))`, the exact path the aggregator takes when it closes
  * a round (dequantise + server-side clip to the upload bound, then the rule), with optional central noise
- * (`addCentralNoise`; in DP runs the sum is divided by the expected weight, not the realised one). The new global dense weights come from the aggregator's server optimiser
- * (`serverStep`, aggregate/server-optimizer.ts), which treats the aggregate Δ as a pseudo-gradient:
+ * (`addCentralNoise`; in DP runs the sum is divided by the expected weight, not the realised one). The new
+ * global dense weights come from the aggregator's server optimiser (`serverStep`,
+ * aggregate/server-optimizer.ts), which treats the aggregate Δ as a pseudo-gradient:
  * - `sgdm`: w += η·m, m = β·m + Δ (FedAvgM; β = 0, η = 1 is plain FedAvg);
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.

@@ -1,7 +1,7 @@
 /**
  * Round lifecycle: one open round at a time. It closes when `targetClients` updates are accepted or at its
- * deadline (a DP round at its deadline only, see `dpRound`); with at least `minClients` it aggregates and publishes base + delta as a new version, otherwise
- * it fails and a new round opens on the same version. State lives in the store, so a restarted process
+ * deadline (a DP round at its deadline only, see `dpRound`); with at least `minClients` it aggregates and
+ * publishes base + delta as a new version, otherwise it fails and a new round opens on the same version. State lives in the store, so a restarted process
  * resumes the open round (or finishes a close interrupted by a crash: 'closing' rounds are re-aggregated).
  */
 import { createHash } from 'node:crypto';
