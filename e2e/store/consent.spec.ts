@@ -70,12 +70,23 @@ test('forget() while the model is still downloading: the late model does not bri
   const modelVersion = () => page.evaluate(async () => ((await (window as unknown as { perch: { audit(): Promise<{ model: { version: string | null } }> } }).perch.audit()).model.version));
   expect(await modelVersion(), 'no model yet: its files are held').toBeFalsy();
 
-  await page.evaluate(() => (window as unknown as { perch: { forget(): Promise<unknown> } }).perch.forget());
+  const erasedAt = await page.evaluate(async () => {
+    const t = Date.now();
+    await (window as unknown as { perch: { forget(): Promise<unknown> } }).perch.forget();
+    return t;
+  });
   expect(await databases(page)).not.toContain('perch');
 
   release(); // the model arrives, is verified and loaded; before the fix its cache write recreated the database
   await expect.poll(modelVersion, { timeout: 30_000, message: 'the model loads after the erase' }).toBeTruthy();
   await page.waitForTimeout(500);
-  expect(await databases(page)).not.toContain('perch');
+  // Storage is still granted, so an event the page tracks after the erase may create a new database (it did
+  // once in CI, under load). What must never happen is a database without such an event (the cache's doing)
+  // or with anything from before the erase.
+  if ((await databases(page)).includes('perch')) {
+    const events = await stored(page);
+    expect(events.length, 'a database exists only because events were stored after the erase').toBeGreaterThan(0);
+    expect(events.filter((e) => e.ts < erasedAt), 'nothing from before the erase').toEqual([]);
+  }
   expect(errors).toEqual([]);
 });
