@@ -2,6 +2,7 @@
 import type { ModelDims } from '@perch/model/spec.ts';
 import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems, type LocalRecipe } from '@perch/model/federated/recipe.ts';
 import type { AggregationRule } from './aggregate/index.js';
+import { centralNoiseProblem } from './aggregate/release.js';
 
 export interface RoundPolicy {
   /** A round needs at least this many accepted updates to publish; fewer at the deadline → round fails. */
@@ -9,7 +10,7 @@ export interface RoundPolicy {
   /**
    * The expected number of clients per round (set it to q·N). A round without DP noise closes as soon as this
    * many updates are accepted. A DP round (local or central noise) uses it as the fixed denominator of the
-   * released mean and runs to its deadline unless `closeAtTarget` (aggregate/central-noise.ts).
+   * released mean and runs to its deadline unless `closeAtTarget` (aggregate/release.ts).
    */
   targetClients: number;
   /**
@@ -94,9 +95,8 @@ export function checkPolicy(p: RoundPolicy): RoundPolicy {
   if (!(p.samplingProbability > 0 && p.samplingProbability <= 1)) bad('sampling probability must be in (0, 1]');
   if (!(p.normTolerance >= 1)) bad('norm tolerance must be ≥ 1');
   if (!(p.trimFraction >= 0 && p.trimFraction < 0.5)) bad('trim fraction must be in [0, 0.5)');
-  // One input can move a coordinate-wise median or trimmed mean by far more than B/n, so noise of that scale
-  // would not be calibrated: central DP is defined for FedAvg only.
-  if (p.centralNoiseMultiplier > 0 && p.rule !== 'fedavg') bad(`central noise needs the fedavg rule (a ${p.rule} has no bounded sensitivity)`);
+  const noiseProblem = centralNoiseProblem(p.rule, p.centralNoiseMultiplier); // central DP is for FedAvg only
+  if (noiseProblem) bad(noiseProblem);
   if (!(Number.isInteger(p.maxClientWeight) && p.maxClientWeight >= 1)) bad('maxClientWeight must be an integer ≥ 1');
   if (p.serverOptimizer !== 'sgd' && p.serverOptimizer !== 'adam') bad(`unknown server optimiser "${p.serverOptimizer}"`);
   if (!(p.serverLearningRate > 0)) bad('server learning rate must be > 0');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addCentralNoise, aggregate, coordinateMedian, fedAvg, fromArray, trimmedMean, zeroFrozen } from '../src/aggregate/index.js';
-import { makeLayout, seededRng } from '@perch/model/privacy/index.ts';
+import { aggregate, centralNoiseProblem, coordinateMedian, fedAvg, fromArray, releaseMean, trimmedMean, zeroFrozen } from '../src/aggregate/index.js';
+import { addGaussianNoise, makeLayout, seededRng } from '@perch/model/privacy/index.ts';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
 
@@ -51,13 +51,13 @@ describe('aggregation rules', () => {
 
   it('central noise: the weighted sum over a fixed denominator plus noise of std z·wMax·B/denominator; off at z = 0', () => {
     const mean = new Float32Array(100_000);
-    const off = addCentralNoise(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, rng: seededRng(1) });
+    const off = releaseMean(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, rng: seededRng(1) });
     expect(off.std).toBe(0);
     expect(Array.from(off.delta)).toEqual([0.5, -1]); // no DP (no denominator): the plain weighted mean
-    const local = addCentralNoise(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, denominator: 20, rng: seededRng(1) });
+    const local = releaseMean(v(0.5, -1), { multiplier: 0, bound: 1, maxWeight: 1, totalWeight: 10, denominator: 20, rng: seededRng(1) });
     expect(Array.from(local.delta)).toEqual([0.25, -0.5]); // a DP round without central noise: sum / denominator
-    expect(() => addCentralNoise(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 1, rng: seededRng(1) })).toThrow(/denominator/);
-    const on = addCentralNoise(mean, { multiplier: 2, bound: 0.5, maxWeight: 4, totalWeight: 90, denominator: 100, rng: seededRng(1) });
+    expect(() => releaseMean(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 1, rng: seededRng(1) })).toThrow(/denominator/);
+    const on = releaseMean(mean, { multiplier: 2, bound: 0.5, maxWeight: 4, totalWeight: 90, denominator: 100, rng: seededRng(1) });
     expect(on.std).toBeCloseTo(0.04, 12); // 2 · 4 · 0.5 / 100: the denominator, not the realised weight 90
     const sd = Math.sqrt(on.delta.reduce((s, x) => s + x * x, 0) / on.delta.length);
     expect(Math.abs(sd / 0.04 - 1)).toBeLessThan(0.02);
@@ -65,11 +65,28 @@ describe('aggregation rules', () => {
 
   it('central noise releases Σ wΔ / denominator: a round with fewer clients than expected takes a smaller step', () => {
     // mean 0.3 over a realised weight of 3 → sum 0.9; expected weight 6 → 0.15 (plus noise of std 1e-9·1·1/6).
-    const r = addCentralNoise(v(0.3, -0.6), { multiplier: 1e-9, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 6, rng: seededRng(2) });
+    const r = releaseMean(v(0.3, -0.6), { multiplier: 1e-9, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 6, rng: seededRng(2) });
     expect(r.delta[0]).toBeCloseTo(0.15, 6);
     expect(r.delta[1]).toBeCloseTo(-0.3, 6);
-    expect(() => addCentralNoise(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 0, rng: seededRng(3) })).toThrow(/denominator/);
-    expect(() => addCentralNoise(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: NaN, rng: seededRng(3) })).toThrow(/denominator/);
+    expect(() => releaseMean(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 0, rng: seededRng(3) })).toThrow(/denominator/);
+    expect(() => releaseMean(v(1), { multiplier: 1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: NaN, rng: seededRng(3) })).toThrow(/denominator/);
+  });
+
+  it('releaseMean leaves its input alone and draws the same noise as scaling first, then addGaussianNoise', () => {
+    const mean = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i) / 7);
+    const before = new Float32Array(mean);
+    const r = releaseMean(mean, { multiplier: 0.8, bound: 2, maxWeight: 1, totalWeight: 37, denominator: 50, rng: seededRng(9) });
+    expect(mean).toEqual(before);
+    const scaled = Float32Array.from(mean, (x) => x * (37 / 50));
+    expect(r.delta).toEqual(addGaussianNoise(scaled, (0.8 * 2) / 50, seededRng(9)));
+    expect(() => releaseMean(mean, { multiplier: -1, bound: 1, maxWeight: 1, totalWeight: 3, denominator: 6, rng: seededRng(3) })).toThrow(/≥ 0/);
+  });
+
+  it('central noise is refused with a rule of unbounded sensitivity, allowed with fedavg or when off', () => {
+    expect(centralNoiseProblem('median', 1)).toMatch(/fedavg rule.*median/);
+    expect(centralNoiseProblem('trimmed-mean', 0.1)).toMatch(/fedavg rule/);
+    expect(centralNoiseProblem('fedavg', 1)).toBeUndefined();
+    expect(centralNoiseProblem('median', 0)).toBeUndefined();
   });
 
   it('zeroes the parts of a delta that belong to frozen tensors, and only those', () => {

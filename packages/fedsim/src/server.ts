@@ -3,14 +3,14 @@
  * checked against the layout (`decodeUpdate`), its weight capped as the aggregator does on upload, and the
  * round is aggregated by `aggregate(storedUpdateSource(…))`, the exact path the aggregator takes when it closes
  * a round (dequantise + server-side clip to the upload bound, then the rule), with optional central noise
- * (`addCentralNoise`; in DP runs the sum is divided by the expected weight, not the realised one). The new
+ * (`releaseMean`; in DP runs the sum is divided by the expected weight, not the realised one). The new
  * global dense weights come from the aggregator's server optimiser (`serverStep`,
  * aggregate/server-optimizer.ts), which treats the aggregate Δ as a pseudo-gradient:
  * - `sgdm`: w += η·m, m = β·m + Δ (FedAvgM; β = 0, η = 1 is plain FedAvg);
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
-import { aggregate, addCentralNoise, zeroFrozen, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
+import { aggregate, centralNoiseProblem, releaseMean, zeroFrozen, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
 import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 import { storedUpdateSource } from '@perch/aggregator/src/rounds/update-source.ts';
 import type { AggregatorStore, UpdateRecord } from '@perch/aggregator/src/store/types.ts';
@@ -52,7 +52,8 @@ export class SimServer {
   rejected = 0;
   constructor(private readonly layout: Layout, private readonly o: ServerOptions, private readonly rng: Rng) {
     this.state = initialState(o.optimizer, layout.size);
-    if (o.centralNoise > 0 && o.rule !== 'fedavg') throw new Error(`central noise needs the fedavg rule, not ${o.rule}`);
+    const noiseProblem = centralNoiseProblem(o.rule, o.centralNoise); // the aggregator's checkPolicy rule
+    if (noiseProblem) throw new Error(noiseProblem);
     if (o.centralNoise > 0 && !(o.expectedWeight! > 0)) throw new Error('central noise needs expectedWeight (the fixed denominator) > 0');
   }
 
@@ -73,7 +74,7 @@ export class SimServer {
     if (records.length === 0) return { count: 0, stepNorm: 0 };
     const res = await aggregate(storedUpdateSource(memoryStore(records), roundId, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
     const maxWeight = this.o.rule === 'fedavg' ? this.o.maxClientWeight : 1;
-    const { delta } = addCentralNoise(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator: this.o.rule === 'fedavg' ? this.o.expectedWeight : undefined, rng: this.rng });
+    const { delta } = releaseMean(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator: this.o.rule === 'fedavg' ? this.o.expectedWeight : undefined, rng: this.rng });
     const flat = flattenShared(global, this.layout);
     const { step, state } = serverStep(zeroFrozen(delta, this.layout, this.o.frozen ?? []), this.state, this.o.optimizer);
     this.state = state;

@@ -25,6 +25,6 @@ export function aggregate(source: DeltaSource, size: number, o: AggregateOptions
 }
 
 export { fedAvg, coordinateMedian, trimmedMean };
-export { addCentralNoise, type CentralNoiseOptions } from './central-noise.js';
+export { releaseMean, centralNoiseProblem, type ReleaseOptions } from './release.js';
 export { zeroFrozen } from './frozen.js';
 export { fromArray, type AggregateResult, type DeltaSource, type WeightedDelta } from './types.js';

@@ -9,7 +9,7 @@ import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts
 import { HEADER_BYTES } from '@perch/model/federated/index.ts';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
 import type { VocabJson } from '@perch/model/export/index.ts';
-import { addCentralNoise, aggregate, zeroFrozen } from '../aggregate/index.js';
+import { releaseMean, aggregate, zeroFrozen } from '../aggregate/index.js';
 import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
@@ -62,7 +62,7 @@ export class RoundService {
 
   get modelLayout(): Layout { return this.layout; }
   /**
-   * A DP round (local or central noise; aggregate/central-noise.ts, docs/threat-model.md): every update counts
+   * A DP round (local or central noise; aggregate/release.ts, docs/threat-model.md): every update counts
    * with weight 1 whatever weight it claims, FedAvg releases the sum over the fixed denominator `targetClients`,
    * and the round runs to its deadline unless the policy says `closeAtTarget`. An early close would make the set
    * of aggregated updates depend on arrival order: one more device could push another one out, which moves the
@@ -194,7 +194,7 @@ export class RoundService {
     const maxWeight = p.rule === 'fedavg' && !this.dpRound ? p.maxClientWeight : 1;
     // The fixed denominator applies to FedAvg in a DP round; robust rules (local noise only) keep their output.
     const denominator = this.dpRound && p.rule === 'fedavg' ? p.targetClients : undefined;
-    const { delta } = addCentralNoise(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator, rng });
+    const { delta } = releaseMean(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator, rng });
     const { weights, state } = await this.step(base.version, zeroFrozen(delta, this.layout, p.local.frozen));
     const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
     const vocabBytes = vocabFile && (await this.store.getFile(vocabFile.sha256));

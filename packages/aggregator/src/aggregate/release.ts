@@ -1,5 +1,6 @@
 /**
- * The released mean of a DP round, with optional central Gaussian noise (DP-FedAvg, McMahan et al. 2018).
+ * What a round releases: the plain weighted mean (no DP), or in a DP round the fixed-denominator estimate with
+ * optional central Gaussian noise (DP-FedAvg, McMahan et al. 2018).
  *
  * A DP round releases the **fixed-denominator** estimate (the paper's f̃_f): the weighted sum of the round's
  * (server-clipped) deltas divided by a denominator fixed before the round — the expected total weight, which
@@ -17,12 +18,18 @@
  *
  * Central noise protects published models even if clients sent no local noise; it adds nothing against the
  * server itself, which sees the individual uploads. Only FedAvg has this sensitivity: the coordinate-wise
- * median and the trimmed mean can move by much more than B/denominator when one input changes, so the
- * aggregator refuses central noise with them (`checkPolicy`).
+ * median and the trimmed mean can move by much more than B/denominator when one input changes, so central noise
+ * with them is refused (`centralNoiseProblem`, used by the aggregator's `checkPolicy` and the simulator).
  */
-import { addGaussianNoise, type Rng } from '@perch/model/privacy/index.ts';
+import { gaussian, type Rng } from '@perch/model/privacy/index.ts';
 
-export interface CentralNoiseOptions {
+/** Why central noise cannot be used with this rule and multiplier, or undefined when it can (or is off). */
+export function centralNoiseProblem(rule: string, multiplier: number): string | undefined {
+  if (multiplier > 0 && rule !== 'fedavg') return `central noise needs the fedavg rule (a ${rule} has no bounded sensitivity)`;
+  return undefined;
+}
+
+export interface ReleaseOptions {
   /** Central noise multiplier z_c (0 = off). */
   multiplier: number;
   /** Per-update L2 bound B after server clipping. */
@@ -42,17 +49,23 @@ export interface CentralNoiseOptions {
 
 /**
  * With a denominator: Σ wᵢΔᵢ / denominator, plus N(0, (z_c·w_max·B / denominator)²) per coordinate when z_c > 0
- * (the std is returned too). Without one (no DP): a copy of the weighted mean, std 0.
+ * (the std is returned too). Without one (no DP): a copy of the weighted mean, std 0. Always a new array;
+ * `mean` is not changed.
  */
-export function addCentralNoise(mean: Float32Array, o: CentralNoiseOptions): { delta: Float32Array; std: number } {
+export function releaseMean(mean: Float32Array, o: ReleaseOptions): { delta: Float32Array; std: number } {
   if (o.denominator === undefined) {
     if (o.multiplier > 0) throw new RangeError('central noise needs a fixed denominator');
     return { delta: new Float32Array(mean), std: 0 };
   }
   if (!(o.denominator > 0) || !Number.isFinite(o.denominator)) throw new RangeError(`the fixed denominator must be > 0, got ${o.denominator}`);
   const scale = o.totalWeight > 0 ? o.totalWeight / o.denominator : 0;
-  const sum = new Float32Array(mean.length);
-  for (let i = 0; i < mean.length; i++) sum[i] = mean[i]! * scale;
   const std = (o.multiplier * o.maxWeight * o.bound) / o.denominator;
-  return { delta: std > 0 ? addGaussianNoise(sum, std, o.rng) : sum, std };
+  if (!(std >= 0) || !Number.isFinite(std)) throw new RangeError(`central noise std must be finite and ≥ 0, got ${std} (multiplier ${o.multiplier}, bound ${o.bound})`);
+  const out = new Float32Array(mean.length);
+  const n = std > 0 ? gaussian(o.rng) : undefined;
+  for (let i = 0; i < mean.length; i++) {
+    out[i] = mean[i]! * scale; // rounded to float32 before the noise is added (as the two-pass version did)
+    if (n) out[i] = out[i]! + std * n();
+  }
+  return { delta: out, std };
 }
