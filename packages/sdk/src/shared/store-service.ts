@@ -134,6 +134,14 @@ export class StoreService implements PerchWorkerApi {
     return (await this.current()).dump();
   }
 
+  /**
+   * Whether the database is erased: from the start of `forget()` until the next write begins. In-worker only
+   * (the model cache asks it before opening a connection, which would recreate the database).
+   */
+  isErased(): boolean {
+    return this.erased !== null;
+  }
+
   async forget(): Promise<void> {
     // Queued batches are part of what is being forgotten: acknowledge them without writing.
     const dropped = this.queue.splice(0);

@@ -7,7 +7,7 @@ import { storedEventProblem } from '../shared/events/index.js';
 import { MemoryStore } from '../shared/memory-store.js';
 import type { Store } from '../shared/store.js';
 import { StoreService, errName } from '../shared/store-service.js';
-import type { PerchWorkerApi, StoreOptions } from '../shared/worker-api.js';
+import type { StoreOptions } from '../shared/worker-api.js';
 import { IdbStore } from './store/idb-store.js';
 import { OpenError } from './store/open.js';
 import { applyTestFlags } from './test-hooks.js';
@@ -23,5 +23,5 @@ async function openStore(options: StoreOptions): Promise<Store> {
   }
 }
 
-const api: PerchWorkerApi = new StoreService(openStore, 'memory-worker', storedEventProblem);
-expose(withFederated(withModel(api)));
+const store = new StoreService(openStore, 'memory-worker', storedEventProblem);
+expose(withFederated(withModel(store, () => store.isErased())));

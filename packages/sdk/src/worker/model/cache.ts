@@ -31,14 +31,14 @@ export interface KeyedEvent { key: number; value: PerchEvent }
 
 export class ModelCache {
   private db: Promise<PerchDatabase | null> | null = null;
-  /**
-   * Set by `erase()` (after `forget()`): no connection is opened again until `reopen()`. Opening one creates the
-   * database, so a model download or a saved intent state that finishes after the erase would otherwise bring
-   * the deleted database back (with the pre-erase intent state in it).
-   */
-  private erased = false;
 
-  constructor(private readonly dbName: string, private readonly timeoutMs: number) {}
+  /**
+   * @param erased the event store's own answer to "is the database erased?" (from `forget()` until events are
+   *   stored again). While it is true no connection is opened: opening one creates the database, so a model
+   *   download or a saved intent state that finishes after the erase would otherwise bring the deleted database
+   *   back (with the pre-erase intent state in it). One source of truth, so the two sides cannot disagree.
+   */
+  constructor(private readonly dbName: string, private readonly timeoutMs: number, private readonly erased: () => boolean) {}
 
   async readModel(): Promise<CachedModel | null> {
     return (await this.get('model')) as CachedModel | null;
@@ -76,25 +76,17 @@ export class ModelCache {
     }
   }
 
-  /** Drops the connection (another tab deletes the database, or `forget()` here). */
+  /**
+   * Drops the connection (another tab deletes the database, or `forget()` here: until events are stored again
+   * `erased()` keeps it from reopening, so reads find nothing and writes are dropped).
+   */
   close(): void {
     void this.db?.then((d) => d?.close());
     this.db = null;
   }
 
-  /** The database was erased: drop the connection and open none (reads find nothing, writes are dropped). */
-  erase(): void {
-    this.erased = true;
-    this.close();
-  }
-
-  /** Events were stored again after an erase: the database exists again, the cache may use it. */
-  reopen(): void {
-    this.erased = false;
-  }
-
   private conn(): Promise<PerchDatabase | null> {
-    if (this.erased) return Promise.resolve(null);
+    if (this.erased()) return Promise.resolve(null);
     if (!this.db) {
       this.db = openPerchDB(this.dbName, this.timeoutMs, () => { this.db = null; }).catch(() => {
         this.db = null;

@@ -7,7 +7,10 @@ import type { StoreDump } from '../../shared/worker-api.js';
 import type { ModelSide } from './runtime-script.js';
 import { ModelService } from './service.js';
 
-/** A model side for the core worker; `dump` reads the stored sequence when IndexedDB cannot be read directly. */
-export function createModelService(dump: () => Promise<StoreDump>): ModelSide {
-  return new ModelService(dump);
+/**
+ * A model side for the core worker; `dump` reads the stored sequence when IndexedDB cannot be read directly,
+ * `storeErased` tells whether the event store holds the database erased (its model cache then opens nothing).
+ */
+export function createModelService(dump: () => Promise<StoreDump>, storeErased: () => boolean): ModelSide {
+  return new ModelService(dump, storeErased);
 }

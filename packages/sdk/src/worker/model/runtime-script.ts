@@ -14,7 +14,7 @@ export type ModelSide = Pick<ModelService, 'configure' | 'loadModel' | 'modelSta
 
 /** The exports of `perch-model.js`. */
 export interface ModelRuntimeScript {
-  createModelService(dump: () => Promise<StoreDump>): ModelSide;
+  createModelService(dump: () => Promise<StoreDump>, storeErased: () => boolean): ModelSide;
 }
 
 type Scope = { perchModel?: ModelRuntimeScript; importScripts?: (...urls: string[]) => void; location?: { href: string } };

@@ -27,13 +27,16 @@ export class ModelService implements PerchModelApi {
   private cache: ModelCache | null = null;
   private channel: BroadcastChannel | null = null;
 
-  /** @param dump reads the whole stored sequence (used only when IndexedDB cannot be read directly). */
-  constructor(private readonly dump: () => Promise<StoreDump>) {}
+  /**
+   * @param dump reads the whole stored sequence (used only when IndexedDB cannot be read directly).
+   * @param storeErased whether the event store holds the database erased (`forget()` until the next write).
+   */
+  constructor(private readonly dump: () => Promise<StoreDump>, private readonly storeErased: () => boolean) {}
 
   /** Called with the store's options: which database holds the events and the model cache. */
   configure(dbName: string, timeoutMs: number): void {
     this.cache?.close();
-    this.cache = new ModelCache(dbName, timeoutMs);
+    this.cache = new ModelCache(dbName, timeoutMs, this.storeErased);
     this.channel?.close();
     if (typeof BroadcastChannel !== 'undefined') {
       this.channel = new BroadcastChannel(`perch-intent:${dbName}`);
@@ -57,7 +60,6 @@ export class ModelService implements PerchModelApi {
 
   /** After a write: fold the new events in, and tell the other tabs. */
   eventsStored(): void {
-    this.cache?.reopen(); // the event store has (re)created the database
     if (!this.live) return;
     void this.live.tracker.sync();
     this.channel?.postMessage('events');
@@ -73,7 +75,7 @@ export class ModelService implements PerchModelApi {
     /** After `forget()`: the saved state and history are gone with the database. */
   forgotten(): void {
     this.live?.tracker.reset();
-    this.cache?.erase(); // and open no connection (which would recreate the database) until events are stored again
+    this.cache?.close(); // it opens none (which would recreate the database) while the store reports it erased
   }
 
   async rerank(req: RerankRequest): Promise<RerankReply> {
@@ -116,7 +118,7 @@ export class ModelService implements PerchModelApi {
 
   private async load(o: ModelLoadOptions): Promise<ModelStatus> {
     const t0 = performance.now();
-    const cache = this.cache ?? (this.cache = new ModelCache('perch', 3000));
+    const cache = this.cache ?? (this.cache = new ModelCache('perch', 3000, this.storeErased));
     try {
       if (typeof o?.url !== 'string' || !o.url) throw new Error('no model URL');
       const url = new URL(o.url, self.location.href).href;

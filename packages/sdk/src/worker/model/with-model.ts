@@ -23,7 +23,7 @@ class LazyModel {
   private loadError: string | null = null;
   private db: { name: string; timeoutMs: number } | null = null;
 
-  constructor(private readonly dump: () => Promise<StoreDump>) {}
+  constructor(private readonly dump: () => Promise<StoreDump>, private readonly storeErased: () => boolean) {}
 
   configure(name: string, timeoutMs: number): void {
     this.db = { name, timeoutMs };
@@ -33,7 +33,7 @@ class LazyModel {
   async loadModel(o: ModelLoadOptions): Promise<ModelStatus> {
     if (!this.side) {
       try {
-        this.side = loadModelRuntime().createModelService(this.dump);
+        this.side = loadModelRuntime().createModelService(this.dump, this.storeErased);
         if (this.db) this.side.configure(this.db.name, this.db.timeoutMs);
       } catch (e) {
         this.loadError = `model runtime script failed to load: ${(e as Error)?.message ?? e}`;
@@ -67,8 +67,9 @@ class LazyModel {
   }
 }
 
-export function withModel(store: PerchWorkerApi): PerchWorkerApi {
-  const model = new LazyModel(() => store.dump());
+/** @param storeErased the store's own "database erased" state (see `StoreService.isErased`). */
+export function withModel(store: PerchWorkerApi, storeErased: () => boolean): PerchWorkerApi {
+  const model = new LazyModel(() => store.dump(), storeErased);
   const own: Partial<PerchWorkerApi> = {
     open: (o: StoreOptions) => {
       model.configure(o.dbName, o.idbOpenTimeoutMs);
