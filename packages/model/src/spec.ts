@@ -3,7 +3,7 @@
  * the TensorFlow.js implementation (browser worker) and the federated code. All weights are named
  * float32 tensors stored row-major. A GRU4Rec-style session model (Hidasi et al. 2016, 2018):
  *
- *   itemRep(i) = item_emb[i] + mean_{a in attrs(i)} attr_emb[a]           (0 attrs → item_emb[i] only)
+ *   itemRep(i) = item_emb[i] + (mean_{a in attrs(i)} attr_emb[a]) · attr_tr    (0 attrs → item_emb[i] only; v3)
  *   x_t        = itemRep(i_t) + event_emb[e_t] + gap_emb[g_t]
  *   GRU (gate order r, z, n; PyTorch/cuDNN formulation):
  *     r = σ(x Wx_r + bx_r + h Wh_r + bh_r)
@@ -30,7 +30,10 @@
  *   (a review is a purchase-like signal).
  * - Scores are logits; the trainer's logQ correction is used only in training, never at inference.
  */
-export const MODEL_SPEC_VERSION = 2;
+export const MODEL_SPEC_VERSION = 3;
+
+/** Spec versions `loadExport` reads: a v2 file is a v3 model with `attr_tr` the identity (see the history). */
+export const READABLE_SPEC_VERSIONS: readonly number[] = [2, 3];
 
 /**
  * Spec history. v2 added the input skip `+ x_t` to the query: the last event's own representation reaches the
@@ -38,6 +41,13 @@ export const MODEL_SPEC_VERSION = 2;
  * catalogs) are learned by the embeddings instead of having to pass through the GRU's squashing gates. On Amazon
  * Beauty it moved validation NDCG@20 from 0.071 to 0.084 at equal epochs (docs/model.md). No tensor changed;
  * the recurrent state became [h | x_t] (hidden + dim values), see `stateSize`.
+ *
+ * v3 added `attr_tr` (d × d), a dense transform of the attribute part of every item's representation. It is
+ * shared by all items and is a dense weight, so federated devices train and upload it (item and attribute
+ * rows never leave a device): without it a device could change how the query is formed but not how any item is
+ * represented, and on the simulation seeds where DP at ε 8 failed that left almost no headroom for dense-only
+ * training (docs/federated.md, "A dense attribute transform"). Identity-initialised, so a v2 model is the v3
+ * model with `attr_tr = I`: the loader upgrades v2 files that way (`upgradeWeights`).
  */
 export const stateSize = (m: Pick<ModelDims, 'hidden' | 'dim'>): number => m.hidden + m.dim;
 
@@ -81,6 +91,7 @@ export function weightShapes(m: ModelDims): Record<string, number[]> {
     item_emb: [V + 1, d],
     attr_emb: [A + 1, d],
     item_bias: [V + 1],
+    attr_tr: [d, d],
     event_emb: [EVENT_KINDS.length, d],
     gap_emb: [GAP_BUCKETS_S.length, d],
     gru_wx: [d, 3 * h],
@@ -99,11 +110,30 @@ export function weightShapes(m: ModelDims): Record<string, number[]> {
 /**
  * Dense weights shared by every shopper: the only ones a federated client may upload. Item and attribute
  * embedding rows (and item_bias) are never uploaded: which rows changed would reveal which items the
- * shopper touched.
+ * shopper touched. `attr_tr` is one matrix shared by every item: all of it moves with any update, so its delta
+ * has no such row pattern; like every other dense tensor it is a gradient of the device's data, which the
+ * clip and the Gaussian noise bound (privacy/index.ts).
  */
-export const SHARED_DENSE_WEIGHTS = ['event_emb', 'gap_emb', 'gru_wx', 'gru_wh', 'gru_bx', 'gru_bh', 'out_w', 'out_b', 'intent_w', 'intent_b', 'cat_w', 'cat_b'] as const;
+export const SHARED_DENSE_WEIGHTS = ['event_emb', 'gap_emb', 'gru_wx', 'gru_wh', 'gru_bx', 'gru_bh', 'out_w', 'out_b', 'intent_w', 'intent_b', 'cat_w', 'cat_b', 'attr_tr'] as const;
 
 export type Weights = Record<string, Float32Array>;
+
+/** The d × d identity, row-major: `attr_tr`'s initial value and its value in a v2 model. */
+export function identity(d: number): Float32Array {
+  const t = new Float32Array(d * d);
+  for (let k = 0; k < d; k++) t[k * d + k] = 1;
+  return t;
+}
+
+/**
+ * The weights of a model written under spec `version` as this spec's tensors: a v2 model gains
+ * `attr_tr = I` (the same scores); the current version is returned as is. Other versions throw.
+ */
+export function upgradeWeights(version: number, dims: ModelDims, w: Weights): Weights {
+  if (version === MODEL_SPEC_VERSION) return w;
+  if (version === 2 && !w.attr_tr) return { ...w, attr_tr: identity(dims.dim) };
+  throw new Error(`weights: spec version ${version} cannot be read as version ${MODEL_SPEC_VERSION}`);
+}
 
 /**
  * Checks that `weights` holds every tensor of `weightShapes(dims)` with the right element count and only

@@ -120,6 +120,33 @@ describe('export → load round trip', () => {
     expect(() => parseManifest(new TextEncoder().encode(JSON.stringify(evil)))).toThrow(FormatError);
   });
 
+  it('reads a spec v2 export (no attr_tr) as the v3 model with attr_tr = I: same weights, same top-10', async () => {
+    // A v2 file written from the format alone: one float32 shard of every tensor but attr_tr.
+    const v2 = Object.entries(weightShapes(dims)).filter(([n]) => n !== 'attr_tr');
+    const shard = new Uint8Array(v2.reduce((a, [n]) => a + weights[n]!.byteLength, 0));
+    v2.reduce((o, [n]) => (shard.set(new Uint8Array(weights[n]!.buffer.slice(0)), o), o + weights[n]!.byteLength), 0);
+    const base = await buildExport({ dims, weights, vocab });
+    const modelJson = { ...json<ModelJson>(base, 'model.json'), weightsManifest: [{ paths: ['s.bin'], weights: v2.map(([name, shape]) => ({ name, shape, dtype: 'float32' })) }], perch: { specVersion: 2, dims } };
+    const files: ExportFiles = new Map([['model.json', new TextEncoder().encode(JSON.stringify(modelJson))], ['s.bin', shard], ['vocab.json', base.get('vocab.json')!]]);
+    const listed = await Promise.all([...files].map(async ([path, bytes]) => ({ path, sha256: await sha256Hex(bytes), bytes: bytes.length })));
+    files.set('manifest.json', new TextEncoder().encode(JSON.stringify({ ...json<Manifest>(base, 'manifest.json'), specVersion: 2, files: listed })));
+    const loaded = await loadExport(reader(files));
+    const I = new Float32Array(dims.dim * dims.dim).map((_, k) => (k % (dims.dim + 1) === 0 ? 1 : 0));
+    expect(loaded.weights.attr_tr).toEqual(I);
+    for (const [name] of v2) expect(loaded.weights[name]).toEqual(weights[name]);
+    expect(await top10({ ...weights, attr_tr: I })).not.toEqual(await top10(weights)); // T matters in this model
+    const { model } = await loadModel(reader(files));
+    const { state } = await model.forward(history);
+    expect(Array.from((await model.topK(state, 10, [3])).items)).toEqual(await top10({ ...weights, attr_tr: I }));
+    model.dispose();
+    // a version this code does not know is refused
+    const v1 = new Map(files);
+    v1.set('model.json', new TextEncoder().encode(dec.decode(files.get('model.json')).replace('"specVersion":2', '"specVersion":1')));
+    const relisted = await Promise.all([...v1].filter(([p]) => p !== 'manifest.json').map(async ([path, bytes]) => ({ path, sha256: await sha256Hex(bytes), bytes: bytes.length })));
+    v1.set('manifest.json', new TextEncoder().encode(JSON.stringify({ ...json<Manifest>(files, 'manifest.json'), files: relisted })));
+    await expect(loadExport(reader(v1))).rejects.toThrow(/spec version 1, this code reads 2 and 3/);
+  });
+
   it('writeExport writes the manifest last', async () => {
     const files = await buildExport({ dims, weights, vocab });
     const order: string[] = [];

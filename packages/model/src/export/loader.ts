@@ -1,4 +1,4 @@
-import { MODEL_SPEC_VERSION, validateWeights, weightShapes, type ModelDims, type Weights } from '../spec.js';
+import { READABLE_SPEC_VERSIONS, upgradeWeights, validateWeights, weightShapes, type ModelDims, type Weights } from '../spec.js';
 import { MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, MODEL_FORMAT, type Manifest, type ModelJson, type VocabJson } from './format.js';
 import { dequantizeInt8 } from './int8.js';
 import { sha256Hex } from './sha256.js';
@@ -57,9 +57,10 @@ export async function loadExport(read: ReadFile, manifestBytes?: Uint8Array): Pr
   };
   const modelJson = parseJson<ModelJson>(get(manifest.model), manifest.model);
   if (modelJson.format !== MODEL_FORMAT) throw new FormatError(`${manifest.model}: format "${modelJson.format}", expected "${MODEL_FORMAT}"`);
-  if (modelJson.perch?.specVersion !== MODEL_SPEC_VERSION) throw new FormatError(`${manifest.model}: spec version ${modelJson.perch?.specVersion}, this code reads ${MODEL_SPEC_VERSION}`);
+  const version = modelJson.perch?.specVersion;
+  if (typeof version !== 'number' || !READABLE_SPEC_VERSIONS.includes(version)) throw new FormatError(`${manifest.model}: spec version ${version}, this code reads ${READABLE_SPEC_VERSIONS.join(' and ')}`);
   const dims = modelJson.perch.dims;
-  const weights = decodeWeights(modelJson, get, dims);
+  const weights = upgradeWeights(version, dims, decodeWeights(modelJson, get, dims)); // v2: attr_tr = I
   validateWeights(dims, weights);
   const vocab = parseJson<VocabJson>(get(manifest.vocab), manifest.vocab);
   if (vocab.items?.length !== dims.numItems + 1) throw new FormatError(`${manifest.vocab}: ${vocab.items?.length} item rows, the model has ${dims.numItems + 1}`);

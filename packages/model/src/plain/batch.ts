@@ -101,7 +101,8 @@ export class BatchStep {
   /** Item rows touched by the last batch (valid up to touchedCount). */
   rows = new Int32Array(0);
   touchedCount = 0;
-  private RL = new Float32Array(0); private dRL = new Float32Array(0);
+  private RL = new Float32Array(0); private dRL = new Float32Array(0); private AL = new Float32Array(0); private attrN = new Int32Array(0);
+  private Q2 = new Float32Array(0); private dQ2 = new Float32Array(0); private dA = new Float32Array(0);
   private candLocal = new Int32Array(0); private Rc = new Float32Array(0); private dRc = new Float32Array(0);
   private bc = new Float32Array(0); private S = new Float32Array(0);
   private readonly gx: Float32Array; private readonly gh: Float32Array; private readonly dgx: Float32Array; private readonly dgh: Float32Array;
@@ -132,7 +133,12 @@ export class BatchStep {
   /**
    * When true, no gradient is computed for item/attribute embedding rows or item_bias (they are frozen, as in
    * federated local training): the candidates' gradient G^T·Q and the row scatter are skipped, about a third
-   * of a step's work. The dense gradients are exactly those of a full step.
+   * of a step's work. The dense gradients are those of a full step (up to float rounding: see below).
+   *
+   * It also switches how the attribute transform T (`attr_tr`) enters the candidates' scores. A full step
+   * builds every candidate's itemRep E + a·T (Cn·d² multiply-adds) and scores Q·Rcᵀ. A frozen step scores
+   * [Q | Q·Tᵀ]·[E | a]ᵀ instead (2·P·Cn·d) and takes T's gradient as (G·A)ᵀ·Q (P·d²), which is cheaper
+   * whenever the positions P are fewer than d: a device's one sequence against thousands of candidates.
    */
   frozenRows = false;
 
@@ -202,16 +208,35 @@ export class BatchStep {
     const vb = !full && this.cdfBatch[this.V]! > 0 ? cfg.virtualBatch ?? 0 : 0;
     for (let k = 0; k < vb; k++) this.addCand(this.sample(this.cdfBatch));
     const U = this.touchedCount, Cn = this.candCount;
-    this.RL = grow(this.RL, U * d); this.dRL = grow(this.dRL, U * d);
-    this.Rc = grow(this.Rc, Cn * d); this.dRc = grow(this.dRc, Cn * d); this.bc = grow(this.bc, Cn);
+    // split: score candidates as [Q | Q·Tᵀ]·[E | a]ᵀ (width 2d), see `frozenRows`
+    const split = this.frozenRows, wc = split ? 2 * d : d;
+    this.RL = grow(this.RL, U * d); this.dRL = grow(this.dRL, U * d); this.AL = grow(this.AL, U * d);
+    if (this.attrN.length < U) this.attrN = new Int32Array(Math.ceil(U * 1.5));
+    this.Rc = grow(this.Rc, Cn * wc); this.dRc = grow(this.dRc, Cn * d); this.bc = grow(this.bc, Cn);
     this.S = grow(this.S, P * Cn);
-    const { RL, dRL, Rc, dRc, bc, S } = this;
-    for (let u = 0; u < U; u++) model.itemRepInto(this.rows[u]!, RL, u * d);
+    const { RL, dRL, AL, attrN, Rc, dRc, bc, S } = this;
+    const T = w.attr_tr!, E = w.item_emb!;
+    for (let u = 0; u < U; u++) {
+      const n = (attrN[u] = model.attrMeanInto(this.rows[u]!, AL, u * d));
+      if (split) continue; // only the inputs' itemReps are needed, built below
+      if (n > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
+      else RL.fill(0, u * d, u * d + d);
+      axpy(1, E, this.rows[u]! * d, RL, u * d, d);
+    }
+    if (split) {
+      for (let q = 0; q < P; q++) {
+        const u = this.inLocal[q]!;
+        if (attrN[u]! > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
+        else RL.fill(0, u * d, u * d + d);
+        axpy(1, E, this.rows[u]! * d, RL, u * d, d);
+      }
+    }
     dRL.fill(0, 0, U * d);
     const bias = w.item_bias!;
     for (let c = 0; c < Cn; c++) {
       const u = this.candLocal[c]!, i = this.rows[u]!;
-      Rc.set(RL.subarray(u * d, u * d + d), c * d);
+      if (split) { Rc.set(E.subarray(i * d, i * d + d), c * wc); Rc.set(AL.subarray(u * d, u * d + d), c * wc + d); }
+      else Rc.set(RL.subarray(u * d, u * d + d), c * d);
       bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + (P + vb) * this.qBatch[i]!));
     }
     // 2. GRU forward with dropout on inputs and on the state fed to the heads
@@ -237,7 +262,15 @@ export class BatchStep {
       }
     }
     // 3. sampled softmax: S = Q Rc^T + bc; G = (softmax - onehot) / P written back into S
-    logits(Q, Rc, bc, S, P, Cn, d);
+    if (split) {
+      this.Q2 = grow(this.Q2, P * wc); this.dQ2 = grow(this.dQ2, P * wc);
+      const Q2 = this.Q2;
+      for (let q = 0; q < P; q++) {
+        Q2.set(Q.subarray(q * d, q * d + d), q * wc);
+        for (let j = 0; j < d; j++) Q2[q * wc + d + j] = dot(T, j * d, Q, q * d, d); // (Q·Tᵀ)[j] = Σ_k T[j, k]·Q[k]
+      }
+      logits(Q2, Rc, bc, S, P, Cn, wc);
+    } else logits(Q, Rc, bc, S, P, Cn, d);
     let loss = 0;
     const invP = 1 / Math.max(1, P);
     for (let q = 0; q < P; q++) {
@@ -255,7 +288,17 @@ export class BatchStep {
     // 4. dQ = G Rc, dRc = G^T Q, d bias
     const dQ = this.dQ;
     const gb = g.item_bias!;
-    gradQ(S, Rc, dQ, P, Cn, d);
+    const gT = g.attr_tr!;
+    if (split) {
+      // [dQ | G·A] = G·[E | a]; dQ += (G·A)·T; ∂T[j, k] += Σ_q (G·A)[q, j]·Q[q, k]
+      const dQ2 = this.dQ2;
+      gradQ(S, Rc, dQ2, P, Cn, wc);
+      for (let q = 0; q < P; q++) {
+        vecMat(dQ2, q * wc + d, T, d, d, null, dQ, q * d);
+        axpy(1, dQ2, q * wc, dQ, q * d, d);
+        for (let j = 0; j < d; j++) { const a = dQ2[q * wc + d + j]!; if (a !== 0) axpy(a, Q, q * d, gT, j * d, d); }
+      }
+    } else gradQ(S, Rc, dQ, P, Cn, d);
     const rowsToo = !this.frozenRows;
     if (rowsToo) gradCandidates(S, Q, dRc, P, Cn, d);
     for (let c = 0; rowsToo && c < Cn; c++) {
@@ -285,18 +328,26 @@ export class BatchStep {
         for (let k = 0; k < d; k++) {
           const gx = (dQ[dxo + k]! + this.dSkip[k]!) * MX[q * d + k]!;
           if (rowsToo) dRL[u * d + k] = dRL[u * d + k]! + gx;
+          else this.dSkip[k] = gx;
           g.event_emb![ke + k] = g.event_emb![ke + k]! + gx;
           g.gap_emb![kg + k] = g.gap_emb![kg + k]! + gx;
         }
+        // a frozen step: the input's part of ∂T (a ⊗ ∂x) here, since no row gradient is gathered
+        if (!rowsToo && attrN[u]! > 0) for (let j = 0; j < d; j++) { const a = AL[u * d + j]!; if (a !== 0) axpy(a, this.dSkip, 0, gT, j * d, d); }
       }
     }
-    // 6. scatter row gradients to item and attribute embeddings
+    // 6. rows' itemRep gradients (dRL) → item_emb, T (∂T += a ⊗ dRL) and the attribute rows (∂a = T·dRL)
     const gE = g.item_emb!, gA = g.attr_emb!, { attrOffsets, attrIds } = model.attrs;
+    this.dA = grow(this.dA, d);
+    const dA = this.dA;
     for (let u = 0; rowsToo && u < U; u++) {
       const i = this.rows[u]!;
+      if (attrN[u]! > 0) for (let j = 0; j < d; j++) { const a = AL[u * d + j]!; if (a !== 0) axpy(a, dRL, u * d, gT, j * d, d); }
       axpy(1, dRL, u * d, gE, i * d, d);
       const a0 = attrOffsets[i] ?? 0, a1 = attrOffsets[i + 1] ?? 0;
-      for (let a = a0; a < a1; a++) { const ar = attrIds[a]!; this.attrStamp[ar] = this.stamp; axpy(1 / (a1 - a0), dRL, u * d, gA, ar * d, d); }
+      if (a1 <= a0) continue;
+      for (let j = 0; j < d; j++) dA[j] = dot(T, j * d, dRL, u * d, d);
+      for (let a = a0; a < a1; a++) { const ar = attrIds[a]!; this.attrStamp[ar] = this.stamp; axpy(1 / (a1 - a0), dA, 0, gA, ar * d, d); }
     }
     return { loss: loss * invP, positions: P };
   }

@@ -34,6 +34,13 @@ describe('PlainModel inference', () => {
     model.itemRepInto(0, rep, 0, [2, 3]);
     const A = model.w.attr_emb!;
     for (let k = 0; k < 8; k++) expect(rep[k]).toBeCloseTo((A[2 * 8 + k]! + A[3 * 8 + k]!) / 2, 6);
+    const T = model.w.attr_tr!;
+    const mean = Array.from({ length: 8 }, (_, j) => (A[2 * 8 + j]! + A[3 * 8 + j]!) / 2);
+    T[1 * 8 + 5] = T[1 * 8 + 5]! + 0.75; // T away from the identity: rep = mean · T
+    model.itemRepInto(0, rep, 0, [2, 3]);
+    for (let k = 0; k < 8; k++) expect(rep[k]).toBeCloseTo(mean.reduce((s, m, j) => s + m * T[j * 8 + k]!, 0), 6);
+    expect(rep[5]).toBeCloseTo(mean[5]! + 0.75 * mean[1]!, 6);
+    T[1 * 8 + 5] = T[1 * 8 + 5]! - 0.75;
     const cold = model.step(model.initialState(), { item: 0, kind: 0, gap: 8, attrs: [2, 3] });
     const none = model.step(model.initialState(), { item: 0, kind: 0, gap: 8 });
     expect(Array.from(cold)).not.toEqual(Array.from(none));

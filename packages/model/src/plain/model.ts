@@ -29,18 +29,20 @@ export class PlainModel {
   private readonly gh: Float32Array;
   private readonly x: Float32Array;
   private readonly q: Float32Array;
+  private readonly am: Float32Array;
 
   constructor(readonly dims: ModelDims, readonly w: Weights, readonly attrs: ItemAttrs) {
     this.gx = new Float32Array(3 * dims.hidden);
     this.gh = new Float32Array(3 * dims.hidden);
     this.x = new Float32Array(dims.dim);
     this.q = new Float32Array(dims.dim);
+    this.am = new Float32Array(dims.dim);
   }
 
   /** Call after changing weights: the item representation cache is rebuilt on next use. */
   invalidate(): void { this.reps = null; }
 
-  /** itemRep(i) = item_emb[i] + mean attr_emb over i's attributes, for i in 0..numItems (cached). */
+  /** itemRep(i) = item_emb[i] + (mean attr_emb over i's attributes)·attr_tr, for i in 0..numItems (cached). */
   itemReps(): Float32Array {
     if (this.reps) return this.reps;
     const { numItems: V, dim: d } = this.dims;
@@ -49,14 +51,27 @@ export class PlainModel {
     return (this.reps = r);
   }
 
-  /** Writes itemRep(i) at out[o..o+d); `attrs` overrides the item's attribute list (cold start). */
-  itemRepInto(i: number, out: Float32Array, o: number, attrs?: ArrayLike<number>): void {
-    const d = this.dims.dim, E = this.w.item_emb!, A = this.w.attr_emb!;
-    for (let k = 0; k < d; k++) out[o + k] = E[i * d + k]!;
+  /**
+   * Writes the mean attribute embedding of item i at out[o..o+d) (zeros when it has none) and returns its
+   * attribute count; `attrs` overrides the item's attribute list (cold start).
+   */
+  attrMeanInto(i: number, out: Float32Array, o: number, attrs?: ArrayLike<number>): number {
+    const d = this.dims.dim, A = this.w.attr_emb!;
+    out.fill(0, o, o + d);
     const a0 = attrs ? 0 : this.attrs.attrOffsets[i] ?? 0, a1 = attrs ? attrs.length : this.attrs.attrOffsets[i + 1] ?? 0;
-    if (a1 <= a0) return;
+    if (a1 <= a0) return 0;
     const inv = 1 / (a1 - a0);
     for (let p = a0; p < a1; p++) axpy(inv, A, (attrs ? attrs[p]! : this.attrs.attrIds[p]!) * d, out, o, d);
+    return a1 - a0;
+  }
+
+  /** Writes itemRep(i) at out[o..o+d); `attrs` overrides the item's attribute list (cold start). */
+  itemRepInto(i: number, out: Float32Array, o: number, attrs?: ArrayLike<number>): void {
+    const d = this.dims.dim, E = this.w.item_emb!, m = this.am;
+    const n = this.attrMeanInto(i, m, 0, attrs);
+    if (n > 0) vecMat(m, 0, this.w.attr_tr!, d, d, null, out, o);
+    else out.fill(0, o, o + d);
+    axpy(1, E, i * d, out, o, d);
   }
 
   /** The state before any event (h = 0, x = 0). */

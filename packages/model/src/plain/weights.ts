@@ -1,4 +1,4 @@
-import { weightShapes, type ModelDims, type Weights } from '../spec.js';
+import { identity, weightShapes, type ModelDims, type Weights } from '../spec.js';
 import type { Rng } from './rng.js';
 
 /** Number of elements of a shape. */
@@ -13,7 +13,7 @@ export function zeroWeights(dims: ModelDims): Weights {
 
 /**
  * Initial weights: embeddings N(0, 1/√d)·embScale with padding rows zero, GRU matrices uniform ±1/√h
- * (the usual RNN init), output projection Glorot-uniform, biases zero.
+ * (the usual RNN init), output projection Glorot-uniform, biases zero, the attribute transform the identity.
  */
 export function initWeights(dims: ModelDims, rng: Rng, embScale = 0.5): Weights {
   const w = zeroWeights(dims);
@@ -23,6 +23,7 @@ export function initWeights(dims: ModelDims, rng: Rng, embScale = 0.5): Weights 
   const es = embScale / Math.sqrt(d);
   normal(w.item_emb!, es, d);
   normal(w.attr_emb!, es, d);
+  w.attr_tr!.set(identity(d));
   normal(w.event_emb!, es * 0.1);
   normal(w.gap_emb!, es * 0.1);
   uniform(w.gru_wx!, 1 / Math.sqrt(h));

@@ -3,7 +3,7 @@ import type { AttrTable } from './attr-table.js';
 import { need, type TfWeights } from './weights.js';
 
 /**
- * itemRep for the given item rows: item_emb[row] + mean of its attribute embeddings (spec.ts). Differentiable:
+ * itemRep for the given item rows: item_emb[row] + (mean of its attribute embeddings)·attr_tr (spec.ts). Differentiable:
  * the trainer path calls it inside `tf.variableGrads`. `table` holds one padded attribute row per entry of
  * `rows` (not per catalog row), so cold items can carry their own attributes with `rows[i] = 0`.
  */
@@ -13,8 +13,8 @@ export function itemReps(w: TfWeights, rows: Int32Array, table: AttrTable): tf.T
     const dim = need(w, 'item_emb').shape[1] as number;
     const ids = tf.gather(need(w, 'item_emb'), tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
     const attrs = tf.reshape(tf.gather(need(w, 'attr_emb'), tf.tensor1d(table.idx, 'int32')), [n, table.width, dim]);
-    const mean = tf.sum(tf.mul(attrs, tf.tensor3d(table.w, [n, table.width, 1])), 1);
-    return tf.add(ids, mean);
+    const mean = tf.sum(tf.mul(attrs, tf.tensor3d(table.w, [n, table.width, 1])), 1) as tf.Tensor2D;
+    return tf.add(ids, tf.matMul(mean, need(w, 'attr_tr') as tf.Tensor2D));
   });
 }
 

@@ -14,14 +14,20 @@ function w(weights: Weights, name: string): Float32Array {
   return t;
 }
 
-/** itemRep(i) = item_emb[i] + mean attr_emb[attrs]. */
+/** itemRep(i) = item_emb[i] + (mean attr_emb[attrs])·attr_tr. */
 export function refItemRep(dims: ModelDims, weights: Weights, row: number, attrs: readonly number[]): Float64Array {
   const d = dims.dim;
   const out = new Float64Array(d);
   const ie = w(weights, 'item_emb');
   const ae = w(weights, 'attr_emb');
-  for (let j = 0; j < d; j++) out[j] = ie[row * d + j] as number;
-  for (const a of attrs) for (let j = 0; j < d; j++) out[j]! += (ae[a * d + j] as number) / attrs.length;
+  const tr = w(weights, 'attr_tr');
+  const mean = new Float64Array(d);
+  for (const a of attrs) for (let j = 0; j < d; j++) mean[j]! += (ae[a * d + j] as number) / attrs.length;
+  for (let k = 0; k < d; k++) {
+    let s = ie[row * d + k] as number;
+    for (let j = 0; j < d; j++) s += (mean[j] as number) * (tr[j * d + k] as number);
+    out[k] = s;
+  }
   return out;
 }
 
