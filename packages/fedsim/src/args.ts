@@ -49,7 +49,9 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --eval-every K          evaluate the run without DP every K rounds (DP runs: as many times, spread over their rounds)
   --pretrain-seconds S    pretraining time budget (when reached, results depend on machine speed)
   --pretrain-epochs N     pretraining epochs at most (early stopping may end sooner)
-  --central-epochs N      epochs of the centralised baselines`;
+  --central-epochs N      epochs of the centralised baselines
+  --central-seconds S     time budget of each centralised baseline (default 600; when reached, results depend
+                          on machine speed)`;
 
 /** Full-run defaults; --quick overrides some of them (explicit flags win over both). */
 export const FULL: SimOptions = {
@@ -89,7 +91,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0], 'dp-rounds': ['dpRounds', 'int', 1], 'dp-clients-per-round': ['dpClientsPerRound', 'int', 1], 'dp-server-decay': ['dpServerDecay', 'int', 0],
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
-  'central-epochs': ['centralEpochs', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
+  'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
 };
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
