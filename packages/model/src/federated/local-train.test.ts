@@ -33,6 +33,26 @@ describe('localTrain', () => {
     for (const [k, v] of Object.entries(base)) expect(v).toEqual(before[k]);
   });
 
+  it('a reused trainer scores with the base\'s cached item representations and gets the same delta', () => {
+    // items with attributes and T away from the identity, so attr_tr has a gradient and the cache matters
+    const withAttrs = { attrOffsets: Int32Array.from({ length: dims.numItems + 2 }, (_, i) => Math.min(i, dims.numItems) * 2), attrIds: Int32Array.from({ length: 2 * dims.numItems }, (_, k) => 1 + (k % dims.numAttrs)) };
+    const w0 = initWeights(dims, new Rng(6));
+    const rng = new Rng(7);
+    const T0 = w0.attr_tr!.map((v) => v + 0.3 * rng.normal()), T1 = w0.attr_tr!.map((v) => v + 0.3 * rng.normal());
+    const other: Sequence = { ...seq, items: Int32Array.from([5, 6, 7, 8, 9]), kinds: new Uint8Array(5), gaps: new Uint8Array(5) };
+    const o = { recipe: recipe({ epochs: 2, learningRate: 0.5, negatives: 12, virtualBatch: 6, dropout: 0.2 }), counts: Array.from({ length: dims.numItems + 1 }, (_, i) => (i === 0 ? 0 : 1 + (i % 4))), seed: 4 };
+    const a = { ...w0, attr_tr: T0.slice() }, b = { ...w0, attr_tr: T1.slice() };
+    const A = new LocalTrainer(dims, a, withAttrs, layout, o), B = new LocalTrainer(dims, b, withAttrs, layout, o);
+    A.train([other]); B.train([other]); // same draws; A has now seen T0 once, B has seen T1
+    b.attr_tr!.set(T0); // B's next call starts from T0 too, but uncached (T differs from the one it saw)
+    const cached = unflatten(A.train([seq]).delta, layout), plain = unflatten(B.train([seq]).delta, layout);
+    expect(cached.attr_tr!.some((v) => v !== 0)).toBe(true);
+    for (const name of SHARED_DENSE_WEIGHTS) {
+      const scale = Math.max(1e-6, ...Array.from(plain[name]!, Math.abs));
+      for (let i = 0; i < plain[name]!.length; i++) expect(Math.abs(cached[name]![i]! - plain[name]![i]!), `${name}[${i}]`).toBeLessThan(1e-5 * scale);
+    }
+  });
+
   it('is deterministic for a seed', () => {
     const base = initWeights(dims, new Rng(4));
     const o = { recipe: recipe({ epochs: 3, learningRate: 0.1 }), seed: 9 };

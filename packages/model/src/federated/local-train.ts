@@ -53,7 +53,10 @@ export interface LocalTrainResult {
 /** Adam's sparse-row input when no embedding row is trained. */
 const NO_ROWS = { itemRows: new Int32Array(0), itemCount: 0, attrStamp: new Int32Array(0), stamp: -1 };
 
-/** A reusable local trainer over `base` (its dense tensors are re-read at every `train` call). */
+/**
+ * A reusable local trainer over `base`: its dense tensors are re-read at every `train` call; its embedding tensors
+ * (item_emb, attr_emb, item_bias) must not change between calls.
+ */
 export class LocalTrainer {
   private readonly model: PlainModel;
   private readonly grads: Weights;
@@ -62,6 +65,9 @@ export class LocalTrainer {
   /** The trained tensors (the layout's, minus the recipe's frozen ones) of the model and of the gradient (views of the same arrays, built once). */
   private readonly trained: Weights;
   private readonly trainedGrads: Weights;
+  /** attr_tr of the last call's base, and the item representations of that base once it was seen twice. */
+  private repsT: Float32Array | null = null;
+  private reps: Float32Array | null = null;
 
   constructor(dims: ModelDims, private readonly base: Weights, attrs: { attrOffsets: Int32Array; attrIds: Int32Array },
     private readonly layout: Layout, private readonly o: LocalTrainOptions) {
@@ -87,8 +93,10 @@ export class LocalTrainer {
     for (const k of SHARED_DENSE_WEIGHTS) model.w[k]!.set(this.base[k]!);
     const adam = o.optimizer === 'adam' ? new Adam(this.trained, model.dims.dim) : null; // fresh moments per call
     const startFlat = flattenShared(model.w, this.layout);
+    const reps = this.baseReps();
     let positions = 0, firstLoss = NaN, lastLoss = NaN;
     for (let e = 0; e < o.recipe.epochs; e++) {
+      this.step.reps = e === 0 ? reps : null; // later passes run on trained weights
       const r = this.step.run(seqs);
       positions = r.positions;
       if (e === 0) firstLoss = r.loss;
@@ -113,6 +121,22 @@ export class LocalTrainer {
     const delta = flattenShared(model.w, this.layout);
     for (let i = 0; i < delta.length; i++) delta[i] = delta[i]! - startFlat[i]!;
     return { delta, positions, firstLoss, lastLoss };
+  }
+
+  /**
+   * The item representations of the base weights (V·d² multiply-adds to build), or null. Built when a call
+   * starts from the same attr_tr as the previous one: the simulator trains a round's devices from one base,
+   * while a device's one-shot `localTrain` never pays for the table. Call after the dense tensors are reset.
+   */
+  private baseReps(): Float32Array | null {
+    const T = this.base.attr_tr!, seen = this.repsT;
+    if (seen && seen.length === T.length && seen.every((v, i) => v === T[i])) {
+      if (!this.reps) { this.model.invalidate(); this.reps = this.model.itemReps(); this.model.invalidate(); }
+      return this.reps;
+    }
+    this.repsT = T.slice();
+    this.reps = null;
+    return null;
   }
 
   /** Zeroes the gradients of everything not trained: the embedding rows the step touched, other dense tensors. */

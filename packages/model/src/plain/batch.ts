@@ -102,7 +102,7 @@ export class BatchStep {
   rows = new Int32Array(0);
   touchedCount = 0;
   private RL = new Float32Array(0); private dRL = new Float32Array(0); private AL = new Float32Array(0); private attrN = new Int32Array(0);
-  private Q2 = new Float32Array(0); private dQ2 = new Float32Array(0); private dA = new Float32Array(0);
+  private Q2 = new Float32Array(0); private dQ2 = new Float32Array(0); private dA = new Float32Array(0); private Ac = new Float32Array(0);
   private candLocal = new Int32Array(0); private Rc = new Float32Array(0); private dRc = new Float32Array(0);
   private bc = new Float32Array(0); private S = new Float32Array(0);
   private readonly gx: Float32Array; private readonly gh: Float32Array; private readonly dgx: Float32Array; private readonly dgh: Float32Array;
@@ -141,6 +141,14 @@ export class BatchStep {
    * whenever the positions P are fewer than d: a device's one sequence against thousands of candidates.
    */
   frozenRows = false;
+
+  /**
+   * The item representations of the current weights (`PlainModel.itemReps()` layout), or null; read by frozen
+   * steps only. With them a frozen step scores candidates as Q·repsᵀ and takes T's gradient as (G·A)ᵀ·Q, P·Cn·d
+   * multiply-adds fewer than the split form. The caller guarantees they match item_emb, attr_emb and attr_tr
+   * (`LocalTrainer`: the first pass of a call, whose weights are the round's base).
+   */
+  reps: Float32Array | null = null;
 
   get currentStamp(): number { return this.stamp; }
 
@@ -208,34 +216,35 @@ export class BatchStep {
     const vb = !full && this.cdfBatch[this.V]! > 0 ? cfg.virtualBatch ?? 0 : 0;
     for (let k = 0; k < vb; k++) this.addCand(this.sample(this.cdfBatch));
     const U = this.touchedCount, Cn = this.candCount;
-    // split: score candidates as [Q | Q·Tᵀ]·[E | a]ᵀ (width 2d), see `frozenRows`
-    const split = this.frozenRows, wc = split ? 2 * d : d;
+    // split: score candidates as [Q | Q·Tᵀ]·[E | a]ᵀ (width 2d), see `frozenRows`; cached: as Q·repsᵀ, see `reps`
+    const cached = this.frozenRows ? this.reps : null, split = this.frozenRows && !cached, wc = split ? 2 * d : d;
     this.RL = grow(this.RL, U * d); this.dRL = grow(this.dRL, U * d); this.AL = grow(this.AL, U * d);
     if (this.attrN.length < U) this.attrN = new Int32Array(Math.ceil(U * 1.5));
     this.Rc = grow(this.Rc, Cn * wc); this.dRc = grow(this.dRc, Cn * d); this.bc = grow(this.bc, Cn);
+    if (cached) this.Ac = grow(this.Ac, Cn * d);
     this.S = grow(this.S, P * Cn);
     const { RL, dRL, AL, attrN, Rc, dRc, bc, S } = this;
     const T = w.attr_tr!, E = w.item_emb!;
     for (let u = 0; u < U; u++) {
       const n = (attrN[u] = model.attrMeanInto(this.rows[u]!, AL, u * d));
-      if (split) continue; // only the inputs' itemReps are needed, built below
+      if (this.frozenRows) continue; // only the inputs' itemReps are needed, built below
       if (n > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
       else RL.fill(0, u * d, u * d + d);
       axpy(1, E, this.rows[u]! * d, RL, u * d, d);
     }
-    if (split) {
-      for (let q = 0; q < P; q++) {
-        const u = this.inLocal[q]!;
-        if (attrN[u]! > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
-        else RL.fill(0, u * d, u * d + d);
-        axpy(1, E, this.rows[u]! * d, RL, u * d, d);
-      }
+    for (let q = 0; this.frozenRows && q < P; q++) {
+      const u = this.inLocal[q]!;
+      if (cached) { RL.set(cached.subarray(this.rows[u]! * d, this.rows[u]! * d + d), u * d); continue; }
+      if (attrN[u]! > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
+      else RL.fill(0, u * d, u * d + d);
+      axpy(1, E, this.rows[u]! * d, RL, u * d, d);
     }
     dRL.fill(0, 0, U * d);
     const bias = w.item_bias!;
     for (let c = 0; c < Cn; c++) {
       const u = this.candLocal[c]!, i = this.rows[u]!;
       if (split) { Rc.set(E.subarray(i * d, i * d + d), c * wc); Rc.set(AL.subarray(u * d, u * d + d), c * wc + d); }
+      else if (cached) { Rc.set(cached.subarray(i * d, i * d + d), c * d); this.Ac.set(AL.subarray(u * d, u * d + d), c * d); }
       else Rc.set(RL.subarray(u * d, u * d + d), c * d);
       bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + (P + vb) * this.qBatch[i]!));
     }
@@ -299,6 +308,13 @@ export class BatchStep {
         for (let j = 0; j < d; j++) { const a = dQ2[q * wc + d + j]!; if (a !== 0) axpy(a, Q, q * d, gT, j * d, d); }
       }
     } else gradQ(S, Rc, dQ, P, Cn, d);
+    if (cached) {
+      // G·A (P × d), then ∂T[j, k] += Σ_q (G·A)[q, j]·Q[q, k]
+      this.dQ2 = grow(this.dQ2, P * d);
+      const GA = this.dQ2;
+      gradQ(S, this.Ac, GA, P, Cn, d);
+      for (let q = 0; q < P; q++) for (let j = 0; j < d; j++) { const a = GA[q * d + j]!; if (a !== 0) axpy(a, Q, q * d, gT, j * d, d); }
+    }
     const rowsToo = !this.frozenRows;
     if (rowsToo) gradCandidates(S, Q, dRc, P, Cn, d);
     for (let c = 0; rowsToo && c < Cn; c++) {

@@ -67,24 +67,27 @@ describe('plain backward pass', () => {
     expect(g.attr_tr!.some((v) => v !== 0)).toBe(true);
   });
 
-  it('frozenRows matches a full step with sampled negatives and a virtual batch, T away from the identity', () => {
+  it('frozenRows (split and cached forms) matches a full step with sampled negatives and a virtual batch, T away from the identity', () => {
     const counts = Float64Array.from([0, 5, 3, 0, 1, 1, 0, 2]);
     const sampled: LossConfig = { ...cfg, negatives: 3, negAlpha: 0.5, virtualBatch: 4, dropoutIn: 0.2, dropoutOut: 0.2 };
     const rng = new Rng(31);
     const w = initWeights(dims, rng, 3);
     for (let i = 0; i < w.attr_tr!.length; i++) w.attr_tr![i] = w.attr_tr![i]! + 0.5 * rng.normal();
-    const run = (frozen: boolean): { loss: number; g: Weights } => {
+    const run = (frozen: boolean, withReps = false): { loss: number; g: Weights } => {
       const m = new PlainModel(dims, w, attrs), g = zeroWeights(dims);
       const step = new BatchStep(m, g, sampled, new Rng(5), counts, itemCategory, true);
       step.frozenRows = frozen;
+      step.reps = withReps ? m.itemReps() : null; // the cached-representation form of a frozen step
       return { loss: step.run(batch).loss, g };
     };
-    const full = run(false), frozen = run(true);
-    expect(frozen.loss).toBeCloseTo(full.loss, 5);
-    for (const name of ['attr_tr', 'gru_wx', 'gru_wh', 'out_w', 'out_b', 'event_emb', 'intent_w']) {
-      const scale = Math.max(...Array.from(full.g[name]!, Math.abs));
-      expect(scale, `${name} has a gradient`).toBeGreaterThan(1e-4);
-      for (let i = 0; i < full.g[name]!.length; i++) expect(Math.abs(frozen.g[name]![i]! - full.g[name]![i]!), `${name}[${i}]`).toBeLessThan(1e-5 * scale);
+    const full = run(false), frozen = run(true), cached = run(true, true);
+    for (const other of [frozen, cached]) {
+      expect(other.loss).toBeCloseTo(full.loss, 5);
+      for (const name of ['attr_tr', 'gru_wx', 'gru_wh', 'out_w', 'out_b', 'event_emb', 'intent_w']) {
+        const scale = Math.max(...Array.from(full.g[name]!, Math.abs));
+        expect(scale, `${name} has a gradient`).toBeGreaterThan(1e-4);
+        for (let i = 0; i < full.g[name]!.length; i++) expect(Math.abs(other.g[name]![i]! - full.g[name]![i]!), `${name}[${i}]`).toBeLessThan(1e-5 * scale);
+      }
     }
   });
 });
