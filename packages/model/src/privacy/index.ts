@@ -7,6 +7,9 @@
  *   the fixed layout order), clipped to L2 norm C, with Gaussian noise N(0, (zC)²) per coordinate, int8
  *   stochastically quantised, plus a capped example count and a random idempotency key. Never item-embedding
  *   rows (which rows moved would name the items touched), item ids, events, timestamps or a client clock.
+ *   The attribute transform `attr_tr` (spec v3) is one of those dense tensors: a single matrix applied to every
+ *   item, all of whose entries move with any update, so it has no per-item row pattern; what it says about the
+ *   items a shopper touched is bounded by the clip and the noise like every other coordinate.
  * - Unit of privacy: the device (user-level DP), not the single event. The accountant composes one sampled
  *   Gaussian mechanism (q, z) per participation, with Poisson sampling by the device's private coin flip.
  * - Trust: the server is honest-but-curious; it follows the protocol but may look at everything it receives.
