@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, centralNoiseProblem, coordinateMedian, fedAvg, fromArray, releaseMean, trimmedMean, zeroFrozen } from '../src/aggregate/index.js';
+import { aggregate, centralNoiseProblem, coordinateMedian, fedAvg, fromArray, releaseMean, roundWeighting, trimmedMean, zeroFrozen } from '../src/aggregate/index.js';
 import { addGaussianNoise, makeLayout, seededRng } from '@perch/model/privacy/index.ts';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
@@ -47,6 +47,16 @@ describe('aggregation rules', () => {
     const source = () => (async function* () { passes++; yield { delta: v(1), weight: 1 }; yield { delta: v(3), weight: 1 }; })();
     expect(Array.from((await coordinateMedian(source, 1)).delta)).toEqual([2]);
     expect(passes).toBe(2); // one counting pass + one column pass
+  });
+
+  it('round weighting: a DP round counts every update 1 and FedAvg divides by the expected clients; otherwise capped claims and the plain mean', () => {
+    const dp = roundWeighting({ dp: true, rule: 'fedavg', maxClientWeight: 32, expectedClients: 50 });
+    expect([dp.weightOf(7), dp.weightOf(1), dp.maxWeight, dp.denominator]).toEqual([1, 1, 1, 50]);
+    const dpMedian = roundWeighting({ dp: true, rule: 'median', maxClientWeight: 32, expectedClients: 50 });
+    expect([dpMedian.weightOf(7), dpMedian.maxWeight, dpMedian.denominator]).toEqual([1, 1, undefined]); // a robust rule keeps its output
+    const plain = roundWeighting({ dp: false, rule: 'fedavg', maxClientWeight: 32, expectedClients: 50 });
+    expect([plain.weightOf(7), plain.weightOf(90), plain.maxWeight, plain.denominator]).toEqual([7, 32, 32, undefined]);
+    expect(roundWeighting({ dp: false, rule: 'trimmed', maxClientWeight: 32, expectedClients: 50 }).maxWeight).toBe(1);
   });
 
   it('central noise: the weighted sum over a fixed denominator plus noise of std z·wMax·B/denominator; off at z = 0', () => {

@@ -80,11 +80,11 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const dp = o.noise !== 'off';
   const C = dp ? o.clip : UNBOUNDED;
   const zLocal = o.noise === 'local' ? o.z : 0;
-  const maxClientWeight = dp ? 1 : o.maxClientWeight; // DP: uniform weights (the weight itself is not DP-protected)
+  const maxClientWeight = dp ? 1 : o.maxClientWeight; // the devices' claim: DP devices send 1, as the SDK does
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
   const server = new SimServer(ctx.layout, {
-    rule: o.rule, bound, maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer, frozen: o.frozen ?? [],
-    expectedWeight: dp ? o.q * ctx.clients.length : undefined, // DP rounds: fixed denominator, the expected clients per round
+    rule: o.rule, bound, maxClientWeight: o.maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer, frozen: o.frozen ?? [],
+    dp, expectedClients: o.q * ctx.clients.length, // DP rounds: unit weights over the expected clients per round
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
   const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });

@@ -10,7 +10,7 @@
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
-import { aggregate, centralNoiseProblem, releaseMean, zeroFrozen, type AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
+import { aggregate, centralNoiseProblem, releaseMean, roundWeighting, zeroFrozen, type AggregationRule, type RoundWeighting } from '@perch/aggregator/src/aggregate/index.ts';
 import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
 import { storedUpdateSource } from '@perch/aggregator/src/rounds/update-source.ts';
 import type { AggregatorStore, UpdateRecord } from '@perch/aggregator/src/store/types.ts';
@@ -23,15 +23,17 @@ export interface ServerOptions {
   rule: AggregationRule;
   /** Per-update L2 bound the server clips to (the aggregator uses C·√(1 + z²·d) when clients add noise). */
   bound: number;
+  /** Cap of a claimed client weight in rounds without DP. */
   maxClientWeight: number;
   /** Central noise multiplier z_c (0 = off). */
   centralNoise: number;
   /**
-   * The fixed denominator of a DP round's released mean (local or central noise): the expected total weight of
-   * a round (with unit weights, the expected number of clients q·N), as the aggregator's `targetClients`.
-   * Absent: the plain mean (runs without DP). Required with central noise.
+   * A DP round (local or central noise): unit weights and FedAvg's fixed denominator `expectedClients`, as the
+   * aggregator decides them (`roundWeighting`). Required with central noise.
    */
-  expectedWeight?: number;
+  dp: boolean;
+  /** The expected clients of a round (q·N), the aggregator's `targetClients`: a DP round's fixed denominator. */
+  expectedClients: number;
   /** The aggregator's server optimiser (FedAvg = sgd at η = 1). */
   optimizer: ServerOptimizer;
   /** Tensors the round's recipe freezes on the devices: their part of the noisy mean is zeroed, as the aggregator does. */
@@ -49,12 +51,15 @@ function memoryStore(records: UpdateRecord[]): AggregatorStore {
 
 export class SimServer {
   private state: ServerOptimizerState;
+  private readonly weighting: RoundWeighting;
   rejected = 0;
   constructor(private readonly layout: Layout, private readonly o: ServerOptions, private readonly rng: Rng) {
     this.state = initialState(o.optimizer, layout.size);
     const noiseProblem = centralNoiseProblem(o.rule, o.centralNoise); // the aggregator's checkPolicy rule
     if (noiseProblem) throw new Error(noiseProblem);
-    if (o.centralNoise > 0 && !(o.expectedWeight! > 0)) throw new Error('central noise needs expectedWeight (the fixed denominator) > 0');
+    if (o.centralNoise > 0 && !o.dp) throw new Error('central noise makes a DP round: set dp');
+    if (o.dp && !(o.expectedClients > 0)) throw new Error(`a DP round needs expectedClients (the fixed denominator) > 0, got ${o.expectedClients}`);
+    this.weighting = roundWeighting({ dp: o.dp, rule: o.rule, maxClientWeight: o.maxClientWeight, expectedClients: o.expectedClients });
   }
 
   /**
@@ -67,14 +72,14 @@ export class SimServer {
       const d = decodeUpdate(bytes, { layout: this.layout });
       if (!d.ok || d.update.roundId !== roundId) { this.rejected++; continue; }
       records.push({
-        key: d.update.key, roundId, receivedAt: 0, weight: Math.min(d.update.clientWeight, this.o.maxClientWeight), norm: 0,
+        key: d.update.key, roundId, receivedAt: 0, weight: this.weighting.weightOf(d.update.clientWeight), norm: 0,
         fingerprint: '', payload: bytes, response: { status: 202, body: null },
       });
     }
     if (records.length === 0) return { count: 0, stepNorm: 0 };
     const res = await aggregate(storedUpdateSource(memoryStore(records), roundId, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
-    const maxWeight = this.o.rule === 'fedavg' ? this.o.maxClientWeight : 1;
-    const { delta } = releaseMean(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator: this.o.rule === 'fedavg' ? this.o.expectedWeight : undefined, rng: this.rng });
+    const { maxWeight, denominator } = this.weighting;
+    const { delta } = releaseMean(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator, rng: this.rng });
     const flat = flattenShared(global, this.layout);
     const { step, state } = serverStep(zeroFrozen(delta, this.layout, this.o.frozen ?? []), this.state, this.o.optimizer);
     this.state = state;

@@ -25,6 +25,6 @@ export function aggregate(source: DeltaSource, size: number, o: AggregateOptions
 }
 
 export { fedAvg, coordinateMedian, trimmedMean };
-export { releaseMean, centralNoiseProblem, type ReleaseOptions } from './release.js';
+export { releaseMean, centralNoiseProblem, roundWeighting, type ReleaseOptions, type RoundWeighting } from './release.js';
 export { zeroFrozen } from './frozen.js';
 export { fromArray, type AggregateResult, type DeltaSource, type WeightedDelta } from './types.js';

@@ -29,6 +29,32 @@ export function centralNoiseProblem(rule: string, multiplier: number): string | 
   return undefined;
 }
 
+/** How a round weighs its updates and what its release divides by (`roundWeighting`). */
+export interface RoundWeighting {
+  /** The weight an update is stored and aggregated with, from the weight it claims. */
+  weightOf(claimed: number): number;
+  /** Largest weight one update can carry: the central noise's sensitivity is maxWeight · B. */
+  maxWeight: number;
+  /** `releaseMean`'s fixed denominator: FedAvg in a DP round; undefined for the plain mean. */
+  denominator: number | undefined;
+}
+
+/**
+ * The weighting rule of a round, decided here once for the aggregator's round service and the simulator's
+ * server. A DP round (device noise or central noise) weighs every update 1 whatever it claims, since a claimed
+ * weight is not DP-protected, and FedAvg releases the sum over the fixed denominator `expectedClients`, public
+ * and fixed before the round; robust rules keep their own output. A round without DP weighs an update by its
+ * claimed weight up to `maxClientWeight` and releases the plain weighted mean.
+ */
+export function roundWeighting(o: { dp: boolean; rule: string; maxClientWeight: number; expectedClients: number }): RoundWeighting {
+  const cap = o.dp ? 1 : o.maxClientWeight;
+  return {
+    weightOf: (claimed) => (o.dp ? 1 : Math.min(claimed, cap)),
+    maxWeight: o.rule === 'fedavg' ? cap : 1,
+    denominator: o.dp && o.rule === 'fedavg' ? o.expectedClients : undefined,
+  };
+}
+
 export interface ReleaseOptions {
   /** Central noise multiplier z_c (0 = off). */
   multiplier: number;

@@ -9,7 +9,7 @@ import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts
 import { HEADER_BYTES } from '@perch/model/federated/index.ts';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
 import type { VocabJson } from '@perch/model/export/index.ts';
-import { releaseMean, aggregate, zeroFrozen } from '../aggregate/index.js';
+import { aggregate, releaseMean, roundWeighting, zeroFrozen } from '../aggregate/index.js';
 import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
@@ -71,6 +71,11 @@ export class RoundService {
    */
   private get dpRound(): boolean { return this.policy.noiseMultiplier > 0 || this.policy.centralNoiseMultiplier > 0; }
   private get closesAtTarget(): boolean { return !this.dpRound || this.policy.closeAtTarget; }
+  /** Update weights, the noise's weight bound and the release's denominator under the current policy. */
+  private get weighting() {
+    const p = this.policy;
+    return roundWeighting({ dp: this.dpRound, rule: p.rule, maxClientWeight: p.maxClientWeight, expectedClients: p.targetClients });
+  }
   /** Norm an honest noised upload stays under: C·sqrt(1 + z²·d) (clipped delta plus N(0,(zC)²) per coordinate). */
   get uploadBound(): number { return this.policy.clipBound * Math.sqrt(1 + this.policy.noiseMultiplier ** 2 * this.layout.size); }
   get maxBytes(): number { return HEADER_BYTES + 4 * this.layout.tensors.length + this.layout.size; }
@@ -124,7 +129,7 @@ export class RoundService {
     }
     const response = { status: 202, body: { status: 'accepted', roundId: urlRoundId, key: u.key } };
     const res = await this.store.insertUpdate({
-      key: u.key, roundId: urlRoundId, receivedAt: now, weight: this.dpRound ? 1 : Math.min(u.clientWeight, this.policy.maxClientWeight),
+      key: u.key, roundId: urlRoundId, receivedAt: now, weight: this.weighting.weightOf(u.clientWeight),
       norm: check.norm, fingerprint, payload: bytes, response,
     }, this.policy.maxUpdatesPerRound);
     switch (res.kind) {
@@ -191,9 +196,7 @@ export class RoundService {
     const bound = this.uploadBound;
     const result = await aggregate(storedUpdateSource(this.store, id, this.layout, bound), this.layout.size, { rule: p.rule, trimFraction: p.trimFraction });
     const rng = this.config.noiseSeed === undefined ? cryptoRng() : seededRng(this.config.noiseSeed + id);
-    const maxWeight = p.rule === 'fedavg' && !this.dpRound ? p.maxClientWeight : 1;
-    // The fixed denominator applies to FedAvg in a DP round; robust rules (local noise only) keep their output.
-    const denominator = this.dpRound && p.rule === 'fedavg' ? p.targetClients : undefined;
+    const { maxWeight, denominator } = this.weighting;
     const { delta } = releaseMean(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator, rng });
     const { weights, state } = await this.step(base.version, zeroFrozen(delta, this.layout, p.local.frozen));
     const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
