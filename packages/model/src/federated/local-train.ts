@@ -132,6 +132,11 @@ export class LocalTrainer {
     const T = this.base.attr_tr!, seen = this.repsT;
     if (seen && seen.length === T.length && seen.every((v, i) => v === T[i])) {
       if (!this.reps) { this.model.invalidate(); this.reps = this.model.itemReps(); this.model.invalidate(); }
+      if (!this.step.attrMeans) { // attr_emb never changes here: built once, used by every later pass
+        const { numItems: V, dim: d } = this.model.dims, means = new Float32Array((V + 1) * d);
+        for (let i = 0; i <= V; i++) this.model.attrMeanInto(i, means, i * d);
+        this.step.attrMeans = means;
+      }
       return this.reps;
     }
     this.repsT = T.slice();

@@ -149,6 +149,11 @@ export class BatchStep {
    * (`LocalTrainer`: the first pass of a call, whose weights are the round's base).
    */
   reps: Float32Array | null = null;
+  /**
+   * Every item row's mean attribute embedding ((numItems + 1) × d, `PlainModel.attrMeanInto` for each row), or
+   * null; read by frozen steps only, whose attribute embeddings do not change. The caller guarantees they match.
+   */
+  attrMeans: Float32Array | null = null;
 
   get currentStamp(): number { return this.stamp; }
 
@@ -225,8 +230,11 @@ export class BatchStep {
     this.S = grow(this.S, P * Cn);
     const { RL, dRL, AL, attrN, Rc, dRc, bc, S } = this;
     const T = w.attr_tr!, E = w.item_emb!;
+    const means = this.frozenRows ? this.attrMeans : null, { attrOffsets: ao } = model.attrs;
     for (let u = 0; u < U; u++) {
-      const n = (attrN[u] = model.attrMeanInto(this.rows[u]!, AL, u * d));
+      const i = this.rows[u]!;
+      if (means) { attrN[u] = (ao[i + 1] ?? 0) - (ao[i] ?? 0); AL.set(means.subarray(i * d, i * d + d), u * d); continue; }
+      const n = (attrN[u] = model.attrMeanInto(i, AL, u * d));
       if (this.frozenRows) continue; // only the inputs' itemReps are needed, built below
       if (n > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
       else RL.fill(0, u * d, u * d + d);

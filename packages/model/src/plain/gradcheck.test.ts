@@ -73,15 +73,20 @@ describe('plain backward pass', () => {
     const rng = new Rng(31);
     const w = initWeights(dims, rng, 3);
     for (let i = 0; i < w.attr_tr!.length; i++) w.attr_tr![i] = w.attr_tr![i]! + 0.5 * rng.normal();
-    const run = (frozen: boolean, withReps = false): { loss: number; g: Weights } => {
+    const run = (frozen: boolean, withReps = false, withMeans = false): { loss: number; g: Weights } => {
       const m = new PlainModel(dims, w, attrs), g = zeroWeights(dims);
       const step = new BatchStep(m, g, sampled, new Rng(5), counts, itemCategory, true);
       step.frozenRows = frozen;
       step.reps = withReps ? m.itemReps() : null; // the cached-representation form of a frozen step
+      if (withMeans) { // the cached attribute means
+        const means = new Float32Array((dims.numItems + 1) * dims.dim);
+        for (let i = 0; i <= dims.numItems; i++) m.attrMeanInto(i, means, i * dims.dim);
+        step.attrMeans = means;
+      }
       return { loss: step.run(batch).loss, g };
     };
-    const full = run(false), frozen = run(true), cached = run(true, true);
-    for (const other of [frozen, cached]) {
+    const full = run(false), frozen = run(true), cached = run(true, true, true), meansOnly = run(true, false, true);
+    for (const other of [frozen, cached, meansOnly]) {
       expect(other.loss).toBeCloseTo(full.loss, 5);
       for (const name of ['attr_tr', 'gru_wx', 'gru_wh', 'out_w', 'out_b', 'event_emb', 'intent_w']) {
         const scale = Math.max(...Array.from(full.g[name]!, Math.abs));
