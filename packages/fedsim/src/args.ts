@@ -51,7 +51,9 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --pretrain-epochs N     pretraining epochs at most (early stopping may end sooner)
   --central-epochs N      epochs of the centralised baselines
   --central-seconds S     time budget of each centralised baseline (default 600; when reached, results depend
-                          on machine speed)`;
+                          on machine speed)
+  --central-users N       federated users the centralised baselines train on, a seeded random subset
+                          (default 0 = all; --quick 5000)`;
 
 /** Full-run defaults; --quick overrides some of them (explicit flags win over both). */
 export const FULL: SimOptions = {
@@ -67,7 +69,7 @@ export const FULL: SimOptions = {
   // the earlier 25 rounds at η 0.005 with every dense tensor trained, on two (docs/federated.md). The same budget
   // over 250 rounds (z 0.906, η 0.005) ended level with these on the two seeds where they fail, at 2.5× the time.
   dpRounds: 100, dpClientsPerRound: 1000, dpServerDecay: 0,
-  epsilon: 8, delta: 1e-6, noise: ['central', 'local'], clip: 'auto', centralEpochs: 5, centralSeconds: 600, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
+  epsilon: 8, delta: 1e-6, noise: ['central', 'local'], clip: 'auto', centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
   // measures what real devices run. It leaves the event and gap embeddings untrained: they carried 83 % of an
   // update's squared norm and the early dip; without them C halves (4.5 → 2.1) and so does the central noise
@@ -79,9 +81,11 @@ export const FULL: SimOptions = {
 export const QUICK: Partial<SimOptions> = {
   // Bounded by epochs, not seconds, so a quick run gives the same figures on any machine for a seed. One
   // pretraining epoch: a weaker start than the full run's, trained in seconds.
-  evalUsers: 1000, pretrainSeconds: 86_400, pretrainEpochs: 1, rounds: 30, clientsPerRound: 200, evalEvery: 15,
-  dpRounds: 30, dpClientsPerRound: 200, dpServerDecay: 0,
-  centralEpochs: 1, centralSeconds: 86_400,
+  // Since spec v3 (attr_tr) a device step costs more: 150 clients per round (200 before) and centralised
+  // baselines on 5,000 of the federated users keep it under 5 minutes (docs/federated.md, `--quick`).
+  evalUsers: 1000, pretrainSeconds: 86_400, pretrainEpochs: 1, rounds: 30, clientsPerRound: 150, evalEvery: 15,
+  dpRounds: 30, dpClientsPerRound: 150, dpServerDecay: 0,
+  centralEpochs: 1, centralSeconds: 86_400, centralUsers: 5000,
 };
 
 type Kind = 'int' | 'num' | 'str';
@@ -91,7 +95,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0], 'dp-rounds': ['dpRounds', 'int', 1], 'dp-clients-per-round': ['dpClientsPerRound', 'int', 1], 'dp-server-decay': ['dpServerDecay', 'int', 0],
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
-  'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
+  'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'central-users': ['centralUsers', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
 };
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }

@@ -67,6 +67,8 @@ export interface SimOptions {
   clip: number | 'auto';
   centralEpochs: number;
   centralSeconds: number;
+  /** Federated users the centralised baselines train on (a seeded random subset; 0 = all of them). */
+  centralUsers: number;
   /** Server optimiser of every federated run (see server.ts). */
   serverOpt: 'sgdm' | 'adam';
   adamTau: number;
@@ -152,10 +154,11 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
 
   hooks.phase?.('centralised training (shared dense weights only)');
   const centralOpts = { epochs: o.centralEpochs, lr: loss.lr, batchPositions: loss.batchPositions, seed: o.seed + 11, maxSeconds: o.centralSeconds };
-  const cd = trainCentral(dims, start, attrs, pop.clients, pop.val, loss, counts, { ...centralOpts, mode: 'dense' }, (e, m) => hooks.central?.('dense', e, m));
+  const centralClients = o.centralUsers > 0 ? pop.clients.slice(0, o.centralUsers) : pop.clients; // clients are in shuffled order
+  const cd = trainCentral(dims, start, attrs, centralClients, pop.val, loss, counts, { ...centralOpts, mode: 'dense' }, (e, m) => hooks.central?.('dense', e, m));
   const central = test(cd.weights, centralRanks);
   hooks.phase?.('centralised training (all weights)');
-  const cf = trainCentral(dims, start, attrs, pop.clients, pop.val, loss, counts, { ...centralOpts, mode: 'full' }, (e, m) => hooks.central?.('full', e, m));
+  const cf = trainCentral(dims, start, attrs, centralClients, pop.val, loss, counts, { ...centralOpts, mode: 'full' }, (e, m) => hooks.central?.('full', e, m));
   const centralFull = test(cf.weights, fullRanks);
 
   const q = Math.min(1, o.clientsPerRound / pop.clients.length);
