@@ -236,18 +236,13 @@ export class BatchStep {
     for (let u = 0; u < U; u++) {
       const i = this.rows[u]!;
       if (means) { attrN[u] = (ao[i + 1] ?? 0) - (ao[i] ?? 0); AL.set(means.subarray(i * d, i * d + d), u * d); continue; }
-      const n = (attrN[u] = model.attrMeanInto(i, AL, u * d));
-      if (this.frozenRows) continue; // only the inputs' itemReps are needed, built below
-      if (n > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
-      else RL.fill(0, u * d, u * d + d);
-      axpy(1, E, this.rows[u]! * d, RL, u * d, d);
+      attrN[u] = model.attrMeanInto(i, AL, u * d);
+      if (!this.frozenRows) model.repFromMean(i, AL, u * d, attrN[u]!, RL, u * d); // frozen: only the inputs', below
     }
     for (let q = 0; this.frozenRows && q < P; q++) {
       const u = this.inLocal[q]!;
-      if (cached) { RL.set(cached.subarray(this.rows[u]! * d, this.rows[u]! * d + d), u * d); continue; }
-      if (attrN[u]! > 0) vecMat(AL, u * d, T, d, d, null, RL, u * d);
-      else RL.fill(0, u * d, u * d + d);
-      axpy(1, E, this.rows[u]! * d, RL, u * d, d);
+      if (cached) RL.set(cached.subarray(this.rows[u]! * d, this.rows[u]! * d + d), u * d);
+      else model.repFromMean(this.rows[u]!, AL, u * d, attrN[u]!, RL, u * d);
     }
     dRL.fill(0, 0, U * d);
     const bias = w.item_bias!;

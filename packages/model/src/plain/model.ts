@@ -67,11 +67,15 @@ export class PlainModel {
 
   /** Writes itemRep(i) at out[o..o+d); `attrs` overrides the item's attribute list (cold start). */
   itemRepInto(i: number, out: Float32Array, o: number, attrs?: ArrayLike<number>): void {
-    const d = this.dims.dim, E = this.w.item_emb!, m = this.am;
-    const n = this.attrMeanInto(i, m, 0, attrs);
-    if (n > 0) vecMat(m, 0, this.w.attr_tr!, d, d, null, out, o);
+    this.repFromMean(i, this.am, 0, this.attrMeanInto(i, this.am, 0, attrs), out, o);
+  }
+
+  /** Writes item_emb[i] + mean·attr_tr at out[o..o+d), from i's mean attribute embedding at mean[mo..] and its attribute count n. */
+  repFromMean(i: number, mean: Float32Array, mo: number, n: number, out: Float32Array, o: number): void {
+    const d = this.dims.dim;
+    if (n > 0) vecMat(mean, mo, this.w.attr_tr!, d, d, null, out, o);
     else out.fill(0, o, o + d);
-    axpy(1, E, i * d, out, o, d);
+    axpy(1, this.w.item_emb!, i * d, out, o, d);
   }
 
   /** The state before any event (h = 0, x = 0). */
