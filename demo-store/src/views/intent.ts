@@ -4,19 +4,24 @@ import { attrName } from '../store.ts';
 import { esc } from './card.ts';
 
 let pending: ReturnType<typeof setTimeout> | undefined;
+/** intent() answers an empty profile when the worker misses its 200 ms budget (a busy device): ask again, later. */
+const RETRY_MS = [500, 1000, 2000, 4000];
 
 /** Refreshes the panel soon (debounced: several events in a row cost one intent() call). */
-export function refreshIntent(delayMs = 150): void {
+export function refreshIntent(delayMs = 150, attempt = 0): void {
   clearTimeout(pending);
-  pending = setTimeout(() => void render(), delayMs);
+  pending = setTimeout(() => void render(attempt), delayMs);
 }
 
 const label = (id: string): string => attrName(id) ?? id;
 
-async function render(): Promise<void> {
+async function render(attempt: number): Promise<void> {
   const el = document.getElementById('intent');
   if (!el || !(await loaded())) return;
   const p = await perch().intent().catch(() => null);
+  // No purchase intent means no model, no consent, erased data or a late answer: show it as it is (an erased
+  // profile must not linger) and ask again a few times.
+  if (p?.purchaseIntent == null && attempt < RETRY_MS.length) refreshIntent(RETRY_MS[attempt], attempt + 1);
   const cats = (p?.categories ?? []).slice(0, 3);
   const brands = (p?.brands ?? []).slice(0, 2);
   const intent = p?.purchaseIntent;
