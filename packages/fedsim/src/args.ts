@@ -5,55 +5,6 @@ import type { SimOptions } from './simulate.js';
 /** A usage error: the CLI prints it with the usage text and exits with code 2. */
 export class UsageError extends Error {}
 
-export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [--plot FILE.html] [options]
-
-  --data DIR              dataset directory with Beauty.txt and Beauty_item2attributes.json
-                          (default: ../shared/data/amazon-beauty from the repository root)
-  --quick                 reduced run (fewer users evaluated, shorter training, fewer rounds): < 5 min on 2 cores
-  --seed N                integer seed (default 1): runs with the same seed are identical
-  --plot FILE             write accuracy and ε against rounds as a self-contained HTML/SVG file
-  --rounds N              rounds of the run without DP (default 500)
-  --clients-per-round N   expected clients per round without DP (default 150; Poisson sampling, q = N / clients)
-  --local-epochs N        local passes over the device's own sequence per round (default 1)
-  --client-lr X           client SGD learning rate (default 1: one step's delta is the gradient)
-  --local-negatives N     sampled negatives per local step (default 1024, as the trainer)
-  --virtual-batch N       stand-ins for a trainer batch's other targets in the local loss (default 2048; 0 = none)
-  --local-dropout X       dropout of the local loss (default 0.3, as the trainer)
-  --local-frozen LIST     shared dense tensors the devices do not train, comma-separated, or none
-                          (default event_emb,gap_emb)
-  --server-lr X           server learning rate, runs without DP (default 0.01; with sgdm, 1 = FedAvg)
-  --server-momentum X     server momentum (sgdm only; 0 = plain FedAvg), runs without DP
-  --server-opt sgdm|adam  server optimiser: adam (FedAdam, Reddi et al. 2021, default; the learning rates are
-                          Adam's step sizes) or sgdm (FedAvg with momentum)
-  --adam-tau X            FedAdam's τ (default 1e-6)
-  --adam-bias-correction on|off
-                          correct FedAdam's moments for their zero start (Kingma & Ba; default on; off is
-                          Reddi et al.'s FedAdam)
-  --server-warmup N       rounds of linear warm-up of the server learning rate (default 0)
-  --server-decay N        rounds over which the server learning rate decays linearly to 10 % (default 0 = none)
-  --dp-rounds N           rounds of the DP runs (their noise is calibrated so that N rounds fit the ε budget;
-                          default 100, --quick 30)
-  --dp-clients-per-round N
-                          expected clients per round of the DP runs (central noise in the mean shrinks as 1/N)
-  --dp-server-lr X        server learning rate of the DP runs (default 0.02)
-  --dp-server-momentum X  server momentum of the DP runs
-  --dp-server-decay N     rounds over which the DP runs' server learning rate decays linearly to 10 % (0 = none)
-  --epsilon X             per-device ε budget (default 8)
-  --delta X               δ at which ε is stated (default 1e-6)
-  --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²), the SDK's
-                          pipeline) and/or central (server adds noise to the mean, DP-FedAvg); first one is reported
-                          as federated_dp (default central,local)
-  --clip X|auto           client clip bound C, or auto = median local-update norm on pretraining users
-  --pretrain-fraction X   share of users used for pretraining (default 0.05)
-  --eval-users N          federated users evaluated (0 = all)
-  --eval-every K          evaluate the run without DP every K rounds (DP runs: as many times, spread over their rounds)
-  --pretrain-seconds S    pretraining time budget (when reached, results depend on machine speed)
-  --pretrain-epochs N     pretraining epochs at most (early stopping may end sooner)
-  --central-epochs N      epochs of the centralised baselines
-  --central-seconds S     time budget of each centralised baseline (default 600; when reached, results depend
-                          on machine speed)
-  --central-users N       federated users the centralised baselines train on, a seeded random subset
-                          (default 0 = all; --quick 5000)`;
 
 /** Full-run defaults; --quick overrides some of them (explicit flags win over both). */
 export const FULL: SimOptions = {
@@ -92,6 +43,57 @@ export const QUICK: Partial<SimOptions> = {
   centralEpochs: 1, centralSeconds: 86_400, centralUsers: 5000,
 };
 
+/** Usage text; the defaults it states are read from FULL and QUICK, so a default is changed in one place. */
+export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [--plot FILE.html] [options]
+
+  --data DIR              dataset directory with Beauty.txt and Beauty_item2attributes.json
+                          (default: ../shared/data/amazon-beauty from the repository root)
+  --quick                 reduced run (fewer users evaluated, shorter training, fewer rounds): < 5 min on 2 cores
+  --seed N                integer seed (default ${FULL.seed}): runs with the same seed are identical
+  --plot FILE             write accuracy and ε against rounds as a self-contained HTML/SVG file
+  --rounds N              rounds of the run without DP (default ${FULL.rounds})
+  --clients-per-round N   expected clients per round without DP (default ${FULL.clientsPerRound}; Poisson sampling, q = N / clients)
+  --local-epochs N        local passes over the device's own sequence per round (default ${FULL.localEpochs})
+  --client-lr X           client SGD learning rate (default ${FULL.clientLr}: one step's delta is the gradient)
+  --local-negatives N     sampled negatives per local step (default ${FULL.localNegatives}, as the trainer)
+  --virtual-batch N       stand-ins for a trainer batch's other targets in the local loss (default ${FULL.virtualBatch}; 0 = none)
+  --local-dropout X       dropout of the local loss (default ${FULL.localDropout}, as the trainer)
+  --local-frozen LIST     shared dense tensors the devices do not train, comma-separated, or none
+                          (default ${FULL.localFrozen.join(',')})
+  --server-lr X           server learning rate, runs without DP (default ${FULL.serverLr}; with sgdm, 1 = FedAvg)
+  --server-momentum X     server momentum (sgdm only; 0 = plain FedAvg), runs without DP
+  --server-opt sgdm|adam  server optimiser: adam (FedAdam, Reddi et al. 2021, default; the learning rates are
+                          Adam's step sizes) or sgdm (FedAvg with momentum)
+  --adam-tau X            FedAdam's τ (default ${FULL.adamTau.toExponential()})
+  --adam-bias-correction on|off
+                          correct FedAdam's moments for their zero start (Kingma & Ba; default ${FULL.adamBiasCorrection ? 'on' : 'off'}; off is
+                          Reddi et al.'s FedAdam)
+  --server-warmup N       rounds of linear warm-up of the server learning rate (default ${FULL.serverWarmup})
+  --server-decay N        rounds over which the server learning rate decays linearly to 10 % (default ${FULL.serverDecay}${FULL.serverDecay === 0 ? ' = none' : ''})
+  --dp-rounds N           rounds of the DP runs (their noise is calibrated so that N rounds fit the ε budget;
+                          default ${FULL.dpRounds}, --quick ${QUICK.dpRounds})
+  --dp-clients-per-round N
+                          expected clients per round of the DP runs (central noise in the mean shrinks as 1/N)
+  --dp-server-lr X        server learning rate of the DP runs (default ${FULL.dpServerLr})
+  --dp-server-momentum X  server momentum of the DP runs
+  --dp-server-decay N     rounds over which the DP runs' server learning rate decays linearly to 10 % (0 = none)
+  --epsilon X             per-device ε budget (default ${FULL.epsilon})
+  --delta X               δ at which ε is stated (default ${FULL.delta.toExponential()})
+  --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²), the SDK's
+                          pipeline) and/or central (server adds noise to the mean, DP-FedAvg); first one is reported
+                          as federated_dp (default ${FULL.noise.join(',')})
+  --clip X|auto           client clip bound C, or auto = median local-update norm on pretraining users
+  --pretrain-fraction X   share of users used for pretraining (default ${FULL.pretrainFraction})
+  --eval-users N          federated users evaluated (0 = all)
+  --eval-every K          evaluate the run without DP every K rounds (DP runs: as many times, spread over their rounds)
+  --pretrain-seconds S    pretraining time budget (when reached, results depend on machine speed)
+  --pretrain-epochs N     pretraining epochs at most (early stopping may end sooner)
+  --central-epochs N      epochs of the centralised baselines
+  --central-seconds S     time budget of each centralised baseline (default ${FULL.centralSeconds}; when reached, results depend
+                          on machine speed)
+  --central-users N       federated users the centralised baselines train on, a seeded random subset
+                          (default ${FULL.centralUsers}${FULL.centralUsers === 0 ? ' = all' : ''}; --quick ${QUICK.centralUsers})`;
+
 type Kind = 'int' | 'num' | 'str';
 const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   seed: ['seed', 'int', 0], rounds: ['rounds', 'int', 1], 'clients-per-round': ['clientsPerRound', 'int', 1],
@@ -101,6 +103,9 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
   'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'central-users': ['centralUsers', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
 };
+
+/** Every option the parser accepts (without the leading --), numeric or not. */
+export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen'];
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
 
@@ -117,7 +122,7 @@ export function parseSimArgs(argv: string[]): SimArgs {
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!(name in NUMERIC) && !['data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen'].includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (!OPTIONS.includes(name)) throw new UsageError(`unknown option --${name}`);
     const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
     flags.set(name, value);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSimArgs, UsageError, QUICK } from '../src/args.js';
+import { parseSimArgs, UsageError, QUICK, FULL, OPTIONS, USAGE } from '../src/args.js';
 import { runSimulate } from '../src/cli.js';
 
 describe('perch simulate: arguments', () => {
@@ -14,6 +14,18 @@ describe('perch simulate: arguments', () => {
       }
       expect(await runSimulate(['simulate', '--help'])).toBe(0);
     } finally { process.stderr.write = err; }
+  });
+
+  it('documents every option it accepts, with the defaults it applies', () => {
+    expect(OPTIONS.length).toBeGreaterThan(30);
+    expect(OPTIONS.filter((name) => !new RegExp(`\\n  --${name}[ =]`).test(USAGE))).toEqual([]); // accepted, not documented
+    const documented = [...USAGE.matchAll(/\n  --([a-z-]+)/g)].map((m) => m[1]);
+    expect(documented.filter((n) => n !== 'quick' && !OPTIONS.includes(n!))).toEqual([]);
+    // The stated defaults are the parsed ones: change a default in FULL and the usage follows.
+    const d = parseSimArgs(['simulate']).options;
+    expect(d).toEqual(FULL);
+    expect(USAGE).toContain(`--dp-server-lr X        server learning rate of the DP runs (default ${d.dpServerLr})`);
+    expect(USAGE).toContain(`default ${d.dpRounds}, --quick ${parseSimArgs(['simulate', '--quick']).options.dpRounds})`);
   });
 
   it('applies --quick, then explicit flags over it', () => {
