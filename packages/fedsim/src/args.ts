@@ -18,7 +18,7 @@ export const FULL: SimOptions = {
   // and 88 %.
   seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 500, clientsPerRound: 150, evalEvery: 100, serverLr: 0.01, serverMomentum: 0, dpServerLr: 0.02, dpServerMomentum: 0,
-  // DP runs: 1,000 clients per round divide the central noise; 100 rounds fit ε = 8 at z = 0.777. With the input
+  // DP runs: 1,000 clients per round divide the central noise; 200 rounds fit ε = 8 at z = 0.876 (100 rounds: 0.777). With the input
   // embeddings frozen (below), server η 0.01 ended clearly above the start on three seeds of five; η 0.02 is
   // higher on all five (+0.0004 to +0.0015 HR@20) and η 0.04 is not better again (lower on seeds 1 and 2,
   // docs/federated.md). The same budget over 250 rounds (z 0.906, η 0.005) ended level with η 0.01 on the two
