@@ -4,7 +4,7 @@ export {
   type UpdatePayload, type WireError, type WireErrorCode, type DecodeResult,
 } from './wire.js';
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
-export { accountedNoise, roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
+export { roundLayout, isRetryable, retryDelayMs, type RoundDescription } from './round.js';
 export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
 export { localTrain, LocalTrainer, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';
-export { DEFAULT_RECIPE, readRecipe, recipeLoss, recipeProblems, type LocalRecipe } from './recipe.js';
+export { DEFAULT_RECIPE, recipeLoss, recipeProblems, type LocalRecipe } from './recipe.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocalTrainer, localTrain } from './local-train.js';
-import { DEFAULT_RECIPE, readRecipe, recipeProblems, type LocalRecipe } from './recipe.js';
+import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe } from './recipe.js';
 import { initWeights } from '../plain/weights.js';
 import { Rng } from '../plain/rng.js';
 import { makeLayout, unflatten } from '../privacy/flatten.js';
@@ -106,19 +106,6 @@ describe('localTrain', () => {
 });
 
 describe('local recipe', () => {
-  it('reads an announced recipe with every field bounded', () => {
-    expect(readRecipe(undefined)).toEqual(DEFAULT_RECIPE);
-    expect(readRecipe({ epochs: 2.6, learningRate: 50, negatives: -3, virtualBatch: 'x', dropout: 0.2, extra: 1 }))
-      .toEqual({ ...DEFAULT_RECIPE, epochs: 3, learningRate: 10, negatives: 1, dropout: 0.2 });
-    expect(readRecipe({ epochs: NaN, dropout: Infinity })).toEqual(DEFAULT_RECIPE);
-    expect(readRecipe({ frozen: [] }).frozen).toEqual([]);
-    expect(readRecipe({ frozen: ['gru_wh', 'out_b'] }).frozen).toEqual(['gru_wh', 'out_b']);
-    // a list that is wrong as a whole is replaced by the default, never partly applied
-    for (const frozen of ['event_emb', ['event_emb', 'item_emb'], ['gru_wh', 'gru_wh'], [1], [...SHARED_DENSE_WEIGHTS]]) {
-      expect(readRecipe({ frozen }).frozen).toEqual(DEFAULT_RECIPE.frozen);
-    }
-  });
-
   it('lists what is wrong with a recipe a server wants to announce', () => {
     expect(recipeProblems(DEFAULT_RECIPE)).toEqual([]);
     expect(recipeProblems({ ...DEFAULT_RECIPE, epochs: 1.5, dropout: 0.95 })).toEqual([

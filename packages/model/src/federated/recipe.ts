@@ -38,7 +38,7 @@ export const DEFAULT_RECIPE: Readonly<LocalRecipe> = { epochs: 1, learningRate: 
 
 type NumericField = Exclude<keyof LocalRecipe, 'frozen'>;
 
-/** Bounds a device accepts; a value outside them is clamped, a missing or non-numeric one is the default. */
+/** Bounds of every numeric field; a device refuses a round whose recipe leaves them (privacy/policy.ts). */
 const BOUNDS: Record<NumericField, [number, number, boolean]> = {
   epochs: [1, 20, true], learningRate: [1e-5, 10, false], negatives: [1, 8192, true], virtualBatch: [0, 8192, true], dropout: [0, 0.9, false],
 };
@@ -58,24 +58,7 @@ function frozenProblem(v: unknown): string | null {
 /** The command-line form of a frozen list (aggregator and simulator flags): comma-separated names, or `none`. */
 export const frozenFromFlag = (text: string): string[] => (text === 'none' ? [] : text.split(','));
 
-/**
- * A recipe from untrusted JSON (the round description): every numeric field bounded, unknown fields ignored;
- * a `frozen` list that is not valid as a whole is replaced by the default (a device never guesses a subset).
- */
-export function readRecipe(raw: unknown): LocalRecipe {
-  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const out = { ...DEFAULT_RECIPE };
-  for (const [k, [lo, hi, int]] of Object.entries(BOUNDS) as Array<[NumericField, [number, number, boolean]]>) {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    const c = Math.min(hi, Math.max(lo, v));
-    out[k] = int ? Math.round(c) : c;
-  }
-  if (o.frozen !== undefined && frozenProblem(o.frozen) === null) out.frozen = [...(o.frozen as string[])];
-  return out;
-}
-
-/** Problems with a recipe the server wants to announce (empty when it is valid as given). */
+/** Problems with a recipe (empty when it is valid as given): the aggregator checks what it announces, a device what it receives. */
 export function recipeProblems(r: LocalRecipe): string[] {
   const bad: string[] = [];
   for (const [k, [lo, hi, int]] of Object.entries(BOUNDS) as Array<[NumericField, [number, number, boolean]]>) {

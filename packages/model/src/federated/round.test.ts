@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountedNoise, isRetryable, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
+import { isRetryable, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
 import { makeLayout } from '../privacy/flatten.js';
 import { DEFAULT_RECIPE } from './recipe.js';
 import { seededRng } from '../privacy/rng.js';
@@ -19,19 +19,6 @@ describe('round description', () => {
     expect(() => roundLayout(round({ hash: '00000000' }), layout)).toThrow(/inconsistent/);
     const other = makeLayout(weightShapes({ ...dims, hidden: 5 }), SHARED_DENSE_WEIGHTS);
     expect(() => roundLayout(round({ hash: other.hash, size: other.size, tensors: other.tensors }), layout)).toThrow(/differs/);
-  });
-});
-
-describe('accountedNoise', () => {
-  it('combines client and announced central noise as √(z² + z_c²), a lower bound on the released sum\'s multiplier', () => {
-    expect(accountedNoise({ noiseMultiplier: 1, centralNoiseMultiplier: 0 })).toBe(1);
-    expect(accountedNoise({ noiseMultiplier: 0, centralNoiseMultiplier: 0.9 })).toBeCloseTo(0.9, 12);
-    expect(accountedNoise({ noiseMultiplier: 3, centralNoiseMultiplier: 4 })).toBeCloseTo(5, 12);
-  });
-  it('counts a missing, negative or non-finite multiplier as no noise (an older aggregator, a bad payload)', () => {
-    expect(accountedNoise({ noiseMultiplier: 0.5 })).toBe(0.5);
-    expect(accountedNoise({ noiseMultiplier: Number.NaN, centralNoiseMultiplier: -2 })).toBe(0);
-    expect(accountedNoise({ noiseMultiplier: 1, centralNoiseMultiplier: Number.POSITIVE_INFINITY })).toBe(1);
   });
 });
 

@@ -21,9 +21,9 @@ export interface RoundDescription {
   /** z: each client adds N(0, (zC)²) per coordinate before upload. */
   noiseMultiplier: number;
   /**
-   * z_c: the aggregator adds noise of std z_c·C·(max weight) to the weighted sum when it closes the round
-   * (DP-FedAvg, McMahan et al. 2018). Devices count it in their ε only under the trust assumption that the
-   * aggregator really adds it (docs/threat-model.md); it does not protect an update from the aggregator itself.
+   * z_c: the aggregator adds noise to the released sum when it closes the round (DP-FedAvg, McMahan et al. 2018).
+   * A device never counts it against the aggregator (it cannot check that it is added); only its published-model
+   * figure does (privacy/device-accountant.ts).
    */
   centralNoiseMultiplier: number;
   samplingProbability: number;
@@ -31,7 +31,7 @@ export interface RoundDescription {
   uploadNormBound: number;
   maxBytes: number;
   layout: { hash: string; size: number; tensors: TensorSpec[] };
-  /** How devices train locally in this round (clients bound every field, `readRecipe`). */
+  /** How devices train locally in this round (devices refuse unknown or out-of-bound recipes, privacy/policy.ts). */
   local: LocalRecipe;
   uploadUrl: string;
 }
@@ -45,20 +45,6 @@ export function roundLayout(round: RoundDescription, expected: Layout): Layout {
   if (l.hash !== round.layout.hash || l.size !== round.layout.size) throw new Error('round layout is inconsistent with its own hash/size');
   if (l.hash !== expected.hash) throw new Error(`round layout ${l.hash} differs from the local model's ${expected.hash}`);
   return l;
-}
-
-/**
- * The noise multiplier a device records in its accountant for `round`: √(z² + z_c²). The released sum holds the
- * device's clipped delta (sensitivity C) plus its own N(0, z²C²) noise, the other n − 1 clients' noise and the
- * aggregator's N(0, z_c²C²): its noise std is C·√(n·z² + z_c²) ≥ C·√(z² + z_c²) for n ≥ 1, so this is a
- * lower bound on the real multiplier and the ε it gives is an upper bound, against anyone who sees the published
- * models, as long as the aggregator adds the z_c it announces. A server that omits it (or a round description
- * without the field, from an older aggregator) leaves only the client's own z, which is what the device then
- * relies on. Non-finite or negative values count as 0.
- */
-export function accountedNoise(round: Pick<RoundDescription, 'noiseMultiplier'> & { centralNoiseMultiplier?: number }): number {
-  const ok = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
-  return Math.hypot(ok(round.noiseMultiplier), ok(round.centralNoiseMultiplier));
 }
 
 /** Whether an upload attempt that ended with `status` (undefined = network error) may be retried. */

@@ -31,3 +31,5 @@ export { addGaussianNoise } from './noise.js';
 export { quantizeInt8Stochastic, dequantizeInt8, type QuantizedInt8 } from './quantize.js';
 export { computeRdpSampledGaussian, rdpToEpsilon, rdpToEpsilonClassic, DEFAULT_ORDERS, type EpsilonResult } from './rdp.js';
 export { PrivacyAccountant, shouldParticipate, serverViewEpsilon, type AccountantOptions, type AccountantState } from './accountant.js';
+export { DeviceAccountant, type DeviceAccountState } from './device-accountant.js';
+export { checkRound, publishedCohortProblem, readPolicy, trainedBy, DEFAULT_POLICY, type PrivacyPolicy, type RefusalCode, type RoundCheck } from './policy.js';

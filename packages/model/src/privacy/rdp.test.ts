@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { computeRdpSampledGaussian, DEFAULT_ORDERS, rdpToEpsilon, rdpToEpsilonClassic } from './rdp.js';
 import { PrivacyAccountant, serverViewEpsilon, shouldParticipate } from './accountant.js';
 import { seededRng } from './rng.js';
-
-// erfc with fractional error < 1.2e-7 (Chebyshev fit, Numerical Recipes §6.2), for the exact Gaussian curve.
-function erfc(x: number): number {
-  const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-  return x >= 0 ? r : 2 - r;
-}
-const Phi = (x: number): number => 0.5 * erfc(-x / Math.SQRT2);
+import { exactDelta, exactEpsilon } from './testing/exact-gaussian.js';
 
 describe('RDP of the sampled Gaussian mechanism', () => {
   it('matches the reference values of Google dp_accounting (q=0.01, z=2.5, 50 steps)', () => {
@@ -78,11 +71,9 @@ describe('RDP → (ε, δ)', () => {
       const mu = Math.sqrt(T) / z;
       const delta = 1e-6;
       const eps = rdpToEpsilon(DEFAULT_ORDERS, computeRdpSampledGaussian(1, z).map((r) => T * r), delta).epsilon;
-      const exactDelta = (e: number): number => Phi(-e / mu + mu / 2) - Math.exp(e) * Phi(-e / mu - mu / 2);
-      expect(exactDelta(eps)).toBeLessThanOrEqual(delta * 1.001);
+      expect(exactDelta(mu, eps)).toBeLessThanOrEqual(delta * 1.001);
       // The exact ε at δ (by bisection) is below ours, and ours is within 30 % of it.
-      let lo = 0, hi = eps;
-      for (let i = 0; i < 100; i++) { const m = (lo + hi) / 2; if (exactDelta(m) > delta) lo = m; else hi = m; }
+      const hi = exactEpsilon(mu, delta, eps);
       expect(hi).toBeLessThanOrEqual(eps);
       expect(eps / hi).toBeLessThan(1.3);
     }
