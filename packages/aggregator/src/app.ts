@@ -11,20 +11,24 @@ import rounds from './plugins/app/rounds.js';
 import modelRoutes from './routes/model/index.js';
 import roundRoutes from './routes/round/index.js';
 import healthRoutes from './routes/health/index.js';
+import logRoutes from './routes/log/index.js';
 import type { AggregatorConfig } from './config.js';
 import type { AggregatorStore } from './store/types.js';
+import type { SigningKey } from './signing/key.js';
 import { root } from './plugins/root.js';
 
-export interface AppOptions extends Record<string, unknown> { config: AggregatorConfig; store?: AggregatorStore }
+/** `signingKey`: the key that signs versions (default: `<db>.signing-key.json`, created if absent; signing/key.ts). */
+export interface AppOptions extends Record<string, unknown> { config: AggregatorConfig; store?: AggregatorStore; signingKey?: SigningKey }
 
 export default async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(cors, { origins: opts.config.corsOrigins });
   await instance.register(rateLimit, opts.config.rateLimit);
   await instance.register(errors);
-  await instance.register(rounds, { config: opts.config, store: opts.store });
+  await instance.register(rounds, { config: opts.config, store: opts.store, signingKey: opts.signingKey });
   await instance.register(modelRoutes);
   await instance.register(roundRoutes);
   await instance.register(healthRoutes);
+  await instance.register(logRoutes);
 }
 
 /** Fastify options shared by the server and tests: Ajv drops unknown fields, as in fastify/demo. */

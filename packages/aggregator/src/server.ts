@@ -1,13 +1,15 @@
 /**
- * Entry point: `tsx src/server.ts [--host 127.0.0.1] [--port 8787] [--db FILE] [--model DIR] ...`
- * (all flags in config.ts). Listens, logs JSON, and closes gracefully on SIGTERM/SIGINT: stops accepting,
+ * Entry point: `tsx src/server.ts [--host 127.0.0.1] [--port 8787] [--db FILE] [--model DIR] [--signing-key FILE] ...`
+ * (all flags in config.ts; the signing key's in signing/key.ts). Listens, logs JSON, and closes gracefully on SIGTERM/SIGINT: stops accepting,
  * finishes in-flight requests, stops the round timers and closes the database.
  */
 import { buildApp } from './app.js';
 import { parseServerArgs } from './config.js';
+import { defaultKeyPath, loadSigningKey, signingKeyPath } from './signing/key.js';
 
 const config = parseServerArgs(process.argv.slice(2), process.env);
-const app = await buildApp({ config }, {
+const signingKey = loadSigningKey(signingKeyPath(process.argv.slice(2), process.env) ?? defaultKeyPath(config.dbPath));
+const app = await buildApp({ config, signingKey }, {
   logger: {
     level: process.env.PERCH_AGG_LOG ?? 'info',
     // Minimisation: request logs carry method, path and status only, never the client's IP address or port.
@@ -28,5 +30,5 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 const address = await app.listen({ host: config.host, port: config.port });
-// One machine-readable line for scripts and tests that start the server on port 0.
-console.log(JSON.stringify({ event: 'listening', address, db: config.dbPath }));
+// One machine-readable line for scripts and tests that start the server on port 0; pages pin `modelKey.publicKey`.
+console.log(JSON.stringify({ event: 'listening', address, db: config.dbPath, modelKey: { keyId: signingKey.keyId, publicKey: signingKey.publicKey } }));

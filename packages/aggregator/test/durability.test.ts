@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnServer, tempDir, updateFor, waitFor } from './helper.js';
 import type { RoundInfo } from '../src/schemas/round.js';
+import { CHECKPOINT_DOMAIN, extendsTo, manifestPosition, MANIFEST_DOMAIN, verifySigned, type Checkpoint, type Manifest } from '@perch/model/export/index.ts';
 
 const ARGS = ['--min-clients', '3', '--target-clients', '60', '--round-seconds', '600', '--noise', '0', '--rate-max', '1000000'];
 let cleanup: (() => void) | undefined;
@@ -20,6 +21,22 @@ afterEach(() => {
 const getRound = async (url: string): Promise<RoundInfo> => (await fetch(`${url}/v1/round`)).json() as Promise<RoundInfo>;
 const upload = (url: string, roundId: number, bytes: Uint8Array) =>
   fetch(`${url}/v1/round/${roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes as unknown as BodyInit });
+
+/**
+ * The version, its log entry and the round's close commit together: after the restart version 2 is signed with the
+ * same key (the default key file beside the database), is log entry 1 right after version 1, and the signed
+ * checkpoint is at it, with exactly the two leaves.
+ */
+async function expectSignedChain(url: string, publicKey: string): Promise<void> {
+  const get = async (p: string) => (await fetch(`${url}${p}`)).json();
+  const [m1, m2] = [await get('/v1/model/versions/1/manifest.json'), await get('/v1/model/versions/2/manifest.json')] as Manifest[];
+  for (const m of [m1!, m2!]) { await verifySigned(MANIFEST_DOMAIN, m, [publicKey]); await manifestPosition(m); }
+  expect(m2!.log).toMatchObject({ index: 1, prev: m1!.log!.head });
+  const cp = (await get('/v1/log/checkpoint')) as Checkpoint;
+  await verifySigned(CHECKPOINT_DOMAIN, cp, [publicKey]);
+  expect(cp).toMatchObject({ index: 1, head: m2!.log!.head });
+  await extendsTo({ index: 0, head: m1!.log!.head }, cp, async (from, to) => ((await get(`/v1/log/leaves?from=${from}&to=${to}`)) as { leaves: string[] }).leaves);
+}
 
 async function killed(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
@@ -75,6 +92,8 @@ describe.each([['0'], ['1']])('durability under kill -9 (PERCH_AGG_WRITER_THREAD
     expect(next.baseVersion).toBe(2);
     const manifest = (await (await fetch(`${s2.url}/v1/model/manifest.json`)).json()) as { modelVersion: string; hyperParameters: { federated: { round: number } } };
     expect(manifest).toMatchObject({ modelVersion: '2', hyperParameters: { federated: { round: info.roundId } } });
+    expect(s2.modelKey).toEqual(s1.modelKey);
+    await expectSignedChain(s2.url, s2.modelKey.publicKey);
     await s2.stop();
   });
 
@@ -91,6 +110,7 @@ describe.each([['0'], ['1']])('durability under kill -9 (PERCH_AGG_WRITER_THREAD
     expect(next.baseVersion).toBe(2);
     const health = (await (await fetch(`${s2.url}/health`)).json()) as { modelVersion: number };
     expect(health.modelVersion).toBe(2);
+    await expectSignedChain(s2.url, s1.modelKey.publicKey);
     await s2.stop();
   });
 });

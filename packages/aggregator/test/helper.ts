@@ -81,19 +81,20 @@ export async function waitFor<T>(f: () => Promise<T | undefined | false>, timeou
 }
 
 /** Starts `src/server.ts` as a child process on a random port; resolves with its base URL once listening. */
-export async function spawnServer(args: string[]): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+export async function spawnServer(args: string[]): Promise<{ url: string; modelKey: { keyId: string; publicKey: string }; child: ChildProcess; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(PKG_ROOT, 'src', 'server.ts'), '--host', '127.0.0.1', '--port', '0', ...args], {
     cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PERCH_AGG_LOG: 'warn' },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, modelKey } = await new Promise<{ url: string; modelKey: { keyId: string; publicKey: string } }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${stderr}`)); });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{"event":"listening"')) return;
       clearTimeout(timer);
-      resolve((JSON.parse(line) as { address: string }).address);
+      const l = JSON.parse(line) as { address: string; modelKey: { keyId: string; publicKey: string } };
+      resolve({ url: l.address, modelKey: l.modelKey });
     });
   });
   const stop = async (): Promise<void> => {
@@ -102,5 +103,5 @@ export async function spawnServer(args: string[]): Promise<{ url: string; child:
     child.kill('SIGTERM');
     await exited;
   };
-  return { url, child, stop };
+  return { url, modelKey, child, stop };
 }

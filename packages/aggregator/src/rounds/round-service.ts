@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts';
 import { HEADER_BYTES } from '@perch/model/federated/index.ts';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
-import type { VocabJson } from '@perch/model/export/index.ts';
+import type { Signer, VocabJson } from '@perch/model/export/index.ts';
 import { aggregate, releaseMean, roundWeighting, zeroFrozen } from '../aggregate/index.js';
 import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
@@ -31,7 +31,8 @@ export class RoundService {
   private readonly policy: RoundPolicy;
   private readonly now: () => number;
 
-  constructor(private readonly store: AggregatorStore, private readonly config: AggregatorConfig, private readonly log: Logger) {
+  /** @param signer signs every version this service publishes (and appends it to the version log). */
+  constructor(private readonly store: AggregatorStore, private readonly config: AggregatorConfig, private readonly log: Logger, private readonly signer: Signer) {
     this.policy = config.round;
     this.now = config.now ?? Date.now;
   }
@@ -41,9 +42,11 @@ export class RoundService {
     let latest = await this.store.latestVersion();
     if (!latest) {
       const seed = await loadSeedModel(this.config.modelDir, this.config.seedDims);
-      await this.store.seed(await buildVersion({ ...seed, version: 1, parent: null, round: null, now: this.now() }));
+      await this.store.seed(await buildVersion({ ...seed, version: 1, parent: null, round: null, now: this.now(), seal: { signer: this.signer, prev: null } }));
       latest = (await this.store.latestVersion())!;
     }
+    // A database from before signing: its versions stay as they are; the log starts with the next one published.
+    if (!latest.manifest.signature) this.log.info({ version: latest.version }, 'the current version is unsigned; the version log starts with the next one');
     this.dims = latest.dims;
     this.layout = sharedLayout(this.dims);
     const round = await this.store.openRound(this.newRound(latest.version));
@@ -206,6 +209,7 @@ export class RoundService {
     const version = await buildVersion({
       version: base.version + 1, parent: base.version, round: id, clients: result.count, rule: p.rule,
       dims: this.dims, weights, vocab, quantization: base.manifest.quantization, now,
+      seal: { signer: this.signer, prev: (await this.store.logHead()) ?? null },
     });
     // The optimiser's state is stored with the version it produced, in the same transaction (not published).
     if (state) version.weights = { ...version.weights, ...stateTensors(state) };

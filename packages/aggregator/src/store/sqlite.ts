@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { Weights } from '@perch/model/spec.ts';
 import type {
-  AggregatorStore, InsertResult, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
+  AggregatorStore, InsertResult, LogEntry, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
 } from './types.js';
 
 const SCHEMA = `
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS updates (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, round_id INTEGER NOT NULL, received_at INTEGER NOT NULL,
   weight REAL NOT NULL, norm REAL NOT NULL, fingerprint TEXT NOT NULL, payload BLOB NOT NULL, response TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_round ON updates (round_id, seq);
+CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, version INTEGER NOT NULL UNIQUE, leaf TEXT NOT NULL, head TEXT NOT NULL);
 `;
 
 interface RoundRow { id: number; base_version: number; status: RoundRecord['status']; opened_at: number; deadline: number; closed_at: number | null; result_version: number | null; accepted: number }
@@ -155,6 +156,20 @@ export class SqliteStore implements AggregatorStore {
     for (const [name, data] of Object.entries(v.weights)) t.run(v.version, name, blob(data));
     const f = this.db.prepare('INSERT OR IGNORE INTO files (sha256, content_type, data) VALUES (?, ?, ?)');
     for (const file of v.files) f.run(file.sha256, file.contentType, blob(file.data));
+    if (!v.log) return;
+    // Append-only: the entry must follow the current head (a stale close fails here and is retried).
+    const head = this.db.prepare('SELECT idx, head FROM log ORDER BY idx DESC LIMIT 1').get() as { idx: number; head: string } | undefined;
+    if (v.log.index !== (head?.idx ?? -1) + 1 || (head && v.manifest.log?.prev !== head.head)) throw new Error(`log entry ${v.log.index} does not follow the log's head ${head?.idx}`);
+    this.db.prepare('INSERT INTO log (idx, version, leaf, head) VALUES (?, ?, ?, ?)').run(v.log.index, v.version, v.log.leaf, v.log.head);
+  }
+
+  async logHead(): Promise<LogEntry | undefined> {
+    const r = this.db.prepare('SELECT idx, leaf, head FROM log ORDER BY idx DESC LIMIT 1').get() as { idx: number; leaf: string; head: string } | undefined;
+    return r && { index: r.idx, leaf: r.leaf, head: r.head };
+  }
+
+  async logLeaves(from: number, to: number): Promise<string[]> {
+    return (this.db.prepare('SELECT leaf FROM log WHERE idx >= ? AND idx < ? ORDER BY idx').all(from, to) as { leaf: string }[]).map((r) => r.leaf);
   }
 
   async seed(v: NewModelVersion): Promise<boolean> {

@@ -5,7 +5,7 @@
  * nothing above this interface changes. The SQLite implementation is `store/sqlite.ts`.
  */
 import type { ModelDims, Weights } from '@perch/model/spec.ts';
-import type { Manifest } from '@perch/model/export/index.ts';
+import type { LogPoint, Manifest } from '@perch/model/export/index.ts';
 
 /** The model manifest is the export format of `@perch/model/export` (manifest.json), unchanged. */
 export type { Manifest };
@@ -25,7 +25,12 @@ export interface ModelVersion {
 export interface NewModelVersion extends ModelVersion {
   weights: Weights;
   files: StoredFile[];
+  /** Its entry in the version log (the manifest carries the same index and head, signed). */
+  log?: LogEntry;
 }
+
+/** One entry of the append-only version log (`@perch/model/export/log.ts`). */
+export interface LogEntry extends LogPoint { leaf: string }
 
 export type RoundStatus = 'open' | 'closing' | 'published' | 'failed';
 
@@ -79,6 +84,10 @@ export interface AggregatorStore {
   getFile(sha256: string): Promise<StoredFile | undefined>;
   /** Stores the seed model (version 1) if the store holds no model yet. Returns true if stored. */
   seed(version: NewModelVersion): Promise<boolean>;
+  /** The newest entry of the version log; undefined while it is empty. A version's entry is stored with it. */
+  logHead(): Promise<LogEntry | undefined>;
+  /** Leaf hashes of log entries [from, to), in index order (fewer when the log ends first). */
+  logLeaves(from: number, to: number): Promise<string[]>;
 
   currentRound(): Promise<RoundRecord | undefined>;
   getRound(id: number): Promise<RoundRecord | undefined>;
@@ -96,6 +105,6 @@ export interface AggregatorStore {
 
   /** open → closing, atomically; false if the round was not open (someone else is closing it). */
   beginClose(roundId: number): Promise<boolean>;
-  /** Atomically: store the new version (if published), mark the round closed, open the next round. */
+  /** Atomically: store the new version (if published) and its log entry, mark the round closed, open the next round. */
   commitClose(result: RoundCloseResult): Promise<RoundRecord>;
 }

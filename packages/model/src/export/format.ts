@@ -5,6 +5,8 @@
  * All binary data is little-endian.
  */
 import type { ModelDims } from '../spec.js';
+import type { LogPosition } from './log.js';
+import type { SignatureField } from './signature.js';
 
 export const MODEL_FORMAT = 'perch-gru';
 export const MANIFEST_FORMAT = 'perch-model-manifest';
@@ -78,4 +80,8 @@ export interface Manifest {
   totalBytes: number;
   hyperParameters: Record<string, unknown>;
   evaluation: Record<string, unknown>;
+  /** Place in the publisher's append-only log (aggregator versions; `log.ts`). Signed with the rest. */
+  log?: LogPosition;
+  /** Ed25519 signature over the canonical manifest without this field (`signature.ts`). */
+  signature?: SignatureField;
 }

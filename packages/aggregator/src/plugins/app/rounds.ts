@@ -1,5 +1,6 @@
-/** Opens the store, starts the round service, and closes both with the app. */
+/** Opens the store, loads the signing key, starts the round service, and closes both with the app. */
 import { SqliteStore } from '../../store/sqlite.js';
+import { defaultKeyPath, loadSigningKey, type SigningKey } from '../../signing/key.js';
 import type { AggregatorStore } from '../../store/types.js';
 import { RoundService } from '../../rounds/round-service.js';
 import type { AggregatorConfig } from '../../config.js';
@@ -9,16 +10,20 @@ declare module 'fastify' {
   interface FastifyInstance {
     store: AggregatorStore;
     rounds: RoundService;
+    signingKey: SigningKey;
   }
 }
 
-export default root<{ config: AggregatorConfig; store?: AggregatorStore }>(async (app, { config, store: given }) => {
+export default root<{ config: AggregatorConfig; store?: AggregatorStore; signingKey?: SigningKey }>(async (app, { config, store: given, signingKey }) => {
+  // Default: `<db>.signing-key.json`, created on first start; an in-memory database gets an ephemeral key.
+  const key = signingKey ?? loadSigningKey(defaultKeyPath(config.dbPath));
   const store = given ?? new SqliteStore(config.dbPath);
   await store.init();
-  const rounds = new RoundService(store, config, app.log);
+  const rounds = new RoundService(store, config, app.log, key);
   await rounds.start();
   app.decorate('store', store);
   app.decorate('rounds', rounds);
+  app.decorate('signingKey', key);
   app.addHook('onClose', async () => {
     await rounds.stop();
     await store.close();
