@@ -1,5 +1,6 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
 import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems } from '@perch/model/federated/recipe.js';
+import { DEFAULT_POLICY } from '@perch/model/privacy/policy.js';
 import type { SimOptions } from './simulate.js';
 
 /** A usage error: the CLI prints it with the usage text and exits with code 2. */
@@ -18,15 +19,13 @@ export const FULL: SimOptions = {
   // and 88 %.
   seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 500, clientsPerRound: 150, evalEvery: 100, serverLr: 0.01, serverMomentum: 0, dpServerLr: 0.02, dpServerMomentum: 0,
-  // DP runs: 1,000 clients per round divide the central noise; 200 rounds fit ε = 8 at z = 0.876 (100 rounds: 0.777). With the input
-  // embeddings frozen (below), server η 0.01 ended clearly above the start on three seeds of five; η 0.02 is
-  // higher on all five (+0.0004 to +0.0015 HR@20) and η 0.04 is not better again (lower on seeds 1 and 2,
-  // docs/federated.md). The same budget over 250 rounds (z 0.906, η 0.005) ended level with η 0.01 on the two
-  // seeds where it fails, at 2.5× the time.
-  // 200 rounds (z 0.876, ε 7.996) at η 0.02 end clearly above the start on all five seeds (+0.0032 to +0.0070
-  // HR@20; 100 rounds: three of five), measured 3 Dec 2026 (docs/federated.md).
+  // DP runs: the schedule (200 rounds of 1,000 clients at server η 0.02) was chosen for central noise
+  // (docs/federated.md). The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
+  // each adds z = 5 itself, clips to C = 1, and stops at ε 8 against the aggregator at δ 10⁻¹⁰. Central noise
+  // (`--noise central`) is a research setting devices refuse by default.
   dpRounds: 200, dpClientsPerRound: 1000, dpServerDecay: 0,
-  epsilon: 8, delta: 1e-6, noise: ['central', 'local'], clip: 'auto', centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
+  epsilon: DEFAULT_POLICY.epsilonBudget, delta: DEFAULT_POLICY.delta, noise: ['local'], localZ: DEFAULT_POLICY.minNoiseMultiplier, epsilonPerRound: DEFAULT_POLICY.epsilonPerRound,
+  clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
   // measures what real devices run. It leaves the event and gap embeddings untrained: they carried 83 % of an
   // update's squared norm and the early dip; without them C halves (4.5 → 2.1) and so does the central noise
@@ -79,12 +78,16 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --dp-server-lr X        server learning rate of the DP runs (default ${FULL.dpServerLr})
   --dp-server-momentum X  server momentum of the DP runs
   --dp-server-decay N     rounds over which the DP runs' server learning rate decays linearly to 10 % (0 = none)
-  --epsilon X             per-device ε budget (default ${FULL.epsilon})
+  --epsilon X             per-device ε budget (default ${FULL.epsilon}; local noise: against the aggregator, as devices count it)
   --delta X               δ at which ε is stated (default ${FULL.delta.toExponential()})
-  --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²), the SDK's
-                          pipeline) and/or central (server adds noise to the mean, DP-FedAvg); first one is reported
-                          as federated_dp (default ${FULL.noise.join(',')})
-  --clip X|auto           client clip bound C, or auto = median local-update norm on pretraining users
+  --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²) itself, the SDK's
+                          pipeline under its policy) and/or central (the server adds noise to the mean, DP-FedAvg; a
+                          research setting devices refuse by default); the first is reported as federated_dp
+                          (default ${FULL.noise.join(',')})
+  --local-z X             noise multiplier devices add in local-noise runs (default ${FULL.localZ}, the policy's minimum)
+  --epsilon-per-round X   largest ε one upload may cost against the aggregator (default ${FULL.epsilonPerRound})
+  --clip X|auto           client clip bound C (default ${FULL.clip}, the policy's), or auto = median local-update norm on
+                          pretraining users
   --pretrain-fraction X   share of users used for pretraining (default ${FULL.pretrainFraction})
   --eval-users N          federated users evaluated (0 = all)
   --eval-every K          evaluate the run without DP every K rounds (DP runs: as many times, spread over their rounds)
@@ -101,7 +104,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   seed: ['seed', 'int', 0], rounds: ['rounds', 'int', 1], 'clients-per-round': ['clientsPerRound', 'int', 1],
   'local-epochs': ['localEpochs', 'int', 1], 'client-lr': ['clientLr', 'num', 0], 'server-lr': ['serverLr', 'num', 0],
   'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0], 'dp-rounds': ['dpRounds', 'int', 1], 'dp-clients-per-round': ['dpClientsPerRound', 'int', 1], 'dp-server-decay': ['dpServerDecay', 'int', 0],
-  epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
+  epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'local-z': ['localZ', 'num', 0], 'epsilon-per-round': ['epsilonPerRound', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
   'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'central-users': ['centralUsers', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
 };

@@ -1,9 +1,17 @@
 /**
- * Federated rounds over the simulated clients. Each round: every device flips its private Poisson coin
- * (`shouldParticipate`, probability q); each sampled device trains locally (the SDK's `LocalTrainer`), then runs the real
- * client pipeline `makeUpdate` (clip to C, Gaussian noise zC, int8 stochastic quantisation, wire encoding); the
- * server decodes, aggregates and applies (SimServer). Every device is eligible in every round, so one
- * accountant, recording (q, z) per round as `PrivacyAccountant.sample` does on a device, states every device's ε.
+ * Federated rounds over the simulated clients. Each round: every device flips its coin (`shouldParticipate`,
+ * probability q); each sampled device trains locally (the SDK's `LocalTrainer`), then runs the real client
+ * pipeline `makeUpdate` (clip to C, Gaussian noise zC, int8 stochastic quantisation, wire encoding); the server
+ * decodes, aggregates and applies (SimServer).
+ *
+ * Accounting, by noise placement:
+ * - `local` (what devices run under their policy): each device keeps its own account against the aggregator, as
+ *   the SDK's `DeviceAccountant` does (every upload at z costs the same, so a count per device is the state); a
+ *   device whose next upload would pass the budget stops taking part. The reported ε is the largest over devices;
+ *   it is the server-view ε and, with no central noise, also the published-model ε.
+ * - `central` (a research setting devices refuse by default: they add no noise, the server does): the amplified ε
+ *   of the sampled Gaussian against observers of the published models, which holds only if the aggregator adds
+ *   its noise and keeps who took part secret; against the aggregator there is no protection (null).
  */
 import type { EvalCase } from '@perch/model/data/split.js';
 import type { Sequence } from '@perch/model/data/types.js';
@@ -13,6 +21,7 @@ import { makeUpdate } from '@perch/model/federated/client-update.js';
 import { PlainModel } from '@perch/model/plain/model.js';
 import { ModelScorer } from '@perch/model/plain/scorer.js';
 import { PrivacyAccountant, shouldParticipate } from '@perch/model/privacy/accountant.js';
+import { DeviceAccountant } from '@perch/model/privacy/device-accountant.js';
 import type { Layout } from '@perch/model/privacy/flatten.js';
 import { seededRng } from '@perch/model/privacy/rng.js';
 import type { ModelDims, Weights } from '@perch/model/spec.js';
@@ -34,8 +43,10 @@ export interface FederatedOptions {
   z: number;
   noise: NoiseMode;
   delta: number;
-  /** Devices stop contributing when one more round could overshoot this ε. */
+  /** Devices stop contributing when one more upload (local) or round (central) could overshoot this ε. */
   epsilonBudget: number;
+  /** Local noise: the policy's largest ε per upload (a larger one is refused by devices; here, an error). */
+  epsilonPerRound?: number;
   rule: AggregationRule;
   /** The server optimiser (aggregate/server-optimizer.ts); FedAvg is `{ kind: 'sgd', learningRate: 1 }`. */
   optimizer: ServerOptimizer;
@@ -49,8 +60,10 @@ export interface FederatedOptions {
 export interface RoundLog {
   round: number;
   clients: number;
-  /** ε per device after this round (null without noise: no DP guarantee). */
+  /** ε against observers of the published models, largest over devices, after this round (null without noise). */
   epsilon: number | null;
+  /** ε against the aggregator, largest over devices (null without device noise: no protection from it). */
+  epsilonServer: number | null;
   bytesPerClient: number;
   stepNorm: number;
   seconds: number;
@@ -75,7 +88,7 @@ const UNBOUNDED = 1e30;
  * `onUpload` sees every payload exactly as it would go over the network, with the sequence it came from (tests).
  */
 export async function runFederated(ctx: FederatedContext, global: Weights, local: LocalTrainer, o: FederatedOptions,
-  onRound?: (log: RoundLog) => void, onUpload?: (bytes: Uint8Array, seq: Sequence) => void): Promise<{ logs: RoundLog[]; epsilon: number | null; bytesPerClient: number }> {
+  onRound?: (log: RoundLog) => void, onUpload?: (bytes: Uint8Array, seq: Sequence) => void): Promise<{ logs: RoundLog[]; epsilon: number | null; epsilonServer: number | null; bytesPerClient: number }> {
   const D = ctx.layout.size;
   const dp = o.noise !== 'off';
   const C = dp ? o.clip : UNBOUNDED;
@@ -87,30 +100,47 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     dp, expectedClients: o.q * ctx.clients.length, // DP rounds: unit weights over the expected clients per round
   }, seededRng(o.seed * 7 + 3));
   const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
-  const acc = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });
+  const central = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });
+  // Local noise: ε after k uploads (all at z) from the device accountant, and the most uploads a budget allows.
+  const afterUploads: number[] = [0];
+  if (o.noise === 'local') {
+    const acc = new DeviceAccountant({ epsilonBudget: o.epsilonBudget, delta: o.delta });
+    if (o.epsilonPerRound !== undefined && acc.projectedServer(zLocal) > o.epsilonPerRound) {
+      throw new RangeError(`one upload at z = ${zLocal} costs ε ${acc.projectedServer(zLocal).toFixed(3)}, above the policy's ${o.epsilonPerRound} per round`);
+    }
+    while (afterUploads.length <= o.rounds && acc.canUpload(zLocal)) { acc.recordUpload(zLocal, 0); afterUploads.push(acc.epsilonServer()); }
+  }
+  const maxUploads = afterUploads.length - 1;
+  const uploads = new Uint16Array(ctx.clients.length);
+  let most = 0;
   const model = new PlainModel(ctx.dims, global, ctx.attrs);
   const logs: RoundLog[] = [];
   let bytesPerClient = 0;
+  const spent = (): { epsilon: number | null; epsilonServer: number | null } => {
+    if (o.noise === 'local') return { epsilon: afterUploads[most]!, epsilonServer: afterUploads[most]! };
+    return o.noise === 'central' ? { epsilon: central.spent().epsilon, epsilonServer: null } : { epsilon: null, epsilonServer: null };
+  };
+  const centralDone = (): boolean => o.noise === 'central' && !central.canContribute({ q: o.q, z: o.z });
   for (let r = 1; r <= o.rounds; r++) {
     const t0 = performance.now();
-    if (dp) {
-      if (!acc.canContribute({ q: o.q, z: o.z })) break; // every device's budget is spent: no more DP rounds
-      acc.record(o.q, o.z);
-    }
+    if (centralDone()) break; // every device's budget is spent: no more DP rounds
+    if (o.noise === 'central') central.record(o.q, o.z);
     const payloads: Uint8Array[] = [];
-    for (const seq of ctx.clients) {
+    for (const [i, seq] of ctx.clients.entries()) {
       if (!shouldParticipate(o.q, coins)) continue;
+      if (o.noise === 'local' && uploads[i]! >= maxUploads) continue; // this device's budget is spent
       const { delta, positions } = local.train([seq]);
       const { bytes } = makeUpdate(delta, ctx.layout, {
         roundId: r, baseVersion: r, clipBound: C, noiseMultiplier: zLocal, examples: positions, maxClientWeight, rng: noiseRng,
       });
       bytesPerClient = bytes.length;
       payloads.push(bytes);
+      if (o.noise === 'local') most = Math.max(most, ++uploads[i]!);
       onUpload?.(bytes, seq);
     }
     const { count, stepNorm } = await server.round(r, payloads, global);
-    const log: RoundLog = { round: r, clients: count, epsilon: dp ? acc.spent().epsilon : null, bytesPerClient, stepNorm, seconds: 0 };
-    if (r % o.evalEvery === 0 || r === o.rounds || (dp && !acc.canContribute({ q: o.q, z: o.z }))) {
+    const log: RoundLog = { round: r, clients: count, ...spent(), bytesPerClient, stepNorm, seconds: 0 };
+    if (r % o.evalEvery === 0 || r === o.rounds || centralDone()) {
       model.invalidate();
       log.ranks = new Int32Array(ctx.test.length);
       log.test = evaluate(new ModelScorer(model, ctx.maxLen), ctx.test, ctx.dims.numItems, 64, undefined, log.ranks);
@@ -119,5 +149,5 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     logs.push(log);
     onRound?.(log);
   }
-  return { logs, epsilon: dp ? acc.spent().epsilon : null, bytesPerClient };
+  return { logs, ...spent(), bytesPerClient };
 }

@@ -4,6 +4,7 @@ import type { ByTarget, SimOptions, SimResult, VsStart } from './simulate.js';
 
 const pick = (m: Metrics): Record<string, number> => ({ 'HR@20': Number(m['HR@20']!.toFixed(5)), 'NDCG@20': Number(m['NDCG@20']!.toFixed(5)) });
 const r5 = (x: number): number => Number(x.toFixed(5));
+const eps = (x: number | null): number | null => (x === null ? null : Number(x.toFixed(3)));
 /** HR@20 on test targets the pretraining data saw / never saw (null for an empty group). */
 const byTarget = (b: ByTarget): Record<string, unknown> => ({ 'HR@20_by_target': { seen: Number.isNaN(b.seen) ? null : r5(b.seen), unseen: Number.isNaN(b.unseen) ? null : r5(b.unseen) } });
 /** `vs_start`: paired difference to the start with its 95 % bootstrap interval, per metric. */
@@ -15,7 +16,7 @@ const vsStart = (v: VsStart): Record<string, unknown> => ({
 export function summary(r: SimResult, o: SimOptions): Record<string, unknown> {
   const [dp, ...more] = r.dp;
   const dpOf = (d: SimResult['dp'][number]): Record<string, unknown> => ({
-    ...pick(d.test), ...vsStart(d.vsStart), ...byTarget(d.byTarget), epsilon: d.epsilon === null ? null : Number(d.epsilon.toFixed(3)), delta: o.delta, noise: d.noise,
+    ...pick(d.test), ...vsStart(d.vsStart), ...byTarget(d.byTarget), epsilon: eps(d.epsilon), epsilon_server: eps(d.epsilonServer), delta: o.delta, noise: d.noise,
     z: Number(d.z.toPrecision(4)), rounds: d.logs.length, q: Number(d.q.toPrecision(4)),
   });
   return {
@@ -38,7 +39,7 @@ export function table(r: SimResult): string {
     ['pretrained start', r.start, null, r.startByTarget, ''], ['central (dense only)', r.central, r.centralVsStart, r.centralByTarget, ''],
     ['central (all weights)', r.centralFull, r.centralFullVsStart, r.centralFullByTarget, ''],
     ['federated, no DP', r.federated.test, r.federated.vsStart, r.federated.byTarget, `${r.federated.logs.length} rounds`],
-    ...r.dp.map((d): [string, Metrics, VsStart, ByTarget, string] => [`federated, DP ${d.noise}`, d.test, d.vsStart, d.byTarget, `${d.logs.length} rounds, q=${d.q.toPrecision(3)}, ε=${d.epsilon?.toFixed(2)}, z=${d.z.toPrecision(3)}`]),
+    ...r.dp.map((d): [string, Metrics, VsStart, ByTarget, string] => [`federated, DP ${d.noise}`, d.test, d.vsStart, d.byTarget, `${d.logs.length} rounds, q=${d.q.toPrecision(3)}, ε server ${d.epsilonServer?.toFixed(2) ?? 'none'} / published ${d.epsilon?.toFixed(2)}, z=${d.z.toPrecision(3)}`]),
   ];
   const ci = (v: VsStart | null): string => (v ? `${v.hr.delta >= 0 ? '+' : ''}${v.hr.delta.toFixed(4)} [${v.hr.lo.toFixed(4)}, ${v.hr.hi.toFixed(4)}]` : '');
   const split = (b: ByTarget): string => `${b.seen.toFixed(4)} / ${b.unseen.toFixed(4)}`;

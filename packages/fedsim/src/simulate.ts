@@ -59,10 +59,15 @@ export interface SimOptions {
   dpClientsPerRound: number;
   /** Learning-rate decay of the DP runs (rounds to 10 %; 0 = none). */
   dpServerDecay: number;
+  /** Each device's ε budget (local noise: against the aggregator; central: against observers of published models). */
   epsilon: number;
   delta: number;
   /** DP noise placements to run; the first is reported as `federated_dp`. */
   noise: Exclude<NoiseMode, 'off'>[];
+  /** The noise multiplier devices add in the local-noise runs (the policy's minimum by default). */
+  localZ: number;
+  /** The policy's largest ε per upload (local noise). */
+  epsilonPerRound: number;
   /** Client clip bound, or 'auto' = median local-update norm on pretraining users. */
   clip: number | 'auto';
   centralEpochs: number;
@@ -93,7 +98,7 @@ export type VsStart = ReturnType<typeof pairedDelta>;
 /** HR@20 on test cases whose target the pretraining data saw, and on the others (coverage.ts). */
 export type ByTarget = ReturnType<typeof hitRateByTarget>;
 
-export interface RunResult { test: Metrics; vsStart: VsStart; byTarget: ByTarget; logs: RoundLog[]; epsilon: number | null; z: number; noise: NoiseMode; q: number; rounds: number }
+export interface RunResult { test: Metrics; vsStart: VsStart; byTarget: ByTarget; logs: RoundLog[]; epsilon: number | null; epsilonServer: number | null; z: number; noise: NoiseMode; q: number; rounds: number }
 
 export interface SimResult {
   clients: number;
@@ -168,7 +173,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   // model as vocab.itemCounts), exactly as the SDK worker does.
   const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: recipeOf(o), counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
-  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen };
+  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, epsilonPerRound: o.epsilonPerRound, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen };
 
   interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer; evalEvery: number }
   // DP runs are evaluated as many times as the run without DP, whatever their number of rounds.
@@ -178,12 +183,13 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
     const g = cloneWeights(start);
     const r = await runFederated(ctx, g, local(g), { ...base, ...p }, (l) => hooks.round?.(name, l, p.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
-    return { test: last.test!, vsStart: vs(last.ranks!), byTarget: byTarget(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
+    return { test: last.test!, vsStart: vs(last.ranks!), byTarget: byTarget(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, epsilonServer: r.epsilonServer, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
   };
   const federated = await run('without DP', { rounds: o.rounds, q, noise: 'off', z: 0, optimizer: serverOptimizer(o, o.serverLr, o.serverMomentum), evalEvery: o.evalEvery });
-  const z = noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta);
   const dp: RunResult[] = [];
   for (const mode of o.noise) {
+    // Local: the devices' own z (their policy's). Central: calibrated so that the rounds fit the budget (amplified ε).
+    const z = mode === 'local' ? o.localZ : noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta);
     dp.push(await run(`with DP (${mode} noise, z=${z.toPrecision(3)})`, { rounds: o.dpRounds, q: dpQ, noise: mode, z, optimizer: serverOptimizer(o, o.dpServerLr, o.dpServerMomentum, o.dpServerDecay), evalEvery: dpEvalEvery }));
   }
   const bytes = federated.logs.find((l) => l.bytesPerClient > 0)?.bytesPerClient ?? 0;

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '@perch/model/eval/evaluate.js';
 import { PlainModel } from '@perch/model/plain/model.js';
 import { ModelScorer } from '@perch/model/plain/scorer.js';
+import type { Sequence } from '@perch/model/data/types.js';
 import { PrivacyAccountant } from '@perch/model/privacy/accountant.js';
+import { DeviceAccountant } from '@perch/model/privacy/device-accountant.js';
 import { HEADER_BYTES, decodeUpdate, encodeUpdate } from '@perch/model/federated/wire.js';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.js';
 import { runFederated, type FederatedOptions } from '../src/federated.js';
@@ -30,26 +32,58 @@ describe('federated simulation on a synthetic shop', () => {
 
   it('is deterministic for a seed', async () => {
     const a = setup(), b = setup();
-    await runFederated(a.ctx, a.global, a.trainer, { ...BASE, rounds: 2, noise: 'local', z: 1 });
-    await runFederated(b.ctx, b.global, b.trainer, { ...BASE, rounds: 2, noise: 'local', z: 1 });
+    await runFederated(a.ctx, a.global, a.trainer, { ...BASE, rounds: 2, noise: 'local', z: 5 });
+    await runFederated(b.ctx, b.global, b.trainer, { ...BASE, rounds: 2, noise: 'local', z: 5 });
     expect(a.global.gru_wh).toEqual(b.global.gru_wh);
+    expect(a.global.gru_wh).not.toEqual(setup().global.gru_wh); // the rounds did move the model
   });
 
-  it("reports the accountant's own ε for the same (q, z, rounds)", async () => {
-    for (const noise of ['local', 'central'] as const) {
-      const s = setup();
-      const o = { ...BASE, rounds: 3, q: 0.3, z: 1.3, noise, evalEvery: 10 };
-      const r = await runFederated(s.ctx, s.global, s.trainer, o);
-      const acc = new PrivacyAccountant({ delta: o.delta });
-      acc.record(o.q, o.z, 3);
-      expect(r.epsilon).toBe(acc.spent().epsilon);
-      expect(r.logs.map((l) => l.epsilon)).toEqual([1, 2, 3].map((n) => epsilonAfter(o.q, o.z, n, o.delta)));
-    }
-  });
-
-  it('stops DP rounds when the ε budget would be overshot, and calibrates z to the budget', async () => {
+  it('local noise: each device\'s ε is the device accountant\'s for its own uploads; the largest is reported, against the aggregator too', async () => {
     const s = setup();
-    const o = { ...BASE, rounds: 50, q: 0.5, z: 1, noise: 'local' as const, epsilonBudget: 4, evalEvery: 100 };
+    const o = { ...BASE, rounds: 3, q: 0.3, z: 3, noise: 'local' as const, evalEvery: 10, delta: 1e-10, epsilonBudget: 100 };
+    const perDevice = new Map<Sequence, number>();
+    const r = await runFederated(s.ctx, s.global, s.trainer, o, undefined, (_, seq) => perDevice.set(seq, (perDevice.get(seq) ?? 0) + 1));
+    const most = Math.max(...perDevice.values());
+    const acc = new DeviceAccountant({ epsilonBudget: 100, delta: 1e-10 });
+    for (let i = 0; i < most; i++) acc.recordUpload(3, 0);
+    expect(r.epsilonServer).toBe(acc.epsilonServer());
+    expect(r.epsilon).toBe(r.epsilonServer); // no central noise: the published-model figure is the same
+  });
+
+  it('central noise: the amplified ε of the sampled Gaussian for observers of published models, none against the aggregator', async () => {
+    const s = setup();
+    const o = { ...BASE, rounds: 3, q: 0.3, z: 1.3, noise: 'central' as const, evalEvery: 10 };
+    const r = await runFederated(s.ctx, s.global, s.trainer, o);
+    const acc = new PrivacyAccountant({ delta: o.delta });
+    acc.record(o.q, o.z, 3);
+    expect(r.epsilon).toBe(acc.spent().epsilon);
+    expect(r.epsilonServer).toBeNull();
+    expect(r.logs.map((l) => l.epsilon)).toEqual([1, 2, 3].map((n) => epsilonAfter(o.q, o.z, n, o.delta)));
+  });
+
+  it('local noise: a device stops once its next upload would pass its budget; the others go on', async () => {
+    const s = setup();
+    const o = { ...BASE, rounds: 20, q: 0.9, z: 6, noise: 'local' as const, epsilonBudget: 4, delta: 1e-10, evalEvery: 100 };
+    const perDevice = new Map<Sequence, number>();
+    const r = await runFederated(s.ctx, s.global, s.trainer, o, undefined, (_, seq) => perDevice.set(seq, (perDevice.get(seq) ?? 0) + 1));
+    const acc = new DeviceAccountant({ epsilonBudget: 4, delta: 1e-10 });
+    let allowed = 0;
+    while (acc.canUpload(6)) { acc.recordUpload(6, 0); allowed++; }
+    expect(allowed).toBeGreaterThan(1);
+    expect(Math.max(...perDevice.values())).toBe(allowed);
+    expect(r.epsilonServer!).toBeLessThanOrEqual(4);
+    expect(r.logs.length).toBe(20);
+    expect(r.logs.at(-1)!.clients).toBe(0); // every device spent its budget long before round 20
+  });
+
+  it('refuses a local-noise run whose single upload costs more than the per-round cap', async () => {
+    const s = setup();
+    await expect(runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 1, noise: 'local', z: 1, delta: 1e-10, epsilonPerRound: 3 })).rejects.toThrow(/per round/);
+  });
+
+  it('central noise stops its rounds when the ε budget would be overshot, and calibrates z to the budget', async () => {
+    const s = setup();
+    const o = { ...BASE, rounds: 50, q: 0.5, z: 1, noise: 'central' as const, epsilonBudget: 4, evalEvery: 100 };
     const r = await runFederated(s.ctx, s.global, s.trainer, o);
     expect(r.logs.length).toBeLessThan(50);
     expect(r.epsilon!).toBeLessThanOrEqual(4);
@@ -62,7 +96,7 @@ describe('federated simulation on a synthetic shop', () => {
   it('reports bytes per client round equal to the encoded payload size', async () => {
     const s = setup();
     const sizes: number[] = [];
-    const r = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 2, noise: 'local', z: 1 }, undefined, (b) => sizes.push(b.length));
+    const r = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 2, noise: 'local', z: 5 }, undefined, (b) => sizes.push(b.length));
     expect(sizes.length).toBe(r.logs.reduce((a, l) => a + l.clients, 0));
     expect(new Set(sizes)).toEqual(new Set([r.bytesPerClient]));
     expect(r.bytesPerClient).toBe(HEADER_BYTES + 4 * SHARED_DENSE_WEIGHTS.length + s.layout.size);

@@ -35,7 +35,7 @@ describe('encoded updates', () => {
     const s = setup();
     const seen: Array<{ bytes: Uint8Array; seq: Sequence }> = [];
     const { logs } = await runFederated(s.ctx, s.global, s.trainer, {
-      rounds: 2, q: 0.6, clip: 1, z: 1, noise: 'local', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg',
+      rounds: 2, q: 0.6, clip: 1, z: 5, noise: 'local', delta: 1e-6, epsilonBudget: 8, rule: 'fedavg',
       optimizer: { kind: 'sgd', learningRate: 1 }, maxClientWeight: 32, evalEvery: 10, seed: 9,
     }, undefined, (bytes, seq) => seen.push({ bytes: bytes.slice(), seq }));
     expect(seen.length).toBeGreaterThan(20);
@@ -54,10 +54,10 @@ describe('encoded updates', () => {
       expect(u.layoutHash).toBe(s.layout.hash);
       expect(u.clientWeight).toBe(1); // DP runs send weight 1: the example count is not DP-protected
       keys.add(u.key);
-      // Local noise N(0, (zC)²) per value is really in the upload: z = C = 1, so the norm is about √size ≫ C.
+      // Local noise N(0, (zC)²) per value is really in the upload: z = 5, C = 1, so the norm is about 5·√size ≫ C.
       const norm = Math.hypot(...updateDelta(u, s.layout));
-      expect(norm).toBeGreaterThan(0.8 * Math.sqrt(s.layout.size));
-      expect(norm).toBeLessThan(1.2 * Math.sqrt(s.layout.size + 1));
+      expect(norm).toBeGreaterThan(0.8 * 5 * Math.sqrt(s.layout.size));
+      expect(norm).toBeLessThan(1.2 * Math.sqrt(25 * s.layout.size + 1));
       const raw = Array.from(new Set(seq.items)).map((row) => s.ds.vocab[row]!);
       const ints = int32sAt(bytes), text = latin1(bytes);
       const strings = [seq.key, ...raw], numbers = raw.map(Number);
