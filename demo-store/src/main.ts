@@ -88,12 +88,13 @@ document.getElementById('mode-label')!.textContent = settings.mode === 'on-devic
 
 // On-device mode: the model is a static asset of the store. Federated mode: the model comes from the
 // aggregator (its manifest, verified like any model), so reranking uses the version the rounds train and
-// publish, and a newer version is picked up when a round announces it.
+// publish, and a newer version is picked up when a round announces it; the store pins the aggregator's signing
+// key, so only versions it signed, in its log, are used (and trained on).
 perch().init({
   mode: settings.mode,
   assetBase: '/perch/',
   ...(settings.mode === 'federated'
-    ? { aggregatorUrl: settings.aggregatorUrl, modelUrl: `${settings.aggregatorUrl}/v1/model/manifest.json` }
+    ? { aggregatorUrl: settings.aggregatorUrl, modelUrl: `${settings.aggregatorUrl}/v1/model/manifest.json`, ...(settings.modelKeys.length ? { modelKeys: settings.modelKeys } : {}) }
     : settings.modelUrl ? { modelUrl: settings.modelUrl } : {}),
 });
 consentBanner();

@@ -16,6 +16,8 @@ export const settings = {
   consentParam: params.get('consent'),
   compare: params.get('compare') === '1' || sessionStorage.getItem('demo-compare') === '1',
   aggregatorUrl: (import.meta.env.VITE_PERCH_AGGREGATOR as string | undefined) ?? 'http://127.0.0.1:8787',
+  /** The aggregator's public signing key(s), comma-separated at build time (start.mjs): pinned in federated mode. */
+  modelKeys: ((import.meta.env.VITE_PERCH_MODEL_KEYS as string | undefined) ?? '').split(',').filter(Boolean),
   modelUrl: __PERCH_MODEL_URL__,
 };
 

@@ -4,6 +4,8 @@
 //   perch-model.js    the model runtime (tfjs + backends, plain kernels, delivery, intent state), loaded
 //                     by the worker with importScripts only with personalization consent and a model URL
 //   tfjs-backend-wasm(-simd).wasm  fetched only when the wasm backend is probed or forced
+//   perch-trust.js    the model-version checks (signature, version log, witness): only when `modelKeys` are pinned
+//   perch-ed25519.js  @noble/ed25519, loaded by perch-trust.js only where WebCrypto has no Ed25519
 // On the page:
 //   perch-link.js     comlink + worker start-up: loaded once storage is granted (or restored) — the common path
 //   perch-rerank.js   page side of rerank(): loaded once a worker runs and personalization is granted
@@ -39,6 +41,8 @@ out('model_runtime_gzip_bytes', runtime);
 out('worker_total_personalized_gzip_bytes', core + runtime);
 out('wasm_binary_gzip_bytes', size('tfjs-backend-wasm.wasm'));
 out('wasm_binary_simd_gzip_bytes', size('tfjs-backend-wasm-simd.wasm'));
+out('trust_chunk_gzip_bytes', size('perch-trust.js'));
+out('ed25519_fallback_gzip_bytes', size('perch-ed25519.js'));
 const rerank = size('perch-rerank.js');
 out('link_chunk_gzip_bytes', link);
 out('rerank_chunk_gzip_bytes', rerank);

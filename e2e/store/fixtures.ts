@@ -1,6 +1,7 @@
 // Fixtures for the demo-store suite: the SDK is built, the store is built with Vite (production build, the
 // small real model served same-origin under /perch/model/) and served by `vite preview` on a free port of
-// 127.0.0.1, once per Playwright worker. Never depends on port 5173.
+// 127.0.0.1, once per Playwright worker. Never depends on port 5173. The store pins the public key of a signing key
+// made before the build (as `npm start` does): the federated store spec starts its aggregator with that key file.
 import { test as base, expect, type Page } from '@playwright/test';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExportedData } from '../../packages/sdk/src/types.js';
+import { ensureKeyFile } from '../../packages/aggregator/src/signing/key.js';
 import { ensureSmallModel } from '../rerank/support/model.js';
 // @ts-expect-error plain ESM helper without types
 import { ensureSdkBuilt } from '../support/build-sdk.mjs';
@@ -22,6 +24,8 @@ export interface Store {
   aggregatorPort: number;
   /** Every file the built store serves ('/index.html', '/assets/…', '/catalog.json', '/perch/…'). */
   files: Set<string>;
+  /** The aggregator's signing key file (pass it with `--signing-key`); its public key is pinned in federated mode. */
+  signingKey: string;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ async function startStore(): Promise<Store> {
   const outDir = mkdtempSync(join(tmpdir(), 'perch-store-'));
   const aggregatorPort = await freePort();
   process.env.VITE_PERCH_AGGREGATOR = `http://127.0.0.1:${aggregatorPort}`;
+  const signingKey = `${outDir}-signing-key.json`; // beside the build, never served
+  process.env.VITE_PERCH_MODEL_KEYS = ensureKeyFile(signingKey).key.publicKey;
   const vite = await import('vite');
   const configFile = join(storeDir, 'vite.config.ts');
   await vite.build({ configFile, root: storeDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
@@ -60,9 +66,11 @@ async function startStore(): Promise<Store> {
     origin: `http://127.0.0.1:${port}`,
     aggregatorPort,
     files: walk(outDir),
+    signingKey,
     close: async () => {
       await server.close();
       rmSync(outDir, { recursive: true, force: true });
+      rmSync(signingKey, { force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-// Eight library builds, one per mode (`pnpm build` runs them in turn):
+// Ten library builds, one per mode (`pnpm build` runs them in turn):
 //   esm      → dist/esm/index.js       npm entry; comlink stays an import for the shop's bundler
 //   loader   → dist/perch.iife.js      script-tag loader (global `perch`); no validation, no idb, small
 //   worker   → dist/perch-worker.js    the web worker core (classic script: validation, idb + comlink bundled)
@@ -9,6 +9,10 @@
 //   rerank   → dist/perch-rerank.js    on demand, once personalization is granted: page side of rerank()
 //   fallback → dist/perch-fallback.js  on demand: main-thread memory store when no worker can run
 //   consent  → dist/perch-consent.js   on demand: TCF, Consent Mode and dataLayer adapters
+//   trust    → dist/perch-trust.js     the worker's model-version checks (signature, log, witness),
+//                                      importScripts'ed only when the page pins `modelKeys`
+//   ed25519  → dist/perch-ed25519.js   @noble/ed25519, importScripts'ed by the trust script only where
+//                                      WebCrypto has no Ed25519
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +61,8 @@ export default defineConfig(({ mode }) => {
   if (mode === 'rerank') return iife('main/rerank-chunk.ts', 'perch-rerank.js', 'perchRerank');
   if (mode === 'fallback') return iife('main/fallback-chunk.ts', 'perch-fallback.js', 'perchFallback');
   if (mode === 'consent') return iife('main/consent-chunk.ts', 'perch-consent.js', 'perchConsent');
+  if (mode === 'trust') return iife('worker/trust/trust-entry.ts', 'perch-trust.js', 'perchTrust');
+  if (mode === 'ed25519') return iife('worker/trust/ed25519-entry.ts', 'perch-ed25519.js', 'perchEd25519');
   return {
     build: {
       outDir: 'dist/esm',

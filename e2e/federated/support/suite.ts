@@ -1,11 +1,11 @@
 // The setup every federated spec shares: the static SDK server, the real aggregator on a temporary SQLite
 // file (started with `args`) and the recording proxy in front of it, up for the whole file; torn down after
-// it, closing the given devices' contexts first.
+// it, closing the given devices' contexts first. `modelKeys` is what every page pins: the aggregator's public key.
 import { test } from '@playwright/test';
 import { kill9, startAggregator, startProxy, tempDb, type Aggregator, type Proxy } from './aggregator.js';
 import { startSdkServer, type Device, type SdkServer } from './device.js';
 
-export interface FederatedEnv { sdk: SdkServer; agg: Aggregator; proxy: Proxy; db: string }
+export interface FederatedEnv { sdk: SdkServer; agg: Aggregator; proxy: Proxy; db: string; modelKeys: string[] }
 
 /** Registers beforeAll/afterAll for the file; the returned object is filled in once beforeAll has run. */
 export function federatedSuite(args: string[], devices: Device[] = []): FederatedEnv {
@@ -16,6 +16,7 @@ export function federatedSuite(args: string[], devices: Device[] = []): Federate
     tmp = tempDb();
     env.db = tmp.db;
     env.agg = await startAggregator(tmp.db, args);
+    env.modelKeys = [env.agg.modelKey.publicKey];
     env.proxy = await startProxy(env.agg.url);
   });
   test.afterAll(async () => {

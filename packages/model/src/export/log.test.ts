@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from './format.js';
-import { chain, EMPTY_HEAD, extendsTo, leafHash, LogError, manifestPosition, nextHead, sealManifest, type LeafSource, type LogPoint } from './log.js';
+import { chain, EMPTY_HEAD, entryExtends, extendsTo, leafHash, LogError, manifestPosition, nextHead, sealManifest, type LeafSource, type LogPoint } from './log.js';
 import { sha256Hex } from './sha256.js';
 import { canonicalJson } from './signature.js';
 import { sampleManifest, testKey } from './testing/keys.js';
@@ -50,6 +50,21 @@ describe('the version log (hash chain)', () => {
     await extendsTo(log.point(5), log.point(5), log.source);
     await extendsTo({ index: -1, head: EMPTY_HEAD }, log.point(3), log.source); // from the empty log
     expect(await codeOf(extendsTo(log.point(6), log.point(2), log.source))).toBe('replay');
+  });
+
+  it('an entry extends a point through its prev: no leaves for the next entry, the leaves strictly between otherwise', async () => {
+    const log = await makeLog(8);
+    await entryExtends(log.point(3), log.entries[4]!.log, log.source);
+    expect(log.calls).toEqual([]);
+    await entryExtends(log.point(4), log.entries[4]!.log, log.source);
+    await entryExtends(log.point(1), log.entries[6]!.log, log.source);
+    expect(log.calls).toEqual([[2, 6]]);
+    expect(await codeOf(entryExtends(log.point(5), log.entries[2]!.log, log.source))).toBe('replay');
+    // A tailored entry 4 on the honest prefix extends entry 3, but not the honest entry 4, and the honest entry 5 does not extend it.
+    const tailored = await sealManifest({ ...sampleManifest('5'), evaluation: { tailored: true } }, log.point(3), (await testKey()).signer);
+    await entryExtends(log.point(3), tailored.log, log.source);
+    expect(await codeOf(entryExtends(log.point(4), tailored.log, log.source))).toBe('fork');
+    expect(await codeOf(entryExtends({ index: 4, head: tailored.log.head }, log.entries[5]!.log, log.source))).toBe('fork');
   });
 
   it('a fork (another entry at an index, another head, a short or padded answer) is refused', async () => {

@@ -122,6 +122,16 @@ export async function extendsTo(earlier: LogPoint, later: LogPoint, leaves: Leaf
   if (head !== later.head) throw new LogError('fork', `the log from index ${earlier.index} does not lead to the head of index ${later.index}`);
 }
 
+/**
+ * Whether the log entry `entry` (a verified manifest position) extends `earlier` (earlier.index ≤ entry.index): at the
+ * same index the heads agree; above it, the leaves strictly between chained onto earlier.head give entry.prev (its
+ * own leaf is bound to its head by `manifestPosition`). The next entry needs no leaves at all: its prev is compared.
+ */
+export async function entryExtends(earlier: LogPoint, entry: LogPosition, leaves: LeafSource): Promise<void> {
+  if (entry.index < earlier.index) throw new LogError('replay', `log index ${entry.index} is below ${earlier.index}`);
+  return extendsTo(earlier, entry.index === earlier.index ? entry : { index: entry.index - 1, head: entry.prev }, leaves);
+}
+
 /** A signing key held by the publisher: its id and raw Ed25519 signing (node:crypto on the aggregator). */
 export interface Signer { keyId: string; sign(message: Uint8Array): Promise<Uint8Array> | Uint8Array }
 

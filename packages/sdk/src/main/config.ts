@@ -8,10 +8,9 @@ import type { StoreTestFlags } from '../shared/worker-api.js';
 /** `PerchConfig` plus the test-only fault injection (not in the shop docs). */
 export type InternalConfig = PerchConfig & { __test?: StoreTestFlags };
 
-const CONFIG_KEYS = [
-  'assetBase', 'workerUrl', 'consent', 'retention', 'dataLayer', 'tcf', 'dbName', 'idbOpenTimeoutMs', 'mode',
-  'modelUrl', 'aggregatorUrl', 'federated', 'backend', 'debug', '__test',
-] as const;
+// One string, split: fewer bytes in the loader than an array literal.
+const CONFIG_KEYS = ('assetBase workerUrl consent retention dataLayer tcf dbName idbOpenTimeoutMs mode modelUrl aggregatorUrl federated backend debug __test '
+  + 'modelKeys modelLog').split(' ') as (keyof InternalConfig)[];
 
 /** Copies the known options once; a throwing getter or Proxy in the shop's object just drops that option. */
 export function readConfig(config: unknown): InternalConfig {

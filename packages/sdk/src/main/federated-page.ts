@@ -4,6 +4,7 @@
  * worker told, with the consent and privacy signals of the moment. The worker decides whether to train.
  */
 import { readTuning, type FederatedHint, type FederatedTuning } from '../shared/federated/api.js';
+import type { ModelTrust } from '../shared/model-trust.js';
 import type { PerchWorkerApi } from '../shared/worker-api.js';
 import { watchActivity } from './page-activity.js';
 
@@ -16,6 +17,8 @@ export interface FederatedPageInput {
   /** The worker's API now (null while none runs); read at every hint, so a restarted worker is told too. */
   api(): PerchWorkerApi | null;
   onError(e: unknown): void;
+  /** The pinned model keys, log and witness (`readTrust`), passed on with every hint. */
+  trust: ModelTrust | null;
 }
 
 export interface FederatedPage {
@@ -40,7 +43,7 @@ export function federatedPage(i: FederatedPageInput): FederatedPage {
     const api = i.api();
     if (!api?.federatedHint) return;
     api.federatedHint({
-      mode: 'federated', aggregatorUrl, training: i.training(), gpc: i.signals.gpc, dnt: i.signals.dnt, page: activity.current(), tuning,
+      mode: 'federated', aggregatorUrl, training: i.training(), gpc: i.signals.gpc, dnt: i.signals.dnt, page: activity.current(), tuning, trust: i.trust,
     }).catch(i.onError);
   };
   const activity = watchActivity(tuning.idleAfterMs, hint);

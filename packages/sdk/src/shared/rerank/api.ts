@@ -3,7 +3,8 @@
  * the intent profile, and what comes back. Plain structured-cloneable data only. The page minimises the
  * shop's items first (`toCandidates`), so product names, URLs and prices never cross to the worker.
  */
-import type { ConsentValue, IntentProfile } from '../../types.js';
+import type { ConsentValue, IntentProfile, ModelLogStatus, ModelSignatureStatus } from '../../types.js';
+import type { ModelTrust } from '../model-trust.js';
 
 /** Backends the worker can run the model on (same names as `PerchConfig.backend`). */
 export type ModelBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -68,6 +69,8 @@ export interface ModelLoadOptions {
   backend?: ModelBackend;
   /** Folder URL (ending in '/') of tfjs-backend-wasm's .wasm files. */
   wasmPaths?: string;
+  /** Pinned keys, log and witness: every manifest must pass them (absent: nothing is checked but the SHA-256s). */
+  trust?: ModelTrust;
   test?: ModelTestFlags;
 }
 
@@ -83,8 +86,12 @@ export interface ModelStatus {
   backendReason?: string;
   /** Where the model in use came from. */
   source?: 'network' | 'cache';
-  /** Last problem (rejected download, failed backend), kept even while an older model stays in use. */
+  /** Last problem (rejected download, refused version, failed backend), kept even while an older model stays in use. */
   error?: string;
+  /** Signature of the manifest in use (verified by a pinned key, unchecked, unsigned). */
+  signature?: ModelSignatureStatus;
+  /** Its place in the version log, and whether the device's checkpoint and the witness agreed. */
+  log?: ModelLogStatus;
   loadMs?: number;
   /** Part of `loadMs` spent warming the model up (one step and one score on a dummy state). */
   warmMs?: number;

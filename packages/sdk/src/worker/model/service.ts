@@ -14,8 +14,10 @@ import type { StoreDump } from '../../shared/worker-api.js';
 import { EventMapper } from '../intent/events.js';
 import { buildProfile } from '../intent/profile.js';
 import { IntentTracker, type EventSource } from '../intent/tracker.js';
+import type { ModelTrust } from '../../shared/model-trust.js';
+import { loadTrust } from '../trust/trust-script.js';
 import { ModelCache, type KeyedEvent } from './cache.js';
-import { deliver } from './delivery.js';
+import { deliver, UNCHECKED, type ManifestCheck } from './delivery.js';
 import { ModelRuntime } from './runtime.js';
 
 interface Live { rt: ModelRuntime; mapper: EventMapper; tracker: IntentTracker; version: string }
@@ -26,6 +28,7 @@ export class ModelService implements PerchModelApi {
   private loading: Promise<ModelStatus> | null = null;
   private cache: ModelCache | null = null;
   private channel: BroadcastChannel | null = null;
+  private dbName = 'perch';
 
   /**
    * @param dump reads the whole stored sequence (used only when IndexedDB cannot be read directly).
@@ -35,6 +38,7 @@ export class ModelService implements PerchModelApi {
 
   /** Called with the store's options: which database holds the events and the model cache. */
   configure(dbName: string, timeoutMs: number): void {
+    this.dbName = dbName;
     this.cache?.close();
     this.cache = new ModelCache(dbName, timeoutMs, this.storeErased);
     this.channel?.close();
@@ -122,10 +126,12 @@ export class ModelService implements PerchModelApi {
     try {
       if (typeof o?.url !== 'string' || !o.url) throw new Error('no model URL');
       const url = new URL(o.url, self.location.href).href;
-      const d = await deliver(url, cache);
+      const d = await deliver(url, cache, o.trust ? this.checks(o.trust) : UNCHECKED);
       const version = d.loaded.manifest.modelVersion;
+      const trust = { signature: d.trust.signature, ...(d.trust.log ? { log: d.trust.log } : {}) };
       if (this.live && this.live.version === version) {
-        this.status = { ...this.status, error: d.error, source: d.source };
+        const { log: _stale, ...rest } = this.status;
+        this.status = { ...rest, ...trust, error: d.error, source: d.source };
         return this.modelStatus();
       }
       const rt = await ModelRuntime.create(d.loaded, { force: o.backend as BackendName | undefined, wasmPaths: o.wasmPaths, test: o.test });
@@ -136,13 +142,19 @@ export class ModelService implements PerchModelApi {
       this.live = { rt, mapper, tracker, version };
       this.status = {
         state: 'ready', version, sha256: d.manifestSha256, backend: rt.info.backend, backendReason: rt.info.reason,
-        source: d.source, loadMs: performance.now() - t0, warmMs: rt.warmMs, ...(d.error ? { error: d.error } : {}),
+        source: d.source, loadMs: performance.now() - t0, warmMs: rt.warmMs, ...trust, ...(d.error ? { error: d.error } : {}),
       };
     } catch (e) {
       const error = `${(e as Error)?.message ?? e}`;
       this.status = this.live ? { ...this.status, error } : { state: 'failed', version: null, error };
     }
     return this.modelStatus();
+  }
+
+  /** The pinned keys' checks (perch-trust.js, loaded on first use), shared with the federated client. */
+  private checks(trust: ModelTrust): ManifestCheck {
+    const c = loadTrust().checker(this.dbName);
+    return { check: (m) => c.check(m, trust), recheck: (m) => c.recheck(m, trust) };
   }
 
   /** Stored events by key from IndexedDB; from the store's dump (positions as keys) when that fails. */
