@@ -8,15 +8,17 @@ import type { StoreTestFlags } from '../shared/worker-api.js';
 /** `PerchConfig` plus the test-only fault injection (not in the shop docs). */
 export type InternalConfig = PerchConfig & { __test?: StoreTestFlags };
 
-// One string, split: fewer bytes in the loader than an array literal.
-const CONFIG_KEYS = ('assetBase workerUrl consent retention dataLayer tcf dbName idbOpenTimeoutMs mode modelUrl aggregatorUrl federated backend debug __test '
-  + 'modelKeys modelLog').split(' ') as (keyof InternalConfig)[];
-
-/** Copies the known options once; a throwing getter or Proxy in the shop's object just drops that option. */
+/**
+ * Copies the shop's options once: its own enumerable keys (only the documented ones are ever read, so a new option
+ * costs the loader nothing). A throwing getter or Proxy in the shop's object just drops that option, or all of them
+ * when its keys cannot be listed.
+ */
 export function readConfig(config: unknown): InternalConfig {
   const out: Record<string, unknown> = {};
   if (!config || typeof config !== 'object') return out;
-  for (const k of CONFIG_KEYS) {
+  let keys: string[] = [];
+  try { keys = Object.keys(config); } catch { /* no readable keys: no options */ }
+  for (const k of keys) {
     try {
       const v = (config as Record<string, unknown>)[k];
       if (v !== undefined) out[k] = v;
