@@ -16,6 +16,7 @@ export const USAGE = `usage:
   perch eval  --data FILE [--attrs FILE] [--seed N] [--plot FILE.html] [--epochs N] [--max-seconds S] [--threads N] [--set key=value,…]
   perch train --data FILE [--attrs FILE] --out DIR [same options as eval]
   perch simulate [--quick] [--seed N] [--plot FILE.html] …   federated simulation (perch simulate --help)
+  perch attack [--seeds LIST] [--noise LIST] [--model DIR] …  decoding attack on single uploads (perch attack --help)
 
   --data         S3-Rec sequence file (user item item …) or event log (CSV with header / JSON Lines)
   --attrs        item2attributes JSON for a sequence file

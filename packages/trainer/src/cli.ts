@@ -8,6 +8,7 @@ import { runCommand } from './run.js';
 async function main(argv: string[]): Promise<number> {
   // The federated simulation lives in its own package; `perch simulate …` hands over to it.
   if (argv[0] === 'simulate') return (await import('@perch/fedsim/src/cli.ts')).runSimulate(argv);
+  if (argv[0] === 'attack') return (await import('@perch/fedsim/src/attack/cli.ts')).runAttack(argv);
   try {
     return await runCommand(parseArgs(argv));
   } catch (e) {
