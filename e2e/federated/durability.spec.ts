@@ -8,7 +8,7 @@ import { kill9, startAggregator, waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { federatedSuite } from './support/suite.js';
 
-const ARGS = ['--min-clients', '2', '--target-clients', '3', '--round-seconds', '600', '--close-at-target', 'on', '--sampling', '1', '--noise', '2', '--clip', '1'];
+const ARGS = ['--min-clients', '2', '--target-clients', '3', '--round-seconds', '600', '--close-at-target', 'on', '--sampling', '1', '--noise', '5', '--clip', '1'];
 
 const devices: Device[] = [];
 const env = federatedSuite(ARGS, devices);
@@ -24,10 +24,10 @@ const resend = (roundId: number, body: Buffer) => fetch(`${env.agg.url}/v1/round
 test('a duplicate upload is counted once; kill -9 mid-round loses no acknowledged browser upload; the round resumes and publishes', async ({ browser }) => {
   test.setTimeout(300_000);
   const config = {
-    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
+    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
     // ε budget 3 at z = 2, q = 1 (≈ 2.4 per round): each device contributes to exactly one round, so no later
     // round can publish version 3 before device 0 is checked on version 2 (it did, in a CI run: version 9).
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, maxUploadDelayMs: 500, epsilonBudget: 3 },
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, maxUploadDelayMs: 500, epsilonBudget: 3, minCohort: 2 },
   };
   for (let i = 0; i < 2; i++) devices.push(await openDevice(browser, env.sdk, config, historyFor(10 + i)));
   const acked = await Promise.all(devices.map((d, i) => waitFor(async () => {

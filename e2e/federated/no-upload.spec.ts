@@ -7,11 +7,11 @@ import { waitFor } from './support/aggregator.js';
 import { historyFor, openDevice } from './support/device.js';
 import { federatedSuite } from './support/suite.js';
 
-const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--sampling', '1', '--noise', '2']);
+const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--sampling', '1', '--noise', '5']);
 
 const granted = { storage: 'granted', personalization: 'granted', training: 'granted' };
 const base = (over: Record<string, unknown>) => ({
-  mode: 'federated', consent: granted, dbName: 'perch-fed', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0 }, ...over,
+  mode: 'federated', consent: granted, dbName: 'perch-fed', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0, minCohort: 1 }, ...over,
 });
 const cases: [string, Record<string, unknown>, { gpc?: boolean }][] = [
   ['GPC on', base({}), { gpc: true }],
@@ -19,14 +19,14 @@ const cases: [string, Record<string, unknown>, { gpc?: boolean }][] = [
   ['training consent missing', base({ consent: { storage: 'granted', personalization: 'granted' } }), {}],
   ['mode on-device', base({ mode: 'on-device' }), {}],
   ['mode not set (on-device by default)', base({ mode: undefined }), {}],
-  ['page never idle', base({ federated: { minIntervalMs: 200, idleAfterMs: 3_600_000 } }), {}],
+  ['page never idle', base({ federated: { minIntervalMs: 200, idleAfterMs: 3_600_000, minCohort: 1 } }), {}],
 ];
 
 for (const [name, cfg, opts] of cases) {
   test(`${name} → no request to the aggregator at all`, async ({ browser }) => {
     test.setTimeout(60_000);
     env.proxy.requests.length = 0;
-    const config = { ...cfg, aggregatorUrl: env.proxy.url };
+    const config = { ...cfg, aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys };
     const d = await openDevice(browser, env.sdk, config, historyFor(3), opts);
     await new Promise((r) => setTimeout(r, 3_000)); // 15 poll intervals
     const a = await d.audit();
@@ -47,7 +47,7 @@ for (const [name, cfg, opts] of cases) {
 test('positive control: with every condition met the same page reaches the aggregator and uploads', async ({ browser }) => {
   test.setTimeout(90_000);
   env.proxy.requests.length = 0;
-  const d = await openDevice(browser, env.sdk, { ...base({}), aggregatorUrl: env.proxy.url }, historyFor(3));
+  const d = await openDevice(browser, env.sdk, { ...base({}), aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys }, historyFor(3));
   await waitFor(async () => env.proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 60_000, 'an upload');
   expect((await d.audit()).privacy.epsilonSpent).toBeGreaterThan(0);
   expect(d.urls.some((u) => u.startsWith(env.proxy.url))).toBe(true);

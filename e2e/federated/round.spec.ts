@@ -8,14 +8,16 @@ import { createHash } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { loadExport } from '../../packages/model/src/export/index.js';
 import { DEFAULT_RECIPE } from '../../packages/model/src/federated/recipe.js';
-import { PrivacyAccountant } from '../../packages/model/src/privacy/accountant.js';
+import { DeviceAccountant } from '../../packages/model/src/privacy/device-accountant.js';
+import { trainedBy } from '../../packages/model/src/privacy/policy.js';
 import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { federatedSuite } from './support/suite.js';
 
 const CLIENTS = 3;
-const Z = 2; // noise multiplier announced by the round (q = 1)
-// One round costs ε ≈ 2.4 at z = 2, q = 1; a second would pass 3: each device takes part exactly once, then stops.
+const Z = 5; // noise multiplier announced by the round (q = 1): the default policy's minimum
+// One upload at z = 5 costs ε ≈ 2.6 against the aggregator at δ 1e-10; a second would pass 3: each device takes
+// part exactly once, then stops.
 const BUDGET = 3;
 // The round also announces a local recipe other than the default, which the devices must follow.
 const RECIPE = { ...DEFAULT_RECIPE, epochs: 2, virtualBatch: 64, frozen: ['event_emb', 'gap_emb', 'cat_w', 'cat_b'] };
@@ -36,8 +38,9 @@ const health = async (): Promise<{ modelVersion: number; roundId: number }> => (
 test('a round completes with several browsers; clients pick up and verify the new version; uploads are logged byte for byte and hold no ids or timestamps', async ({ browser }) => {
   test.setTimeout(240_000);
   const config = {
-    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
-    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: BUDGET, maxUploadDelayMs: 500 },
+    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
+    // The policy these pages pin: the default one, with this test's cohort and the tensors its recipe trains.
+    dbName: 'perch-fed', federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: BUDGET, maxUploadDelayMs: 500, minCohort: CLIENTS, trainable: trainedBy(RECIPE) },
   };
   const started = Date.now();
   for (let i = 0; i < CLIENTS; i++) devices.push(await openDevice(browser, env.sdk, config, historyFor(i + 1)));
@@ -86,13 +89,14 @@ test('a round completes with several browsers; clients pick up and verify the ne
     }
     // The GET of the round is logged too (no body).
     expect(a.outbound.some((e) => e.method === 'GET' && e.url.endsWith('/v1/round') && e.body === '')).toBe(true);
-    // ε spent = the accountant's value for the rounds this device flipped a coin in (q = 1, z = Z).
+    // ε spent = the device accountant's value for one upload at z = Z, against the aggregator.
     expect(a.privacy.epsilonBudget).toBe(BUDGET);
-    expect(a.privacy.delta).toBe(1e-6);
-    const acc = new PrivacyAccountant({ epsilonBudget: BUDGET });
-    acc.record(1, Z);
-    expect(a.privacy.epsilonSpent).toBeCloseTo(acc.spent().epsilon, 9);
-    expect(acc.canContribute({ q: 1, z: Z })).toBe(false);
+    expect(a.privacy.delta).toBe(1e-10);
+    const acc = new DeviceAccountant({ epsilonBudget: BUDGET, delta: 1e-10 });
+    acc.recordUpload(Z, 0);
+    expect(a.privacy).toMatchObject({ epsilonServer: acc.epsilonServer(), epsilonSpent: acc.epsilonServer(), epsilonPublished: acc.epsilonServer(), uploads: 1 });
+    expect(acc.canUpload(Z)).toBe(false);
+    expect(a.federated?.refusals).toEqual([]);
     // The client's own account of itself: one accepted upload, trained with the round's recipe on the model's
     // item counts (the seed model ships them), then it stops for want of budget.
     expect(a.federated?.uploads).toBe(1);

@@ -8,7 +8,7 @@ import { waitFor, type Recorded } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice } from './support/device.js';
 import { federatedSuite } from './support/suite.js';
 
-const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '2']);
+const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '5']);
 
 /** Stalls the first request whose path starts with `path`, and only that one. */
 function stallFirst(path: string): () => Recorded | undefined {
@@ -24,8 +24,8 @@ function stallFirst(path: string): () => Recorded | undefined {
 // Polls 2 s apart: the transparency log keeps the newest 20 body-less requests, so the stalled first poll is
 // still in it when the test reads it shortly after the upload.
 const config = () => ({
-  consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
-  dbName: 'perch-fed', federated: { minIntervalMs: 2_000, idleAfterMs: 0, maxUploadDelayMs: 0 },
+  consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
+  dbName: 'perch-fed', federated: { minIntervalMs: 2_000, idleAfterMs: 0, maxUploadDelayMs: 0, minCohort: 1 },
 });
 
 test('a round poll that stalls after its headers is aborted at its deadline; the device still takes part', async ({ browser }) => {

@@ -6,14 +6,14 @@ import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice } from './support/device.js';
 import { federatedSuite } from './support/suite.js';
 
-const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '2']);
+const env = federatedSuite(['--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '5']);
 
 const uploads = () => env.proxy.requests.filter((r) => r.method === 'POST');
 
 test('two tabs of one device: one upload per round, both tabs show it in audit().outbound', async ({ browser }) => {
   test.setTimeout(120_000);
   env.proxy.requests.length = 0;
-  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, dbName: 'perch-tabs', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0 } };
+  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, dbName: 'perch-tabs', federated: { minIntervalMs: 200, idleAfterMs: 0, maxUploadDelayMs: 0, minCohort: 1 } };
   const a = await openDevice(browser, env.sdk, config, historyFor(5));
   const second = await a.context.newPage();
   await second.goto(`${env.sdk.origin}/p/fed.html`);
@@ -33,7 +33,7 @@ test('two tabs of one device: one upload per round, both tabs show it in audit()
 test('an active page does not train; once hidden it does', async ({ browser }) => {
   test.setTimeout(120_000);
   env.proxy.requests.length = 0;
-  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, dbName: 'perch-hidden', federated: { minIntervalMs: 200, idleAfterMs: 3_600_000, maxUploadDelayMs: 0 } };
+  const config = { consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, dbName: 'perch-hidden', federated: { minIntervalMs: 200, idleAfterMs: 3_600_000, maxUploadDelayMs: 0, minCohort: 1 } };
   const d = await openDevice(browser, env.sdk, config, historyFor(6));
   await new Promise((r) => setTimeout(r, 3_000));
   expect(env.proxy.requests).toEqual([]);

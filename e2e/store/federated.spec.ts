@@ -6,6 +6,7 @@
 // layout (no room for anything else) and carries none of the session's item ids, list ids or timestamps;
 // the audit panel shows the same log and the client's state.
 import { decodeUpdate } from '../../packages/model/src/federated/wire.js';
+import { DeviceAccountant } from '../../packages/model/src/privacy/device-accountant.js';
 import type { AuditReport } from '../../packages/sdk/src/types.js';
 import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from '../federated/support/aggregator.js';
 import { expect, go, open, stored, test } from './fixtures.js';
@@ -20,7 +21,7 @@ test.afterAll(async () => {
 test('federated mode: uploads are the logged bytes, fixed-size dense deltas, with no session ids or timestamps', async ({ page, store, errors }) => {
   test.setTimeout(240_000);
   tmp = tempDb();
-  agg = await startAggregator(tmp.db, ['--model', process.env.PERCH_MODEL_DIR!, '--min-clients', '1', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '1']);
+  agg = await startAggregator(tmp.db, ['--model', process.env.PERCH_MODEL_DIR!, '--min-clients', '10', '--target-clients', '100', '--round-seconds', '600', '--sampling', '1', '--noise', '5', '--signing-key', store.signingKey]);
   proxy = await startProxy(agg.url, store.aggregatorPort);
   const posts: Buffer[] = [];
   page.context().on('request', (r) => { if (r.method() === 'POST') posts.push(r.postDataBuffer() ?? Buffer.alloc(0)); });
@@ -70,14 +71,23 @@ test('federated mode: uploads are the logged bytes, fixed-size dense deltas, wit
     }
   }
   // Nothing was sent that is not logged: every request that reached the aggregator is a log entry, a model
-  // download (GET without a body) or the browser's own CORS preflight for an upload (OPTIONS without a body).
+  // download or a read of the version log (GET without a body) or the browser's own CORS preflight for an upload (OPTIONS without a body).
   const unlogged = proxy.requests.filter((r) => !(a.outbound.some((e) => e.method === r.method && new URL(e.url).pathname === r.path)
-    || (r.method === 'GET' && r.path.startsWith('/v1/model/')) || r.method === 'OPTIONS'));
+    || (r.method === 'GET' && /^\/v1\/(model|log)\//.test(r.path)) || r.method === 'OPTIONS'));
   expect(unlogged.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   expect(proxy.requests.filter((r) => r.method !== 'POST').every((r) => r.body.length === 0)).toBe(true);
 
   await go(page, '#/audit');
+  // The model section: the version in use, verified against the key the store pins, and its place in the log.
+  expect(a.model.signature).toEqual({ status: 'verified', keyId: agg.modelKey.keyId });
+  await expect(page.locator('#model-signature')).toHaveText(`verified (pinned key ${agg.modelKey.keyId})`);
+  await expect(page.locator('#model-log')).toContainText(/^entry 0, head [0-9a-f]{16}… · consistent with this device's last version$/);
   await expect(page.locator('#federated-state')).toContainText(/uploaded to round \d+ · 1 upload accepted|1 upload accepted/);
   await expect(page.locator('#outbound-table tbody tr').filter({ hasText: 'POST' })).toHaveCount(logged.length);
+  // The budget the panel shows is the device's ε against the aggregator: one upload at the policy's z = 5.
+  const once = new DeviceAccountant({ epsilonBudget: 8, delta: 1e-10 });
+  once.recordUpload(5, 0);
+  expect(a.privacy).toMatchObject({ epsilonServer: once.epsilonServer(), epsilonBudget: 8, delta: 1e-10, uploads: 1 });
+  await expect(page.locator('#epsilon')).toHaveText(`ε ${once.epsilonServer().toFixed(2)} of 8`);
   expect(errors).toEqual([]);
 });

@@ -14,6 +14,12 @@ const table = (head: string[], rows: string[][], id: string, empty: string) =>
   rows.length
     ? `<div class="table-wrap"><table id="${id}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`
     : `<p class="empty" id="${id}">${esc(empty)}</p>`;
+const epsText = (e: number) => (Number.isFinite(e) ? e.toFixed(2) : 'unbounded');
+type AuditModel = AuditReport['model'];
+const signatureText = (g: AuditModel['signature']) =>
+  !g ? '—' : g.status === 'verified' ? `verified (pinned key ${g.keyId})` : g.status === 'unchecked' ? `signed by ${g.keyId}, not checked (no key pinned)` : 'unsigned';
+const logText = (l: AuditModel['log']) =>
+  !l ? '—' : `entry ${l.index}, head <code class="hash">${esc(l.head.slice(0, 16))}…</code>${l.checked ? ' · consistent with this device\'s last version' : ' · not checked'}${l.witness ? ` · witness at entry ${l.witness.index}` : ''}`;
 const kib = (b: number) => (b < 1024 ? `${b} B` : `${(b / 1024).toFixed(1)} KiB`);
 const itemLabel = (id: string) => `<span title="${esc(getItem(id)?.name ?? '')}">${esc(id)}</span>`;
 
@@ -38,7 +44,7 @@ async function render(main: HTMLElement): Promise<void> {
   const counts = Object.entries(a.counts).map(([k, v]) => [`<code>${esc(k)}</code>`, String(v)]);
   const consentRows = (['storage', 'personalization', 'training'] as const).map((p) => [esc(p), `<span class="pill ${a.consent[p]}">${esc(a.consent[p])}</span>`]);
   const logRows = [...a.consentLog].reverse().map((l) => [esc(time(l.ts)), esc(l.source), esc(`storage ${l.state.storage}, personalization ${l.state.personalization}, training ${l.state.training}`)]);
-  const outRows = a.outbound.map((o) => [esc(time(o.ts)), esc(o.method), `<code>${esc(o.url)}</code>`, kib(o.bytes), esc(String(o.status ?? '')), `<details><summary>payload</summary><pre>${esc(o.body)}</pre></details>`]);
+  const outRows = a.outbound.map((o) => [esc(time(o.ts)), esc(o.method), `<code>${esc(o.url)}</code>`, kib(o.bytes), esc(String(o.status ?? '')) + (o.refused ? ` <span class="muted small">(refused: ${esc(o.refused)})</span>` : ''), `<details><summary>payload</summary><pre>${esc(o.body)}</pre></details>`]);
   const eps = a.privacy;
   main.innerHTML = `<h1>Privacy audit</h1>
     <p class="lead">Everything on this page is read live from Perch on this device (<code>perch.audit()</code>, <code>perch.exportData()</code>). What leaves the device in each mode is explained in <a href="/docs/privacy.md" target="_blank" rel="noopener">docs/privacy.md</a>.</p>
@@ -50,10 +56,11 @@ async function render(main: HTMLElement): Promise<void> {
         <dl class="facts"><dt>Events</dt><dd id="stored-events">${a.storage.events}</dd><dt>Size (estimate)</dt><dd id="stored-bytes">${kib(a.storage.bytes)}</dd><dt>Storage</dt><dd>${esc(a.storage.kind)}${a.storage.reason ? ` (${esc(a.storage.reason)})` : ''}</dd><dt>Retention</dt><dd>${a.retention.maxEvents} events, ${a.retention.maxAgeDays} days</dd><dt>Worker</dt><dd>${a.worker.running ? 'running' : `not running${a.worker.reason ? ` (${esc(a.worker.reason)})` : ''}`}</dd></dl>
         <p><button type="button" id="export">Export JSON</button> <button type="button" id="forget" class="danger">Delete all my data</button></p></section>
       <section class="panel" id="panel-model"><h2>Model</h2>
-        <dl class="facts"><dt>Version</dt><dd id="model-version">${esc(a.model.version ?? 'none loaded')}</dd><dt>SHA-256</dt><dd><code class="hash">${esc(a.model.sha256 ?? '—')}</code></dd><dt>Backend</dt><dd id="model-backend">${esc(a.model.backend ?? '—')}${a.model.backendReason ? ` <span class="muted">(${esc(a.model.backendReason)})</span>` : ''}</dd>${a.model.error ? `<dt>Last problem</dt><dd id="model-error">${esc(a.model.error)}</dd>` : ''}</dl></section>
+        <dl class="facts"><dt>Version</dt><dd id="model-version">${esc(a.model.version ?? 'none loaded')}</dd><dt>SHA-256</dt><dd><code class="hash">${esc(a.model.sha256 ?? '—')}</code></dd><dt>Backend</dt><dd id="model-backend">${esc(a.model.backend ?? '—')}${a.model.backendReason ? ` <span class="muted">(${esc(a.model.backendReason)})</span>` : ''}</dd><dt>Signature</dt><dd id="model-signature">${esc(signatureText(a.model.signature))}</dd><dt>Version log</dt><dd id="model-log">${logText(a.model.log)}</dd>${a.model.error ? `<dt>Last problem</dt><dd id="model-error">${esc(a.model.error)}</dd>` : ''}</dl></section>
       <section class="panel" id="panel-privacy"><h2>Privacy budget</h2>
-        <p><b id="epsilon">ε ${eps.epsilonSpent.toFixed(2)} of ${eps.epsilonBudget}</b> spent, δ = ${eps.delta}</p>
-        <span class="meter wide" aria-hidden="true"><span style="width:${Math.min(100, (eps.epsilonSpent / (eps.epsilonBudget || 1)) * 100)}%"></span></span>
+        <p><b id="epsilon">ε ${epsText(eps.epsilonServer)} of ${eps.epsilonBudget}</b> spent against the aggregator, δ = ${eps.delta} (${eps.uploads} upload${eps.uploads === 1 ? '' : 's'})</p>
+        <span class="meter wide" aria-hidden="true"><span style="width:${Math.min(100, (eps.epsilonServer / (eps.epsilonBudget || 1)) * 100)}%"></span></span>
+        <p class="muted small" id="epsilon-published">Against anyone who sees only published models: ε ${epsText(eps.epsilonPublished)}${eps.epsilonPublished < eps.epsilonServer ? ' (counts the central noise the aggregator announced; holds only if it adds it)' : ''}. Per device installation; the aggregator sees that this device took part.</p>
         <p class="muted small">GPC ${a.gpc ? 'on' : 'off'} · DNT ${a.dnt ? 'on' : 'off'}${a.gpc || a.dnt ? ': training is denied whatever the shop says' : ''}</p>
         <p class="small" id="federated-state">${a.federated ? `Federated learning: ${esc(a.federated.state)} · ${a.federated.uploads} upload${a.federated.uploads === 1 ? '' : 's'} accepted` : 'Federated learning: off (on-device-only mode)'}</p></section>
     </div>
@@ -67,6 +74,9 @@ async function render(main: HTMLElement): Promise<void> {
       ${eventsTable(events)}</section>
     <section class="panel"><h2>Outbound requests (transparency log)</h2>
       ${table(['When', 'Method', 'URL', 'Size', 'Status', 'Exact payload'], outRows, 'outbound-table', settings.mode === 'on-device' ? 'None: on-device-only mode sends nothing.' : 'None yet: nothing has been sent.')}</section>
+    ${a.federated ? `<section class="panel"><h2>Refused rounds (${a.federated.refusals.length})</h2>
+      <p class="muted small">Rounds this device would not take part in: they would have weakened the privacy policy this shop pins.</p>
+      ${table(['When', 'Round', 'Code', 'Reason'], [...a.federated.refusals].reverse().map((r) => [esc(time(r.ts)), esc(String(r.round)), `<code>${esc(r.code)}</code>`, esc(r.reason)]), 'refusals-table', 'None.')}</section>` : ''}
     <section class="panel"><h2>Rejected calls (${a.rejected.total})</h2>
       ${table(['When', 'Code', 'Reason'], a.rejected.recent.map((r) => [esc(time(r.ts)), `<code>${esc(r.code)}</code>`, esc(r.reason)]), 'rejected-table', 'None.')}</section>
     <details class="panel raw"><summary>Raw JSON (audit())</summary><pre class="audit" id="audit-json">${esc(JSON.stringify(a, null, 2))}</pre></details>`;

@@ -2,7 +2,9 @@
 // SQLite file, and a recording HTTP proxy in front of it: the SDK is pointed at the proxy, which forwards
 // every request unchanged and keeps its method, path, headers and exact body bytes. The proxy is the ground
 // truth of what reached the network ("no request at all" is checked there), and it survives an aggregator
-// restart (kill -9, then a new process on the same database and a new port).
+// restart (kill -9, then a new process on the same database and a new port). The aggregator signs with a key file
+// beside its database (`signing-key.json` in the temp dir, unless `args` name another with `--signing-key`); its
+// public key is what the pages pin (`modelKeys`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -13,12 +15,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export interface Aggregator { url: string; child: ChildProcess; stderr(): string }
+export interface Aggregator { url: string; child: ChildProcess; stderr(): string; modelKey: { keyId: string; publicKey: string } }
 
 /** Starts the server on a free port; resolves once it prints its listening line. */
 export function startAggregator(db: string, args: string[]): Promise<Aggregator> {
+  const key = args.includes('--signing-key') ? [] : ['--signing-key', join(dirname(db), 'signing-key.json')];
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages', 'aggregator', 'src', 'server.ts'),
-    '--host', '127.0.0.1', '--port', '0', '--db', db, '--cors', '*', '--rate-max', '100000', ...args], {
+    '--host', '127.0.0.1', '--port', '0', '--db', db, '--cors', '*', '--rate-max', '100000', ...key, ...args], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PERCH_AGG_LOG: 'warn' },
   });
   let stderr = '';
@@ -29,7 +32,8 @@ export function startAggregator(db: string, args: string[]): Promise<Aggregator>
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('{"event":"listening"')) return;
       clearTimeout(timer);
-      resolve({ url: (JSON.parse(line) as { address: string }).address, child, stderr: () => stderr });
+      const l = JSON.parse(line) as { address: string; modelKey: Aggregator['modelKey'] };
+      resolve({ url: l.address, modelKey: l.modelKey, child, stderr: () => stderr });
     });
   });
 }
@@ -54,6 +58,11 @@ export interface Proxy {
    * body, then nothing more, with the connection left open (a stalled proxy or a half-open connection).
    */
   stall?: (r: Recorded) => boolean;
+  /**
+   * A malicious aggregator: sees each answer (buffered) and may return another body (and status) for it; the
+   * headers are the aggregator's, with the length recomputed. Returning undefined passes the answer unchanged.
+   */
+  rewrite?: (r: Recorded, answer: { status: number; body: Buffer }) => { status?: number; body: Buffer } | undefined;
   close(): Promise<void>;
 }
 
@@ -70,6 +79,21 @@ export async function startProxy(target: string, port = 0): Promise<Proxy> {
       const t = new URL(p.target);
       const fwd = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } }, (up) => {
         rec.status = up.statusCode;
+        if (p.rewrite) {
+          const parts: Buffer[] = [];
+          up.on('data', (c: Buffer) => parts.push(c));
+          up.on('end', () => {
+            const answer = { status: up.statusCode ?? 502, body: Buffer.concat(parts) };
+            const out = p.rewrite?.(rec, answer) ?? answer;
+            rec.status = out.status ?? answer.status;
+            const headers = { ...up.headers, 'content-length': String(out.body.length) };
+            delete headers['transfer-encoding'];
+            if (out.body !== answer.body) delete headers.etag; // another body is not the aggregator's ETag
+            res.writeHead(rec.status, headers);
+            res.end(out.body);
+          });
+          return;
+        }
         res.writeHead(up.statusCode ?? 502, up.headers);
         if (p.stall?.(rec)) {
           rec.stalled = true;

@@ -1,6 +1,7 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
 import type { ModelDims } from '@perch/model/spec.ts';
 import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems, type LocalRecipe } from '@perch/model/federated/recipe.ts';
+import { DEFAULT_POLICY } from '@perch/model/privacy/policy.ts';
 import type { AggregationRule } from './aggregate/index.js';
 import { centralNoiseProblem } from './aggregate/release.js';
 
@@ -71,9 +72,14 @@ export interface AggregatorConfig {
   now?: () => number;
 }
 
+/**
+ * The defaults announce what devices accept under their default privacy policy (`DEFAULT_POLICY` in
+ * @perch/model/privacy/policy.ts: device noise z ≥ 5, C = 1, a cohort of at least 10, the default recipe's
+ * tensors); a round that asks for less is refused by every device that pins that policy.
+ */
 export const DEFAULT_ROUND: RoundPolicy = {
-  minClients: 3, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
-  clipBound: 1, noiseMultiplier: 1, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
+  minClients: DEFAULT_POLICY.minCohort, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
+  clipBound: DEFAULT_POLICY.clipBound, noiseMultiplier: DEFAULT_POLICY.minNoiseMultiplier, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
   rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, closeAtTarget: false,
   // Bias-corrected FedAdam at η = 0.005, τ = 1e-6: the server step the simulator measured with the default device
   // recipe (docs/federated.md). Adam bounds each coordinate's move per round by about η, so even a noisy round

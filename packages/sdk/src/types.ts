@@ -72,6 +72,14 @@ export interface PerchConfig {
   aggregatorUrl?: string;
   /** Federated learning tunables, used only with `mode: 'federated'` and `training` consent (docs/federated.md). */
   federated?: FederatedOptions;
+  /**
+   * Public keys (base64url of the raw 32-byte Ed25519 key) that must have signed every model version the device
+   * loads. Set: an unsigned or otherwise signed version, or one that breaks the publisher's version log, is refused
+   * and the previous model stays in use. Required for federated training. Two keys while rotating (docs/aggregator.md).
+   */
+  modelKeys?: string[];
+  /** The version log's witness: a checkpoint a second party copies from the aggregator (docs/threat-model.md). */
+  modelLog?: { witnessUrl?: string };
   /** Force a tfjs backend instead of probing (reranking issue). */
   backend?: 'webgpu' | 'webgl' | 'wasm' | 'cpu';
   /** Debug logging to the console. */
@@ -79,18 +87,64 @@ export interface PerchConfig {
 }
 
 /**
- * Options of the federated client (defaults in brackets). How a device trains locally is not among them: the
- * aggregator announces the recipe with each round, because its server optimiser is tuned to it.
+ * Options of the federated client (defaults in brackets). The first seven are the privacy policy the page pins:
+ * the aggregator cannot change them, and the device refuses any round that would weaken them (docs/privacy.md).
+ * How a device trains locally is not among them: the aggregator announces the recipe with each round (its server
+ * optimiser is tuned to it), and the device refuses a recipe it does not know or that trains other tensors.
  */
 export interface FederatedOptions {
-  /** Device privacy budget ε at δ = 10⁻⁶ [8]: past it the device stops contributing. */
+  /**
+   * Total privacy budget ε against the aggregator, at `delta` [8]. Past it the device stops contributing for good.
+   * A later configuration can lower it, never raise it; `forget()` does not reset it.
+   */
   epsilonBudget?: number;
+  /** Largest ε one upload may cost against the aggregator [3]. */
+  epsilonPerRound?: number;
+  /** δ at which every ε is stated [1e-10]. */
+  delta?: number;
+  /** Smallest noise multiplier z the device adds itself (noise std z·C) [5]. */
+  minNoiseMultiplier?: number;
+  /** L2 clip bound C of an update [1]; a round announcing another is refused. */
+  clipBound?: number;
+  /** Smallest number of updates a round may publish from [10]. */
+  minCohort?: number;
+  /** Shared dense tensors a round must train, exactly [the default recipe's: all but `event_emb`, `gap_emb`]. */
+  trainable?: string[];
   /** Minimum time between two looks at the aggregator's round, ms [300,000]. */
   minIntervalMs?: number;
   /** Time without user input before the page counts as idle, ms [5,000]. */
   idleAfterMs?: number;
   /** Longest random wait between local training and the upload, ms [30,000] (hides when the page went idle). */
   maxUploadDelayMs?: number;
+}
+
+/**
+ * What the device has spent of its privacy budget. The unit is the device installation (a browser profile); ε is
+ * stated at `delta` for replace-one adjacency (what an upload says about the device's behaviour; that it took
+ * part is visible to the aggregator).
+ */
+export interface AuditPrivacy {
+  /** What the budget counts: ε against the aggregator (the same figure as `epsilonServer`). */
+  epsilonSpent: number;
+  /** ε against the aggregator itself, for the noise this device added: no credit for sampling or central noise. */
+  epsilonServer: number;
+  /**
+   * ε against anyone who sees only the published models, counting the central noise the aggregator announced: it
+   * holds only if the aggregator adds that noise. Equal to `epsilonServer` when none was announced.
+   */
+  epsilonPublished: number;
+  epsilonBudget: number;
+  delta: number;
+  /** Uploads recorded (each before its bytes left the device). */
+  uploads: number;
+}
+
+/** A round the device refused to take part in, and why (its pinned policy would have been weakened). */
+export interface RoundRefusal {
+  ts: number;
+  round: number;
+  code: string;
+  reason: string;
 }
 
 /** Why a `track()` call was refused. */
@@ -124,6 +178,8 @@ export interface OutboundLogEntry {
   status?: number;
   /** Why the exchange failed, if it did (network error, no complete answer within the deadline). */
   error?: string;
+  /** Why the device refused what came back under its privacy policy (a round it would not take part in). */
+  refused?: string;
 }
 
 /** The device's last local training: the round's announced recipe, as the device bounded and ran it. */
@@ -135,6 +191,18 @@ export interface LocalTrainingReport {
   /** Predicted positions of the device's own sequence. */
   positions: number;
 }
+
+/**
+ * The signature of the model version in use: `verified` by the pinned key `keyId`; `unchecked` (signed by `keyId`,
+ * but no `modelKeys` pinned); `unsigned`.
+ */
+export type ModelSignatureStatus = { status: 'verified'; keyId: string } | { status: 'unchecked'; keyId: string } | { status: 'unsigned' };
+
+/**
+ * The version's place in the publisher's append-only log (`index`, hex `head`). `checked`: against this device's last
+ * accepted checkpoint (with `modelKeys`); `witness`: the witness checkpoint it was seen in (with `modelLog.witnessUrl`).
+ */
+export interface ModelLogStatus { index: number; head: string; checked: boolean; witness?: { index: number; head: string } }
 
 export interface AuditReport {
   version: string;
@@ -150,15 +218,18 @@ export interface AuditReport {
   rejected: { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] };
   retention: { maxEvents: number; maxAgeDays: number };
   worker: { running: boolean; reason?: string };
-  /** The model in use; `error` is the last problem met loading one (the model in use, if any, stays). */
-  model: { version: string | null; sha256?: string; backend?: string; backendReason?: string; error?: string };
+  /**
+   * The model in use; `error` is the last problem met loading one (the model in use, if any, stays), such as a
+   * version refused for its signature or its place in the log; `signature` and `log` say how the one in use checked.
+   */
+  model: { version: string | null; sha256?: string; backend?: string; backendReason?: string; error?: string; signature?: ModelSignatureStatus; log?: ModelLogStatus };
   outbound: OutboundLogEntry[];
   /**
    * The federated client, when `mode: 'federated'`: what it is doing or why it waits, uploads accepted, and how
    * this tab last trained (never sent anywhere).
    */
-  federated?: { state: string; uploads: number; lastTraining?: LocalTrainingReport };
-  privacy: { epsilonSpent: number; epsilonBudget: number; delta: number };
+  federated?: { state: string; uploads: number; lastTraining?: LocalTrainingReport; refusals: RoundRefusal[] };
+  privacy: AuditPrivacy;
   gpc: boolean;
   dnt: boolean;
 }

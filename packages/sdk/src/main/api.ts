@@ -10,6 +10,7 @@ import type {
 import { pendingConsent } from '../shared/consent.js';
 import { resolveRetention } from '../shared/retention.js';
 import { SDK_VERSION } from '../shared/version.js';
+import { noPrivacySpent } from '../shared/federated/api.js';
 import { type InternalConfig, PerchClient, emptyIntent, shopOrder } from './client.js';
 import { guard, guardAsync } from './log.js';
 
@@ -43,7 +44,7 @@ function safeAudit(): AuditReport {
     storage: { kind: 'none', reason: 'audit failed', bytes: 0, events: 0 }, held: 0, counts: {},
     rejected: { total: 0, byCode: {}, recent: [] }, retention: resolveRetention(undefined),
     worker: { running: false, reason: 'audit failed' }, model: { version: null }, outbound: [],
-    privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 }, gpc: false, dnt: false,
+    privacy: noPrivacySpent(), gpc: false, dnt: false,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { AuditReport, ExportedData } from '../types.js';
 import { SDK_VERSION } from '../shared/version.js';
+import { noPrivacySpent } from '../shared/federated/api.js';
 import type { ModelStatus } from '../shared/rerank/api.js';
 import type { Retention, StoreDump, StoreStats } from '../shared/worker-api.js';
 import type { ConsentManager } from './consent/manager.js';
@@ -65,7 +66,7 @@ export function buildAudit({ consent: manager, held, stats, model: m, worker, re
     } : { version: null },
     // The federated client's log and accountant replace these when it runs (client.ts).
     outbound: [],
-    privacy: { epsilonSpent: 0, epsilonBudget: 8, delta: 1e-6 },
+    privacy: noPrivacySpent(),
     gpc: signals.gpc,
     dnt: signals.dnt,
     held: n,

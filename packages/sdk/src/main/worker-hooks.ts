@@ -10,6 +10,7 @@ import { loadChunk } from './chunks.js';
 import type { InternalConfig } from './config.js';
 import type { ConsentManager } from './consent/manager.js';
 import { federatedPage, type FederatedPage } from './federated-page.js';
+import { readTrust } from '../shared/model-trust.js';
 import { debug } from './log.js';
 import type { Backend } from './nothing.js';
 
@@ -35,6 +36,8 @@ export function workerHooks(h: HookHost): WorkerHooks {
   let fed: FederatedPage | null = null;
   const base = resolveAssetBase(h.config);
   const personalized = (): boolean => h.consent.value('personalization') === 'granted';
+  // Pinned model keys, log and witness: for the rerank model here, and for the federated base model in the hint.
+  const trust = readTrust(h.config.modelKeys, h.config.modelLog, h.config.aggregatorUrl, h.config.modelUrl);
 
   const loadModel = (b: Backend): void => {
     const url = h.config.modelUrl;
@@ -46,6 +49,7 @@ export function workerHooks(h: HookHost): WorkerHooks {
         url: new URL(url, typeof location !== 'undefined' ? location.href : undefined).href,
         ...(typeof backend === 'string' ? { backend } : {}),
         ...(base ? { wasmPaths: base } : {}),
+        ...(trust ? { trust } : {}),
       }).catch((e: unknown) => debug('model load failed', e));
     } catch (e) {
       debug('model load failed', e);
@@ -59,7 +63,7 @@ export function workerHooks(h: HookHost): WorkerHooks {
     if (!fed) {
       const f = federatedPage({
         options: h.config.federated, aggregatorUrl: h.config.aggregatorUrl, training: () => h.consent.value('training'),
-        signals: h.signals, api: () => h.backend()?.api ?? null, onError: (e) => debug('federated hint failed', e),
+        signals: h.signals, api: () => h.backend()?.api ?? null, onError: (e) => debug('federated hint failed', e), trust,
       });
       fed = f;
       h.cleanups.push(() => { f.stop(); if (fed === f) fed = null; });
@@ -82,12 +86,16 @@ export function workerHooks(h: HookHost): WorkerHooks {
       }
     },
     async audit(report, b) {
-      if (fed) report.privacy.epsilonBudget = fed.tuning.epsilonBudget;
+      // How the model in use checked (signature, log position): read here, so the loader carries none of it.
+      const m = b.api.modelStatus ? await b.api.modelStatus().catch(() => null) : null;
+      if (m?.signature) report.model.signature = m.signature;
+      if (m?.log) report.model.log = m.log;
+      if (fed) report.privacy.epsilonBudget = fed.tuning.policy.epsilonBudget;
       const s = b.api.federatedStatus ? await b.api.federatedStatus().catch(() => null) : null;
       if (!s) return;
       report.outbound = s.outbound;
       report.privacy = s.privacy;
-      if (h.config.mode === 'federated') report.federated = { state: s.state, uploads: s.uploads, ...(s.lastTraining ? { lastTraining: s.lastTraining } : {}) };
+      if (h.config.mode === 'federated') report.federated = { state: s.state, uploads: s.uploads, refusals: s.refusals, ...(s.lastTraining ? { lastTraining: s.lastTraining } : {}) };
     },
   };
 }

@@ -3,15 +3,16 @@
  * signals, whether the page is idle or hidden) and what the worker reports back for `audit()` (the
  * transparency log of outbound requests and the privacy accountant's figures). Plain cloneable data only.
  */
-import type { ConsentValue, LocalTrainingReport, OutboundLogEntry } from '../../types.js';
+import { DEFAULT_POLICY, readPolicy, type PrivacyPolicy } from '@perch/model/privacy/policy.ts';
+import type { AuditPrivacy, ConsentValue, LocalTrainingReport, OutboundLogEntry, RoundRefusal } from '../../types.js';
 
 /** What the page is doing: the worker trains only while it is `idle` or `hidden`. */
 export type PageActivity = 'active' | 'idle' | 'hidden';
 
 /** Tunables of the federated client (defaults in `federatedDefaults`). */
 export interface FederatedTuning {
-  /** Device privacy budget ε (default 8); past it the device stops contributing. */
-  epsilonBudget: number;
+  /** The privacy policy the page pins (`@perch/model` privacy/policy.ts): the aggregator cannot change it. */
+  policy: PrivacyPolicy;
   /** Minimum time between two looks at the aggregator's round (default 5 min). */
   minIntervalMs: number;
   /** Quiet time without user input before the page counts as idle (default 5 s). */
@@ -34,12 +35,16 @@ export interface FederatedHint {
   dnt: boolean;
   page: PageActivity;
   tuning: FederatedTuning;
+  /** The page's pinned model keys, log and witness (`readTrust`): without them the device does not train. */
+  trust?: import('../model-trust.js').ModelTrust | null;
 }
 
 /** What `audit()` shows of the federated side. */
 export interface FederatedStatus {
   outbound: OutboundLogEntry[];
-  privacy: { epsilonSpent: number; epsilonBudget: number; delta: number };
+  privacy: AuditPrivacy;
+  /** Rounds this device refused under its policy, newest last. */
+  refusals: RoundRefusal[];
   /** Why the device is not training right now, or 'training' / 'idle-wait'. Diagnostic only. */
   state: string;
   /** Rounds this device took part in (uploads acknowledged by the aggregator). */
@@ -55,13 +60,16 @@ export interface PerchFederatedApi {
   federatedStatus(): Promise<FederatedStatus>;
 }
 
-export const DEFAULT_EPSILON_BUDGET = 8;
-export const DEFAULT_DELTA = 1e-6;
-
 export const federatedDefaults: FederatedTuning = {
-  epsilonBudget: DEFAULT_EPSILON_BUDGET, minIntervalMs: 5 * 60_000, idleAfterMs: 5_000,
-  maxUploadDelayMs: 30_000,
+  policy: DEFAULT_POLICY, minIntervalMs: 5 * 60_000, idleAfterMs: 5_000, maxUploadDelayMs: 30_000,
 };
+
+/**
+ * `audit().privacy` before the federated client has said anything (no worker, on-device mode): nothing spent,
+ * against the default policy. Plain numbers, so the script-tag loader does not carry the policy code; a test
+ * keeps them equal to `DEFAULT_POLICY`.
+ */
+export const noPrivacySpent = (): AuditPrivacy => ({ epsilonSpent: 0, epsilonServer: 0, epsilonPublished: 0, epsilonBudget: 8, delta: 1e-10, uploads: 0 });
 
 /** Why the device must not train now, or null when every page-side condition holds. Pure. */
 export function trainingBlocked(h: FederatedHint | null): string | null {
@@ -84,7 +92,7 @@ export function readTuning(raw: unknown): FederatedTuning {
   const get = (k: string): unknown => { try { return o[k]; } catch { return undefined; } };
   const d = federatedDefaults;
   return {
-    epsilonBudget: num(get('epsilonBudget'), 0.01, 100, d.epsilonBudget),
+    policy: readPolicy(raw),
     minIntervalMs: num(get('minIntervalMs'), 100, 7 * 24 * 3600_000, d.minIntervalMs),
     idleAfterMs: num(get('idleAfterMs'), 0, 3600_000, d.idleAfterMs),
     maxUploadDelayMs: num(get('maxUploadDelayMs'), 0, 3600_000, d.maxUploadDelayMs),

@@ -5,54 +5,43 @@
  * upload): `mode: 'federated'` with an `aggregatorUrl`; `training` consent granted; no Global Privacy
  * Control and no Do Not Track (the page already forces `training` off for them; checked here again); the
  * page is idle or hidden (the page's hint); this worker holds the Web Lock (one tab at a time; no Web Locks
- * API → no training); the privacy budget allows one more round; IndexedDB can hold the accountant's state.
+ * API → no training); the privacy budget allows one more upload; IndexedDB can hold the accountant's state.
  * In `mode: 'on-device'` (the default) the page never sends a hint and this code never makes a request.
  *
- * ONE ROUND. GET the open round → (new base version? ask the model side to reload the verified model) →
- * fetch and verify the base version → build the device's sequence from its stored events → flip the
- * sampling coin once for this round (recorded and persisted BEFORE anything is sent) → train locally with the
- * round's recipe on the model's item counts (`localTrain`, the layout's dense tensors only) → clip to C, add
- * N(0, (zC)²), int8 stochastic quantisation, random idempotency key (`makeUpdate`) → POST with
- * `uploadUpdate` (retries only network errors/408/429/5xx with jittered backoff or Retry-After, never past the
- * round's deadline: a delta expires with its round). Every request body is logged byte for byte before it is
- * sent (`audit().outbound`).
+ * ONE ROUND. GET the open round → (new base version? ask the model side to reload the verified model) → check
+ * the round against the policy the page pinned (`checkRound`: own noise ≥ the floor, the pinned clip bound,
+ * cohort, trainable tensors, a known recipe, ε per upload; a refusal is recorded with its reason) → fetch and
+ * verify the base version (and refuse one published from a cohort below the minimum) → flip the round's
+ * sampling coin once (persisted first; it only paces the device, no ε is credited for it) → train locally
+ * with the round's recipe on the model's item counts (`localTrain`; a history with fewer than two known items
+ * gives a zero delta, so whether the device takes part never depends on its history) → clip to C, add
+ * N(0, (zC)²), int8 stochastic quantisation, random idempotency key (`makeUpdate`) → record the upload's ε
+ * and persist it → POST with `uploadUpdate` (retries only network errors/408/429/5xx, never past the round's
+ * deadline; a retry sends the same bytes). Every request body is logged byte for byte before it is sent
+ * (`audit().outbound`).
  *
- * THREAT MODEL AND DP ASSUMPTIONS (full text: docs/threat-model.md; maths: model/src/privacy/index.ts)
- * - What the server learns from an upload: a noised, clipped, int8-quantised delta of the SHARED DENSE
- *   weights (event/gap embeddings, GRU, output and intent/category heads), the round id, the base version,
- *   the layout hash, a capped example count (client weight) and a random key. Never item or attribute
- *   embedding rows or item_bias (which rows moved would name the items touched), item ids, list ids, events
- *   or timestamps: the wire format has no field for them. The server also sees the request's metadata: IP
- *   address, time, TLS size, user agent, and that this device took part at all.
- * - Unit of privacy: the device (user-level DP). The accountant (RDP of the sampled Gaussian mechanism,
- *   δ = 10⁻⁶) composes one mechanism (q, z) per round whose coin this device flipped, whether or not it
- *   then uploaded. z = √(z_client² + z_central²) (`accountedNoise`): the aggregator's announced central
- *   noise counts only under the TRUST ASSUMPTION that it adds it; it never hides an update from the
- *   aggregator itself (its view uses the client's own z alone). SAMPLING ASSUMPTION: the device takes part with probability q by its own private coin
- *   (Poisson sampling), independently of its data. Real availability is not random (only idle, consented
- *   leader tabs reach the coin, and a device with fewer than two known items never does), so the stated ε
- *   is an idealisation; it holds against observers of the published models, not against the aggregator,
- *   which sees who uploaded (its view: `serverViewEpsilon`, no amplification, much larger).
- * - Not protected: the example count (capped, not noised); participation and its timing; sybil devices;
- *   a malicious aggregator shipping other code or models; collusion with the model publisher; side channels
- *   (timing of local training, upload size is constant per layout). `forget()` erases the outbound log
- *   but keeps ε spent (it holds no behaviour, and resetting it would let a loop of forgets exceed the budget).
- * - Budget: past `epsilonBudget` (default ε = 8), or when one more round could overshoot it, the device
- *   stops contributing for good (`audit().privacy` shows ε spent, the budget and δ).
+ * PRIVACY (full text: docs/threat-model.md; maths: model/src/privacy/): the ε this device shows, budgets and
+ * stops on is its ε against the aggregator for the noise it added itself (`DeviceAccountant`: replace-one,
+ * no sampling or central-noise credit), at the pinned δ. Not protected: participation and its timing, IP
+ * address and other request metadata, sybil devices, a malicious shop serving other code. `forget()` erases
+ * the outbound log but keeps ε spent and the refusals (they hold no behaviour; resetting ε would let a loop of
+ * forgets exceed the budget).
  */
 import type { VocabJson } from '../../../../model/src/export/format.js';
 import { makeUpdate } from '../../../../model/src/federated/client-update.js';
 import { localTrain } from '../../../../model/src/federated/local-train.js';
-import { readItemCounts, readRecipe } from '../../../../model/src/federated/recipe.js';
-import { accountedNoise, roundLayout, type RoundDescription } from '../../../../model/src/federated/round.js';
+import { readItemCounts } from '../../../../model/src/federated/recipe.js';
+import { roundLayout, type RoundDescription } from '../../../../model/src/federated/round.js';
 import { uploadUpdate } from '../../../../model/src/federated/upload.js';
-import { PrivacyAccountant } from '../../../../model/src/privacy/accountant.js';
+import { shouldParticipate } from '../../../../model/src/privacy/accountant.js';
+import { DeviceAccountant } from '../../../../model/src/privacy/device-accountant.js';
 import { makeLayout } from '../../../../model/src/privacy/flatten.js';
+import { checkRound, publishedCohortProblem, type PrivacyPolicy } from '../../../../model/src/privacy/policy.js';
 import { cryptoRng } from '../../../../model/src/privacy/rng.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '../../../../model/src/spec.js';
 import type { PerchEvent } from '../../shared/events/index.js';
-import { DEFAULT_DELTA, DEFAULT_EPSILON_BUDGET, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';
-import type { LocalTrainingReport, OutboundLogEntry } from '../../types.js';
+import { federatedDefaults, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';
+import type { AuditPrivacy, LocalTrainingReport, OutboundLogEntry } from '../../types.js';
 import { baseModel } from './base-model.js';
 import { asLeader } from './leader.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
@@ -105,11 +94,8 @@ export class FederatedClient {
     if (this.hint?.mode === 'federated' || await this.persist.exists()) {
       try { this.record = await this.persist.load(); } catch { /* keep the in-memory copy */ }
     }
-    const budget = this.hint?.tuning.epsilonBudget ?? DEFAULT_EPSILON_BUDGET;
-    const acc = this.accountant(this.record, budget);
     return {
-      outbound: this.record.outbound.slice(),
-      privacy: { epsilonSpent: acc.spent().epsilon, epsilonBudget: budget, delta: DEFAULT_DELTA },
+      outbound: this.record.outbound.slice(), privacy: privacyOf(this.accountant(this.record, this.policy)), refusals: (this.record.refusals ?? []).slice(),
       state: this.state, uploads: this.record.uploads, ...(this.lastTraining ? { lastTraining: this.lastTraining } : {}),
     };
   }
@@ -145,9 +131,19 @@ export class FederatedClient {
     }, wait);
   }
 
-  private accountant(r: FederatedRecord, budget: number): PrivacyAccountant {
-    const o = { epsilonBudget: budget, delta: DEFAULT_DELTA };
-    return r.accountant ? PrivacyAccountant.fromJSON(r.accountant, o) : new PrivacyAccountant(o);
+  /** The policy the page pinned (the defaults until a hint arrived). */
+  private get policy(): PrivacyPolicy { return (this.hint?.tuning ?? federatedDefaults).policy; }
+
+  private accountant(r: FederatedRecord, p: PrivacyPolicy): DeviceAccountant {
+    return new DeviceAccountant(p, r.accountant ?? undefined);
+  }
+
+  /** A round refused under the policy: once per round, in the record (shown by audit) and on the log entry of its GET. */
+  private refuse(rec: FederatedRecord, roundId: number, code: string, reason: string, entry: OutboundLogEntry | undefined): void {
+    this.state = `refused round ${roundId}: ${reason}`;
+    if (entry) entry.refused = reason;
+    const refusals = rec.refusals ?? (rec.refusals = []);
+    if (!refusals.some((r) => r.round === roundId && r.code === code)) refusals.push({ ts: Date.now(), round: roundId, code, reason });
   }
 
   private async attempt(): Promise<void> {
@@ -182,43 +178,48 @@ export class FederatedClient {
   private async round(rec: FederatedRecord, log: OutboundLogEntry[]): Promise<void> {
     const h = this.hint!;
     const url = h.aggregatorUrl!;
-    const acc = this.accountant(rec, h.tuning.epsilonBudget);
+    const policy = h.tuning.policy;
+    const acc = this.accountant(rec, policy);
+    rec.accountant = acc.toJSON(); // a tighter budget or δ from this page is kept from now on (saved by attempt())
     // The round is read even past the budget: it is how this tab learns that a newer model was published.
     const res = await this.getJson(log, `${url}/v1/round`);
+    const polled = log.at(-1);
     if (res.json === undefined) { this.state = `no open round (HTTP ${res.status})`; return; }
     const round = res.json as RoundDescription;
     if (String(round.baseVersion) !== (await this.deps.modelVersion())) this.deps.refreshModel();
-    if (!acc.canContribute()) { this.state = 'privacy budget exhausted'; return; }
-    if (round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
+    // Even the cheapest round the policy allows would pass the budget: the device is done for good.
+    if (!acc.canUpload(policy.minNoiseMultiplier)) { this.state = 'privacy budget exhausted'; return; }
+    if (!Number.isSafeInteger(round.roundId) || round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
     const deadline = Date.parse(round.deadline);
     if (round.status !== 'open' || !(deadline - Date.now() > MIN_TIME_LEFT_MS)) { this.state = 'round closing'; return; }
+    const check = checkRound(round, policy);
+    if (!check.ok) { this.refuse(rec, round.roundId, check.code, check.reason, polled); return; }
+    if (!acc.canUpload(check.z)) { this.state = 'privacy budget exhausted'; return; }
 
-    const model = await baseModel(url, round.baseVersion);
+    if (!h.trust?.keys.length) { this.state = 'no pinned model key: not training'; return; } // docs/threat-model.md, "Signed model versions"
+    const model = await baseModel(url, round.baseVersion, { trust: h.trust, dbName: this.deps.dbName });
+    const cohort = publishedCohortProblem(model.manifest.hyperParameters, model.manifest.modelVersion, policy);
+    if (cohort) { this.refuse(rec, round.roundId, 'cohort_run', cohort, polled); return; }
     const layout = roundLayout(round, makeLayout(weightShapes(model.dims), SHARED_DENSE_WEIGHTS));
     const seq = deviceSequence(await this.deps.events(), model.vocab);
-    if (seq.items.length < 2) { this.state = 'not enough known items to train on'; return; }
 
     const rng = cryptoRng();
-    const z = accountedNoise(round); // client noise and the aggregator's announced central noise
-    const coin = acc.sample({ q: round.samplingProbability, z }, rng);
-    if (coin === 'budget_exhausted') { this.state = 'privacy budget exhausted'; return; }
-    // The coin is recorded and persisted before anything depends on it being sent.
-    rec.accountant = acc.toJSON();
+    // One coin per round, persisted before anything depends on it. It paces the device only: no ε is credited for it.
     rec.lastRound = round.roundId;
     await this.persist.save(rec);
-    if (coin === 'skip') { this.state = `not sampled in round ${round.roundId}`; return; }
+    if (!shouldParticipate(check.q, rng)) { this.state = `not sampled in round ${round.roundId}`; return; }
 
     this.state = 'training';
-    // The round's recipe (bounded; the default for an aggregator that announces none), on the model's item counts.
-    const recipe = readRecipe(round.local), counts = readItemCounts(model.vocab.itemCounts, model.dims.numItems);
-    const t = localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, {
-      recipe, counts, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32),
-    });
+    const recipe = check.recipe, counts = readItemCounts(model.vocab.itemCounts, model.dims.numItems);
+    // Taking part must not depend on the history: with fewer than two known items the delta is zero (noise only).
+    const t = seq.items.length >= 2
+      ? localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, { recipe, counts, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32) })
+      : { delta: new Float32Array(layout.size), positions: 0 };
     this.lastTraining = { round: round.roundId, recipe, itemCounts: counts !== undefined, positions: t.positions };
-    // With any DP noise on, the client weight is 1: the example count is not covered by DP (docs/threat-model.md §2).
+    // Client weight 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {
-      roundId: round.roundId, baseVersion: round.baseVersion, clipBound: round.clipBound,
-      noiseMultiplier: round.noiseMultiplier, examples: z > 0 ? 1 : t.positions, maxClientWeight: round.maxClientWeight, rng,
+      roundId: round.roundId, baseVersion: round.baseVersion, clipBound: policy.clipBound,
+      noiseMultiplier: check.z, examples: 1, maxClientWeight: 1, rng,
     });
     // A random wait before the upload: its time then says less about when the page went idle.
     const wait = Math.floor(rng.next() * Math.min(h.tuning.maxUploadDelayMs, Math.max(0, (deadline - Date.now()) / 2)));
@@ -226,6 +227,10 @@ export class FederatedClient {
     const now = trainingBlocked(this.hint);
     if (now && now !== 'page active') { this.state = `dropped before upload: ${now}`; return; }
 
+    // The upload's ε is recorded and persisted before its bytes can leave: a crash can only over-count.
+    acc.recordUpload(check.z, check.centralZ);
+    rec.accountant = acc.toJSON();
+    await this.persist.save(rec);
     let current: OutboundLogEntry | null = null;
     const uploadUrl = new URL(round.uploadUrl, `${url}/`).href;
     const r = await uploadUpdate({
@@ -245,4 +250,10 @@ export class FederatedClient {
     if (r.outcome === 'accepted') rec.uploads++;
     this.state = r.outcome === 'accepted' ? `uploaded to round ${round.roundId}` : `upload ${r.outcome} (${'status' in r ? r.status : r.lastStatus ?? 'network'})`;
   }
+}
+
+/** What `audit().privacy` shows of an accountant. */
+function privacyOf(acc: DeviceAccountant): AuditPrivacy {
+  const server = acc.epsilonServer();
+  return { epsilonSpent: server, epsilonServer: server, epsilonPublished: acc.epsilonPublished(), epsilonBudget: acc.budget, delta: acc.delta, uploads: acc.uploads };
 }

@@ -1,22 +1,26 @@
 /**
  * What the federated client keeps on the device, in its own small IndexedDB database `<dbName>:federated`
  * (the event store's schema belongs to the storage code; a separate database keeps the two independent):
- * - `accountant`: the RDP accountant's state, so a reload never resets ε spent;
+ * - `accountant`: the device accountant's state (`DeviceAccountant`), so a reload never resets ε spent;
  * - `round`: the id of the last round whose sampling coin was flipped (a coin is flipped once per round,
  *   whatever the number of tabs or reloads: re-flipping until "participate" would void amplification);
- * - `outbound`: the transparency log (bounded separately for uploads and body-less polls), so `audit()` still shows what left the device after a reload.
+ * - `outbound`: the transparency log (bounded separately for uploads and body-less polls), so `audit()` still shows what left the device after a reload;
+ * - `refusals`: the rounds the device refused under its policy, and why (the newest MAX_REFUSALS).
  * Read fresh inside the leader lock: another tab's worker may have written since.
  * Any IndexedDB failure degrades to memory for this session (the device then does not train: see `load`).
  */
 import { openDB, type IDBPDatabase } from 'idb';
-import type { AccountantState } from '../../../../model/src/privacy/accountant.js';
-import type { OutboundLogEntry } from '../../types.js';
+import type { DeviceAccountState } from '@perch/model/privacy/device-accountant.ts';
+import type { OutboundLogEntry, RoundRefusal } from '../../types.js';
 
 export interface FederatedRecord {
-  accountant: AccountantState | null;
+  /** A `DeviceAccountState`, or an older accountant's state (which `DeviceAccountant` reads conservatively). */
+  accountant: DeviceAccountState | Record<string, unknown> | null;
   lastRound: number;
   uploads: number;
   outbound: OutboundLogEntry[];
+  /** Absent in records written before the policy existed. */
+  refusals?: RoundRefusal[];
 }
 
 const STORE = 'kv';
@@ -25,6 +29,8 @@ const KEY = 'state';
 export const MAX_OUTBOUND = 50;
 /** Body-less requests (the round polls) kept: they must never push an upload out of the log. */
 export const MAX_BODYLESS = 20;
+/** Refused rounds kept. */
+export const MAX_REFUSALS = 50;
 
 /** The newest MAX_OUTBOUND entries with a body and MAX_BODYLESS without, in their original order. */
 export function trimLog(log: readonly OutboundLogEntry[]): OutboundLogEntry[] {
@@ -37,7 +43,7 @@ export function trimLog(log: readonly OutboundLogEntry[]): OutboundLogEntry[] {
   return keep.reverse();
 }
 
-export const emptyRecord = (): FederatedRecord => ({ accountant: null, lastRound: 0, uploads: 0, outbound: [] });
+export const emptyRecord = (): FederatedRecord => ({ accountant: null, lastRound: 0, uploads: 0, outbound: [], refusals: [] });
 
 export class FederatedPersist {
   private db: Promise<IDBPDatabase | null> | null = null;
@@ -74,7 +80,7 @@ export class FederatedPersist {
     const db = await this.open();
     if (!db) throw new Error('federated state: IndexedDB unavailable');
     const outbound = trimLog(r.outbound);
-    await db.put(STORE, { ...r, outbound }, KEY);
+    await db.put(STORE, { ...r, outbound, refusals: (r.refusals ?? []).slice(-MAX_REFUSALS) }, KEY);
   }
 
   close(): void {
