@@ -15,7 +15,7 @@ import logRoutes from './routes/log/index.js';
 import type { AggregatorConfig } from './config.js';
 import type { AggregatorStore } from './store/types.js';
 import type { SigningKey } from './signing/key.js';
-import { root } from './plugins/root.js';
+import fp from 'fastify-plugin';
 
 /** `signingKey`: the key that signs versions (default: `<db>.signing-key.json`, created if absent; signing/key.ts). */
 export interface AppOptions extends Record<string, unknown> { config: AggregatorConfig; store?: AggregatorStore; signingKey?: SigningKey }
@@ -41,7 +41,7 @@ export const fastifyOptions = (extra: FastifyServerOptions = {}): FastifyServerO
 export async function buildApp(opts: AppOptions, server: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const f = Fastify(fastifyOptions(server));
   // Non-encapsulated so that callers (tests, the simulator) see `store` and `rounds` on the instance.
-  await f.register(root(app), opts);
+  await f.register(fp(app), opts);
   await f.ready();
   return f;
 }

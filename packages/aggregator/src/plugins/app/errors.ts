@@ -4,7 +4,7 @@
  */
 import type { FastifyError } from 'fastify';
 import { Problem, PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
-import { root } from '../root.js';
+import fp from 'fastify-plugin';
 
 function toProblem(err: FastifyError): Problem {
   if (err instanceof Problem) return err;
@@ -16,7 +16,7 @@ function toProblem(err: FastifyError): Problem {
   return new Problem(500, 'about:blank', 'Internal Server Error', 'unexpected error');
 }
 
-export default root(async (app) => {
+export default fp(async (app) => {
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const p = toProblem(err);
     if (p.status >= 500) req.log.error({ err }, 'request failed');

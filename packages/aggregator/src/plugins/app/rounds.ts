@@ -4,7 +4,7 @@ import { defaultKeyPath, loadSigningKey, type SigningKey } from '../../signing/k
 import type { AggregatorStore } from '../../store/types.js';
 import { RoundService } from '../../rounds/round-service.js';
 import type { AggregatorConfig } from '../../config.js';
-import { root } from '../root.js';
+import fp from 'fastify-plugin';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-export default root<{ config: AggregatorConfig; store?: AggregatorStore; signingKey?: SigningKey }>(async (app, { config, store: given, signingKey }) => {
+export default fp<{ config: AggregatorConfig; store?: AggregatorStore; signingKey?: SigningKey }>(async (app, { config, store: given, signingKey }) => {
   // Default: `<db>.signing-key.json`, created on first start; an in-memory database gets an ephemeral key.
   const key = signingKey ?? loadSigningKey(defaultKeyPath(config.dbPath));
   const store = given ?? new SqliteStore(config.dbPath);

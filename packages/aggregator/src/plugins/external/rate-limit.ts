@@ -1,9 +1,9 @@
 /** Per-client-IP rate limit (@fastify/rate-limit); refusals are problem+json 429 with Retry-After. */
 import rateLimit from '@fastify/rate-limit';
 import { problems } from '../../problem.js';
-import { root } from '../root.js';
+import fp from 'fastify-plugin';
 
-export default root<{ max: number; timeWindowMs: number }>(async (app, { max, timeWindowMs }) => {
+export default fp<{ max: number; timeWindowMs: number }>(async (app, { max, timeWindowMs }) => {
   await app.register(rateLimit, {
     max,
     timeWindow: timeWindowMs,
