@@ -52,7 +52,7 @@ try {
   const floor = { get p95() { return mid(floors.map((f) => f.p95)); }, get median() { return mid(floors.map((f) => f.median)); } };
 
   // wasm+tfjs-scoring: the wasm backend with lists scored by the tfjs model on the backend too (the path
-  // before scoring moved to the plain kernels; see packages/sdk/src/worker/model/backend-model.ts).
+  // before scoring moved to the plain kernels; see packages/sdk/src/worker/serve/model/backend-model.ts).
   const ratios: (() => void)[] = [];
   const runs = [['cpu', 'cpu', false], ['wasm', 'wasm', false], ['wasm', 'wasm+tfjs-scoring', true]] as const;
   for (const [backend, label, scoreOnBackend] of runs) {

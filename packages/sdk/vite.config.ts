@@ -23,7 +23,7 @@ const src = (p: string): string => resolve(import.meta.dirname, 'src', p);
 /**
  * The wasm backend's binaries, copied beside the scripts so the backend loads them from the shop's own
  * origin (`assetBase`), never from a CDN. Only the single-threaded builds: the worker disables threads
- * (see worker/model/runtime.ts), so the threaded binary would never be fetched.
+ * (see worker/serve/model/runtime.ts), so the threaded binary would never be fetched.
  */
 export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 
@@ -54,15 +54,15 @@ function iife(entry: string, fileName: string, name = 'perchBundle'): UserConfig
 }
 
 export default defineConfig(({ mode }) => {
-  if (mode === 'loader') return iife('main/loader.ts', 'perch.iife.js');
-  if (mode === 'worker') return iife('worker/worker-entry.ts', 'perch-worker.js');
-  if (mode === 'model') return { ...iife('worker/model/model-entry.ts', 'perch-model.js', 'perchModel'), plugins: [copyWasm()] };
-  if (mode === 'link') return iife('main/link-chunk.ts', 'perch-link.js', 'perchLink');
-  if (mode === 'rerank') return iife('main/rerank-chunk.ts', 'perch-rerank.js', 'perchRerank');
-  if (mode === 'fallback') return iife('main/fallback-chunk.ts', 'perch-fallback.js', 'perchFallback');
-  if (mode === 'consent') return iife('main/consent-chunk.ts', 'perch-consent.js', 'perchConsent');
-  if (mode === 'trust') return iife('worker/trust/trust-entry.ts', 'perch-trust.js', 'perchTrust');
-  if (mode === 'ed25519') return iife('worker/trust/ed25519-entry.ts', 'perch-ed25519.js', 'perchEd25519');
+  if (mode === 'loader') return iife('entries/loader.ts', 'perch.iife.js');
+  if (mode === 'worker') return iife('entries/worker.ts', 'perch-worker.js');
+  if (mode === 'model') return { ...iife('entries/model.ts', 'perch-model.js', 'perchModel'), plugins: [copyWasm()] };
+  if (mode === 'link') return iife('entries/link.ts', 'perch-link.js', 'perchLink');
+  if (mode === 'rerank') return iife('entries/rerank.ts', 'perch-rerank.js', 'perchRerank');
+  if (mode === 'fallback') return iife('entries/fallback.ts', 'perch-fallback.js', 'perchFallback');
+  if (mode === 'consent') return iife('entries/consent.ts', 'perch-consent.js', 'perchConsent');
+  if (mode === 'trust') return iife('entries/trust.ts', 'perch-trust.js', 'perchTrust');
+  if (mode === 'ed25519') return iife('entries/ed25519.ts', 'perch-ed25519.js', 'perchEd25519');
   return {
     build: {
       outDir: 'dist/esm',

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { loadExport } from '../../../packages/model/src/export/loader.js';
 import { PlainModel } from '../../../packages/model/src/plain/model.js';
 import { EVENT_KINDS, GAP_BUCKETS_S } from '../../../packages/model/src/spec.js';
-import { blendScores } from '../../../packages/sdk/src/shared/rerank/blend.js';
-import { orderItems } from '../../../packages/sdk/src/shared/rerank/order.js';
+import { blendScores } from '../../../packages/sdk/src/worker/serve/rerank/blend.js';
+import { orderItems } from '../../../packages/sdk/src/worker/serve/rerank/order.js';
 import { beautySlice, ensureSmallModel } from './model.js';
 
 const dir = ensureSmallModel();

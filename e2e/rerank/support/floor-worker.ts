@@ -5,8 +5,8 @@
 import { loadExport } from '../../../packages/model/src/export/loader.js';
 import { PlainModel } from '../../../packages/model/src/plain/model.js';
 import { EVENT_KINDS, GAP_BUCKETS_S } from '../../../packages/model/src/spec.js';
-import { indexHistory } from '../../../packages/sdk/src/shared/rerank/explain.js';
-import { rerankList } from '../../../packages/sdk/src/shared/rerank/rerank.js';
+import { indexHistory } from '../../../packages/sdk/src/worker/serve/rerank/explain.js';
+import { rerankList } from '../../../packages/sdk/src/worker/serve/rerank/rerank.js';
 import type { RerankCandidate } from '../../../packages/sdk/src/shared/rerank/api.js';
 
 self.onmessage = async (e: MessageEvent<{ base: string; history: string[]; items: RerankCandidate[]; runs: number }>) => {

@@ -9,21 +9,21 @@
  * Every function is safe to call at any time: none throws, every promise resolves.
  * @packageDocumentation
  */
-import { createApi } from './main/api.js';
-import { setDefaultAssetBase } from './main/assets.js';
-import { registerChunk } from './main/chunks.js';
-import { watchConsentMode } from './main/consent/consent-mode.js';
-import { watchTcf } from './main/consent/tcf.js';
-import { bridgeDataLayer } from './main/datalayer.js';
-import { MainMemoryApi } from './main/memory-api.js';
-import { rerankInWorker } from './main/rerank-link.js';
-import { impressionFor } from './shared/rerank/impression.js';
-import { startWorker } from './main/worker-link.js';
-import { workerHooks } from './main/worker-hooks.js';
-import { forgetEvents } from './main/forget-events.js';
+import { createApi } from './page/api.js';
+import { setDefaultAssetBase } from './page/assets.js';
+import { registerChunk } from './page/chunks.js';
+import { watchConsentMode } from './page/consent/consent-mode.js';
+import { watchTcf } from './page/consent/tcf.js';
+import { bridgeDataLayer } from './page/track/datalayer.js';
+import { MainMemoryApi } from './page/storage/memory-api.js';
+import { rerankInWorker } from './page/rerank/rerank-link.js';
+import { impressionFor } from './page/rerank/impression.js';
+import { startWorker } from './page/storage/worker-link.js';
+import { workerHooks } from './page/storage/worker-hooks.js';
+import { forgetEvents } from './page/track/forget-events.js';
 
 export type * from './types.js';
-export type { PerchApi, PerchConsentApi } from './main/api.js';
+export type { PerchApi, PerchConsentApi } from './page/api.js';
 export { snippet, SNIPPET_FUNCTION } from './snippet/snippet.js';
 export { SDK_VERSION as version } from './shared/version.js';
 

@@ -4,7 +4,7 @@
  * the one contract.
  */
 import type { Remote } from 'comlink';
-import type { MainMemoryApi } from './main/memory-api.js';
+import type { MainMemoryApi } from './page/storage/memory-api.js';
 import type { StoreService } from './shared/store-service.js';
 import type { PerchWorkerApi, StoreStats, StoreStatus } from './shared/worker-api.js';
 

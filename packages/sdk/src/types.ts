@@ -1,6 +1,7 @@
 /**
- * Public types of the Perch SDK. Everything a shop sees is declared here; the runtime lives in
- * `main/` (page), `worker/` (web worker) and `shared/` (pure code used by both sides).
+ * Public types of the Perch SDK. Everything a shop sees is declared here; the runtime lives in `page/` (main
+ * thread), `worker/` (web worker: `serve/` and `learn/`) and `shared/` (pure code used by both sides); one file
+ * per shipped bundle in `entries/`.
  */
 
 /** The three consent purposes. `storage` gates any on-device write and the worker itself. */

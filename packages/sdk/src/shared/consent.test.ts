@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConsentManager } from '../main/consent/manager.js';
+import { ConsentManager } from '../page/consent/manager.js';
 import { applyConsent, pendingConsent, sanitizeConsent } from './consent.js';
 
 describe('consent rules', () => {

@@ -2,7 +2,7 @@
  * Which model versions the device accepts: the keys the page pins (`modelKeys`), the optional witness of the
  * version log (`modelLog.witnessUrl`) and where the log's leaves are served. The page reads them from its
  * configuration (`readTrust`, in perch-link.js) and sends them with `loadModel` and the federated hint; the
- * worker checks every manifest against them (worker/trust/). Pure; plain cloneable data.
+ * worker checks every manifest against them (worker/serve/trust/). Pure; plain cloneable data.
  */
 import type { Manifest } from '@perch/model/export/format.ts';
 import type { ModelLogStatus, ModelSignatureStatus } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * What a storage backend must do. Two implementations: `worker/store/idb-store.ts` (IndexedDB, in the
+ * What a storage backend must do. Two implementations: `worker/serve/store/idb-store.ts` (IndexedDB, in the
  * worker) and `shared/memory-store.ts` (the fallback, in the worker or on the main thread).
  */
 import type { ConsentState, EventType } from '../types.js';

@@ -39,7 +39,7 @@ export interface StoreStatus { kind: StorageKind; reason?: string }
 
 /**
  * One raw `track()` call as the page saw it: a bounded, structured-cloneable snapshot of the arguments
- * (see `main/snapshot.ts`) and the time of the call. The storage side validates it (`validateEvent`).
+ * (see `page/track/snapshot.ts`) and the time of the call. The storage side validates it (`validateEvent`).
  */
 export type RawCall = [name: unknown, props: unknown, ts: number];
 

@@ -1,5 +1,0 @@
-/** Entry of `dist/perch-fallback.js`: the main-thread memory store, loaded only when no worker can run. */
-import { registerChunk } from './chunks.js';
-import { MainMemoryApi } from './memory-api.js';
-
-registerChunk('fallback', { memoryApi: (reason) => new MainMemoryApi(reason) });
