@@ -12,7 +12,7 @@ import type { RawCall, StoreOptions } from '../shared/worker-api.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './storage/backend.js';
 import { loadChunk } from './chunks.js';
-import type { Backend } from './storage/nothing.js';
+import type { Backend } from './storage/backend.js';
 import { type InternalConfig, deleteFromPage, readConfig } from './config.js';
 import { ConsentManager } from './consent/manager.js';
 import { Held } from './track/held.js';

@@ -4,9 +4,17 @@
  * missing), a memory store on the main thread from `perch-fallback.js`; if that cannot load either,
  * {@link nothingApi} reports the loss. Never rejects.
  */
-import type { PerchWorkerApi, StoreOptions } from '../../shared/worker-api.js';
+import type { PerchWorkerApi, StoreOptions, StoreStatus } from '../../shared/worker-api.js';
 import { loadChunk } from '../chunks.js';
-import { type Backend, nothingApi } from './nothing.js';
+import { nothingApi } from './nothing.js';
+
+/** The storage side as the client sees it: the worker's API (or a stand-in), its status, whether a worker runs. */
+export interface Backend {
+  api: PerchWorkerApi;
+  status: StoreStatus;
+  worker: { running: boolean; reason?: string };
+  terminate(): void;
+}
 
 async function mainThreadBackend(options: StoreOptions, reason: string, base: string | null): Promise<Backend> {
   let api: PerchWorkerApi;

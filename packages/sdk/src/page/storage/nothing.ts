@@ -1,16 +1,9 @@
 /**
- * The storage side as the client sees it, and the last resort when none can run: neither the worker nor
- * the on-demand scripts (`perch-link.js`, `perch-fallback.js`) load. Then nothing can be validated or
- * kept, and `audit()` says how many calls were lost and why. Never throws.
+ * The last resort when no storage side can run: neither the worker nor the on-demand scripts
+ * (`perch-link.js`, `perch-fallback.js`) load. Then nothing can be validated or kept, and `audit()` says how
+ * many calls were lost and why. Never throws.
  */
 import type { PerchWorkerApi, StoreStatus } from '../../shared/worker-api.js';
-
-export interface Backend {
-  api: PerchWorkerApi;
-  status: StoreStatus;
-  worker: { running: boolean; reason?: string };
-  terminate(): void;
-}
 
 /** A `PerchWorkerApi` that keeps nothing and counts what it had to drop. */
 export function nothingApi(reason: string): PerchWorkerApi {

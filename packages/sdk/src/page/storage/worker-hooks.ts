@@ -12,7 +12,7 @@ import type { ConsentManager } from '../consent/manager.js';
 import { federatedPage, type FederatedPage } from '../learn/federated-page.js';
 import { readTrust } from '../../shared/model-trust.js';
 import { debug } from '../log.js';
-import type { Backend } from './nothing.js';
+import type { Backend } from './backend.js';
 
 export interface HookHost {
   config: InternalConfig;

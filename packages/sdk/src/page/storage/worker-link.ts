@@ -8,7 +8,7 @@
 import { type Remote, releaseProxy, wrap } from 'comlink';
 import { errName } from '../../shared/errors.js';
 import type { PerchWorkerApi, StoreOptions } from '../../shared/worker-api.js';
-import type { Backend } from './nothing.js';
+import type { Backend } from './backend.js';
 
 /**
  * Starts the worker at `url` (same origin, already checked) and opens storage in it.
