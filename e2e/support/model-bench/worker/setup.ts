@@ -1,7 +1,7 @@
 // Deterministic inputs of the benchmark: random weights of the real size, attributes, histories, candidate
 // lists and a training batch, all derived from one seed so every backend sees identical data.
 import type { ModelDims, Weights } from '../../../../packages/model/src/spec.js';
-import { mulberry32 } from '../../../../packages/model/src/tfjs/train-batch.js';
+import { Rng } from '../../../../packages/model/src/plain/rng.js';
 import { randomItemAttrs, randomWeights } from '../../../../packages/model/src/tfjs/testing/reference.js';
 import type { ModelEvent } from '../../../../packages/model/src/tfjs/types.js';
 
@@ -21,7 +21,8 @@ export interface BenchData {
 }
 
 export function makeBenchData(dims: ModelDims, seed: number): BenchData {
-  const rnd = mulberry32(seed);
+  const r = new Rng(seed);
+  const rnd = (): number => r.next();
   const item = () => 1 + Math.floor(rnd() * dims.numItems);
   const ev = (): ModelEvent => ({ item: item(), kind: Math.floor(rnd() * 8), gap: Math.floor(rnd() * 9) });
   const histories = Array.from({ length: 16 }, () => Array.from({ length: 50 }, ev));

@@ -1,9 +1,8 @@
 // Benchmark worker: runs one backend (or the plain floor) on identical deterministic data and replies with
-// figures and the top-10 agreement with the plain implementation.
-import '../../../../packages/model/src/tfjs/register-gradients.browser.js';
+// figures and the top-10 agreement with the plain implementation. Training is timed on the plain floor only:
+// the plain kernels are what trains on a device (federated local training) and in the trainer.
 import { selectBackend } from '../../../../packages/model/src/backend/select.js';
 import { createModel } from '../../../../packages/model/src/tfjs/model.js';
-import { TfTrainer } from '../../../../packages/model/src/tfjs/train.js';
 import type { BenchRequest, BenchResult, WorkerReply } from '../protocol.js';
 import { plainFloor, type PlainFloor } from './plain-floor.js';
 import { makeBenchData, summarize, timeRuns, type BenchData } from './setup.js';
@@ -58,15 +57,6 @@ async function runTf(req: BenchRequest, d: BenchData, floor: PlainFloor): Promis
     return model.score(s, Array.from(d.candidates[i % d.candidates.length]!));
   }, req.stepRuns, req.warmup, req.budgetMs), true);
   timed(metrics, 'forward50', await timeRuns((i) => model.forward(d.histories[i % d.histories.length]!), req.forwardRuns, 3, req.budgetMs));
-  if (req.trainRuns > 0) {
-    // A separate copy: training must not move the weights the agreement check used.
-    const trainModel = createModel(req.dims, d.weights, d.itemAttrs);
-    const trainer = new TfTrainer(trainModel, d.counts, { typed: true });
-    const train = await timeRuns(() => trainer.trainStep(d.batch), req.trainRuns, 1, req.budgetMs);
-    metrics.train_step_ms = { value: round(summarize(train).median), unit: 'ms', runs: train.length };
-    trainer.dispose();
-    trainModel.dispose();
-  }
   model.dispose();
   return { backend, probe: { initMs: probe?.initMs, maxError: probe?.maxError, probeMs: probe?.probeMs }, metrics, agreement };
 }

@@ -53,7 +53,7 @@ describe('signed manifests', () => {
     expect(await code(verifySigned(MANIFEST_DOMAIN, { ...m, files: [{ ...m.files[0]!, sha256: 'b'.repeat(64) }] }, [k.publicKey], o))).toBe('bad-signature');
     expect(await code(verifySigned(MANIFEST_DOMAIN, { ...m, log: { ...m.log, index: 7 } }, [k.publicKey], o))).toBe('bad-signature');
     const sig = fromBase64url(m.signature!.value)!;
-    sig[5] ^= 1;
+    sig[5] = sig[5]! ^ 1;
     expect(await code(verifySigned(MANIFEST_DOMAIN, { ...m, signature: { ...m.signature!, value: base64url(sig) } }, [k.publicKey], o))).toBe('bad-signature');
     // Re-signed with another key: not pinned; and the same with the pinned key's id claimed.
     const resigned = await sealManifest(sampleManifest(), null, other.signer);
@@ -76,9 +76,9 @@ describe('signed manifests', () => {
     const sig = fromBase64url(cp.signature.value)!;
     const cases: [Uint8Array, Uint8Array, Uint8Array][] = [[pub, msg, sig]];
     for (let i = 0; i < 8; i++) {
-      const m2 = msg.slice(); m2[i * 5] ^= 1 << (i % 8); cases.push([pub, m2, sig]);
-      const s2 = sig.slice(); s2[i * 8] ^= 1 << (i % 8); cases.push([pub, msg, s2]);
-      const p2 = pub.slice(); p2[i * 4] ^= 1 << (i % 8); cases.push([p2, msg, sig]);
+      const m2 = msg.slice(); m2[i * 5] = m2[i * 5]! ^ (1 << (i % 8)); cases.push([pub, m2, sig]);
+      const s2 = sig.slice(); s2[i * 8] = s2[i * 8]! ^ (1 << (i % 8)); cases.push([pub, msg, s2]);
+      const p2 = pub.slice(); p2[i * 4] = p2[i * 4]! ^ (1 << (i % 8)); cases.push([p2, msg, sig]);
     }
     let loads = 0;
     const fallback = async () => { loads++; return nobleVerify; };

@@ -45,8 +45,3 @@ export function inputs(w: TfWeights, reps: tf.Tensor2D, kinds: Int32Array, gaps:
     return tf.add(tf.add(reps, ev), gp) as tf.Tensor2D;
   });
 }
-
-/** Query vector q = h·out_w + out_b + x (input skip, spec v2) for a batch of hidden states and their inputs. */
-export function query(w: TfWeights, h: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.add(tf.fused.matMul({ a: h, b: need(w, 'out_w') as tf.Tensor2D, bias: need(w, 'out_b') }), x) as tf.Tensor2D);
-}

@@ -3,6 +3,7 @@
  * used as the reference the tfjs model is checked against (and as a floor in the benchmark until the
  * trainer's `plain/` kernels exist). Not optimised; not exported from the package index.
  */
+import { Rng } from '../../plain/rng.js';
 import { weightShapes, type ModelDims, type Weights } from '../../spec.js';
 import type { ItemAttributes, ModelEvent } from '../types.js';
 
@@ -76,16 +77,10 @@ export function refScores(dims: ModelDims, weights: Weights, h: Float64Array | F
   });
 }
 
-/** Deterministic random weights of the spec shapes (uniform ±scale, mulberry32). */
+/** Deterministic random weights of the spec shapes (uniform ±scale, the package's seeded generator). */
 export function randomWeights(dims: ModelDims, seed = 1, scale = 0.3): Weights {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  const rnd = (): number => r.next();
   const out: Weights = {};
   for (const [name, shape] of Object.entries(weightShapes(dims))) {
     const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
