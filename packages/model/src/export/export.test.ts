@@ -29,6 +29,15 @@ const reader = (files: ExportFiles) => async (p: string) => {
 };
 const json = <T>(files: ExportFiles, p: string) => JSON.parse(dec.decode(files.get(p))) as T;
 
+/** Every item's score after `history` (item rows 1..numItems), for comparing two sets of weights. */
+async function allScores(w: typeof weights): Promise<Float32Array> {
+  const m = createModel(dims, w, itemAttrs);
+  const { state } = await m.forward(history);
+  const s = Float32Array.from(await m.score(state, Array.from({ length: dims.numItems }, (_, i) => i + 1)));
+  m.dispose();
+  return s;
+}
+
 async function top10(w: typeof weights, attrs = itemAttrs): Promise<number[]> {
   const m = createModel(dims, w, attrs);
   const { state } = await m.forward(history);
@@ -98,7 +107,18 @@ describe('export → load round trip', () => {
     const f32 = await buildExport({ dims, weights, vocab });
     const size = (f: ExportFiles) => json<Manifest>(f, 'manifest.json').totalBytes;
     expect(size(files)).toBeLessThan(size(f32) * 0.6);
-    expect(await top10(loaded.weights)).toEqual(await top10(weights));
+    // The top 10 is kept up to the quantisation error: at every rank the item is the float model's, or one whose
+    // float score is within twice the largest score change int8 caused (a near-tie swapped), and that change is
+    // small against the spread of the scores.
+    const [exact, approx] = [await allScores(weights), await allScores(loaded.weights)];
+    let change = 0;
+    for (let i = 0; i < exact.length; i++) change = Math.max(change, Math.abs(exact[i]! - approx[i]!));
+    expect(change).toBeLessThan(0.05 * (Math.max(...exact) - Math.min(...exact)));
+    const [want, got] = [await top10(weights), await top10(loaded.weights)];
+    for (let r = 0; r < 10; r++) {
+      if (got[r] === want[r]) continue;
+      expect(Math.abs(exact[got[r]! - 1]! - exact[want[r]! - 1]!), `rank ${r}: ${got[r]} for ${want[r]}`).toBeLessThanOrEqual(2 * change);
+    }
   });
 
   it('rejects a tampered shard, a tampered vocabulary and unsafe manifest paths', async () => {
