@@ -6,9 +6,9 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { defineConfig, type Plugin } from 'vite';
-import { buildCatalog } from './src/catalog/build.ts';
+import { buildCatalog } from './src/catalog/build.js';
 // The snippet a shop pastes into <head> (the SDK's build-time helper, like partytown's integration entry).
-import { snippet } from '../packages/sdk/src/snippet/snippet.ts';
+import { snippet } from '@perch/sdk';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dataDir = resolve(here, process.env.PERCH_DATA ?? '../../shared/data/amazon-beauty');

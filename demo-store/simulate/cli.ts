@@ -10,12 +10,12 @@ import { chromium } from 'playwright';
 import { CHROMIUM_ARGS, findChromium } from '../../e2e/support/chromium.mjs';
 // @ts-expect-error plain ESM helper without types
 import { TRAIN_USERS, beautyDir } from '../model.mjs';
-import { buildCatalog } from '../src/catalog/build.ts';
-import { simulate } from './run.ts';
-import { serveStore } from './serve.ts';
-import { openStore } from './session.ts';
-import { heldOutShoppers } from './shoppers.ts';
-import { summarise, table } from './summary.ts';
+import { buildCatalog } from '../src/catalog/build.js';
+import { simulate } from './run.js';
+import { serveStore } from './serve.js';
+import { openStore } from './session.js';
+import { heldOutShoppers } from './shoppers.js';
+import { summarise, table } from './summary.js';
 
 function args(argv: string[]): { shoppers: number; history: number; seed: number; parallel: number } {
   const quick = argv.includes('--quick');

@@ -7,8 +7,8 @@
  * when it shares brand and leaf category with it. Random draws are tied to the shopper, the surface, the
  * position (examination) and the item (click, cart), never to the arm: both orders face the same shopper.
  */
-import { hash32 } from '../src/catalog/names.ts';
-import type { CatalogItem } from '../src/catalog/build.ts';
+import { hash32 } from '../src/catalog/names.js';
+import type { CatalogItem } from '../src/catalog/build.js';
 
 export const TOP_K = 5;
 /** Probability that position p (0-based) is looked at. */

@@ -4,10 +4,10 @@
  * the click model decide on each order with the same random draws. Returns per-listing records.
  */
 import type { Page } from 'playwright';
-import type { CatalogItem } from '../src/catalog/build.ts';
-import { decide, expected, type Decision } from './click-model.ts';
-import { browse, nextShopper, readListing, type Listing } from './session.ts';
-import { surfaces, type Shopper } from './shoppers.ts';
+import type { CatalogItem } from '../src/catalog/build.js';
+import { decide, expected, type Decision } from './click-model.js';
+import { browse, nextShopper, readListing, type Listing } from './session.js';
+import { surfaces, type Shopper } from './shoppers.js';
 
 export interface Impression extends Listing {
   surface: string;

@@ -5,8 +5,8 @@
  * item of the sequence (the target of the usual leave-one-out protocol).
  */
 import { readFileSync } from 'node:fs';
-import type { CatalogItem } from '../src/catalog/build.ts';
-import { rng } from './stats.ts';
+import type { CatalogItem } from '../src/catalog/build.js';
+import { rng } from './stats.js';
 
 export interface Shopper {
   /** Line number in Beauty.txt (1-based) and the data's user id. */

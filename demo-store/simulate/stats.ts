@@ -1,5 +1,5 @@
 /** Interval estimates for the simulator: Wilson score intervals for rates, a paired bootstrap for lifts. */
-import { hash32 } from '../src/catalog/names.ts';
+import { hash32 } from '../src/catalog/names.js';
 
 /** Wilson score interval (95 % by default) for k successes in n trials. */
 export function wilson(k: number, n: number, z = 1.96): [number, number] {

@@ -1,9 +1,9 @@
 /** Aggregates simulated impressions into rates, intervals and the lift, and formats the report. */
 // @ts-expect-error plain ESM helper without types
 import { TRAIN_USERS } from '../model.mjs';
-import { ATC_SIMILAR, ATTRACT, EXAMINE } from './click-model.ts';
-import type { ShopperRun } from './run.ts';
-import { pairedBootstrap, wilson, type Paired } from './stats.ts';
+import { ATC_SIMILAR, ATTRACT, EXAMINE } from './click-model.js';
+import type { ShopperRun } from './run.js';
+import { pairedBootstrap, wilson, type Paired } from './stats.js';
 
 type Arm = 'default' | 'perch';
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -1,11 +1,11 @@
 // The demo store's entry: Perch init (mode from the URL), consent banner, hash routes, click tracking.
-import { perch } from './perch.ts';
-import { setCompare, settings } from './settings.ts';
-import { cart, ga4, getItem, loadCatalog, setCart } from './store.ts';
-import { renderAudit } from './views/audit.ts';
-import { consentBanner, withdraw } from './views/consent.ts';
-import { refreshIntent } from './views/intent.ts';
-import { cartPage, category, checkout, home, product, searchPage } from './views/pages.ts';
+import { perch } from './perch.js';
+import { setCompare, settings } from './settings.js';
+import { cart, ga4, getItem, loadCatalog, setCart } from './store.js';
+import { renderAudit } from './views/audit.js';
+import { consentBanner, withdraw } from './views/consent.js';
+import { refreshIntent } from './views/intent.js';
+import { cartPage, category, checkout, home, product, searchPage } from './views/pages.js';
 
 const main = document.getElementById('main')!;
 

@@ -1,5 +1,5 @@
 // Catalog access and the cart, on the shop's side (the shop's own state, not Perch's).
-import type { CatalogItem } from './catalog/build.ts';
+import type { CatalogItem } from './catalog/build.js';
 
 export type { CatalogItem };
 

@@ -2,8 +2,8 @@
 // cpu) and for the plain-TypeScript floor, on random weights of the real size (Amazon Beauty: 12,101 items,
 // 637 attributes; d and h of the trainer's defaults). Here WebGPU and WebGL run on SwiftShader (software):
 // correct but slow, not what a shopper's GPU would do.
-import { DEFAULTS } from '../../packages/model/src/plain/train.js';
-import type { ModelDims } from '../../packages/model/src/spec.js';
+import { DEFAULTS } from '@perch/model/plain';
+import type { ModelDims } from '@perch/model/spec';
 import type { BenchBackend, BenchRequest } from '../support/model-bench/protocol.js';
 import { runInWorker } from '../support/model-bench/run.js';
 import { openBenchSession } from '../support/model-bench/session.js';

@@ -11,7 +11,7 @@ import { CHROMIUM_ARGS, findChromium } from '../support/chromium.mjs';
 import { ensureSdkBuilt } from '../support/build-sdk.mjs';
 // @ts-expect-error plain ESM helper without types
 import { startStaticServer } from '../support/static-server.mjs';
-import { snippet } from '../../packages/sdk/src/snippet/snippet.js';
+import { snippet } from '@perch/sdk';
 
 ensureSdkBuilt();
 const server = await startStaticServer({

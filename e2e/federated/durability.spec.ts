@@ -3,7 +3,7 @@
 // mid-round and restarted on the same SQLite file: every acknowledged browser upload is still there, the
 // round resumes, and a later browser completes it (on the count: `--close-at-target on`).
 import { expect, test } from '@playwright/test';
-import type { AuditReport } from '../../packages/sdk/src/types.js';
+import type { AuditReport } from '@perch/sdk';
 import { kill9, startAggregator, waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { federatedSuite } from './support/suite.js';

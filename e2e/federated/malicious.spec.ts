@@ -4,9 +4,9 @@
 // with the cohort minimum each case states. In every case the device refuses, with the reason in audit() and on
 // the log entry of the round it refused, or takes part with a shown ε at least the true server-view ε.
 import { expect, test, type Browser } from '@playwright/test';
-import { SHARED_DENSE_WEIGHTS } from '../../packages/model/src/spec.js';
-import { DeviceAccountant } from '../../packages/model/src/privacy/device-accountant.js';
-import type { AuditReport } from '../../packages/sdk/src/types.js';
+import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
+import { DeviceAccountant } from '@perch/learn/privacy';
+import type { AuditReport } from '@perch/sdk';
 import { waitFor, type Recorded } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { federatedSuite } from './support/suite.js';

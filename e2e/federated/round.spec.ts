@@ -6,10 +6,10 @@
 // and the tensors it freezes keep their value in the published version.
 import { createHash } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { loadExport } from '../../packages/model/src/export/index.js';
-import { DEFAULT_RECIPE } from '../../packages/model/src/federated/recipe.js';
-import { DeviceAccountant } from '../../packages/model/src/privacy/device-accountant.js';
-import { trainedBy } from '../../packages/model/src/privacy/policy.js';
+import { loadExport } from '@perch/model/export';
+import { DEFAULT_RECIPE } from '@perch/learn/client';
+import { DeviceAccountant } from '@perch/learn/privacy';
+import { trainedBy } from '@perch/learn/privacy';
 import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { federatedSuite } from './support/suite.js';

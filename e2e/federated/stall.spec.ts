@@ -3,7 +3,7 @@
 // request of a kind. The worker aborts the request at its deadline, and the model side and the federated
 // client both carry on: the model loads, the device takes part in the round.
 import { expect, test } from '@playwright/test';
-import type { RerankResult } from '../../packages/sdk/src/types.js';
+import type { RerankResult } from '@perch/sdk';
 import { waitFor, type Recorded } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice } from './support/device.js';
 import { federatedSuite } from './support/suite.js';

@@ -1,7 +1,7 @@
 // Every tfjs backend that initialises in Chromium (webgpu and webgl on SwiftShader here, wasm, cpu), inside a
 // real worker, ranks the same top-10 as the plain-TypeScript implementation for the same real-size weights.
 import { expect, test } from '@playwright/test';
-import type { ModelDims } from '../../packages/model/src/spec.js';
+import type { ModelDims } from '@perch/model/spec';
 import { buildModelBench } from '../support/model-bench/build.js';
 import type { BenchBackend, BenchRequest } from '../support/model-bench/protocol.js';
 import { runInWorker } from '../support/model-bench/run.js';

@@ -2,9 +2,9 @@
 // real model), a page that starts the real SDK worker and talks to it through comlink (the worker API the
 // public `perch.rerank()` uses), and helpers to store events and rerank through it.
 import { test as base, expect, type Page } from '@playwright/test';
-import type { PerchEvent } from '../../packages/sdk/src/shared/events/index.js';
-import type { ModelLoadOptions, ModelStatus, RerankReply, RerankRequest } from '../../packages/sdk/src/shared/rerank/api.js';
-import type { IntentProfile } from '../../packages/sdk/src/types.js';
+import type { PerchEvent } from '@perch/sdk/internal';
+import type { ModelLoadOptions, ModelStatus, RerankReply, RerankRequest } from '@perch/sdk/internal';
+import type { IntentProfile } from '@perch/sdk';
 // @ts-expect-error plain ESM helper without types
 import { ensureSdkBuilt } from '../support/build-sdk.mjs';
 import { buildCatalog, type Catalog } from './support/catalog.js';

@@ -1,7 +1,7 @@
 // The public API end to end: the real loader (snippet + perch.iife.js), `init({ modelUrl, backend })`,
 // `track()` into IndexedDB, and `perch.rerank()` / `perch.intent()` / `perch.audit()` through the page's
 // time budget and the worker.
-import { snippet } from '../../packages/sdk/src/snippet/snippet.js';
+import { snippet } from '@perch/sdk';
 import type { Page } from '@playwright/test';
 import { categoryHistory, expect, mixedList, test } from './fixtures.js';
 import type { RerankServer } from './support/server.js';

@@ -3,7 +3,7 @@
 // after the model loaded is personalised within the default budget; and every rerank reports its
 // impression (shown and original positions) as a stored `view_item_list`, personalised or not.
 import type { Page } from '@playwright/test';
-import { snippet } from '../../packages/sdk/src/snippet/snippet.js';
+import { snippet } from '@perch/sdk';
 import { categoryHistory, expect, mixedList, test } from './fixtures.js';
 import type { RerankServer } from './support/server.js';
 

@@ -5,9 +5,9 @@
 // the browser itself reported it too; each one is exactly the fixed-size wire format of the model's dense
 // layout (no room for anything else) and carries none of the session's item ids, list ids or timestamps;
 // the audit panel shows the same log and the client's state.
-import { decodeUpdate } from '../../packages/model/src/federated/wire.js';
-import { DeviceAccountant } from '../../packages/model/src/privacy/device-accountant.js';
-import type { AuditReport } from '../../packages/sdk/src/types.js';
+import { decodeUpdate } from '@perch/learn/update';
+import { DeviceAccountant } from '@perch/learn/privacy';
+import type { AuditReport } from '@perch/sdk';
 import { kill9, startAggregator, startProxy, tempDb, waitFor, type Aggregator, type Proxy } from '../federated/support/aggregator.js';
 import { expect, go, open, stored, test } from './fixtures.js';
 

@@ -8,8 +8,8 @@ import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExportedData } from '../../packages/sdk/src/types.js';
-import { ensureKeyFile } from '../../packages/aggregator/src/signing/key.js';
+import type { ExportedData } from '@perch/sdk';
+import { ensureKeyFile } from '@perch/aggregator';
 import { ensureSmallModel } from '../rerank/support/model.js';
 // @ts-expect-error plain ESM helper without types
 import { ensureSdkBuilt } from '../support/build-sdk.mjs';

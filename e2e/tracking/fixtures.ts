@@ -1,8 +1,8 @@
 // Shared fixtures for the tracking suites: one static server per Playwright worker (serving the real
 // SDK build), fixture pages built from the real snippet string, and a page-error collector.
 import { test as base, expect, type Page } from '@playwright/test';
-import type { PerchApi } from '../../packages/sdk/src/page/api.js';
-import { snippet } from '../../packages/sdk/src/snippet/snippet.js';
+import type { PerchApi } from '@perch/sdk';
+import { snippet } from '@perch/sdk';
 // @ts-expect-error plain ESM helper without types
 import { ensureSdkBuilt } from '../support/build-sdk.mjs';
 // @ts-expect-error plain ESM helper without types

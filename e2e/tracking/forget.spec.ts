@@ -1,7 +1,7 @@
 // Erasure and portability: forget() leaves no Perch database; exportData() round-trips.
-import { parseExports } from '../../packages/model/src/data/parse-export.js';
-import { EVENT_KINDS } from '../../packages/model/src/spec.js';
-import { validateEvent } from '../../packages/sdk/src/shared/events/index.js';
+import { parseExports } from '@perch/model/data';
+import { EVENT_KINDS } from '@perch/model/spec';
+import { validateEvent } from '@perch/sdk/internal';
 import { boot, databases, expect, test, type PerchWindow } from './fixtures.js';
 
 test('forget() deletes the database and everything queued', async ({ page, server, errors }) => {

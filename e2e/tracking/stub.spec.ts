@@ -52,7 +52,7 @@ test('the snippet included twice loads once and queues each call once', async ({
   expect(out.queued).toBe(7);
   expect(out.events).toBe(4);
   // A third copy of the snippet after load leaves the real API in place.
-  await page.addScriptTag({ content: (await import('../../packages/sdk/src/snippet/snippet.js')).snippet('/dist/perch.iife.js') });
+  await page.addScriptTag({ content: (await import('@perch/sdk')).snippet('/dist/perch.iife.js') });
   expect(await page.evaluate(() => (window as unknown as PerchWindow).perch.loaded)).toBe(true);
   expect(await page.evaluate(() => document.querySelectorAll('script[src*="perch.iife.js"]').length)).toBe(1);
   expect(errors).toEqual([]);

@@ -3,7 +3,7 @@
  * Item ids, attribute ids and popularity are real; names, prices and pictures are generated.
  */
 import { readFileSync } from 'node:fs';
-import { brandName, categoryName, hash32, productName } from './names.ts';
+import { brandName, categoryName, hash32, productName } from './names.js';
 
 export interface CatalogItem {
   id: string;

@@ -1,11 +1,11 @@
 // The privacy audit page: what Perch stores and sends, read live from audit() and exportData(), as tables,
 // with delete-all, export, consent controls and the on-device-only switch. The raw JSON stays available.
 import type { AuditReport, ExportedData } from '@perch/sdk';
-import { loaded, perch } from '../perch.ts';
-import { settings, switchMode } from '../settings.ts';
-import { attrName, getItem } from '../store.ts';
-import { esc } from './card.ts';
-import { applyChoice, withdraw } from './consent.ts';
+import { loaded, perch } from '../perch.js';
+import { settings, switchMode } from '../settings.js';
+import { attrName, getItem } from '../store.js';
+import { esc } from './card.js';
+import { applyChoice, withdraw } from './consent.js';
 
 type Ev = { eventId?: number; type?: string; ts?: number; list?: string; items?: { id: string; list?: string; index?: number; category?: string; brand?: string; priceBucket?: number; quantity?: number }[]; value?: number; attribution?: string };
 

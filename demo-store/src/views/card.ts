@@ -1,5 +1,5 @@
 // Product cards with generated placeholder pictures (an SVG from the item's hue and initials).
-import { getItem, type CatalogItem } from '../store.ts';
+import { getItem, type CatalogItem } from '../store.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

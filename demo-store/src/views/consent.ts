@@ -1,6 +1,6 @@
 // The consent banner (deny / this device only / accept all) and withdrawal, mapped onto Perch's purposes.
-import { perch } from '../perch.ts';
-import { settings } from '../settings.ts';
+import { perch } from '../perch.js';
+import { settings } from '../settings.js';
 
 export type Choice = 'all' | 'device' | 'none';
 const KEY = 'demo-consent';

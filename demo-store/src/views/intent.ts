@@ -1,7 +1,7 @@
 // The intent panel: the on-device profile from perch.intent(), refreshed after every route and cart change.
-import { loaded, perch } from '../perch.ts';
-import { attrName } from '../store.ts';
-import { esc } from './card.ts';
+import { loaded, perch } from '../perch.js';
+import { attrName } from '../store.js';
+import { esc } from './card.js';
 
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** intent() answers an empty profile when the worker misses its 200 ms budget (a busy device): ask again, later. */

@@ -1,10 +1,10 @@
 // Every product list goes through perch.rerank(); the "compare" toggle shows the shop's order beside Perch's,
 // with each item's move and Perch's explanation ("why here?").
 import type { RerankResult } from '@perch/sdk';
-import { rerankOrKeep } from '../perch.ts';
-import { settings } from '../settings.ts';
-import { ga4, getItem, type CatalogItem } from '../store.ts';
-import { card, esc } from './card.ts';
+import { rerankOrKeep } from '../perch.js';
+import { settings } from '../settings.js';
+import { ga4, getItem, type CatalogItem } from '../store.js';
+import { card, esc } from './card.js';
 
 /** Renders `items` (the shop's order, ≤ 48) into `el`, in Perch's order, or both orders side by side. */
 export async function renderList(el: HTMLElement, title: string, listId: string, items: CatalogItem[], opts: { carousel?: boolean } = {}): Promise<void> {

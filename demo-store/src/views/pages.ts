@@ -1,8 +1,8 @@
 // The shop's pages. Each tracks what a shop would track (GA4 names) and renders its lists via renderList().
-import { perch } from '../perch.ts';
-import { allItems, cart, categories, ga4, getItem, popular, related, search } from '../store.ts';
-import { esc, picture } from './card.ts';
-import { renderList } from './list.ts';
+import { perch } from '../perch.js';
+import { allItems, cart, categories, ga4, getItem, popular, related, search } from '../store.js';
+import { esc, picture } from './card.js';
+import { renderList } from './list.js';
 
 const section = (main: HTMLElement): HTMLElement => main.appendChild(document.createElement('div'));
 const catNav = (current = ''): string =>

@@ -2,14 +2,14 @@
 // it, minus the network: local training from the global weights on one device's own sequence with the round's
 // recipe and the model's item counts (`localTrain`, plain Float32Array kernels, dense weights only), then clip + Gaussian noise + int8 stochastic rounding +
 // wire encoding (`makeUpdate`, with `cryptoRng` as on a real device). Answers with per-round timings.
-import { makeUpdate } from '../../../packages/model/src/federated/client-update.js';
-import { localTrain } from '../../../packages/model/src/federated/local-train.js';
-import type { LocalRecipe } from '../../../packages/model/src/federated/recipe.js';
-import { Rng } from '../../../packages/model/src/plain/rng.js';
-import { initWeights } from '../../../packages/model/src/plain/weights.js';
-import { makeLayout } from '../../../packages/model/src/privacy/flatten.js';
-import { cryptoRng } from '../../../packages/model/src/privacy/rng.js';
-import { SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims } from '../../../packages/model/src/spec.js';
+import { makeUpdate } from '@perch/learn/client';
+import { localTrain } from '@perch/learn/client';
+import type { LocalRecipe } from '@perch/learn/client';
+import { Rng } from '@perch/model/rng';
+import { initWeights } from '@perch/model/plain';
+import { makeLayout } from '@perch/learn/update';
+import { cryptoRng } from '@perch/learn/privacy';
+import { SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims } from '@perch/model/spec';
 
 export interface ClientBenchRequest {
   dims: ModelDims;

@@ -1,8 +1,8 @@
 // One shopper's device: its own browser context (own IndexedDB), the standard snippet page served by the
 // static SDK server, `perch.init(config)` and a stored history of real `track()` calls.
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import type { AuditReport } from '../../../packages/sdk/src/types.js';
-import { snippet } from '../../../packages/sdk/src/snippet/snippet.js';
+import type { AuditReport } from '@perch/sdk';
+import { snippet } from '@perch/sdk';
 // @ts-expect-error plain ESM helper without types
 import { ensureSdkBuilt } from '../../support/build-sdk.mjs';
 // @ts-expect-error plain ESM helper without types

@@ -5,11 +5,11 @@
 // are reported. Run: `npx tsx e2e/rerank/support/blend-study.ts`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadExport } from '../../../packages/model/src/export/loader.js';
-import { PlainModel } from '../../../packages/model/src/plain/model.js';
-import { EVENT_KINDS, GAP_BUCKETS_S } from '../../../packages/model/src/spec.js';
-import { blendScores } from '../../../packages/sdk/src/worker/serve/rerank/blend.js';
-import { orderItems } from '../../../packages/sdk/src/worker/serve/rerank/order.js';
+import { loadExport } from '@perch/model/export';
+import { PlainModel } from '@perch/model/plain';
+import { EVENT_KINDS, GAP_BUCKETS_S } from '@perch/model/spec';
+import { blendScores } from '@perch/sdk/internal';
+import { orderItems } from '@perch/sdk/internal';
 import { beautySlice, ensureSmallModel } from './model.js';
 
 const dir = ensureSmallModel();

@@ -2,12 +2,12 @@
 // verified by the same loader), the Float32Array implementation of the model, and the same pure rerank
 // code; it times score(200) + blend/order/explain, the work the SDK worker does per rerank (steps happen
 // when events are stored, not per rerank).
-import { loadExport } from '../../../packages/model/src/export/loader.js';
-import { PlainModel } from '../../../packages/model/src/plain/model.js';
-import { EVENT_KINDS, GAP_BUCKETS_S } from '../../../packages/model/src/spec.js';
-import { indexHistory } from '../../../packages/sdk/src/worker/serve/rerank/explain.js';
-import { rerankList } from '../../../packages/sdk/src/worker/serve/rerank/rerank.js';
-import type { RerankCandidate } from '../../../packages/sdk/src/shared/rerank/api.js';
+import { loadExport } from '@perch/model/export';
+import { PlainModel } from '@perch/model/plain';
+import { EVENT_KINDS, GAP_BUCKETS_S } from '@perch/model/spec';
+import { indexHistory } from '@perch/sdk/internal';
+import { rerankList } from '@perch/sdk/internal';
+import type { RerankCandidate } from '@perch/sdk/internal';
 
 self.onmessage = async (e: MessageEvent<{ base: string; history: string[]; items: RerankCandidate[]; runs: number }>) => {
   const { base, history, items, runs } = e.data;

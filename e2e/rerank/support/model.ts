@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODEL_SPEC_VERSION } from '../../../packages/model/src/spec.js';
+import { MODEL_SPEC_VERSION } from '@perch/model/spec';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA = join(root, '..', 'shared', 'data', 'amazon-beauty');

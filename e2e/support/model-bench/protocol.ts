@@ -1,5 +1,5 @@
 // Messages between the benchmark page and its worker (shared by the worker bundle, the bench and the spec).
-import type { ModelDims } from '../../../packages/model/src/spec.js';
+import type { ModelDims } from '@perch/model/spec';
 
 export type BenchBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu' | 'plain';
 

@@ -21,8 +21,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { makeUpdate } from '@perch/model/federated/index.ts';
-import { gaussian, makeLayout, seededRng } from '@perch/model/privacy/index.ts';
+import { makeUpdate } from '@perch/learn/client';
+import { gaussian, makeLayout } from '@perch/learn/privacy';
+import { Rng } from '@perch/model/rng';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4000);
 const WARMUP = 200;
@@ -63,7 +64,7 @@ function call(method: string, path: string, body?: Uint8Array, via: Agent = agen
 
 const info = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number; baseVersion: number; clipBound: number; noiseMultiplier: number; maxClientWeight: number; layout: { tensors: { name: string; shape: number[] }[] } };
 const layout = makeLayout(Object.fromEntries(info.layout.tensors.map((t) => [t.name, t.shape])), info.layout.tensors.map((t) => t.name));
-const rng = seededRng(7), g = gaussian(rng);
+const rng = new Rng(7), g = gaussian(rng);
 const pool = Array.from({ length: 16 }, () => makeUpdate(Float32Array.from({ length: layout.size }, () => 0.01 * g()), layout, {
   roundId: info.roundId, baseVersion: info.baseVersion, clipBound: info.clipBound, noiseMultiplier: info.noiseMultiplier, examples: 10, maxClientWeight: info.maxClientWeight, rng,
 }).bytes);

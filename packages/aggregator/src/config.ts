@@ -1,9 +1,10 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
-import type { ModelDims } from '@perch/model/spec.ts';
-import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems, type LocalRecipe } from '@perch/model/federated/recipe.ts';
-import { DEFAULT_POLICY } from '@perch/model/privacy/policy.ts';
-import type { AggregationRule } from './aggregate/index.js';
-import { centralNoiseProblem } from './aggregate/release.js';
+import type { ModelDims } from '@perch/model/spec';
+import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe } from '@perch/learn/client';
+import { frozenFromFlag } from '@perch/learn/client';
+import { DEFAULT_POLICY } from '@perch/learn/privacy';
+import type { AggregationRule } from '@perch/learn/server';
+import { centralNoiseProblem } from '@perch/learn/server';
 
 export interface RoundPolicy {
   /** A round needs at least this many accepted updates to publish; fewer at the deadline → round fails. */

@@ -3,12 +3,12 @@
  * from @perch/model/federated, over real HTTP with Node's fetch.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeUpdate, uploadUpdate, roundLayout, type RoundDescription } from '@perch/model/federated/index.ts';
-import { seededRng } from '@perch/model/privacy/index.ts';
+import { makeUpdate, uploadUpdate, roundLayout, type RoundDescription } from '@perch/learn/client';
 import { buildApp } from '../src/app.js';
 import { sharedLayout } from '../src/publish/publish.js';
 import { TINY_DIMS } from '../src/publish/seed.js';
 import { tempDir, testConfig } from './helper.js';
+import { Rng } from '@perch/model/rng';
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => { await cleanup?.(); cleanup = undefined; });
@@ -26,7 +26,7 @@ const nodeFetch: Parameters<typeof uploadUpdate>[0]['fetch'] = (url, init) => fe
 
 function build(round: RoundDescription, seed: number) {
   const layout = roundLayout(round, sharedLayout(TINY_DIMS));
-  const rng = seededRng(seed);
+  const rng = new Rng(seed);
   const delta = Float32Array.from({ length: layout.size }, () => (rng.next() - 0.5) * 0.01);
   return makeUpdate(delta, layout, { roundId: round.roundId, baseVersion: round.baseVersion, clipBound: round.clipBound, noiseMultiplier: round.noiseMultiplier, examples: 4, maxClientWeight: round.maxClientWeight, rng });
 }
@@ -36,7 +36,7 @@ describe('client upload over HTTP', () => {
     const { base, round } = await listen();
     const u = build(round, 1);
     const sent: Uint8Array[] = [];
-    const opts = { url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, deadline: Date.parse(round.deadline), rng: seededRng(2), fetch: nodeFetch, onSend: (b: Uint8Array) => sent.push(b) };
+    const opts = { url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, deadline: Date.parse(round.deadline), rng: new Rng(2), fetch: nodeFetch, onSend: (b: Uint8Array) => sent.push(b) };
     const first = await uploadUpdate(opts);
     expect(first).toMatchObject({ outcome: 'accepted', status: 202, replayed: false, attempts: 1 });
     expect(sent[0]).toBe(u.bytes);
@@ -47,7 +47,7 @@ describe('client upload over HTTP', () => {
   it('does not retry a refusal (409 stale) and returns the problem', async () => {
     const { base, round } = await listen();
     const u = build({ ...round, baseVersion: 0 }, 3);
-    const r = await uploadUpdate({ url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, deadline: Date.parse(round.deadline), rng: seededRng(2), fetch: nodeFetch });
+    const r = await uploadUpdate({ url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, deadline: Date.parse(round.deadline), rng: new Rng(2), fetch: nodeFetch });
     expect(r).toMatchObject({ outcome: 'refused', status: 409, attempts: 1, problem: { type: '/problems/stale-model' } });
   });
 
@@ -56,12 +56,12 @@ describe('client upload over HTTP', () => {
     const u = build(round, 4);
     const waits: number[] = [];
     const r = await uploadUpdate({
-      url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, rng: seededRng(2), fetch: nodeFetch,
+      url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, rng: new Rng(2), fetch: nodeFetch,
       deadline: Date.now() + 120_000, sleep: async (ms) => { waits.push(ms); }, maxAttempts: 2,
     });
     expect(r.outcome).toBe('expired');
     expect(waits[0]).toBeGreaterThan(50_000); // Retry-After of the 60 s window, in ms
-    const soon = await uploadUpdate({ url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, rng: seededRng(2), fetch: nodeFetch, deadline: Date.now() + 5_000 });
+    const soon = await uploadUpdate({ url: `${base}${round.uploadUrl}`, bytes: u.bytes, key: u.payload.key, rng: new Rng(2), fetch: nodeFetch, deadline: Date.now() + 5_000 });
     expect(soon).toMatchObject({ outcome: 'expired', lastStatus: 429, attempts: 1 });
   });
 
@@ -69,7 +69,7 @@ describe('client upload over HTTP', () => {
     const u = build({ roundId: 1, baseVersion: 1, clipBound: 1, noiseMultiplier: 0, maxClientWeight: 4, layout: { hash: sharedLayout(TINY_DIMS).hash, size: sharedLayout(TINY_DIMS).size, tensors: sharedLayout(TINY_DIMS).tensors } } as RoundDescription, 5);
     let t = 0;
     const r = await uploadUpdate({
-      url: 'http://127.0.0.1:9/v1/round/1/updates', bytes: u.bytes, key: u.payload.key, rng: seededRng(1), fetch: nodeFetch,
+      url: 'http://127.0.0.1:9/v1/round/1/updates', bytes: u.bytes, key: u.payload.key, rng: new Rng(1), fetch: nodeFetch,
       deadline: 10_000, now: () => t, sleep: async (ms) => { t += ms; }, maxAttempts: 50,
     });
     expect(r.outcome).toBe('expired');

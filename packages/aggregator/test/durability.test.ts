@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnServer, tempDir, updateFor, waitFor } from './helper.js';
 import type { RoundInfo } from '../src/schemas/round.js';
-import { CHECKPOINT_DOMAIN, extendsTo, manifestPosition, MANIFEST_DOMAIN, verifySigned, type Checkpoint, type Manifest } from '@perch/model/export/index.ts';
+import { CHECKPOINT_DOMAIN, extendsTo, manifestPosition, MANIFEST_DOMAIN, verifySigned, type Checkpoint, type Manifest } from '@perch/model/export';
 
 const ARGS = ['--min-clients', '3', '--target-clients', '60', '--round-seconds', '600', '--noise', '0', '--rate-max', '1000000'];
 let cleanup: (() => void) | undefined;

@@ -6,11 +6,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { FastifyInstance } from 'fastify';
-import { makeUpdate, encodeUpdate, type UpdatePayload } from '@perch/model/federated/index.ts';
-import { gaussian, makeLayout, seededRng, type Rng } from '@perch/model/privacy/index.ts';
+import { makeUpdate } from '@perch/learn/client';
+import { encodeUpdate, type UpdatePayload } from '@perch/learn/update';
+import { gaussian } from '@perch/learn/privacy';
+import { makeLayout } from '@perch/learn/update';
 import { buildApp } from '../src/app.js';
 import { defaultConfig, type AggregatorConfig, type RoundPolicy } from '../src/config.js';
 import type { RoundInfo } from '../src/schemas/round.js';
+import { Rng } from '@perch/model/rng';
 
 export const PKG_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = join(PKG_ROOT, '..', '..');
@@ -47,7 +50,7 @@ export const layoutOf = (info: RoundInfo) => makeLayout(Object.fromEntries(info.
 /** A valid update for the round: a random delta of norm ≈ `norm`, through the real client pipeline. */
 export function updateFor(info: RoundInfo, o: { seed?: number; norm?: number; examples?: number; rng?: Rng; delta?: Float32Array } = {}): { payload: UpdatePayload; bytes: Uint8Array } {
   const layout = layoutOf(info);
-  const rng = o.rng ?? seededRng(o.seed ?? 1);
+  const rng = o.rng ?? new Rng(o.seed ?? 1);
   let delta = o.delta;
   if (!delta) {
     const g = gaussian(rng);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testApp } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
-import { loadExport } from '@perch/model/export/index.ts';
+import { loadExport } from '@perch/model/export';
 import { TINY_DIMS, tinyRandomModel } from '../src/publish/seed.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

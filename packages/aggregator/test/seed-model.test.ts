@@ -2,10 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readModelDir } from '../src/publish/format.js';
-import { buildExport, writeExport } from '@perch/model/export/index.ts';
+import { buildExport, writeExport } from '@perch/model/export';
 import { tinyRandomModel } from '../src/publish/seed.js';
 import { parseServerArgs } from '../src/config.js';
-import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.ts';
+import { DEFAULT_RECIPE } from '@perch/learn/client';
 import { tempDir, testApp } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
 

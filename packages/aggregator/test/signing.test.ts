@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   CHECKPOINT_DOMAIN, EMPTY_HEAD, extendsTo, leafHash, loadExport, manifestPosition, MANIFEST_DOMAIN, SignatureError, verifySigned,
   type Checkpoint, type Manifest,
-} from '@perch/model/export/index.ts';
+} from '@perch/model/export';
 import { buildApp } from '../src/app.js';
 import { ensureKeyFile, loadSigningKey, readKeyFile } from '../src/signing/key.js';
 import { buildVersion } from '../src/publish/publish.js';

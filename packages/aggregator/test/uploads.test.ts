@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER_BYTES } from '@perch/model/federated/index.ts';
-import { makeLayout, seededRng } from '@perch/model/privacy/index.ts';
-import { makeUpdate } from '@perch/model/federated/index.ts';
+import { HEADER_BYTES } from '@perch/learn/update';
+import { makeLayout } from '@perch/learn/update';
+import { makeUpdate } from '@perch/learn/client';
 import { post, reencode, roundInfo, testApp, updateFor, waitFor } from './helper.js';
+import { Rng } from '@perch/model/rng';
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => { await close?.(); close = undefined; });
@@ -82,7 +83,7 @@ describe('update upload', () => {
     const info = await roundInfo(t.app);
     const other = makeLayout({ a: [3, 4], b: [5] }, ['a', 'b']);
     const { bytes } = makeUpdate(new Float32Array(other.size).fill(0.01), other, {
-      roundId: info.roundId, baseVersion: info.baseVersion, clipBound: 1, noiseMultiplier: 0, examples: 1, maxClientWeight: 1, rng: seededRng(1),
+      roundId: info.roundId, baseVersion: info.baseVersion, clipBound: 1, noiseMultiplier: 0, examples: 1, maxClientWeight: 1, rng: new Rng(1),
     });
     expectProblem(await post(t.app, info.roundId, bytes), 422, '/problems/wrong-shape');
     const json = await t.app.inject({ method: 'POST', url: `/v1/round/${info.roundId}/updates`, headers: { 'content-type': 'text/plain' }, payload: 'x' });

@@ -5,18 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
-import { popularity } from '@perch/model/eval/baselines/common.js';
-import { makeUpdate } from '@perch/model/federated/client-update.js';
-import { Rng } from '@perch/model/plain/rng.js';
-import { DEFAULTS, dimsFor } from '@perch/model/plain/train.js';
-import { initWeights } from '@perch/model/plain/weights.js';
-import { makeLayout } from '@perch/model/privacy/flatten.js';
-import { seededRng } from '@perch/model/privacy/rng.js';
-import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec.js';
+import { parseSequenceFile } from '@perch/model/data';
+import { popularity } from '@perch/model/eval';
+import { makeUpdate } from '@perch/learn/client';
+import { Rng } from '@perch/model/rng';
+import { DEFAULTS, dimsFor } from '@perch/model/plain';
+import { initWeights } from '@perch/model/plain';
+import { makeLayout } from '@perch/learn/update';
+import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import { FULL } from '../src/args.js';
 import { recipeOf } from '../src/simulate.js';
-import { LocalTrainer } from '@perch/model/federated/local-train.js';
+import { LocalTrainer } from '@perch/learn/client';
 import { makePopulation } from '../src/population.js';
 
 const dir = fileURLToPath(new URL('../../../../shared/data/amazon-beauty/', import.meta.url));
@@ -26,7 +25,7 @@ const dims = dimsFor(ds, DEFAULTS);
 const w = initWeights(dims, new Rng(1));
 const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
 const local = new LocalTrainer(dims, w, { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds }, layout, { recipe: recipeOf(FULL), counts: popularity(pop.pretrain.train, dims.numItems), seed: 1, gradClip: 5, typedEvents: ds.typedEvents });
-const rng = seededRng(1);
+const rng = new Rng(1);
 const round = (i: number): { train: number; pipeline: number } => {
   const t0 = performance.now();
   const { delta, positions } = local.train([pop.clients[i % pop.clients.length]!]);

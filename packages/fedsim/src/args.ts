@@ -1,6 +1,7 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
-import { DEFAULT_RECIPE, frozenFromFlag, recipeProblems } from '@perch/model/federated/recipe.js';
-import { DEFAULT_POLICY } from '@perch/model/privacy/policy.js';
+import { DEFAULT_RECIPE, recipeProblems } from '@perch/learn/client';
+import { frozenFromFlag } from '@perch/learn/client';
+import { DEFAULT_POLICY } from '@perch/learn/privacy';
 import type { SimOptions } from './simulate.js';
 
 /** A usage error: the CLI prints it with the usage text and exits with code 2. */

@@ -6,17 +6,17 @@
  * Adam, the trainer's loss, best epoch by validation NDCG@20 on the evaluation users; `maxSeconds` may end the
  * last epoch part-way (the quick run).
  */
-import type { EvalCase } from '@perch/model/data/split.js';
-import type { Sequence } from '@perch/model/data/types.js';
-import { evaluate } from '@perch/model/eval/evaluate.js';
-import type { Metrics } from '@perch/model/eval/metrics.js';
-import { Adam } from '@perch/model/plain/adam.js';
-import { BatchStep, type LossConfig } from '@perch/model/plain/batch.js';
-import { PlainModel } from '@perch/model/plain/model.js';
-import { Rng } from '@perch/model/plain/rng.js';
-import { ModelScorer } from '@perch/model/plain/scorer.js';
-import { zeroWeights } from '@perch/model/plain/weights.js';
-import type { ModelDims, Weights } from '@perch/model/spec.js';
+import type { EvalCase } from '@perch/model/data';
+import type { Sequence } from '@perch/model/data';
+import { evaluate } from '@perch/model/eval';
+import type { Metrics } from '@perch/model/eval';
+import { Adam } from '@perch/model/plain';
+import { BatchStep, type LossConfig } from '@perch/model/plain';
+import { PlainModel } from '@perch/model/plain';
+import { Rng } from '@perch/model/rng';
+import { ModelScorer } from '@perch/model/plain';
+import { zeroWeights } from '@perch/model/plain';
+import type { ModelDims, Weights } from '@perch/model/spec';
 import { cloneWeights, denseOf } from './weights.js';
 
 export interface CentralOptions {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
+import { parseSequenceFile } from '@perch/model/data';
 import { parseSimArgs, UsageError, USAGE } from './args.js';
 import { simulationPlot } from './plot.js';
 import { Progress } from './progress.js';

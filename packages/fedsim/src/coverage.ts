@@ -6,8 +6,8 @@
  * 5 % pretraining users about half of the federated users' test targets are such items (docs/federated.md),
  * which bounds what federated training of the dense weights can show; HR@20 on both groups makes that visible.
  */
-import type { EvalCase } from '@perch/model/data/split.js';
-import { hitAt } from '@perch/model/eval/metrics.js';
+import type { EvalCase } from '@perch/model/data';
+import { hitAt } from '@perch/model/eval';
 
 /** 1 where the case's target has no occurrence in `counts` (the pretraining data's item counts), else 0. */
 export function coldTargets(test: readonly EvalCase[], counts: ArrayLike<number>): Uint8Array {

@@ -13,22 +13,22 @@
  *   of the sampled Gaussian against observers of the published models, which holds only if the aggregator adds
  *   its noise and keeps who took part secret; against the aggregator there is no protection (null).
  */
-import type { EvalCase } from '@perch/model/data/split.js';
-import type { Sequence } from '@perch/model/data/types.js';
-import { evaluate } from '@perch/model/eval/evaluate.js';
-import type { Metrics } from '@perch/model/eval/metrics.js';
-import { makeUpdate } from '@perch/model/federated/client-update.js';
-import { PlainModel } from '@perch/model/plain/model.js';
-import { ModelScorer } from '@perch/model/plain/scorer.js';
-import { PrivacyAccountant, shouldParticipate } from '@perch/model/privacy/accountant.js';
-import { DeviceAccountant } from '@perch/model/privacy/device-accountant.js';
-import type { Layout } from '@perch/model/privacy/flatten.js';
-import { seededRng } from '@perch/model/privacy/rng.js';
-import type { ModelDims, Weights } from '@perch/model/spec.js';
-import type { AggregationRule } from '@perch/aggregator/src/aggregate/index.ts';
-import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
-import type { LocalTrainer } from '@perch/model/federated/local-train.js';
+import type { EvalCase } from '@perch/model/data';
+import type { Sequence } from '@perch/model/data';
+import { evaluate } from '@perch/model/eval';
+import type { Metrics } from '@perch/model/eval';
+import { makeUpdate } from '@perch/learn/client';
+import { PlainModel } from '@perch/model/plain';
+import { ModelScorer } from '@perch/model/plain';
+import { PrivacyAccountant, shouldParticipate } from '@perch/learn/privacy';
+import { DeviceAccountant } from '@perch/learn/privacy';
+import type { Layout } from '@perch/learn/update';
+import type { ModelDims, Weights } from '@perch/model/spec';
+import type { AggregationRule } from '@perch/learn/server';
+import type { ServerOptimizer } from '@perch/learn/server';
+import type { LocalTrainer } from '@perch/learn/client';
 import { SimServer } from './server.js';
+import { Rng } from '@perch/model/rng';
 
 /** Where the DP noise is added: on each device (the SDK's pipeline), on the server (DP-FedAvg), or nowhere. */
 export type NoiseMode = 'local' | 'central' | 'off';
@@ -98,8 +98,8 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const server = new SimServer(ctx.layout, {
     rule: o.rule, bound, maxClientWeight: o.maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer, frozen: o.frozen ?? [],
     dp, expectedClients: o.q * ctx.clients.length, // DP rounds: unit weights over the expected clients per round
-  }, seededRng(o.seed * 7 + 3));
-  const coins = seededRng(o.seed * 7 + 1), noiseRng = seededRng(o.seed * 7 + 2);
+  }, new Rng(o.seed * 7 + 3));
+  const coins = new Rng(o.seed * 7 + 1), noiseRng = new Rng(o.seed * 7 + 2);
   const central = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });
   // Local noise: ε after k uploads (all at z) from the device accountant, and the most uploads a budget allows.
   const afterUploads: number[] = [0];

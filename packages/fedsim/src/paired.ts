@@ -4,8 +4,8 @@
  * case-to-case variance cancels: the interval of the difference is much narrower than the two figures'
  * separate standard errors would suggest. "Clearly better" in the reports means the interval excludes 0.
  */
-import { hitAt, ndcgAt } from '@perch/model/eval/metrics.js';
-import { Rng } from '@perch/model/plain/rng.js';
+import { hitAt, ndcgAt } from '@perch/model/eval';
+import { Rng } from '@perch/model/rng';
 
 export interface PairedDelta {
   /** Mean per-case difference (b − a). */

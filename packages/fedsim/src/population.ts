@@ -4,9 +4,9 @@
  * use the leave-one-out protocol: clients train on their prefix (minus the last two events), the second-to-last
  * event is validation, the last one is the test target.
  */
-import { leaveOneOut, type EvalCase, type Split } from '@perch/model/data/split.js';
-import type { Dataset, Sequence } from '@perch/model/data/types.js';
-import { Rng } from '@perch/model/plain/rng.js';
+import { leaveOneOut, type EvalCase, type Split } from '@perch/model/data';
+import type { Dataset, Sequence } from '@perch/model/data';
+import { Rng } from '@perch/model/rng';
 
 export interface Population {
   /** Leave-one-out split of the pretraining users. */

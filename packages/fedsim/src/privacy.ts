@@ -2,10 +2,10 @@
  * Privacy parameters of a simulated DP run, from the model package's accountant: the noise multiplier that
  * fits a number of rounds into an ε budget, and the clip bound from the median norm of local updates.
  */
-import { l2Norm } from '@perch/model/privacy/clip.js';
-import { PrivacyAccountant } from '@perch/model/privacy/accountant.js';
-import type { Sequence } from '@perch/model/data/types.js';
-import type { LocalTrainer } from '@perch/model/federated/local-train.js';
+import { l2Norm } from '@perch/learn/client';
+import { PrivacyAccountant } from '@perch/learn/privacy';
+import type { Sequence } from '@perch/model/data';
+import type { LocalTrainer } from '@perch/learn/client';
 
 /** ε after `rounds` rounds of the sampled Gaussian mechanism (q, z) at δ, as the device accountant states it. */
 export function epsilonAfter(q: number, z: number, rounds: number, delta: number): number {

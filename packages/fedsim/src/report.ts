@@ -1,5 +1,5 @@
 /** The simulation's outputs: the one-line JSON summary and a readable table (both from a SimResult). */
-import type { Metrics } from '@perch/model/eval/metrics.js';
+import type { Metrics } from '@perch/model/eval';
 import type { ByTarget, SimOptions, SimResult, VsStart } from './simulate.js';
 
 const pick = (m: Metrics): Record<string, number> => ({ 'HR@20': Number(m['HR@20']!.toFixed(5)), 'NDCG@20': Number(m['NDCG@20']!.toFixed(5)) });

@@ -1,7 +1,7 @@
 /**
  * The "server" side of a simulated round, through the aggregator's own code: every payload is decoded and
  * checked against the layout (`decodeUpdate`), its weight capped as the aggregator does on upload, and the
- * round is aggregated by `aggregate(storedUpdateSource(…))`, the exact path the aggregator takes when it closes
+ * round is aggregated by `aggregate(payloadSource(…))`, the exact path the aggregator takes when it closes
  * a round (dequantise + server-side clip to the upload bound, then the rule), with optional central noise
  * (`releaseMean`; in DP runs the sum is divided by the expected weight, not the realised one). The new
  * global dense weights come from the aggregator's server optimiser (`serverStep`,
@@ -10,14 +10,13 @@
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
-import { aggregate, centralNoiseProblem, releaseMean, roundWeighting, zeroFrozen, type AggregationRule, type RoundWeighting } from '@perch/aggregator/src/aggregate/index.ts';
-import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
-import { storedUpdateSource } from '@perch/aggregator/src/rounds/update-source.ts';
-import type { AggregatorStore, UpdateRecord } from '@perch/aggregator/src/store/types.ts';
-import { decodeUpdate } from '@perch/model/federated/wire.js';
-import { flattenShared, unflatten, type Layout } from '@perch/model/privacy/flatten.js';
-import type { Rng } from '@perch/model/privacy/rng.js';
-import type { Weights } from '@perch/model/spec.js';
+import { aggregate, centralNoiseProblem, releaseMean, roundWeighting, zeroFrozen, type AggregationRule, type RoundWeighting } from '@perch/learn/server';
+import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/learn/server';
+import { payloadSource, type StoredPayload } from '@perch/learn/server';
+import { decodeUpdate } from '@perch/learn/update';
+import { flattenShared, unflatten, type Layout } from '@perch/learn/update';
+import type { Rng } from '@perch/learn/privacy';
+import type { Weights } from '@perch/model/spec';
 
 export interface ServerOptions {
   rule: AggregationRule;
@@ -40,15 +39,6 @@ export interface ServerOptions {
   frozen?: readonly string[];
 }
 
-/** Only what `storedUpdateSource` reads from a store: the round's updates in insertion order. */
-function memoryStore(records: UpdateRecord[]): AggregatorStore {
-  const store: Pick<AggregatorStore, 'iterateUpdates'> = {
-    async *iterateUpdates() { for (const r of records) yield r; },
-  };
-  // storedUpdateSource only calls iterateUpdates; see the report for the wished-for narrower parameter type.
-  return store as AggregatorStore;
-}
-
 export class SimServer {
   private state: ServerOptimizerState;
   private readonly weighting: RoundWeighting;
@@ -67,17 +57,14 @@ export class SimServer {
    * Returns the number of aggregated updates and the L2 norm of the applied step.
    */
   async round(roundId: number, payloads: Uint8Array[], global: Weights): Promise<{ count: number; stepNorm: number }> {
-    const records: UpdateRecord[] = [];
+    const records: StoredPayload[] = [];
     for (const bytes of payloads) {
       const d = decodeUpdate(bytes, { layout: this.layout });
       if (!d.ok || d.update.roundId !== roundId) { this.rejected++; continue; }
-      records.push({
-        key: d.update.key, roundId, receivedAt: 0, weight: this.weighting.weightOf(d.update.clientWeight), norm: 0,
-        fingerprint: '', payload: bytes, response: { status: 202, body: null },
-      });
+      records.push({ key: d.update.key, weight: this.weighting.weightOf(d.update.clientWeight), payload: bytes });
     }
     if (records.length === 0) return { count: 0, stepNorm: 0 };
-    const res = await aggregate(storedUpdateSource(memoryStore(records), roundId, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
+    const res = await aggregate(payloadSource(() => records, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
     const { maxWeight, denominator } = this.weighting;
     const { delta } = releaseMean(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator, rng: this.rng });
     const flat = flattenShared(global, this.layout);

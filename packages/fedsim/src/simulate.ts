@@ -3,25 +3,25 @@
  * baselines on the federated users' data, then run federated training without DP and with DP, all from the
  * same pretrained start and evaluated on the same federated users' test cases.
  */
-import type { Dataset } from '@perch/model/data/types.js';
-import { popularity } from '@perch/model/eval/baselines/common.js';
-import { evaluate } from '@perch/model/eval/evaluate.js';
-import type { Metrics } from '@perch/model/eval/metrics.js';
-import { PlainModel } from '@perch/model/plain/model.js';
-import { ModelScorer } from '@perch/model/plain/scorer.js';
-import { DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain/train.js';
-import { makeLayout } from '@perch/model/privacy/flatten.js';
-import { SHARED_DENSE_WEIGHTS, weightShapes, type Weights } from '@perch/model/spec.js';
+import type { Dataset } from '@perch/model/data';
+import { popularity } from '@perch/model/eval';
+import { evaluate } from '@perch/model/eval';
+import type { Metrics } from '@perch/model/eval';
+import { PlainModel } from '@perch/model/plain';
+import { ModelScorer } from '@perch/model/plain';
+import { DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain';
+import { makeLayout } from '@perch/learn/update';
+import { SHARED_DENSE_WEIGHTS, weightShapes, type Weights } from '@perch/model/spec';
 import { trainCentral } from './central.js';
-import { LocalTrainer } from '@perch/model/federated/local-train.js';
-import type { LocalRecipe } from '@perch/model/federated/recipe.js';
+import { LocalTrainer } from '@perch/learn/client';
+import type { LocalRecipe } from '@perch/learn/client';
 import { runFederated, type FederatedContext, type NoiseMode, type RoundLog } from './federated.js';
 import { makePopulation } from './population.js';
 import { medianUpdateNorm, noiseForBudget } from './privacy.js';
 import { pairedDelta } from './paired.js';
 import { coldTargets, hitRateByTarget } from './coverage.js';
 import { cloneWeights } from './weights.js';
-import type { ServerOptimizer } from '@perch/aggregator/src/aggregate/server-optimizer.ts';
+import type { ServerOptimizer } from '@perch/learn/server';
 
 export interface SimOptions {
   /** The devices' local recipe (`LocalRecipe`, as the aggregator announces it): passes over the sequence. */

@@ -1,5 +1,5 @@
 /** Small helpers over named weights: copies and the shared-dense subset. */
-import { SHARED_DENSE_WEIGHTS, type Weights } from '@perch/model/spec.js';
+import { SHARED_DENSE_WEIGHTS, type Weights } from '@perch/model/spec';
 
 /** Deep copy of every tensor. */
 export const cloneWeights = (w: Weights): Weights => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice()]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { popularity } from '@perch/model/eval/baselines/common.js';
+import { popularity } from '@perch/model/eval';
 import { trainCentral } from '../src/central.js';
 import { LOSS, setup } from './synthetic.js';
 

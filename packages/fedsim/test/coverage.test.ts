@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EvalCase } from '@perch/model/data/split.js';
+import type { EvalCase } from '@perch/model/data';
 import { coldTargets, hitRateByTarget } from '../src/coverage.js';
 
 const cases = (targets: number[]): EvalCase[] => targets.map((target) => ({ seq: { items: [1, target], kinds: [0, 0], gaps: [0, 0] } as unknown as EvalCase['seq'], prefixLen: 1, target }));

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '@perch/model/eval/evaluate.js';
-import { PlainModel } from '@perch/model/plain/model.js';
-import { ModelScorer } from '@perch/model/plain/scorer.js';
-import type { Sequence } from '@perch/model/data/types.js';
-import { PrivacyAccountant } from '@perch/model/privacy/accountant.js';
-import { DeviceAccountant } from '@perch/model/privacy/device-accountant.js';
-import { HEADER_BYTES, decodeUpdate, encodeUpdate } from '@perch/model/federated/wire.js';
-import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.js';
+import { evaluate } from '@perch/model/eval';
+import { PlainModel } from '@perch/model/plain';
+import { ModelScorer } from '@perch/model/plain';
+import type { Sequence } from '@perch/model/data';
+import { PrivacyAccountant } from '@perch/learn/privacy';
+import { DeviceAccountant } from '@perch/learn/privacy';
+import { HEADER_BYTES, decodeUpdate, encodeUpdate } from '@perch/learn/update';
+import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
 import { runFederated, type FederatedOptions } from '../src/federated.js';
 import { epsilonAfter, noiseForBudget } from '../src/privacy.js';
 import { cloneWeights } from '../src/weights.js';
@@ -106,8 +106,8 @@ describe('federated simulation on a synthetic shop', () => {
 
 describe('noise placement', () => {
   it('central mode uploads clipped deltas without noise (norm ≤ C up to int8 rounding)', async () => {
-    const { decodeUpdate } = await import('@perch/model/federated/wire.js');
-    const { updateDelta } = await import('@perch/model/federated/client-update.js');
+    const { decodeUpdate } = await import('@perch/learn/update');
+    const { updateDelta } = await import('@perch/learn/client');
     const s = setup();
     const norms: number[] = [];
     await runFederated(s.ctx, s.global, s.trainer, { ...BASE, rounds: 1, noise: 'central', z: 1, clip: 0.01 }, undefined, (b) => {

@@ -14,10 +14,10 @@
  * clipping and noise (the DP guarantee), not of the format.
  */
 import { describe, expect, it } from 'vitest';
-import { HEADER_BYTES, decodeUpdate } from '@perch/model/federated/wire.js';
-import { updateDelta } from '@perch/model/federated/client-update.js';
-import type { Sequence } from '@perch/model/data/types.js';
-import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec.js';
+import { HEADER_BYTES, decodeUpdate } from '@perch/learn/update';
+import { updateDelta } from '@perch/learn/client';
+import type { Sequence } from '@perch/model/data';
+import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
 import { runFederated } from '../src/federated.js';
 import { setup, timeOf } from './synthetic.js';
 

@@ -5,21 +5,21 @@
  * about 0 where Δ = 0.
  */
 import { describe, expect, it } from 'vitest';
-import { makeUpdate } from '@perch/model/federated/client-update.js';
-import { flattenShared, makeLayout } from '@perch/model/privacy/flatten.js';
-import { seededRng } from '@perch/model/privacy/rng.js';
-import type { Weights } from '@perch/model/spec.js';
+import { makeUpdate } from '@perch/learn/client';
+import { flattenShared, makeLayout } from '@perch/learn/update';
+import type { Weights } from '@perch/model/spec';
 import { SimServer } from '../src/server.js';
+import { Rng } from '@perch/model/rng';
 
 const layout = makeLayout({ a: [2, 3], b: [4] }, ['a', 'b']);
 const delta = Float32Array.from([0.5, -0.25, 0, 0.125, -0.5, 0.25, 0, 0.5, -0.125, 0.375]);
 const zero = (): Weights => ({ a: new Float32Array(6), b: new Float32Array(4) });
-const upload = () => makeUpdate(delta, layout, { roundId: 1, baseVersion: 1, clipBound: 10, noiseMultiplier: 0, examples: 1, maxClientWeight: 1, rng: seededRng(3) }).bytes;
+const upload = () => makeUpdate(delta, layout, { roundId: 1, baseVersion: 1, clipBound: 10, noiseMultiplier: 0, examples: 1, maxClientWeight: 1, rng: new Rng(3) }).bytes;
 
 describe('SimServer optimisers', () => {
   it('sgdm with η = 1 and no momentum applies the aggregated delta (FedAvg)', async () => {
     const w = zero();
-    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, dp: false, expectedClients: 0, optimizer: { kind: 'sgd', learningRate: 1 } }, seededRng(1));
+    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, dp: false, expectedClients: 0, optimizer: { kind: 'sgd', learningRate: 1 } }, new Rng(1));
     expect((await s.round(1, [upload()], w)).count).toBe(1);
     const got = flattenShared(w, layout);
     for (let i = 0; i < delta.length; i++) expect(got[i]).toBeCloseTo(delta[i]!, 2); // int8 rounding
@@ -27,7 +27,7 @@ describe('SimServer optimisers', () => {
 
   it('adam takes per-coordinate steps of about η·sign(Δ) on its first round (FedAdam)', async () => {
     const w = zero();
-    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, dp: false, expectedClients: 0, optimizer: { kind: 'adam', learningRate: 0.01, tau: 1e-3 } }, seededRng(1));
+    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, dp: false, expectedClients: 0, optimizer: { kind: 'adam', learningRate: 0.01, tau: 1e-3 } }, new Rng(1));
     await s.round(1, [upload()], w);
     const got = flattenShared(w, layout);
     for (let i = 0; i < delta.length; i++) {
@@ -42,7 +42,7 @@ describe('SimServer optimisers', () => {
   it('bias-corrected adam steps η·Δ/(|Δ| + τ) in every round of a constant delta (Kingma & Ba), uncorrected does not', async () => {
     const step = (bc: boolean) => {
       const w = zero();
-      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, dp: false, expectedClients: 0, optimizer: { kind: 'adam', learningRate: 0.01, tau: 1e-6, biasCorrection: bc } }, seededRng(1));
+      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 0, dp: false, expectedClients: 0, optimizer: { kind: 'adam', learningRate: 0.01, tau: 1e-6, biasCorrection: bc } }, new Rng(1));
       return async () => { const before = flattenShared(w, layout); await s.round(1, [upload()], w); const after = flattenShared(w, layout); return after.map((v, i) => v - before[i]!); };
     };
     const corrected = step(true), plain = step(false);
@@ -55,10 +55,10 @@ describe('SimServer optimisers', () => {
   });
 
   it('a DP round counts a device that claims weight 5 as 1, as the aggregator does', async () => {
-    const heavy = makeUpdate(delta, layout, { roundId: 1, baseVersion: 1, clipBound: 10, noiseMultiplier: 0, examples: 5, maxClientWeight: 5, rng: seededRng(4) }).bytes;
+    const heavy = makeUpdate(delta, layout, { roundId: 1, baseVersion: 1, clipBound: 10, noiseMultiplier: 0, examples: 5, maxClientWeight: 5, rng: new Rng(4) }).bytes;
     const run = async (dp: boolean): Promise<Float32Array> => {
       const w = zero();
-      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 32, centralNoise: 0, dp, expectedClients: 4, optimizer: { kind: 'sgd', learningRate: 1 } }, seededRng(1));
+      const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 32, centralNoise: 0, dp, expectedClients: 4, optimizer: { kind: 'sgd', learningRate: 1 } }, new Rng(1));
       await s.round(1, [heavy, upload()], w);
       return flattenShared(w, layout);
     };
@@ -71,13 +71,13 @@ describe('SimServer optimisers', () => {
 
   it('with central noise divides the sum by the expected weight (fixed denominator), and refuses a robust rule or no denominator', async () => {
     const w = zero();
-    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 1e-9, dp: true, expectedClients: 4, optimizer: { kind: 'sgd', learningRate: 1 } }, seededRng(1));
+    const s = new SimServer(layout, { rule: 'fedavg', bound: 100, maxClientWeight: 1, centralNoise: 1e-9, dp: true, expectedClients: 4, optimizer: { kind: 'sgd', learningRate: 1 } }, new Rng(1));
     expect((await s.round(1, [upload(), upload()], w)).count).toBe(2);
     const got = flattenShared(w, layout);
     for (let i = 0; i < delta.length; i++) expect(got[i]).toBeCloseTo(delta[i]! / 2, 2); // 2 deltas over 4 expected, not their mean
     const o = { bound: 100, maxClientWeight: 1, centralNoise: 1, optimizer: { kind: 'sgd' as const, learningRate: 1 } };
-    expect(() => new SimServer(layout, { ...o, rule: 'median', dp: true, expectedClients: 4 }, seededRng(1))).toThrow(/fedavg/);
-    expect(() => new SimServer(layout, { ...o, rule: 'fedavg', dp: false, expectedClients: 4 }, seededRng(1))).toThrow(/set dp/);
-    expect(() => new SimServer(layout, { ...o, rule: 'fedavg', dp: true, expectedClients: 0 }, seededRng(1))).toThrow(/expectedClients/);
+    expect(() => new SimServer(layout, { ...o, rule: 'median', dp: true, expectedClients: 4 }, new Rng(1))).toThrow(/fedavg/);
+    expect(() => new SimServer(layout, { ...o, rule: 'fedavg', dp: false, expectedClients: 4 }, new Rng(1))).toThrow(/set dp/);
+    expect(() => new SimServer(layout, { ...o, rule: 'fedavg', dp: true, expectedClients: 0 }, new Rng(1))).toThrow(/expectedClients/);
   });
 });

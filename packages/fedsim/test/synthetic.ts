@@ -3,16 +3,16 @@
  * start, so the next item is predictable from the current one. Raw item ids, user keys and timestamps are long
  * distinctive values, so a byte scan for them cannot match an unrelated payload byte pattern by chance.
  */
-import { buildDataset, type RawEvent } from '@perch/model/data/builder.js';
-import type { Dataset } from '@perch/model/data/types.js';
-import { popularity } from '@perch/model/eval/baselines/common.js';
-import { Rng } from '@perch/model/plain/rng.js';
-import { dimsFor, DEFAULTS } from '@perch/model/plain/train.js';
-import { initWeights } from '@perch/model/plain/weights.js';
-import { makeLayout } from '@perch/model/privacy/flatten.js';
-import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec.js';
-import { LocalTrainer } from '@perch/model/federated/local-train.js';
-import type { LocalRecipe } from '@perch/model/federated/recipe.js';
+import { buildDataset, type RawEvent } from '@perch/model/data';
+import type { Dataset } from '@perch/model/data';
+import { popularity } from '@perch/model/eval';
+import { Rng } from '@perch/model/rng';
+import { dimsFor, DEFAULTS } from '@perch/model/plain';
+import { initWeights } from '@perch/model/plain';
+import { makeLayout } from '@perch/learn/update';
+import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
+import { LocalTrainer } from '@perch/learn/client';
+import type { LocalRecipe } from '@perch/learn/client';
 import type { FederatedContext } from '../src/federated.js';
 import { makePopulation } from '../src/population.js';
 

@@ -2,8 +2,8 @@
 // hyper-parameters, one epoch), single-threaded and data-parallel on worker_threads. Validation is excluded
 // from the figure. Prints one JSON line per figure.
 import { availableParallelism, loadavg } from 'node:os';
-import { leaveOneOut } from '@perch/model/data/split.js';
-import { localEngine, train } from '@perch/model/plain/train.js';
+import { leaveOneOut } from '@perch/model/data';
+import { localEngine, train } from '@perch/model/plain';
 import { parallelEngine } from '../src/parallel.js';
 import { beautySlice } from '../test/beauty-slice.js';
 

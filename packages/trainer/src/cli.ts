@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // `pnpm perch …`: the trainer/evaluator command line. Exit codes: 0 ok, 1 failure (e.g. diverged), 2 usage.
-import { DivergedError } from '@perch/model/plain/train.js';
+import { DivergedError } from '@perch/model/plain';
 import { parseArgs, USAGE } from './args.js';
 import { UsageError } from './read.js';
 import { runCommand } from './run.js';

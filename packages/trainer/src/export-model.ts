@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Dataset, Sequence } from '@perch/model/data/types.js';
-import { popularity } from '@perch/model/eval/baselines/common.js';
-import { buildExport, writeExport, type ExportFiles } from '@perch/model/export/writer.js';
-import { loadExport } from '@perch/model/export/loader.js';
-import type { VocabJson } from '@perch/model/export/format.js';
-import type { ModelDims, Weights } from '@perch/model/spec.js';
+import type { Dataset, Sequence } from '@perch/model/data';
+import { popularity } from '@perch/model/eval';
+import { buildExport, writeExport, type ExportFiles } from '@perch/model/export';
+import { loadExport } from '@perch/model/export';
+import type { VocabJson } from '@perch/model/export';
+import type { ModelDims, Weights } from '@perch/model/spec';
 
 /**
  * The vocabulary file of an export, from the dataset's row orders, with each item's occurrences in the sequences

@@ -2,4 +2,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./grad-worker.ts');
+await import('./grad-worker.js');

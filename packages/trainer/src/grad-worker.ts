@@ -1,9 +1,9 @@
 // worker_threads side of parallel.ts: runs BatchStep on its part of each batch against the shared weights.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Sequence } from '@perch/model/data/types.js';
-import { BatchStep } from '@perch/model/plain/batch.js';
-import { PlainModel } from '@perch/model/plain/model.js';
-import { Rng } from '@perch/model/plain/rng.js';
+import type { Sequence } from '@perch/model/data';
+import { BatchStep } from '@perch/model/plain';
+import { PlainModel } from '@perch/model/plain';
+import { Rng } from '@perch/model/rng';
 
 const wd = workerData;
 const model = new PlainModel(wd.dims, wd.weights, { attrOffsets: wd.attrOffsets, attrIds: wd.attrIds });

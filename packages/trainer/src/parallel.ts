@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { Sequence } from '@perch/model/data/types.js';
-import { SPARSE, type Touched } from '@perch/model/plain/adam.js';
-import type { EngineContext, GradEngine } from '@perch/model/plain/train.js';
-import type { Weights } from '@perch/model/spec.js';
+import type { Sequence } from '@perch/model/data';
+import { SPARSE, type Touched } from '@perch/model/plain';
+import type { EngineContext, GradEngine } from '@perch/model/plain';
+import type { Weights } from '@perch/model/spec';
 
 /** Copies tensors into SharedArrayBuffers so worker threads read the current weights without copying. */
 function share(w: Weights): Weights {

@@ -1,4 +1,4 @@
-import type { EpochLog } from '@perch/model/plain/train.js';
+import type { EpochLog } from '@perch/model/plain';
 
 /** Polyline points of `ys` scaled into a w×h box (x = index). */
 function path(ys: number[], w: number, h: number, lo: number, hi: number): string {

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseEventLog } from '@perch/model/data/parse-events.js';
-import { looksLikeExport, parseExports } from '@perch/model/data/parse-export.js';
-import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
-import type { Dataset } from '@perch/model/data/types.js';
+import { parseEventLog } from '@perch/model/data';
+import { looksLikeExport, parseExports } from '@perch/model/data';
+import { parseSequenceFile } from '@perch/model/data';
+import type { Dataset } from '@perch/model/data';
 
 /** A user-facing input error (bad flag value, missing file): the CLI exits with code 2. */
 export class UsageError extends Error {}

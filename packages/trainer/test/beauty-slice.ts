@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
-import type { Dataset } from '@perch/model/data/types.js';
+import { parseSequenceFile } from '@perch/model/data';
+import type { Dataset } from '@perch/model/data';
 
 /** The shared data folder, resolved from the repository root (never copied into the repo). */
 export const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { weightShapes } from '@perch/model/spec.js';
+import { weightShapes } from '@perch/model/spec';
 import { intFlag, parseArgs, setFlag } from '../src/args.js';
 import { UsageError } from '../src/read.js';
 import { loadWeights } from '../src/export-model.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { leaveOneOut } from '@perch/model/data/split.js';
-import { train } from '@perch/model/plain/train.js';
+import { leaveOneOut } from '@perch/model/data';
+import { train } from '@perch/model/plain';
 import { parallelEngine } from '../src/parallel.js';
 import { beautySlice } from './beauty-slice.js';
 

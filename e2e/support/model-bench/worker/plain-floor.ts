@@ -1,12 +1,12 @@
 // The floor: the trainer's plain-TypeScript Float32Array implementation, driven like the tfjs model.
-import { Adam } from '../../../../packages/model/src/plain/adam.js';
-import { BatchStep } from '../../../../packages/model/src/plain/batch.js';
-import { PlainModel } from '../../../../packages/model/src/plain/model.js';
-import { Rng } from '../../../../packages/model/src/plain/rng.js';
-import { DEFAULTS } from '../../../../packages/model/src/plain/train.js';
-import { zeroWeights } from '../../../../packages/model/src/plain/weights.js';
-import type { ModelDims, Weights } from '../../../../packages/model/src/spec.js';
-import type { ModelEvent } from '../../../../packages/model/src/tfjs/types.js';
+import { Adam } from '@perch/model/plain';
+import { BatchStep } from '@perch/model/plain';
+import { PlainModel } from '@perch/model/plain';
+import { Rng } from '@perch/model/rng';
+import { DEFAULTS } from '@perch/model/plain';
+import { zeroWeights } from '@perch/model/plain';
+import type { ModelDims, Weights } from '@perch/model/spec';
+import type { ModelEvent } from '@perch/model/tfjs';
 import type { BenchData } from './setup.js';
 
 export interface PlainFloor {

@@ -1,9 +1,9 @@
 // Deterministic inputs of the benchmark: random weights of the real size, attributes, histories, candidate
 // lists and a training batch, all derived from one seed so every backend sees identical data.
-import type { ModelDims, Weights } from '../../../../packages/model/src/spec.js';
-import { Rng } from '../../../../packages/model/src/plain/rng.js';
-import { randomItemAttrs, randomWeights } from '../../../../packages/model/src/tfjs/testing/reference.js';
-import type { ModelEvent } from '../../../../packages/model/src/tfjs/types.js';
+import type { ModelDims, Weights } from '@perch/model/spec';
+import { Rng } from '@perch/model/rng';
+import { randomItemAttrs, randomWeights } from '@perch/model/testing';
+import type { ModelEvent } from '@perch/model/tfjs';
 
 export interface BenchData {
   weights: Weights;

@@ -1,8 +1,8 @@
 // Benchmark worker: runs one backend (or the plain floor) on identical deterministic data and replies with
 // figures and the top-10 agreement with the plain implementation. Training is timed on the plain floor only:
 // the plain kernels are what trains on a device (federated local training) and in the trainer.
-import { selectBackend } from '../../../../packages/model/src/backend/select.js';
-import { createModel } from '../../../../packages/model/src/tfjs/model.js';
+import { selectBackend } from '@perch/model/backend';
+import { createModel } from '@perch/model/tfjs';
 import type { BenchRequest, BenchResult, WorkerReply } from '../protocol.js';
 import { plainFloor, type PlainFloor } from './plain-floor.js';
 import { makeBenchData, summarize, timeRuns, type BenchData } from './setup.js';

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildExport, leafHash, loadExport, sealManifest, type LogPoint, type Manifest, type Signer, type VocabJson } from '@perch/model/export/index.ts';
-import type { ModelDims, Weights } from '@perch/model/spec.ts';
+import { buildExport, leafHash, loadExport, sealManifest, type LogPoint, type Manifest, type Signer, type VocabJson } from '@perch/model/export';
+import type { ModelDims, Weights } from '@perch/model/spec';
 import type { LogEntry, StoredFile } from '../store/types.js';
 
 export const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');

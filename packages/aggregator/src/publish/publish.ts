@@ -3,8 +3,8 @@
  * of every file, appended to the version log and signed). A closed round publishes base + aggregated delta on the shared dense tensors only; item and
  * attribute embeddings are carried over unchanged (clients never upload them), and so is the vocabulary.
  */
-import { SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
-import { makeLayout, unflatten } from '@perch/model/privacy/index.ts';
+import { SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
+import { makeLayout, unflatten } from '@perch/learn/update';
 import type { NewModelVersion } from '../store/types.js';
 import { exportVersion, type ModelSource, type Seal } from './format.js';
 

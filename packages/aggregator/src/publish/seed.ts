@@ -1,8 +1,9 @@
 /** The initial model: from `--model DIR` (an export), or a built-in tiny random model generated deterministically. */
-import type { VocabJson } from '@perch/model/export/index.ts';
-import { gaussian, seededRng } from '@perch/model/privacy/index.ts';
-import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
+import type { VocabJson } from '@perch/model/export';
+import { gaussian } from '@perch/learn/privacy';
+import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
 import { readModelDir, type ModelSource } from './format.js';
+import { Rng } from '@perch/model/rng';
 
 export const TINY_DIMS: ModelDims = { numItems: 50, numAttrs: 10, numCategories: 5, dim: 16, hidden: 16 };
 
@@ -24,7 +25,7 @@ export function tinyVocab(dims: ModelDims): VocabJson {
 
 /** Deterministic N(0, 0.05²) weights (biases zero) for tests and benchmarks. */
 export function tinyRandomModel(dims: ModelDims = TINY_DIMS, seed = 42): ModelSource {
-  const g = gaussian(seededRng(seed));
+  const g = gaussian(new Rng(seed));
   const weights: Weights = {};
   for (const [name, shape] of Object.entries(weightShapes(dims))) {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -5,19 +5,21 @@
  * resumes the open round (or finishes a close interrupted by a crash: 'closing' rounds are re-aggregated).
  */
 import { createHash } from 'node:crypto';
-import { cryptoRng, seededRng, type Layout } from '@perch/model/privacy/index.ts';
-import { HEADER_BYTES } from '@perch/model/federated/index.ts';
-import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec.ts';
-import type { Signer, VocabJson } from '@perch/model/export/index.ts';
-import { aggregate, releaseMean, roundWeighting, zeroFrozen } from '../aggregate/index.js';
-import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '../aggregate/server-optimizer.js';
+import { cryptoRng } from '@perch/learn/privacy';
+import { type Layout } from '@perch/learn/update';
+import { HEADER_BYTES } from '@perch/learn/update';
+import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
+import type { Signer, VocabJson } from '@perch/model/export';
+import { aggregate, releaseMean, roundWeighting, zeroFrozen } from '@perch/learn/server';
+import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '@perch/learn/server';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
 import { applyDelta, buildVersion, sharedLayout } from '../publish/publish.js';
 import { loadSeedModel } from '../publish/seed.js';
 import type { AggregatorStore, RoundRecord } from '../store/types.js';
-import { storedUpdateSource } from './update-source.js';
+import { payloadSource } from '@perch/learn/server';
 import { checkAgainstRound, decodeOrProblem, headerKey } from './validate-upload.js';
+import { Rng } from '@perch/model/rng';
 
 export interface Logger { info(o: object, msg?: string): void; error(o: object, msg?: string): void }
 export type SubmitOutcome = { status: number; body: unknown; replayed: boolean } | { problem: Problem };
@@ -197,8 +199,8 @@ export class RoundService {
     const base = await this.store.getVersion(round.baseVersion);
     if (!base) throw new Error(`base version ${round.baseVersion} missing`);
     const bound = this.uploadBound;
-    const result = await aggregate(storedUpdateSource(this.store, id, this.layout, bound), this.layout.size, { rule: p.rule, trimFraction: p.trimFraction });
-    const rng = this.config.noiseSeed === undefined ? cryptoRng() : seededRng(this.config.noiseSeed + id);
+    const result = await aggregate(payloadSource(() => this.store.iterateUpdates(id), this.layout, bound), this.layout.size, { rule: p.rule, trimFraction: p.trimFraction });
+    const rng = this.config.noiseSeed === undefined ? cryptoRng() : new Rng(this.config.noiseSeed + id);
     const { maxWeight, denominator } = this.weighting;
     const { delta } = releaseMean(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator, rng });
     const { weights, state } = await this.step(base.version, zeroFrozen(delta, this.layout, p.local.frozen));

@@ -3,8 +3,8 @@
  * update and its dequantised norm, or the Problem to answer with. Order matters: cheap structural checks
  * first, then the round, then the values.
  */
-import { decodeUpdate, type UpdatePayload, type WireErrorCode } from '@perch/model/federated/index.ts';
-import type { Layout } from '@perch/model/privacy/index.ts';
+import { quantizedNorm } from '@perch/learn/server';
+import { decodeUpdate, type Layout, type UpdatePayload, type WireErrorCode } from '@perch/learn/update';
 import { problems, type Problem } from '../problem.js';
 import type { RoundRecord } from '../store/types.js';
 
@@ -57,19 +57,4 @@ export function checkAgainstRound(u: UpdatePayload, c: RoundCheck): { norm: numb
     return { problem: problems.invalid('norm-too-large', 'Update norm above bound', `L2 norm ${norm.toPrecision(4)} exceeds ${(c.uploadBound * c.normTolerance).toPrecision(4)} (bound ${c.uploadBound.toPrecision(4)} × tolerance ${c.normTolerance})`) };
   }
   return { norm };
-}
-
-/** L2 norm of the dequantised update, and whether every dequantised value is a finite float32. */
-export function quantizedNorm(u: UpdatePayload, layout: Layout): { norm: number; finite: boolean } {
-  const q = u.q, offsets = layout.offsets;
-  let sq = 0;
-  for (let t = 0; t < offsets.length; t++) {
-    const start = offsets[t]!, end = t + 1 < offsets.length ? offsets[t + 1]! : q.length;
-    const s = u.scales[t]!;
-    if (!Number.isFinite(Math.fround(s * 128))) return { norm: Infinity, finite: false };
-    let qq = 0; // exact: at most 128² · 2³¹ < 2⁵³
-    for (let i = start; i < end; i++) { const v = q[i]!; qq += v * v; }
-    sq += s * s * qq;
-  }
-  return { norm: Math.sqrt(sq), finite: true };
 }

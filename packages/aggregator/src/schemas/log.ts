@@ -1,5 +1,5 @@
 /** TypeBox schemas of the version log (`@perch/model/export/log.ts`): checkpoint and leaf pages. */
-import type { Checkpoint as CheckpointDoc } from '@perch/model/export/index.ts';
+import type { Checkpoint as CheckpointDoc } from '@perch/model/export';
 import { Type, type Static } from '@sinclair/typebox';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });

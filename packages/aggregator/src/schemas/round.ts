@@ -1,5 +1,5 @@
 /** TypeBox schemas of the round resource: the schema is the validation, the serialiser and the TS type. */
-import type { RoundDescription } from '@perch/model/federated/index.ts';
+import type { RoundDescription } from '@perch/learn/client';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const RoundParams = Type.Object({ id: Type.Integer({ minimum: 0, maximum: 0xffffffff }) });

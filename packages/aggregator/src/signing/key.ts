@@ -7,7 +7,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Signer } from '@perch/model/export/log.ts';
+import type { Signer } from '@perch/model/export';
 
 export interface KeyFile { alg: 'Ed25519'; keyId: string; publicKey: string; privateKey: string }
 

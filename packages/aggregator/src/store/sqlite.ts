@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import type { Weights } from '@perch/model/spec.ts';
+import type { Weights } from '@perch/model/spec';
 import type {
   AggregatorStore, InsertResult, LogEntry, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
 } from './types.js';

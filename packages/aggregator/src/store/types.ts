@@ -4,8 +4,8 @@
  * load balancer, see docs/aggregator.md) implements the same methods with its own transactions and leases;
  * nothing above this interface changes. The SQLite implementation is `store/sqlite.ts`.
  */
-import type { ModelDims, Weights } from '@perch/model/spec.ts';
-import type { LogPoint, Manifest } from '@perch/model/export/index.ts';
+import type { ModelDims, Weights } from '@perch/model/spec';
+import type { LogPoint, Manifest } from '@perch/model/export';
 
 /** The model manifest is the export format of `@perch/model/export` (manifest.json), unchanged. */
 export type { Manifest };

@@ -1,7 +1,7 @@
 /** Command-line options of `perch attack`: parsing, defaults and usage errors (exit code 2). */
 import { parseArgs } from 'node:util';
 import { FULL, UsageError } from '../args.js';
-import { DEFAULT_POLICY } from '@perch/model/privacy/policy.js';
+import { DEFAULT_POLICY } from '@perch/learn/privacy';
 import type { AttackOptions } from './experiment.js';
 
 /**

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSequenceFile } from '@perch/model/data/parse-sequences.js';
+import { parseSequenceFile } from '@perch/model/data';
 import { UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 import { parseAttackArgs, USAGE, type AttackArgs } from './args.js';

@@ -7,7 +7,7 @@
  * small fixed part, so the decoder is the best linear estimate at that noise level. The decoded vectors, minus the
  * shadow mean (what every device shares), score items and attributes by cosine.
  */
-import { DEFAULT_RECIPE } from '@perch/model/federated/recipe.js';
+import { DEFAULT_RECIPE } from '@perch/learn/client';
 import type { Knowledge } from './knowledge.js';
 import type { Observation } from './observe.js';
 

@@ -6,12 +6,12 @@
  * same training randomness. Also records what the device touched: the distinct items of the sequence it trained
  * on (its newest maxLen events) and their attributes, the answer the attack is scored against.
  */
-import type { Sequence } from '@perch/model/data/types.js';
-import { makeUpdate } from '@perch/model/federated/client-update.js';
-import { LocalTrainer } from '@perch/model/federated/local-train.js';
-import { DEFAULT_RECIPE, recipeLoss } from '@perch/model/federated/recipe.js';
-import { seededRng } from '@perch/model/privacy/rng.js';
+import type { Sequence } from '@perch/model/data';
+import { makeUpdate } from '@perch/learn/client';
+import { LocalTrainer } from '@perch/learn/client';
+import { DEFAULT_RECIPE, recipeLoss } from '@perch/learn/client';
 import { attributesOf, type Knowledge } from './knowledge.js';
+import { Rng } from '@perch/model/rng';
 
 /** The cap on the client weight a round announces (the simulator's): a noiseless upload's weight reveals min(positions, cap). */
 export const MAX_CLIENT_WEIGHT = 32;
@@ -45,7 +45,7 @@ export class DeviceSide {
     const uploads = noise.map((z, l) => makeUpdate(delta, this.k.layout, {
       roundId: 1, baseVersion: 1, clipBound: clip, noiseMultiplier: z,
       examples: z > 0 ? 1 : positions, maxClientWeight: MAX_CLIENT_WEIGHT, // as the SDK: weight 1 whenever noise is on
-      rng: seededRng(((this.seed * 7919 + index) * 31 + l) >>> 0),
+      rng: new Rng(((this.seed * 7919 + index) * 31 + l) >>> 0),
     }).bytes);
     return { items, attrs: attributesOf(this.k.model.attrs, items), uploads };
   }

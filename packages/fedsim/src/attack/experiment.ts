@@ -9,10 +9,10 @@
  * The reference that isolates what the upload itself says: each test device's top-10 lists scored against the
  * next test device's touched items (same seed, cyclic): the same attacker, fed an upload that is not that device's.
  */
-import type { Dataset, Sequence } from '@perch/model/data/types.js';
-import type { LoadedExport } from '@perch/model/export/loader.js';
-import { Rng } from '@perch/model/plain/rng.js';
-import type { TrainHooks } from '@perch/model/plain/train.js';
+import type { Dataset, Sequence } from '@perch/model/data';
+import type { LoadedExport } from '@perch/model/export';
+import { Rng } from '@perch/model/rng';
+import type { TrainHooks } from '@perch/model/plain';
 import { LinearDecoder } from './decoder.js';
 import { DeviceSide, MAX_CLIENT_WEIGHT, type DeviceUploads } from './device.js';
 import { knowledgeOf, type Knowledge } from './knowledge.js';

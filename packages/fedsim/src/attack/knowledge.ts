@@ -5,10 +5,10 @@
  * every item's representation (spec.ts: itemRep), the same plus what every input of a device adds, every item's
  * mean attribute embedding, the attribute embeddings, and the public popularity of items and attributes.
  */
-import type { ItemAttrs } from '@perch/model/plain/model.js';
-import { PlainModel } from '@perch/model/plain/model.js';
-import { makeLayout, type Layout } from '@perch/model/privacy/flatten.js';
-import { EVENT_KINDS, GAP_BUCKETS_S, SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims, type Weights } from '@perch/model/spec.js';
+import type { ItemAttrs } from '@perch/model/plain';
+import { PlainModel } from '@perch/model/plain';
+import { makeLayout, type Layout } from '@perch/learn/update';
+import { EVENT_KINDS, GAP_BUCKETS_S, SHARED_DENSE_WEIGHTS, weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
 
 /** A published model as a device and the aggregator both see it. */
 export interface PublicModel {

@@ -4,7 +4,7 @@
  * levels for a uniformly random ranking of n rows (hypergeometric), and percentile bootstrap intervals of a mean
  * over devices, resampled within strata (one stratum per seed).
  */
-import { Rng } from '@perch/model/plain/rng.js';
+import { Rng } from '@perch/model/rng';
 
 /** The k rows of 1..scores.length−1 with the highest scores, best first; equal scores are ordered by `tie` (higher first). */
 export function topK(scores: ArrayLike<number>, k: number, tie: ArrayLike<number>): Int32Array {

@@ -8,10 +8,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Dataset, Sequence } from '@perch/model/data/types.js';
-import { popularity } from '@perch/model/eval/baselines/common.js';
-import { loadExport, type LoadedExport } from '@perch/model/export/loader.js';
-import { DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain/train.js';
+import type { Dataset, Sequence } from '@perch/model/data';
+import { popularity } from '@perch/model/eval';
+import { loadExport, type LoadedExport } from '@perch/model/export';
+import { DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain';
 import { makePopulation } from '../population.js';
 import type { PublicModel } from './knowledge.js';
 

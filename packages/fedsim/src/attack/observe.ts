@@ -4,9 +4,9 @@
  * and the header tell about the noise in each tensor: the announced N(0, (zC)²) plus the int8 stochastic
  * rounding (variance f(1 − f)·scale² for a value at fraction f of a step, scale²/6 on average).
  */
-import { updateDelta } from '@perch/model/federated/client-update.js';
-import { decodeUpdate } from '@perch/model/federated/wire.js';
-import type { Layout } from '@perch/model/privacy/flatten.js';
+import { updateDelta } from '@perch/learn/client';
+import { decodeUpdate } from '@perch/learn/update';
+import type { Layout } from '@perch/learn/update';
 
 export interface Observation {
   /** The decoded values of a tensor of the layout (a view into the decoded delta). */

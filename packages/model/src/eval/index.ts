@@ -5,3 +5,6 @@ export { PopScorer } from './baselines/pop.js';
 export { MarkovScorer } from './baselines/markov.js';
 export { ItemKnnScorer } from './baselines/itemknn.js';
 export { SknnScorer } from './baselines/sknn.js';
+export { popularity } from './baselines/common.js';
+export { hitAt } from './metrics.js';
+export { ndcgAt } from './metrics.js';

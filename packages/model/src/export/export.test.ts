@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { weightShapes, type ModelDims } from '../spec.js';
 import { loadModel } from '../tfjs/load.js';
 import { createModel } from '../tfjs/model.js';
-import { randomItemAttrs, randomWeights } from '../tfjs/testing/reference.js';
+import { randomItemAttrs, randomWeights } from '../testing/reference.js';
 import type { ModelEvent } from '../tfjs/types.js';
 import { buildExport, writeExport, type ExportFiles } from './writer.js';
 import { FormatError, IntegrityError, loadExport, parseManifest } from './loader.js';

@@ -3,7 +3,7 @@ import { EVENT_KINDS, type Weights } from '../spec.js';
 import { gruBackward } from './gru-backward.js';
 import { axpy, dot, sigmoid, vecMat, vecMatBack } from './kernels.js';
 import { gruForward, type GruCache, type PlainModel } from './model.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 
 /** Loss settings of one training step. */
 export interface LossConfig {

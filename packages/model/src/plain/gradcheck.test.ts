@@ -3,7 +3,7 @@ import type { Sequence } from '../data/types.js';
 import type { ModelDims, Weights } from '../spec.js';
 import { BatchStep, unseenMass, virtualBatchProbabilities, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { initWeights, zeroWeights } from './weights.js';
 
 const dims: ModelDims = { numItems: 7, numAttrs: 3, numCategories: 3, dim: 4, hidden: 5 };

@@ -2,7 +2,6 @@
 export { PlainModel, gruForward, type ItemAttrs, type StepEvent, type State, type GruCache } from './model.js';
 export { BatchStep, type LossConfig } from './batch.js';
 export { Adam, SPARSE, type Touched } from './adam.js';
-export { Rng } from './rng.js';
 export { ModelScorer } from './scorer.js';
 export { train, dimsFor, localEngine, DEFAULTS, DivergedError, type TrainOptions, type TrainResult, type EpochLog, type TrainHooks, type GradEngine, type EngineContext } from './train.js';
 export { initWeights, zeroWeights, assertFinite } from './weights.js';

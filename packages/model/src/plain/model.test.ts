@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelDims } from '../spec.js';
 import { PlainModel } from './model.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { initWeights } from './weights.js';
 
 const dims: ModelDims = { numItems: 20, numAttrs: 4, numCategories: 2, dim: 8, hidden: 6 };

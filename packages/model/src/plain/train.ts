@@ -7,7 +7,7 @@ import type { ModelDims, Weights } from '../spec.js';
 import { Adam, type Touched } from './adam.js';
 import { BatchStep, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { ModelScorer } from './scorer.js';
 import { assertFinite, initWeights, zeroWeights } from './weights.js';
 

@@ -1,5 +1,5 @@
 import { identity, weightShapes, type ModelDims, type Weights } from '../spec.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 
 /** Number of elements of a shape. */
 export const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDims } from '../spec.js';
 import { hasFusedGruStep } from './fused-cell.js';
 import { createModel } from './model.js';
-import { randomItemAttrs, randomWeights, refScores, refStep } from './testing/reference.js';
+import { randomItemAttrs, randomWeights, refScores, refStep } from '../testing/reference.js';
 import type { ModelEvent } from './types.js';
 
 const dims: ModelDims = { numItems: 60, numAttrs: 12, numCategories: 5, dim: 8, hidden: 6 };

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PlainModel } from '../plain/model.js';
 import type { ModelDims } from '../spec.js';
 import { createModel } from './model.js';
-import { randomItemAttrs, randomWeights } from './testing/reference.js';
+import { randomItemAttrs, randomWeights } from '../testing/reference.js';
 import type { ModelEvent } from './types.js';
 
 setWasmPaths(`${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}/`);

@@ -5,7 +5,7 @@
  * scope, so both sides share one checker per database. Ed25519 runs on WebCrypto; where the browser lacks it,
  * `perch-ed25519.js` (`@noble/ed25519`) is loaded on first use.
  */
-import type { Ed25519Verify } from '@perch/model/export/signature.ts';
+import type { Ed25519Verify } from '@perch/model/export';
 import { ManifestChecker } from '../worker/serve/trust/checker.js';
 import { scriptBeside } from '../worker/serve/trust/trust-script.js';
 

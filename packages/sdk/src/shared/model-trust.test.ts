@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '@perch/model/export/format.ts';
+import type { Manifest } from '@perch/model/export';
 import { readTrust, uncheckedVerdict } from './model-trust.js';
 
 const KEY = 'A'.repeat(43);

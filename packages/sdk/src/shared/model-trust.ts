@@ -4,7 +4,7 @@
  * configuration (`readTrust`, in perch-link.js) and sends them with `loadModel` and the federated hint; the
  * worker checks every manifest against them (worker/serve/trust/). Pure; plain cloneable data.
  */
-import type { Manifest } from '@perch/model/export/format.ts';
+import type { Manifest } from '@perch/model/export';
 import type { ModelLogStatus, ModelSignatureStatus } from '../types.js';
 
 export interface ModelTrust {

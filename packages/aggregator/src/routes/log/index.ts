@@ -9,7 +9,7 @@
  * A range that is empty or reaches past the log's end is refused (400, problem+json).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { MAX_LEAVES_PAGE, signCheckpoint, type Checkpoint as CheckpointDoc } from '@perch/model/export/index.ts';
+import { MAX_LEAVES_PAGE, signCheckpoint, type Checkpoint as CheckpointDoc } from '@perch/model/export';
 import { Problem, problems } from '../../problem.js';
 import { Checkpoint, Leaves, LeavesQuery } from '../../schemas/log.js';
 

@@ -4,7 +4,7 @@
  * `application/vnd.perch.update.v1` or `application/octet-stream`). 202 means the update is on disk.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { UPDATE_CONTENT_TYPE } from '@perch/model/federated/index.ts';
+import { UPDATE_CONTENT_TYPE } from '@perch/learn/update';
 import { PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
 import { RoundInfo, RoundParams, UploadAccepted } from '../../schemas/round.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '@perch/model/privacy/policy.ts';
+import { DEFAULT_POLICY } from '@perch/learn/privacy';
 import { federatedDefaults, noPrivacySpent, readTuning, trainingBlocked, type FederatedHint } from './api.js';
 
 const ok: FederatedHint = {

@@ -3,7 +3,7 @@
  * signals, whether the page is idle or hidden) and what the worker reports back for `audit()` (the
  * transparency log of outbound requests and the privacy accountant's figures). Plain cloneable data only.
  */
-import { DEFAULT_POLICY, readPolicy, type PrivacyPolicy } from '@perch/model/privacy/policy.ts';
+import { DEFAULT_POLICY, readPolicy, type PrivacyPolicy } from '@perch/learn/privacy';
 import type { AuditPrivacy, ConsentValue, LocalTrainingReport, OutboundLogEntry, RoundRefusal } from '../../types.js';
 
 /** What the page is doing: the worker trains only while it is `idle` or `hidden`. */

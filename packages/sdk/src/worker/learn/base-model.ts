@@ -6,7 +6,7 @@
  * `loadExport` before any weight is used. The last version is kept in memory: consecutive rounds on the same
  * version do not even revalidate.
  */
-import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export/loader.ts';
+import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export';
 import type { ModelTrust } from '../../shared/model-trust.js';
 import { loadTrust } from '../serve/trust/trust-script.js';
 import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';

@@ -27,18 +27,19 @@
  * the outbound log but keeps ε spent and the refusals (they hold no behaviour; resetting ε would let a loop of
  * forgets exceed the budget).
  */
-import type { VocabJson } from '../../../../model/src/export/format.js';
-import { makeUpdate } from '../../../../model/src/federated/client-update.js';
-import { localTrain } from '../../../../model/src/federated/local-train.js';
-import { readItemCounts } from '../../../../model/src/federated/recipe.js';
-import { roundLayout, type RoundDescription } from '../../../../model/src/federated/round.js';
-import { uploadUpdate } from '../../../../model/src/federated/upload.js';
-import { shouldParticipate } from '../../../../model/src/privacy/accountant.js';
-import { DeviceAccountant } from '../../../../model/src/privacy/device-accountant.js';
-import { makeLayout } from '../../../../model/src/privacy/flatten.js';
-import { checkRound, publishedCohortProblem, type PrivacyPolicy } from '../../../../model/src/privacy/policy.js';
-import { cryptoRng } from '../../../../model/src/privacy/rng.js';
-import { SHARED_DENSE_WEIGHTS, weightShapes } from '../../../../model/src/spec.js';
+import type { VocabJson } from '@perch/model/export';
+import { makeUpdate } from '@perch/learn/client';
+import {  } from '@perch/learn/client';
+import { localTrain } from '@perch/learn/client';
+import { readItemCounts } from '@perch/learn/client';
+import { roundLayout, type RoundDescription } from '@perch/learn/client';
+import { uploadUpdate } from '@perch/learn/client';
+import { shouldParticipate } from '@perch/learn/privacy';
+import { DeviceAccountant } from '@perch/learn/privacy';
+import { makeLayout } from '@perch/learn/update';
+import { checkRound, publishedCohortProblem, type PrivacyPolicy } from '@perch/learn/privacy';
+import { cryptoRng } from '@perch/learn/privacy';
+import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import type { PerchEvent } from '../../shared/events/index.js';
 import { federatedDefaults, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';
 import type { AuditPrivacy, LocalTrainingReport, OutboundLogEntry } from '../../types.js';

@@ -10,7 +10,7 @@
  * Any IndexedDB failure degrades to memory for this session (the device then does not train: see `load`).
  */
 import { openDB, type IDBPDatabase } from 'idb';
-import type { DeviceAccountState } from '@perch/model/privacy/device-accountant.ts';
+import type { DeviceAccountState } from '@perch/learn/privacy';
 import type { OutboundLogEntry, RoundRefusal } from '../../types.js';
 
 export interface FederatedRecord {

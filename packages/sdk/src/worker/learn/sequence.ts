@@ -4,8 +4,8 @@
  * and training on it is meaningless. Only item rows, event kinds and time-gap buckets enter training; item
  * ids, list ids and timestamps never leave this function (the upload carries dense-weight deltas only).
  */
-import type { Sequence } from '../../../../model/src/data/types.js';
-import type { VocabJson } from '../../../../model/src/export/format.js';
+import type { Sequence } from '@perch/model/data';
+import type { VocabJson } from '@perch/model/export';
 import type { PerchEvent } from '../../shared/events/index.js';
 import { EventMapper } from '../serve/featurise/events.js';
 

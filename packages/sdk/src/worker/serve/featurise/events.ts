@@ -3,9 +3,9 @@
  * saw is described by its category and brand when those strings are attribute names of the model (cold
  * start); otherwise it is row 0 with no attributes (the model's "unknown item").
  */
-import type { VocabJson } from '@perch/model/export/format.ts';
-import { EVENT_KINDS, GA4_EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT, type EventKind } from '@perch/model/spec.ts';
-import type { Candidate, ModelEvent } from '@perch/model/tfjs/types.ts';
+import type { VocabJson } from '@perch/model/export';
+import { EVENT_KINDS, GA4_EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT, type EventKind } from '@perch/model/spec';
+import type { Candidate, ModelEvent } from '@perch/model/tfjs';
 import type { PerchEvent } from '../../../shared/events/index.js';
 import type { HistoryEntry } from '../rerank/explain.js';
 import type { RerankCandidate } from '../../../shared/rerank/api.js';

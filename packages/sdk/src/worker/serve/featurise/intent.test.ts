@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT } from '@perch/model/spec.ts';
-import type { VocabJson } from '@perch/model/export/format.ts';
+import { EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT } from '@perch/model/spec';
+import type { VocabJson } from '@perch/model/export';
 import { EventMapper } from './events.js';
 import { buildProfile } from './profile.js';
 

@@ -5,7 +5,7 @@
  * survives a reload: the saved state is used when it is current, otherwise it is rebuilt from the last
  * `INTENT_WINDOW` stored events (the model was trained on histories of that length).
  */
-import type { ModelEvent, ModelState } from '@perch/model/tfjs/types.ts';
+import type { ModelEvent, ModelState } from '@perch/model/tfjs';
 import type { HistoryEntry } from '../rerank/explain.js';
 import type { KeyedEvent, ModelCache } from '../model/cache.js';
 import type { ModelRuntime } from '../model/runtime.js';

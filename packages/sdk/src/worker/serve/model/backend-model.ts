@@ -9,9 +9,9 @@
  * The scores are the same function of the same weights (checked by the backend spec: every backend ranks
  * the same top-10); `scoreOnBackend` keeps the all-tfjs path for the bench's comparison.
  */
-import type { LoadedExport } from '@perch/model/export/loader.ts';
-import { createModel, type TfGruModel } from '@perch/model/tfjs/model.ts';
-import type { Candidate, Intent, ModelEvent, ModelState } from '@perch/model/tfjs/types.ts';
+import type { LoadedExport } from '@perch/model/export';
+import { createModel, type TfGruModel } from '@perch/model/tfjs';
+import type { Candidate, Intent, ModelEvent, ModelState } from '@perch/model/tfjs';
 import type { PlainWorkerModel, WorkerModel } from './plain-adapter.js';
 
 export class BackendWorkerModel implements WorkerModel {

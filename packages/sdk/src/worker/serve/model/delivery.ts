@@ -6,9 +6,9 @@
  * stays in use; offline, the cached model is used. The cached files are verified again on every load, and a cached
  * manifest's signature against the keys pinned now.
  */
-import type { Manifest } from '@perch/model/export/format.ts';
-import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export/loader.ts';
-import { sha256Hex } from '@perch/model/export/sha256.ts';
+import type { Manifest } from '@perch/model/export';
+import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export';
+import { sha256Hex } from '@perch/model/export';
 import { uncheckedVerdict, type TrustVerdict } from '../../../shared/model-trust.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../../net/timed-fetch.js';
 import type { CachedModel, ModelCache } from './cache.js';

@@ -4,9 +4,9 @@
  * dwarfs the work of one step or of scoring 200 items (≈ 13k multiply-adds), so the plain kernels are the
  * fastest CPU path; the numbers are identical to tfjs-cpu up to float rounding (checked by the backend spec).
  */
-import type { LoadedExport } from '@perch/model/export/loader.ts';
-import { PlainModel } from '@perch/model/plain/model.ts';
-import type { Candidate, Intent, ModelEvent, ModelState } from '@perch/model/tfjs/types.ts';
+import type { LoadedExport } from '@perch/model/export';
+import { PlainModel } from '@perch/model/plain';
+import type { Candidate, Intent, ModelEvent, ModelState } from '@perch/model/tfjs';
 
 /** The subset of `TfGruModel` the worker uses. */
 export interface WorkerModel {

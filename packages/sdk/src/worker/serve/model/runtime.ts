@@ -4,8 +4,8 @@
  * device, an out-of-memory shader) moves the model to the next backend that passes its probe and retries
  * the call: the intent state is plain data owned by the caller, so nothing is lost.
  */
-import { BACKEND_ORDER, selectBackend, type BackendName, type BackendProbe } from '@perch/model/backend/select.ts';
-import type { LoadedExport } from '@perch/model/export/loader.ts';
+import { BACKEND_ORDER, selectBackend, type BackendName, type BackendProbe } from '@perch/model/backend';
+import type { LoadedExport } from '@perch/model/export';
 import { env } from '@tensorflow/tfjs-core';
 import type { ModelTestFlags } from '../../../shared/rerank/api.js';
 import { BackendWorkerModel } from './backend-model.js';

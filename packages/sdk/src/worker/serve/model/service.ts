@@ -4,7 +4,7 @@
  * profile) comes back with a reason. Other tabs' workers are told about new events over a BroadcastChannel
  * and fold them into their own state.
  */
-import type { BackendName } from '@perch/model/backend/select.ts';
+import type { BackendName } from '@perch/model/backend';
 import type { IntentProfile } from '../../../types.js';
 import type { ModelLoadOptions, ModelStatus, PerchModelApi, RerankReply, RerankRequest } from '../../../shared/rerank/api.js';
 import { newCallId } from '../rerank/attribution.js';

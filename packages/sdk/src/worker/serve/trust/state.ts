@@ -5,7 +5,7 @@
  * a forget. Shared by every tab: advancing is a compare-and-set inside one transaction. Raw IndexedDB (a few
  * calls), so the trust script carries no library.
  */
-import type { LogPoint } from '@perch/model/export/log.ts';
+import type { LogPoint } from '@perch/model/export';
 
 export interface TrustRecord extends LogPoint {
   keyId: string;

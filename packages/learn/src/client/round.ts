@@ -1,0 +1,65 @@
+/**
+ * What a client needs from `GET /v1/round`, as a plain type shared by the SDK worker and the simulator
+ * (the aggregator's TypeBox schema `RoundInfo` serialises exactly these fields), and the retry policy for
+ * uploads: retry only on network errors, 408, 429 and 5xx, honouring Retry-After, with full-jitter
+ * exponential backoff, and never past the round's deadline (a delta expires with its round).
+ */
+import { makeLayout, type Layout, type TensorSpec } from '../update/layout.js';
+import type { Rng } from '../privacy/rng.js';
+import type { LocalRecipe } from './recipe.js';
+
+export interface RoundDescription {
+  roundId: number;
+  status: 'open' | 'closing';
+  baseVersion: number;
+  /** ISO date-time, server clock. */
+  deadline: string;
+  accepted: number;
+  minClients: number;
+  targetClients: number;
+  clipBound: number;
+  /** z: each client adds N(0, (zC)²) per coordinate before upload. */
+  noiseMultiplier: number;
+  /**
+   * z_c: the aggregator adds noise to the released sum when it closes the round (DP-FedAvg, McMahan et al. 2018).
+   * A device never counts it against the aggregator (it cannot check that it is added); only its published-model
+   * figure does (privacy/device-accountant.ts).
+   */
+  centralNoiseMultiplier: number;
+  samplingProbability: number;
+  maxClientWeight: number;
+  uploadNormBound: number;
+  maxBytes: number;
+  layout: { hash: string; size: number; tensors: TensorSpec[] };
+  /** How devices train locally in this round (devices refuse unknown or out-of-bound recipes, privacy/policy.ts). */
+  local: LocalRecipe;
+  uploadUrl: string;
+}
+
+/**
+ * The layout announced by a round, checked against the client's own model: the names and shapes must give
+ * the announced hash and size, and equal `expected` (from `weightShapes(dims)` + `SHARED_DENSE_WEIGHTS`).
+ */
+export function roundLayout(round: RoundDescription, expected: Layout): Layout {
+  const l = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+  if (l.hash !== round.layout.hash || l.size !== round.layout.size) throw new Error('round layout is inconsistent with its own hash/size');
+  if (l.hash !== expected.hash) throw new Error(`round layout ${l.hash} differs from the local model's ${expected.hash}`);
+  return l;
+}
+
+/** Whether an upload attempt that ended with `status` (undefined = network error) may be retried. */
+export function isRetryable(status: number | undefined): boolean {
+  return status === undefined || status === 408 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/**
+ * Delay before retry number `attempt` (0-based): Retry-After when the server gave one (seconds), else full
+ * jitter in [0, min(cap, base·2^attempt)). Returns undefined when the retry would land after the deadline.
+ */
+export function retryDelayMs(attempt: number, o: { retryAfterSeconds?: number; now: number; deadline: number; rng: Rng; baseMs?: number; capMs?: number }): number | undefined {
+  const base = o.baseMs ?? 1000, cap = o.capMs ?? 60_000;
+  const delay = o.retryAfterSeconds !== undefined && o.retryAfterSeconds >= 0
+    ? o.retryAfterSeconds * 1000
+    : Math.floor(o.rng.next() * Math.min(cap, base * 2 ** attempt));
+  return o.now + delay < o.deadline ? delay : undefined;
+}
