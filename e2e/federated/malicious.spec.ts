@@ -46,7 +46,7 @@ async function refused(d: Device, code: string, reason: RegExp): Promise<AuditRe
   expect(a.federated!.state).toMatch(/^refused round \d+: /);
   expect(a.outbound.some((e) => e.method === 'GET' && e.url.endsWith('/v1/round') && e.refused === r.reason), 'the refused round is marked in the transparency log').toBe(true);
   expect(uploadsOf(a)).toBe(0);
-  expect(a.privacy).toMatchObject({ epsilonServer: 0, epsilonSpent: 0, uploads: 0 });
+  expect(a.privacy).toMatchObject({ epsilonServer: 0, epsilonPublished: 0, uploads: 0 });
   await retire(d);
   return a;
 }

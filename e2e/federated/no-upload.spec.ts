@@ -35,7 +35,7 @@ for (const [name, cfg, opts] of cases) {
     expect(d.urls.filter((u) => u.startsWith(env.proxy.url))).toEqual([]);
     expect(d.posts).toEqual([]);
     expect(a.outbound).toEqual([]);
-    expect(a.privacy.epsilonSpent).toBe(0);
+    expect(a.privacy.epsilonServer).toBe(0);
     if (opts.gpc) expect(a.gpc).toBe(true);
     // In federated mode the client says why it waits; in on-device mode there is no client to speak of.
     if (cfg.mode === 'federated') expect(a.federated?.uploads).toBe(0);
@@ -49,7 +49,7 @@ test('positive control: with every condition met the same page reaches the aggre
   env.proxy.requests.length = 0;
   const d = await openDevice(browser, env.sdk, { ...base({}), aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys }, historyFor(3));
   await waitFor(async () => env.proxy.requests.some((r) => r.method === 'POST' && r.status === 202), 60_000, 'an upload');
-  expect((await d.audit()).privacy.epsilonSpent).toBeGreaterThan(0);
+  expect((await d.audit()).privacy.epsilonServer).toBeGreaterThan(0);
   expect(d.urls.some((u) => u.startsWith(env.proxy.url))).toBe(true);
   expect(d.posts.length).toBeGreaterThan(0);
   await d.context.close();

@@ -94,7 +94,7 @@ test('a round completes with several browsers; clients pick up and verify the ne
     expect(a.privacy.delta).toBe(1e-10);
     const acc = new DeviceAccountant({ epsilonBudget: BUDGET, delta: 1e-10 });
     acc.recordUpload(Z, 0);
-    expect(a.privacy).toMatchObject({ epsilonServer: acc.epsilonServer(), epsilonSpent: acc.epsilonServer(), epsilonPublished: acc.epsilonServer(), uploads: 1 });
+    expect(a.privacy).toMatchObject({ epsilonServer: acc.epsilonServer(), epsilonPublished: acc.epsilonServer(), uploads: 1 });
     expect(acc.canUpload(Z)).toBe(false);
     expect(a.federated?.refusals).toEqual([]);
     // The client's own account of itself: one accepted upload, trained with the round's recipe on the model's
@@ -116,14 +116,14 @@ test('a round completes with several browsers; clients pick up and verify the ne
 test('ε spent survives a reload (persisted on the device)', async () => {
   test.setTimeout(60_000);
   const d = devices[0]!;
-  const before = (await d.audit()).privacy.epsilonSpent;
+  const before = (await d.audit()).privacy.epsilonServer;
   expect(before).toBeGreaterThan(0);
   await d.page.reload();
   await d.page.waitForFunction(() => (window as unknown as { perch?: { loaded?: boolean } }).perch?.loaded === true);
   const after = await d.page.evaluate(async () => {
-    const p = (window as unknown as { perch: { init(c: unknown): Promise<void>; audit(): Promise<{ privacy: { epsilonSpent: number } }> } }).perch;
+    const p = (window as unknown as { perch: { init(c: unknown): Promise<void>; audit(): Promise<{ privacy: { epsilonServer: number } }> } }).perch;
     await p.init({ consent: { storage: 'granted', personalization: 'granted', training: 'denied' }, dbName: 'perch-fed' });
-    return (await p.audit()).privacy.epsilonSpent;
+    return (await p.audit()).privacy.epsilonServer;
   });
   expect(after).toBe(before);
 });

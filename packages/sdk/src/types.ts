@@ -125,9 +125,10 @@ export interface FederatedOptions {
  * part is visible to the aggregator).
  */
 export interface AuditPrivacy {
-  /** What the budget counts: ε against the aggregator (the same figure as `epsilonServer`). */
-  epsilonSpent: number;
-  /** ε against the aggregator itself, for the noise this device added: no credit for sampling or central noise. */
+  /**
+   * ε against the aggregator itself, for the noise this device added: no credit for sampling or central noise.
+   * What the budget counts. (It replaces `epsilonSpent`, which counted amplification by sampling.)
+   */
   epsilonServer: number;
   /**
    * ε against anyone who sees only the published models, counting the central noise the aggregator announced: it

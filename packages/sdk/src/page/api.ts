@@ -12,7 +12,9 @@ import { resolveRetention } from '../shared/retention.js';
 import { SDK_VERSION } from '../shared/version.js';
 import { noPrivacySpent } from '../shared/federated/api.js';
 import { type InternalConfig, PerchClient, emptyIntent, shopOrder } from './client.js';
+import { ConsentManager } from './consent/manager.js';
 import { guard, guardAsync } from './log.js';
+import { buildExport } from './report.js';
 
 export interface PerchConsentApi {
   /** Updates some purposes (e.g. from your CMP); returns the effective state (GPC/DNT may pin `training`). */
@@ -64,9 +66,8 @@ export function createApi(): PerchApi {
     track: (event, props) => guard('track', false, () => client.track(event, props)),
     consent,
     forget: (options) => guardAsync('forget', { ok: false, reason: 'error' } as ForgetResult, () => client.forget(options)),
-    exportData: () => guardAsync('exportData', {
-      format: 'perch-export', version: 1, exportedAt: Date.now(), consent: pendingConsent(), consentLog: [], events: [], rejected: [],
-    } as ExportedData, () => client.exportData()),
+    // Nothing known when the client's own export failed: an empty export (pending consent, no events).
+    exportData: () => guardAsync('exportData', buildExport(new ConsentManager(), null), () => client.exportData()),
     audit: () => guardAsync('audit', safeAudit(), () => client.audit()),
     flush: () => guardAsync('flush', undefined, () => client.flush()),
     ready: () => guardAsync('ready', undefined, () => client.ready()),

@@ -85,7 +85,7 @@ export class PerchClient {
 
   init(config: InternalConfig): Promise<void> {
     if (this.#started) {
-      debug('init() again: the first config stays');
+      debug('init() again: ignored');
       return this.#initDone;
     }
     this.#config = readConfig(config);

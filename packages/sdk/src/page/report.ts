@@ -44,7 +44,7 @@ export function buildAudit({ consent: manager, held, stats, model: m, worker, re
     ? { kind: stats.kind, ...(stats.reason ? { reason: stats.reason } : {}), bytes: stats.bytes, events: stats.events }
     : {
       kind: 'none' as const,
-      reason: `storage consent ${consent.storage}${n ? `; ${n} tracked calls held in memory, validated once storage is granted` : ''}`,
+      reason: `storage consent ${consent.storage}${n ? `; ${n} tracked calls held in memory` : ''}`,
       bytes: 0,
       events: 0,
     };

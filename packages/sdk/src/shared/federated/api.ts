@@ -69,7 +69,7 @@ export const federatedDefaults: FederatedTuning = {
  * against the default policy. Plain numbers, so the script-tag loader does not carry the policy code; a test
  * keeps them equal to `DEFAULT_POLICY`.
  */
-export const noPrivacySpent = (): AuditPrivacy => ({ epsilonSpent: 0, epsilonServer: 0, epsilonPublished: 0, epsilonBudget: 8, delta: 1e-10, uploads: 0 });
+export const noPrivacySpent = (): AuditPrivacy => ({ epsilonServer: 0, epsilonPublished: 0, epsilonBudget: 8, delta: 1e-10, uploads: 0 });
 
 /** Why the device must not train now, or null when every page-side condition holds. Pure. */
 export function trainingBlocked(h: FederatedHint | null): string | null {

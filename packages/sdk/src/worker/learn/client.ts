@@ -256,5 +256,5 @@ export class FederatedClient {
 /** What `audit().privacy` shows of an accountant. */
 function privacyOf(acc: DeviceAccountant): AuditPrivacy {
   const server = acc.epsilonServer();
-  return { epsilonSpent: server, epsilonServer: server, epsilonPublished: acc.epsilonPublished(), epsilonBudget: acc.budget, delta: acc.delta, uploads: acc.uploads };
+  return { epsilonServer: server, epsilonPublished: acc.epsilonPublished(), epsilonBudget: acc.budget, delta: acc.delta, uploads: acc.uploads };
 }
