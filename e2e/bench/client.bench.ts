@@ -1,4 +1,4 @@
-// `pnpm bench client` (browser side; packages/fedsim/bench/client.bench.ts is the Node side of the same group):
+// `pnpm bench client` (browser side; packages/cli/bench/client.bench.ts is the Node side of the same group):
 // one federated client round in a Chromium web worker, on the real Amazon Beauty vocabulary size (12,101 items,
 // d = h = 64 of the trainer's defaults, random weights) and real Beauty device sequences (training prefixes of
 // federated users), the default round recipe (FedSGD with the trainer's loss and a virtual batch, on the
@@ -15,7 +15,7 @@ import { parseSequenceFile } from '@perch/model/data';
 import { DEFAULTS, dimsFor } from '@perch/model/plain';
 import { popularity } from '@perch/model/eval';
 import { DEFAULT_RECIPE } from '@perch/learn/client';
-import { makePopulation } from '../../packages/fedsim/src/population.js';
+import { makePopulation } from '@perch/cli/simulate';
 import type { ClientBenchReply, ClientBenchRequest } from '../federated/support/bench-worker.js';
 import { startBenchServer } from '../support/model-bench/server.js';
 // @ts-expect-error plain ESM helper without types

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { parseSimArgs, UsageError, QUICK, FULL, OPTIONS, USAGE } from '../../src/simulate/options.js';
+import { runSimulate } from '../../src/simulate/command.js';
+
+describe('perch simulate: arguments', () => {
+  it('refuses bad usage with exit code 2', async () => {
+    const err = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      for (const argv of [[], ['train'], ['simulate', '--rounds', 'x'], ['simulate', '--rounds'], ['simulate', '--bogus', '1'],
+        ['simulate', '--noise', 'shuffled'], ['simulate', '--clip', '-1'], ['simulate', '--pretrain-fraction', '1'], ['simulate', 'extra'],
+        ['simulate', '--data', '/nonexistent-dir-for-perch-test']]) {
+        expect(await runSimulate(argv)).toBe(2);
+      }
+      expect(await runSimulate(['simulate', '--help'])).toBe(0);
+    } finally { process.stderr.write = err; }
+  });
+
+  it('documents every option it accepts, with the defaults it applies', () => {
+    expect(OPTIONS.length).toBeGreaterThan(30);
+    expect(OPTIONS.filter((name) => !new RegExp(`\\n  --${name}[ =]`).test(USAGE))).toEqual([]); // accepted, not documented
+    const documented = [...USAGE.matchAll(/\n  --([a-z-]+)/g)].map((m) => m[1]);
+    expect(documented.filter((n) => n !== 'quick' && !OPTIONS.includes(n!))).toEqual([]);
+    // The stated defaults are the parsed ones: change a default in FULL and the usage follows.
+    const d = parseSimArgs(['simulate']).options;
+    expect(d).toEqual(FULL);
+    expect(USAGE).toContain(`--dp-server-lr X        server learning rate of the DP runs (default ${d.dpServerLr})`);
+    expect(USAGE).toContain(`default ${d.dpRounds}, --quick ${parseSimArgs(['simulate', '--quick']).options.dpRounds})`);
+  });
+
+  it('applies --quick, then explicit flags over it', () => {
+    const a = parseSimArgs(['simulate', '--quick', '--rounds', '7', '--seed=3', '--noise', 'central', '--clip', '0.5']);
+    expect(a.quick).toBe(true);
+    expect(a.options.rounds).toBe(7);
+    expect(a.options.seed).toBe(3);
+    expect(a.options.evalUsers).toBe(QUICK.evalUsers);
+    expect(a.options.noise).toEqual(['central']);
+    expect(a.options.clip).toBe(0.5);
+    expect(a.options.centralUsers).toBe(5000); // quick: the centralised baselines on a subset
+    expect(parseSimArgs(['simulate', '--quick', '--central-users', '0']).options.centralUsers).toBe(0);
+    expect(parseSimArgs(['simulate']).options.centralUsers).toBe(0);
+    expect(() => parseSimArgs(['simulate', '--server-momentum', '1'])).toThrow(UsageError);
+    const dp = parseSimArgs(['simulate', '--dp-rounds', '9', '--dp-clients-per-round', '50', '--dp-server-decay', '0']).options;
+    expect(dp).toMatchObject({ dpRounds: 9, dpClientsPerRound: 50, dpServerDecay: 0 });
+    expect(() => parseSimArgs(['simulate', '--dp-rounds', '0'])).toThrow(UsageError);
+    expect(parseSimArgs(['simulate']).options.localFrozen).toEqual(['event_emb', 'gap_emb']);
+    expect(parseSimArgs(['simulate', '--local-frozen', 'event_emb,gap_emb']).options.localFrozen).toEqual(['event_emb', 'gap_emb']);
+    expect(parseSimArgs(['simulate', '--local-frozen', 'none']).options.localFrozen).toEqual([]);
+    expect(parseSimArgs(['simulate', '--local-frozen', 'gru_wh,out_b']).options.localFrozen).toEqual(['gru_wh', 'out_b']);
+    expect(() => parseSimArgs(['simulate', '--local-frozen', 'item_emb'])).toThrow(/unknown tensors: item_emb/);
+  });
+});

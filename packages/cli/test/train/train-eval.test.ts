@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { leaveOneOut } from '@perch/model/data';
+import { PopScorer } from '@perch/model/eval';
+import { evaluate } from '@perch/model/eval';
+import { ModelScorer } from '@perch/model/plain';
+import { DivergedError, train } from '@perch/model/plain';
+import { beautySlice } from '../beauty-slice.js';
+
+const small = { dim: 32, hidden: 32, negatives: 256, maxValCases: 300, lr: 0.005, dropoutIn: 0.1, dropoutOut: 0.1 };
+
+describe('training on a Beauty slice', () => {
+  const ds = beautySlice(1500);
+  const split = leaveOneOut(ds.sequences);
+  const V = ds.vocab.length - 1;
+
+  // Three epochs: with the attribute transform (spec v3) the 2-epoch model was below popularity on this slice
+  // (HR@20 0.030 against 0.035, training loss 6.23 against 6.26 without it); at 3 epochs it is 0.036.
+  it('beats popularity after 3 epochs (full ranking, history excluded)', async () => {
+    const res = await train(ds, split, { ...small, maxEpochs: 3, patience: 5 });
+    expect(res.history).toHaveLength(3);
+    expect(res.history[2]!.loss).toBeLessThan(res.history[0]!.loss);
+    const model = evaluate(new ModelScorer(res.model, 50), split.test, V);
+    const pop = evaluate(new PopScorer(split.train, V), split.test, V);
+    expect(model['HR@20']).toBeGreaterThan(pop['HR@20']!);
+    expect(model['NDCG@20']).toBeGreaterThan(pop['NDCG@20']!);
+  });
+
+  it('is deterministic for a seed and differs across seeds', async () => {
+    const tiny = { ...small, maxEpochs: 1, maxValCases: 50 };
+    const sub = { ...split, train: split.train.slice(0, 300) };
+    const a = await train(ds, sub, { ...tiny, seed: 4 }), b = await train(ds, sub, { ...tiny, seed: 4 }), c = await train(ds, sub, { ...tiny, seed: 5 });
+    expect(Array.from(a.model.w.gru_wh!)).toEqual(Array.from(b.model.w.gru_wh!));
+    expect(Array.from(a.model.w.item_emb!)).toEqual(Array.from(b.model.w.item_emb!));
+    expect(Array.from(a.model.w.gru_wh!)).not.toEqual(Array.from(c.model.w.gru_wh!));
+  });
+
+  it('stops a diverging run with a clear error', async () => {
+    const sub = { ...split, train: split.train.slice(0, 200) };
+    const p = train(ds, sub, { ...small, lr: 1e12, clip: 0, maxEpochs: 3 });
+    await expect(p).rejects.toThrow(DivergedError);
+    await expect(p).rejects.toThrow(/diverged/);
+  });
+});

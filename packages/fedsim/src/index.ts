@@ -1,8 +1,0 @@
-// @perch/fedsim: the federated-learning simulation behind `perch simulate`.
-export { runSimulate } from './cli.js';
-export { simulate, type SimOptions, type SimResult, type RunResult } from './simulate.js';
-export { runFederated, type FederatedOptions, type RoundLog, type NoiseMode } from './federated.js';
-export { SimServer, type ServerOptions } from './server.js';
-export { trainCentral, type CentralOptions } from './central.js';
-export { makePopulation, type Population } from './population.js';
-export { epsilonAfter, noiseForBudget, medianUpdateNorm } from './privacy.js';
