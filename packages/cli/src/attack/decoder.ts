@@ -2,10 +2,11 @@
  * A learned linear decoder, the attacker that needs no structure of the gradient: the server runs its own
  * users (the pretraining share it already holds) through the device pipeline without noise ("shadow uploads"),
  * and fits a linear map from an upload's trained tensors to the mean representation of the items the device
- * touched, and to the mean embedding of their attributes, by kernel ridge regression. For an upload with noise
- * variance σ² per value the ridge term is N·σ² (the expected loss of the same fit on noised shadow uploads) plus a
- * small fixed part, so the decoder is the best linear estimate at that noise level. The decoded vectors, minus the
- * shadow mean (what every device shares), score items and attributes by cosine.
+ * touched, and to the mean embedding of their attributes, by kernel ridge regression. For a round whose noise has
+ * variance σ² = (zC)² per value the ridge term is N·σ² (the expected loss of the same fit on noised shadow uploads)
+ * plus a small fixed part (which also covers the int8 rounding, far below either), so the decoder is the best
+ * linear estimate at that noise level. The decoded vectors, minus the shadow mean (what every device shares),
+ * score items and attributes by cosine.
  */
 import { DEFAULT_RECIPE } from '@perch/learn/client';
 import type { Knowledge } from './knowledge.js';
@@ -78,25 +79,25 @@ export class LinearDecoder {
     this.ti = this.centre(this.Ti); this.ta = this.centre(this.Ta);
   }
 
-  /** Item and attribute scores of an upload (rows 1..: cosines of the decoded deviation from the shadow mean). */
-  decode(obs: Observation): { items: Float64Array; attrs: Float64Array } {
+  /**
+   * Item and attribute scores of an upload of a round with noise variance `noiseVar` = (zC)² per value (rows 1..:
+   * cosines of the decoded deviation from the shadow mean).
+   */
+  decode(obs: Observation, noiseVar: number): { items: Float64Array; attrs: Float64Array } {
     const { N, D, d, k } = this, y = new Float32Array(D);
     this.features(obs, y, 0);
     const alpha = new Float64Array(N);
     for (let n = 0; n < N; n++) { let s = 0; for (let j = 0; j < D; j++) s += this.Y[n * D + j]! * (y[j]! - this.mean[j]!); alpha[n] = s; }
-    let nv = 0;
-    for (const name of this.names) nv += obs.noiseVar(name) * obs.tensor(name).length;
-    cholSolve(this.factor(nv / D), N, alpha);
+    cholSolve(this.factor(noiseVar), N, alpha);
     const si = new Float64Array(d), sa = new Float64Array(d);
     for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) { si[j] = si[j]! + alpha[n]! * this.Ti[n * d + j]!; sa[j] = sa[j]! + alpha[n]! * this.Ta[n * d + j]!; }
     const { numItems: V, numAttrs: A } = k.model.dims;
     return { items: cosines(si, k.reps, V + 1, d, this.ti), attrs: cosines(sa, k.attrEmb, A + 1, d, this.ta) };
   }
 
-  /** Cholesky factor of K + (N·σ² + RIDGE·mean diag K)·I, once per noise variance. */
+  /** Cholesky factor of K + (N·σ² + RIDGE·mean diag K)·I, once per noise level of the rounds. */
   private factor(noiseVar: number): Float64Array {
-    const key = Number(noiseVar.toPrecision(6));
-    let L = this.factors.get(key);
+    let L = this.factors.get(noiseVar);
     if (!L) {
       const { N } = this, A = this.K.slice();
       let tr = 0;
@@ -104,7 +105,7 @@ export class LinearDecoder {
       const lam = N * noiseVar + (RIDGE * tr) / N;
       for (let n = 0; n < N; n++) A[n * N + n] = A[n * N + n]! + lam;
       L = cholesky(A, N);
-      this.factors.set(key, L);
+      this.factors.set(noiseVar, L);
     }
     return L;
   }

@@ -85,7 +85,7 @@ function scoreUploads<T>(k: Knowledge, o: AttackOptions, dev: DeviceUploads, rng
   return dev.uploads.map((_, l) => {
     const obs = observed(k, o, dev, l);
     const itemTie = tieKeys(V, rng), attrTie = tieKeys(A, rng);
-    return score(l, new UploadScorer(analyse(obs, k), k, itemTie, decoder?.decode(obs)), itemTie, attrTie);
+    return score(l, new UploadScorer(analyse(obs, k), k, itemTie, decoder?.decode(obs, (o.noise[l]! * o.clip) ** 2)), itemTie, attrTie);
   });
 }
 

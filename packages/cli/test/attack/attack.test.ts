@@ -102,7 +102,7 @@ describe('attack building blocks', () => {
     const shadows = Array.from({ length: 60 }, () => upload(Array.from({ length: 1 + rng.int(3) }, () => 1 + rng.int(dims.numItems))));
     const dec = new LinearDecoder(k, shadows);
     for (const item of [7, 77, 177]) {
-      const out = dec.decode(upload([item]).obs);
+      const out = dec.decode(upload([item]).obs, 0);
       expect(topK(out.items, 1, tieKeys(dims.numItems, rng))[0]).toBe(item);
     }
   });
