@@ -2,8 +2,7 @@
 // real model), a page that starts the real SDK worker and talks to it through comlink (the worker API the
 // public `perch.rerank()` uses), and helpers to store events and rerank through it.
 import { test as base, expect, type Page } from '@playwright/test';
-import type { PerchEvent } from '@perch/sdk/internal';
-import type { ModelLoadOptions, ModelStatus, RerankReply, RerankRequest } from '@perch/sdk/internal';
+import type { PerchEvent, ModelLoadOptions, ModelStatus, RerankReply, RerankRequest } from '@perch/sdk/internal';
 import type { IntentProfile } from '@perch/sdk';
 // @ts-expect-error plain ESM helper without types
 import { ensureSdkBuilt } from '../support/build-sdk.mjs';

@@ -3,8 +3,7 @@
 // of each call is computed in Node from the same seeded payloads with the SDK's own snapshot and event
 // boundary (`snapshot` + `validateEvent`), so the test checks that what the page captured and the worker
 // decided is exactly that, call by call.
-import { snapshot } from '@perch/sdk/internal';
-import { validateEvent } from '@perch/sdk/internal';
+import { snapshot, validateEvent } from '@perch/sdk/internal';
 import { boot, expect, test, type PerchWindow } from './fixtures.js';
 import { fuzzCalls } from './fuzz-calls.js';
 

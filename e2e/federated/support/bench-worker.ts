@@ -2,8 +2,7 @@
 // it, minus the network: local training from the global weights on one device's own sequence with the round's
 // recipe and the model's item counts (`localTrain`, plain Float32Array kernels, dense weights only), then clip + Gaussian noise + int8 stochastic rounding +
 // wire encoding (`makeUpdate`, with `cryptoRng` as on a real device). Answers with per-round timings.
-import { makeUpdate } from '@perch/learn/client';
-import { localTrain } from '@perch/learn/client';
+import { makeUpdate, localTrain } from '@perch/learn/client';
 import type { LocalRecipe } from '@perch/learn/client';
 import { Rng } from '@perch/model/rng';
 import { initWeights } from '@perch/model/plain';

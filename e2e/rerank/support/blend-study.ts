@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { loadExport } from '@perch/model/export';
 import { PlainModel } from '@perch/model/plain';
 import { EVENT_KINDS, GAP_BUCKETS_S } from '@perch/model/spec';
-import { blendScores } from '@perch/sdk/internal';
-import { orderItems } from '@perch/sdk/internal';
+import { blendScores, orderItems } from '@perch/sdk/internal';
 import { beautySlice, ensureSmallModel } from './model.js';
 
 const dir = ensureSmallModel();

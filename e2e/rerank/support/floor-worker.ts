@@ -5,8 +5,7 @@
 import { loadExport } from '@perch/model/export';
 import { PlainModel } from '@perch/model/plain';
 import { EVENT_KINDS, GAP_BUCKETS_S } from '@perch/model/spec';
-import { indexHistory } from '@perch/sdk/internal';
-import { rerankList } from '@perch/sdk/internal';
+import { indexHistory, rerankList } from '@perch/sdk/internal';
 import type { RerankCandidate } from '@perch/sdk/internal';
 
 self.onmessage = async (e: MessageEvent<{ base: string; history: string[]; items: RerankCandidate[]; runs: number }>) => {

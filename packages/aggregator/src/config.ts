@@ -1,7 +1,7 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
+import { parseArgs } from 'node:util';
 import type { ModelDims } from '@perch/model/spec';
-import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe } from '@perch/learn/client';
-import { frozenFromFlag } from '@perch/learn/client';
+import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe, frozenFromFlag } from '@perch/learn/client';
 import { DEFAULT_POLICY } from '@perch/learn/privacy';
 import type { AggregationRule } from '@perch/learn/server';
 import { centralNoiseProblem } from '@perch/learn/server';
@@ -129,7 +129,12 @@ export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & {
   };
 }
 
-export interface ServerConfig extends AggregatorConfig { host: string; port: number }
+export interface ServerConfig extends AggregatorConfig {
+  host: string;
+  port: number;
+  /** `--signing-key FILE`: the Ed25519 key file (created if absent); absent → beside the database (signing/key.ts). */
+  signingKeyPath?: string;
+}
 
 /**
  * `--flag value` pairs override `PERCH_AGG_*` environment variables, which override defaults.
@@ -139,17 +144,22 @@ export interface ServerConfig extends AggregatorConfig { host: string; port: num
  * --local-epochs --local-lr --local-negatives --local-virtual-batch --local-dropout --local-frozen (comma list
  * or none) (the devices' recipe)
  */
+/** Every flag the server accepts (each takes a value); the same names, upper-cased, as `PERCH_AGG_*` variables. */
+export const SERVER_FLAGS = [
+  'host', 'port', 'db', 'model', 'signing-key', 'min-clients', 'target-clients', 'max-updates', 'round-seconds', 'clip', 'noise', 'sampling',
+  'rule', 'trim', 'central-noise', 'close-at-target', 'server-opt', 'server-lr', 'server-momentum', 'adam-tau', 'adam-bias-correction',
+  'server-warmup', 'server-decay', 'cors', 'rate-max', 'rate-window-ms', 'dims',
+  'local-epochs', 'local-lr', 'local-negatives', 'local-virtual-batch', 'local-dropout', 'local-frozen',
+] as const;
+
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-    flags.set(a.slice(2), v);
-    i++;
+  let flags: Record<string, string | undefined>;
+  try {
+    flags = parseArgs({ args: argv, strict: true, allowPositionals: false, options: Object.fromEntries(SERVER_FLAGS.map((n) => [n, { type: 'string' as const }])) }).values as Record<string, string | undefined>;
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  const get = (name: string): string | undefined => flags.get(name) ?? env[`PERCH_AGG_${name.toUpperCase().replace(/-/g, '_')}`];
+  const get = (name: string): string | undefined => flags[name] ?? env[`PERCH_AGG_${name.toUpperCase().replace(/-/g, '_')}`];
   const num = (name: string): number | undefined => {
     const v = get(name);
     if (v === undefined) return undefined;
@@ -202,5 +212,6 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     corsOrigins: get('cors')?.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimit: { max: num('rate-max') ?? 120, timeWindowMs: num('rate-window-ms') ?? 60_000 },
   });
-  return { ...cfg, host: get('host') ?? '127.0.0.1', port: num('port') ?? 8787 };
+  const signingKeyPath = get('signing-key');
+  return { ...cfg, host: get('host') ?? '127.0.0.1', port: num('port') ?? 8787, ...(signingKeyPath ? { signingKeyPath } : {}) };
 }

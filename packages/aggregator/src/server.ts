@@ -5,10 +5,10 @@
  */
 import { buildApp } from './app.js';
 import { parseServerArgs } from './config.js';
-import { defaultKeyPath, loadSigningKey, signingKeyPath } from './signing/key.js';
+import { defaultKeyPath, loadSigningKey } from './signing/key.js';
 
 const config = parseServerArgs(process.argv.slice(2), process.env);
-const signingKey = loadSigningKey(signingKeyPath(process.argv.slice(2), process.env) ?? defaultKeyPath(config.dbPath));
+const signingKey = loadSigningKey(config.signingKeyPath ?? defaultKeyPath(config.dbPath));
 const app = await buildApp({ config, signingKey }, {
   logger: {
     level: process.env.PERCH_AGG_LOG ?? 'info',

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { updateDelta } from '@perch/learn/client';
+import { updateDelta, DEFAULT_RECIPE } from '@perch/learn/client';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
 import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
 import { loadExport, type VocabJson } from '@perch/model/export';
-import { DEFAULT_RECIPE } from '@perch/learn/client';
 import { defaultConfig } from '../src/config.js';
 
 /** A recipe that freezes two tensors: the published version must keep them whatever clients and noise say. */

@@ -60,6 +60,10 @@ describe('seed model', () => {
     expect(c.round).toMatchObject({ serverOptimizer: 'adam', serverLearningRate: 0.005, adamTau: 1e-6, adamBiasCorrection: true });
     expect(parseServerArgs(['--server-opt', 'sgd', '--server-lr', '1']).round).toMatchObject({ serverOptimizer: 'sgd', serverLearningRate: 1 });
     expect(() => parseServerArgs(['--port'])).toThrow();
+    expect(() => parseServerArgs(['--bogus', '1'])).toThrow(/bogus/);
+    expect(() => parseServerArgs(['stray'])).toThrow(/stray/);
+    expect(parseServerArgs(['--signing-key', 'k.json']).signingKeyPath).toBe('k.json');
+    expect(parseServerArgs([], { PERCH_AGG_SIGNING_KEY: 'env.json' }).signingKeyPath).toBe('env.json');
     expect(() => parseServerArgs(['--clip', 'x'])).toThrow();
     expect(() => parseServerArgs(['--rule', 'mean'])).toThrow(/unknown rule/);
     expect(() => parseServerArgs(['--min-clients', '5', '--target-clients', '2'])).toThrow(/targetClients/);

@@ -5,12 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { updateDelta } from '@perch/learn/client';
+import { updateDelta, DEFAULT_RECIPE } from '@perch/learn/client';
 import { loadExport } from '@perch/model/export';
 import { buildApp } from '../src/app.js';
 import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, STATE_TENSORS, type ServerOptimizer } from '@perch/learn/server';
 import { layoutOf, post, roundInfo, tempDir, testConfig, updateFor, waitFor } from './helper.js';
-import { DEFAULT_RECIPE } from '@perch/learn/client';
 
 describe('serverStep', () => {
   const d = Float32Array.from([0.5, -0.25, 0, 2]);

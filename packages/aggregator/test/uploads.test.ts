@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER_BYTES } from '@perch/learn/update';
-import { makeLayout } from '@perch/learn/update';
+import { HEADER_BYTES, makeLayout } from '@perch/learn/update';
 import { makeUpdate } from '@perch/learn/client';
 import { post, reencode, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import { Rng } from '@perch/model/rng';

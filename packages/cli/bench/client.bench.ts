@@ -7,15 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseSequenceFile } from '@perch/model/data';
 import { popularity } from '@perch/model/eval';
-import { makeUpdate } from '@perch/learn/client';
+import { makeUpdate, LocalTrainer } from '@perch/learn/client';
 import { Rng } from '@perch/model/rng';
-import { DEFAULTS, dimsFor } from '@perch/model/plain';
-import { initWeights } from '@perch/model/plain';
+import { DEFAULTS, dimsFor, initWeights } from '@perch/model/plain';
 import { makeLayout } from '@perch/learn/update';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import { FULL } from '../src/simulate/options.js';
 import { recipeOf } from '../src/simulate/simulate.js';
-import { LocalTrainer } from '@perch/learn/client';
 import { makePopulation } from '../src/simulate/population.js';
 
 const dir = fileURLToPath(new URL('../../../../shared/data/amazon-beauty/', import.meta.url));

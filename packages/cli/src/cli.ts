@@ -2,7 +2,7 @@
 // `pnpm perch …`: the trainer/evaluator command line. Exit codes: 0 ok, 1 failure (e.g. diverged), 2 usage.
 import { DivergedError } from '@perch/model/plain';
 import { parseArgs, USAGE } from './train/options.js';
-import { UsageError } from './train/read.js';
+import { UsageError } from './args.js';
 import { runCommand } from './train/run.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -1,10 +1,6 @@
 // The floor: the trainer's plain-TypeScript Float32Array implementation, driven like the tfjs model.
-import { Adam } from '@perch/model/plain';
-import { BatchStep } from '@perch/model/plain';
-import { PlainModel } from '@perch/model/plain';
+import { Adam, BatchStep, PlainModel, DEFAULTS, zeroWeights } from '@perch/model/plain';
 import { Rng } from '@perch/model/rng';
-import { DEFAULTS } from '@perch/model/plain';
-import { zeroWeights } from '@perch/model/plain';
 import type { ModelDims, Weights } from '@perch/model/spec';
 import type { ModelEvent } from '@perch/model/tfjs';
 import type { BenchData } from './setup.js';

@@ -6,18 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { cryptoRng } from '@perch/learn/privacy';
-import { type Layout } from '@perch/learn/update';
-import { HEADER_BYTES } from '@perch/learn/update';
+import { type Layout, HEADER_BYTES } from '@perch/learn/update';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
 import type { Signer, VocabJson } from '@perch/model/export';
-import { aggregate, releaseMean, roundWeighting, zeroFrozen } from '@perch/learn/server';
-import { initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState } from '@perch/learn/server';
+import { aggregate, releaseMean, roundWeighting, zeroFrozen, initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState, payloadSource } from '@perch/learn/server';
 import type { AggregatorConfig, RoundPolicy } from '../config.js';
 import { problems, type Problem } from '../problem.js';
 import { applyDelta, buildVersion, sharedLayout } from '../publish/publish.js';
 import { loadSeedModel } from '../publish/seed.js';
 import type { AggregatorStore, RoundRecord } from '../store/types.js';
-import { payloadSource } from '@perch/learn/server';
 import { checkAgainstRound, decodeOrProblem, headerKey } from './validate-upload.js';
 import { Rng } from '@perch/model/rng';
 

@@ -55,12 +55,6 @@ export function ensureKeyFile(file: string): { key: SigningKey; created: boolean
   }
 }
 
-/** `--signing-key FILE`, else `PERCH_AGG_SIGNING_KEY` (the server's flag convention, config.ts). */
-export function signingKeyPath(argv: readonly string[], env: Record<string, string | undefined>): string | undefined {
-  const i = argv.indexOf('--signing-key');
-  return i >= 0 ? argv[i + 1] : env.PERCH_AGG_SIGNING_KEY;
-}
-
 /** The key for a configuration: `file` (created if absent), or an ephemeral one when there is no file. */
 export function loadSigningKey(file: string | undefined): SigningKey {
   if (!file) {

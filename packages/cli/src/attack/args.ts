@@ -1,6 +1,6 @@
 /** Command-line options of `perch attack`: parsing, defaults and usage errors (exit code 2). */
-import { parseArgs } from 'node:util';
-import { FULL, UsageError } from '../simulate/options.js';
+import { intAtLeast, numberOf, numbersOf, parseCommandLine, UsageError } from '../args.js';
+import { FULL } from '../simulate/options.js';
 import { DEFAULT_POLICY } from '@perch/learn/privacy';
 import type { AttackOptions } from './experiment.js';
 
@@ -41,43 +41,22 @@ const OPTION_NAMES = ['data', 'model', 'seeds', 'noise', 'clip', 'val-devices', 
 /** Every option the parser accepts (without the leading --). */
 export const OPTIONS: readonly string[] = OPTION_NAMES;
 
-function numbers(flag: string, v: string, ok: (n: number) => boolean, what: string): number[] {
-  const parts = v.split(',').map((s) => s.trim()), out = parts.map(Number);
-  if (parts.some((s) => s === '') || out.some((n) => !(Number.isFinite(n) && ok(n)))) throw new UsageError(`--${flag} must be ${what}, got "${v}"`);
-  return out;
-}
-const one = (flag: string, v: string, ok: (n: number) => boolean, what: string): number => {
-  const n = numbers(flag, v, ok, what);
-  if (n.length !== 1) throw new UsageError(`--${flag} must be ${what}, got "${v}"`);
-  return n[0]!;
-};
-const isInt = (min: number) => (n: number): boolean => Number.isInteger(n) && n >= min;
-
 /** Parses `attack …` arguments (the command word first). Throws UsageError on anything wrong. */
 export function parseAttackArgs(argv: string[]): AttackArgs {
   const [command, ...rest] = argv;
   if (command !== 'attack') throw new UsageError(command ? `unknown command "${command}"` : '');
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: rest, strict: true, allowPositionals: false,
-      options: { help: { type: 'boolean', short: 'h' }, ...Object.fromEntries(OPTION_NAMES.map((n) => [n, { type: 'string' as const }])) },
-    }).values;
-  } catch (e) { throw new UsageError((e as Error).message); }
-  if (values.help) throw new UsageError('');
+  const c = parseCommandLine(rest, OPTION_NAMES);
   const o: AttackOptions = { ...DEFAULTS, seeds: [...DEFAULTS.seeds], noise: [...DEFAULTS.noise] };
-  const get = (n: string): string | undefined => values[n] as string | undefined;
-  const v = (n: string): string | undefined => { const x = get(n); if (x === '') throw new UsageError(`option --${n} needs a value`); return x; };
-  if (v('seeds') !== undefined) o.seeds = numbers('seeds', v('seeds')!, isInt(0), 'a list of integers ≥ 0');
+  o.seeds = numbersOf(c, 'seeds', intAtLeast(0), 'a list of integers ≥ 0') ?? o.seeds;
   if (new Set(o.seeds).size !== o.seeds.length) throw new UsageError('--seeds lists a seed twice');
-  if (v('noise') !== undefined) o.noise = numbers('noise', v('noise')!, (n) => n >= 0, 'a list of numbers ≥ 0');
-  if (v('clip') !== undefined) o.clip = one('clip', v('clip')!, (n) => n > 0, 'a number > 0');
-  if (v('val-devices') !== undefined) o.valDevices = one('val-devices', v('val-devices')!, isInt(1), 'an integer ≥ 1');
-  if (v('test-devices') !== undefined) o.testDevices = one('test-devices', v('test-devices')!, isInt(2), 'an integer ≥ 2');
-  if (v('shadow-devices') !== undefined) o.shadowDevices = one('shadow-devices', v('shadow-devices')!, isInt(0), 'an integer ≥ 0');
-  if (v('pretrain-fraction') !== undefined) o.pretrainFraction = one('pretrain-fraction', v('pretrain-fraction')!, (n) => n > 0 && n < 1, 'a number in (0, 1)');
-  if (v('pretrain-epochs') !== undefined) o.pretrainEpochs = one('pretrain-epochs', v('pretrain-epochs')!, isInt(1), 'an integer ≥ 1');
-  if (v('dim') !== undefined) o.dim = one('dim', v('dim')!, isInt(1), 'an integer ≥ 1');
-  if (v('hidden') !== undefined) o.hidden = one('hidden', v('hidden')!, isInt(1), 'an integer ≥ 1');
-  return { options: o, data: v('data'), model: v('model') };
+  o.noise = numbersOf(c, 'noise', (n) => n >= 0, 'a list of numbers ≥ 0') ?? o.noise;
+  o.clip = numberOf(c, 'clip', (n) => n > 0, 'a number > 0') ?? o.clip;
+  o.valDevices = numberOf(c, 'val-devices', intAtLeast(1), 'an integer ≥ 1') ?? o.valDevices;
+  o.testDevices = numberOf(c, 'test-devices', intAtLeast(2), 'an integer ≥ 2') ?? o.testDevices;
+  o.shadowDevices = numberOf(c, 'shadow-devices', intAtLeast(0), 'an integer ≥ 0') ?? o.shadowDevices;
+  o.pretrainFraction = numberOf(c, 'pretrain-fraction', (n) => n > 0 && n < 1, 'a number in (0, 1)') ?? o.pretrainFraction;
+  o.pretrainEpochs = numberOf(c, 'pretrain-epochs', intAtLeast(1), 'an integer ≥ 1') ?? o.pretrainEpochs;
+  o.dim = numberOf(c, 'dim', intAtLeast(1), 'an integer ≥ 1') ?? o.dim;
+  o.hidden = numberOf(c, 'hidden', intAtLeast(1), 'an integer ≥ 1') ?? o.hidden;
+  return { options: o, data: c.get('data'), model: c.get('model') };
 }

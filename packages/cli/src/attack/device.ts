@@ -7,9 +7,7 @@
  * on (its newest maxLen events) and their attributes, the answer the attack is scored against.
  */
 import type { Sequence } from '@perch/model/data';
-import { makeUpdate } from '@perch/learn/client';
-import { LocalTrainer } from '@perch/learn/client';
-import { DEFAULT_RECIPE, recipeLoss } from '@perch/learn/client';
+import { makeUpdate, LocalTrainer, DEFAULT_RECIPE, recipeLoss } from '@perch/learn/client';
 import { attributesOf, type Knowledge } from './knowledge.js';
 import { Rng } from '@perch/model/rng';
 

@@ -6,16 +6,11 @@
  * Adam, the trainer's loss, best epoch by validation NDCG@20 on the evaluation users; `maxSeconds` may end the
  * last epoch part-way (the quick run).
  */
-import type { EvalCase } from '@perch/model/data';
-import type { Sequence } from '@perch/model/data';
+import type { EvalCase, Sequence } from '@perch/model/data';
 import { evaluate } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
-import { Adam } from '@perch/model/plain';
-import { BatchStep, type LossConfig } from '@perch/model/plain';
-import { PlainModel } from '@perch/model/plain';
+import { Adam, BatchStep, type LossConfig, PlainModel, ModelScorer, zeroWeights } from '@perch/model/plain';
 import { Rng } from '@perch/model/rng';
-import { ModelScorer } from '@perch/model/plain';
-import { zeroWeights } from '@perch/model/plain';
 import type { ModelDims, Weights } from '@perch/model/spec';
 import { cloneWeights, denseOf } from './weights.js';
 

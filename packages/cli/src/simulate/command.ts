@@ -4,9 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSequenceFile } from '@perch/model/data';
-import { parseSimArgs, UsageError, USAGE } from './options.js';
+import { UsageError } from '../args.js';
+import { parseSimArgs, USAGE } from './options.js';
 import { simulationPlot } from './plot.js';
-import { Progress } from './progress.js';
+import { Progress } from '../progress.js';
 import { summary, table } from './report.js';
 import { simulate } from './simulate.js';
 

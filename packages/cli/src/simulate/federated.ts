@@ -13,19 +13,15 @@
  *   of the sampled Gaussian against observers of the published models, which holds only if the aggregator adds
  *   its noise and keeps who took part secret; against the aggregator there is no protection (null).
  */
-import type { EvalCase } from '@perch/model/data';
-import type { Sequence } from '@perch/model/data';
+import type { EvalCase, Sequence } from '@perch/model/data';
 import { evaluate } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
 import { makeUpdate } from '@perch/learn/client';
-import { PlainModel } from '@perch/model/plain';
-import { ModelScorer } from '@perch/model/plain';
-import { PrivacyAccountant, shouldParticipate } from '@perch/learn/privacy';
-import { DeviceAccountant } from '@perch/learn/privacy';
+import { PlainModel, ModelScorer } from '@perch/model/plain';
+import { PrivacyAccountant, shouldParticipate, DeviceAccountant } from '@perch/learn/privacy';
 import type { Layout } from '@perch/learn/update';
 import type { ModelDims, Weights } from '@perch/model/spec';
-import type { AggregationRule } from '@perch/learn/server';
-import type { ServerOptimizer } from '@perch/learn/server';
+import type { AggregationRule, ServerOptimizer } from '@perch/learn/server';
 import type { LocalTrainer } from '@perch/learn/client';
 import { SimServer } from './server.js';
 import { Rng } from '@perch/model/rng';

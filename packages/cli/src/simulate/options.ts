@@ -1,11 +1,8 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
-import { DEFAULT_RECIPE, recipeProblems } from '@perch/learn/client';
-import { frozenFromFlag } from '@perch/learn/client';
+import { DEFAULT_RECIPE, recipeProblems, frozenFromFlag } from '@perch/learn/client';
 import { DEFAULT_POLICY } from '@perch/learn/privacy';
+import { intAtLeast, numberOf, parseCommandLine, UsageError } from '../args.js';
 import type { SimOptions } from './simulate.js';
-
-/** A usage error: the CLI prints it with the usage text and exits with code 2. */
-export class UsageError extends Error {}
 
 
 /** Full-run defaults; --quick overrides some of them (explicit flags win over both). */
@@ -100,7 +97,7 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --central-users N       federated users the centralised baselines train on, a seeded random subset
                           (default ${FULL.centralUsers}${FULL.centralUsers === 0 ? ' = all' : ''}; --quick ${QUICK.centralUsers})`;
 
-type Kind = 'int' | 'num' | 'str';
+type Kind = 'int' | 'num';
 const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   seed: ['seed', 'int', 0], rounds: ['rounds', 'int', 1], 'clients-per-round': ['clientsPerRound', 'int', 1],
   'local-epochs': ['localEpochs', 'int', 1], 'client-lr': ['clientLr', 'num', 0], 'server-lr': ['serverLr', 'num', 0],
@@ -119,28 +116,13 @@ export interface SimArgs { options: SimOptions; data?: string; plot?: string; qu
 export function parseSimArgs(argv: string[]): SimArgs {
   const [command, ...rest] = argv;
   if (command !== 'simulate') throw new UsageError(command ? `unknown command "${command}"` : '');
-  const flags = new Map<string, string>();
-  let quick = false;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--quick') { quick = true; continue; }
-    if (a === '--help' || a === '-h') throw new UsageError('');
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!OPTIONS.includes(name)) throw new UsageError(`unknown option --${name}`);
-    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
-    if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
-    flags.set(name, value);
-  }
+  const flags = parseCommandLine(rest, OPTIONS, ['quick']);
+  const quick = flags.has('quick');
   const o: SimOptions = { ...FULL, ...(quick ? QUICK : {}) };
   const set = o as unknown as Record<string, number>;
   for (const [flag, [key, kind, min]] of Object.entries(NUMERIC)) {
-    const v = flags.get(flag);
-    if (v === undefined) continue;
-    const n = Number(v);
-    if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)) || n < min) throw new UsageError(`--${flag} must be ${kind === 'int' ? 'an integer' : 'a number'} ≥ ${min}, got "${v}"`);
-    set[key] = n;
+    const n = numberOf(flags, flag, kind === 'int' ? intAtLeast(min) : (x) => x >= min, `${kind === 'int' ? 'an integer' : 'a number'} ≥ ${min}`);
+    if (n !== undefined) set[key] = n;
   }
   if (!(o.pretrainFraction > 0 && o.pretrainFraction < 1)) throw new UsageError('--pretrain-fraction must be in (0, 1)');
   if (!(o.delta > 0 && o.delta < 1)) throw new UsageError('--delta must be in (0, 1)');

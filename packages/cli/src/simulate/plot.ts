@@ -1,21 +1,6 @@
 /** `--plot`: test HR@20 and ε against rounds, as one self-contained HTML page with inline SVG (no scripts). */
+import { htmlPage, lineChart, type Series } from '../plot.js';
 import type { SimResult } from './simulate.js';
-
-interface Series { name: string; color: string; points: Array<[number, number]>; dashed?: boolean }
-
-/** One SVG line chart; `fromZero` starts the y axis at 0 (ε), otherwise just below the data (accuracy). */
-function chart(title: string, series: Series[], xMax: number, yLabel: string, fromZero: boolean): string {
-  const w = 520, h = 240, ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const lo = fromZero ? 0 : Math.min(...ys) * 0.9, hi = Math.max(...ys, 1e-9) * 1.05;
-  const X = (x: number): number => (x / Math.max(1, xMax)) * w, Y = (y: number): number => h - ((y - lo) / (hi - lo)) * h;
-  const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${s.points.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`).join('');
-  const legend = series.map((s, i) => `<text x="${(i % 3) * 180}" y="${h + 36 + Math.floor(i / 3) * 16}" fill="${s.color}">${s.name}</text>`).join('');
-  return `<figure><figcaption>${title}</figcaption><svg width="${w + 90}" height="${h + 90}" font-family="sans-serif" font-size="12">
-<g transform="translate(70,10)"><rect width="${w}" height="${h}" fill="none" stroke="#ccc"/>${lines}
-<text x="-6" y="10" text-anchor="end">${hi.toPrecision(3)}</text><text x="-6" y="${h}" text-anchor="end">${lo.toPrecision(3)}</text>
-<text x="-50" y="${h / 2}" transform="rotate(-90 -50 ${h / 2})" text-anchor="middle">${yLabel}</text>
-<text x="0" y="${h + 16}">round 0</text><text x="${w}" y="${h + 16}" text-anchor="end">round ${xMax}</text>${legend}</g></svg></figure>`;
-}
 
 /**
  * The page: accuracy against rounds for the run without DP and, on their own round axis, for the DP runs (the
@@ -39,13 +24,11 @@ export function simulationPlot(r: SimResult): string {
   const rows = Array.from({ length: last }, (_, i) => `<tr><td>${i + 1}</td>${cells(r.federated.logs[i], false)}${r.dp.map((d) => cells(d.logs[i], true)).join('')}</tr>`).join('');
   const dpHead = r.dp.map((d) => `<th>DP ${d.noise}: clients</th><th>HR@20</th><th>ε</th>`).join('');
   const dpQ = r.dp[0] ? `; DP runs: q = ${r.dp[0].q.toPrecision(3)}, z = ${r.dp[0].z.toPrecision(3)}` : '';
-  return `<!doctype html><meta charset="utf-8"><title>Perch federated simulation</title>
-<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;margin:1em}td,th{padding:2px 8px;text-align:right}</style>
-<h1>Federated simulation: ${r.clients} clients, C = ${r.clip.toPrecision(3)}, ${r.bytesPerClientRound} bytes per client round</h1>
+  return htmlPage('Perch federated simulation', `<h1>Federated simulation: ${r.clients} clients, C = ${r.clip.toPrecision(3)}, ${r.bytesPerClientRound} bytes per client round</h1>
 <p>Test HR@20 on ${r.evalUsers} federated users (leave-one-out, last event). Without DP: q = ${r.q.toPrecision(3)}${dpQ}.
 Pretrained start ${r.start['HR@20']!.toFixed(4)}; centralised, dense weights only ${r.central['HR@20']!.toFixed(4)}; centralised, all weights ${r.centralFull['HR@20']!.toFixed(4)}.</p>
-${chart('without DP: test HR@20 against rounds', acc, r.federated.rounds, 'HR@20', false)}
-${dpAcc.length > 2 ? chart('with DP: test HR@20 against rounds', dpAcc, dpRounds, 'HR@20', false) : ''}
-${eps.length ? chart('ε per device against rounds', eps, dpRounds, 'ε', true) : ''}
-<table><tr><th>round</th><th>no DP: clients</th><th>HR@20</th>${dpHead}</tr>${rows}</table>`;
+${lineChart('without DP: test HR@20 against rounds', acc, { x: 'round', xMin: 0, xMax: r.federated.rounds, y: 'HR@20' })}
+${dpAcc.length > 2 ? lineChart('with DP: test HR@20 against rounds', dpAcc, { x: 'round', xMin: 0, xMax: dpRounds, y: 'HR@20' }) : ''}
+${eps.length ? lineChart('ε per device against rounds', eps, { x: 'round', xMin: 0, xMax: dpRounds, y: 'ε', fromZero: true }) : ''}
+<table><tr><th>round</th><th>no DP: clients</th><th>HR@20</th>${dpHead}</tr>${rows}</table>`);
 }

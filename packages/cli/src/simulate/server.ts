@@ -10,11 +10,8 @@
  * - `adam` (FedAdam, Reddi et al. 2021), optionally bias-corrected.
  * The optimiser only post-processes the released aggregate, so it costs no privacy.
  */
-import { aggregate, centralNoiseProblem, releaseMean, roundWeighting, zeroFrozen, type AggregationRule, type RoundWeighting } from '@perch/learn/server';
-import { initialState, serverStep, type ServerOptimizer, type ServerOptimizerState } from '@perch/learn/server';
-import { payloadSource, type StoredPayload } from '@perch/learn/server';
-import { decodeUpdate } from '@perch/learn/update';
-import { flattenShared, unflatten, type Layout } from '@perch/learn/update';
+import { aggregate, centralNoiseProblem, releaseMean, roundWeighting, zeroFrozen, type AggregationRule, type RoundWeighting, initialState, serverStep, type ServerOptimizer, type ServerOptimizerState, payloadSource, type StoredPayload } from '@perch/learn/server';
+import { decodeUpdate, flattenShared, unflatten, type Layout } from '@perch/learn/update';
 import type { Rng } from '@perch/learn/privacy';
 import type { Weights } from '@perch/model/spec';
 

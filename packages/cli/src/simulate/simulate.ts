@@ -4,12 +4,9 @@
  * same pretrained start and evaluated on the same federated users' test cases.
  */
 import type { Dataset } from '@perch/model/data';
-import { popularity } from '@perch/model/eval';
-import { evaluate } from '@perch/model/eval';
+import { popularity, evaluate } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
-import { PlainModel } from '@perch/model/plain';
-import { ModelScorer } from '@perch/model/plain';
-import { DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain';
+import { PlainModel, ModelScorer, DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain';
 import { makeLayout } from '@perch/learn/update';
 import { SHARED_DENSE_WEIGHTS, weightShapes, type Weights } from '@perch/model/spec';
 import { trainCentral } from './central.js';

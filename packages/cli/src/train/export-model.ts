@@ -2,8 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Dataset, Sequence } from '@perch/model/data';
 import { popularity } from '@perch/model/eval';
-import { buildExport, writeExport, type ExportFiles } from '@perch/model/export';
-import { loadExport } from '@perch/model/export';
+import { buildExport, writeExport, type ExportFiles, loadExport } from '@perch/model/export';
 import type { VocabJson } from '@perch/model/export';
 import type { ModelDims, Weights } from '@perch/model/spec';
 

@@ -1,8 +1,7 @@
 // worker_threads side of parallel.ts: runs BatchStep on its part of each batch against the shared weights.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Sequence } from '@perch/model/data';
-import { BatchStep } from '@perch/model/plain';
-import { PlainModel } from '@perch/model/plain';
+import { BatchStep, PlainModel } from '@perch/model/plain';
 import { Rng } from '@perch/model/rng';
 
 const wd = workerData;

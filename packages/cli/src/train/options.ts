@@ -1,9 +1,10 @@
-import { UsageError } from './read.js';
+/** Command-line options of `perch eval` and `perch train` (the shared parser: ../args.ts). */
+import { intAtLeast, numberOf, parseCommandLine, UsageError, type CommandLine } from '../args.js';
 
-/** Parsed command line: the command, flags with values, and boolean switches. */
+/** Parsed command line: the command and its options. */
 export interface Args {
   command: string;
-  flags: Map<string, string>;
+  flags: CommandLine;
 }
 
 /** Flags each command accepts; every one takes a value. */
@@ -34,30 +35,14 @@ export function parseArgs(argv: string[]): Args {
   if (!command || command === 'help' || command === '--help' || command === '-h') throw new UsageError('');
   const allowed = FLAGS[command];
   if (!allowed) throw new UsageError(`unknown command "${command}"`);
-  const flags = new Map<string, string>();
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name} for ${command}`);
-    const value = eq > 0 ? a.slice(eq + 1) : rest[++i];
-    if (value === undefined || value.startsWith('--')) throw new UsageError(`option --${name} needs a value`);
-    flags.set(name, value);
-  }
-  if (!flags.has('data')) throw new UsageError(`${command} needs --data FILE`);
-  if (command === 'train' && !flags.has('out')) throw new UsageError('train needs --out DIR');
+  const flags = parseCommandLine(rest, allowed);
+  if (flags.get('data') === undefined) throw new UsageError(`${command} needs --data FILE`);
+  if (command === 'train' && flags.get('out') === undefined) throw new UsageError('train needs --out DIR');
   return { command, flags };
 }
 
 /** Reads an integer flag, with a usage error when it is not one. */
-export function intFlag(args: Args, name: string, min: number): number | undefined {
-  const v = args.flags.get(name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
-}
+export const intFlag = (args: Args, name: string, min: number): number | undefined => numberOf(args.flags, name, intAtLeast(min), `an integer ≥ ${min}`);
 
 /** Parses `--set k=v,k=v` into numeric hyper-parameter overrides, checking names against `known`. */
 export function setFlag(args: Args, known: object): Record<string, number> {

@@ -1,12 +1,8 @@
+import { UsageError } from '../args.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseEventLog } from '@perch/model/data';
-import { looksLikeExport, parseExports } from '@perch/model/data';
-import { parseSequenceFile } from '@perch/model/data';
+import { parseEventLog, looksLikeExport, parseExports, parseSequenceFile } from '@perch/model/data';
 import type { Dataset } from '@perch/model/data';
-
-/** A user-facing input error (bad flag value, missing file): the CLI exits with code 2. */
-export class UsageError extends Error {}
 
 /**
  * Reads a dataset file, choosing the reader by content: Perch's own `exportData()` JSON (one export, an

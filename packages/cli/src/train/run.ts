@@ -1,21 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { leaveOneOut } from '@perch/model/data';
-import { evaluate, type Scorer } from '@perch/model/eval';
+import { evaluate, type Scorer, ItemKnnScorer, MarkovScorer, PopScorer, SknnScorer } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
-import { ItemKnnScorer } from '@perch/model/eval';
-import { MarkovScorer } from '@perch/model/eval';
-import { PopScorer } from '@perch/model/eval';
-import { SknnScorer } from '@perch/model/eval';
-import { ModelScorer } from '@perch/model/plain';
-import { DEFAULTS, dimsFor, localEngine, train, type TrainOptions } from '@perch/model/plain';
+import { ModelScorer, DEFAULTS, dimsFor, localEngine, train, type TrainOptions, PlainModel } from '@perch/model/plain';
 import { availableParallelism } from 'node:os';
 import { parallelEngine } from './parallel.js';
 import { intFlag, setFlag, type Args } from './options.js';
-import { trainingPlot } from '../plot.js';
+import { trainingPlot } from './plot.js';
 import { Progress } from '../progress.js';
-import { readDataset, UsageError } from './read.js';
+import { UsageError } from '../args.js';
+import { readDataset } from './read.js';
 import { buildInt8, loadWeights, modelBytes, writeDir } from './export-model.js';
-import { PlainModel } from '@perch/model/plain';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const round = (m: Metrics): Metrics => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.toFixed(5))]));

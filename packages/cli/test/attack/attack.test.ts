@@ -30,7 +30,7 @@ import { observe, type Observation } from '../../src/attack/observe.js';
 import { summary } from '../../src/attack/report.js';
 import { UploadScorer } from '../../src/attack/scorers.js';
 import { analyse, rankOf } from '../../src/attack/spaces.js';
-import { UsageError } from '../../src/simulate/options.js';
+import { UsageError } from '../../src/args.js';
 
 const dims: ModelDims = { numItems: 200, numAttrs: 20, numCategories: 1, dim: 16, hidden: 16 };
 /** A random public model: item i has attributes i mod 20 + 1 and (i·7) mod 20 + 1. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSimArgs, UsageError, QUICK, FULL, OPTIONS, USAGE } from '../../src/simulate/options.js';
+import { UsageError } from '../../src/args.js';
+import { parseSimArgs, QUICK, FULL, OPTIONS, USAGE } from '../../src/simulate/options.js';
 import { runSimulate } from '../../src/simulate/command.js';
 
 describe('perch simulate: arguments', () => {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '@perch/model/eval';
-import { PlainModel } from '@perch/model/plain';
-import { ModelScorer } from '@perch/model/plain';
+import { PlainModel, ModelScorer } from '@perch/model/plain';
 import type { Sequence } from '@perch/model/data';
-import { PrivacyAccountant } from '@perch/learn/privacy';
-import { DeviceAccountant } from '@perch/learn/privacy';
+import { PrivacyAccountant, DeviceAccountant } from '@perch/learn/privacy';
 import { HEADER_BYTES, decodeUpdate, encodeUpdate } from '@perch/learn/update';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
 import { runFederated, type FederatedOptions } from '../../src/simulate/federated.js';

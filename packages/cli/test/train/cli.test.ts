@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { weightShapes } from '@perch/model/spec';
 import { intFlag, parseArgs, setFlag } from '../../src/train/options.js';
-import { UsageError } from '../../src/train/read.js';
+import { UsageError } from '../../src/args.js';
 import { loadWeights } from '../../src/train/export-model.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));

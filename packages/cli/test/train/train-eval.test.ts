@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { leaveOneOut } from '@perch/model/data';
-import { PopScorer } from '@perch/model/eval';
-import { evaluate } from '@perch/model/eval';
-import { ModelScorer } from '@perch/model/plain';
-import { DivergedError, train } from '@perch/model/plain';
+import { PopScorer, evaluate } from '@perch/model/eval';
+import { ModelScorer, DivergedError, train } from '@perch/model/plain';
 import { beautySlice } from '../beauty-slice.js';
 
 const small = { dim: 32, hidden: 32, negatives: 256, maxValCases: 300, lr: 0.005, dropoutIn: 0.1, dropoutOut: 0.1 };

@@ -12,11 +12,8 @@
  * `localTrain` is the one-shot form a device uses.
  */
 import type { Sequence } from '@perch/model/data';
-import { Adam } from '@perch/model/plain';
-import { BatchStep } from '@perch/model/plain';
-import { PlainModel } from '@perch/model/plain';
+import { Adam, BatchStep, PlainModel, zeroWeights } from '@perch/model/plain';
 import { Rng } from '@perch/model/rng';
-import { zeroWeights } from '@perch/model/plain';
 import { flattenShared, type Layout } from '../update/layout.js';
 import { SHARED_DENSE_WEIGHTS, type ModelDims, type Weights } from '@perch/model/spec';
 import { recipeLoss, type LocalRecipe } from './recipe.js';

@@ -28,17 +28,9 @@
  * forgets exceed the budget).
  */
 import type { VocabJson } from '@perch/model/export';
-import { makeUpdate } from '@perch/learn/client';
-import {  } from '@perch/learn/client';
-import { localTrain } from '@perch/learn/client';
-import { readItemCounts } from '@perch/learn/client';
-import { roundLayout, type RoundDescription } from '@perch/learn/client';
-import { uploadUpdate } from '@perch/learn/client';
-import { shouldParticipate } from '@perch/learn/privacy';
-import { DeviceAccountant } from '@perch/learn/privacy';
+import { makeUpdate, localTrain, readItemCounts, roundLayout, type RoundDescription, uploadUpdate } from '@perch/learn/client';
+import { shouldParticipate, DeviceAccountant, checkRound, publishedCohortProblem, type PrivacyPolicy, cryptoRng } from '@perch/learn/privacy';
 import { makeLayout } from '@perch/learn/update';
-import { checkRound, publishedCohortProblem, type PrivacyPolicy } from '@perch/learn/privacy';
-import { cryptoRng } from '@perch/learn/privacy';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import type { PerchEvent } from '../../shared/events/index.js';
 import { federatedDefaults, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';

@@ -3,9 +3,8 @@
  * and weights over the categories and brands of the shopper's recent interactions (stronger actions and
  * newer events weigh more). Computed in the worker for the page that asks; nothing is sent anywhere.
  */
-import type { IntentProfile } from '../../../types.js';
+import type { IntentProfile, EventType } from '../../../types.js';
 import type { HistoryEntry } from '../rerank/explain.js';
-import type { EventType } from '../../../types.js';
 
 const STRENGTH: Partial<Record<EventType, number>> = {
   purchase: 5, add_to_cart: 4, begin_checkout: 4, add_to_wishlist: 3, select_item: 2, view_item: 1, remove_from_cart: -1,

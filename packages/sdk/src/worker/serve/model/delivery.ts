@@ -7,8 +7,7 @@
  * manifest's signature against the keys pinned now.
  */
 import type { Manifest } from '@perch/model/export';
-import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export';
-import { sha256Hex } from '@perch/model/export';
+import { loadExport, parseManifest, type LoadedExport, sha256Hex } from '@perch/model/export';
 import { uncheckedVerdict, type TrustVerdict } from '../../../shared/model-trust.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../../net/timed-fetch.js';
 import type { CachedModel, ModelCache } from './cache.js';

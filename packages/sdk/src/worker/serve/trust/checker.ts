@@ -13,8 +13,7 @@
  * the files verified; `commit` re-checks against whatever another tab accepted meanwhile.
  */
 import type { Manifest } from '@perch/model/export';
-import { entryExtends, extendsTo, isLogPoint, LogError, manifestPosition, type Checkpoint, type LogPoint, type LogPosition } from '@perch/model/export';
-import { CHECKPOINT_DOMAIN, MANIFEST_DOMAIN, verifySigned, type VerifyOptions } from '@perch/model/export';
+import { entryExtends, extendsTo, isLogPoint, LogError, manifestPosition, type Checkpoint, type LogPoint, type LogPosition, CHECKPOINT_DOMAIN, MANIFEST_DOMAIN, verifySigned, type VerifyOptions } from '@perch/model/export';
 import type { ModelTrust, TrustVerdict } from '../../../shared/model-trust.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../../net/timed-fetch.js';
 import { TrustState, type TrustRecord } from './state.js';
