@@ -1,5 +1,6 @@
 /** Interval estimates for the simulator: Wilson score intervals for rates, a paired bootstrap for lifts. */
 import { hash32 } from '../src/catalog/names.js';
+import { Rng } from '@perch/model/rng';
 
 /** Wilson score interval (95 % by default) for k successes in n trials. */
 export function wilson(k: number, n: number, z = 1.96): [number, number] {
@@ -14,16 +15,10 @@ export function wilson(k: number, n: number, z = 1.96): [number, number] {
 /** One shopper's totals: impressions, and successes (or expected successes) under the default and Perch's order. */
 export interface Paired { n: number; a: number; b: number }
 
-/** Small seeded generator (mulberry32) so the bootstrap is reproducible. */
+/** The repository's seeded generator (@perch/model/rng), keyed by a hash of the seed, so the bootstrap is reproducible. */
 export function rng(seed: number): () => number {
-  let s = hash32(`bootstrap:${seed}`);
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const r = new Rng(hash32(`bootstrap:${seed}`));
+  return () => r.next();
 }
 
 /**

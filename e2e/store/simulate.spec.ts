@@ -3,12 +3,12 @@
 // listings. Asserts what must hold whatever the lift: same shoppers and lists in both arms, Perch's lists
 // really reranked by the model, decisions inside the top 5, rates and intervals well-formed.
 import { join } from 'node:path';
-import { buildCatalog } from '../../demo-store/src/catalog/build.ts';
-import { ATTRACT, EXAMINE, decide, expected, match } from '../../demo-store/simulate/click-model.ts';
-import { simulate } from '../../demo-store/simulate/run.ts';
-import { openStore } from '../../demo-store/simulate/session.ts';
-import { heldOutShoppers } from '../../demo-store/simulate/shoppers.ts';
-import { summarise } from '../../demo-store/simulate/summary.ts';
+import { buildCatalog } from '../../demo-store/src/catalog/build.js';
+import { ATTRACT, EXAMINE, decide, expected, match } from '../../demo-store/simulate/click-model.js';
+import { simulate } from '../../demo-store/simulate/run.js';
+import { openStore } from '../../demo-store/simulate/session.js';
+import { heldOutShoppers } from '../../demo-store/simulate/shoppers.js';
+import { summarise } from '../../demo-store/simulate/summary.js';
 import { expect, stored, test } from './fixtures.js';
 
 const DATA = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'amazon-beauty');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventType, RejectCode } from '../../types.js';
 import { piiReason } from './fields.js';
 import { MAX_ITEMS, NEEDS_ITEMS, SEGMENT_EVENTS, storedEventProblem, validateEvent, type ValidationResult } from './index.js';
+import { Rng } from '@perch/model/rng';
 
 const NOW = 1_700_000_000_000;
 const TYPES = new Set(Object.keys(NEEDS_ITEMS));
@@ -53,16 +54,10 @@ function broken(r: ValidationResult): string | null {
   return null;
 }
 
-/** mulberry32: a small seeded PRNG so a failure reproduces. */
+/** The repository's seeded generator, so a failure reproduces. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 const KEYS = ['item_id', 'product_id', 'sku', 'items', 'products', 'price', 'quantity', 'index', 'position', 'item_category',
