@@ -61,7 +61,7 @@ export function ensureModel() {
   writeFileSync(slice, readFileSync(join(data, 'Beauty.txt'), 'utf8').split('\n').slice(0, TRAIN_USERS).join('\n') + '\n');
   if (!stale) console.log(`No model in ${dir}: training a small one (first start only, about 2 minutes)…`);
   const t = spawnSync('nice', ['-n', '10', join(root, 'node_modules', '.bin', 'tsx'), 'src/cli.ts', 'train', '--data', slice, '--attrs', join(data, 'Beauty_item2attributes.json'),
-    ...TRAIN_FLAGS, '--out', dir], { cwd: join(root, 'packages', 'trainer'), stdio: 'inherit' });
+    ...TRAIN_FLAGS, '--out', dir], { cwd: join(root, 'packages', 'cli'), stdio: 'inherit' });
   if (t.status !== 0 || !existsSync(join(dir, 'manifest.json'))) {
     console.log('Training failed: starting without a model (lists keep the shop\'s order).');
     return null;

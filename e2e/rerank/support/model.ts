@@ -42,7 +42,7 @@ export function ensureSmallModel(): string {
   // The trainer CLI as `pnpm perch` runs it (tsx on its source), at low priority: the machine is shared.
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const r = spawnSync('nice', ['-n', '10', tsx, 'src/cli.ts', 'train', '--data', data, '--attrs', attrsFile, ...FLAGS, '--out', out],
-    { cwd: join(root, 'packages', 'trainer'), stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    { cwd: join(root, 'packages', 'cli'), stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
   if (r.status !== 0 || !existsSync(join(out, 'manifest.json'))) throw new Error(`training the small model failed (exit ${r.status})`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(out, dir);
