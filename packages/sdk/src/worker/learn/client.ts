@@ -20,7 +20,7 @@
  * deadline; a retry sends the same bytes). Every request body is logged byte for byte before it is sent
  * (`audit().outbound`).
  *
- * PRIVACY (full text: docs/threat-model.md; maths: model/src/privacy/): the ε this device shows, budgets and
+ * PRIVACY (full text: docs/threat-model.md; maths: @perch/learn/privacy): the ε this device shows, budgets and
  * stops on is its ε against the aggregator for the noise it added itself (`DeviceAccountant`: replace-one,
  * no sampling or central-noise credit), at the pinned δ. Not protected: participation and its timing, IP
  * address and other request metadata, sybil devices, a malicious shop serving other code. `forget()` erases
@@ -186,8 +186,8 @@ export class FederatedClient {
     const deadline = Date.parse(round.deadline);
     if (round.status !== 'open' || !(deadline - Date.now() > MIN_TIME_LEFT_MS)) { this.state = 'round closing'; return; }
     const check = checkRound(round, policy);
+    // (The budget check above covers this round too: checkRound accepts only z at or above that floor, which costs less.)
     if (!check.ok) { this.refuse(rec, round.roundId, check.code, check.reason, polled); return; }
-    if (!acc.canUpload(check.z)) { this.state = 'privacy budget exhausted'; return; }
 
     if (!h.trust?.keys.length) { this.state = 'no pinned model key: not training'; return; } // docs/threat-model.md, "Signed model versions"
     const model = await baseModel(url, round.baseVersion, { trust: h.trust, dbName: this.deps.dbName });
