@@ -1,4 +1,4 @@
-// The measurement behind DEFAULT_BLEND (docs/reranking.md): on the Beauty slice the small model was trained
+// The measurement behind DEFAULT_BLEND (docs/experiments/2026-11-23-rerank-default-blend.md): on the Beauty slice the small model was trained
 // on, each user's held-out last item (leave-one-out: the trainer never trained on it) is hidden in a list of
 // 100 items ordered like a shop's "bestsellers" (popularity), the list is reranked with the real pure rerank
 // code at several blend weights using the plain-TypeScript model, and HR@10 / NDCG@10 of the held-out item

@@ -74,17 +74,19 @@ export interface AggregatorConfig {
 }
 
 /**
- * The defaults announce what devices accept under their default privacy policy (`DEFAULT_POLICY` in
- * @perch/model/privacy/policy.ts: device noise z ≥ 5, C = 1, a cohort of at least 10, the default recipe's
+ * The defaults announce what devices accept under their default privacy policy (`DEFAULT_POLICY` of
+ * @perch/learn/privacy, policy.ts: device noise z ≥ 5, C = 1, a cohort of at least 10, the default recipe's
  * tensors); a round that asks for less is refused by every device that pins that policy.
  */
 export const DEFAULT_ROUND: RoundPolicy = {
   minClients: DEFAULT_POLICY.minCohort, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
   clipBound: DEFAULT_POLICY.clipBound, noiseMultiplier: DEFAULT_POLICY.minNoiseMultiplier, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
   rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, closeAtTarget: false,
-  // Bias-corrected FedAdam at η = 0.005, τ = 1e-6: the server step the simulator measured with the default device
-  // recipe (docs/federated.md). Adam bounds each coordinate's move per round by about η, so even a noisy round
-  // (local noise, few clients) cannot wreck the published model, which plain FedAvg (sgd, η = 1) can.
+  // Bias-corrected FedAdam, τ = 1e-6: the server optimiser the simulator's sweeps chose
+  // (docs/experiments/2026-12-01-federated-start-and-server-optimiser.md). η = 0.005 was the simulator's step
+  // without DP when this default was set (docs/experiments/2026-12-02-federated-virtual-batch.md); it has not been
+  // tuned for rounds under the default policy. Adam bounds each coordinate's move per round by about η, so even a
+  // noisy round (local noise, few clients) cannot wreck the published model, which plain FedAvg (sgd, η = 1) can.
   serverOptimizer: 'adam', serverLearningRate: 0.005, serverMomentum: 0, adamTau: 1e-6, adamBiasCorrection: true, serverWarmupRounds: 0, serverDecayRounds: 0,
   local: { ...DEFAULT_RECIPE },
 };

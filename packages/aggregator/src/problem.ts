@@ -1,7 +1,7 @@
 /**
  * RFC 9457 problem details. Every refusal the aggregator sends is one of these, as
  * `application/problem+json`. `type` is a URI reference relative to the server, documented in
- * docs/aggregator.md (section "Refusals").
+ * docs/aggregator.md (section "Validation and refusals").
  */
 export interface ProblemBody { type: string; title: string; status: number; detail: string; [extra: string]: unknown }
 

@@ -1,6 +1,6 @@
 /**
  * The client upload path against the real aggregator listening on 127.0.0.1: `makeUpdate` + `uploadUpdate`
- * from @perch/model/federated, over real HTTP with Node's fetch.
+ * from @perch/learn/client, over real HTTP with Node's fetch.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeUpdate, uploadUpdate, roundLayout, type RoundDescription } from '@perch/learn/client';

@@ -56,7 +56,7 @@ describe('seed model', () => {
     expect(c.corsOrigins).toEqual(['http://a.test', 'http://b.test']);
     expect(c.seedDims).toMatchObject({ dim: 32, hidden: 24 });
     expect(c.host).toBe('127.0.0.1');
-    // the server step the simulator measured with the default device recipe: bias-corrected FedAdam
+    // the default server step: bias-corrected FedAdam (config.ts says where it comes from)
     expect(c.round).toMatchObject({ serverOptimizer: 'adam', serverLearningRate: 0.005, adamTau: 1e-6, adamBiasCorrection: true });
     expect(parseServerArgs(['--server-opt', 'sgd', '--server-lr', '1']).round).toMatchObject({ serverOptimizer: 'sgd', serverLearningRate: 1 });
     expect(() => parseServerArgs(['--port'])).toThrow();

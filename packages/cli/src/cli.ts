@@ -1,12 +1,12 @@
 #!/usr/bin/env -S npx tsx
-// `pnpm perch …`: the trainer/evaluator command line. Exit codes: 0 ok, 1 failure (e.g. diverged), 2 usage.
+// `pnpm perch …`: train, eval, simulate and attack. Exit codes: 0 ok, 1 failure (e.g. diverged), 2 usage.
 import { DivergedError } from '@perch/model/plain';
 import { parseArgs, USAGE } from './train/options.js';
 import { UsageError } from './args.js';
 import { runCommand } from './train/run.js';
 
 async function main(argv: string[]): Promise<number> {
-  // The federated simulation lives in its own package; `perch simulate …` hands over to it.
+  // The simulation and the attack are loaded only when asked for (src/simulate/, src/attack/).
   if (argv[0] === 'simulate') return (await import('./simulate/command.js')).runSimulate(argv);
   if (argv[0] === 'attack') return (await import('./attack/cli.js')).runAttack(argv);
   try {

@@ -39,14 +39,14 @@ export const READABLE_SPEC_VERSIONS: readonly number[] = [2, 3];
  * Spec history. v2 added the input skip `+ x_t` to the query: the last event's own representation reaches the
  * scorer directly, so item-to-item transitions (what a first-order Markov chain captures, strong on sparse
  * catalogs) are learned by the embeddings instead of having to pass through the GRU's squashing gates. On Amazon
- * Beauty it moved validation NDCG@20 from 0.071 to 0.084 at equal epochs (docs/model.md). No tensor changed;
- * the recurrent state became [h | x_t] (hidden + dim values), see `stateSize`.
+ * Beauty it was the change that moved the model past Markov on NDCG (docs/experiments/2026-11-23-gru-beauty-rees46.md,
+ * runs 7–8). No tensor changed; the recurrent state became [h | x_t] (hidden + dim values), see `stateSize`.
  *
  * v3 added `attr_tr` (d × d), a dense transform of the attribute part of every item's representation. It is
  * shared by all items and is a dense weight, so federated devices train and upload it (item and attribute
  * rows never leave a device): without it a device could change how the query is formed but not how any item is
  * represented, and on the simulation seeds where DP at ε 8 failed that left almost no headroom for dense-only
- * training (docs/federated.md, "A dense attribute transform"). Identity-initialised, so a v2 model is the v3
+ * training (docs/experiments/2026-12-03-attribute-transform.md). Identity-initialised, so a v2 model is the v3
  * model with `attr_tr = I`: the loader upgrades v2 files that way (`upgradeWeights`).
  */
 export const stateSize = (m: Pick<ModelDims, 'hidden' | 'dim'>): number => m.hidden + m.dim;

@@ -64,7 +64,7 @@ export class RoundService {
 
   get modelLayout(): Layout { return this.layout; }
   /**
-   * A DP round (local or central noise; aggregate/release.ts, docs/threat-model.md): every update counts
+   * A DP round (local or central noise; @perch/learn/server's aggregate/release.ts, docs/threat-model.md): every update counts
    * with weight 1 whatever weight it claims, FedAvg releases the sum over the fixed denominator `targetClients`,
    * and the round runs to its deadline unless the policy says `closeAtTarget`. An early close would make the set
    * of aggregated updates depend on arrival order: one more device could push another one out, which moves the

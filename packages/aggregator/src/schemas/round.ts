@@ -38,7 +38,7 @@ export const UploadAccepted = Type.Object({
   key: Type.String(),
 });
 
-// Compile-time check that the served JSON is exactly the client-side type in @perch/model/federated.
+// Compile-time check that the served JSON is exactly the client-side type in @perch/learn/client.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const roundInfoMatchesClientType: Same<RoundInfo, RoundDescription> = true;
 // (a deliberate mismatch, e.g. dropping a field from either side, turns the line above into a type error)

@@ -1,8 +1,8 @@
 // WAL checkpoints off the commit path, in their own worker thread. With SQLite's automatic checkpoints the
 // connection that commits the batch crossing the threshold also copies the whole WAL (32 MB at 2,048 pages of
 // 16 kB) into the database file and fsyncs it before its commit returns: every few hundred uploads one batch
-// waited 100+ ms, which was the aggregator's p99 (open loop at 500/s: p99 120 ms with automatic checkpoints,
-// 12-18 ms with none; docs/aggregator.md). Here a third connection runs PASSIVE checkpoints on a timer:
+// waited for that copy, which set the aggregator's p99 (docs/experiments/2026-12-01-aggregator-wal-checkpoints.md).
+// Here a third connection runs PASSIVE checkpoints on a timer:
 // PASSIVE never takes the writer's lock, so commits go on while frames are copied. Committed transactions are
 // durable in the fsync'd WAL before they are acknowledged, so when (or whether) a checkpoint runs changes
 // nothing about durability; a kill -9 mid-checkpoint is recovered by SQLite at the next open.

@@ -56,17 +56,16 @@ export class SqliteStore implements AggregatorStore {
   /**
    * @param path database file
    * @param o.writerThread commit uploads from a worker thread (default on; PERCH_AGG_WRITER_THREAD=0 turns it
-   *   off). The fsync of a commit then no longer stalls the event loop: in A/B runs at 500 uploads/s offered
-   *   (open loop) p99 fell from 3.2-5.4 s to 0.15-0.5 s, for +0.2 ms CPU per upload and +60-80 MB RSS (see
-   *   docs/aggregator.md). ':memory:' databases always commit in-thread (a second connection would open
-   *   another database).
+   *   off). The fsync of a commit then no longer stalls the event loop, at the price of a little CPU per upload
+   *   and the thread's memory (A/B runs: docs/experiments/2026-11-23-aggregator-throughput.md). ':memory:'
+   *   databases always commit in-thread (a second connection would open another database).
    */
   constructor(private readonly path: string, private readonly o: { writerThread?: boolean } = {}) {}
 
   async init(): Promise<void> {
     this.db = new Database(this.path);
-    // 16 kB pages (new databases only): a 100 kB update spans 7 pages instead of 25, which halves the
-    // CPU and I/O of each insert (measured with 100 kB blobs: 0.49 → 0.24 ms CPU per row).
+    // 16 kB pages (new databases only): a 100 kB update spans 7 pages instead of 25, which cuts the CPU and
+    // I/O of each insert (docs/experiments/2026-11-23-aggregator-throughput.md).
     this.db.pragma('page_size = 16384');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

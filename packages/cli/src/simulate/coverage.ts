@@ -2,9 +2,10 @@
  * Test cases split by whether their target occurs in the pretraining data. Items the pretraining users never
  * touched keep randomly initialised embedding rows (plus their attribute embeddings), and devices never train
  * (or upload) item rows, so dense-only models — the start, centralised dense-only training, any federated run —
- * rank them barely if at all (HR@20 0 to 0.0064 measured); only `central_full` trains their rows. On Beauty with
- * 5 % pretraining users about half of the federated users' test targets are such items (docs/federated.md),
- * which bounds what federated training of the dense weights can show; HR@20 on both groups makes that visible.
+ * rank them barely if at all; only `central_full` trains their rows. On Beauty with 5 % pretraining users such
+ * items are a large share of the federated users' test targets (docs/experiments/2026-12-02-federated-virtual-batch.md,
+ * "split by target"), which bounds what federated training of the dense weights can show; HR@20 on both groups
+ * makes that visible.
  */
 import type { EvalCase } from '@perch/model/data';
 import { hitAt } from '@perch/model/eval';

@@ -9,25 +9,22 @@ import type { SimOptions } from './simulate.js';
 export const FULL: SimOptions = {
   // A shop that holds the logs of few users (5 %, pretrained to convergence) and learns from the rest on
   // their devices. Devices take one clipped gradient step (FedSGD-like: 1 local epoch at lr 1, so the delta is
-  // the clipped gradient); the server applies bias-corrected FedAdam to the mean. Chosen by scratch sweeps on
-  // Beauty (docs/federated.md): FedAvg with local SGD and FedAvgM at large server steps did not move or
-  // collapsed; Adam on the server did. Without DP the run is limited by its number of server steps, not by the
-  // clients per round: with spec v3, 500 rounds of 150 clients at η 0.01 reach 99 % and 98 % of centralised
-  // dense-only HR@20 on seeds 3 and 4, where 250 rounds of 300 at η 0.005 (the same device work) reached 93 %
-  // and 88 %.
+  // the clipped gradient); the server applies bias-corrected FedAdam to the mean. The pretraining share and the
+  // server optimiser: docs/experiments/2026-12-01-federated-start-and-server-optimiser.md. Without DP the run is
+  // limited by its number of server steps, not by the clients per round, hence 500 rounds of 150 at η 0.01:
+  // docs/experiments/2026-12-03-server-schedule.md.
   seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 500, clientsPerRound: 150, evalEvery: 100, serverLr: 0.01, serverMomentum: 0, dpServerLr: 0.02, dpServerMomentum: 0,
   // DP runs: the schedule (200 rounds of 1,000 clients at server η 0.02) was chosen for central noise
-  // (docs/federated.md). The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
+  // (docs/experiments/2026-12-03-dp-200-rounds.md, 2026-12-03-server-schedule.md) and not re-tuned since. The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
   // each adds z = 5 itself, clips to C = 1, and stops at ε 8 against the aggregator at δ 10⁻¹⁰. Central noise
   // (`--noise central`) is a research setting devices refuse by default.
   dpRounds: 200, dpClientsPerRound: 1000, dpServerDecay: 0,
   epsilon: DEFAULT_POLICY.epsilonBudget, delta: DEFAULT_POLICY.delta, noise: ['local'], localZ: DEFAULT_POLICY.minNoiseMultiplier, epsilonPerRound: DEFAULT_POLICY.epsilonPerRound,
   clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
-  // measures what real devices run. It leaves the event and gap embeddings untrained: they carried 83 % of an
-  // update's squared norm and the early dip; without them C halves (4.5 → 2.1) and so does the central noise
-  // per coordinate.
+  // measures what real devices run. It leaves the event and gap embeddings untrained
+  // (docs/experiments/2026-12-02-frozen-input-embeddings.md).
   localEpochs: DEFAULT_RECIPE.epochs, clientLr: DEFAULT_RECIPE.learningRate, localNegatives: DEFAULT_RECIPE.negatives,
   virtualBatch: DEFAULT_RECIPE.virtualBatch, localDropout: DEFAULT_RECIPE.dropout, localFrozen: [...DEFAULT_RECIPE.frozen],
 };
@@ -35,8 +32,8 @@ export const FULL: SimOptions = {
 export const QUICK: Partial<SimOptions> = {
   // Bounded by epochs, not seconds, so a quick run gives the same figures on any machine for a seed. One
   // pretraining epoch: a weaker start than the full run's, trained in seconds.
-  // Since spec v3 (attr_tr) a device step costs more: 150 clients per round (200 before) and centralised
-  // baselines on 5,000 of the federated users keep it under 5 minutes (docs/federated.md, `--quick`).
+  // 150 clients per round and centralised baselines on 5,000 of the federated users keep it under 5 minutes on
+  // 2 cores (docs/experiments/2026-12-03-attribute-transform.md, `--quick` with spec v3).
   evalUsers: 1000, pretrainSeconds: 86_400, pretrainEpochs: 1, rounds: 30, clientsPerRound: 150, evalEvery: 15,
   dpRounds: 30, dpClientsPerRound: 150, dpServerDecay: 0,
   centralEpochs: 1, centralSeconds: 86_400, centralUsers: 5000,

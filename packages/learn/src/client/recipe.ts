@@ -3,7 +3,7 @@
  * The aggregator announces it with every round (`RoundDescription.local`), because its server optimiser is
  * tuned to what the devices send; the SDK worker and the simulator run it through the same `localTrain`.
  *
- * The default is FedSGD with the trainer's loss (docs/federated.md): one SGD step at learning rate 1 on the
+ * The default is FedSGD with the trainer's loss (docs/federated.md, "One round on a device"): one SGD step at learning rate 1 on the
  * whole sequence, so the delta is the device's gradient; 1,024 negatives drawn ∝ (count + 1)^0.5 from the
  * model's item counts (`vocab.itemCounts`) and a virtual batch of 2,048 stand-in targets
  * (`LossConfig.virtualBatch`); dropout 0.3 as in training. Without item counts (an older model) the negatives
@@ -26,10 +26,8 @@ export interface LocalRecipe {
   /**
    * Shared dense tensors the device leaves at the global value: their part of the delta is zero, so they take
    * none of the clip bound C, and the aggregator zeroes their part of the noisy mean. Default: the event-kind and
-   * time-gap embeddings. On Beauty they carried 83 % of a device's squared update norm and the early dip of the
-   * DP runs; frozen, C halves, and full runs with DP at ε 8 end clearly above the start on three seeds of five
-   * against two with every dense tensor trained, while the runs without DP end level (docs/federated.md,
-   * "Freezing the input embeddings" and the full runs of this version). `[]` trains every shared dense tensor.
+   * time-gap embeddings, chosen on Beauty (docs/experiments/2026-12-02-frozen-input-embeddings.md,
+   * docs/experiments/2026-12-03-five-seeds-spec-v2.md). `[]` trains every shared dense tensor.
    */
   frozen: readonly string[];
 }

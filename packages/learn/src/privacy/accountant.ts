@@ -14,7 +14,8 @@
  * not see which devices took part; see docs/threat-model.md for where it fails (the server sees who uploads,
  * availability is not random, repeated rounds while offline).
  *
- * The state is a small JSON object (`toJSON`/`fromJSON`) that the SDK persists next to its other data.
+ * The state is a small JSON object (`toJSON`/`fromJSON`). The simulator's central-noise runs use this accountant;
+ * the SDK's devices use `DeviceAccountant` (device-accountant.ts).
  */
 import { computeRdpSampledGaussian, DEFAULT_ORDERS, rdpToEpsilon, type EpsilonResult } from './rdp.js';
 import type { Rng } from './rng.js';

@@ -3,26 +3,26 @@
  * client (SDK worker), the aggregator and the simulator.
  *
  * THREAT MODEL AND DP ASSUMPTIONS (full text: docs/threat-model.md)
- * - What leaves a device: only the delta of the shared dense weights (`SHARED_DENSE_WEIGHTS` in spec.ts, in
- *   the fixed layout order), clipped to L2 norm C, with Gaussian noise N(0, (zC)²) per coordinate, int8
- *   stochastically quantised, plus a capped example count and a random idempotency key. Never item-embedding
+ * - What leaves a device: only the delta of the shared dense weights the round trains (`SHARED_DENSE_WEIGHTS` in
+ *   spec.ts, in the fixed layout order), clipped to L2 norm C, with Gaussian noise N(0, (zC)²) per coordinate,
+ *   int8 stochastically quantised, with client weight 1 and a random idempotency key. Never item-embedding
  *   rows (which rows moved would name the items touched), item ids, events, timestamps or a client clock.
  *   The attribute transform `attr_tr` (spec v3) is one of those dense tensors: a single matrix applied to every
  *   item, all of whose entries move with any update, so it has no per-item row pattern; what it says about the
  *   items a shopper touched is bounded by the clip and the noise like every other coordinate.
- * - Unit of privacy: the device (user-level DP), not the single event. The accountant composes one sampled
- *   Gaussian mechanism (q, z) per participation, with Poisson sampling by the device's private coin flip.
- * - Trust: the server is honest-but-curious; it follows the protocol but may look at everything it receives.
- *   Sampling amplification does NOT hold against it (it sees who uploaded): against the server each upload is
- *   a local Gaussian mechanism without amplification (`serverViewEpsilon`). The stated ε
- *   (with amplification) holds against everyone who only sees published models: other shoppers, the shop's
- *   other services, anyone downloading the model. Network observers see TLS-protected sizes and timing only.
- * - Not covered: sybil devices (many fake clients to isolate one), timing and size side channels, metadata
- *   such as IP address, user agent and participation itself, the capped example count, a malicious server
- *   that changes the code it ships, and collusion of the server with the model publisher.
- * - Server-side clipping to the announced bound and optional central noise (DP-FedAvg, McMahan et al. 2018)
- *   protect the aggregate against malformed or malicious uploads; DP-FTRL (Kairouz et al. 2021, no sampling
- *   assumption) is the natural next step when device sampling cannot be trusted.
+ * - Unit of privacy: the device installation (user-level DP), not the single event; adjacency is replace-one.
+ * - Trust: the aggregator is not trusted for privacy. The ε a device shows, budgets and stops on is its ε
+ *   against the aggregator (`DeviceAccountant`): each upload is a Gaussian mechanism on its own, with no credit
+ *   for sampling (the aggregator sees who uploaded), for central noise it announces (it could skip it) or for
+ *   other devices' noise (they could be its sybils). `policy.ts` refuses rounds that would weaken the pinned
+ *   policy. `PrivacyAccountant` (the amplified sampled Gaussian) serves the simulator's central-noise research
+ *   setting only: its ε holds for observers of published models, and only if the aggregator adds the noise and
+ *   keeps who took part secret.
+ * - Not covered: participation itself, its timing and request metadata (IP address, user agent), a shop that
+ *   serves other code, and integrity (poisoning) beyond the server's norm bound and robust rules.
+ * - Server-side clipping to the announced bound protects the aggregate against malformed or malicious uploads
+ *   (integrity, not privacy). Next: secure aggregation with distributed noise, and DP-FTRL (Kairouz et al. 2021,
+ *   no sampling assumption); docs/threat-model.md, section 10.
  */
 export { cryptoRng, gaussian, randomKeyHex, type Rng } from './rng.js';
 export { computeRdpSampledGaussian, rdpToEpsilon, rdpToEpsilonClassic, DEFAULT_ORDERS, type EpsilonResult } from './rdp.js';

@@ -3,7 +3,7 @@
  * verification against pinned keys, key ids. Isomorphic (no DOM, no Node globals): verification uses WebCrypto
  * (`crypto.subtle`, Ed25519 in current browsers and Node ≥ 20); where a platform lacks Ed25519 the caller passes
  * a fallback verifier (`ed25519-noble.ts`, or the SDK's on-demand `perch-ed25519.js`), loaded only then.
- * Signing itself happens on the aggregator (node:crypto); docs/aggregator.md, "Signed versions and the log".
+ * Signing itself happens on the aggregator (node:crypto); docs/aggregator.md, "Signed versions and the version log".
  */
 import { sha256Hex } from './sha256.js';
 

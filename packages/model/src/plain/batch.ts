@@ -25,7 +25,8 @@ export interface LossConfig {
    * unseen mass (items seen once / all occurrences) spread over the items `counts` never saw; the logQ
    * correction counts them as batch targets, (P + virtualBatch)·count/total. For batches of ONE sequence
    * (federated devices): without them a device's loss lacks the other shoppers' targets that the trainer's
-   * batches hold as negatives, and its gradients pull the model off the trainer's optimum (docs/federated.md).
+   * batches hold as negatives, and its gradients pull the model off the trainer's optimum
+   * (docs/experiments/2026-12-02-federated-virtual-batch.md).
    */
   virtualBatch?: number;
 }
@@ -53,8 +54,8 @@ export function unseenMass(counts: ArrayLike<number>, numItems: number): number 
 /**
  * Where virtual batch targets are drawn from (index = item row, row 0 unused): the empirical popularity of
  * `counts`, scaled by 1 − m₀, and Good–Turing's unseen mass m₀ spread evenly over the items `counts` never saw.
- * Other shoppers' next items include items the model's training data never held; on Beauty with a 5 %
- * pretraining share, m₀ = 0.374 against 0.359 measured on the other 95 %. All zeros when nothing was counted.
+ * Other shoppers' next items include items the model's training data never held; how close m₀ comes to their
+ * real share on Beauty: docs/experiments/2026-12-02-federated-virtual-batch.md. All zeros when nothing was counted.
  */
 export function virtualBatchProbabilities(counts: ArrayLike<number>, numItems: number): Float64Array {
   const p = new Float64Array(numItems + 1);

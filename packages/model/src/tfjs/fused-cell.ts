@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * A hand-fused GRU step as one tfjs kernel for the cpu and wasm backends: h' from x, h and the GRU weights in a
- * single pass of plain JS. On these backends one step costs ~15 ops of ~30–80 µs of dispatch each and only
- * ~20k multiply-adds, so one kernel is several times faster than stacking ops. Inference only (no gradient):
- * training keeps the stacked ops of `ops.ts`. GPU backends keep the stacked ops too (their data lives on the GPU).
+ * single pass of plain JS. On these backends one step is ~15 ops whose dispatch costs more than the step's
+ * ~20k multiply-adds, so one kernel beats stacking ops. Inference only (no gradient: the tfjs model is never
+ * trained). GPU backends keep the stacked ops of `ops.ts` (their data lives on the GPU).
  */
 export const GRU_STEP_KERNEL = 'PerchGruStep';
 

@@ -1,6 +1,6 @@
 /**
  * Aggregation rules without any server framework: the aggregator and the simulator both call `aggregate`.
- * Server-side clipping happens in the source (see rounds/update-source.ts), before the rule sees a delta.
+ * Server-side clipping happens in the source (`payloadSource`, ../decode.ts), before the rule sees a delta.
  */
 import { coordinateMedian, trimmedMean } from './robust.js';
 import { fedAvg } from './fedavg.js';

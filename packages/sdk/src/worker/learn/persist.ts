@@ -25,7 +25,7 @@ export interface FederatedRecord {
 
 const STORE = 'kv';
 const KEY = 'state';
-/** Uploads kept in the transparency log (each upload of the 30k-value model is ~41 kB of base64). */
+/** Uploads kept in the transparency log (each upload of the Beauty-size model, 34,530 bytes, is ~46 kB of base64). */
 export const MAX_OUTBOUND = 50;
 /** Body-less requests (the round polls) kept: they must never push an upload out of the log. */
 export const MAX_BODYLESS = 20;

@@ -3,9 +3,10 @@
  * `forward`) and the intent heads run on the backend; scoring a list runs on the plain kernels over item
  * representations cached once per model version.
  *
- * Why: scoring 200 candidates is a gather and a 200 × 65 dot product (≈ 13k multiply-adds, ≈ 20 µs of
- * plain JavaScript), but on a tfjs backend it is 4-6 kernel launches, tensor allocations and an async
- * read-back per call, which cost 10-30× the arithmetic on wasm (and a GPU round trip on webgl/webgpu).
+ * Why: scoring 200 candidates is a gather and a 200 × 65 dot product (≈ 13k multiply-adds), but on a tfjs
+ * backend it is 4-6 kernel launches, tensor allocations and an async read-back per call, which cost far more
+ * than the arithmetic on wasm (and a GPU round trip on webgl/webgpu): the measurement is in
+ * docs/experiments/2026-11-23-rerank-plain-scoring.md.
  * The scores are the same function of the same weights (checked by the backend spec: every backend ranks
  * the same top-10); `scoreOnBackend` keeps the all-tfjs path for the bench's comparison.
  */

@@ -5,8 +5,8 @@
  */
 
 /**
- * Default blend weight (0 = shop order, 1 = model only). Chosen by measurement on Amazon Beauty with the
- * Perch model: see docs/reranking.md ("Choosing the default blend") for the table it comes from.
+ * Default blend weight (0 = shop order, 1 = model only). Chosen on the Beauty slice with the Perch model:
+ * docs/experiments/2026-11-23-rerank-default-blend.md.
  */
 export const DEFAULT_BLEND = 0.8;
 
