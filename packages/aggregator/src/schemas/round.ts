@@ -27,7 +27,7 @@ export const RoundInfo = Type.Object({
     epochs: Type.Integer(), learningRate: Type.Number(), negatives: Type.Integer(), virtualBatch: Type.Integer(), dropout: Type.Number(),
     // Unsafe only narrows the static type to the client's `readonly string[]`; the JSON schema is the array's.
     frozen: Type.Unsafe<readonly string[]>(Type.Array(Type.String(), { description: 'shared dense tensors devices leave untrained (zero delta)' })),
-  }, { description: 'the local training recipe devices run (LocalRecipe in @perch/model/federated)' }),
+  }, { description: 'the local training recipe devices run (LocalRecipe in @perch/learn/client)' }),
   uploadUrl: Type.String(),
 });
 export type RoundInfo = Static<typeof RoundInfo>;
