@@ -22,7 +22,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { makeUpdate } from '@perch/learn/client';
-import { gaussian, makeLayout } from '@perch/learn/privacy';
+import { gaussian } from '@perch/learn/privacy';
+import { makeLayout } from '@perch/learn/update';
 import { Rng } from '@perch/model/rng';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4000);
