@@ -36,7 +36,7 @@ describe('conditional randomised rounding', () => {
       const out = conditionalRound(x, bound, rng);
       expect(Math.sqrt(out.normSquared)).toBeLessThanOrEqual(bound);
       expect(out.normSquared).toBe(out.values.reduce((a, v) => a + v * v, 0));
-      out.values.forEach((v, i) => { mean[i] += v / reps; expect(Math.abs(v - x[i]!)).toBeLessThan(1); });
+      out.values.forEach((v, i) => { mean[i] = mean[i]! + v / reps; expect(Math.abs(v - x[i]!)).toBeLessThan(1); });
       tries += out.tries;
     }
     // Mean bias averaged over coordinates: unbiased rounding leaves only sampling error (and the small shrinkage
