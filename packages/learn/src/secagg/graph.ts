@@ -1,0 +1,44 @@
+/**
+ * The neighbour graph of a round: the Harary graph H(n, k) of SecAgg+ over an ordering of the participants that
+ * anyone can recompute. The participants are sorted by id, each is placed by HMAC-SHA-256(key, id) with a key
+ * derived from the round id and the round's public seed, and each device is linked to the k/2 positions on either
+ * side (every other device when k ≥ n − 1). A device recomputes the graph from the same public inputs and refuses a
+ * neighbour list it cannot reproduce, so the server cannot hand-pick who holds a device's shares, short of
+ * choosing the seed or the participants themselves (README: threat model).
+ */
+import { fields, utf8 } from './bytes.js';
+import { hkdf, hmac, hmacKey } from './crypto.js';
+
+/** The ring order of the participants for this round and seed. */
+export async function ringOrder(roundId: string, seed: string, participants: readonly string[]): Promise<string[]> {
+  const key = await hmacKey(await hkdf(utf8(seed), 32, 'graph', roundId));
+  const sorted = [...participants].sort();
+  const tags = await Promise.all(sorted.map((id) => hmac(key, fields(id))));
+  const idx = sorted.map((_, i) => i);
+  idx.sort((a, b) => {
+    const ta = tags[a]!, tb = tags[b]!;
+    for (let i = 0; i < ta.length; i++) if (ta[i] !== tb[i]) return ta[i]! - tb[i]!;
+    return sorted[a]! < sorted[b]! ? -1 : 1;
+  });
+  return idx.map((i) => sorted[i]!);
+}
+
+/** Neighbour lists (sorted ids) of every participant in H(n, k) on `order`. */
+export function harary(order: readonly string[], k: number): Map<string, string[]> {
+  const n = order.length;
+  const out = new Map<string, string[]>();
+  const half = Math.floor(k / 2);
+  for (let i = 0; i < n; i++) {
+    const set = new Set<string>();
+    if (k >= n - 1) for (const id of order) set.add(id);
+    else for (let o = 1; o <= half; o++) { set.add(order[(i + o) % n]!); set.add(order[(i - o + n) % n]!); }
+    set.delete(order[i]!);
+    out.set(order[i]!, [...set].sort());
+  }
+  return out;
+}
+
+/** The whole graph for a round: participant → sorted neighbour ids. */
+export async function deriveGraph(roundId: string, seed: string, participants: readonly string[], k: number): Promise<Map<string, string[]>> {
+  return harary(await ringOrder(roundId, seed, participants), k);
+}
