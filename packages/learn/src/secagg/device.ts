@@ -1,0 +1,212 @@
+/**
+ * The device's side of SecAgg+ as a state machine over the messages of `messages.ts`: each step takes the server's
+ * request, checks it against the device's policy and what the device already did, and answers or refuses with a
+ * reason. What the device enforces itself, because the server is not trusted to:
+ * - share keys: the cohort is at least `minCohort`; k and t are at least what the policy's targets require for
+ *   that cohort (`params.ts`); the neighbour list is exactly the graph the device derives from the public seed and
+ *   the participant list (`graph.ts`);
+ * - masked input: every neighbour the server says completed round 1 sent this device an envelope that opens
+ *   (AES-GCM tag bound to round, sender and recipient), and at least t of them did;
+ * - unmasking: the device is a survivor, the survivor set is at least `minCohort`, at least t neighbours survived,
+ *   and for each neighbour it releases the b-share (survived) or the s-share (dropped), never both across the
+ *   round: what it released is remembered, and a request that would give the other share is refused whole.
+ * State is plain JSON (`toJSON`/`fromJSON`); secrets the device no longer needs are erased after masking.
+ */
+import { encodeVector, fromB64, fromB64Len, toB64, utf8 } from './bytes.js';
+import { agree, generateKeyPair, hkdf, open, randomBytes, seal } from './crypto.js';
+import { deriveGraph } from './graph.js';
+import { addInto, commitB, pairMask, selfMask } from './masking.js';
+import {
+  envelopeAad, KEY_BYTES, reject,
+  type AdvertiseKeys, type AdvertiseKeysRequest, type MaskedInput, type MaskedInputRequest, type Outcome,
+  type PublicKeys, type RoundConfig, type ShareKeys, type ShareKeysRequest, type Unmask, type UnmaskRequest,
+} from './messages.js';
+import { chooseParams, DEFAULT_TARGETS, MAX_DEGREE, MIN_THRESHOLD, type SecurityTargets } from './params.js';
+import { SECRET_BYTES, SHARE_BYTES, shareSecret } from './shamir.js';
+
+export interface DevicePolicy {
+  /** Smallest cohort (participants, survivors) the device takes part in. */
+  minCohort: number;
+  /** Targets the required k and t are computed from for the announced cohort size. */
+  targets?: SecurityTargets;
+  /** Fixed smallest degree and threshold instead of the targets' (small test cohorts, pinned deployments). */
+  minDegree?: number;
+  minThreshold?: number;
+}
+
+type DeviceStep = 'new' | 'advertised' | 'shared' | 'masked' | 'unmasked';
+
+export interface DeviceState {
+  id: string;
+  policy: DevicePolicy;
+  step: DeviceStep;
+  config?: RoundConfig;
+  keys?: { cPk: string; cSk: string; sPk: string; sSk: string };
+  /** Self-mask seed b (erased after masking). */
+  b?: string;
+  k?: number;
+  t?: number;
+  neighbours?: PublicKeys[];
+  /** Decrypted shares held for each neighbour that completed round 1. */
+  held?: Record<string, { b: string; s: string }>;
+  /** What this device released for each neighbour. */
+  released: Record<string, 'b' | 's'>;
+}
+
+const isSortedUnique = (a: unknown): a is string[] =>
+  Array.isArray(a) && a.every((x, i) => typeof x === 'string' && (i === 0 || (a[i - 1] as string) < x));
+
+/** The AES-GCM key of the envelope between two devices (symmetric: both derive it from X25519 of their c keys). */
+async function envelopeKey(mySk: Uint8Array, peerPk: Uint8Array, me: string, peer: string, roundId: string): Promise<Uint8Array> {
+  const [lo, hi] = me < peer ? [me, peer] : [peer, me];
+  return hkdf(await agree(mySk, peerPk), 32, 'envelope', roundId, lo, hi);
+}
+
+export class SecAggDevice {
+  private constructor(private s: DeviceState) {}
+
+  static create(id: string, policy: DevicePolicy): SecAggDevice {
+    return new SecAggDevice({ id, policy: { ...policy }, step: 'new', released: {} });
+  }
+
+  get id(): string { return this.s.id; }
+
+  /** Round 0: checks the round constants and makes the two ephemeral key pairs. */
+  async advertiseKeys(req: AdvertiseKeysRequest): Promise<Outcome<AdvertiseKeys>> {
+    if (req?.step !== 'advertise-keys') return reject('out-of-order', `expected advertise-keys, got ${String(req?.step)}`);
+    if (this.s.step !== 'new') return reject('out-of-order', `device is at ${this.s.step}`);
+    const { roundId, seed, bits, d } = req;
+    if (typeof roundId !== 'string' || !roundId) return reject('malformed', 'roundId');
+    if (!fromB64Len(seed, 32)) return reject('bad-encoding', 'seed');
+    if (!Number.isInteger(bits) || bits < 1 || bits > 32) return reject('bad-params', `bits ${bits}`);
+    if (!Number.isInteger(d) || d < 1) return reject('bad-params', `d ${d}`);
+    const c = await generateKeyPair(), s = await generateKeyPair();
+    this.s = {
+      ...this.s, step: 'advertised', config: { roundId, seed, bits, d },
+      keys: { cPk: toB64(c.publicKey), cSk: toB64(c.secretKey), sPk: toB64(s.publicKey), sSk: toB64(s.secretKey) },
+    };
+    return { ok: true, message: { step: 'advertise-keys', roundId, sender: this.s.id, cPk: this.s.keys!.cPk, sPk: this.s.keys!.sPk } };
+  }
+
+  /** Round 1: checks cohort, k, t and the graph; Shamir-shares b and s_sk; seals one share pair per neighbour. */
+  async shareKeys(req: ShareKeysRequest): Promise<Outcome<ShareKeys>> {
+    const cfg = this.s.config;
+    if (req?.step !== 'share-keys' || this.s.step !== 'advertised' || !cfg || !this.s.keys) return reject('out-of-order', `share-keys at ${this.s.step}`);
+    if (req.roundId !== cfg.roundId) return reject('wrong-round', `round ${String(req.roundId)}`);
+    const { k, t, participants, neighbours } = req;
+    if (!isSortedUnique(participants) || !participants.includes(this.s.id)) return reject('malformed', 'participants must be sorted, unique and include this device');
+    const n = participants.length;
+    if (n < Math.max(3, this.s.policy.minCohort)) return reject('cohort-too-small', `${n} participants`);
+    if (!Number.isInteger(k) || !Number.isInteger(t) || k > MAX_DEGREE || t > k || t < MIN_THRESHOLD) return reject('bad-params', `k ${k}, t ${t}`);
+    const req2 = this.required(n);
+    if (!req2) return reject('cohort-too-small', `the policy's targets cannot be met with ${n} participants`);
+    if (k < req2.k) return reject('degree-too-low', `k ${k} < ${req2.k}`);
+    if (t < req2.t) return reject('threshold-too-low', `t ${t} < ${req2.t}`);
+    const derived = (await deriveGraph(cfg.roundId, cfg.seed, participants, k)).get(this.s.id)!;
+    if (!Array.isArray(neighbours) || neighbours.length !== derived.length || neighbours.some((p, i) => p?.id !== derived[i]))
+      return reject('graph-mismatch', 'the neighbour list is not the graph derived from the seed and participants');
+    for (const p of neighbours) {
+      const c = fromB64Len(p.cPk, KEY_BYTES), s = fromB64Len(p.sPk, KEY_BYTES);
+      if (!c || !s) return reject('bad-key', `keys of ${p.id}`);
+      if (p.cPk === this.s.keys.cPk || p.sPk === this.s.keys.sPk) return reject('bad-key', `${p.id} reflects this device's key`);
+    }
+    const b = randomBytes(SECRET_BYTES);
+    const sSk = fromB64(this.s.keys.sSk)!, cSk = fromB64(this.s.keys.cSk)!;
+    const bShares = await shareSecret(b, neighbours.length, t);
+    const sShares = await shareSecret(sSk, neighbours.length, t);
+    const shares: ShareKeys['shares'] = [];
+    for (let i = 0; i < neighbours.length; i++) {
+      const p = neighbours[i]!;
+      let key: Uint8Array;
+      try { key = await envelopeKey(cSk, fromB64(p.cPk)!, this.s.id, p.id, cfg.roundId); } catch { return reject('bad-key', `c key of ${p.id}`); }
+      const pt = new Uint8Array(2 * SHARE_BYTES);
+      pt.set(bShares[i]!, 0); pt.set(sShares[i]!, SHARE_BYTES);
+      const env = await seal(key, pt, utf8(JSON.stringify(envelopeAad(cfg.roundId, this.s.id, p.id))));
+      shares.push({ to: p.id, envelope: toB64(env) });
+    }
+    const bCommit = await commitB(cfg.roundId, this.s.id, b);
+    this.s = { ...this.s, step: 'shared', k, t, neighbours: neighbours.map((p) => ({ id: p.id, cPk: p.cPk, sPk: p.sPk })), b: toB64(b) };
+    return { ok: true, message: { step: 'share-keys', roundId: cfg.roundId, sender: this.s.id, bCommit, shares } };
+  }
+
+  /** Round 2: opens the envelopes from the neighbours in U2 and masks x (values in [0, 2^bits), length d). */
+  async maskedInput(req: MaskedInputRequest, x: Uint32Array): Promise<Outcome<MaskedInput>> {
+    const cfg = this.s.config, keys = this.s.keys, nb = this.s.neighbours;
+    if (req?.step !== 'masked-input' || this.s.step !== 'shared' || !cfg || !keys || !nb || !this.s.b) return reject('out-of-order', `masked-input at ${this.s.step}`);
+    if (req.roundId !== cfg.roundId) return reject('wrong-round', `round ${String(req.roundId)}`);
+    if (!isSortedUnique(req.cohort) || !req.cohort.includes(this.s.id)) return reject('malformed', 'cohort must be sorted, unique and include this device');
+    if (req.cohort.length < this.s.policy.minCohort) return reject('cohort-too-small', `${req.cohort.length} completed round 1`);
+    if (!(x instanceof Uint32Array) || x.length !== cfg.d || x.some((v) => v >= 2 ** cfg.bits)) return reject('bad-input', `x must be ${cfg.d} values below 2^${cfg.bits}`);
+    const inCohort = new Set(req.cohort);
+    const live = nb.filter((p) => inCohort.has(p.id));
+    if (live.length < this.s.t!) return reject('too-few-neighbours', `${live.length} neighbours completed round 1, t = ${this.s.t}`);
+    const byFrom = new Map<string, string>();
+    for (const e of Array.isArray(req.shares) ? req.shares : []) {
+      if (typeof e?.from !== 'string' || byFrom.has(e.from) || !live.some((p) => p.id === e.from)) return reject('wrong-recipients', `envelope from ${String(e?.from)}`);
+      byFrom.set(e.from, e.envelope);
+    }
+    const cSk = fromB64(keys.cSk)!;
+    const held: Record<string, { b: string; s: string }> = {};
+    for (const p of live) {
+      const env = fromB64(byFrom.get(p.id));
+      if (!env) return reject('missing-share', `no envelope from ${p.id}`);
+      let pt: Uint8Array | undefined;
+      try {
+        const key = await envelopeKey(cSk, fromB64(p.cPk)!, this.s.id, p.id, cfg.roundId);
+        pt = await open(key, env, utf8(JSON.stringify(envelopeAad(cfg.roundId, p.id, this.s.id))));
+      } catch { pt = undefined; }
+      if (!pt || pt.length !== 2 * SHARE_BYTES) return reject('bad-share', `the envelope from ${p.id} does not open (forged, altered or replayed)`);
+      held[p.id] = { b: toB64(pt.subarray(0, SHARE_BYTES)), s: toB64(pt.subarray(SHARE_BYTES)) };
+    }
+    const y = x.slice();
+    addInto(y, await selfMask(fromB64(this.s.b)!, cfg.roundId, cfg.d, cfg.bits), 1, cfg.bits);
+    const sSk = fromB64(keys.sSk)!;
+    for (const p of live) {
+      let pm: Awaited<ReturnType<typeof pairMask>>;
+      try { pm = await pairMask(sSk, fromB64(p.sPk)!, this.s.id, p.id, cfg.roundId, cfg.d, cfg.bits); } catch { return reject('bad-key', `s key of ${p.id}`); }
+      addInto(y, pm.mask, pm.sign, cfg.bits);
+    }
+    // b, s_sk and c_sk are no longer needed by this device: the server rebuilds what it needs from shares.
+    const { b: _b, ...rest } = this.s;
+    this.s = { ...rest, step: 'masked', held, keys: { cPk: keys.cPk, sPk: keys.sPk, cSk: '', sSk: '' } };
+    return { ok: true, message: { step: 'masked-input', roundId: cfg.roundId, sender: this.s.id, y: encodeVector(y, cfg.bits) } };
+  }
+
+  /** Round 3: per neighbour that completed round 1, its b-share if it survived, its s-share if not; never both. */
+  async unmask(req: UnmaskRequest): Promise<Outcome<Unmask>> {
+    const cfg = this.s.config, held = this.s.held;
+    if (req?.step !== 'unmasking' || (this.s.step !== 'masked' && this.s.step !== 'unmasked') || !cfg || !held) return reject('out-of-order', `unmasking at ${this.s.step}`);
+    if (req.roundId !== cfg.roundId) return reject('wrong-round', `round ${String(req.roundId)}`);
+    if (!isSortedUnique(req.survivors)) return reject('malformed', 'survivors must be sorted and unique');
+    const survivors = new Set(req.survivors);
+    if (!survivors.has(this.s.id)) return reject('not-a-survivor', 'this device is not in the survivor set');
+    if (req.survivors.length < this.s.policy.minCohort) return reject('cohort-too-small', `${req.survivors.length} survivors`);
+    const owners = Object.keys(held).sort();
+    const alive = owners.filter((o) => survivors.has(o)).length;
+    if (alive < this.s.t!) return reject('too-few-neighbours', `${alive} neighbours survived, t = ${this.s.t}`);
+    const shares: Unmask['shares'] = [];
+    for (const o of owners) {
+      const kind = survivors.has(o) ? 'b' : 's';
+      const before = this.s.released[o];
+      if (before && before !== kind) return reject('both-shares', `already released the ${before}-share of ${o}`);
+      shares.push({ owner: o, kind, share: held[o]![kind] });
+    }
+    const released = { ...this.s.released };
+    for (const e of shares) released[e.owner] = e.kind;
+    this.s = { ...this.s, step: 'unmasked', released };
+    return { ok: true, message: { step: 'unmasking', roundId: cfg.roundId, sender: this.s.id, shares } };
+  }
+
+  /** The smallest k and t the policy accepts for a cohort of n, or undefined if its targets cannot be met. */
+  private required(n: number): { k: number; t: number } | undefined {
+    const p = this.s.policy;
+    if (p.minDegree !== undefined && p.minThreshold !== undefined) return { k: Math.min(n - 1, p.minDegree), t: p.minThreshold };
+    const c = chooseParams(n, p.targets ?? DEFAULT_TARGETS);
+    if (!c.feasible) return undefined;
+    return { k: Math.min(n - 1, p.minDegree ?? c.k), t: p.minThreshold ?? c.t };
+  }
+
+  toJSON(): DeviceState { return JSON.parse(JSON.stringify(this.s)) as DeviceState; }
+  static fromJSON(state: DeviceState): SecAggDevice { return new SecAggDevice(JSON.parse(JSON.stringify(state)) as DeviceState); }
+}
+

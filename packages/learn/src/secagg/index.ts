@@ -1,0 +1,18 @@
+/**
+ * Secure aggregation (SecAgg+, Bell et al. CCS 2020, on Bonawitz et al. CCS 2017): the aggregator learns only the
+ * sum of the devices' vectors in Z_(2^bits). Transport-agnostic: `SecAggDevice` (the SDK worker's side) and
+ * `SecAggServer` (the aggregator's side) are state machines over the plain-JSON messages of `messages.ts`, each
+ * serialisable after every step. Design, parameters and threat model: README.md beside this file.
+ */
+export { SecAggDevice, type DevicePolicy, type DeviceState } from './device.js';
+export { SecAggServer, type ServerOptions, type ServerState, type SecAggResult, type Accepted } from './server.js';
+export { chooseParams, log2BinomialTail, DEFAULT_TARGETS, MAX_DEGREE, MIN_THRESHOLD, type SecurityTargets, type GraphParams } from './params.js';
+export { deriveGraph, ringOrder, harary } from './graph.js';
+export { encodeVector, decodeVector, toB64, fromB64 } from './bytes.js';
+export { hasWebCryptoX25519 } from './crypto.js';
+export {
+  checkShape, ENVELOPE_BYTES, KEY_BYTES, COMMIT_BYTES, STEPS,
+  type Step, type Reason, type Rejection, type Outcome, type RoundConfig, type PublicKeys,
+  type AdvertiseKeysRequest, type AdvertiseKeys, type ShareKeysRequest, type ShareKeys,
+  type MaskedInputRequest, type MaskedInput, type UnmaskRequest, type Unmask, type DeviceReply,
+} from './messages.js';
