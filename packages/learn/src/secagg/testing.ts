@@ -3,7 +3,7 @@
  * tampering with the server's requests, and optional save-and-resume of every state machine between steps (as
  * the aggregator and the SDK worker would persist them). Not exported from the package's index.
  */
-import { SecAggDevice, type DevicePolicy } from './device.js';
+import { SecAggDevice, type DevicePolicy, type DeviceState } from './device.js';
 import { modMask } from './masking.js';
 import type { MaskedInput, MaskedInputRequest, ShareKeysRequest, Unmask, UnmaskRequest } from './messages.js';
 import { SecAggServer, type SecAggResult, type ServerOptions } from './server.js';
@@ -19,6 +19,8 @@ export interface RoundSpec {
   /** Save every machine to JSON text and load it back between steps. */
   persist?: boolean;
   seedInputs?: number;
+  /** Input of device i (default: a random test vector). */
+  input?: (i: number) => Uint32Array;
   tamperShareKeys?: (reqs: Record<string, ShareKeysRequest>) => void;
   tamperMasked?: (reqs: Record<string, MaskedInputRequest>) => void;
 }
@@ -34,6 +36,8 @@ export interface RoundRun {
   unmaskReplies: Record<string, Unmask>;
   refusals: { id: string; step: string; reason: string }[];
   failure?: string;
+  /** Every device's state right after share keys (before masking erases b and the secret keys). */
+  sharedStates: DeviceState[];
   expected: (ids: string[]) => Uint32Array;
 }
 
@@ -49,11 +53,11 @@ export function testVector(d: number, bits: number, seed: number): Uint32Array {
 export async function runRound(spec: RoundSpec): Promise<RoundRun> {
   const { n, d, bits } = spec;
   const ids = Array.from({ length: n }, (_, i) => `dev-${String(i).padStart(4, '0')}`);
-  const inputs = ids.map((_, i) => testVector(d, bits, (spec.seedInputs ?? 1) * 7919 + i + 1));
+  const inputs = ids.map((_, i) => spec.input?.(i) ?? testVector(d, bits, (spec.seedInputs ?? 1) * 7919 + i + 1));
   let server = SecAggServer.open({ roundId: spec.server.roundId ?? 'round-1', bits, d, ...spec.server });
   let devices = ids.map((id) => SecAggDevice.create(id, spec.policy));
   const drop = (step: keyof NonNullable<RoundSpec['drop']>, i: number) => spec.drop?.[step]?.includes(i) ?? false;
-  const run: RoundRun = { ids, inputs, server, devices, masked: {}, unmaskReplies: {}, refusals: [], expected: (who) => {
+  const run: RoundRun = { ids, inputs, server, devices, masked: {}, unmaskReplies: {}, refusals: [], sharedStates: [], expected: (who) => {
     const acc = new Uint32Array(d);
     const m = modMask(bits);
     for (const id of who) { const x = inputs[ids.indexOf(id)]!; for (let j = 0; j < d; j++) acc[j] = (acc[j]! + x[j]!) & m; }
@@ -84,6 +88,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundRun> {
     if (!drop('share', i)) { persist(); const a = await server.receive(r.message); if (!a.ok) refuse(id, 'server', a); }
   }
   persist();
+  run.sharedStates = devices.map((dv) => dv.toJSON());
   const mk = server.closeShareKeys();
   if (!mk.ok) { run.failure = mk.reason; return done(); }
   spec.tamperMasked?.(mk.message);
