@@ -50,7 +50,7 @@ describe('device refusals', () => {
         victim = Object.keys(reqs)[4]!;
         const e = reqs[victim]!.shares[0]!;
         const bytes = fromB64(e.envelope)!;
-        bytes[20] ^= 1;
+        bytes[20]! ^= 1;
         e.envelope = toB64(bytes);
       },
     }));
@@ -187,7 +187,7 @@ describe('server validation', () => {
     for (const [id, dev] of run.devices.map((d, i) => [run.ids[i]!, d] as const)) {
       const r = await dev.unmask({ step: 'unmasking', roundId: 'round-1', survivors: state.survivors! });
       if (!r.ok) throw new Error(r.reason);
-      if (id === run.ids[0]) { const b = fromB64(r.message.shares[0]!.share)!; b[0] ^= 1; r.message.shares[0]!.share = toB64(b); }
+      if (id === run.ids[0]) { const b = fromB64(r.message.shares[0]!.share)!; b[0]! ^= 1; r.message.shares[0]!.share = toB64(b); }
       expect(await server.receive(r.message)).toEqual({ ok: true });
     }
     expect(await server.finish()).toMatchObject({ ok: false, reason: 'reconstruction-failed' });
