@@ -40,10 +40,15 @@ export async function runSimulate(argv: string[]): Promise<number> {
     central: (mode, e, m) => log(`central ${mode} epoch ${e}: val HR@20 ${m['HR@20']!.toFixed(4)} NDCG@20 ${m['NDCG@20']!.toFixed(4)}`),
     round: (run, l, total) => {
       bar.update(l.round, total, `${l.clients} clients${l.epsilon !== null ? `, ε ${l.epsilon.toFixed(2)}` : ''}${l.test ? `, HR@20 ${l.test['HR@20']!.toFixed(4)}` : ''}`);
-      if (l.test) log(`${run} round ${l.round}: ${l.clients} clients, ${l.bytesPerClient} B/client, test HR@20 ${l.test['HR@20']!.toFixed(4)} NDCG@20 ${l.test['NDCG@20']!.toFixed(4)}${l.epsilon !== null ? `, ε ${l.epsilon.toFixed(3)}` : ''} (${l.seconds.toFixed(1)} s)`);
+      if (!l.released) log(`${run} round ${l.round}: ${l.clients} clients, below the minimum cohort: not released`);
+      if (l.test) log(`${run} round ${l.round}: ${l.clients} clients, ${l.bytesPerClient} B/client, ${o.split} HR@20 ${l.test['HR@20']!.toFixed(4)} NDCG@20 ${l.test['NDCG@20']!.toFixed(4)}${l.epsilon !== null ? `, ε ${l.epsilon.toFixed(3)}` : ''} (${l.seconds.toFixed(1)} s)`);
     },
   });
   bar.done();
+  for (const d of res.dp) {
+    const s = d.secagg;
+    if (s) log(`SecAgg+ (round ${s.round}, ${s.devices} devices, k ${s.k}, t ${s.t}): unmasked sum ${s.bitIdentical ? 'bit-identical to' : 'DIFFERS from'} the plain modular sum; ${s.seconds.toFixed(1)} s wall for the whole protocol in one process (server ${s.serverSeconds.toFixed(1)} s), ${Math.round(s.bytesUpPerDevice)} B up and ${Math.round(s.bytesDownPerDevice)} B down per device (JSON)`);
+  }
   log(table(res));
   if (args.plot) { writeFileSync(args.plot, simulationPlot(res)); log(`wrote ${args.plot}`); }
   process.stdout.write(`${JSON.stringify(summary(res, o))}\n`);

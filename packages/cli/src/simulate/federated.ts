@@ -12,6 +12,14 @@
  * - `central` (a research setting devices refuse by default: they add no noise, the server does): the amplified ε
  *   of the sampled Gaussian against observers of the published models, which holds only if the aggregator adds
  *   its noise and keeps who took part secret; against the aggregator there is no protection (null).
+ * - `ddg` (secure aggregation with the distributed discrete Gaussian, ddg.ts): each device clips, rotates with
+ *   the round-public seed, scales and rounds, adds its share of the noise and reduces mod 2^bits (`encodeDdg`); the
+ *   server sums the packed vectors mod 2^bits, which is what SecAgg+ reveals (the masks cancel exactly, so they are
+ *   skipped, except for `secaggDevices` devices of the first released round, which run the real protocol), decodes
+ *   the sum (`decodeDdgSum`) and releases it over the fixed denominator like the other DP rounds. A round whose
+ *   cohort is below the minimum is not released (the server would refuse to unmask); its devices still count their
+ *   upload, as the SDK records one before it leaves. Each device's ε is the noisy sum's over the minimum honest
+ *   cohort, composed over its own uploads; a device stops once one more upload would pass its budget.
  */
 import type { EvalCase, Sequence } from '@perch/model/data';
 import { evaluate } from '@perch/model/eval';
@@ -23,11 +31,32 @@ import type { Layout } from '@perch/learn/update';
 import type { ModelDims, Weights } from '@perch/model/spec';
 import type { AggregationRule, ServerOptimizer } from '@perch/learn/server';
 import type { LocalTrainer } from '@perch/learn/client';
+import { bitsFromRng, decodeDdgSum, encodeDdg, pack, sumModM, unpack } from '@perch/learn/ddg';
 import { SimServer } from './server.js';
 import { Rng } from '@perch/model/rng';
+import { planDdg, roundParams, type DdgPlan, type DdgSettings } from './ddg.js';
+import { secaggSum } from './secagg.js';
+import { toB64 } from '@perch/learn/secagg';
 
-/** Where the DP noise is added: on each device (the SDK's pipeline), on the server (DP-FedAvg), or nowhere. */
-export type NoiseMode = 'local' | 'central' | 'off';
+/**
+ * Where the DP noise is added: on each device (the SDK's pipeline), on the server (DP-FedAvg), shared by the
+ * devices under secure aggregation (the distributed discrete Gaussian), or nowhere.
+ */
+export type NoiseMode = 'local' | 'central' | 'ddg' | 'off';
+
+/** What the real SecAgg+ run of one round measured (`secaggDevices`). */
+export interface SecAggCheck {
+  round: number;
+  devices: number;
+  k: number;
+  t: number;
+  /** The unmasked sum equals the plain modular sum of the same vectors, bit for bit. */
+  bitIdentical: boolean;
+  seconds: number;
+  serverSeconds: number;
+  bytesUpPerDevice: number;
+  bytesDownPerDevice: number;
+}
 
 export interface FederatedOptions {
   rounds: number;
@@ -51,6 +80,8 @@ export interface FederatedOptions {
   seed: number;
   /** Tensors the devices' recipe freezes (`LocalRecipe.frozen`); the server zeroes their part of the mean. */
   frozen?: readonly string[];
+  /** `ddg` noise: what the run is asked for (the plan, σ and γ, follows from it and the budget). */
+  ddg?: DdgSettings;
 }
 
 export interface RoundLog {
@@ -63,6 +94,13 @@ export interface RoundLog {
   bytesPerClient: number;
   stepNorm: number;
   seconds: number;
+  /** Whether the round's aggregate was released (ddg: false when its cohort was below the minimum). */
+  released: boolean;
+  /**
+   * ddg: RMS per coordinate of (decoded sum − plain sum of the clipped deltas), which the server cannot compute,
+   * and the RMS the rounding and the noise should give, sqrt(N·(γ²/4 + σ²)).
+   */
+  ddgError?: { rms: number; expected: number };
   test?: Metrics;
   /** 0-based rank of each test case's target (with `test`), for paired comparisons. */
   ranks?: Int32Array;
@@ -79,26 +117,38 @@ export interface FederatedContext {
 
 const UNBOUNDED = 1e30;
 
+export interface FederatedRun {
+  logs: RoundLog[];
+  epsilon: number | null;
+  epsilonServer: number | null;
+  bytesPerClient: number;
+  /** ddg: the shared parameters and accounting, the most uploads any device made, and the SecAgg+ check. */
+  ddg?: DdgPlan;
+  maxUploads?: number;
+  secagg?: SecAggCheck;
+}
+
 /**
  * Runs the rounds on `global` (its dense tensors are updated in place; `local` must wrap the same object).
  * `onUpload` sees every payload exactly as it would go over the network, with the sequence it came from (tests).
  */
 export async function runFederated(ctx: FederatedContext, global: Weights, local: LocalTrainer, o: FederatedOptions,
-  onRound?: (log: RoundLog) => void, onUpload?: (bytes: Uint8Array, seq: Sequence) => void): Promise<{ logs: RoundLog[]; epsilon: number | null; epsilonServer: number | null; bytesPerClient: number }> {
+  onRound?: (log: RoundLog) => void, onUpload?: (bytes: Uint8Array, seq: Sequence) => void): Promise<FederatedRun> {
   const D = ctx.layout.size;
   const dp = o.noise !== 'off';
   const C = dp ? o.clip : UNBOUNDED;
   const zLocal = o.noise === 'local' ? o.z : 0;
   const maxClientWeight = dp ? 1 : o.maxClientWeight; // the devices' claim: DP devices send 1, as the SDK does
   const bound = C * Math.sqrt(1 + zLocal * zLocal * D); // the aggregator's upload bound
+  const expectedClients = o.q * ctx.clients.length;
   const server = new SimServer(ctx.layout, {
     rule: o.rule, bound, maxClientWeight: o.maxClientWeight, centralNoise: o.noise === 'central' ? o.z : 0, optimizer: o.optimizer, frozen: o.frozen ?? [],
-    dp, expectedClients: o.q * ctx.clients.length, // DP rounds: unit weights over the expected clients per round
+    dp, expectedClients, // DP rounds: unit weights over the expected clients per round
   }, new Rng(o.seed * 7 + 3));
   const coins = new Rng(o.seed * 7 + 1), noiseRng = new Rng(o.seed * 7 + 2);
   const central = new PrivacyAccountant({ delta: o.delta, epsilonBudget: o.epsilonBudget });
-  // Local noise: ε after k uploads (all at z) from the device accountant, and the most uploads a budget allows.
-  const afterUploads: number[] = [0];
+  // Local and ddg noise: ε after k uploads (every upload costs the same), and the most uploads a budget allows.
+  let afterUploads: number[] = [0];
   if (o.noise === 'local') {
     const acc = new DeviceAccountant({ epsilonBudget: o.epsilonBudget, delta: o.delta });
     if (o.epsilonPerRound !== undefined && acc.projectedServer(zLocal) > o.epsilonPerRound) {
@@ -106,6 +156,13 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     }
     while (afterUploads.length <= o.rounds && acc.canUpload(zLocal)) { acc.recordUpload(zLocal, 0); afterUploads.push(acc.epsilonServer()); }
   }
+  let plan: DdgPlan | undefined;
+  if (o.noise === 'ddg') {
+    if (!o.ddg) throw new Error('ddg noise needs its settings (FederatedOptions.ddg)');
+    plan = planDdg({ settings: o.ddg, dim: D, clip: C, expectedCohort: expectedClients, q: o.q, rounds: o.rounds, epsilonBudget: o.epsilonBudget, epsilonPerRound: o.epsilonPerRound, delta: o.delta });
+    afterUploads = plan.epsilonAfter;
+  }
+  const budgeted = o.noise === 'local' || o.noise === 'ddg';
   const maxUploads = afterUploads.length - 1;
   const uploads = new Uint16Array(ctx.clients.length);
   let most = 0;
@@ -113,29 +170,76 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const logs: RoundLog[] = [];
   let bytesPerClient = 0;
   const spent = (): { epsilon: number | null; epsilonServer: number | null } => {
-    if (o.noise === 'local') return { epsilon: afterUploads[most]!, epsilonServer: afterUploads[most]! };
+    if (budgeted) return { epsilon: afterUploads[most]!, epsilonServer: afterUploads[most]! };
     return o.noise === 'central' ? { epsilon: central.spent().epsilon, epsilonServer: null } : { epsilon: null, epsilonServer: null };
   };
   const centralDone = (): boolean => o.noise === 'central' && !central.canContribute({ q: o.q, z: o.z });
+  // ddg: round-public rotation seeds, the noise's 32-bit words (seeded here; Web Crypto on real devices).
+  const seeds = new Rng(o.seed * 7 + 4), noiseBits = bitsFromRng(noiseRng);
+  let secagg: SecAggCheck | undefined;
   for (let r = 1; r <= o.rounds; r++) {
     const t0 = performance.now();
     if (centralDone()) break; // every device's budget is spent: no more DP rounds
     if (o.noise === 'central') central.record(o.q, o.z);
-    const payloads: Uint8Array[] = [];
-    for (const [i, seq] of ctx.clients.entries()) {
-      if (!shouldParticipate(o.q, coins)) continue;
-      if (o.noise === 'local' && uploads[i]! >= maxUploads) continue; // this device's budget is spent
-      const { delta, positions } = local.train([seq]);
-      const { bytes } = makeUpdate(delta, ctx.layout, {
-        roundId: r, baseVersion: r, clipBound: C, noiseMultiplier: zLocal, examples: positions, maxClientWeight, rng: noiseRng,
-      });
-      bytesPerClient = bytes.length;
-      payloads.push(bytes);
-      if (o.noise === 'local') most = Math.max(most, ++uploads[i]!);
-      onUpload?.(bytes, seq);
+    let count = 0, stepNorm = 0, released = true, ddgError: RoundLog['ddgError'];
+    if (plan) {
+      const params = roundParams(plan, seeds.nextU32());
+      const padded = plan.paddedDim, bits = plan.bits;
+      const wantSecagg = secagg === undefined && (o.ddg?.secaggDevices ?? 0) > 0;
+      const held: Uint32Array[] = []; // the vectors of the devices that run the real protocol
+      let sum: Uint32Array = new Uint32Array(padded); // Σ mod 2^bits of the others: what SecAgg+ reveals, without the masks
+      const plain = new Float64Array(D); // Σ of the clipped deltas, for ddgError only (the server never has it)
+      for (const [i, seq] of ctx.clients.entries()) {
+        if (!shouldParticipate(o.q, coins)) continue;
+        if (uploads[i]! >= maxUploads || count >= plan.maxCohort) continue; // budget spent, or the round is full
+        const { delta } = local.train([seq]);
+        const enc = encodeDdg(delta, params, noiseRng, noiseBits);
+        const bytes = pack(enc.values, bits);
+        bytesPerClient = bytes.length;
+        count++;
+        most = Math.max(most, ++uploads[i]!); // recorded before the upload leaves, as the SDK does
+        onUpload?.(bytes, seq);
+        const f = enc.clipped ? C / enc.norm : 1;
+        for (let j = 0; j < D; j++) plain[j] = plain[j]! + delta[j]! * f;
+        const v = unpack(bytes, bits, padded);
+        if (wantSecagg && held.length < o.ddg!.secaggDevices) held.push(v);
+        else sum = sumModM([sum, v], bits);
+      }
+      released = count >= plan.minCohort;
+      if (released) {
+        if (held.length > 0) {
+          const plainHeld = sumModM(held, bits);
+          const run = held.length >= 3 ? await secaggSum(held, bits, `sim-${o.seed}-round-${r}`, secaggSeed(new Rng(o.seed * 7 + 5 + r))) : undefined;
+          const bitIdentical = run !== undefined && run.sum.length === plainHeld.length && run.sum.every((x, j) => x === plainHeld[j]);
+          if (run) {
+            if (!bitIdentical) throw new Error(`round ${r}: the SecAgg+ sum of ${held.length} devices differs from their plain modular sum`);
+            secagg = { round: r, devices: run.devices, k: run.k, t: run.t, bitIdentical, seconds: run.seconds, serverSeconds: run.serverSeconds, bytesUpPerDevice: run.bytesUp, bytesDownPerDevice: run.bytesDown };
+          }
+          sum = sumModM([sum, run?.sum ?? plainHeld], bits);
+        }
+        const decoded = decodeDdgSum(sum, params, count);
+        let se = 0;
+        for (let j = 0; j < D; j++) se += (decoded[j]! - plain[j]!) ** 2;
+        ddgError = { rms: Math.sqrt(se / D), expected: Math.sqrt(count * (plan.gamma ** 2 / 4 + plan.sigma ** 2)) };
+        ({ stepNorm } = await server.releaseSum(decoded, count, global));
+      }
+    } else {
+      const payloads: Uint8Array[] = [];
+      for (const [i, seq] of ctx.clients.entries()) {
+        if (!shouldParticipate(o.q, coins)) continue;
+        if (o.noise === 'local' && uploads[i]! >= maxUploads) continue; // this device's budget is spent
+        const { delta, positions } = local.train([seq]);
+        const { bytes } = makeUpdate(delta, ctx.layout, {
+          roundId: r, baseVersion: r, clipBound: C, noiseMultiplier: zLocal, examples: positions, maxClientWeight, rng: noiseRng,
+        });
+        bytesPerClient = bytes.length;
+        payloads.push(bytes);
+        if (o.noise === 'local') most = Math.max(most, ++uploads[i]!);
+        onUpload?.(bytes, seq);
+      }
+      ({ count, stepNorm } = await server.round(r, payloads, global));
     }
-    const { count, stepNorm } = await server.round(r, payloads, global);
-    const log: RoundLog = { round: r, clients: count, ...spent(), bytesPerClient, stepNorm, seconds: 0 };
+    const log: RoundLog = { round: r, clients: count, ...spent(), bytesPerClient, stepNorm, seconds: 0, released, ...(ddgError ? { ddgError } : {}) };
     if (r % o.evalEvery === 0 || r === o.rounds || centralDone()) {
       model.invalidate();
       log.ranks = new Int32Array(ctx.test.length);
@@ -145,5 +249,12 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     logs.push(log);
     onRound?.(log);
   }
-  return { logs, ...spent(), bytesPerClient };
+  return { logs, ...spent(), bytesPerClient, ...(plan ? { ddg: plan, maxUploads: most } : {}), ...(secagg ? { secagg } : {}) };
+}
+
+/** A round-public SecAgg+ graph seed (32 bytes, base64url) from the seeded generator. */
+function secaggSeed(rng: Rng): string {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i += 4) new DataView(b.buffer).setUint32(i, rng.nextU32());
+  return toB64(b);
 }

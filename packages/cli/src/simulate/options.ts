@@ -21,6 +21,12 @@ export const FULL: SimOptions = {
   // (`--noise central`) is a research setting devices refuse by default.
   dpRounds: 200, dpClientsPerRound: 1000, dpServerDecay: 0,
   epsilon: DEFAULT_POLICY.epsilonBudget, delta: DEFAULT_POLICY.delta, noise: ['local'], localZ: DEFAULT_POLICY.minNoiseMultiplier, epsilonPerRound: DEFAULT_POLICY.epsilonPerRound,
+  // Secure aggregation with the distributed discrete Gaussian (`--noise ddg`, ddg.ts): 15 bits fit one upload of
+  // d ≈ 34,000 in 64 KB (packages/learn/src/ddg/README.md); the honest cohort assumes 30 % of a round's devices
+  // drop out and 5 % collude with the aggregator (SecAgg+'s DEFAULT_TARGETS); σ per device is calibrated so that
+  // the budget allows the uploads a device makes over the DP schedule, and the minimum cohort is the expected one
+  // less three standard deviations (auto, ddg.ts).
+  ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test',
   clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
   // measures what real devices run. It leaves the event and gap embeddings untrained
@@ -76,9 +82,29 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --epsilon X             per-device ε budget (default ${FULL.epsilon}; local noise: against the aggregator, as devices count it)
   --delta X               δ at which ε is stated (default ${FULL.delta.toExponential()})
   --noise LIST            DP noise placement(s), comma-separated: local (each device adds N(0,(zC)²) itself, the SDK's
-                          pipeline under its policy) and/or central (the server adds noise to the mean, DP-FedAvg; a
-                          research setting devices refuse by default); the first is reported as federated_dp
+                          pipeline under its policy), central (the server adds noise to the mean, DP-FedAvg; a
+                          research setting devices refuse by default) and/or ddg (below); the first is reported
+                          as federated_dp
                           (default ${FULL.noise.join(',')})
+  --noise ddg             secure aggregation with the distributed discrete Gaussian (Kairouz, Liu & Steinke 2021):
+                          each device clips to C, rotates, rounds to the grid γZ, adds its share of discrete
+                          Gaussian noise and reduces mod 2^bits; the server decodes only the modular sum (masks
+                          cancel exactly, so they are skipped). ε against the aggregator counts the noise of the
+                          minimum honest cohort, composed over each device's uploads, with no sampling assumption
+  --ddg-bits N            bits per value of the ddg runs (default ${FULL.ddgBits}; ${FULL.ddgBits} bits fit d ≈ 34,000 in 64 KB)
+  --ddg-uploads N|auto    uploads a device's budget must allow; σ is calibrated to it (default ${FULL.ddgUploads}:
+                          ⌈qR + 3√(qR)⌉ over the DP runs' R rounds, raised where one upload would cost more than
+                          --epsilon-per-round)
+  --ddg-min-cohort N|auto smallest cohort a ddg round is released from; a smaller one is not (default ${FULL.ddgMinCohort}:
+                          ⌊K − 3√K⌋ for K expected clients). The honest cohort n is it × (1 − dropout − colluding)
+  --ddg-dropout X         fraction of a cohort assumed to drop out (default ${FULL.ddgDropout})
+  --ddg-colluding X       fraction of a cohort assumed to collude with the aggregator (default ${FULL.ddgColluding})
+  --secagg-devices N      in the first released ddg round, N devices (≥ 3) run the real SecAgg+ protocol with
+                          masking on their ddg vectors; the run checks that the unmasked sum is bit-identical
+                          and reports its wall time and bytes per device (default ${FULL.secaggDevices} = off)
+  --split val|test        held-out event every figure is measured on: test (each user's last event, default
+                          ${FULL.split}) or val (the second-to-last; training data is the same, the events before it).
+                          Make choices on val. (The centralised baselines pick their best epoch on val.)
   --local-z X             noise multiplier devices add in local-noise runs (default ${FULL.localZ}, the policy's minimum)
   --epsilon-per-round X   largest ε one upload may cost against the aggregator (default ${FULL.epsilonPerRound})
   --clip X|auto           client clip bound C (default ${FULL.clip}, the policy's), or auto = median local-update norm on
@@ -102,10 +128,11 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'local-z': ['localZ', 'num', 0], 'epsilon-per-round': ['epsilonPerRound', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
   'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
   'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'central-users': ['centralUsers', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
+  'ddg-bits': ['ddgBits', 'int', 2], 'ddg-dropout': ['ddgDropout', 'num', 0], 'ddg-colluding': ['ddgColluding', 'num', 0], 'secagg-devices': ['secaggDevices', 'int', 0],
 };
 
 /** Every option the parser accepts (without the leading --), numeric or not. */
-export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen'];
+export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split'];
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
 
@@ -136,7 +163,9 @@ export function parseSimArgs(argv: string[]): SimArgs {
   const noise = flags.get('noise');
   if (noise !== undefined) {
     const modes = noise.split(',');
-    if (modes.length === 0 || modes.some((m) => m !== 'local' && m !== 'central')) throw new UsageError(`--noise must list local and/or central, got "${noise}"`);
+    if (modes.length === 0 || modes.some((m) => m !== 'local' && m !== 'central' && m !== 'ddg') || new Set(modes).size !== modes.length) {
+      throw new UsageError(`--noise must list local, central and/or ddg, each once, got "${noise}"`);
+    }
     o.noise = modes as SimOptions['noise'];
   }
   const opt = flags.get('server-opt');
@@ -148,6 +177,24 @@ export function parseSimArgs(argv: string[]): SimArgs {
   if (bc !== undefined) {
     if (bc !== 'on' && bc !== 'off') throw new UsageError(`--adam-bias-correction must be on or off, got "${bc}"`);
     o.adamBiasCorrection = bc === 'on';
+  }
+  const intOrAuto = (flag: string, min: number): number | 'auto' | undefined => {
+    const v = flags.get(flag);
+    if (v === undefined || v === 'auto') return v;
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= min)) throw new UsageError(`--${flag} must be an integer ≥ ${min} or auto, got "${v}"`);
+    return n;
+  };
+  o.ddgUploads = intOrAuto('ddg-uploads', 1) ?? o.ddgUploads;
+  o.ddgMinCohort = intOrAuto('ddg-min-cohort', 1) ?? o.ddgMinCohort;
+  if (o.ddgBits > 32) throw new UsageError(`--ddg-bits must be at most 32, got ${o.ddgBits}`);
+  if (!(o.ddgDropout + o.ddgColluding < 1)) throw new UsageError('--ddg-dropout and --ddg-colluding must sum below 1');
+  if (o.secaggDevices > 0 && o.secaggDevices < 3) throw new UsageError(`--secagg-devices must be 0 or at least 3, got ${o.secaggDevices}`);
+  if (o.secaggDevices > 0 && !o.noise.includes('ddg')) throw new UsageError('--secagg-devices needs a ddg run (--noise ddg)');
+  const split = flags.get('split');
+  if (split !== undefined) {
+    if (split !== 'val' && split !== 'test') throw new UsageError(`--split must be val or test, got "${split}"`);
+    o.split = split;
   }
   const clip = flags.get('clip');
   if (clip !== undefined) {

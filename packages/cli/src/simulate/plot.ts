@@ -25,7 +25,7 @@ export function simulationPlot(r: SimResult): string {
   const dpHead = r.dp.map((d) => `<th>DP ${d.noise}: clients</th><th>HR@20</th><th>ε</th>`).join('');
   const dpQ = r.dp[0] ? `; DP runs: q = ${r.dp[0].q.toPrecision(3)}, z = ${r.dp[0].z.toPrecision(3)}` : '';
   return htmlPage('Perch federated simulation', `<h1>Federated simulation: ${r.clients} clients, C = ${r.clip.toPrecision(3)}, ${r.bytesPerClientRound} bytes per client round</h1>
-<p>Test HR@20 on ${r.evalUsers} federated users (leave-one-out, last event). Without DP: q = ${r.q.toPrecision(3)}${dpQ}.
+<p>${r.split === 'val' ? 'Validation' : 'Test'} HR@20 on ${r.evalUsers} federated users (leave-one-out, ${r.split === 'val' ? 'second-to-last' : 'last'} event). Without DP: q = ${r.q.toPrecision(3)}${dpQ}.
 Pretrained start ${r.start['HR@20']!.toFixed(4)}; centralised, dense weights only ${r.central['HR@20']!.toFixed(4)}; centralised, all weights ${r.centralFull['HR@20']!.toFixed(4)}.</p>
 ${lineChart('without DP: test HR@20 against rounds', acc, { x: 'round', xMin: 0, xMax: r.federated.rounds, y: 'HR@20' })}
 ${dpAcc.length > 2 ? lineChart('with DP: test HR@20 against rounds', dpAcc, { x: 'round', xMin: 0, xMax: dpRounds, y: 'HR@20' }) : ''}

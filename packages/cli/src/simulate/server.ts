@@ -64,12 +64,32 @@ export class SimServer {
     const res = await aggregate(payloadSource(() => records, this.layout, this.o.bound), this.layout.size, { rule: this.o.rule });
     const { maxWeight, denominator } = this.weighting;
     const { delta } = releaseMean(res.delta, { multiplier: this.o.centralNoise, bound: this.o.bound, maxWeight, totalWeight: res.totalWeight, denominator, rng: this.rng });
+    return { count: res.count, stepNorm: this.apply(delta, global) };
+  }
+
+  /**
+   * A secure-aggregation round (`--noise ddg`): the server learns only the decoded sum of `count` unit-weight
+   * updates, so it cannot decode or clip them one by one; the sum is released over the fixed denominator exactly
+   * as `round` releases a mean (no central noise: the devices' noise is in the sum), then stepped.
+   */
+  async releaseSum(sum: Float32Array, count: number, global: Weights): Promise<{ count: number; stepNorm: number }> {
+    if (!this.o.dp || this.o.centralNoise > 0) throw new Error('a secure-aggregation round is a DP round without central noise');
+    if (count === 0) return { count: 0, stepNorm: 0 };
+    const mean = new Float32Array(sum.length);
+    for (let i = 0; i < sum.length; i++) mean[i] = sum[i]! / count;
+    const { maxWeight, denominator } = this.weighting;
+    const { delta } = releaseMean(mean, { multiplier: 0, bound: this.o.bound, maxWeight, totalWeight: count, denominator, rng: this.rng });
+    return { count, stepNorm: this.apply(delta, global) };
+  }
+
+  /** The server optimiser's step on the released Δ (frozen tensors zeroed); returns the step's L2 norm. */
+  private apply(delta: Float32Array, global: Weights): number {
     const flat = flattenShared(global, this.layout);
     const { step, state } = serverStep(zeroFrozen(delta, this.layout, this.o.frozen ?? []), this.state, this.o.optimizer);
     this.state = state;
     let sq = 0;
     for (let i = 0; i < flat.length; i++) { flat[i] = flat[i]! + step[i]!; sq += step[i]! * step[i]!; }
     for (const [k, v] of Object.entries(unflatten(flat, this.layout))) global[k]!.set(v);
-    return { count: res.count, stepNorm: Math.sqrt(sq) };
+    return Math.sqrt(sq);
   }
 }

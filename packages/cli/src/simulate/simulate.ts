@@ -1,9 +1,10 @@
 /**
  * The whole simulation: pretrain on a seeded subset of users, evaluate the start, train the centralised
  * baselines on the federated users' data, then run federated training without DP and with DP, all from the
- * same pretrained start and evaluated on the same federated users' test cases.
+ * same pretrained start and evaluated on the same federated users' held-out events (`split`: the last, test, or
+ * the second-to-last, val).
  */
-import type { Dataset } from '@perch/model/data';
+import type { Dataset, EvalCase } from '@perch/model/data';
 import { popularity, evaluate } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
 import { PlainModel, ModelScorer, DEFAULTS, dimsFor, train, type TrainHooks } from '@perch/model/plain';
@@ -12,8 +13,9 @@ import { SHARED_DENSE_WEIGHTS, weightShapes, type Weights } from '@perch/model/s
 import { trainCentral } from './central.js';
 import { LocalTrainer } from '@perch/learn/client';
 import type { LocalRecipe } from '@perch/learn/client';
-import { runFederated, type FederatedContext, type NoiseMode, type RoundLog } from './federated.js';
-import { makePopulation } from './population.js';
+import { runFederated, type FederatedContext, type NoiseMode, type RoundLog, type SecAggCheck } from './federated.js';
+import type { DdgPlan } from './ddg.js';
+import { makePopulation, type Population } from './population.js';
 import { medianUpdateNorm, noiseForBudget } from './privacy.js';
 import { pairedDelta } from './paired.js';
 import { coldTargets, hitRateByTarget } from './coverage.js';
@@ -71,6 +73,20 @@ export interface SimOptions {
   centralSeconds: number;
   /** Federated users the centralised baselines train on (a seeded random subset; 0 = all of them). */
   centralUsers: number;
+  /** ddg noise: bits per value, uploads a device's budget must allow, the smallest cohort released (auto: ddg.ts). */
+  ddgBits: number;
+  ddgUploads: number | 'auto';
+  ddgMinCohort: number | 'auto';
+  /** ddg noise: fractions of a cohort assumed to drop out and to collude with the aggregator (the honest cohort). */
+  ddgDropout: number;
+  ddgColluding: number;
+  /** ddg noise: devices of the first released round that run the real SecAgg+ protocol (0 = none). */
+  secaggDevices: number;
+  /**
+   * Which held-out event every figure is measured on: `test` (each user's last event) or `val` (the second-to-last;
+   * training data is the same, the events before it). Choices are made on val; test is for the final figure.
+   */
+  split: 'val' | 'test';
   /** Server optimiser of every federated run (see server.ts). */
   serverOpt: 'sgdm' | 'adam';
   adamTau: number;
@@ -95,10 +111,19 @@ export type VsStart = ReturnType<typeof pairedDelta>;
 /** HR@20 on test cases whose target the pretraining data saw, and on the others (coverage.ts). */
 export type ByTarget = ReturnType<typeof hitRateByTarget>;
 
-export interface RunResult { test: Metrics; vsStart: VsStart; byTarget: ByTarget; logs: RoundLog[]; epsilon: number | null; epsilonServer: number | null; z: number; noise: NoiseMode; q: number; rounds: number }
+export interface RunResult {
+  /** Metrics on the evaluation split (`SimOptions.split`). */
+  test: Metrics; vsStart: VsStart; byTarget: ByTarget; logs: RoundLog[]; epsilon: number | null; epsilonServer: number | null;
+  /** Noise multiplier: local and central z; ddg, the per-device σ/C. */
+  z: number; noise: NoiseMode; q: number; rounds: number;
+  /** ddg: the shared parameters and accounting, the most uploads a device made, the SecAgg+ check. */
+  ddg?: DdgPlan; maxUploads?: number; secagg?: SecAggCheck;
+}
 
 export interface SimResult {
   clients: number;
+  /** The held-out event every figure is measured on. */
+  split: 'val' | 'test';
   q: number;
   clip: number;
   layoutSize: number;
@@ -133,6 +158,13 @@ export const recipeOf = (o: Pick<SimOptions, 'localEpochs' | 'clientLr' | 'local
   frozen: [...o.localFrozen],
 });
 
+/**
+ * The held-out events every figure is measured on: each evaluated user's last event (test) or second-to-last
+ * (val). The devices train on the same prefixes either way (the events before the second-to-last), so a val
+ * figure never saw its target, and choices made on val leave test untouched.
+ */
+export const evaluationCases = (pop: Pick<Population, 'val' | 'test'>, split: 'val' | 'test'): EvalCase[] => (split === 'val' ? pop.val : pop.test);
+
 /** Runs every phase on `ds`; deterministic for a given seed. */
 export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {}): Promise<SimResult> {
   const t0 = performance.now();
@@ -146,13 +178,14 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const attrs = { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds };
   const layout = makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
   const counts = popularity(pop.pretrain.train, dims.numItems); // server-known popularity for negatives
-  const startRanks = new Int32Array(pop.test.length);
-  const test = (w: Weights, ranks?: Int32Array): Metrics => evaluate(new ModelScorer(new PlainModel(dims, w, attrs), loss.maxLen), pop.test, dims.numItems, 64, undefined, ranks);
+  const cases = evaluationCases(pop, o.split);
+  const test = (w: Weights, ranks?: Int32Array): Metrics => evaluate(new ModelScorer(new PlainModel(dims, w, attrs), loss.maxLen), cases, dims.numItems, 64, undefined, ranks);
+  const startRanks = new Int32Array(cases.length);
   const startM = test(start, startRanks);
-  const cold = coldTargets(pop.test, counts);
+  const cold = coldTargets(cases, counts);
   const byTarget = (ranks: Int32Array): ByTarget => hitRateByTarget(ranks, cold);
   const vs = (ranks: Int32Array): VsStart => pairedDelta(startRanks, ranks, { seed: o.seed });
-  const centralRanks = new Int32Array(pop.test.length), fullRanks = new Int32Array(pop.test.length);
+  const centralRanks = new Int32Array(cases.length), fullRanks = new Int32Array(cases.length);
 
   hooks.phase?.('centralised training (shared dense weights only)');
   const centralOpts = { epochs: o.centralEpochs, lr: loss.lr, batchPositions: loss.batchPositions, seed: o.seed + 11, maxSeconds: o.centralSeconds };
@@ -165,12 +198,13 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
 
   const q = Math.min(1, o.clientsPerRound / pop.clients.length);
   const dpQ = Math.min(1, o.dpClientsPerRound / pop.clients.length);
-  const ctx: FederatedContext = { dims, attrs, layout, maxLen: loss.maxLen, clients: pop.clients, test: pop.test };
+  const ctx: FederatedContext = { dims, attrs, layout, maxLen: loss.maxLen, clients: pop.clients, test: cases };
   // Devices train with the round's recipe on the model's item counts (the pretraining data's, published with the
   // model as vocab.itemCounts), exactly as the SDK worker does.
   const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: recipeOf(o), counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
-  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, epsilonPerRound: o.epsilonPerRound, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen };
+  const ddg = { bits: o.ddgBits, uploads: o.ddgUploads, minCohort: o.ddgMinCohort, dropout: o.ddgDropout, colluding: o.ddgColluding, secaggDevices: o.secaggDevices };
+  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, epsilonPerRound: o.epsilonPerRound, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen, ddg };
 
   interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer; evalEvery: number }
   // DP runs are evaluated as many times as the run without DP, whatever their number of rounds.
@@ -180,18 +214,20 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
     const g = cloneWeights(start);
     const r = await runFederated(ctx, g, local(g), { ...base, ...p }, (l) => hooks.round?.(name, l, p.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
-    return { test: last.test!, vsStart: vs(last.ranks!), byTarget: byTarget(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, epsilonServer: r.epsilonServer, z: p.z, noise: p.noise, q: p.q, rounds: p.rounds };
+    const more = r.ddg ? { ddg: r.ddg, maxUploads: r.maxUploads, ...(r.secagg ? { secagg: r.secagg } : {}) } : {};
+    return { test: last.test!, vsStart: vs(last.ranks!), byTarget: byTarget(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, epsilonServer: r.epsilonServer, z: r.ddg ? r.ddg.sigma / r.ddg.clip : p.z, noise: p.noise, q: p.q, rounds: p.rounds, ...more };
   };
   const federated = await run('without DP', { rounds: o.rounds, q, noise: 'off', z: 0, optimizer: serverOptimizer(o, o.serverLr, o.serverMomentum), evalEvery: o.evalEvery });
   const dp: RunResult[] = [];
   for (const mode of o.noise) {
     // Local: the devices' own z (their policy's). Central: calibrated so that the rounds fit the budget (amplified ε).
-    const z = mode === 'local' ? o.localZ : noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta);
-    dp.push(await run(`with DP (${mode} noise, z=${z.toPrecision(3)})`, { rounds: o.dpRounds, q: dpQ, noise: mode, z, optimizer: serverOptimizer(o, o.dpServerLr, o.dpServerMomentum, o.dpServerDecay), evalEvery: dpEvalEvery }));
+    // ddg: σ per device from the budget and the honest cohort (runFederated plans it; z is unused).
+    const z = mode === 'local' ? o.localZ : mode === 'central' ? noiseForBudget(dpQ, o.dpRounds, o.epsilon, o.delta) : 0;
+    dp.push(await run(mode === 'ddg' ? 'with DP (ddg noise, secure aggregation)' : `with DP (${mode} noise, z=${z.toPrecision(3)})`, { rounds: o.dpRounds, q: dpQ, noise: mode, z, optimizer: serverOptimizer(o, o.dpServerLr, o.dpServerMomentum, o.dpServerDecay), evalEvery: dpEvalEvery }));
   }
   const bytes = federated.logs.find((l) => l.bytesPerClient > 0)?.bytesPerClient ?? 0;
   return {
-    clients: pop.clients.length, q, clip, layoutSize: layout.size, bytesPerClientRound: bytes, evalUsers: pop.test.length,
+    clients: pop.clients.length, split: o.split, q, clip, layoutSize: layout.size, bytesPerClientRound: bytes, evalUsers: pop.test.length,
     start: startM, unseenTargetShare: cold.reduce((a, b) => a + b, 0) / cold.length, startByTarget: byTarget(startRanks),
     central, centralVsStart: vs(centralRanks), centralByTarget: byTarget(centralRanks), centralFull, centralFullVsStart: vs(fullRanks), centralFullByTarget: byTarget(fullRanks), federated, dp, seconds: (performance.now() - t0) / 1000,
   };

@@ -10,7 +10,8 @@ describe('perch simulate: arguments', () => {
     try {
       for (const argv of [[], ['train'], ['simulate', '--rounds', 'x'], ['simulate', '--rounds'], ['simulate', '--bogus', '1'],
         ['simulate', '--noise', 'shuffled'], ['simulate', '--clip', '-1'], ['simulate', '--pretrain-fraction', '1'], ['simulate', 'extra'],
-        ['simulate', '--data', '/nonexistent-dir-for-perch-test']]) {
+        ['simulate', '--data', '/nonexistent-dir-for-perch-test'], ['simulate', '--noise', 'ddg', '--ddg-uploads', '0'], ['simulate', '--split', 'train'],
+        ['simulate', '--secagg-devices', '200']]) {
         expect(await runSimulate(argv)).toBe(2);
       }
       expect(await runSimulate(['simulate', '--help'])).toBe(0);
@@ -49,5 +50,19 @@ describe('perch simulate: arguments', () => {
     expect(parseSimArgs(['simulate', '--local-frozen', 'none']).options.localFrozen).toEqual([]);
     expect(parseSimArgs(['simulate', '--local-frozen', 'gru_wh,out_b']).options.localFrozen).toEqual(['gru_wh', 'out_b']);
     expect(() => parseSimArgs(['simulate', '--local-frozen', 'item_emb'])).toThrow(/unknown tensors: item_emb/);
+  });
+
+  it('parses the ddg noise mode, its parameters, --secagg-devices and --split', () => {
+    const d = parseSimArgs(['simulate']).options;
+    expect(d).toMatchObject({ ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test' });
+    const a = parseSimArgs(['simulate', '--quick', '--noise', 'ddg,local', '--ddg-bits', '16', '--ddg-uploads', '12', '--ddg-min-cohort', '100',
+      '--ddg-dropout', '0.2', '--ddg-colluding', '0.1', '--secagg-devices', '200', '--split', 'val']).options;
+    expect(a).toMatchObject({ noise: ['ddg', 'local'], ddgBits: 16, ddgUploads: 12, ddgMinCohort: 100, ddgDropout: 0.2, ddgColluding: 0.1, secaggDevices: 200, split: 'val' });
+    expect(parseSimArgs(['simulate', '--noise', 'ddg', '--ddg-uploads', 'auto', '--ddg-min-cohort', 'auto']).options).toMatchObject({ ddgUploads: 'auto', ddgMinCohort: 'auto' });
+    for (const bad of [['--noise', 'ddg,ddg'], ['--noise', 'ddg', '--ddg-uploads', '0'], ['--noise', 'ddg', '--ddg-uploads', '2.5'], ['--noise', 'ddg', '--ddg-min-cohort', 'x'],
+      ['--noise', 'ddg', '--ddg-bits', '33'], ['--noise', 'ddg', '--ddg-bits', '1'], ['--noise', 'ddg', '--ddg-dropout', '0.6', '--ddg-colluding', '0.4'],
+      ['--noise', 'ddg', '--secagg-devices', '2'], ['--noise', 'local', '--secagg-devices', '10'], ['--split', 'train'], ['--split', '']]) {
+      expect(() => parseSimArgs(['simulate', ...bad]), bad.join(' ')).toThrow(UsageError);
+    }
   });
 });

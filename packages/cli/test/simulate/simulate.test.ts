@@ -6,7 +6,8 @@ import { FULL } from '../../src/simulate/options.js';
 import { noiseForBudget } from '../../src/simulate/privacy.js';
 import { simulationPlot } from '../../src/simulate/plot.js';
 import { summary, table } from '../../src/simulate/report.js';
-import { simulate, type SimOptions } from '../../src/simulate/simulate.js';
+import { evaluationCases, simulate, type SimOptions } from '../../src/simulate/simulate.js';
+import { makePopulation } from '../../src/simulate/population.js';
 import { syntheticDataset } from './synthetic.js';
 
 const OPTIONS: SimOptions = {
@@ -71,5 +72,36 @@ describe('simulate()', () => {
     expect(html.match(/round 3<\/text>/g)).toHaveLength(2);
     expect(html.match(/<tr><td>\d+<\/td>/g)).toHaveLength(4);
     expect(html).toContain(`DP runs: q = ${r.dp[0]!.q.toPrecision(3)}`);
+  }, 120_000);
+
+  it('--split val measures the second-to-last event, which no training prefix contains', () => {
+    const pop = makePopulation(syntheticDataset(200), { pretrainFraction: 0.2, evalUsers: 50, seed: 1 });
+    const val = evaluationCases(pop, 'val'), test = evaluationCases(pop, 'test');
+    expect(val).toBe(pop.val);
+    expect(test).toBe(pop.test);
+    val.forEach((c, i) => {
+      expect(c.seq).toBe(test[i]!.seq);
+      expect(c.prefixLen).toBe(c.seq.items.length - 2);
+      expect(c.target).toBe(c.seq.items[c.seq.items.length - 2]);
+    });
+    const trained = new Map(pop.clients.map((s) => [s.key, s.items.length]));
+    for (const c of val) expect(trained.get(c.seq.key)).toBe(c.prefixLen); // devices train on the events before the val target
+  });
+
+  it('ddg noise on the validation split: the summary carries ε against the aggregator, δ and the ddg parameters', async () => {
+    const o: SimOptions = { ...OPTIONS, noise: ['ddg'], split: 'val', secaggDevices: 4 };
+    const r = await simulate(syntheticDataset(200), o);
+    expect(r.split).toBe('val');
+    const d = r.dp[0]!;
+    expect(d.noise).toBe('ddg');
+    expect(d.z).toBe(d.ddg!.sigma / r.clip);
+    const s = summary(r, o) as Record<string, Record<string, unknown>>;
+    expect(s.federated_dp).toMatchObject({
+      noise: 'ddg', delta: 1e-10, epsilon_server: Number(d.epsilonServer!.toFixed(3)), epsilon: Number(d.epsilon!.toFixed(3)), bits: 15,
+      n_honest: d.ddg!.nHonest, bytes_per_client: d.ddg!.bytesPerClient, max_uploads: d.maxUploads, secagg: { devices: 4, bit_identical: true },
+    });
+    for (const k of ['sigma', 'gamma', 'min_cohort', 'max_cohort', 'uploads_allowed', 'rounds_released', 'wrap_probability']) expect(typeof s.federated_dp![k]).toBe('number');
+    expect(s).toMatchObject({ split: 'val', eval_on: 'federated users (val = second-to-last event)' });
+    expect(table(r)).toMatch(/federated, DP ddg .*σ=.*γ=.*15 bits \(\d+ B\/client\), n_honest=\d+ .*SecAgg\+ 4 devices bit-identical/);
   }, 120_000);
 });
