@@ -93,8 +93,8 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
                           minimum honest cohort, composed over each device's uploads, with no sampling assumption
   --ddg-bits N            bits per value of the ddg runs (default ${FULL.ddgBits}; ${FULL.ddgBits} bits fit d ≈ 34,000 in 64 KB)
   --ddg-uploads N|auto    uploads a device's budget must allow; σ is calibrated to it (default ${FULL.ddgUploads}:
-                          ⌈qR + 3√(qR)⌉ over the DP runs' R rounds, raised where one upload would cost more than
-                          --epsilon-per-round)
+                          ⌈qR + 3√(qR)⌉ over the DP runs' R rounds), and raised further where one upload would
+                          cost more than --epsilon-per-round
   --ddg-min-cohort N|auto smallest cohort a ddg round is released from; a smaller one is not (default ${FULL.ddgMinCohort}:
                           ⌊K − 3√K⌋ for K expected clients). The honest cohort n is it × (1 − dropout − colluding)
   --ddg-dropout X         fraction of a cohort assumed to drop out (default ${FULL.ddgDropout})
@@ -102,8 +102,8 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --secagg-devices N      in the first released ddg round, N devices (≥ 3) run the real SecAgg+ protocol with
                           masking on their ddg vectors; the run checks that the unmasked sum is bit-identical
                           and reports its wall time and bytes per device (default ${FULL.secaggDevices} = off)
-  --split val|test        held-out event every figure is measured on: test (each user's last event, default
-                          ${FULL.split}) or val (the second-to-last; training data is the same, the events before it).
+  --split val|test        held-out event every figure is measured on: test (each user's last event) or val (the
+                          second-to-last; training data is the same, the events before it); default ${FULL.split}.
                           Make choices on val. (The centralised baselines pick their best epoch on val.)
   --local-z X             noise multiplier devices add in local-noise runs (default ${FULL.localZ}, the policy's minimum)
   --epsilon-per-round X   largest ε one upload may cost against the aggregator (default ${FULL.epsilonPerRound})
