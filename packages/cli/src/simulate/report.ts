@@ -67,6 +67,6 @@ export function table(r: SimResult): string {
   const ci = (v: VsStart | null): string => (v ? `${v.hr.delta >= 0 ? '+' : ''}${v.hr.delta.toFixed(4)} [${v.hr.lo.toFixed(4)}, ${v.hr.hi.toFixed(4)}]` : '');
   const split = (b: ByTarget): string => `${b.seen.toFixed(4)} / ${b.unseen.toFixed(4)}`;
   const head = `${'run'.padEnd(24)} ${'HR@20'.padStart(8)} ${'NDCG@20'.padStart(8)}  ${'ΔHR@20 vs start [95 % CI]'.padEnd(28)}  ${'HR@20 seen / unseen'.padEnd(19)}  notes`;
-  const note = `unseen = test targets with no event in the pretraining data: ${(100 * r.unseenTargetShare).toFixed(1)} % of the cases (their item rows are trained only by "central (all weights)")`;
+  const note = `unseen = ${r.split} targets with no event in the pretraining data: ${(100 * r.unseenTargetShare).toFixed(1)} % of the cases (their item rows are trained only by "central (all weights)")`;
   return [head, ...rows.map(([n, m, v, b, x]) => `${n.padEnd(24)} ${m['HR@20']!.toFixed(4).padStart(8)} ${m['NDCG@20']!.toFixed(4).padStart(8)}  ${ci(v).padEnd(28)}  ${split(b).padEnd(19)}  ${x}`), note].join('\n');
 }
