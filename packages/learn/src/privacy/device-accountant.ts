@@ -21,10 +21,23 @@
  *
  * The budget and δ only tighten: the state keeps the smallest budget and δ the device was ever configured
  * with, so a later configuration cannot give back ε already spent.
+ *
+ * A secure-aggregation upload (SecAgg+ with the distributed discrete Gaussian) reaches the aggregator only inside
+ * a masked sum, so its RDP is that of the noisy sum over the honest cohort the device's own policy assumes
+ * (`ddgRdp` at the accountant's orders, KLS21 Prop. 14, for the pinned n_honest), added to the same arrays as the
+ * local-noise uploads. That sum is also what a round publishes, so such an upload adds the same RDP to the
+ * published figure: for it epsilonPublished equals epsilonServer. Its ε rests on the honest-cohort assumption;
+ * `epsilonAlone` is the figure without it, counting the device's own noise share only (n = 1), as if every other
+ * device in the sum were the aggregator's.
+ *
+ * State versions: 2 holds local-noise uploads only and is still written while no secure-aggregation upload was
+ * recorded (so an older client reads it as before); 3 adds the secure-aggregation count and the own-noise-only
+ * RDP. A state of a later version than this code knows counts as spent without limit.
  */
+import { ddgRdp, type DdgAccountingParams } from '../ddg/accountant.js';
 import { computeRdpSampledGaussian, DEFAULT_ORDERS, rdpToEpsilon } from './rdp.js';
 
-export interface DeviceAccountState {
+export interface DeviceAccountStateV2 {
   version: 2;
   orders: number[];
   /** Rényi DP, per order, of everything the aggregator received from this device. */
@@ -39,32 +52,59 @@ export interface DeviceAccountState {
   delta: number;
 }
 
+export interface DeviceAccountStateV3 extends Omit<DeviceAccountStateV2, 'version'> {
+  version: 3;
+  /** Of `uploads`, those made in secure-aggregation rounds. */
+  ddgUploads: number;
+  /** Rényi DP counting only this device's own noise (secure-aggregation uploads as a sum of one device). */
+  alone: number[];
+}
+
+export type DeviceAccountState = DeviceAccountStateV2 | DeviceAccountStateV3;
+
 /** One upload against the aggregator: Gaussian with multiplier z/2 (replace-one), no sampling. */
 const uploadRdp = (z: number, orders: readonly number[]): number[] => computeRdpSampledGaussian(1, z / 2, orders);
 
+/** Newest state version this code reads. */
+const VERSION = 3;
+
 export class DeviceAccountant {
-  private readonly s: DeviceAccountState;
+  private readonly s: DeviceAccountStateV3;
 
   /**
    * @param limits the current configuration's budget and δ (tightened by what the stored state already holds).
    * @param stored a state from `toJSON()` (one unreadable entry makes it count as spent without limit); a state of the
    *   older, sampling-based accountant that recorded any round cannot be converted (it does not say whether or at
-   *   which z the device uploaded), so it counts as an exhausted budget.
+   *   which z the device uploaded), so it counts as an exhausted budget. A state of version 2 (local noise only)
+   *   reads as a version 3 with no secure-aggregation upload; one of a later version counts as spent without limit.
    */
   constructor(limits: { epsilonBudget: number; delta: number }, stored?: unknown) {
-    const st = stored as (Omit<Partial<DeviceAccountState>, 'version'> & { version?: number; rounds?: number }) | null | undefined;
-    const fresh = (): DeviceAccountState => ({ version: 2, orders: [...DEFAULT_ORDERS], server: DEFAULT_ORDERS.map(() => 0), published: DEFAULT_ORDERS.map(() => 0), uploads: 0, budget: limits.epsilonBudget, delta: limits.delta });
-    if (st?.version === 2 && Array.isArray(st.orders) && st.server?.length === st.orders.length && st.published?.length === st.orders.length) {
+    const st = stored as (Omit<Partial<DeviceAccountStateV3>, 'version'> & { version?: number; rounds?: number }) | null | undefined;
+    const fresh = (): DeviceAccountStateV3 => ({
+      version: 3, orders: [...DEFAULT_ORDERS], server: DEFAULT_ORDERS.map(() => 0), published: DEFAULT_ORDERS.map(() => 0), alone: DEFAULT_ORDERS.map(() => 0),
+      uploads: 0, ddgUploads: 0, budget: limits.epsilonBudget, delta: limits.delta,
+    });
+    const sized = (a: unknown): a is unknown[] => Array.isArray(a) && Array.isArray(st?.orders) && a.length === st.orders.length;
+    if ((st?.version === 2 || st?.version === 3) && Array.isArray(st.orders) && sized(st.server) && sized(st.published) && (st.version === 2 || sized(st.alone))) {
       // One unreadable entry makes the whole state untrustworthy: every order then counts as spent without limit.
       const rdp = (a: unknown[]): number[] => (a.every((v) => typeof v === 'number' && v >= 0) ? [...a as number[]] : a.map(() => Infinity));
       const pos = (v: unknown, dflt: number): number => (typeof v === 'number' && v > 0 ? v : dflt);
+      const count = (v: unknown): number => (Number.isInteger(v) && (v as number) >= 0 ? v as number : 0);
+      const server = rdp(st.server);
       this.s = {
-        version: 2, orders: [...st.orders], server: rdp(st.server), published: rdp(st.published),
-        uploads: Number.isInteger(st.uploads) ? st.uploads! : 0, budget: pos(st.budget, limits.epsilonBudget), delta: pos(st.delta, limits.delta),
+        version: 3, orders: [...st.orders], server, published: rdp(st.published),
+        // Before version 3 every upload carried its own noise: the server view is the own-noise view.
+        alone: st.version === 3 ? rdp(st.alone!) : [...server],
+        uploads: count(st.uploads), ddgUploads: st.version === 3 ? count(st.ddgUploads) : 0,
+        budget: pos(st.budget, limits.epsilonBudget), delta: pos(st.delta, limits.delta),
       };
     } else {
       this.s = fresh();
-      if (st && st.version === 1 && (st.rounds ?? 0) > 0) this.s.server = this.s.server.map(() => Infinity);
+      const later = typeof st?.version === 'number' && st.version > VERSION;
+      if (later || (st && st.version === 1 && (st.rounds ?? 0) > 0)) {
+        this.s.server = this.s.server.map(() => Infinity);
+        this.s.alone = this.s.alone.map(() => Infinity);
+      }
     }
     this.s.budget = Math.min(this.s.budget, limits.epsilonBudget);
     this.s.delta = Math.min(this.s.delta, limits.delta);
@@ -73,12 +113,23 @@ export class DeviceAccountant {
   get budget(): number { return this.s.budget; }
   get delta(): number { return this.s.delta; }
   get uploads(): number { return this.s.uploads; }
+  /** Of `uploads`, those made in secure-aggregation rounds. */
+  get ddgUploads(): number { return this.s.ddgUploads; }
 
   /** ε against the aggregator so far. */
   epsilonServer(): number { return rdpToEpsilon(this.s.orders, this.s.server, this.s.delta).epsilon; }
 
-  /** ε against observers of the published models so far (relies on the announced central noise). */
+  /**
+   * ε against observers of the published models so far (relies on the announced central noise). A secure-
+   * aggregation upload adds the same to it as to `epsilonServer`: the noisy sum is what is published.
+   */
   epsilonPublished(): number { return rdpToEpsilon(this.s.orders, this.s.published, this.s.delta).epsilon; }
+
+  /**
+   * ε against an aggregator whose cohort is all its own but this device (Sybils): only the device's own noise
+   * counts. Equals `epsilonServer` while no secure-aggregation upload was made; never used for the budget.
+   */
+  epsilonAlone(): number { return rdpToEpsilon(this.s.orders, this.s.alone, this.s.delta).epsilon; }
 
   /** ε against the aggregator after one more upload with device noise z. */
   projectedServer(z: number): number {
@@ -93,11 +144,39 @@ export class DeviceAccountant {
   recordUpload(z: number, zc: number): void {
     const server = uploadRdp(z, this.s.orders), published = uploadRdp(Math.hypot(z, zc), this.s.orders);
     this.s.server = this.s.server.map((r, i) => r + server[i]!);
+    this.s.alone = this.s.alone.map((r, i) => r + server[i]!);
     this.s.published = this.s.published.map((r, i) => r + published[i]!);
     this.s.uploads++;
   }
 
+  /** ε against the aggregator after one more secure-aggregation upload with these parameters. */
+  projectedServerDdg(p: DdgAccountingParams): number {
+    const step = ddgRdp(p, this.s.orders);
+    return rdpToEpsilon(this.s.orders, this.s.server.map((r, i) => r + step[i]!), this.s.delta).epsilon;
+  }
+
+  /** Whether one more secure-aggregation upload with these parameters stays within the budget. */
+  canUploadDdg(p: DdgAccountingParams): boolean { return this.projectedServerDdg(p) <= this.s.budget; }
+
+  /**
+   * Records one secure-aggregation upload (call before the masked input leaves). `p` is the device's own: its σ_dev
+   * and the honest cohort of its pinned policy (`checkRound`'s `noise.accounting`), never an announced cohort.
+   */
+  recordDdgUpload(p: DdgAccountingParams): void {
+    const step = ddgRdp(p, this.s.orders), own = ddgRdp({ ...p, nHonest: 1 }, this.s.orders);
+    this.s.server = this.s.server.map((r, i) => r + step[i]!);
+    this.s.published = this.s.published.map((r, i) => r + step[i]!);
+    this.s.alone = this.s.alone.map((r, i) => r + own[i]!);
+    this.s.uploads++;
+    this.s.ddgUploads++;
+  }
+
+  /** The state to persist: version 2 while no secure-aggregation upload was recorded, else version 3. */
   toJSON(): DeviceAccountState {
-    return { ...this.s, orders: [...this.s.orders], server: [...this.s.server], published: [...this.s.published] };
+    const { version: _, ddgUploads, alone, ...rest } = this.s;
+    const base = { ...rest, orders: [...rest.orders], server: [...rest.server], published: [...rest.published] };
+    return ddgUploads === 0 && alone.every((r, i) => r === rest.server[i])
+      ? { version: 2, ...base }
+      : { version: 3, ...base, ddgUploads, alone: [...alone] };
   }
 }
