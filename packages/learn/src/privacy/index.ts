@@ -27,5 +27,12 @@
 export { cryptoRng, gaussian, randomKeyHex, type Rng } from './rng.js';
 export { computeRdpSampledGaussian, rdpToEpsilon, rdpToEpsilonClassic, DEFAULT_ORDERS, type EpsilonResult } from './rdp.js';
 export { PrivacyAccountant, shouldParticipate, serverViewEpsilon, type AccountantOptions, type AccountantState } from './accountant.js';
-export { DeviceAccountant, type DeviceAccountState } from './device-accountant.js';
-export { checkRound, publishedCohortProblem, readPolicy, trainedBy, DEFAULT_POLICY, type PrivacyPolicy, type RefusalCode, type RoundCheck } from './policy.js';
+export { DeviceAccountant, type DeviceAccountState, type DeviceAccountStateV2, type DeviceAccountStateV3 } from './device-accountant.js';
+export {
+  checkRound, publishedCohortProblem, readPolicy, trainedBy, DEFAULT_POLICY,
+  type PrivacyPolicy, type RefusalCode, type Refusal, type RoundCheck, type RoundRefused, type SecAggRoundAccepted, type SecAggCapability,
+} from './policy.js';
+export {
+  DEFAULT_SECAGG_POLICY, deviceDdgNoise, honestCohortOf, readSecAggPolicy, readSecAggRound, requiredGraph, roundingInflation,
+  secaggDevicePolicy, securityTargets, type DeviceDdgNoise, type SecAggPolicy, type SecAggRoundView,
+} from './secagg-policy.js';
