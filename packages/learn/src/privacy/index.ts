@@ -20,9 +20,13 @@
  *   keeps who took part secret.
  * - Not covered: participation itself, its timing and request metadata (IP address, user agent), a shop that
  *   serves other code, and integrity (poisoning) beyond the server's norm bound and robust rules.
+ * - Secure-aggregation rounds (SecAgg+ with the distributed discrete Gaussian) are opt-in: `secagg-policy.ts`
+ *   checks them against the policy's `secagg` part, the device adds its own σ_dev, and the accountant counts the
+ *   ε of the noisy sum over the honest cohort the shop's policy assumes (an assumption the device cannot check:
+ *   `epsilonAlone` is the figure without it).
  * - Server-side clipping to the announced bound protects the aggregate against malformed or malicious uploads
- *   (integrity, not privacy). Next: secure aggregation with distributed noise, and DP-FTRL (Kairouz et al. 2021,
- *   no sampling assumption); docs/threat-model.md, section 10.
+ *   (integrity, not privacy). Next: DP-FTRL (Kairouz et al. 2021, no sampling assumption); docs/threat-model.md,
+ *   section 10.
  */
 export { cryptoRng, gaussian, randomKeyHex, type Rng } from './rng.js';
 export { computeRdpSampledGaussian, rdpToEpsilon, rdpToEpsilonClassic, DEFAULT_ORDERS, type EpsilonResult } from './rdp.js';
