@@ -59,43 +59,32 @@ export async function secaggSum(vectors: readonly Uint32Array[], bits: number, r
   };
   const timed = async <T>(f: () => Promise<T> | T): Promise<T> => { const s0 = performance.now(); const r = await f(); serverMs += performance.now() - s0; return r; };
 
+  type Reply = { ok: true; message: unknown } | { ok: false; reason: string; detail?: string };
+  /** One step: every device answers its request from the server, and the server receives the answer. */
+  const step = async <Req>(name: string, requestOf: (id: string) => Req, answer: (dv: SecAggDevice, req: Req, i: number) => Promise<Reply>): Promise<void> => {
+    for (const [i, dv] of devices.entries()) {
+      const req = requestOf(ids[i]!);
+      add(down, ids[i]!, req);
+      const r = await answer(dv, req, i);
+      if (!r.ok) fail(name, ids[i]!, r);
+      else await toServer(ids[i]!, name, r.message);
+    }
+  };
+  /** The server closes a step and hands out the next step's requests, one per device. */
+  const close = async <Req>(name: string, f: () => Promise<Reply & { message?: Record<string, Req> }> | (Reply & { message?: Record<string, Req> })): Promise<Record<string, Req>> => {
+    const r = await timed(f);
+    if (!r.ok) fail(`close ${name}`, 'server', r);
+    return r.ok ? r.message as Record<string, Req> : {};
+  };
+
   const adv = server.advertiseRequest();
-  for (const [i, dv] of devices.entries()) {
-    add(down, ids[i]!, adv);
-    const r = await dv.advertiseKeys(adv);
-    if (!r.ok) fail('advertise-keys', ids[i]!, r);
-    else await toServer(ids[i]!, 'advertise-keys', r.message);
-  }
-  const sk = await timed(() => server.closeAdvertise());
-  if (!sk.ok) fail('close advertise-keys', 'server', sk);
-  const shareReqs = sk.ok ? sk.message : {};
-  for (const [i, dv] of devices.entries()) {
-    const req = shareReqs[ids[i]!]!;
-    add(down, ids[i]!, req);
-    const r = await dv.shareKeys(req);
-    if (!r.ok) fail('share-keys', ids[i]!, r);
-    else await toServer(ids[i]!, 'share-keys', r.message);
-  }
-  const mk = await timed(() => server.closeShareKeys());
-  if (!mk.ok) fail('close share-keys', 'server', mk);
-  const maskReqs = mk.ok ? mk.message : {};
-  for (const [i, dv] of devices.entries()) {
-    const req = maskReqs[ids[i]!]!;
-    add(down, ids[i]!, req);
-    const r = await dv.maskedInput(req, vectors[i]!);
-    if (!r.ok) fail('masked-input', ids[i]!, r);
-    else await toServer(ids[i]!, 'masked-input', r.message);
-  }
-  const um = await timed(() => server.closeMaskedInput());
-  if (!um.ok) fail('close masked-input', 'server', um);
-  const unmaskReqs = um.ok ? um.message : {};
-  for (const [i, dv] of devices.entries()) {
-    const req = unmaskReqs[ids[i]!]!;
-    add(down, ids[i]!, req);
-    const r = await dv.unmask(req);
-    if (!r.ok) fail('unmasking', ids[i]!, r);
-    else await toServer(ids[i]!, 'unmasking', r.message);
-  }
+  await step('advertise-keys', () => adv, (dv, req) => dv.advertiseKeys(req));
+  const shareReqs = await close('advertise-keys', () => server.closeAdvertise());
+  await step('share-keys', (id) => shareReqs[id]!, (dv, req) => dv.shareKeys(req));
+  const maskReqs = await close('share-keys', () => server.closeShareKeys());
+  await step('masked-input', (id) => maskReqs[id]!, (dv, req, i) => dv.maskedInput(req, vectors[i]!));
+  const unmaskReqs = await close('masked-input', () => server.closeMaskedInput());
+  await step('unmasking', (id) => unmaskReqs[id]!, (dv, req) => dv.unmask(req));
   const fin = await timed(() => server.finish());
   if (!fin.ok) fail('finish', 'server', fin);
   const result = fin.ok ? fin.message : undefined;
