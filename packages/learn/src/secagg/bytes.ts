@@ -83,31 +83,64 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** Bytes per element in the packed vector encoding: 2 when bits ≤ 16, else 4 (little-endian). */
-export function elementBytes(bits: number): number { return bits <= 16 ? 2 : 4; }
+/** Bytes of a vector of `d` values packed at `bits` bits each. */
+export function packedBytes(d: number, bits: number): number { return Math.ceil((d * bits) / 8); }
 
-/** Packs a vector of values in [0, 2^bits) little-endian, 2 or 4 bytes per element, as base64url. */
-export function encodeVector(v: Uint32Array, bits: number): string {
-  const w = elementBytes(bits);
-  const out = new Uint8Array(v.length * w);
-  const view = new DataView(out.buffer);
-  if (w === 2) for (let i = 0; i < v.length; i++) view.setUint16(2 * i, v[i]!, true);
-  else for (let i = 0; i < v.length; i++) view.setUint32(4 * i, v[i]!, true);
-  return toB64(out);
-}
-
-/** Inverse of `encodeVector`; `undefined` on bad encoding, wrong length or an element ≥ 2^bits. */
-export function decodeVector(text: unknown, d: number, bits: number): Uint32Array | undefined {
-  const w = elementBytes(bits);
-  const bytes = fromB64Len(text, d * w);
-  if (!bytes) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Uint32Array(d);
-  const limit = 2 ** bits;
-  for (let i = 0; i < d; i++) {
-    const x = w === 2 ? view.getUint16(2 * i, true) : view.getUint32(4 * i, true);
-    if (x >= limit) return undefined;
-    out[i] = x;
+/** Packs values in [0, 2^bits) at exactly `bits` bits each, least significant bit first (the layout of
+ * `@perch/learn/ddg`'s `pack`); the unused high bits of the last byte are zero. */
+export function packVector(v: ArrayLike<number>, bits: number): Uint8Array {
+  const out = new Uint8Array(packedBytes(v.length, bits));
+  let o = 0;
+  if (bits <= 24) {
+    let buf = 0, n = 0; // n < 8 before each push, so buf stays below 2^31
+    for (let i = 0; i < v.length; i++) {
+      buf |= v[i]! << n; n += bits;
+      while (n >= 8) { out[o++] = buf & 255; buf >>>= 8; n -= 8; }
+    }
+    if (n > 0) out[o] = buf & 255;
+  } else {
+    let buf = 0, n = 0; // a double: < 2^(7 + 32), exact
+    for (let i = 0; i < v.length; i++) {
+      buf += v[i]! * 2 ** n; n += bits;
+      while (n >= 8) { out[o++] = buf % 256; buf = Math.floor(buf / 256); n -= 8; }
+    }
+    if (n > 0) out[o] = buf;
   }
   return out;
+}
+
+/** Inverse of `packVector`; `undefined` for the wrong length or non-zero padding bits. */
+export function unpackVector(bytes: Uint8Array, d: number, bits: number): Uint32Array | undefined {
+  if (bytes.length !== packedBytes(d, bits)) return undefined;
+  const out = new Uint32Array(d);
+  let i = 0, o = 0;
+  if (bits <= 24) {
+    const m = 2 ** bits - 1;
+    let buf = 0, n = 0;
+    for (; o < d; o++) {
+      while (n < bits) { buf |= bytes[i++]! << n; n += 8; }
+      out[o] = buf & m; buf >>>= bits; n -= bits;
+    }
+    if (buf !== 0) return undefined;
+  } else {
+    const unit = 2 ** bits;
+    let buf = 0, n = 0;
+    for (; o < d; o++) {
+      while (n < bits) { buf += bytes[i++]! * 2 ** n; n += 8; }
+      out[o] = buf % unit; buf = Math.floor(buf / unit); n -= bits;
+    }
+    if (buf !== 0) return undefined;
+  }
+  return out;
+}
+
+/** A vector of values in [0, 2^bits), packed at `bits` bits each (`packVector`), as base64url. */
+export function encodeVector(v: Uint32Array, bits: number): string {
+  return toB64(packVector(v, bits));
+}
+
+/** Inverse of `encodeVector`; `undefined` on bad encoding, wrong length or non-zero padding bits. */
+export function decodeVector(text: unknown, d: number, bits: number): Uint32Array | undefined {
+  const bytes = fromB64(text);
+  return bytes ? unpackVector(bytes, d, bits) : undefined;
 }

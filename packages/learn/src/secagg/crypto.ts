@@ -6,12 +6,18 @@
  *   and a secret key can be Shamir-shared; both paths compute the same RFC 7748 function.
  * - HKDF-SHA-256 for every derived key, with the round id and a purpose label in `info` (domain separation).
  * - AES-256-GCM for the device-to-device share envelopes (random 96-bit nonce, associated data bound by the caller).
- * - The mask PRG: AES-256-CTR over zeros, keyed by HKDF from the seed. AES-CTR rather than ChaCha20 because Web
- *   Crypto runs it natively everywhere (AES-NI / ARMv8 crypto extensions, no extra dependency) and the server
- *   expands one mask per dropped edge and per survivor, so its speed matters; each key is fresh per round and
- *   purpose, so the fixed zero counter block never repeats under one key.
+ * - HKDF, HMAC and SHA-256 through `@noble/hashes` (synchronous: a round derives hundreds of short keys, and one
+ *   awaited Web Crypto call each cost more than the hashing).
+ * - The mask PRG: AES-256-CTR over zeros, keyed by HKDF from the seed, read as 16-bit words when bits ≤ 16, else
+ *   32-bit. AES-CTR rather than ChaCha20 because Web Crypto runs it natively everywhere (AES-NI / ARMv8 crypto
+ *   extensions, no extra dependency) and the server expands one mask per dropped edge and per survivor, so its
+ *   speed matters; each key is fresh per round and purpose, so the fixed zero counter block never repeats under
+ *   one key. The aggregator may inject a native implementation (`SecAggBackend`).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js';
+import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { concat, fields } from './bytes.js';
 
 // Web Crypto's typings want ArrayBuffer-backed views; nothing here ever uses a SharedArrayBuffer.
@@ -57,43 +63,39 @@ export async function generateKeyPair(): Promise<KeyPair> {
   return { publicKey: x25519.getPublicKey(secretKey), secretKey };
 }
 
+/** The X25519 base point (u = 9): X25519(sk, base) is the public key of sk. */
+const BASE_POINT = new Uint8Array(32); BASE_POINT[0] = 9;
+
 /** The public key of a raw secret key (the server checks a reconstructed secret key against the advertised one). */
-export async function publicKeyOf(secretKey: Uint8Array): Promise<Uint8Array> {
+export async function publicKeyOf(secretKey: Uint8Array, backend?: SecAggBackend): Promise<Uint8Array> {
+  if (backend) return (await backend.agreeMany(secretKey, [BASE_POINT]))[0]!;
   return x25519.getPublicKey(secretKey);
 }
 
 /** X25519(secret, peer). Throws on a low-order peer key (an all-zero shared secret), as RFC 7748 §6.1 allows. */
 export async function agree(secretKey: Uint8Array, peerPublic: Uint8Array): Promise<Uint8Array> {
-  if (await useWeb()) {
-    const priv = await subtle().importKey('pkcs8', bs(concat(PKCS8_PREFIX, secretKey)), { name: 'X25519' }, false, ['deriveBits']);
-    const pub = await subtle().importKey('raw', bs(peerPublic), { name: 'X25519' }, false, []);
-    return new Uint8Array(await subtle().deriveBits({ name: 'X25519', public: pub } as unknown as AlgorithmIdentifier, priv, 256));
-  }
-  const s = x25519.getSharedSecret(secretKey, peerPublic);
-  if (s.every((b) => b === 0)) throw new Error('secagg: low-order public key');
-  return s;
+  return (await webCryptoBackend.agreeMany(secretKey, [peerPublic]))[0]!;
 }
 
-/** HKDF-SHA-256(ikm, salt = "perch-secagg/v1", info = length-prefixed labels), `length` bytes. */
+const SALT = new TextEncoder().encode('perch-secagg/v1');
+
+/** HKDF-SHA-256(ikm, salt = "perch-secagg/v1", info = length-prefixed labels), `length` bytes; synchronous. */
+export function hkdfSync(ikm: Uint8Array, length: number, ...info: (string | Uint8Array)[]): Uint8Array {
+  return nobleHkdf(nobleSha256, ikm, SALT, fields(...info), length);
+}
+
+/** `hkdfSync` behind a promise (the callers predate the synchronous form). */
 export async function hkdf(ikm: Uint8Array, length: number, ...info: (string | Uint8Array)[]): Promise<Uint8Array> {
-  const key = await subtle().importKey('raw', bs(ikm), 'HKDF', false, ['deriveBits']);
-  const bits = await subtle().deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: new TextEncoder().encode('perch-secagg/v1'), info: bs(fields(...info)) },
-    key, length * 8,
-  );
-  return new Uint8Array(bits);
+  return hkdfSync(ikm, length, ...info);
 }
 
-export async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().digest('SHA-256', bs(data)));
+export function sha256(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
 }
 
-export async function hmacKey(key: Uint8Array): Promise<CryptoKey> {
-  return subtle().importKey('raw', bs(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-}
-
-export async function hmac(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().sign('HMAC', key, bs(data)));
+/** HMAC-SHA-256(key, data), synchronous (the graph hashes every participant id; one async call each was slow). */
+export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return nobleHmac(nobleSha256, key, data);
 }
 
 const NONCE = 12;
@@ -118,16 +120,74 @@ export async function open(key: Uint8Array, envelope: Uint8Array, aad: Uint8Arra
 }
 
 /**
- * The mask: `d` values uniform in Z_(2^bits), from AES-256-CTR keyed by HKDF(seed, round, label). Each element is
- * a 32-bit little-endian word reduced mod 2^bits, which is exactly uniform because 2^bits divides 2^32.
+ * The crypto an aggregator may replace with faster native code (Node's `node:crypto`, see `@perch/aggregator`'s
+ * `nodeSecAggBackend`): the two operations the server repeats once per mask. Both must compute exactly the same
+ * function as the defaults here (Web Crypto), since device and server must expand identical masks.
  */
-export async function expandMask(seed: Uint8Array, roundId: string, label: string, d: number, bits: number): Promise<Uint32Array> {
-  const keyBytes = await hkdf(seed, 32, 'mask', label, roundId);
-  const key = await subtle().importKey('raw', bs(keyBytes), 'AES-CTR', false, ['encrypt']);
-  const stream = await subtle().encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }, key, new Uint8Array(4 * d));
-  const view = new DataView(stream);
-  const out = new Uint32Array(d);
+export interface SecAggBackend {
+  /** X25519(secretKey, peer) for each peer (raw 32-byte keys); throws on an all-zero (low-order) result. */
+  agreeMany(secretKey: Uint8Array, peers: readonly Uint8Array[]): Promise<Uint8Array[]>;
+  /** AES-256-CTR keystream of `length` bytes under `key`, from the all-zero counter block (AES-CTR of zeros). */
+  keystream(key: Uint8Array, length: number): Promise<Uint8Array>;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The default backend: Web Crypto (X25519 falls back to `@noble/curves` where the runtime lacks it). */
+export const webCryptoBackend: SecAggBackend = {
+  async agreeMany(secretKey, peers) {
+    if (!(await useWeb())) return peers.map((p) => nobleAgree(secretKey, p));
+    const priv = await subtle().importKey('pkcs8', bs(concat(PKCS8_PREFIX, secretKey)), { name: 'X25519' }, false, ['deriveBits']);
+    return Promise.all(peers.map(async (p) => {
+      const pub = await subtle().importKey('raw', bs(p), { name: 'X25519' }, false, []);
+      const s = new Uint8Array(await subtle().deriveBits({ name: 'X25519', public: pub } as unknown as AlgorithmIdentifier, priv, 256));
+      if (s.every((b) => b === 0)) throw new Error('secagg: low-order public key');
+      return s;
+    }));
+  },
+  async keystream(key, length) {
+    const k = await subtle().importKey('raw', bs(key), 'AES-CTR', false, ['encrypt']);
+    return new Uint8Array(await subtle().encrypt({ name: 'AES-CTR', counter: new Uint8Array(16), length: 64 }, k, new Uint8Array(length)));
+  },
+};
+
+function nobleAgree(secretKey: Uint8Array, peer: Uint8Array): Uint8Array {
+  const s = x25519.getSharedSecret(secretKey, peer);
+  if (s.every((b) => b === 0)) throw new Error('secagg: low-order public key');
+  return s;
+}
+
+/** Bytes of keystream per mask element: 2 when bits ≤ 16, else 4. */
+export const streamWordBytes = (bits: number): number => (bits <= 16 ? 2 : 4);
+
+/** The AES key of a mask stream: HKDF(seed, "mask", label, round). */
+export function maskKey(seed: Uint8Array, roundId: string, label: string): Uint8Array {
+  return hkdfSync(seed, 32, 'mask', label, roundId);
+}
+
+/**
+ * The raw stream of a mask: `d` little-endian words of 2 bytes (bits ≤ 16) or 4 bytes, as a Uint16Array or
+ * Uint32Array; element i of the mask is word i mod 2^bits, exactly uniform because 2^bits divides the word range.
+ * Accumulators may add the raw words mod 2^16 or 2^32 (natural typed-array wrap) and reduce mod 2^bits once at the
+ * end, which gives the same result since 2^bits divides 2^16 or 2^32.
+ */
+export async function maskWords(key: Uint8Array, d: number, bits: number, backend: SecAggBackend = webCryptoBackend): Promise<Uint16Array | Uint32Array> {
+  const w = streamWordBytes(bits);
+  let bytes = await backend.keystream(key, d * w);
+  if (bytes.length !== d * w) throw new Error('secagg: keystream of the wrong length');
+  if (bytes.byteOffset % w !== 0) bytes = bytes.slice();
+  if (!LITTLE_ENDIAN) {
+    bytes = bytes.slice();
+    for (let i = 0; i < bytes.length; i += w) bytes.subarray(i, i + w).reverse();
+  }
+  return w === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, d) : new Uint32Array(bytes.buffer, bytes.byteOffset, d);
+}
+
+/** The mask as values in [0, 2^bits): the words of `maskWords` reduced mod 2^bits. */
+export async function expandMask(seed: Uint8Array, roundId: string, label: string, d: number, bits: number, backend?: SecAggBackend): Promise<Uint32Array> {
+  const words = await maskWords(maskKey(seed, roundId, label), d, bits, backend);
   const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
-  for (let i = 0; i < d; i++) out[i] = view.getUint32(4 * i, true) & mask;
+  const out = new Uint32Array(d);
+  for (let i = 0; i < d; i++) out[i] = words[i]! & mask;
   return out;
 }

@@ -13,9 +13,9 @@
  * State is plain JSON (`toJSON`/`fromJSON`); secrets the device no longer needs are erased after masking.
  */
 import { encodeVector, fromB64, fromB64Len, toB64, utf8 } from './bytes.js';
-import { agree, generateKeyPair, hkdf, open, randomBytes, seal } from './crypto.js';
+import { generateKeyPair, hkdfSync, open, randomBytes, seal, webCryptoBackend, type SecAggBackend } from './crypto.js';
 import { deriveGraph } from './graph.js';
-import { addInto, commitB, pairMask, selfMask } from './masking.js';
+import { addMasks, commitB, narrow, pairMaskJob, selfMaskKey, wide, type MaskJob } from './masking.js';
 import {
   envelopeAad, KEY_BYTES, reject,
   type AdvertiseKeys, type AdvertiseKeysRequest, type MaskedInput, type MaskedInputRequest, type Outcome,
@@ -47,6 +47,8 @@ export interface DeviceState {
   k?: number;
   t?: number;
   neighbours?: PublicKeys[];
+  /** The AES-GCM envelope key shared with each neighbour (derived in share keys, erased after masking). */
+  envelopeKeys?: Record<string, string>;
   /** Decrypted shares held for each neighbour that completed round 1. */
   held?: Record<string, { b: string; s: string }>;
   /** What this device released for each neighbour. */
@@ -57,16 +59,17 @@ const isSortedUnique = (a: unknown): a is string[] =>
   Array.isArray(a) && a.every((x, i) => typeof x === 'string' && (i === 0 || (a[i - 1] as string) < x));
 
 /** The AES-GCM key of the envelope between two devices (symmetric: both derive it from X25519 of their c keys). */
-async function envelopeKey(mySk: Uint8Array, peerPk: Uint8Array, me: string, peer: string, roundId: string): Promise<Uint8Array> {
+function envelopeKey(shared: Uint8Array, me: string, peer: string, roundId: string): Uint8Array {
   const [lo, hi] = me < peer ? [me, peer] : [peer, me];
-  return hkdf(await agree(mySk, peerPk), 32, 'envelope', roundId, lo, hi);
+  return hkdfSync(shared, 32, 'envelope', roundId, lo, hi);
 }
 
 export class SecAggDevice {
-  private constructor(private s: DeviceState) {}
+  private constructor(private s: DeviceState, private backend: SecAggBackend = webCryptoBackend) {}
 
-  static create(id: string, policy: DevicePolicy): SecAggDevice {
-    return new SecAggDevice({ id, policy: { ...policy }, step: 'new', released: {} });
+  /** `backend` replaces the Web Crypto X25519 and mask expansion (tests and simulators in Node). */
+  static create(id: string, policy: DevicePolicy, backend?: SecAggBackend): SecAggDevice {
+    return new SecAggDevice({ id, policy: { ...policy }, step: 'new', released: {} }, backend);
   }
 
   get id(): string { return this.s.id; }
@@ -114,18 +117,18 @@ export class SecAggDevice {
     const sSk = fromB64(this.s.keys.sSk)!, cSk = fromB64(this.s.keys.cSk)!;
     const bShares = await shareSecret(b, neighbours.length, t);
     const sShares = await shareSecret(sSk, neighbours.length, t);
-    const shares: ShareKeys['shares'] = [];
-    for (let i = 0; i < neighbours.length; i++) {
-      const p = neighbours[i]!;
-      let key: Uint8Array;
-      try { key = await envelopeKey(cSk, fromB64(p.cPk)!, this.s.id, p.id, cfg.roundId); } catch { return reject('bad-key', `c key of ${p.id}`); }
+    let agreed: Uint8Array[];
+    try { agreed = await this.backend.agreeMany(cSk, neighbours.map((p) => fromB64(p.cPk)!)); } catch { return reject('bad-key', 'a neighbour\'s c key is of low order'); }
+    const keys = neighbours.map((p, i) => envelopeKey(agreed[i]!, this.s.id, p.id, cfg.roundId));
+    const shares: ShareKeys['shares'] = await Promise.all(neighbours.map(async (p, i) => {
       const pt = new Uint8Array(2 * SHARE_BYTES);
       pt.set(bShares[i]!, 0); pt.set(sShares[i]!, SHARE_BYTES);
-      const env = await seal(key, pt, utf8(JSON.stringify(envelopeAad(cfg.roundId, this.s.id, p.id))));
-      shares.push({ to: p.id, envelope: toB64(env) });
-    }
-    const bCommit = await commitB(cfg.roundId, this.s.id, b);
-    this.s = { ...this.s, step: 'shared', k, t, neighbours: neighbours.map((p) => ({ id: p.id, cPk: p.cPk, sPk: p.sPk })), b: toB64(b) };
+      const env = await seal(keys[i]!, pt, utf8(JSON.stringify(envelopeAad(cfg.roundId, this.s.id, p.id))));
+      return { to: p.id, envelope: toB64(env) };
+    }));
+    const bCommit = commitB(cfg.roundId, this.s.id, b);
+    const envelopeKeys = Object.fromEntries(neighbours.map((p, i) => [p.id, toB64(keys[i]!)]));
+    this.s = { ...this.s, step: 'shared', k, t, neighbours: neighbours.map((p) => ({ id: p.id, cPk: p.cPk, sPk: p.sPk })), b: toB64(b), envelopeKeys };
     return { ok: true, message: { step: 'share-keys', roundId: cfg.roundId, sender: this.s.id, bCommit, shares } };
   }
 
@@ -145,31 +148,29 @@ export class SecAggDevice {
       if (typeof e?.from !== 'string' || byFrom.has(e.from) || !live.some((p) => p.id === e.from)) return reject('wrong-recipients', `envelope from ${String(e?.from)}`);
       byFrom.set(e.from, e.envelope);
     }
-    const cSk = fromB64(keys.cSk)!;
+    const envKeys = this.s.envelopeKeys ?? {};
+    for (const p of live) if (!byFrom.has(p.id)) return reject('missing-share', `no envelope from ${p.id}`);
+    const opened = await Promise.all(live.map(async (p) => {
+      const env = fromB64(byFrom.get(p.id)), key = fromB64Len(envKeys[p.id], 32);
+      if (!env || !key) return undefined;
+      try { return await open(key, env, utf8(JSON.stringify(envelopeAad(cfg.roundId, p.id, this.s.id)))); } catch { return undefined; }
+    }));
     const held: Record<string, { b: string; s: string }> = {};
-    for (const p of live) {
-      const env = fromB64(byFrom.get(p.id));
-      if (!env) return reject('missing-share', `no envelope from ${p.id}`);
-      let pt: Uint8Array | undefined;
-      try {
-        const key = await envelopeKey(cSk, fromB64(p.cPk)!, this.s.id, p.id, cfg.roundId);
-        pt = await open(key, env, utf8(JSON.stringify(envelopeAad(cfg.roundId, p.id, this.s.id))));
-      } catch { pt = undefined; }
+    for (let i = 0; i < live.length; i++) {
+      const p = live[i]!, pt = opened[i];
       if (!pt || pt.length !== 2 * SHARE_BYTES) return reject('bad-share', `the envelope from ${p.id} does not open (forged, altered or replayed)`);
       held[p.id] = { b: toB64(pt.subarray(0, SHARE_BYTES)), s: toB64(pt.subarray(SHARE_BYTES)) };
     }
-    const y = x.slice();
-    addInto(y, await selfMask(fromB64(this.s.b)!, cfg.roundId, cfg.d, cfg.bits), 1, cfg.bits);
-    const sSk = fromB64(keys.sSk)!;
-    for (const p of live) {
-      let pm: Awaited<ReturnType<typeof pairMask>>;
-      try { pm = await pairMask(sSk, fromB64(p.sPk)!, this.s.id, p.id, cfg.roundId, cfg.d, cfg.bits); } catch { return reject('bad-key', `s key of ${p.id}`); }
-      addInto(y, pm.mask, pm.sign, cfg.bits);
-    }
-    // b, s_sk and c_sk are no longer needed by this device: the server rebuilds what it needs from shares.
-    const { b: _b, ...rest } = this.s;
+    let agreed: Uint8Array[];
+    try { agreed = await this.backend.agreeMany(fromB64(keys.sSk)!, live.map((p) => fromB64(p.sPk)!)); } catch { return reject('bad-key', 'a neighbour\'s s key is of low order'); }
+    const jobs: MaskJob[] = [{ key: selfMaskKey(fromB64(this.s.b)!, cfg.roundId), sign: 1 }];
+    for (let i = 0; i < live.length; i++) jobs.push(pairMaskJob(agreed[i]!, this.s.id, live[i]!.id, cfg.roundId));
+    const acc = wide(cfg.d, cfg.bits, x);
+    await addMasks(acc, jobs, cfg.bits, this.backend);
+    // b, s_sk, c_sk and the envelope keys are no longer needed: the server rebuilds what it needs from shares.
+    const { b: _b, envelopeKeys: _e, ...rest } = this.s;
     this.s = { ...rest, step: 'masked', held, keys: { cPk: keys.cPk, sPk: keys.sPk, cSk: '', sSk: '' } };
-    return { ok: true, message: { step: 'masked-input', roundId: cfg.roundId, sender: this.s.id, y: encodeVector(y, cfg.bits) } };
+    return { ok: true, message: { step: 'masked-input', roundId: cfg.roundId, sender: this.s.id, y: encodeVector(narrow(acc, cfg.bits), cfg.bits) } };
   }
 
   /** Round 3: per neighbour that completed round 1, its b-share if it survived, its s-share if not; never both. */
@@ -207,6 +208,6 @@ export class SecAggDevice {
   }
 
   toJSON(): DeviceState { return JSON.parse(JSON.stringify(this.s)) as DeviceState; }
-  static fromJSON(state: DeviceState): SecAggDevice { return new SecAggDevice(JSON.parse(JSON.stringify(state)) as DeviceState); }
+  static fromJSON(state: DeviceState, backend?: SecAggBackend): SecAggDevice { return new SecAggDevice(JSON.parse(JSON.stringify(state)) as DeviceState, backend); }
 }
 

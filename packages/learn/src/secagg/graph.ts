@@ -7,13 +7,13 @@
  * choosing the seed or the participants themselves (README: threat model).
  */
 import { fields, utf8 } from './bytes.js';
-import { hkdf, hmac, hmacKey } from './crypto.js';
+import { hkdfSync, hmac } from './crypto.js';
 
 /** The ring order of the participants for this round and seed. */
 export async function ringOrder(roundId: string, seed: string, participants: readonly string[]): Promise<string[]> {
-  const key = await hmacKey(await hkdf(utf8(seed), 32, 'graph', roundId));
+  const key = hkdfSync(utf8(seed), 32, 'graph', roundId);
   const sorted = [...participants].sort();
-  const tags = await Promise.all(sorted.map((id) => hmac(key, fields(id))));
+  const tags = sorted.map((id) => hmac(key, fields(id)));
   const idx = sorted.map((_, i) => i);
   idx.sort((a, b) => {
     const ta = tags[a]!, tb = tags[b]!;

@@ -3,9 +3,14 @@
  * (which adds them) and the server (which removes what survivors and dropped devices left behind), plus the
  * arithmetic in Z_(2^bits). Pairs are ordered by id: the lower id adds +PRG(s_uv), the higher subtracts it, so
  * a pair's masks cancel in the sum when both are in it.
+ *
+ * Speed: masks are added as raw stream words into a `Wide` accumulator, a Uint16Array (bits ≤ 16) or Uint32Array
+ * whose stores wrap mod 2^16 or 2^32 by themselves, with no per-element modulo; `narrow` reduces mod 2^bits once
+ * at the end (2^bits divides the word range, so the result is the same). Many masks are expanded concurrently
+ * (`addMasks`), so Web Crypto's native work overlaps the additions.
  */
 import { fields, toB64 } from './bytes.js';
-import { agree, expandMask, sha256 } from './crypto.js';
+import { expandMask, maskKey, maskWords, sha256, webCryptoBackend, type SecAggBackend } from './crypto.js';
 
 export const modMask = (bits: number): number => (bits === 32 ? 0xffffffff : 2 ** bits - 1);
 
@@ -16,6 +21,58 @@ export function addInto(acc: Uint32Array, v: Uint32Array, sign: 1 | -1, bits: nu
   else for (let i = 0; i < acc.length; i++) acc[i] = (acc[i]! - v[i]!) & m;
 }
 
+/** An accumulator mod 2^16 (bits ≤ 16) or 2^32. */
+export type Wide = Uint16Array | Uint32Array;
+
+export function wide(d: number, bits: number, from?: ArrayLike<number>): Wide {
+  const acc = bits <= 16 ? new Uint16Array(d) : new Uint32Array(d);
+  if (from) acc.set(from);
+  return acc;
+}
+
+/** acc ← acc + sign·words (mod the accumulator's word range), in place; words must be of the same width. */
+export function addWords(acc: Wide, words: Wide, sign: 1 | -1): void {
+  const n = acc.length;
+  if (sign === 1) for (let i = 0; i < n; i++) acc[i] = acc[i]! + words[i]!;
+  else for (let i = 0; i < n; i++) acc[i] = acc[i]! - words[i]!;
+}
+
+/** The accumulator reduced mod 2^bits, as values in [0, 2^bits). */
+export function narrow(acc: Wide, bits: number): Uint32Array {
+  const m = modMask(bits);
+  const out = new Uint32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = acc[i]! & m;
+  return out;
+}
+
+/** One mask to add: the AES key of its stream and its sign. */
+export interface MaskJob { key: Uint8Array; sign: 1 | -1 }
+
+/** acc ← acc + Σ sign·PRG(key), expanding up to `concurrency` streams at a time. */
+export async function addMasks(acc: Wide, jobs: readonly MaskJob[], bits: number, backend: SecAggBackend = webCryptoBackend, concurrency = 16): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      addWords(acc, await maskWords(job.key, acc.length, bits, backend), job.sign);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+}
+
+/** The label of the pairwise mask stream of u and v (ordered). */
+export function pairLabel(me: string, peer: string): string {
+  const [lo, hi] = me < peer ? [me, peer] : [peer, me];
+  return JSON.stringify(['pair', lo, hi]);
+}
+
+export const selfMaskKey = (b: Uint8Array, roundId: string): Uint8Array => maskKey(b, roundId, 'self');
+
+/** The key of the pairwise mask stream from the X25519 shared secret, and the sign `me` applies (+1 if me < peer). */
+export function pairMaskJob(shared: Uint8Array, me: string, peer: string, roundId: string): MaskJob {
+  return { key: maskKey(shared, roundId, pairLabel(me, peer)), sign: me < peer ? 1 : -1 };
+}
+
 export function selfMask(b: Uint8Array, roundId: string, d: number, bits: number): Promise<Uint32Array> {
   return expandMask(b, roundId, 'self', d, bits);
 }
@@ -24,13 +81,12 @@ export function selfMask(b: Uint8Array, roundId: string, d: number, bits: number
 export async function pairMask(
   mySecret: Uint8Array, peerPublic: Uint8Array, me: string, peer: string, roundId: string, d: number, bits: number,
 ): Promise<{ mask: Uint32Array; sign: 1 | -1 }> {
-  const shared = await agree(mySecret, peerPublic);
-  const [lo, hi] = me < peer ? [me, peer] : [peer, me];
-  const mask = await expandMask(shared, roundId, JSON.stringify(['pair', lo, hi]), d, bits);
+  const [shared] = await webCryptoBackend.agreeMany(mySecret, [peerPublic]);
+  const mask = await expandMask(shared!, roundId, pairLabel(me, peer), d, bits);
   return { mask, sign: me < peer ? 1 : -1 };
 }
 
 /** The commitment a device publishes to its self-mask seed b (b has 256 bits of entropy, so it hides b). */
-export async function commitB(roundId: string, sender: string, b: Uint8Array): Promise<string> {
-  return toB64(await sha256(fields('b-commit', roundId, sender, b)));
+export function commitB(roundId: string, sender: string, b: Uint8Array): string {
+  return toB64(sha256(fields('b-commit', roundId, sender, b)));
 }

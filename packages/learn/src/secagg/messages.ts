@@ -4,7 +4,7 @@
  * and each reply device → server; the transport (HTTP in Perch) is the caller's. `checkShape` validates a reply's
  * structure and encodings before either state machine looks at it, and every refusal carries a reason code.
  */
-import { fromB64, fromB64Len } from './bytes.js';
+import { fromB64, fromB64Len, packedBytes } from './bytes.js';
 import { SHARE_BYTES } from './shamir.js';
 
 export const KEY_BYTES = 32;
@@ -108,7 +108,7 @@ export function checkShape(msg: unknown, d?: number, bits?: number): Rejection |
       if (d !== undefined && bits !== undefined) {
         const bytes = fromB64(msg.y);
         if (!bytes) return { reason: 'bad-encoding', detail: 'y' };
-        if (bytes.length !== d * (bits <= 16 ? 2 : 4)) return { reason: 'wrong-length', detail: `y is ${bytes.length} bytes` };
+        if (bytes.length !== packedBytes(d, bits)) return { reason: 'wrong-length', detail: `y is ${bytes.length} bytes` };
       }
       return undefined;
     }

@@ -2,12 +2,13 @@
 // X25519 gives the same secret on the Web Crypto and the @noble/curves paths, the codec rejects non-canonical
 // text, and Shamir needs t shares.
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeVector, encodeVector, fromB64, toB64 } from './bytes.js';
+import { decodeVector, encodeVector, fromB64, packVector, toB64, unpackVector } from './bytes.js';
 import { agree, generateKeyPair, hasWebCryptoX25519, open, publicKeyOf, seal, useNobleX25519ForTests, expandMask } from './crypto.js';
 import { deriveGraph } from './graph.js';
 import { chooseParams, DEFAULT_TARGETS, log2BinomialTail } from './params.js';
 import { combine } from 'shamir-secret-sharing';
-import { reconstructSecret, shareSecret } from './shamir.js';
+import { interpolateAtZero, reconstructSecret, shareSecret } from './shamir.js';
+import { pack } from '../ddg/modular.js';
 
 afterEach(() => useNobleX25519ForTests(false));
 
@@ -113,5 +114,27 @@ describe('codec and Shamir', () => {
     // interpolating only t − 1 points gives another value, not the secret
     expect(Array.from(await combine(shares.slice(0, 3)))).not.toEqual(Array.from(secret));
     expect(await reconstructSecret([shares[0]!, shares[0]!, shares[0]!, shares[0]!], 4)).toBeUndefined();
+  });
+
+  it('interpolates at zero exactly as the library combines', async () => {
+    for (let r = 0; r < 20; r++) {
+      const secret = crypto.getRandomValues(new Uint8Array(32));
+      const t = 2 + (r % 30), shares = await shareSecret(secret, t + 5, t);
+      const pick = shares.slice(r % 5, (r % 5) + t);
+      expect(Array.from(interpolateAtZero(pick))).toEqual(Array.from(await combine(pick)));
+      expect(Array.from(interpolateAtZero(pick))).toEqual(Array.from(secret));
+    }
+  });
+
+  it('packs vectors at their bit width, as the ddg packer does, and rejects padding bits', () => {
+    for (const bits of [1, 7, 12, 15, 16, 17, 24, 25, 31, 32]) {
+      const v = Uint32Array.from({ length: 37 }, (_, i) => (i * 2654435761) % 2 ** bits);
+      v[0] = 2 ** bits - 1;
+      const bytes = packVector(v, bits);
+      expect(bytes.length).toBe(Math.ceil((37 * bits) / 8));
+      expect(Array.from(bytes)).toEqual(Array.from(pack(v, bits)));
+      expect(Array.from(unpackVector(bytes, 37, bits)!)).toEqual(Array.from(v));
+      if ((37 * bits) % 8 !== 0) { const bad = bytes.slice(); bad[bad.length - 1]! |= 0x80; expect(unpackVector(bad, 37, bits)).toBeUndefined(); }
+    }
   });
 });

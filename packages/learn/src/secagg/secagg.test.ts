@@ -59,6 +59,13 @@ describe('SecAgg+ rounds', () => {
     expect(Array.from(run.result!.sum)).toEqual(Array.from(run.expected(survivors)));
   });
 
+  it('works at 15 bits (masks accumulated mod 2^16, reduced once) with dropouts', async () => {
+    const run = await runRound(base({ bits: 15, drop: { mask: [2, 9], unmask: [4] } }));
+    expect(run.failure).toBeUndefined();
+    const survivors = run.ids.filter((_, i) => i !== 2 && i !== 9);
+    expect(Array.from(run.result!.sum)).toEqual(Array.from(run.expected(survivors)));
+  });
+
   it('refuses to unmask when fewer than t shares of a secret arrive', async () => {
     // k = 10, t = 8: with 6 devices silent in unmasking, some device keeps fewer than 8 answering neighbours
     const run = await runRound(base({ server: { minCohort: 10, k: 10, t: 8 }, policy: { minCohort: 10, minDegree: 10, minThreshold: 8 }, drop: { unmask: pick(6, 0) } }));

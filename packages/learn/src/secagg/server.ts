@@ -8,9 +8,9 @@
  * State is plain JSON (`toJSON`/`fromJSON`), so the aggregator can persist it after every call and resume.
  */
 import { bytesEqual, decodeVector, encodeVector, fromB64, toB64 } from './bytes.js';
-import { publicKeyOf, randomBytes } from './crypto.js';
+import { publicKeyOf, randomBytes, webCryptoBackend, type SecAggBackend } from './crypto.js';
 import { deriveGraph } from './graph.js';
-import { addInto, commitB, pairMask, selfMask } from './masking.js';
+import { addMasks, addWords, commitB, narrow, pairMaskJob, selfMaskKey, wide, type MaskJob, type Wide } from './masking.js';
 import {
   checkShape, reject,
   type AdvertiseKeysRequest, type MaskedInputRequest, type Outcome, type Rejection, type RoundConfig,
@@ -61,9 +61,15 @@ export interface SecAggResult {
 export type Accepted = { ok: true } | ({ ok: false } & Rejection);
 
 export class SecAggServer {
-  private constructor(private s: ServerState) {}
+  /** The running sum of the masked inputs, mod 2^16 or 2^32 (`Wide`); saved as `s.sum` by `toJSON`. */
+  private acc: Wide | undefined;
 
-  static open(o: ServerOptions): SecAggServer {
+  private constructor(private s: ServerState, private backend: SecAggBackend = webCryptoBackend) {
+    if (s.sum !== undefined) this.acc = wide(s.config.d, s.config.bits, decodeVector(s.sum, s.config.d, s.config.bits));
+  }
+
+  /** `backend` replaces the Web Crypto X25519 and mask expansion, e.g. with Node's native crypto on the aggregator. */
+  static open(o: ServerOptions, backend?: SecAggBackend): SecAggServer {
     if (!Number.isInteger(o.bits) || o.bits < 1 || o.bits > 32) throw new RangeError(`bits ${o.bits}`);
     if (!Number.isInteger(o.d) || o.d < 1) throw new RangeError(`d ${o.d}`);
     if (o.k !== undefined && (!Number.isInteger(o.k) || o.k % 2 !== 0 || o.k > MAX_DEGREE)) throw new RangeError(`k ${o.k} must be even and ≤ ${MAX_DEGREE}`);
@@ -72,7 +78,7 @@ export class SecAggServer {
     const config: ServerState['config'] = { roundId: o.roundId, seed, bits: o.bits, d: o.d, minCohort: o.minCohort, targets: o.targets ?? DEFAULT_TARGETS };
     if (o.k !== undefined) config.k = o.k;
     if (o.t !== undefined) config.t = o.t;
-    return new SecAggServer({ config, stage: 'advertise-keys', keys: {}, shared: {}, masked: [], unmask: {} });
+    return new SecAggServer({ config, stage: 'advertise-keys', keys: {}, shared: {}, masked: [], unmask: {} }, backend);
   }
 
   get stage(): ServerStage { return this.s.stage; }
@@ -114,9 +120,8 @@ export class SecAggServer {
         if (this.s.masked.includes(m.sender)) return reject('duplicate-sender', m.sender);
         const y = decodeVector((msg as { y: string }).y, c.d, c.bits);
         if (!y) return reject('bad-input', `y has a value ≥ 2^${c.bits}`);
-        const sum = this.s.sum ? decodeVector(this.s.sum, c.d, c.bits)! : new Uint32Array(c.d);
-        addInto(sum, y, 1, c.bits);
-        this.s.sum = encodeVector(sum, c.bits);
+        this.acc ??= wide(c.d, c.bits);
+        addWords(this.acc, wide(c.d, c.bits, y), 1);
         this.s.masked.push(m.sender);
         return { ok: true };
       }
@@ -198,27 +203,42 @@ export class SecAggServer {
     // Secrets to rebuild: b of every survivor, s_sk of every dropped device some survivor masked with.
     const needed = cohort.filter((u) => surv.has(u) || this.s.neighbours![u]!.some((v) => surv.has(v)));
     for (const u of needed) if ((got.get(u)?.length ?? 0) < t) return reject('below-threshold', `${got.get(u)?.length ?? 0} shares of ${u}, t = ${t}`);
-    const sum = decodeVector(this.s.sum, d, bits) ?? new Uint32Array(d);
+    const secrets = new Map<string, Uint8Array>();
     for (const u of needed) {
       const secret = await reconstructSecret(got.get(u)!, t);
       if (!secret) return reject('below-threshold', `shares of ${u} are not usable`);
+      secrets.set(u, secret);
+    }
+    const acc = this.acc ? this.acc.slice() : wide(d, bits);
+    const jobs: MaskJob[] = [];
+    for (const u of needed) {
+      const secret = secrets.get(u)!;
       if (surv.has(u)) {
-        if ((await commitB(roundId, u, secret)) !== this.s.shared[u]!.bCommit) return reject('reconstruction-failed', `b of ${u} does not match its commitment`);
-        addInto(sum, await selfMask(secret, roundId, d, bits), -1, bits);
-      } else {
-        if (!bytesEqual(await publicKeyOf(secret), fromB64(this.s.keys[u]!.sPk)!)) return reject('reconstruction-failed', `s key of ${u} does not match its public key`);
-        for (const v of this.s.neighbours![u]!) {
-          if (!surv.has(v)) continue;
-          // v added sign_v · PRG(s_uv) with sign_v = +1 iff v < u; u's own term never arrived.
-          const pm = await pairMask(secret, fromB64(this.s.keys[v]!.sPk)!, u, v, roundId, d, bits);
-          addInto(sum, pm.mask, pm.sign, bits);
-        }
+        if (commitB(roundId, u, secret) !== this.s.shared[u]!.bCommit) return reject('reconstruction-failed', `b of ${u} does not match its commitment`);
+        jobs.push({ key: selfMaskKey(secret, roundId), sign: -1 });
       }
     }
+    // Dropped devices in batches: one X25519 per edge to a survivor, then the masks in large concurrent batches.
+    const dropped = needed.filter((u) => !surv.has(u));
+    for (const u of dropped) {
+      const secret = secrets.get(u)!;
+      if (!bytesEqual(await publicKeyOf(secret, this.backend), fromB64(this.s.keys[u]!.sPk)!)) return reject('reconstruction-failed', `s key of ${u} does not match its public key`);
+      const peers = this.s.neighbours![u]!.filter((v) => surv.has(v));
+      const shared = await this.backend.agreeMany(secret, peers.map((v) => fromB64(this.s.keys[v]!.sPk)!));
+      // v added sign_v · PRG(s_uv) with sign_v = +1 iff v < u; u's own term never arrived: add u's sign to cancel it.
+      for (let i = 0; i < peers.length; i++) jobs.push(pairMaskJob(shared[i]!, u, peers[i]!, roundId));
+      if (jobs.length >= 1024) await addMasks(acc, jobs.splice(0), bits, this.backend);
+    }
+    await addMasks(acc, jobs, bits, this.backend);
+    const sum = narrow(acc, bits);
     this.s = { ...this.s, stage: 'done' };
     return { ok: true, message: { sum, survivors } };
   }
 
-  toJSON(): ServerState { return JSON.parse(JSON.stringify(this.s)) as ServerState; }
-  static fromJSON(state: ServerState): SecAggServer { return new SecAggServer(JSON.parse(JSON.stringify(state)) as ServerState); }
+  toJSON(): ServerState {
+    const out = JSON.parse(JSON.stringify(this.s)) as ServerState;
+    if (this.acc) out.sum = encodeVector(narrow(this.acc, this.s.config.bits), this.s.config.bits);
+    return out;
+  }
+  static fromJSON(state: ServerState, backend?: SecAggBackend): SecAggServer { return new SecAggServer(JSON.parse(JSON.stringify(state)) as ServerState, backend); }
 }
