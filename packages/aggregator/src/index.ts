@@ -6,3 +6,4 @@ export { buildApp, fastifyOptions, type AppOptions } from './app.js';
 export { defaultConfig, parseServerArgs, DEFAULT_ROUND, type AggregatorConfig, type RoundPolicy, type ServerConfig } from './config.js';
 export { ensureKeyFile, readKeyFile, type KeyFile, type SigningKey } from './signing/key.js';
 export type { AggregatorStore, ModelVersion, RoundRecord, UpdateRecord } from './store/types.js';
+export { nodeSecAggBackend } from './secagg-backend.js';

@@ -1,0 +1,33 @@
+// The aggregator's native secagg crypto computes the same X25519 and the same mask streams as the library's Web
+// Crypto default, so a server using it unmasks devices that used the default, bit for bit.
+import { describe, expect, it } from 'vitest';
+import { generateKeyPair, publicKeyOf, SecAggServer, webCryptoBackend } from '@perch/learn/secagg';
+// the library's in-process round harness (test-only, not exported by the package)
+import { runRound } from '../../learn/src/secagg/testing.js';
+import { nodeSecAggBackend } from '../src/secagg-backend.js';
+
+describe('nodeSecAggBackend', () => {
+  it('agrees with Web Crypto on X25519, public keys and AES-CTR keystreams of any length', async () => {
+    const node = nodeSecAggBackend();
+    const a = await generateKeyPair(), b = await generateKeyPair(), c = await generateKeyPair();
+    expect((await node.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')))
+      .toEqual((await webCryptoBackend.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')));
+    expect(Buffer.from(await publicKeyOf(a.secretKey, node)).toString('hex')).toBe(Buffer.from(a.publicKey).toString('hex'));
+    await expect(node.agreeMany(a.secretKey, [new Uint8Array(32)])).rejects.toThrow();
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    for (const len of [1, 16, 17, 4096, 69_632]) {
+      expect(Buffer.from(await node.keystream(key, len)).equals(Buffer.from(await webCryptoBackend.keystream(key, len)))).toBe(true);
+    }
+  });
+
+  it('a server with the native backend sums what Web Crypto devices masked, with dropouts', async () => {
+    const run = await runRound({ n: 20, d: 500, bits: 15, server: { minCohort: 10, k: 10, t: 4 }, policy: { minCohort: 10, minDegree: 10, minThreshold: 4 }, drop: { mask: [3, 8], unmask: [5] } });
+    expect(run.failure).toBeUndefined();
+    const state = run.server.toJSON();
+    state.stage = 'unmasking';
+    const native = SecAggServer.fromJSON(state, nodeSecAggBackend());
+    const fin = await native.finish();
+    expect(fin.ok).toBe(true);
+    if (fin.ok) expect(Array.from(fin.message.sum)).toEqual(Array.from(run.result!.sum));
+  });
+});
