@@ -41,6 +41,10 @@ export const GROUPS = {
     what: 'the real aggregator (child process, SQLite in a temporary directory): 4,000 uploads of ~100 kB over 64 connections (closed loop; the last one closes the round, `close_ms`), then 3,000 offered at a fixed rate (open loop: `open_*`, the latency a device sees)',
     target: '≥ 500 uploads/s sustained with p99 < 100 ms',
   },
+  secagg: {
+    what: 'one secure-aggregation round (SecAgg+, `@perch/learn/secagg`) at n = 1,000 devices (default targets: k = 100, t = 30), d = 34,000 sent as the ddg encoding\'s 34,816 values at 15 bits, 30 % dropping during masking: the device\'s four steps in a Chromium web worker (`device_round_ms`, median of 3 real devices of the round, with the page\'s long tasks), its upload in the binary wire form (`bytes_per_device`; download and per-step split as notes), extra round trips over a plain upload (`round_trips`, protocol count), and the server\'s unmasking in Node with the aggregator\'s native backend and with the Web Crypto default (`unmask_ms`, sum checked exact)',
+    target: 'device_round_ms ≤ 200 ms with no main-thread long task; bytes_per_device ≤ 64 KB; round_trips ≤ 3; unmask_ms ≤ 10 s',
+  },
   client: {
     what: 'one federated client round with the default recipe (local training, then clip, noise, int8, encode) at Beauty size: in a Chromium web worker on 300 real device sequences (`worker-plain`, with the page\'s long tasks meanwhile) and in Node (`plain`)',
     target: 'no main-thread long task while the worker trains',

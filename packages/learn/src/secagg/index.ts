@@ -16,3 +16,4 @@ export {
   type AdvertiseKeysRequest, type AdvertiseKeys, type ShareKeysRequest, type ShareKeys,
   type MaskedInputRequest, type MaskedInput, type UnmaskRequest, type Unmask, type DeviceReply,
 } from './messages.js';
+export { encodeRequest, decodeRequest, encodeReply, decodeReply, WIRE_VERSION, type WireContext, type WireRequest, type WireReply } from './wire.js';
