@@ -7,13 +7,16 @@ import { runRound } from '../../learn/src/secagg/testing.js';
 import { nodeSecAggBackend } from '../src/secagg-backend.js';
 
 describe('nodeSecAggBackend', () => {
-  it('agrees with Web Crypto on X25519, public keys and AES-CTR keystreams of any length', async () => {
+  it('agrees with Web Crypto on X25519, public keys, HKDF and AES-CTR keystreams of any length', async () => {
     const node = nodeSecAggBackend();
     const a = await generateKeyPair(), b = await generateKeyPair(), c = await generateKeyPair();
     expect((await node.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')))
       .toEqual((await webCryptoBackend.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')));
     expect(Buffer.from(await publicKeyOf(a.secretKey, node)).toString('hex')).toBe(Buffer.from(a.publicKey).toString('hex'));
     await expect(node.agreeMany(a.secretKey, [new Uint8Array(32)])).rejects.toThrow();
+    const ikm = crypto.getRandomValues(new Uint8Array(32)), salt = new Uint8Array([1, 2]), info = new Uint8Array([3]);
+    const web = new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']), 256));
+    expect(Buffer.from(node.hkdf!(ikm, salt, info, 32)).equals(Buffer.from(web))).toBe(true);
     const key = crypto.getRandomValues(new Uint8Array(32));
     for (const len of [1, 16, 17, 4096, 69_632]) {
       expect(Buffer.from(await node.keystream(key, len)).equals(Buffer.from(await webCryptoBackend.keystream(key, len)))).toBe(true);

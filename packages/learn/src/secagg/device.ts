@@ -13,9 +13,9 @@
  * State is plain JSON (`toJSON`/`fromJSON`); secrets the device no longer needs are erased after masking.
  */
 import { encodeVector, fromB64, fromB64Len, toB64, utf8 } from './bytes.js';
-import { generateKeyPair, hkdfSync, open, randomBytes, seal, webCryptoBackend, type SecAggBackend } from './crypto.js';
+import { generateKeyPair, hkdfMany, open, randomBytes, seal, webCryptoBackend, type SecAggBackend } from './crypto.js';
 import { deriveGraph } from './graph.js';
-import { addMasks, commitB, narrow, pairMaskJob, selfMaskKey, wide, type MaskJob } from './masking.js';
+import { addMasks, commitB, narrow, pairMaskJobs, selfMaskKey, wide } from './masking.js';
 import {
   envelopeAad, KEY_BYTES, reject,
   type AdvertiseKeys, type AdvertiseKeysRequest, type MaskedInput, type MaskedInputRequest, type Outcome,
@@ -58,10 +58,13 @@ export interface DeviceState {
 const isSortedUnique = (a: unknown): a is string[] =>
   Array.isArray(a) && a.every((x, i) => typeof x === 'string' && (i === 0 || (a[i - 1] as string) < x));
 
-/** The AES-GCM key of the envelope between two devices (symmetric: both derive it from X25519 of their c keys). */
-function envelopeKey(shared: Uint8Array, me: string, peer: string, roundId: string): Uint8Array {
-  const [lo, hi] = me < peer ? [me, peer] : [peer, me];
-  return hkdfSync(shared, 32, 'envelope', roundId, lo, hi);
+/** The AES-GCM keys of the envelopes between a device and each peer (symmetric: both derive them from X25519 of
+ * their c keys). */
+function deriveEnvelopeKeys(shared: readonly Uint8Array[], me: string, peers: readonly string[], roundId: string, backend: SecAggBackend): Promise<Uint8Array[]> {
+  return hkdfMany(peers.map((peer, i) => {
+    const [lo, hi] = me < peer ? [me, peer] : [peer, me];
+    return { ikm: shared[i]!, info: ['envelope', roundId, lo, hi] };
+  }), backend);
 }
 
 export class SecAggDevice {
@@ -119,7 +122,7 @@ export class SecAggDevice {
     const sShares = await shareSecret(sSk, neighbours.length, t);
     let agreed: Uint8Array[];
     try { agreed = await this.backend.agreeMany(cSk, neighbours.map((p) => fromB64(p.cPk)!)); } catch { return reject('bad-key', 'a neighbour\'s c key is of low order'); }
-    const keys = neighbours.map((p, i) => envelopeKey(agreed[i]!, this.s.id, p.id, cfg.roundId));
+    const keys = await deriveEnvelopeKeys(agreed, this.s.id, neighbours.map((p) => p.id), cfg.roundId, this.backend);
     const shares: ShareKeys['shares'] = await Promise.all(neighbours.map(async (p, i) => {
       const pt = new Uint8Array(2 * SHARE_BYTES);
       pt.set(bShares[i]!, 0); pt.set(sShares[i]!, SHARE_BYTES);
@@ -163,8 +166,7 @@ export class SecAggDevice {
     }
     let agreed: Uint8Array[];
     try { agreed = await this.backend.agreeMany(fromB64(keys.sSk)!, live.map((p) => fromB64(p.sPk)!)); } catch { return reject('bad-key', 'a neighbour\'s s key is of low order'); }
-    const jobs: MaskJob[] = [{ key: selfMaskKey(fromB64(this.s.b)!, cfg.roundId), sign: 1 }];
-    for (let i = 0; i < live.length; i++) jobs.push(pairMaskJob(agreed[i]!, this.s.id, live[i]!.id, cfg.roundId));
+    const jobs = [{ key: selfMaskKey(fromB64(this.s.b)!, cfg.roundId), sign: 1 as const }, ...await pairMaskJobs(agreed, this.s.id, live.map((p) => p.id), cfg.roundId, this.backend)];
     const acc = wide(cfg.d, cfg.bits, x);
     await addMasks(acc, jobs, cfg.bits, this.backend);
     // b, s_sk, c_sk and the envelope keys are no longer needed: the server rebuilds what it needs from shares.

@@ -7,17 +7,20 @@
  * choosing the seed or the participants themselves (README: threat model).
  */
 import { fields, utf8 } from './bytes.js';
-import { hkdfSync, hmac } from './crypto.js';
+import { hkdfSync, hmacMany } from './crypto.js';
 
 /** The ring order of the participants for this round and seed. */
 export async function ringOrder(roundId: string, seed: string, participants: readonly string[]): Promise<string[]> {
   const key = hkdfSync(utf8(seed), 32, 'graph', roundId);
   const sorted = [...participants].sort();
-  const tags = sorted.map((id) => hmac(key, fields(id)));
+  const tags = await hmacMany(key, sorted.map((id) => fields(id)));
+  // compare on the first 6 bytes as one number, then on the rest (same order as a bytewise comparison)
+  const head = tags.map((t) => t[0]! * 2 ** 40 + t[1]! * 2 ** 32 + t[2]! * 2 ** 24 + t[3]! * 2 ** 16 + t[4]! * 2 ** 8 + t[5]!);
   const idx = sorted.map((_, i) => i);
   idx.sort((a, b) => {
+    if (head[a] !== head[b]) return head[a]! - head[b]!;
     const ta = tags[a]!, tb = tags[b]!;
-    for (let i = 0; i < ta.length; i++) if (ta[i] !== tb[i]) return ta[i]! - tb[i]!;
+    for (let i = 6; i < ta.length; i++) if (ta[i] !== tb[i]) return ta[i]! - tb[i]!;
     return sorted[a]! < sorted[b]! ? -1 : 1;
   });
   return idx.map((i) => sorted[i]!);

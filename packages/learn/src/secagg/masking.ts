@@ -10,7 +10,7 @@
  * (`addMasks`), so Web Crypto's native work overlaps the additions.
  */
 import { fields, toB64 } from './bytes.js';
-import { expandMask, maskKey, maskWords, sha256, webCryptoBackend, type SecAggBackend } from './crypto.js';
+import { expandMask, maskKey, maskKeys, maskWords, sha256, webCryptoBackend, type SecAggBackend } from './crypto.js';
 
 export const modMask = (bits: number): number => (bits === 32 ? 0xffffffff : 2 ** bits - 1);
 
@@ -68,9 +68,11 @@ export function pairLabel(me: string, peer: string): string {
 
 export const selfMaskKey = (b: Uint8Array, roundId: string): Uint8Array => maskKey(b, roundId, 'self');
 
-/** The key of the pairwise mask stream from the X25519 shared secret, and the sign `me` applies (+1 if me < peer). */
-export function pairMaskJob(shared: Uint8Array, me: string, peer: string, roundId: string): MaskJob {
-  return { key: maskKey(shared, roundId, pairLabel(me, peer)), sign: me < peer ? 1 : -1 };
+/** The keys of the pairwise mask streams of `me` with each peer from the X25519 shared secrets, and the sign `me`
+ * applies (+1 if me < peer). */
+export async function pairMaskJobs(shared: readonly Uint8Array[], me: string, peers: readonly string[], roundId: string, backend?: SecAggBackend): Promise<MaskJob[]> {
+  const keys = await maskKeys(peers.map((p, i) => ({ seed: shared[i]!, label: pairLabel(me, p) })), roundId, backend);
+  return keys.map((key, i) => ({ key, sign: me < peers[i]! ? 1 : -1 }));
 }
 
 export function selfMask(b: Uint8Array, roundId: string, d: number, bits: number): Promise<Uint32Array> {

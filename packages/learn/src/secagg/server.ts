@@ -10,7 +10,7 @@
 import { bytesEqual, decodeVector, encodeVector, fromB64, toB64 } from './bytes.js';
 import { publicKeyOf, randomBytes, webCryptoBackend, type SecAggBackend } from './crypto.js';
 import { deriveGraph } from './graph.js';
-import { addMasks, addWords, commitB, narrow, pairMaskJob, selfMaskKey, wide, type MaskJob, type Wide } from './masking.js';
+import { addMasks, addWords, commitB, narrow, pairMaskJobs, selfMaskKey, wide, type MaskJob, type Wide } from './masking.js';
 import {
   checkShape, reject,
   type AdvertiseKeysRequest, type MaskedInputRequest, type Outcome, type Rejection, type RoundConfig,
@@ -226,7 +226,7 @@ export class SecAggServer {
       const peers = this.s.neighbours![u]!.filter((v) => surv.has(v));
       const shared = await this.backend.agreeMany(secret, peers.map((v) => fromB64(this.s.keys[v]!.sPk)!));
       // v added sign_v · PRG(s_uv) with sign_v = +1 iff v < u; u's own term never arrived: add u's sign to cancel it.
-      for (let i = 0; i < peers.length; i++) jobs.push(pairMaskJob(shared[i]!, u, peers[i]!, roundId));
+      jobs.push(...await pairMaskJobs(shared, u, peers, roundId, this.backend));
       if (jobs.length >= 1024) await addMasks(acc, jobs.splice(0), bits, this.backend);
     }
     await addMasks(acc, jobs, bits, this.backend);
