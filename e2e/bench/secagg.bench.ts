@@ -86,7 +86,7 @@ try {
   const nodeDevs = new Map(ids.slice(BROWSER).map((id) => [id, SecAggDevice.create(id, policy, backend)]));
   const inBrowser = ids.slice(0, BROWSER);
   for (const id of inBrowser) await call({ op: 'create', id, policy });
-  const ms: Record<string, number[]> = { advertise: [], share: [], mask: [], unmask: [] };
+  const ms: Record<'advertise' | 'share' | 'mask' | 'unmask', number[]> = { advertise: [], share: [], mask: [], unmask: [] };
   const up: Record<string, number> = {}, down: Record<string, number> = {};
   const ctx: WireContext = { d: D, bits: BITS };
   // one step of one browser device: request to wire, worker, wire reply decoded by the server's side
@@ -96,7 +96,7 @@ try {
     if (!r.ok || !r.wire) throw new Error(`${id} ${step}: ${r.reason}`);
     const bytes = new Uint8Array(Buffer.from(r.wire, 'base64'));
     if (id === ids[0]) { up[step] = bytes.length; down[step] = wire.length; }
-    ms[step]!.push(r.ms);
+    ms[step as keyof typeof ms].push(r.ms);
     const msg = decodeReply(bytes, ctx);
     if (!msg) throw new Error(`${id} ${step}: reply does not decode`);
     return msg;

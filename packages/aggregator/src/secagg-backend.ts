@@ -1,11 +1,11 @@
 /**
  * Native crypto for the aggregator's secure-aggregation server (`SecAggServer.open(options, nodeSecAggBackend())`):
- * X25519, AES-256-CTR and HKDF-SHA-256 through `node:crypto`, synchronous and without Web Crypto's per-call promise and key-import
+ * X25519, AES-256-CTR, HKDF-SHA-256 and HMAC-SHA-256 through `node:crypto`, synchronous and without Web Crypto's per-call promise and key-import
  * overhead. It computes exactly the functions of `@perch/learn/secagg`'s Web Crypto default (RFC 7748 X25519;
- * AES-256-CTR from the all-zero counter block; RFC 5869 HKDF), so devices and server expand identical masks
+ * AES-256-CTR from the all-zero counter block; RFC 5869 HKDF; RFC 2104 HMAC), so devices and server expand identical masks
  * (test/secagg-backend.test.ts checks both against each other).
  */
-import { createCipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
 import type { SecAggBackend } from '@perch/learn/secagg';
 
 const PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -42,6 +42,9 @@ export function nodeSecAggBackend(): SecAggBackend {
     },
     hkdf(ikm, salt, info, length) {
       return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+    },
+    hmac(key, data) {
+      return new Uint8Array(createHmac('sha256', key).update(data).digest());
     },
   };
 }

@@ -7,7 +7,7 @@ import { runRound } from '../../learn/src/secagg/testing.js';
 import { nodeSecAggBackend } from '../src/secagg-backend.js';
 
 describe('nodeSecAggBackend', () => {
-  it('agrees with Web Crypto on X25519, public keys, HKDF and AES-CTR keystreams of any length', async () => {
+  it('agrees with Web Crypto on X25519, public keys, HKDF, HMAC and AES-CTR keystreams of any length', async () => {
     const node = nodeSecAggBackend();
     const a = await generateKeyPair(), b = await generateKeyPair(), c = await generateKeyPair();
     expect((await node.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')))
@@ -17,6 +17,8 @@ describe('nodeSecAggBackend', () => {
     const ikm = crypto.getRandomValues(new Uint8Array(32)), salt = new Uint8Array([1, 2]), info = new Uint8Array([3]);
     const web = new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']), 256));
     expect(Buffer.from(node.hkdf!(ikm, salt, info, 32)).equals(Buffer.from(web))).toBe(true);
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await crypto.subtle.importKey('raw', ikm, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']), info));
+    expect(Buffer.from(node.hmac!(ikm, info)).equals(Buffer.from(mac))).toBe(true);
     const key = crypto.getRandomValues(new Uint8Array(32));
     for (const len of [1, 16, 17, 4096, 69_632]) {
       expect(Buffer.from(await node.keystream(key, len)).equals(Buffer.from(await webCryptoBackend.keystream(key, len)))).toBe(true);

@@ -108,7 +108,7 @@ export class SecAggDevice {
     if (!req2) return reject('cohort-too-small', `the policy's targets cannot be met with ${n} participants`);
     if (k < req2.k) return reject('degree-too-low', `k ${k} < ${req2.k}`);
     if (t < req2.t) return reject('threshold-too-low', `t ${t} < ${req2.t}`);
-    const derived = (await deriveGraph(cfg.roundId, cfg.seed, participants, k)).get(this.s.id)!;
+    const derived = (await deriveGraph(cfg.roundId, cfg.seed, participants, k, this.backend)).get(this.s.id)!;
     if (!Array.isArray(neighbours) || neighbours.length !== derived.length || neighbours.some((p, i) => p?.id !== derived[i]))
       return reject('graph-mismatch', 'the neighbour list is not the graph derived from the seed and participants');
     for (const p of neighbours) {

@@ -7,13 +7,13 @@
  * choosing the seed or the participants themselves (README: threat model).
  */
 import { fields, utf8 } from './bytes.js';
-import { hkdfSync, hmacMany } from './crypto.js';
+import { hkdfSync, hmacMany, type SecAggBackend } from './crypto.js';
 
 /** The ring order of the participants for this round and seed. */
-export async function ringOrder(roundId: string, seed: string, participants: readonly string[]): Promise<string[]> {
+export async function ringOrder(roundId: string, seed: string, participants: readonly string[], backend?: SecAggBackend): Promise<string[]> {
   const key = hkdfSync(utf8(seed), 32, 'graph', roundId);
   const sorted = [...participants].sort();
-  const tags = await hmacMany(key, sorted.map((id) => fields(id)));
+  const tags = await hmacMany(key, sorted.map((id) => fields(id)), backend);
   // compare on the first 6 bytes as one number, then on the rest (same order as a bytewise comparison)
   const head = tags.map((t) => t[0]! * 2 ** 40 + t[1]! * 2 ** 32 + t[2]! * 2 ** 24 + t[3]! * 2 ** 16 + t[4]! * 2 ** 8 + t[5]!);
   const idx = sorted.map((_, i) => i);
@@ -42,6 +42,6 @@ export function harary(order: readonly string[], k: number): Map<string, string[
 }
 
 /** The whole graph for a round: participant → sorted neighbour ids. */
-export async function deriveGraph(roundId: string, seed: string, participants: readonly string[], k: number): Promise<Map<string, string[]>> {
-  return harary(await ringOrder(roundId, seed, participants), k);
+export async function deriveGraph(roundId: string, seed: string, participants: readonly string[], k: number, backend?: SecAggBackend): Promise<Map<string, string[]>> {
+  return harary(await ringOrder(roundId, seed, participants, backend), k);
 }

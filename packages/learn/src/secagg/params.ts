@@ -53,8 +53,11 @@ export function log2BinomialTail(k: number, p: number, a: number): number {
   if (p >= 1) return 0;
   let max = -Infinity;
   const terms: number[] = [];
+  const lp = Math.log2(p), lq = Math.log2(1 - p);
+  let c = log2Choose(k, a); // log2 C(k, i), updated term by term (C(k, i+1) = C(k, i)·(k − i)/(i + 1))
   for (let i = a; i <= k; i++) {
-    const l = log2Choose(k, i) + i * Math.log2(p) + (k - i) * Math.log2(1 - p);
+    if (i > a) c += Math.log2((k - i + 1) / i);
+    const l = c + i * lp + (k - i) * lq;
     terms.push(l);
     if (l > max) max = l;
   }

@@ -151,7 +151,7 @@ export class SecAggServer {
     const chosen = c.k !== undefined && c.t !== undefined ? { k: c.k, t: c.t, feasible: true } : chooseParams(n, c.targets);
     const k = Math.min(c.k ?? chosen.k, n - 1), t = c.t ?? chosen.t;
     if (t > k) return reject('bad-params', `t ${t} > k ${k}`);
-    const graph = await deriveGraph(c.roundId, c.seed, participants, k);
+    const graph = await deriveGraph(c.roundId, c.seed, participants, k, this.backend);
     this.s = { ...this.s, stage: 'share-keys', participants, k, t, neighbours: Object.fromEntries(graph) };
     const out: Record<string, ShareKeysRequest> = {};
     for (const id of participants) {
