@@ -14,7 +14,7 @@
  */
 import { encodeVector, fromB64, fromB64Len, toB64, utf8 } from './bytes.js';
 import { generateKeyPair, hkdfMany, open, randomBytes, seal, webCryptoBackend, type SecAggBackend } from './crypto.js';
-import { deriveGraph } from './graph.js';
+import { deriveNeighbours } from './graph.js';
 import { addMasks, commitB, narrow, pairMaskJobs, selfMaskKey, wide } from './masking.js';
 import {
   envelopeAad, KEY_BYTES, reject,
@@ -108,7 +108,7 @@ export class SecAggDevice {
     if (!req2) return reject('cohort-too-small', `the policy's targets cannot be met with ${n} participants`);
     if (k < req2.k) return reject('degree-too-low', `k ${k} < ${req2.k}`);
     if (t < req2.t) return reject('threshold-too-low', `t ${t} < ${req2.t}`);
-    const derived = (await deriveGraph(cfg.roundId, cfg.seed, participants, k, this.backend)).get(this.s.id)!;
+    const derived = (await deriveNeighbours(cfg.roundId, cfg.seed, participants, k, this.s.id, this.backend))!;
     if (!Array.isArray(neighbours) || neighbours.length !== derived.length || neighbours.some((p, i) => p?.id !== derived[i]))
       return reject('graph-mismatch', 'the neighbour list is not the graph derived from the seed and participants');
     for (const p of neighbours) {

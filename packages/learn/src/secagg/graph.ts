@@ -26,22 +26,31 @@ export async function ringOrder(roundId: string, seed: string, participants: rea
   return idx.map((i) => sorted[i]!);
 }
 
+/** The neighbour list (sorted ids) of the participant at ring position i in H(n, k) on `order`. */
+function neighboursAt(order: readonly string[], k: number, i: number): string[] {
+  const n = order.length, half = Math.floor(k / 2);
+  const set = new Set<string>();
+  if (k >= n - 1) for (const id of order) set.add(id);
+  else for (let o = 1; o <= half; o++) { set.add(order[(i + o) % n]!); set.add(order[(i - o + n) % n]!); }
+  set.delete(order[i]!);
+  return [...set].sort();
+}
+
 /** Neighbour lists (sorted ids) of every participant in H(n, k) on `order`. */
 export function harary(order: readonly string[], k: number): Map<string, string[]> {
-  const n = order.length;
   const out = new Map<string, string[]>();
-  const half = Math.floor(k / 2);
-  for (let i = 0; i < n; i++) {
-    const set = new Set<string>();
-    if (k >= n - 1) for (const id of order) set.add(id);
-    else for (let o = 1; o <= half; o++) { set.add(order[(i + o) % n]!); set.add(order[(i - o + n) % n]!); }
-    set.delete(order[i]!);
-    out.set(order[i]!, [...set].sort());
-  }
+  for (let i = 0; i < order.length; i++) out.set(order[i]!, neighboursAt(order, k, i));
   return out;
 }
 
 /** The whole graph for a round: participant → sorted neighbour ids. */
 export async function deriveGraph(roundId: string, seed: string, participants: readonly string[], k: number, backend?: SecAggBackend): Promise<Map<string, string[]>> {
   return harary(await ringOrder(roundId, seed, participants, backend), k);
+}
+
+/** One participant's neighbours in the round's graph (what a device checks: the whole graph is n times the work). */
+export async function deriveNeighbours(roundId: string, seed: string, participants: readonly string[], k: number, id: string, backend?: SecAggBackend): Promise<string[] | undefined> {
+  const order = await ringOrder(roundId, seed, participants, backend);
+  const i = order.indexOf(id);
+  return i < 0 ? undefined : neighboursAt(order, k, i);
 }
