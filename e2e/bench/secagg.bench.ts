@@ -9,9 +9,10 @@
 //   the per-step split are notes on the figure.
 // - round_trips: extra device → server exchanges compared with a plain upload (protocol count: four steps, one of
 //   which carries the vector a plain upload would send).
-// - unmask_ms: SecAggServer.finish() for the whole round in Node, with the aggregator's native backend
-//   (node-crypto) and with the library's Web Crypto default (webcrypto), on the same saved state; the sum is
-//   checked against the plain sum of the survivors' vectors.
+// - unmask_ms: SecAggServer.finish() for the whole round in Node, on the same saved state, with the aggregator's
+//   native backend (node-crypto: X25519 and keystreams on one worker thread per core; node-crypto-1-thread: all on
+//   the main thread) and with the library's Web Crypto default (webcrypto); each sum is checked against the plain
+//   sum of the survivors' vectors.
 // The other 997 devices run in Node with the native backend (simulation only; their time is not a figure).
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -138,7 +139,8 @@ try {
   for (const id of survivors) { const x = inputs(ids.indexOf(id)); for (let j = 0; j < D; j++) want[j] = (want[j]! + x[j]!) & 0x7fff; }
   const masks = survivors.length + [...dropped].reduce((s, u) => s + saved.neighbours![u]!.filter((v) => !dropped.has(v)).length, 0);
   const unmask: Record<string, { ms: number; exact: boolean }> = {};
-  for (const [name, srv] of [['node-crypto', server], ['webcrypto', SecAggServer.fromJSON(saved)]] as const) {
+  for (const [name, be] of [['node-crypto', nodeSecAggBackend()], ['node-crypto-1-thread', nodeSecAggBackend({ threads: 0 })], ['webcrypto', undefined]] as const) {
+    const srv = SecAggServer.fromJSON(saved, be);
     const t1 = performance.now();
     const fin = await srv.finish();
     const dt = performance.now() - t1;

@@ -7,8 +7,8 @@ import { runRound } from '../../learn/src/secagg/testing.js';
 import { nodeSecAggBackend } from '../src/secagg-backend.js';
 
 describe('nodeSecAggBackend', () => {
-  it('agrees with Web Crypto on X25519, public keys, HKDF, HMAC and AES-CTR keystreams of any length', async () => {
-    const node = nodeSecAggBackend();
+  it.each([0, 2])('agrees with Web Crypto on X25519, public keys, HKDF, HMAC and AES-CTR keystreams of any length (%i threads)', async (threads) => {
+    const node = nodeSecAggBackend({ threads });
     const a = await generateKeyPair(), b = await generateKeyPair(), c = await generateKeyPair();
     expect((await node.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')))
       .toEqual((await webCryptoBackend.agreeMany(a.secretKey, [b.publicKey, c.publicKey])).map((x) => Buffer.from(x).toString('hex')));
@@ -30,7 +30,7 @@ describe('nodeSecAggBackend', () => {
     expect(run.failure).toBeUndefined();
     const state = run.server.toJSON();
     state.stage = 'unmasking';
-    const native = SecAggServer.fromJSON(state, nodeSecAggBackend());
+    const native = SecAggServer.fromJSON(state, nodeSecAggBackend({ threads: 2 }));
     const fin = await native.finish();
     expect(fin.ok).toBe(true);
     if (fin.ok) expect(Array.from(fin.message.sum)).toEqual(Array.from(run.result!.sum));

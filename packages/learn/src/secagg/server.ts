@@ -218,16 +218,22 @@ export class SecAggServer {
         jobs.push({ key: selfMaskKey(secret, roundId), sign: -1 });
       }
     }
-    // Dropped devices in batches: one X25519 per edge to a survivor, then the masks in large concurrent batches.
+    // Dropped devices 16 at a time: their X25519 batches in flight together (a threaded or async backend runs them
+    // in parallel), then their masks, expanded concurrently while the additions run here.
     const dropped = needed.filter((u) => !surv.has(u));
-    for (const u of dropped) {
-      const secret = secrets.get(u)!;
-      if (!bytesEqual(await publicKeyOf(secret, this.backend), fromB64(this.s.keys[u]!.sPk)!)) return reject('reconstruction-failed', `s key of ${u} does not match its public key`);
-      const peers = this.s.neighbours![u]!.filter((v) => surv.has(v));
-      const shared = await this.backend.agreeMany(secret, peers.map((v) => fromB64(this.s.keys[v]!.sPk)!));
-      // v added sign_v · PRG(s_uv) with sign_v = +1 iff v < u; u's own term never arrived: add u's sign to cancel it.
-      jobs.push(...await pairMaskJobs(shared, u, peers, roundId, this.backend));
-      if (jobs.length >= 1024) await addMasks(acc, jobs.splice(0), bits, this.backend);
+    for (let at = 0; at < dropped.length; at += 16) {
+      const batch = await Promise.all(dropped.slice(at, at + 16).map(async (u) => {
+        const secret = secrets.get(u)!;
+        if (!bytesEqual(await publicKeyOf(secret, this.backend), fromB64(this.s.keys[u]!.sPk)!)) return u;
+        const peers = this.s.neighbours![u]!.filter((v) => surv.has(v));
+        const shared = await this.backend.agreeMany(secret, peers.map((v) => fromB64(this.s.keys[v]!.sPk)!));
+        // v added sign_v · PRG(s_uv) with sign_v = +1 iff v < u; u's own term never arrived: adding u's sign cancels it.
+        jobs.push(...await pairMaskJobs(shared, u, peers, roundId, this.backend));
+        return undefined;
+      }));
+      const bad = batch.find((u) => u !== undefined);
+      if (bad) return reject('reconstruction-failed', `s key of ${bad} does not match its public key`);
+      await addMasks(acc, jobs.splice(0), bits, this.backend);
     }
     await addMasks(acc, jobs, bits, this.backend);
     const sum = narrow(acc, bits);
