@@ -12,9 +12,11 @@
 // - unmask_ms: SecAggServer.finish() for the whole round in Node, on the same saved state, with the aggregator's
 //   native backend (node-crypto: X25519 and keystreams on one worker thread per core; node-crypto-1-thread: all on
 //   the main thread) and with the library's Web Crypto default (webcrypto); each sum is checked against the plain
-//   sum of the survivors' vectors.
+//   sum of the survivors' vectors. Notes: the process's CPU time over all threads (cpu_ms) and the 1-minute load
+//   average, since on a shared machine the wall time mostly says how much of the cores the run got.
 // The other 997 devices run in Node with the native backend (simulation only; their time is not a figure).
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
@@ -134,19 +136,20 @@ try {
   const longTasks = (await page.evaluate('window.__lt')) as number[];
 
   const saved = server.toJSON();
+  if (process.env.PERCH_BENCH_SECAGG_STATE) writeFileSync(process.env.PERCH_BENCH_SECAGG_STATE, JSON.stringify(saved));
   const survivors = saved.survivors!;
   const want = new Uint32Array(D);
   for (const id of survivors) { const x = inputs(ids.indexOf(id)); for (let j = 0; j < D; j++) want[j] = (want[j]! + x[j]!) & 0x7fff; }
   const masks = survivors.length + [...dropped].reduce((s, u) => s + saved.neighbours![u]!.filter((v) => !dropped.has(v)).length, 0);
-  const unmask: Record<string, { ms: number; exact: boolean }> = {};
+  const unmask: Record<string, { ms: number; cpu: number; exact: boolean }> = {};
   for (const [name, be] of [['node-crypto', nodeSecAggBackend()], ['node-crypto-1-thread', nodeSecAggBackend({ threads: 0 })], ['webcrypto', undefined]] as const) {
     const srv = SecAggServer.fromJSON(saved, be);
-    const t1 = performance.now();
+    const t1 = performance.now(), c1 = process.cpuUsage();
     const fin = await srv.finish();
-    const dt = performance.now() - t1;
+    const dt = performance.now() - t1, c2 = process.cpuUsage(c1);
     if (!fin.ok) throw new Error(`${name} finish: ${fin.reason} ${fin.detail}`);
-    unmask[name] = { ms: dt, exact: fin.message.sum.every((v, j) => v === want[j]) };
-    log(`unmask (${name}): ${dt.toFixed(0)} ms for ${masks} masks, exact ${unmask[name]!.exact}`);
+    unmask[name] = { ms: dt, cpu: (c2.user + c2.system) / 1000, exact: fin.message.sum.every((v, j) => v === want[j]) };
+    log(`unmask (${name}): ${dt.toFixed(0)} ms (process CPU ${unmask[name]!.cpu.toFixed(0)} ms, all threads) for ${masks} masks, exact ${unmask[name]!.exact}`);
   }
 
   const totals = inBrowser.map((_, i) => ms.advertise[i]! + ms.share[i]! + ms.mask[i]! + ms.unmask[i]!);
@@ -162,7 +165,7 @@ try {
   emit('bytes_per_device', upTotal, 'B', { ...shape, advertise_B: up.advertise, share_keys_B: up.share, masked_input_B: up.mask, unmask_B: up.unmask,
     vector_B: Math.ceil((D * BITS) / 8), download_B: downTotal, download_share_keys_B: down.share, download_masked_input_B: down.mask, download_unmask_B: down.unmask });
   emit('round_trips', 3, 'count', { steps: 4, plain_upload: 1 });
-  for (const [name, u] of Object.entries(unmask)) emit('unmask_ms', u.ms, 'ms', { backend: name, ...shape, survivors: survivors.length, dropped: dropped.size, masks, exact: u.exact });
+  for (const [name, u] of Object.entries(unmask)) emit('unmask_ms', u.ms, 'ms', { backend: name, cpu_ms: r3(u.cpu), load_avg_1m: r3(loadavg()[0]!), ...shape, survivors: survivors.length, dropped: dropped.size, masks, exact: u.exact });
 } finally {
   await browser.close();
   await http.close();
