@@ -42,7 +42,7 @@ export const GROUPS = {
     target: '≥ 500 uploads/s sustained with p99 < 100 ms',
   },
   secagg: {
-    what: 'one secure-aggregation round (SecAgg+, `@perch/learn/secagg`) at n = 1,000 devices (default targets: k = 100, t = 30), d = 34,000 sent as the ddg encoding\'s 34,816 values at 15 bits, 30 % dropping during masking: the device\'s four steps in a Chromium web worker (`device_round_ms`, median of 3 real devices of the round, each in a fresh worker, with the page\'s long tasks), its upload in the binary wire form (`bytes_per_device`; download and per-step split as notes), extra round trips over a plain upload (`round_trips`, protocol count), and the server\'s unmasking in Node with the aggregator\'s native backend (worker threads, or one thread) and with the Web Crypto default (`unmask_ms`, sum checked exact)',
+    what: 'one secure-aggregation round (SecAgg+, `@perch/learn/secagg`) at n = 1,000 devices (default targets: k = 100, t = 30), d = 34,000 sent as the ddg encoding\'s 34,816 values at 15 bits, 30 % dropping during masking: the device\'s four steps in a Chromium web worker (`device_round_ms`, median of 3 real devices of the round, each in a fresh worker, with the page\'s long tasks), its upload in the binary wire form (`bytes_per_device`; download and per-step split as notes), extra round trips over a plain upload (`round_trips`, protocol count), and the server\'s unmasking in Node with the aggregator\'s native backend (main thread, or two worker threads) and with the Web Crypto default (`unmask_ms`, sum checked exact)',
     target: 'device_round_ms ≤ 200 ms with no main-thread long task; bytes_per_device ≤ 64 KB; round_trips ≤ 3; unmask_ms ≤ 10 s',
   },
   client: {

@@ -5,11 +5,11 @@
  * (RFC 7748 X25519; AES-256-CTR from the all-zero counter block; RFC 5869 HKDF; RFC 2104 HMAC), so devices and
  * server expand identical masks (test/secagg-backend.test.ts checks both against each other).
  *
- * With `threads` > 0 (the default: one per available core, at most 4) the two heavy operations, X25519 batches and
- * keystreams, run on a pool of worker threads (unref'd: they never keep the process alive), so the server's
- * additions on the main thread overlap them; with 0 everything runs synchronously on the calling thread.
+ * By default everything runs synchronously on the calling thread. With `threads` > 0 the two heavy operations,
+ * X25519 batches and keystreams, run on a pool of worker threads (unref'd while idle), so the server's additions on
+ * the main thread overlap them; on a busy 2-core machine that cost more CPU than it saved (the messages and copies),
+ * so it is opt-in.
  */
-import { availableParallelism } from 'node:os';
 import { createCipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { SecAggBackend } from '@perch/learn/secagg';
@@ -20,6 +20,18 @@ const ZERO_IV = Buffer.alloc(16);
 
 /** The synchronous operations, shared by the calling thread and the pool's workers (source inlined below). */
 function makeOps() {
+  let zeros = Buffer.alloc(0);
+  const privates = new Map<string, KeyObject>(); // publicKeyOf(s) then agreeMany(s, …): parse each secret key once
+  const priv = (raw: Uint8Array): KeyObject => {
+    const id = Buffer.from(raw).toString('hex');
+    let k = privates.get(id);
+    if (!k) {
+      k = createPrivateKey({ key: Buffer.concat([PKCS8, raw]), format: 'der', type: 'pkcs8' });
+      if (privates.size >= 64) privates.delete(privates.keys().next().value!);
+      privates.set(id, k);
+    }
+    return k;
+  };
   const publics = new Map<string, KeyObject>();
   const pub = (raw: Uint8Array): KeyObject => {
     const id = Buffer.from(raw).toString('hex');
@@ -33,16 +45,17 @@ function makeOps() {
   };
   return {
     agreeMany(secretKey: Uint8Array, peers: readonly Uint8Array[]): Uint8Array[] {
-      const priv = createPrivateKey({ key: Buffer.concat([PKCS8, secretKey]), format: 'der', type: 'pkcs8' });
+      const privateKey = priv(secretKey);
       return peers.map((p) => {
-        const s = new Uint8Array(diffieHellman({ privateKey: priv, publicKey: pub(p) }));
+        const s = new Uint8Array(diffieHellman({ privateKey, publicKey: pub(p) }));
         if (s.every((b) => b === 0)) throw new Error('secagg: low-order public key');
         return s;
       });
     },
     keystream(key: Uint8Array, length: number): Uint8Array {
+      if (zeros.length < length) zeros = Buffer.alloc(length); // AES-CTR of zeros: one shared, never-written input
       const c = createCipheriv('aes-256-ctr', key, ZERO_IV);
-      const out = c.update(Buffer.alloc(length));
+      const out = c.update(zeros.subarray(0, length));
       c.final();
       return new Uint8Array(out.buffer, out.byteOffset, out.length);
     },
@@ -105,13 +118,13 @@ class Pool {
 }
 
 export interface NodeSecAggBackendOptions {
-  /** Worker threads for X25519 and keystreams; 0 runs them on the calling thread. */
+  /** Worker threads for X25519 and keystreams; 0 (the default) runs them on the calling thread. */
   threads?: number;
 }
 
 export function nodeSecAggBackend(options: NodeSecAggBackendOptions = {}): SecAggBackend {
   const ops = makeOps();
-  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const threads = options.threads ?? 0;
   const pool = threads > 0 ? new Pool(threads) : undefined;
   return {
     async agreeMany(secretKey, peers) {

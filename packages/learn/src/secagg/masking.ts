@@ -33,8 +33,23 @@ export function wide(d: number, bits: number, from?: ArrayLike<number>): Wide {
 /** acc ← acc + sign·words (mod the accumulator's word range), in place; words must be of the same width. */
 export function addWords(acc: Wide, words: Wide, sign: 1 | -1): void {
   const n = acc.length;
+  if (acc instanceof Uint16Array && n >= 2 && acc.byteOffset % 4 === 0 && words.byteOffset % 4 === 0) {
+    addPairs(new Uint32Array(acc.buffer, acc.byteOffset, n >> 1), new Uint32Array(words.buffer, words.byteOffset, n >> 1), sign);
+    if (n & 1) acc[n - 1] = sign === 1 ? acc[n - 1]! + words[n - 1]! : acc[n - 1]! - words[n - 1]!;
+    return;
+  }
   if (sign === 1) for (let i = 0; i < n; i++) acc[i] = acc[i]! + words[i]!;
   else for (let i = 0; i < n; i++) acc[i] = acc[i]! - words[i]!;
+}
+
+/**
+ * Two 16-bit lanes per 32-bit word, added or subtracted lane by lane mod 2^16 with no carry or borrow between
+ * lanes (SWAR): the low 15 bits of each lane are combined with room to spare, and the top bit is fixed up with xor.
+ */
+export function addPairs(a: Uint32Array, b: Uint32Array, sign: 1 | -1): void {
+  const n = a.length;
+  if (sign === 1) for (let i = 0; i < n; i++) { const x = a[i]!, y = b[i]!; a[i] = ((x & 0x7fff7fff) + (y & 0x7fff7fff)) ^ ((x ^ y) & 0x80008000); }
+  else for (let i = 0; i < n; i++) { const x = a[i]!, y = b[i]!; a[i] = ((x | 0x80008000) - (y & 0x7fff7fff)) ^ ((x ^ ~y) & 0x80008000); }
 }
 
 /** The accumulator reduced mod 2^bits, as values in [0, 2^bits). */

@@ -8,6 +8,7 @@ import { deriveGraph } from './graph.js';
 import { chooseParams, DEFAULT_TARGETS, log2BinomialTail } from './params.js';
 import { combine } from 'shamir-secret-sharing';
 import { interpolateAtZero, reconstructSecret, shareSecret } from './shamir.js';
+import { addWords } from './masking.js';
 import { pack } from '../ddg/modular.js';
 
 afterEach(() => useNobleX25519ForTests(false));
@@ -135,6 +136,21 @@ describe('codec and Shamir', () => {
       expect(Array.from(bytes)).toEqual(Array.from(pack(v, bits)));
       expect(Array.from(unpackVector(bytes, 37, bits)!)).toEqual(Array.from(v));
       if ((37 * bits) % 8 !== 0) { const bad = bytes.slice(); bad[bad.length - 1]! |= 0x80; expect(unpackVector(bad, 37, bits)).toBeUndefined(); }
+    }
+  });
+
+  it('adds 16-bit words two at a time exactly as one at a time, both signs, odd lengths, unaligned views', () => {
+    for (const n of [1, 2, 7, 1000, 1001]) {
+      const a = Uint16Array.from({ length: n }, () => Math.floor(Math.random() * 65536));
+      const b = Uint16Array.from({ length: n }, () => Math.floor(Math.random() * 65536));
+      a[0] = 0xffff; b[0] = 0xffff;
+      for (const sign of [1, -1] as const) {
+        const want = a.map((x, i) => (x + sign * b[i]! + 65536) & 0xffff);
+        const got = a.slice(); addWords(got, b, sign);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        const big = new Uint16Array(n + 1); big.set(a, 1); const view = big.subarray(1); addWords(view, b, sign); // offset 2: plain loop
+        expect(Array.from(view)).toEqual(Array.from(want));
+      }
     }
   });
 });
