@@ -11,6 +11,7 @@ import { SecAggServer } from './server.js';
 import { testVector } from './testing.js';
 import { COMMIT_BYTES, ENVELOPE_BYTES, KEY_BYTES } from './messages.js';
 import { SHARE_BYTES } from './shamir.js';
+import { packedBytes } from './bytes.js';
 
 const on = Boolean((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.PERCH_SECAGG_MEASURE);
 const ms = (t0: number) => (performance.now() - t0).toFixed(0);
@@ -44,8 +45,9 @@ describe.skipIf(!on)('secagg cost', () => {
     const tMask = performance.now() - t1;
     expect(y.ok).toBe(true);
     console.log(`[secagg] device n=${n} k=${k} t=${t} d=${d} bits=16: share keys ${tShare.toFixed(0)} ms, masked input ${tMask.toFixed(0)} ms, total ${(tShare + tMask).toFixed(0)} ms`);
-    // raw payload bytes up (README: message sizes): keys, commitment + envelopes, masked vector, one share per neighbour
-    console.log(`[secagg] device upload payload: ${2 * KEY_BYTES + COMMIT_BYTES + k * ENVELOPE_BYTES + 2 * d + k * SHARE_BYTES} bytes raw (plain vector alone ${2 * d})`);
+    // raw payload bytes up (README: message sizes; the wire form adds a few header bytes and k·2 index bytes):
+    // keys, commitment + envelopes, the vector packed at its bit width, one share per neighbour
+    console.log(`[secagg] device upload payload: ${2 * KEY_BYTES + COMMIT_BYTES + k * ENVELOPE_BYTES + packedBytes(d, 16) + k * SHARE_BYTES} bytes raw (plain vector alone ${packedBytes(d, 16)})`);
   }, 600_000);
 
   it('server unmasking, 1000 devices, 30 % dropping during masking', async () => {
