@@ -6,8 +6,9 @@
  *   and a secret key can be Shamir-shared; both paths compute the same RFC 7748 function.
  * - HKDF-SHA-256 for every derived key, with the round id and a purpose label in `info` (domain separation).
  * - AES-256-GCM for the device-to-device share envelopes (random 96-bit nonce, associated data bound by the caller).
- * - HKDF and SHA-256 through `@noble/hashes` (synchronous: a round derives hundreds of short keys, and one awaited
- *   Web Crypto call each cost more than the hashing); HMAC (the graph's 1,000 tags) through Web Crypto, all at once.
+ * - Batches of HKDF (envelope and pairwise mask keys) and HMAC (the graph's tags) go to Web Crypto all at once,
+ *   which in a cold browser worker beats hashing in JavaScript; single derivations (self-mask key, graph key) and
+ *   SHA-256 (the commitment) use `@noble/hashes` synchronously. A backend may supply synchronous native HKDF/HMAC.
  * - The mask PRG: AES-256-CTR over zeros, keyed by HKDF from the seed, read as 16-bit words when bits ≤ 16, else
  *   32-bit. AES-CTR rather than ChaCha20 because Web Crypto runs it natively everywhere (AES-NI / ARMv8 crypto
  *   extensions, no extra dependency) and the server expands one mask per dropped edge and per survivor, so its
