@@ -24,7 +24,7 @@ import { build } from 'vite';
 import {
   chooseParams, decodeReply, encodeRequest, SecAggDevice, SecAggServer, type DeviceReply, type WireContext,
 } from '@perch/learn/secagg';
-import { nodeSecAggBackend } from '../../packages/aggregator/src/secagg-backend.js';
+import { nodeSecAggBackend } from '@perch/aggregator';
 import type { SecAggBenchReply } from '../support/secagg-bench/worker.js';
 import { startBenchServer } from '../support/model-bench/server.js';
 // @ts-expect-error plain ESM helper without types

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, publicKeyOf, SecAggServer, webCryptoBackend } from '@perch/learn/secagg';
 // the library's in-process round harness (test-only, not exported by the package)
-import { runRound } from '../../learn/src/secagg/testing.js';
+import { runRound } from '@perch/learn/secagg/testing';
 import { nodeSecAggBackend } from '../src/secagg-backend.js';
 
 describe('nodeSecAggBackend', () => {

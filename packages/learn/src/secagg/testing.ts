@@ -1,7 +1,8 @@
 /**
  * Test harness: runs whole rounds of devices and a server in one process, with dropouts at any step, optional
  * tampering with the server's requests, and optional save-and-resume of every state machine between steps (as
- * the aggregator and the SDK worker would persist them). Not exported from the package's index.
+ * the aggregator and the SDK worker would persist them). Not in the package index: test suites import it as
+ * `@perch/learn/secagg/testing`.
  */
 import { SecAggDevice, type DevicePolicy, type DeviceState } from './device.js';
 import { modMask } from './masking.js';
