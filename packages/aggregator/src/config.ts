@@ -56,7 +56,42 @@ export interface RoundPolicy {
   serverDecayRounds: number;
   /** The local training recipe announced with every round; the server optimiser is tuned to it. */
   local: LocalRecipe;
+  /** Secure aggregation (SecAgg+ over the distributed discrete Gaussian) for every new round; null = plain rounds. */
+  secagg: SecAggPolicy | null;
 }
+
+/**
+ * How the aggregator runs secure-aggregation rounds (docs/secure-aggregation.md). What is not fixed here comes
+ * from the libraries' parameter choice when a round opens (secagg/params.ts): k and t from `chooseParams` for
+ * `targetClients` devices, γ from `gammaForBits` for `maxCohort` devices, σ from `calibrateDdgSigma`.
+ */
+export interface SecAggPolicy {
+  /** Bits per value: sums live in Z_(2^bits). 15 keeps a 34,816-value vector under 64 KB. */
+  bits: number;
+  /** Fixed neighbour degree and Shamir threshold (both or neither). */
+  k?: number;
+  t?: number;
+  /** Smallest cohort at every step; default `minClients`. */
+  minCohort?: number;
+  /** Devices admitted at advertise; default ⌈target + 4√target⌉ (at most `maxUpdatesPerRound`). */
+  maxCohort?: number;
+  /** Length of each stage; advertise runs for the round length (`durationMs`) unless given here. */
+  stageMs: { advertise?: number; shareKeys: number; maskedInput: number; unmask: number };
+  /** How long a step's POST is held open waiting for its stage to close (bounded by the request timeout). */
+  longPollMs: number;
+  /** Per-device noise σ (model units); default: calibrated to `epsilonPerRound` for the honest cohort. */
+  sigma?: number;
+  /** ε of one round against the aggregator at δ, for the honest cohort ⌊minCohort·(1 − dropout − colluding)⌋. */
+  epsilonPerRound: number;
+  delta: number;
+  dropout: number;
+  colluding: number;
+}
+
+export const DEFAULT_SECAGG: SecAggPolicy = {
+  bits: 15, stageMs: { shareKeys: 60_000, maskedInput: 120_000, unmask: 60_000 }, longPollMs: 20_000,
+  epsilonPerRound: DEFAULT_POLICY.epsilonPerRound, delta: DEFAULT_POLICY.delta, dropout: 0.3, colluding: 0.05,
+};
 
 export interface AggregatorConfig {
   dbPath: string;
@@ -89,6 +124,7 @@ export const DEFAULT_ROUND: RoundPolicy = {
   // noisy round (local noise, few clients) cannot wreck the published model, which plain FedAvg (sgd, η = 1) can.
   serverOptimizer: 'adam', serverLearningRate: 0.005, serverMomentum: 0, adamTau: 1e-6, adamBiasCorrection: true, serverWarmupRounds: 0, serverDecayRounds: 0,
   local: { ...DEFAULT_RECIPE },
+  secagg: null,
 };
 
 /** Throws on a policy that cannot work (caught at start-up rather than at the first round close). */
@@ -115,15 +151,32 @@ export function checkPolicy(p: RoundPolicy): RoundPolicy {
   if (!(Number.isInteger(p.serverDecayRounds) && p.serverDecayRounds >= 0)) bad('server decay must be an integer ≥ 0');
   const local = recipeProblems(p.local);
   if (local.length > 0) bad(local.join('; '));
+  const s = p.secagg;
+  if (s) {
+    if (!(Number.isInteger(s.bits) && s.bits >= 2 && s.bits <= 32)) bad('secagg bits must be an integer in [2, 32]');
+    if ((s.k === undefined) !== (s.t === undefined)) bad('secagg k and t are set together');
+    if (s.k !== undefined && !(Number.isInteger(s.k) && s.k >= 2 && s.k % 2 === 0 && s.k <= 254)) bad('secagg k must be even, in [2, 254]');
+    if (s.t !== undefined && !(Number.isInteger(s.t) && s.t >= 2 && s.t <= s.k!)) bad('secagg t must be in [2, k]');
+    if (s.minCohort !== undefined && !(Number.isInteger(s.minCohort) && s.minCohort >= 3)) bad('secagg min cohort must be an integer ≥ 3');
+    if (s.maxCohort !== undefined && !(Number.isInteger(s.maxCohort) && s.maxCohort >= (s.minCohort ?? p.minClients))) bad('secagg max cohort must be ≥ its min cohort');
+    if (p.minClients < 3 && s.minCohort === undefined) bad('secure aggregation needs a min cohort ≥ 3');
+    for (const v of [s.stageMs.shareKeys, s.stageMs.maskedInput, s.stageMs.unmask, s.stageMs.advertise ?? 1]) if (!(v > 0)) bad('secagg stage lengths must be > 0');
+    if (!(s.longPollMs >= 0 && s.longPollMs <= 25_000)) bad('secagg long poll must be in [0, 25 s] (the server\'s request timeout is 30 s)');
+    if (s.sigma !== undefined && !(s.sigma >= 0)) bad('ddg sigma must be ≥ 0');
+    if (p.rule !== 'fedavg' || p.centralNoiseMultiplier > 0) bad('secure aggregation releases a FedAvg sum: rule fedavg, no central noise');
+  }
   return p;
 }
 
-export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & { round?: Partial<RoundPolicy> } = {}): AggregatorConfig {
+/** Round overrides; `secagg` may be partial (`{}` turns secure aggregation on with its defaults). */
+export type RoundOverrides = Partial<Omit<RoundPolicy, 'secagg'>> & { secagg?: (Partial<Omit<SecAggPolicy, 'stageMs'>> & { stageMs?: Partial<SecAggPolicy['stageMs']> }) | null };
+
+export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & { round?: RoundOverrides } = {}): AggregatorConfig {
   return {
     dbPath: over.dbPath ?? 'perch-aggregator.db',
     modelDir: over.modelDir,
     seedDims: over.seedDims,
-    round: checkPolicy({ ...DEFAULT_ROUND, ...over.round }),
+    round: checkPolicy({ ...DEFAULT_ROUND, ...over.round, secagg: over.round?.secagg ? { ...DEFAULT_SECAGG, ...over.round.secagg, stageMs: { ...DEFAULT_SECAGG.stageMs, ...over.round.secagg.stageMs } } : null }),
     corsOrigins: over.corsOrigins ?? ['http://127.0.0.1:5173', 'http://localhost:5173'],
     rateLimit: over.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
     noiseSeed: over.noiseSeed,
@@ -145,6 +198,8 @@ export interface ServerConfig extends AggregatorConfig {
  * --rule --trim --central-noise --close-at-target on|off --cors (comma list) --rate-max --rate-window-ms --dims d,h,items,attrs,cats
  * --local-epochs --local-lr --local-negatives --local-virtual-batch --local-dropout --local-frozen (comma list
  * or none) (the devices' recipe)
+ * --secagg on|off --secagg-bits --secagg-k --secagg-t --secagg-min-cohort --secagg-max-cohort
+ * --secagg-stage-seconds a,s,m,u --secagg-long-poll-ms --ddg-sigma --ddg-epsilon (secure aggregation)
  */
 /** Every flag the server accepts (each takes a value); the same names, upper-cased, as `PERCH_AGG_*` variables. */
 export const SERVER_FLAGS = [
@@ -152,6 +207,8 @@ export const SERVER_FLAGS = [
   'rule', 'trim', 'central-noise', 'close-at-target', 'server-opt', 'server-lr', 'server-momentum', 'adam-tau', 'adam-bias-correction',
   'server-warmup', 'server-decay', 'cors', 'rate-max', 'rate-window-ms', 'dims',
   'local-epochs', 'local-lr', 'local-negatives', 'local-virtual-batch', 'local-dropout', 'local-frozen',
+  'secagg', 'secagg-bits', 'secagg-k', 'secagg-t', 'secagg-min-cohort', 'secagg-max-cohort', 'secagg-stage-seconds', 'secagg-long-poll-ms',
+  'ddg-sigma', 'ddg-epsilon',
 ] as const;
 
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
@@ -174,8 +231,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     if (v !== undefined && v !== 'on' && v !== 'off') throw new Error(`--${name} must be on or off, got ${v}`);
     return v === undefined ? undefined : v === 'on';
   };
-  const round: Partial<RoundPolicy> = {};
-  const set = <K extends keyof RoundPolicy>(k: K, v: RoundPolicy[K] | undefined): void => { if (v !== undefined) round[k] = v; };
+  const round: RoundOverrides = {};
+  const set = <K extends keyof RoundOverrides>(k: K, v: RoundOverrides[K] | undefined): void => { if (v !== undefined) round[k] = v; };
   set('minClients', num('min-clients'));
   set('targetClients', num('target-clients'));
   set('maxUpdatesPerRound', num('max-updates'));
@@ -203,6 +260,17 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   if (frozen !== undefined) local.frozen = frozenFromFlag(frozen);
   if (Object.keys(local).length > 0) round.local = { ...DEFAULT_RECIPE, ...local };
   set('adamBiasCorrection', onOff('adam-bias-correction'));
+  if (onOff('secagg')) {
+    const stages = get('secagg-stage-seconds')?.split(',').map(Number);
+    if (stages && (stages.length !== 4 || stages.some((x) => !Number.isFinite(x)))) throw new Error('--secagg-stage-seconds takes advertise,shareKeys,maskedInput,unmask');
+    const sec: NonNullable<RoundOverrides['secagg']> = {};
+    const put = <K extends keyof typeof sec>(k: K, v: (typeof sec)[K] | undefined): void => { if (v !== undefined) sec[k] = v; };
+    put('bits', num('secagg-bits')); put('k', num('secagg-k')); put('t', num('secagg-t'));
+    put('minCohort', num('secagg-min-cohort')); put('maxCohort', num('secagg-max-cohort')); put('longPollMs', num('secagg-long-poll-ms'));
+    put('sigma', num('ddg-sigma')); put('epsilonPerRound', num('ddg-epsilon'));
+    if (stages) sec.stageMs = { advertise: stages[0]! * 1000, shareKeys: stages[1]! * 1000, maskedInput: stages[2]! * 1000, unmask: stages[3]! * 1000 };
+    round.secagg = sec;
+  }
   const dimsText = get('dims');
   let seedDims: ModelDims | undefined;
   if (dimsText) {

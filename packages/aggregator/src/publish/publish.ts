@@ -10,11 +10,12 @@ import { exportVersion, type ModelSource, type Seal } from './format.js';
 
 export const sharedLayout = (dims: ModelDims) => makeLayout(weightShapes(dims), SHARED_DENSE_WEIGHTS);
 
-export interface PublishInput extends ModelSource { version: number; parent: number | null; round: number | null; clients?: number; rule?: string; now: number; seal: Seal }
+/** `secagg`: how a secure-aggregation round's sum was made (recorded in the manifest's provenance). */
+export interface PublishInput extends ModelSource { version: number; parent: number | null; round: number | null; clients?: number; rule?: string; now: number; seal: Seal; secagg?: Record<string, unknown> }
 
 /** Builds the version record: weights (kept float32 for the next aggregation) and the served files. */
 export async function buildVersion(p: PublishInput): Promise<NewModelVersion> {
-  const provenance = { federated: { parent: p.parent, round: p.round, clients: p.clients ?? 0, rule: p.rule ?? null, sharedLayout: sharedLayout(p.dims).hash } };
+  const provenance = { federated: { parent: p.parent, round: p.round, clients: p.clients ?? 0, rule: p.rule ?? null, sharedLayout: sharedLayout(p.dims).hash, ...(p.secagg ? { secagg: p.secagg } : {}) } };
   const e = await exportVersion(p.version, p, provenance, p.now, p.seal);
   return { version: p.version, dims: p.dims, manifest: e.manifest, manifestBytes: e.manifestBytes, manifestSha256: e.manifestSha256, weights: p.weights, files: e.files, log: e.log };
 }

@@ -4,7 +4,7 @@
  * publishes base + delta as a new version, otherwise it fails and a new round opens on the same version. State lives in the store, so a restarted process
  * resumes the open round (or finishes a close interrupted by a crash: 'closing' rounds are re-aggregated).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cryptoRng } from '@perch/learn/privacy';
 import { type Layout, HEADER_BYTES } from '@perch/learn/update';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
@@ -17,6 +17,8 @@ import { loadSeedModel } from '../publish/seed.js';
 import type { AggregatorStore, RoundRecord } from '../store/types.js';
 import { checkAgainstRound, decodeOrProblem, headerKey } from './validate-upload.js';
 import { Rng } from '@perch/model/rng';
+import { SecAggRound, secaggProblem, type SecAggHost } from '../secagg/service.js';
+import { newRoundParams } from '../secagg/params.js';
 
 export interface Logger { info(o: object, msg?: string): void; error(o: object, msg?: string): void }
 export type SubmitOutcome = { status: number; body: unknown; replayed: boolean } | { problem: Problem };
@@ -29,6 +31,8 @@ export class RoundService {
   private stopped = false;
   private readonly policy: RoundPolicy;
   private readonly now: () => number;
+  /** The open round's secure-aggregation state machine, when it is a secure-aggregation round. */
+  private secagg: SecAggRound | undefined;
 
   /** @param signer signs every version this service publishes (and appends it to the version log). */
   constructor(private readonly store: AggregatorStore, private readonly config: AggregatorConfig, private readonly log: Logger, private readonly signer: Signer) {
@@ -50,6 +54,30 @@ export class RoundService {
     this.layout = sharedLayout(this.dims);
     const round = await this.store.openRound(this.newRound(latest.version));
     this.log.info({ round: round.id, status: round.status, version: latest.version, accepted: round.accepted }, 'round resumed or opened');
+    await this.begin(round);
+  }
+
+  /**
+   * Runs an opened or resumed round: a secure-aggregation round (it has a secagg row, or the policy asks for one
+   * and the round is new) goes to its state machine; a plain round is armed or its interrupted close finished.
+   */
+  private async begin(round: RoundRecord): Promise<void> {
+    if (this.stopped) return;
+    let row = await this.store.secaggRound(round.id);
+    const s = this.policy.secagg;
+    if (!row && s && round.status === 'open' && round.accepted === 0) {
+      const params = newRoundParams(this.policy, s, round.id, this.layout.size, round.openedAt);
+      row = await this.store.createSecAggRound(round.id, JSON.stringify(params), new Uint8Array(randomBytes(32)));
+    }
+    if (row) {
+      this.secagg = await SecAggRound.load(round.id, this.store, this.secaggHost);
+      this.log.info({ round: round.id, stage: this.secagg.currentStage, received: this.secagg.received }, 'secure-aggregation round resumed or opened');
+      // A close interrupted after it began: the same stored messages give the same outcome, so close it again.
+      if (round.status === 'closing') void this.secagg.close(this.secagg.currentStage as 'unmasking', 'resume interrupted close');
+      else this.secagg.start();
+      return;
+    }
+    this.secagg = undefined;
     if (round.status === 'closing') void this.close(round.id, 'resume interrupted close');
     // A crash between the last accepted upload and the start of the close leaves a full open round.
     else if (this.closesAtTarget && round.accepted >= this.policy.targetClients) void this.close(round.id, 'target reached before restart');
@@ -59,7 +87,52 @@ export class RoundService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.secagg?.stop();
     await this.closing;
+  }
+
+  /** The state machine of round `id` if it is the open secure-aggregation round. */
+  secaggFor(id: number): SecAggRound | undefined { return this.secagg?.roundId === id ? this.secagg : undefined; }
+
+  private get secaggHost(): SecAggHost {
+    return {
+      log: this.log, now: this.now,
+      closeAtTarget: this.policy.closeAtTarget ? this.policy.targetClients : undefined,
+      end: (roundId, out) => this.endSecAgg(roundId, out),
+    };
+  }
+
+  /**
+   * The end of a secure-aggregation round: the decoded sum over the survivors is released over the fixed
+   * denominator (unit weights, FedAvg, no central noise: the devices' noise is in the sum), as the DP path
+   * releases its sum, then stepped and published; or the round fails with its reason. Either way the next round
+   * opens in the same transaction.
+   */
+  private async endSecAgg(roundId: number, out: Parameters<SecAggHost['end']>[1]): Promise<void> {
+    let round = await this.store.getRound(roundId);
+    if (!round) return;
+    if (round.status === 'open') await this.store.beginClose(roundId);
+    round = (await this.store.getRound(roundId))!;
+    if (round.status !== 'closing') return;
+    const now = this.now();
+    let next: RoundRecord;
+    if (!out.ok) {
+      next = await this.store.commitClose({ roundId, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion), reason: out.reason });
+      this.log.info({ round: roundId, reason: out.reason, next: next.id }, 'secure-aggregation round failed');
+    } else {
+      const p = this.policy, count = out.survivors.length;
+      const mean = new Float32Array(out.sum.length);
+      for (let i = 0; i < mean.length; i++) mean[i] = out.sum[i]! / count;
+      const { delta } = releaseMean(mean, { multiplier: 0, bound: p.clipBound, maxWeight: 1, totalWeight: count, denominator: p.targetClients, rng: cryptoRng() });
+      const survivorsSha256 = createHash('sha256').update(JSON.stringify(out.survivors)).digest('hex');
+      const desc = this.secagg?.roundId === roundId ? this.secagg.desc : undefined;
+      next = await this.publish(round, delta, count, now, {
+        protocol: 'secagg+', survivors: count, survivorsSha256, participants: out.participants, cohort: out.cohort,
+        ...(desc ? { bits: desc.bits, d: desc.d, gamma: desc.ddg.gamma, sigma: desc.ddg.sigma, rotationSeed: desc.ddg.rotationSeed, denominator: p.targetClients } : {}),
+      });
+      this.log.info({ round: roundId, survivors: count, version: next.baseVersion, next: next.id }, 'secure-aggregation round published a new model version');
+    }
+    setImmediate(() => void this.begin(next).catch((err: unknown) => this.log.error({ err, round: next.id }, 'opening the next round failed')));
   }
 
   get modelLayout(): Layout { return this.layout; }
@@ -84,7 +157,10 @@ export class RoundService {
 
   private newRound(baseVersion: number) {
     const now = this.now();
-    return { baseVersion, openedAt: now, deadline: now + this.policy.durationMs };
+    const s = this.policy.secagg;
+    // A secure-aggregation round ends with its last stage (secagg/params.ts: the stages run back to back).
+    const length = s ? (s.stageMs.advertise ?? this.policy.durationMs) + s.stageMs.shareKeys + s.stageMs.maskedInput + s.stageMs.unmask : this.policy.durationMs;
+    return { baseVersion, openedAt: now, deadline: now + length };
   }
 
   private arm(round: RoundRecord): void {
@@ -107,11 +183,15 @@ export class RoundService {
       layout: { hash: this.layout.hash, size: this.layout.size, tensors: this.layout.tensors },
       local: { ...p.local },
       uploadUrl: `/v1/round/${r.id}/updates`,
+      ...(this.secagg?.roundId === r.id ? { secagg: this.secagg.desc } : {}),
     };
   }
 
   /** Validates and stores one upload; the answer is durable before it is returned. */
   async submit(urlRoundId: number, bytes: Uint8Array, idempotencyHeader: string | string[] | undefined): Promise<SubmitOutcome> {
+    if (this.secagg?.roundId === urlRoundId || (await this.store.secaggRound(urlRoundId))) {
+      return { problem: secaggProblem('plain-upload', `round ${urlRoundId} runs secure aggregation: use its secagg endpoints`) };
+    }
     const dec = decodeOrProblem(bytes);
     if ('problem' in dec) return dec;
     const u = dec.update;
@@ -153,6 +233,7 @@ export class RoundService {
 
   /** Closes round `id` (single flight): aggregate and publish, or fail; then open and arm the next round. */
   close(id: number, reason: string): Promise<void> {
+    if (this.secagg?.roundId === id) return Promise.resolve(); // its stages close it
     if (this.closing) return this.closing.then(() => undefined);
     this.closing = this.doClose(id, reason)
       .catch((err: unknown) => {
@@ -191,29 +272,35 @@ export class RoundService {
     if (round.accepted < p.minClients) {
       const next = await this.store.commitClose({ roundId: id, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion) });
       this.log.info({ round: id, reason, accepted: round.accepted, next: next.id }, 'round failed: too few clients');
-      return this.arm(next);
+      return void (await this.begin(next));
     }
-    const base = await this.store.getVersion(round.baseVersion);
-    if (!base) throw new Error(`base version ${round.baseVersion} missing`);
     const bound = this.uploadBound;
     const result = await aggregate(payloadSource(() => this.store.iterateUpdates(id), this.layout, bound), this.layout.size, { rule: p.rule, trimFraction: p.trimFraction });
     const rng = this.config.noiseSeed === undefined ? cryptoRng() : new Rng(this.config.noiseSeed + id);
     const { maxWeight, denominator } = this.weighting;
     const { delta } = releaseMean(result.delta, { multiplier: p.centralNoiseMultiplier, bound, maxWeight, totalWeight: result.totalWeight, denominator, rng });
+    const next = await this.publish(round, delta, result.count, now);
+    this.log.info({ round: id, reason, accepted: result.count, version: next.baseVersion, next: next.id }, 'round published a new model version');
+    await this.begin(next);
+  }
+
+  /** Steps the base version by the released Δ, builds and signs the new version, and commits the round's close. */
+  private async publish(round: RoundRecord, delta: Float32Array, clients: number, now: number, secagg?: Record<string, unknown>): Promise<RoundRecord> {
+    const p = this.policy, id = round.id;
+    const base = await this.store.getVersion(round.baseVersion);
+    if (!base) throw new Error(`base version ${round.baseVersion} missing`);
     const { weights, state } = await this.step(base.version, zeroFrozen(delta, this.layout, p.local.frozen));
     const vocabFile = base.manifest.files.find((f) => f.path === base.manifest.vocab);
     const vocabBytes = vocabFile && (await this.store.getFile(vocabFile.sha256));
     if (!vocabBytes) throw new Error(`vocabulary of version ${base.version} missing`);
     const vocab = JSON.parse(new TextDecoder().decode(vocabBytes.data)) as VocabJson;
     const version = await buildVersion({
-      version: base.version + 1, parent: base.version, round: id, clients: result.count, rule: p.rule,
+      version: base.version + 1, parent: base.version, round: id, clients, rule: p.rule,
       dims: this.dims, weights, vocab, quantization: base.manifest.quantization, now,
-      seal: { signer: this.signer, prev: (await this.store.logHead()) ?? null },
+      seal: { signer: this.signer, prev: (await this.store.logHead()) ?? null }, ...(secagg ? { secagg } : {}),
     });
     // The optimiser's state is stored with the version it produced, in the same transaction (not published).
     if (state) version.weights = { ...version.weights, ...stateTensors(state) };
-    const next = await this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version) });
-    this.log.info({ round: id, reason, accepted: result.count, version: version.version, next: next.id }, 'round published a new model version');
-    this.arm(next);
+    return this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version) });
   }
 }

@@ -7,6 +7,23 @@ export type RoundParams = Static<typeof RoundParams>;
 
 export const TensorSpec = Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()) });
 
+const Iso = Type.String({ format: 'date-time' });
+/** The secure-aggregation constants of a round (SecAggRoundDescription in @perch/learn/client; docs/secure-aggregation.md). */
+export const SecAggInfo = Type.Object({
+  protocol: Type.Literal('secagg+'),
+  bits: Type.Integer({ description: 'sums live in Z_(2^bits); the masked vector travels packed at this many bits per value' }),
+  d: Type.Integer({ description: 'masked vector length: the ddg rotation\'s padded length of layout.size' }),
+  k: Type.Integer({ description: 'largest neighbour degree; the share-keys request carries the exact k' }),
+  t: Type.Integer({ description: 'Shamir threshold' }),
+  minCohort: Type.Integer(),
+  maxCohort: Type.Integer(),
+  graphSeed: Type.String({ description: 'round-public seed of the neighbour graph, base64url of 32 bytes' }),
+  deadlines: Type.Object({ advertise: Iso, shareKeys: Iso, maskedInput: Iso, unmask: Iso }),
+  longPollMs: Type.Integer(),
+  ddg: Type.Object({ dim: Type.Integer(), clip: Type.Number(), gamma: Type.Number(), sigma: Type.Number(), beta: Type.Number(), rotationSeed: Type.Integer() }),
+  urls: Type.Object({ advertise: Type.String(), shareKeys: Type.String(), maskedInput: Type.String(), unmask: Type.String() }),
+});
+
 export const RoundInfo = Type.Object({
   roundId: Type.Integer(),
   status: Type.Union([Type.Literal('open'), Type.Literal('closing')]),
@@ -29,6 +46,7 @@ export const RoundInfo = Type.Object({
     frozen: Type.Unsafe<readonly string[]>(Type.Array(Type.String(), { description: 'shared dense tensors devices leave untrained (zero delta)' })),
   }, { description: 'the local training recipe devices run (LocalRecipe in @perch/learn/client)' }),
   uploadUrl: Type.String(),
+  secagg: Type.Optional(SecAggInfo),
 });
 export type RoundInfo = Static<typeof RoundInfo>;
 

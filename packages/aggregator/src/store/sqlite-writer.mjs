@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { secaggStatements } from './secagg-sql.mjs';
 
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
@@ -40,11 +41,14 @@ function insertOne(u, maxUpdates) {
 }
 
 const tx = db.transaction((batch) => batch.map((b) => insertOne(b.u, b.maxUpdates)));
+// Secure-aggregation messages (one per post, same transaction rules): the tables exist, the main thread made them.
+let secagg;
+const secaggTx = db.transaction((w) => [(secagg ??= secaggStatements(db)).write(w)]);
 
 parentPort.on('message', (msg) => {
   if (msg.type === 'close') { db.close(); parentPort.postMessage({ type: 'closed' }); return; }
   try {
-    parentPort.postMessage({ id: msg.id, results: tx.immediate(msg.batch) });
+    parentPort.postMessage({ id: msg.id, results: msg.secagg ? secaggTx.immediate(msg.secagg) : tx.immediate(msg.batch) });
     if ((statSync(walPath, { throwIfNoEntry: false })?.size ?? 0) > WAL_LIMIT) db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (e) {
     parentPort.postMessage({ id: msg.id, error: String(e && e.message || e) });

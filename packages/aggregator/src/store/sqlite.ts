@@ -7,7 +7,9 @@
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import type { Weights } from '@perch/model/spec';
+import { SECAGG_SCHEMA, secaggStatements } from './secagg-sql.mjs';
 import type {
+  SecAggMessageRow, SecAggRoundRow, SecAggSnapshot, SecAggStage, SecAggWrite, SecAggWriteResult,
   AggregatorStore, InsertResult, LogEntry, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
 } from './types.js';
 
@@ -23,7 +25,7 @@ CREATE TABLE IF NOT EXISTS updates (
   weight REAL NOT NULL, norm REAL NOT NULL, fingerprint TEXT NOT NULL, payload BLOB NOT NULL, response TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_round ON updates (round_id, seq);
 CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, version INTEGER NOT NULL UNIQUE, leaf TEXT NOT NULL, head TEXT NOT NULL);
-`;
+${SECAGG_SCHEMA}`;
 
 interface RoundRow { id: number; base_version: number; status: RoundRecord['status']; opened_at: number; deadline: number; closed_at: number | null; result_version: number | null; accepted: number }
 interface UpdateRow { seq: number; key: string; round_id: number; received_at: number; weight: number; norm: number; fingerprint: string; payload: Buffer; response: string }
@@ -51,7 +53,7 @@ export class SqliteStore implements AggregatorStore {
   private db!: Database.Database;
   private writer: Worker | null = null;
   private checkpointer: Worker | null = null;
-  private writerBatches = new Map<number, (r: { results?: WriterResult[]; error?: string }) => void>();
+  private writerBatches = new Map<number, (r: { results?: unknown[]; error?: string }) => void>();
   private writerSeq = 0;
   /**
    * @param path database file
@@ -93,7 +95,7 @@ export class SqliteStore implements AggregatorStore {
   /** The upload writer thread (see sqlite-writer.mjs). If it dies, uploads fall back to in-thread commits. */
   private startWriter(): void {
     const w = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { path: this.path, walLimitBytes: WAL_LIMIT_BYTES } });
-    w.on('message', (m: { id?: number; results?: WriterResult[]; error?: string }) => {
+    w.on('message', (m: { id?: number; results?: unknown[]; error?: string }) => {
       if (m.id === undefined) return;
       const done = this.writerBatches.get(m.id);
       this.writerBatches.delete(m.id);
@@ -242,7 +244,7 @@ export class SqliteStore implements AggregatorStore {
     this.writerBatches.set(id, (m) => {
       this.flushing = false;
       if (m.error !== undefined || !m.results) batch.forEach((b) => b.reject(new Error(m.error ?? 'writer thread: no result')));
-      else batch.forEach((b, i) => b.resolve(this.fromWriter(m.results![i]!)));
+      else batch.forEach((b, i) => b.resolve(this.fromWriter(m.results![i] as WriterResult)));
       next();
     });
     this.writer.postMessage({
@@ -311,7 +313,65 @@ export class SqliteStore implements AggregatorStore {
       // Minimisation: once aggregated, individual deltas are dropped; key, fingerprint and answer stay for
       // idempotent retries.
       this.db.prepare("UPDATE updates SET payload = x'' WHERE round_id = ?").run(res.roundId);
+      // Secure aggregation: the masked vectors and every share go with the round; fingerprints stay for replays.
+      this.secagg().minimise.run(res.roundId);
+      this.secagg().minimiseShares.run(res.roundId);
+      this.secagg().minimiseUnmask.run(res.roundId);
+      this.secagg().finish.run(res.status === 'published' ? 'done' : 'failed', res.reason ?? null, res.roundId);
       return this.openRoundTx(res.next);
     }).immediate();
+  }
+
+  private secaggStmts: ReturnType<typeof secaggStatements> | undefined;
+  private secagg(): ReturnType<typeof secaggStatements> { return (this.secaggStmts ??= secaggStatements(this.db)); }
+
+  async secaggRound(roundId: number): Promise<SecAggRoundRow | undefined> {
+    return this.secagg().round.get(roundId) as SecAggRoundRow | undefined;
+  }
+
+  async createSecAggRound(roundId: number, params: string, secret: Uint8Array): Promise<SecAggRoundRow> {
+    return this.db.transaction(() => {
+      this.secagg().create.run(roundId, params, blob(secret));
+      return this.secagg().round.get(roundId) as SecAggRoundRow;
+    }).immediate();
+  }
+
+  async secaggAdvance(roundId: number, from: SecAggStage, to: SecAggStage, set: { participants?: string[]; k?: number; t?: number; cohort?: string[]; survivors?: string[]; reason?: string }): Promise<boolean> {
+    return this.db.transaction(() => {
+      const cur = this.secagg().round.get(roundId) as SecAggRoundRow | undefined;
+      if (!cur || cur.stage !== from) return false;
+      this.secagg().advance.run(to, set.participants ? JSON.stringify(set.participants) : cur.participants, set.k ?? cur.k, set.t ?? cur.t,
+        set.cohort ? JSON.stringify(set.cohort) : cur.cohort, set.survivors ? JSON.stringify(set.survivors) : cur.survivors, set.reason ?? cur.reason, roundId);
+      return true;
+    }).immediate();
+  }
+
+  /**
+   * Stores one accepted device message, durably, before the device is answered: in the writer thread when it
+   * runs. The insert checks in the same transaction that the round is still at the message's stage, so nothing
+   * is stored for a stage once its close is committed.
+   */
+  secaggWrite(w: SecAggWrite): Promise<SecAggWriteResult> {
+    const msg = { ...w, ...(w.y ? { y: w.y.slice() } : {}) };
+    if (!this.writer) return Promise.resolve(this.db.transaction(() => this.secagg().write(msg)).immediate() as SecAggWriteResult);
+    return new Promise((resolve, reject) => {
+      const id = ++this.writerSeq;
+      this.writerBatches.set(id, (m) => (m.error !== undefined || !m.results ? reject(new Error(m.error ?? 'writer thread: no result')) : resolve(m.results[0] as SecAggWriteResult)));
+      this.writer!.postMessage({ id, secagg: msg });
+    });
+  }
+
+  async secaggMessages(roundId: number, kind: 'devices' | 'shares' | 'masked' | 'unmask'): Promise<SecAggMessageRow[]> {
+    return this.secagg().list[kind].all(roundId) as SecAggMessageRow[];
+  }
+
+  async secaggSnapshot(roundId: number): Promise<SecAggSnapshot | undefined> {
+    const round = await this.secaggRound(roundId);
+    if (!round) return undefined;
+    return {
+      round,
+      devices: await this.secaggMessages(roundId, 'devices'), shares: await this.secaggMessages(roundId, 'shares'),
+      masked: await this.secaggMessages(roundId, 'masked'), unmask: await this.secaggMessages(roundId, 'unmask'),
+    };
   }
 }

@@ -71,7 +71,27 @@ export type InsertResult =
   | { kind: 'not_open'; round: RoundRecord | undefined }
   | { kind: 'full' };
 
-export interface RoundCloseResult { roundId: number; status: 'published' | 'failed'; version?: NewModelVersion; closedAt: number; next: NewRound }
+/** `reason`: why a secure-aggregation round failed (stored with it). */
+export interface RoundCloseResult { roundId: number; status: 'published' | 'failed'; version?: NewModelVersion; closedAt: number; next: NewRound; reason?: string }
+
+/** Stages of a secure-aggregation round (the library's steps), then its end. */
+export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking' | 'done' | 'failed';
+
+export interface SecAggRoundRow {
+  round_id: number; params: string; secret: Buffer; stage: SecAggStage;
+  participants: string | null; k: number | null; t: number | null; cohort: string | null; survivors: string | null; reason: string | null;
+}
+
+/** One accepted device message: body is JSON (keys, shares), y the packed masked vector (masked input only). */
+export interface SecAggMessageRow { device_id: string; body: string; y: Buffer | null; fingerprint: string; received_at: number }
+
+export interface SecAggWrite {
+  kind: 'devices' | 'shares' | 'masked' | 'unmask';
+  roundId: number; deviceId: string; body: string; y?: Uint8Array; fingerprint: string; receivedAt: number;
+}
+export type SecAggWriteResult = { kind: 'inserted' } | { kind: 'duplicate'; fingerprint: string } | { kind: 'closed'; stage: SecAggStage | null };
+
+export interface SecAggSnapshot { round: SecAggRoundRow; devices: SecAggMessageRow[]; shares: SecAggMessageRow[]; masked: SecAggMessageRow[]; unmask: SecAggMessageRow[] }
 
 export interface AggregatorStore {
   /** Creates tables, applies durability settings. */
@@ -105,6 +125,20 @@ export interface AggregatorStore {
 
   /** open → closing, atomically; false if the round was not open (someone else is closing it). */
   beginClose(roundId: number): Promise<boolean>;
-  /** Atomically: store the new version (if published) and its log entry, mark the round closed, open the next round. */
+  /**
+   * Atomically: store the new version (if published) and its log entry, mark the round closed, open the next
+   * round; for a secure-aggregation round also mark it done or failed and drop its masked vectors and shares.
+   */
   commitClose(result: RoundCloseResult): Promise<RoundRecord>;
+
+  // Secure aggregation (docs/secure-aggregation.md).
+  secaggRound(roundId: number): Promise<SecAggRoundRow | undefined>;
+  /** Creates the round's row if absent (at stage advertise-keys); returns the row either way. */
+  createSecAggRound(roundId: number, params: string, secret: Uint8Array): Promise<SecAggRoundRow>;
+  /** from → to with the sets fixed at that close, atomically; false if the round was not at `from`. */
+  secaggAdvance(roundId: number, from: SecAggStage, to: SecAggStage, set: { participants?: string[]; k?: number; t?: number; cohort?: string[]; survivors?: string[]; reason?: string }): Promise<boolean>;
+  /** One accepted message, durable before it resolves; `closed` if the round left the message's stage. */
+  secaggWrite(w: SecAggWrite): Promise<SecAggWriteResult>;
+  secaggMessages(roundId: number, kind: SecAggWrite['kind']): Promise<SecAggMessageRow[]>;
+  secaggSnapshot(roundId: number): Promise<SecAggSnapshot | undefined>;
 }

@@ -34,6 +34,38 @@ export interface RoundDescription {
   /** How devices train locally in this round (devices refuse unknown or out-of-bound recipes, privacy/policy.ts). */
   local: LocalRecipe;
   uploadUrl: string;
+  /**
+   * Present when the round runs secure aggregation (SecAgg+ over the distributed discrete Gaussian): devices do
+   * not POST to `uploadUrl` but through the four steps under `secagg.urls`, and must check every number here
+   * against their own policy before taking part (docs/secure-aggregation.md).
+   */
+  secagg?: SecAggRoundDescription;
+}
+
+/** The public constants of a secure-aggregation round (`@perch/learn/secagg` and `@perch/learn/ddg`). */
+export interface SecAggRoundDescription {
+  protocol: 'secagg+';
+  /** Masks and sums live in Z_(2^bits); the masked vector travels packed at `bits` bits per value. */
+  bits: number;
+  /** Length of the masked vector: the ddg rotation's padded length of `layout.size`. */
+  d: number;
+  /** Largest neighbour degree and Shamir threshold (the share-keys request carries the exact k ≤ this, t). */
+  k: number;
+  t: number;
+  /** Smallest cohort the aggregator proceeds with at every step (participants, shared keys, survivors). */
+  minCohort: number;
+  /** Largest number of devices admitted at advertise. */
+  maxCohort: number;
+  /** Round-public seed of the neighbour graph (base64url, 32 bytes). */
+  graphSeed: string;
+  /** Each stage's deadline (ISO date-time, server clock); a stage may close earlier (docs/secure-aggregation.md). */
+  deadlines: { advertise: string; shareKeys: string; maskedInput: string; unmask: string };
+  /** How long the aggregator holds a step's POST open waiting for the stage to close. */
+  longPollMs: number;
+  /** The distributed discrete Gaussian every device encodes its update with (`encodeDdg`). */
+  ddg: { dim: number; clip: number; gamma: number; sigma: number; beta: number; rotationSeed: number };
+  /** The four step endpoints, in order. */
+  urls: { advertise: string; shareKeys: string; maskedInput: string; unmask: string };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { UPDATE_CONTENT_TYPE } from '@perch/learn/update';
 import { PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
 import { RoundInfo, RoundParams, UploadAccepted } from '../../schemas/round.js';
+import secaggRoutes from './secagg.js';
 
 const routes: FastifyPluginAsync = async (app) => {
   app.addContentTypeParser([UPDATE_CONTENT_TYPE, 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -32,6 +33,8 @@ const routes: FastifyPluginAsync = async (app) => {
     if (out.replayed) reply.header('Idempotent-Replayed', 'true');
     return reply.code(out.status).send(out.body);
   });
+
+  await app.register(secaggRoutes);
 };
 
 export default routes;

@@ -1,0 +1,80 @@
+/**
+ * The public constants of a secure-aggregation round, fixed when it opens: the SecAgg+ graph degree k and
+ * threshold t, the modulus, the graph seed, the stage deadlines, and the distributed discrete Gaussian every
+ * device encodes with. What the policy leaves open comes from the libraries' own choices: `chooseParams` for
+ * (k, t) at the expected cohort (the complete graph, as the simulator does, where its bounds cannot hold),
+ * `gammaForBits` for a sum of `maxCohort` devices that wraps with probability ≤ 1e-6, and `calibrateDdgSigma`
+ * for σ at the policy's per-round ε over the honest cohort, iterated with γ to a fixed point.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import type { SecAggRoundDescription } from '@perch/learn/client';
+import { calibrateDdgSigma, gammaForBits, honestCohort, rotationLayout, stddevsForWrapProbability, type DdgParams } from '@perch/learn/ddg';
+import { chooseParams, toB64 } from '@perch/learn/secagg';
+import type { RoundPolicy, SecAggPolicy } from '../config.js';
+
+/** β = e^-0.5: the KLS21 authors' default (≤ 2.5 expected roundings, Δ₂ near its floor). */
+export const DDG_BETA = Math.exp(-0.5);
+/** Bound on the probability that the largest admitted cohort's sum wraps in some coordinate. */
+export const WRAP_PROBABILITY = 1e-6;
+
+export const minCohortOf = (p: RoundPolicy, s: SecAggPolicy): number => s.minCohort ?? p.minClients;
+export const maxCohortOf = (p: RoundPolicy, s: SecAggPolicy): number =>
+  Math.max(minCohortOf(p, s), s.maxCohort ?? Math.min(p.maxUpdatesPerRound, Math.ceil(p.targetClients + 4 * Math.sqrt(p.targetClients))));
+
+/** (k, t) announced for the round: fixed by the policy, or `chooseParams` at the expected cohort. */
+export function graphParams(p: RoundPolicy, s: SecAggPolicy): { k: number; t: number } {
+  if (s.k !== undefined && s.t !== undefined) return { k: s.k, t: s.t };
+  const n = Math.max(3, p.targetClients);
+  const c = chooseParams(n);
+  if (c.feasible && c.k < n - 1) return { k: c.k, t: c.t };
+  return { k: Math.min(254, n - 1 + ((n - 1) % 2)), t: Math.min(c.t, n - 1) };
+}
+
+/** γ and σ: σ fixed by the policy (γ from it), or calibrated together with γ to a fixed point. */
+export function ddgScale(p: RoundPolicy, s: SecAggPolicy, padded: number): { gamma: number; sigma: number } {
+  const clip = p.clipBound, N = maxCohortOf(p, s);
+  const kWrap = stddevsForWrapProbability(WRAP_PROBABILITY, padded);
+  const gammaAt = (sigma: number): number => gammaForBits({ n: N, clip, sigma, dim: padded }, s.bits, kWrap);
+  if (s.sigma !== undefined) return { gamma: gammaAt(s.sigma), sigma: s.sigma };
+  const nHonest = honestCohort(minCohortOf(p, s), s.dropout, s.colluding);
+  if (nHonest < 1) throw new Error(`secagg: no honest device is guaranteed at min cohort ${minCohortOf(p, s)}; set --ddg-sigma`);
+  const sigmaAt = (gamma: number): number => calibrateDdgSigma({ epsilon: s.epsilonPerRound, delta: s.delta, rounds: 1 }, { clip, gamma, beta: DDG_BETA, dim: padded, nHonest });
+  let gamma = 1e-6 * clip, sigma = sigmaAt(gamma);
+  for (let i = 0; i < 50; i++) {
+    const next = gammaAt(sigma);
+    const done = Math.abs(next - gamma) <= 1e-9 * next;
+    gamma = next; sigma = sigmaAt(gamma);
+    if (done) break;
+  }
+  return { gamma, sigma };
+}
+
+/** The description of a new round (stored with it, announced as `secagg` in GET /v1/round). */
+export function newRoundParams(p: RoundPolicy, s: SecAggPolicy, roundId: number, layoutSize: number, openedAt: number): SecAggRoundDescription {
+  const padded = rotationLayout(layoutSize).padded;
+  const { k, t } = graphParams(p, s);
+  const { gamma, sigma } = ddgScale(p, s, padded);
+  const a = openedAt + (s.stageMs.advertise ?? p.durationMs);
+  const sk = a + s.stageMs.shareKeys, mi = sk + s.stageMs.maskedInput, um = mi + s.stageMs.unmask;
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const base = `/v1/round/${roundId}/secagg`;
+  return {
+    protocol: 'secagg+', bits: s.bits, d: padded, k, t, minCohort: minCohortOf(p, s), maxCohort: maxCohortOf(p, s),
+    graphSeed: toB64(new Uint8Array(randomBytes(32))),
+    deadlines: { advertise: iso(a), shareKeys: iso(sk), maskedInput: iso(mi), unmask: iso(um) },
+    longPollMs: s.longPollMs,
+    ddg: { dim: layoutSize, clip: p.clipBound, gamma, sigma, beta: DDG_BETA, rotationSeed: randomInt(0, 2 ** 32 - 1) >>> 0 },
+    urls: { advertise: `${base}/advertise`, shareKeys: `${base}/share-keys`, maskedInput: `${base}/masked-input`, unmask: `${base}/unmask` },
+  };
+}
+
+/** The encoding parameters of a round (what `encodeDdg` and `decodeDdgSum` take). */
+export const ddgParamsOf = (r: SecAggRoundDescription): DdgParams => ({
+  dim: r.ddg.dim, clip: r.ddg.clip, gamma: r.ddg.gamma, bits: r.bits, sigma: r.ddg.sigma, seed: r.ddg.rotationSeed, beta: r.ddg.beta,
+});
+
+/** Stage deadlines in ms since epoch. */
+export const deadlinesOf = (r: SecAggRoundDescription) => ({
+  'advertise-keys': Date.parse(r.deadlines.advertise), 'share-keys': Date.parse(r.deadlines.shareKeys),
+  'masked-input': Date.parse(r.deadlines.maskedInput), unmasking: Date.parse(r.deadlines.unmask),
+});
