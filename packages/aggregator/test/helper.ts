@@ -10,7 +10,7 @@ import { makeUpdate } from '@perch/learn/client';
 import { encodeUpdate, type UpdatePayload, makeLayout } from '@perch/learn/update';
 import { gaussian } from '@perch/learn/privacy';
 import { buildApp } from '../src/app.js';
-import { defaultConfig, type AggregatorConfig, type RoundPolicy } from '../src/config.js';
+import { defaultConfig, type AggregatorConfig, type RoundOverrides } from '../src/config.js';
 import type { RoundInfo } from '../src/schemas/round.js';
 import { Rng } from '@perch/model/rng';
 
@@ -22,7 +22,7 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function testConfig(dir: string, round: Partial<RoundPolicy> = {}, over: Partial<AggregatorConfig> = {}): AggregatorConfig {
+export function testConfig(dir: string, round: RoundOverrides = {}, over: Partial<AggregatorConfig> = {}): AggregatorConfig {
   return defaultConfig({
     dbPath: join(dir, 'agg.db'),
     // Plain FedAvg (sgd, η = 1) unless a test says otherwise: published weights are then base + mean delta exactly.
@@ -33,7 +33,7 @@ export function testConfig(dir: string, round: Partial<RoundPolicy> = {}, over: 
   });
 }
 
-export async function testApp(round: Partial<RoundPolicy> = {}, over: Partial<AggregatorConfig> = {}): Promise<{ app: FastifyInstance; config: AggregatorConfig; close: () => Promise<void> }> {
+export async function testApp(round: RoundOverrides = {}, over: Partial<AggregatorConfig> = {}): Promise<{ app: FastifyInstance; config: AggregatorConfig; close: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
   const config = testConfig(dir, round, over);
   const app = await buildApp({ config });

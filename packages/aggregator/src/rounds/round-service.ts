@@ -67,7 +67,7 @@ export class RoundService {
     const s = this.policy.secagg;
     if (!row && s && round.status === 'open' && round.accepted === 0) {
       const params = newRoundParams(this.policy, s, round.id, this.layout.size, round.openedAt);
-      row = await this.store.createSecAggRound(round.id, JSON.stringify(params), new Uint8Array(randomBytes(32)));
+      row = await this.store.createSecAggRound(round.id, JSON.stringify(params), new Uint8Array(randomBytes(32)), Date.parse(params.deadlines.advertise));
     }
     if (row) {
       this.secagg = await SecAggRound.load(round.id, this.store, this.secaggHost);
@@ -132,7 +132,7 @@ export class RoundService {
       });
       this.log.info({ round: roundId, survivors: count, version: next.baseVersion, next: next.id }, 'secure-aggregation round published a new model version');
     }
-    setImmediate(() => void this.begin(next).catch((err: unknown) => this.log.error({ err, round: next.id }, 'opening the next round failed')));
+    await this.begin(next).catch((err: unknown) => this.log.error({ err, round: next.id }, 'opening the next round failed'));
   }
 
   get modelLayout(): Layout { return this.layout; }
@@ -189,7 +189,9 @@ export class RoundService {
 
   /** Validates and stores one upload; the answer is durable before it is returned. */
   async submit(urlRoundId: number, bytes: Uint8Array, idempotencyHeader: string | string[] | undefined): Promise<SubmitOutcome> {
-    if (this.secagg?.roundId === urlRoundId || (await this.store.secaggRound(urlRoundId))) {
+    // Under a secure-aggregation policy a new round is one from its first moment, before its machine is loaded.
+    const fresh = this.policy.secagg && (await this.store.getRound(urlRoundId))?.accepted === 0;
+    if (fresh || this.secagg?.roundId === urlRoundId || (await this.store.secaggRound(urlRoundId))) {
       return { problem: secaggProblem('plain-upload', `round ${urlRoundId} runs secure aggregation: use its secagg endpoints`) };
     }
     const dec = decodeOrProblem(bytes);

@@ -73,8 +73,11 @@ export const ddgParamsOf = (r: SecAggRoundDescription): DdgParams => ({
   dim: r.ddg.dim, clip: r.ddg.clip, gamma: r.ddg.gamma, bits: r.bits, sigma: r.ddg.sigma, seed: r.ddg.rotationSeed, beta: r.ddg.beta,
 });
 
-/** Stage deadlines in ms since epoch. */
-export const deadlinesOf = (r: SecAggRoundDescription) => ({
-  'advertise-keys': Date.parse(r.deadlines.advertise), 'share-keys': Date.parse(r.deadlines.shareKeys),
-  'masked-input': Date.parse(r.deadlines.maskedInput), unmasking: Date.parse(r.deadlines.unmask),
-});
+/**
+ * Length of each stage (ms). A stage's deadline is set when the previous one closes, at most this long after it,
+ * so an early close brings every later deadline forward; the announced `deadlines` are the latest possible ones.
+ */
+export const stageLengthsOf = (r: SecAggRoundDescription) => {
+  const [a, s, m, u] = [r.deadlines.advertise, r.deadlines.shareKeys, r.deadlines.maskedInput, r.deadlines.unmask].map(Date.parse) as [number, number, number, number];
+  return { 'share-keys': s - a, 'masked-input': m - s, unmasking: u - m };
+};

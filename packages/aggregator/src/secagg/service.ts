@@ -26,7 +26,7 @@ import {
 } from '@perch/learn/secagg';
 import { Problem } from '../problem.js';
 import type { AggregatorStore, SecAggRoundRow, SecAggStage, SecAggWrite } from '../store/types.js';
-import { ddgParamsOf, deadlinesOf } from './params.js';
+import { ddgParamsOf, stageLengthsOf } from './params.js';
 
 type Step = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking';
 const ORDER: Record<SecAggStage, number> = { 'advertise-keys': 0, 'share-keys': 1, 'masked-input': 2, unmasking: 3, done: 4, failed: 4 };
@@ -62,6 +62,8 @@ export class SecAggRound {
   /** Machine state right after the latest close: the next step's requests are computed from it. */
   private snap: ServerState | undefined;
   private stage: SecAggStage;
+  /** Deadline of the current stage (ms, server clock). */
+  private deadline: number;
   private reason: string | undefined;
   private fingerprints = new Map<string, string>();
   /** Advertised devices → their c public key (credential checks and re-sent advertise without the full state). */
@@ -80,6 +82,7 @@ export class SecAggRound {
   private constructor(readonly roundId: number, row: SecAggRoundRow, private readonly store: AggregatorStore, private readonly host: SecAggHost) {
     this.desc = JSON.parse(row.params) as SecAggRoundDescription;
     this.stage = row.stage;
+    this.deadline = row.deadline;
     this.secret = row.secret;
     this.libRound = String(roundId);
   }
@@ -129,7 +132,7 @@ export class SecAggRound {
   start(): void {
     if (this.stopped || ORDER[this.stage] >= 4) return;
     const step = this.stage as Step;
-    const due = deadlinesOf(this.desc)[step];
+    const due = this.deadline;
     if (this.timer) clearTimeout(this.timer);
     if (this.complete(step) || this.host.now() >= due) { setImmediate(() => void this.close(step, this.host.now() >= due ? 'deadline' : 'complete')); return; }
     this.timer = setTimeout(() => void this.close(step, 'deadline'), Math.min(2 ** 31 - 1, Math.max(0, due - this.host.now())));
@@ -277,7 +280,7 @@ export class SecAggRound {
     if (step === 'unmasking') return { status: 200, body: { status: 'done', roundId: this.roundId } };
     if (ORDER[this.stage] <= ORDER[step] && this.desc.longPollMs > 0) await this.waitPast(step, this.desc.longPollMs);
     if (this.stage === 'failed') return { problem: secaggProblem('round-failed', this.reason ?? 'the round failed', { ...cred }) };
-    if (ORDER[this.stage] <= ORDER[step]) return { status: 202, retryAfter: 1, body: { status: 'pending', stage: this.stage, ...cred } };
+    if (ORDER[this.stage] <= ORDER[step]) return { status: 202, retryAfter: 1, body: { status: 'pending', stage: this.stage, deadline: new Date(this.deadline).toISOString(), ...cred } };
     const request = this.requestFor(NEXT[step] as Step, id);
     if (!request) return { problem: secaggProblem('stage-closed', `this device is not part of the ${NEXT[step]} stage`, { ...cred }) };
     return { status: 200, body: { status: 'next', ...cred, request } };
@@ -327,7 +330,7 @@ export class SecAggRound {
 
   private async reload(): Promise<void> {
     const fresh = await SecAggRound.load(this.roundId, this.store, this.host);
-    this.server = fresh.server; this.snap = fresh.snap; this.stage = fresh.stage; this.reason = fresh.reason;
+    this.server = fresh.server; this.snap = fresh.snap; this.stage = fresh.stage; this.reason = fresh.reason; this.deadline = fresh.deadline;
     this.fingerprints = fresh.fingerprints; this.devices = fresh.devices; this.counts = fresh.counts;
   }
 
@@ -358,9 +361,11 @@ export class SecAggRound {
     if (!out.ok) return this.fail(step, `${out.reason}: ${out.detail}`, log);
     const s = this.server.toJSON();
     const set = step === 'advertise-keys' ? { participants: s.participants!, k: s.k!, t: s.t! } : step === 'share-keys' ? { cohort: s.cohort! } : { survivors: s.survivors! };
-    if (!(await this.store.secaggAdvance(this.roundId, step, NEXT[step], set))) throw new Error(`secagg round ${this.roundId} was not at ${step}`);
+    const deadline = this.host.now() + stageLengthsOf(this.desc)[NEXT[step] as Exclude<Step, 'advertise-keys'>];
+    if (!(await this.store.secaggAdvance(this.roundId, step, NEXT[step], deadline, set))) throw new Error(`secagg round ${this.roundId} was not at ${step}`);
     this.snap = s;
     this.stage = NEXT[step];
+    this.deadline = deadline;
     this.sealed = undefined;
     log({ devices: (set as { participants?: string[] }).participants?.length ?? (set as { cohort?: string[] }).cohort?.length ?? (set as { survivors?: string[] }).survivors?.length }, `secagg: ${step} closed`);
     this.wake();

@@ -3,7 +3,8 @@
 // JavaScript so that the writer thread loads it under any loader.
 //
 // secagg_rounds: one row per secure-aggregation round (params = the announced description as JSON; secret =
-//   the per-round key device credentials are derived from; stage and the sets fixed at each close).
+//   the per-round key device credentials are derived from; the current stage and its deadline; the sets fixed
+//   at each close).
 // secagg_<kind>: one row per accepted device message and step: devices (advertised public keys), shares
 //   (commitment and envelopes), masked (the masked vector, packed), unmask (the released shares). `fingerprint`
 //   is the SHA-256 of the message as received, so a re-sent message is answered as a replay.
@@ -15,7 +16,7 @@ export const STAGE_OF = { devices: 'advertise-keys', shares: 'share-keys', maske
 export const SECAGG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS secagg_rounds (
   round_id INTEGER PRIMARY KEY, params TEXT NOT NULL, secret BLOB NOT NULL, stage TEXT NOT NULL,
-  participants TEXT, k INTEGER, t INTEGER, cohort TEXT, survivors TEXT, reason TEXT);
+  deadline INTEGER NOT NULL, participants TEXT, k INTEGER, t INTEGER, cohort TEXT, survivors TEXT, reason TEXT);
 ${SECAGG_KINDS.map((k) => `CREATE TABLE IF NOT EXISTS secagg_${k} (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, round_id INTEGER NOT NULL, device_id TEXT NOT NULL, body TEXT NOT NULL,
   y BLOB, fingerprint TEXT NOT NULL, received_at INTEGER NOT NULL, UNIQUE (round_id, device_id));`).join('\n')}
@@ -29,8 +30,8 @@ export function secaggStatements(db) {
   return {
     round,
     list,
-    create: db.prepare("INSERT OR IGNORE INTO secagg_rounds (round_id, params, secret, stage) VALUES (?, ?, ?, 'advertise-keys')"),
-    advance: db.prepare('UPDATE secagg_rounds SET stage = ?, participants = ?, k = ?, t = ?, cohort = ?, survivors = ?, reason = ? WHERE round_id = ?'),
+    create: db.prepare("INSERT OR IGNORE INTO secagg_rounds (round_id, params, secret, stage, deadline) VALUES (?, ?, ?, 'advertise-keys', ?)"),
+    advance: db.prepare('UPDATE secagg_rounds SET stage = ?, deadline = ?, participants = ?, k = ?, t = ?, cohort = ?, survivors = ?, reason = ? WHERE round_id = ?'),
     finish: db.prepare('UPDATE secagg_rounds SET stage = ?, reason = coalesce(?, reason) WHERE round_id = ?'),
     minimise: db.prepare("UPDATE secagg_masked SET y = x'' WHERE round_id = ?"),
     minimiseShares: db.prepare("UPDATE secagg_shares SET body = '{}' WHERE round_id = ?"),

@@ -329,18 +329,18 @@ export class SqliteStore implements AggregatorStore {
     return this.secagg().round.get(roundId) as SecAggRoundRow | undefined;
   }
 
-  async createSecAggRound(roundId: number, params: string, secret: Uint8Array): Promise<SecAggRoundRow> {
+  async createSecAggRound(roundId: number, params: string, secret: Uint8Array, deadline: number): Promise<SecAggRoundRow> {
     return this.db.transaction(() => {
-      this.secagg().create.run(roundId, params, blob(secret));
+      this.secagg().create.run(roundId, params, blob(secret), deadline);
       return this.secagg().round.get(roundId) as SecAggRoundRow;
     }).immediate();
   }
 
-  async secaggAdvance(roundId: number, from: SecAggStage, to: SecAggStage, set: { participants?: string[]; k?: number; t?: number; cohort?: string[]; survivors?: string[]; reason?: string }): Promise<boolean> {
+  async secaggAdvance(roundId: number, from: SecAggStage, to: SecAggStage, deadline: number, set: { participants?: string[]; k?: number; t?: number; cohort?: string[]; survivors?: string[]; reason?: string }): Promise<boolean> {
     return this.db.transaction(() => {
       const cur = this.secagg().round.get(roundId) as SecAggRoundRow | undefined;
       if (!cur || cur.stage !== from) return false;
-      this.secagg().advance.run(to, set.participants ? JSON.stringify(set.participants) : cur.participants, set.k ?? cur.k, set.t ?? cur.t,
+      this.secagg().advance.run(to, deadline, set.participants ? JSON.stringify(set.participants) : cur.participants, set.k ?? cur.k, set.t ?? cur.t,
         set.cohort ? JSON.stringify(set.cohort) : cur.cohort, set.survivors ? JSON.stringify(set.survivors) : cur.survivors, set.reason ?? cur.reason, roundId);
       return true;
     }).immediate();

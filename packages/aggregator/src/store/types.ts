@@ -78,7 +78,7 @@ export interface RoundCloseResult { roundId: number; status: 'published' | 'fail
 export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking' | 'done' | 'failed';
 
 export interface SecAggRoundRow {
-  round_id: number; params: string; secret: Buffer; stage: SecAggStage;
+  round_id: number; params: string; secret: Buffer; stage: SecAggStage; deadline: number;
   participants: string | null; k: number | null; t: number | null; cohort: string | null; survivors: string | null; reason: string | null;
 }
 
@@ -134,9 +134,9 @@ export interface AggregatorStore {
   // Secure aggregation (docs/secure-aggregation.md).
   secaggRound(roundId: number): Promise<SecAggRoundRow | undefined>;
   /** Creates the round's row if absent (at stage advertise-keys); returns the row either way. */
-  createSecAggRound(roundId: number, params: string, secret: Uint8Array): Promise<SecAggRoundRow>;
-  /** from → to with the sets fixed at that close, atomically; false if the round was not at `from`. */
-  secaggAdvance(roundId: number, from: SecAggStage, to: SecAggStage, set: { participants?: string[]; k?: number; t?: number; cohort?: string[]; survivors?: string[]; reason?: string }): Promise<boolean>;
+  createSecAggRound(roundId: number, params: string, secret: Uint8Array, deadline: number): Promise<SecAggRoundRow>;
+  /** from → to (with its deadline) and the sets fixed at that close, atomically; false if the round was not at `from`. */
+  secaggAdvance(roundId: number, from: SecAggStage, to: SecAggStage, deadline: number, set: { participants?: string[]; k?: number; t?: number; cohort?: string[]; survivors?: string[]; reason?: string }): Promise<boolean>;
   /** One accepted message, durable before it resolves; `closed` if the round left the message's stage. */
   secaggWrite(w: SecAggWrite): Promise<SecAggWriteResult>;
   secaggMessages(roundId: number, kind: SecAggWrite['kind']): Promise<SecAggMessageRow[]>;
