@@ -8,7 +8,12 @@ import { decodeVector, SecAggDevice, type DevicePolicy, type MaskedInputRequest,
 import { bitsFromRng, encodeDdg, pack, type DdgParams } from '@perch/learn/ddg';
 import type { SecAggRoundDescription } from '@perch/learn/client';
 import { Rng } from '@perch/model/rng';
+import { decodeDdgSum, sumModM } from '@perch/learn/ddg';
+import { releaseMean, zeroFrozen } from '@perch/learn/server';
+import { cryptoRng } from '@perch/learn/privacy';
+import { expect } from 'vitest';
 import type { RoundInfo } from '../src/schemas/round.js';
+import { layoutOf } from './helper.js';
 
 export interface Reply { status: number; body: Record<string, unknown>; headers: Record<string, string | undefined> }
 export type Send = (url: string, body: string | Uint8Array, headers: Record<string, string>) => Promise<Reply>;
@@ -49,13 +54,13 @@ export class HttpDevice {
     this.dev = SecAggDevice.create('pending', policy);
   }
   get s(): SecAggRoundDescription { return this.info.secagg!; }
-  private auth(): Record<string, string> { return this.token ? { authorization: `Bearer ${this.token}` } : {}; }
+  authHeaders(): Record<string, string> { return this.token ? { authorization: `Bearer ${this.token}` } : {}; }
 
   /** POSTs until the answer is not 202; throws on anything but 200. */
   async post(step: string, url: string, body: string | Uint8Array, contentType: string): Promise<Reply> {
     for (let i = 0; i < this.maxWaits; i++) {
       this.posts++;
-      const r = await this.send(url, body, { 'content-type': contentType, ...this.auth() });
+      const r = await this.send(url, body, { 'content-type': contentType, ...this.authHeaders() });
       if (r.status === 202) {
         if (typeof r.body.token === 'string') { this.id = r.body.deviceId as string; this.token = r.body.token; }
         await new Promise((res) => setTimeout(res, 50));
@@ -117,3 +122,24 @@ export class HttpDevice {
     await this.post('unmask', this.s.urls.unmask, await this.unmaskMessage(req), 'application/json');
   }
 }
+
+/** The published step the aggregator must make from these devices' encodings (sgd at η = 1). */
+export function expectedStep(info: RoundInfo, values: Uint32Array[], frozen: readonly string[]): Float32Array {
+  const s = info.secagg!;
+  const sum = decodeDdgSum(sumModM(values, s.bits), ddgParams(s), values.length);
+  const mean = sum.map((v) => v / values.length);
+  const { delta } = releaseMean(mean, { multiplier: 0, bound: info.clipBound, maxWeight: 1, totalWeight: values.length, denominator: info.targetClients, rng: cryptoRng() });
+  return zeroFrozen(delta, layoutOf(info), frozen);
+}
+
+/** Published v(n+1) − v(n) on the shared layout equals `step`. */
+export function expectStep(info: RoundInfo, before: Record<string, Float32Array>, after: Record<string, Float32Array>, step: Float32Array): void {
+  const layout = layoutOf(info);
+  let worst = 0;
+  layout.tensors.forEach((t, ti) => {
+    const a = after[t.name]!, b = before[t.name]!;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]! - step[layout.offsets[ti]! + i]!));
+  });
+  expect(worst).toBeLessThan(1e-6);
+}
+
