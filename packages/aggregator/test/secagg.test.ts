@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { DevicePolicy, MaskedInputRequest, ShareKeysRequest, UnmaskRequest } from '@perch/learn/secagg';
+import { fromB64, toB64, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
 import { loadExport } from '@perch/model/export';
 import { post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError } from './secagg-helper.js';
@@ -207,11 +207,21 @@ describe('bad messages', () => {
     const u0 = JSON.parse(await devs[0]!.unmaskMessage(um[0]!)) as { shares: { owner: string; kind: string; share: string }[] };
     expectProblem(await raw(s.urls.unmask, JSON.stringify({ ...u0, shares: u0.shares.map((e, j) => (j === 0 ? { ...e, kind: 's' } : e)) }), auth(0)), 422, 'bad-share');
     expectProblem(await raw(s.urls.unmask, JSON.stringify({ ...u0, shares: u0.shares.map((e, j) => (j === 0 ? { ...e, share: 'x' } : e)) }), auth(0)), 400, 'wrong-length');
-    expect((await raw(s.urls.unmask, JSON.stringify(u0), auth(0))).status).toBe(200);
-    await Promise.all(devs.slice(1).map((d, i) => d.unmask(um[i + 1]!)));
+    // Forged shares (right length and x-coordinate, wrong values) and shares copied from another device's message
+    // are accepted as well-formed; the reconstruction leaves the wrong ones out and the sum is still exact.
+    const forgedShare = u0.shares.map((e) => ({ ...e, share: toB64(Uint8Array.from([...Array.from({ length: 32 }, (_, q) => q), fromB64(e.share)!.at(-1)!])) }));
+    expect((await raw(s.urls.unmask, JSON.stringify({ ...u0, shares: forgedShare }), auth(0))).status).toBe(200);
+    const u1 = JSON.parse(await devs[1]!.unmaskMessage(um[1]!)) as typeof u0;
+    const u2 = JSON.parse(await devs[2]!.unmaskMessage(um[2]!)) as typeof u0;
+    const copied = u1.shares.map((e) => { const other = u2.shares.find((f) => f.owner === e.owner); return other ? { ...e, share: other.share } : e; });
+    expect((await raw(s.urls.unmask, JSON.stringify({ ...u1, shares: copied }), auth(1))).status).toBe(200);
+    await Promise.all(devs.slice(2).map((d, i) => d.unmask(um[i + 2]!)));
     await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2);
-    expectStep(info, v1.weights, (await weightsOf(t.app, 2)).weights, expectedStep(info, xs, info.local.frozen));
+    const v2 = await weightsOf(t.app, 2);
+    expectStep(info, v1.weights, v2.weights, expectedStep(info, xs, info.local.frozen));
+    expect(((v2.manifest.hyperParameters as { federated: { secagg: { sharesLeftOut: number } } }).federated.secagg.sharesLeftOut)).toBeGreaterThan(0);
     // The finished round: anything more is refused as closed.
     expectProblem(await raw(s.urls.unmask, JSON.stringify(u0), auth(0)), 410, 'stage-closed');
+    expect((await t.app.store.secaggRound(info.roundId))!.stage).toBe('done');
   }, 60_000);
 });

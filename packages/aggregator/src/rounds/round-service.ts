@@ -127,7 +127,7 @@ export class RoundService {
       const survivorsSha256 = createHash('sha256').update(JSON.stringify(out.survivors)).digest('hex');
       const desc = this.secagg?.roundId === roundId ? this.secagg.desc : undefined;
       next = await this.publish(round, delta, count, now, {
-        protocol: 'secagg+', survivors: count, survivorsSha256, participants: out.participants, cohort: out.cohort,
+        protocol: 'secagg+', survivors: count, survivorsSha256, participants: out.participants, cohort: out.cohort, sharesLeftOut: out.sharesLeftOut,
         ...(desc ? { bits: desc.bits, d: desc.d, gamma: desc.ddg.gamma, sigma: desc.ddg.sigma, rotationSeed: desc.ddg.rotationSeed, denominator: p.targetClients } : {}),
       });
       this.log.info({ round: roundId, survivors: count, version: next.baseVersion, next: next.id }, 'secure-aggregation round published a new model version');

@@ -21,7 +21,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { SecAggRoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, pack, packedLength, sumModM, unpack } from '@perch/learn/ddg';
 import {
-  checkShape, decodeVector, deriveGraph, encodeVector, SecAggServer, toB64,
+  bytesEqual, checkShape, commitB, deriveGraph, encodeVector, fromB64, publicKeyOf, reconstructSecret, SecAggServer, toB64,
   type MaskedInputRequest, type Reason, type ServerState, type ShareKeysRequest, type UnmaskRequest,
 } from '@perch/learn/secagg';
 import { Problem } from '../problem.js';
@@ -51,7 +51,7 @@ export interface SecAggHost {
   /** `targetClients` when the policy closes advertise at the target, else undefined. */
   readonly closeAtTarget: number | undefined;
   /** Called once with the decoded sum over the survivors, or a failure reason; publishes or fails the round. */
-  end(roundId: number, out: { ok: true; sum: Float32Array; survivors: string[]; participants: number; cohort: number } | { ok: false; reason: string }): Promise<void>;
+  end(roundId: number, out: { ok: true; sum: Float32Array; survivors: string[]; participants: number; cohort: number; sharesLeftOut: number } | { ok: false; reason: string }): Promise<void>;
 }
 
 const sha = (s: string | Uint8Array): string => createHash('sha256').update(s).digest('hex');
@@ -374,14 +374,24 @@ export class SecAggRound {
 
   /** Unmasking closed: rebuild the secrets, remove the masks, decode the sum, and hand it to the round service. */
   private async finish(log: (o: object, msg: string) => void): Promise<void> {
-    const fin = await this.server.finish();
+    let fin = await this.server.finish();
+    let sharesLeftOut = 0;
+    if (!fin.ok && fin.reason === 'reconstruction-failed') {
+      // A wrong share (forged, or copied from another device) spoils a reconstruction: keep, per secret, a set of
+      // t shares that rebuilds what its owner committed to, and try once more.
+      const { state, dropped } = await robustShares(this.server.toJSON());
+      log({ dropped }, 'secagg: wrong shares left out of the reconstruction');
+      sharesLeftOut = dropped;
+      this.server = SecAggServer.fromJSON(state);
+      fin = await this.server.finish();
+    }
     if (!fin.ok) return this.fail('unmasking', `${fin.reason}: ${fin.detail}`, log);
     const s = this.server.toJSON();
     let sum: Float32Array;
     try { sum = decodeDdgSum(fin.message.sum, ddgParamsOf(this.desc), fin.message.survivors.length); } catch (e) { return this.fail('unmasking', `decode: ${(e as Error).message}`, log); }
     fin.message.sum.fill(0);
     log({ survivors: fin.message.survivors.length }, 'secagg: unmasked the sum');
-    await this.host.end(this.roundId, { ok: true, sum, survivors: fin.message.survivors, participants: s.participants!.length, cohort: s.cohort!.length });
+    await this.host.end(this.roundId, { ok: true, sum, survivors: fin.message.survivors, participants: s.participants!.length, cohort: s.cohort!.length, sharesLeftOut });
     this.stage = 'done';
     this.wake();
   }
@@ -393,4 +403,44 @@ export class SecAggRound {
     this.reason = `${step}: ${reason}`;
     this.wake();
   }
+}
+
+/**
+ * For each secret the server must rebuild (b of a survivor, s_sk of a dropped device a survivor masked with), a
+ * set of t released shares whose reconstruction matches what the owner published (its b commitment, its s public
+ * key): the first t in sender order, else leaving one sender out at a time, else up to 64 random subsets. Every
+ * other share of that secret is removed from the state. Returns how many (sender, owner) shares were removed.
+ */
+export async function robustShares(st: ServerState): Promise<{ state: ServerState; dropped: number }> {
+  const t = st.t!, surv = new Set(st.survivors), roundId = st.config.roundId;
+  const needed = st.cohort!.filter((u) => surv.has(u) || st.neighbours![u]!.some((v) => surv.has(v)));
+  let dropped = 0;
+  for (const u of needed) {
+    const held = Object.keys(st.unmask).sort().flatMap((sender) => st.unmask[sender]!.filter((e) => e.owner === u).map((e) => ({ sender, share: fromB64(e.share)! })));
+    if (held.length < t) continue;
+    /** The t shares reconstructSecret would use from `set` (distinct x-coordinates, in order). */
+    const firstT = (set: typeof held): typeof held => {
+      const xs = new Set<number>(), out: typeof held = [];
+      for (const h of set) { const x = h.share[h.share.length - 1]!; if (x !== 0 && !xs.has(x) && out.length < t) { xs.add(x); out.push(h); } }
+      return out;
+    };
+    const ok = async (set: typeof held): Promise<boolean> => {
+      const secret = set.length === t ? await reconstructSecret(set.map((h) => h.share), t) : undefined;
+      if (!secret) return false;
+      return surv.has(u) ? (await commitB(roundId, u, secret)) === st.shared[u]!.bCommit : bytesEqual(await publicKeyOf(secret), fromB64(st.keys[u]!.sPk)!);
+    };
+    const candidates: (typeof held)[] = [held];
+    for (let i = 0; i < held.length; i++) candidates.push(held.filter((_, j) => j !== i));
+    for (let r = 0; r < 64; r++) candidates.push([...held].sort(() => Math.random() - 0.5));
+    let keep: Set<string> | undefined;
+    for (const c of candidates) { const use = firstT(c); if (await ok(use)) { keep = new Set(use.map((h) => h.sender)); break; } }
+    if (!keep || (keep.size === held.length)) continue;
+    for (const sender of Object.keys(st.unmask)) {
+      if (keep.has(sender)) continue;
+      const before = st.unmask[sender]!.length;
+      st.unmask[sender] = st.unmask[sender]!.filter((e) => e.owner !== u);
+      dropped += before - st.unmask[sender]!.length;
+    }
+  }
+  return { state: st, dropped };
 }

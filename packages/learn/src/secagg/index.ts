@@ -8,8 +8,11 @@ export { SecAggDevice, type DevicePolicy, type DeviceState } from './device.js';
 export { SecAggServer, type ServerOptions, type ServerState, type SecAggResult, type Accepted } from './server.js';
 export { chooseParams, log2BinomialTail, DEFAULT_TARGETS, MAX_DEGREE, MIN_THRESHOLD, type SecurityTargets, type GraphParams } from './params.js';
 export { deriveGraph, ringOrder, harary } from './graph.js';
-export { encodeVector, decodeVector, packVector, unpackVector, packedBytes, toB64, fromB64 } from './bytes.js';
+export { encodeVector, decodeVector, packVector, unpackVector, packedBytes, toB64, fromB64, bytesEqual } from './bytes.js';
 export { hasWebCryptoX25519, webCryptoBackend, generateKeyPair, publicKeyOf, type SecAggBackend } from './crypto.js';
+/** For a server that checks shares before unmasking (the aggregator's robust reconstruction). */
+export { commitB } from './masking.js';
+export { reconstructSecret } from './shamir.js';
 export {
   checkShape, ENVELOPE_BYTES, KEY_BYTES, COMMIT_BYTES, STEPS,
   type Step, type Reason, type Rejection, type Outcome, type RoundConfig, type PublicKeys,
