@@ -19,7 +19,7 @@ describe.runIf(on)('secure-aggregation round cost', () => {
     const k = Math.min(40, N - 1 - ((N - 1) % 2)), t = Math.max(2, Math.ceil(0.3 * k));
     const config = testConfig(tmp.dir, {
       minClients: 3, targetClients: N, closeAtTarget: true, noiseMultiplier: 0,
-      secagg: { k, t, minCohort: 3, maxCohort: N, stageMs: { advertise: 600_000, shareKeys: 600_000, maskedInput: 600_000, unmask: 600_000 }, longPollMs: 20_000 },
+      secagg: { k, t, minCohort: 3, maxCohort: N, sigma: 0.01, stageMs: { advertise: 600_000, shareKeys: 600_000, maskedInput: 600_000, unmask: 600_000 }, longPollMs: 20_000 },
     }, { seedDims: { dim: 64, hidden: 64, numItems: 50, numAttrs: 10, numCategories: 5 } });
     const app = await buildApp({ config });
     try {

@@ -10,7 +10,8 @@ import { fromB64, toB64, type DevicePolicy, type MaskedInputRequest, type ShareK
 import { loadExport } from '@perch/model/export';
 import { post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError } from './secagg-helper.js';
-import type { RoundOverrides } from '../src/config.js';
+import { defaultConfig, type RoundOverrides } from '../src/config.js';
+import { newRoundParams } from '../src/secagg/params.js';
 
 export const N = 20;
 export const SECAGG: NonNullable<RoundOverrides['secagg']> = {
@@ -33,6 +34,17 @@ async function weightsOf(app: FastifyInstance, version: number) {
 }
 
 describe('secure-aggregation rounds over HTTP', () => {
+  it('announces the libraries\' defaults, and refuses to start when no noise scale fits the modulus', async () => {
+    const t = await testApp({ minClients: 10, targetClients: 100, secagg: {} }); close = t.close;
+    const s = (await roundInfo(t.app)).secagg!;
+    // chooseParams(100); the min cohort is at least t + 1; σ calibrated for ⌊29 · 0.65⌋ = 18 honest devices.
+    expect(s).toMatchObject({ bits: 15, k: 92, t: 28, minCohort: 29, maxCohort: 140, longPollMs: 20_000, ddg: { clip: 1, beta: Math.exp(-0.5) } });
+    expect(s.ddg.sigma).toBeGreaterThan(0);
+    expect(Date.parse(s.deadlines.unmask) - Date.parse(s.deadlines.advertise)).toBe(240_000);
+    const bad = defaultConfig({ round: { minClients: 3, targetClients: 100, secagg: { k: 4, t: 2, minCohort: 3 } } }).round;
+    expect(() => newRoundParams(bad, bad.secagg!, 1, 34_694, 0)).toThrow(/no noise scale fits 15 bits/);
+  });
+
   it('20 devices complete a round in 4 POSTs each; the published step is the release of their decoded sum', async () => {
     const t = await testApp(ROUND); close = t.close;
     const info = await roundInfo(t.app);

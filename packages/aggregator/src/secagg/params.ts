@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { SecAggRoundDescription } from '@perch/learn/client';
-import { calibrateDdgSigma, gammaForBits, honestCohort, rotationLayout, stddevsForWrapProbability, type DdgParams } from '@perch/learn/ddg';
+import { calibrateDdgSigma, gammaForBits, honestCohort, rotationLayout, stddevsForWrapProbability, wrapProbabilityBound, type DdgParams } from '@perch/learn/ddg';
 import { chooseParams, toB64 } from '@perch/learn/secagg';
 import type { RoundPolicy, SecAggPolicy } from '../config.js';
 
@@ -31,20 +31,24 @@ export function graphParams(p: RoundPolicy, s: SecAggPolicy): { k: number; t: nu
 }
 
 /** γ and σ: σ fixed by the policy (γ from it), or calibrated together with γ to a fixed point. */
-export function ddgScale(p: RoundPolicy, s: SecAggPolicy, padded: number): { gamma: number; sigma: number } {
+export function ddgScale(p: RoundPolicy, s: SecAggPolicy, padded: number, minCohort = minCohortOf(p, s)): { gamma: number; sigma: number } {
   const clip = p.clipBound, N = maxCohortOf(p, s);
   const kWrap = stddevsForWrapProbability(WRAP_PROBABILITY, padded);
   const gammaAt = (sigma: number): number => gammaForBits({ n: N, clip, sigma, dim: padded }, s.bits, kWrap);
   if (s.sigma !== undefined) return { gamma: gammaAt(s.sigma), sigma: s.sigma };
-  const nHonest = honestCohort(minCohortOf(p, s), s.dropout, s.colluding);
-  if (nHonest < 1) throw new Error(`secagg: no honest device is guaranteed at min cohort ${minCohortOf(p, s)}; set --ddg-sigma`);
+  const nHonest = honestCohort(minCohort, s.dropout, s.colluding);
+  if (nHonest < 1) throw new Error(`secagg: no honest device is guaranteed at min cohort ${minCohort}; set --ddg-sigma`);
   const sigmaAt = (gamma: number): number => calibrateDdgSigma({ epsilon: s.epsilonPerRound, delta: s.delta, rounds: 1 }, { clip, gamma, beta: DDG_BETA, dim: padded, nHonest });
-  let gamma = 1e-6 * clip, sigma = sigmaAt(gamma);
-  for (let i = 0; i < 50; i++) {
+  let gamma = 1e-6 * clip, sigma = sigmaAt(gamma), done = false;
+  for (let i = 0; i < 50 && !done; i++) {
     const next = gammaAt(sigma);
-    const done = Math.abs(next - gamma) <= 1e-9 * next;
+    done = Math.abs(next - gamma) <= 1e-9 * next;
     gamma = next; sigma = sigmaAt(gamma);
-    if (done) break;
+  }
+  // σ grows with γ (rounding inflates the sensitivity) and γ with σ (the modulus must hold the noise): with too few
+  // honest devices or too few bits there is no fixed point, and the iteration runs away.
+  if (!done || !Number.isFinite(gamma) || !(wrapProbabilityBound({ n: N, clip, sigma, dim: padded }, gamma, s.bits) <= 10 * WRAP_PROBABILITY)) {
+    throw new Error(`secagg: no noise scale fits ${s.bits} bits for ε ${s.epsilonPerRound} with ${nHonest} honest devices of min cohort ${minCohort} and ${N} summed; raise --secagg-bits or --secagg-min-cohort, or set --ddg-sigma`);
   }
   return { gamma, sigma };
 }
@@ -53,13 +57,15 @@ export function ddgScale(p: RoundPolicy, s: SecAggPolicy, padded: number): { gam
 export function newRoundParams(p: RoundPolicy, s: SecAggPolicy, roundId: number, layoutSize: number, openedAt: number): SecAggRoundDescription {
   const padded = rotationLayout(layoutSize).padded;
   const { k, t } = graphParams(p, s);
-  const { gamma, sigma } = ddgScale(p, s, padded);
+  // Fewer than t + 1 devices could never unmask: the smallest cohort is at least that.
+  const minCohort = Math.max(minCohortOf(p, s), t + 1);
+  const { gamma, sigma } = ddgScale(p, s, padded, minCohort);
   const a = openedAt + (s.stageMs.advertise ?? p.durationMs);
   const sk = a + s.stageMs.shareKeys, mi = sk + s.stageMs.maskedInput, um = mi + s.stageMs.unmask;
   const iso = (ms: number): string => new Date(ms).toISOString();
   const base = `/v1/round/${roundId}/secagg`;
   return {
-    protocol: 'secagg+', bits: s.bits, d: padded, k, t, minCohort: minCohortOf(p, s), maxCohort: maxCohortOf(p, s),
+    protocol: 'secagg+', bits: s.bits, d: padded, k, t, minCohort, maxCohort: Math.max(minCohort, maxCohortOf(p, s)),
     graphSeed: toB64(new Uint8Array(randomBytes(32))),
     deadlines: { advertise: iso(a), shareKeys: iso(sk), maskedInput: iso(mi), unmask: iso(um) },
     longPollMs: s.longPollMs,
