@@ -27,6 +27,11 @@ import {
 import { Problem } from '../problem.js';
 import type { AggregatorStore, SecAggRoundRow, SecAggStage, SecAggWrite } from '../store/types.js';
 import { ddgParamsOf, stageLengthsOf } from './params.js';
+import { nodeSecAggBackend } from '../secagg-backend.js';
+
+/** Node's native X25519 and AES-CTR for the machine (tested equal to the library's Web Crypto default). */
+let backend: ReturnType<typeof nodeSecAggBackend> | undefined;
+const nodeBackend = (): ReturnType<typeof nodeSecAggBackend> => (backend ??= nodeSecAggBackend());
 
 type Step = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking';
 const ORDER: Record<SecAggStage, number> = { 'advertise-keys': 0, 'share-keys': 1, 'masked-input': 2, unmasking: 3, done: 4, failed: 4 };
@@ -116,13 +121,13 @@ export class SecAggRound {
     const participants = parseList(row.participants);
     if (participants) {
       state.participants = participants; state.k = row.k!; state.t = row.t!;
-      state.neighbours = Object.fromEntries(await deriveGraph(r.libRound, desc.graphSeed, participants, row.k!));
+      state.neighbours = Object.fromEntries(await deriveGraph(r.libRound, desc.graphSeed, participants, row.k!, nodeBackend()));
     }
     const cohort = parseList(row.cohort), survivors = parseList(row.survivors);
     if (cohort) state.cohort = cohort;
     if (survivors) state.survivors = survivors;
     r.counts = { devices: snap.devices.length, shares: snap.shares.length, masked: snap.masked.length, unmask: snap.unmask.length };
-    r.server = SecAggServer.fromJSON(state);
+    r.server = SecAggServer.fromJSON(state, nodeBackend());
     r.snap = r.server.toJSON();
     r.reason = row.reason ?? undefined;
     return r;
@@ -382,7 +387,7 @@ export class SecAggRound {
       const { state, dropped } = await robustShares(this.server.toJSON());
       log({ dropped }, 'secagg: wrong shares left out of the reconstruction');
       sharesLeftOut = dropped;
-      this.server = SecAggServer.fromJSON(state);
+      this.server = SecAggServer.fromJSON(state, nodeBackend());
       fin = await this.server.finish();
     }
     if (!fin.ok) return this.fail('unmasking', `${fin.reason}: ${fin.detail}`, log);
@@ -427,7 +432,7 @@ export async function robustShares(st: ServerState): Promise<{ state: ServerStat
     const ok = async (set: typeof held): Promise<boolean> => {
       const secret = set.length === t ? await reconstructSecret(set.map((h) => h.share), t) : undefined;
       if (!secret) return false;
-      return surv.has(u) ? (await commitB(roundId, u, secret)) === st.shared[u]!.bCommit : bytesEqual(await publicKeyOf(secret), fromB64(st.keys[u]!.sPk)!);
+      return surv.has(u) ? commitB(roundId, u, secret) === st.shared[u]!.bCommit : bytesEqual(await publicKeyOf(secret, nodeBackend()), fromB64(st.keys[u]!.sPk)!);
     };
     const candidates: (typeof held)[] = [held];
     for (let i = 0; i < held.length; i++) candidates.push(held.filter((_, j) => j !== i));
