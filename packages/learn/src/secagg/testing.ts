@@ -114,3 +114,6 @@ export async function runRound(spec: RoundSpec): Promise<RoundRun> {
   else run.result = fin.message;
   return done();
 }
+
+// The mask primitives, for suites that play an attacker holding what the server stored.
+export { addInto, pairMask, selfMask } from './masking.js';
