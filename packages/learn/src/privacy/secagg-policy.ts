@@ -21,6 +21,7 @@
  *   (`chooseParams` from its colluding and dropout fractions and security bits, or pinned minima), and the
  *   modulus is the pinned one.
  */
+import type { SecAggRoundDescription } from '../client/round.js';
 import { calibrateDdgSigma, honestCohort, type DdgAccountingParams } from '../ddg/accountant.js';
 import type { DdgParams } from '../ddg/client.js';
 import { rotationLayout } from '../ddg/rotation.js';
@@ -116,29 +117,12 @@ export function requiredGraph(p: SecAggPolicy, n: number): { k: number; t: numbe
   return c.feasible ? c : `the policy's security targets (2^-${p.securityBits}, ${p.colludingFraction} colluding, ${p.dropoutFraction} dropping out) cannot be met with ${n} devices`;
 }
 
-/** The typed view of a round's `secagg` description: only what the device uses, each value checked. */
-export interface SecAggRoundView {
-  protocol: 'secagg+';
-  bits: number;
-  /** Length of the masked vector: the rotation's padded length of `ddg.dim`. */
-  d: number;
-  k: number;
-  t: number;
-  minCohort: number;
-  maxCohort: number;
-  /** base64url of 32 bytes. */
-  graphSeed: string;
-  ddg: {
-    /** Length of the update vector (the round's layout size). */
-    dim: number;
-    clip: number;
-    gamma: number;
-    /** The σ the aggregator announced: read, never used (the device adds its own σ_dev). */
-    sigma: number;
-    beta: number;
-    rotationSeed: number;
-  };
-}
+/**
+ * The typed view of a round's `secagg` description (`SecAggRoundDescription`, the aggregator's announcement): only
+ * what the device uses, each value checked. `ddg.sigma` is the σ the aggregator announced: read, never used (the
+ * device adds its own σ_dev).
+ */
+export type SecAggRoundView = Omit<SecAggRoundDescription, 'deadlines' | 'longPollMs' | 'urls'>;
 
 /**
  * Reads a round's `secagg` description strictly; a problem (a string) when a field is missing, of the wrong type,
