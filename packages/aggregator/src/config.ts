@@ -117,11 +117,10 @@ export const DEFAULT_ROUND: RoundPolicy = {
   minClients: DEFAULT_POLICY.minCohort, targetClients: 100, maxUpdatesPerRound: 5000, durationMs: 10 * 60_000,
   clipBound: DEFAULT_POLICY.clipBound, noiseMultiplier: DEFAULT_POLICY.minNoiseMultiplier, samplingProbability: 0.1, maxClientWeight: 32, normTolerance: 1.5,
   rule: 'fedavg', trimFraction: 0.1, centralNoiseMultiplier: 0, closeAtTarget: false,
-  // Bias-corrected FedAdam, τ = 1e-6: the server optimiser the simulator's sweeps chose
-  // (docs/experiments/2026-12-01-federated-start-and-server-optimiser.md). η = 0.005 was the simulator's step
-  // without DP when this default was set (docs/experiments/2026-12-02-federated-virtual-batch.md); it has not been
-  // tuned for rounds under the default policy. Adam bounds each coordinate's move per round by about η, so even a
-  // noisy round (local noise, few clients) cannot wreck the published model, which plain FedAvg (sgd, η = 1) can.
+  // Bias-corrected FedAdam: the server optimiser the simulator's sweeps chose, with the step it used without DP
+  // (docs/experiments/2026-12-01-federated-start-and-server-optimiser.md, 2026-12-02-federated-virtual-batch.md).
+  // Not tuned for rounds under the default device policy: there a round's mean is mostly noise, and Adam's
+  // per-coordinate steps move the model along it (docs/experiments/2026-12-06-dp-under-device-policy.md).
   serverOptimizer: 'adam', serverLearningRate: 0.005, serverMomentum: 0, adamTau: 1e-6, adamBiasCorrection: true, serverWarmupRounds: 0, serverDecayRounds: 0,
   local: { ...DEFAULT_RECIPE },
   secagg: null,
