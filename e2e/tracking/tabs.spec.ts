@@ -49,6 +49,48 @@ test('forget() in one tab drops what another tab still had queued', async ({ con
   await expect.poll(() => databases(a)).toEqual([]);
 });
 
+test('another tab deleting the database while this one writes: it keeps storing in IndexedDB, and loses nothing it acknowledged after the last delete', async ({ context, server, errors }) => {
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await boot(b, server, CONFIG);
+  await a.goto(server.origin + '/p/std.html');
+  // Tab A deletes the database every few ms (as a forget() elsewhere does, without the notice), while tab B
+  // writes batch after batch: some deletes land between a batch's two transactions, the window in which a
+  // closed connection used to send the store to memory for the rest of the session (and recreate an empty
+  // database on the way).
+  const deleting = a.evaluate(async () => {
+    let n = 0;
+    const until = Date.now() + 4000;
+    while (Date.now() < until) {
+      await new Promise<void>((r) => { const q = indexedDB.deleteDatabase('tabs'); q.onsuccess = q.onerror = () => r(); });
+      n++;
+      await new Promise((r) => setTimeout(r, n % 7));
+    }
+    return n;
+  });
+  const batches = await b.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    let i = 0;
+    for (const until = Date.now() + 4000; Date.now() < until; i++) {
+      for (let k = 0; k < 20; k++) p.track('view_item', { items: [{ item_id: `w${i}-${k}` }] });
+      await p.flush();
+    }
+    return i;
+  });
+  expect(await deleting).toBeGreaterThan(20);
+  expect(batches).toBeGreaterThan(20);
+  const after = await b.evaluate(async () => {
+    const p = (window as unknown as PerchWindow).perch;
+    p.track('view_item', { items: [{ item_id: 'last' }] });
+    await p.flush();
+    const audit = await p.audit();
+    const events = (await p.exportData()).events as Array<{ items: Array<{ id: string }> }>;
+    return { kind: audit.storage.kind, reason: audit.storage.reason ?? null, last: events.some((e) => e.items[0]?.id === 'last') };
+  });
+  expect(after).toEqual({ kind: 'indexeddb', reason: null, last: true });
+  expect(await databases(a)).toEqual(['tabs']);
+  expect(errors).toEqual([]);
+});
+
 for (const trigger of ['pagehide', 'visibilitychange'] as const) {
   test(`${trigger} hands queued events to the worker at once and asks for a durable commit`, async ({ page, server }) => {
     // Count messages to the worker: the page must not wait for its batching timer when it is going away.

@@ -105,6 +105,10 @@ export class MemoryStore implements Store {
     return last ? { ...last.state } : null;
   }
 
+  salvage(): Promise<StoreDump | null> {
+    return this.dump();
+  }
+
   async dump(): Promise<StoreDump> {
     const last = this.consentLog[this.consentLog.length - 1];
     return {

@@ -66,6 +66,20 @@ describe('StoreService', () => {
       expect(ids).toContain(err === quota ? 'c' : 'a');
     }
   });
+  it('moves to memory with only what the failing store can read without reopening (a lost connection gives nothing)', async () => {
+    const store = new FlakyStore(0, new Error('InvalidStateError'));
+    let dumps = 0;
+    store.dump = async () => { dumps++; return MemoryStore.prototype.dump.call(store); };
+    store.salvage = async () => null;
+    const svc = new StoreService(async () => store, 'memory-worker');
+    await svc.open(OPTS);
+    await svc.write(batch(['a']));
+    (store as unknown as { failures: number }).failures = 99;
+    const status = await svc.write(batch(['b']));
+    expect(status.kind).toBe('memory-worker');
+    expect(dumps).toBe(0);
+    expect((await svc.dump()).events.map((e) => e.items[0]?.id)).toEqual(['b']);
+  });
   it('forget() drops queued writes, erases, and does not reopen until the next write', async () => {
     let opens = 0;
     const svc = new StoreService(async () => { opens++; return new MemoryStore('indexeddb'); }, 'memory-worker');

@@ -233,7 +233,7 @@ export class StoreService implements PerchWorkerApi {
   /** Moves to memory, carrying over what the failing store can still read. */
   private async toMemory(from: Store, reason: string): Promise<Store> {
     let seed: StoreDump | undefined;
-    try { seed = await from.dump(); } catch { seed = undefined; }
+    try { seed = (await from.salvage()) ?? undefined; } catch { seed = undefined; }
     try { from.close(); } catch { /* already broken */ }
     const mem = new MemoryStore(this.memoryKind, reason, seed);
     this.store = Promise.resolve(mem);

@@ -25,6 +25,8 @@ export interface Store {
   stats(): Promise<StoreStats>;
   lastConsent(): Promise<ConsentState | null>;
   dump(): Promise<StoreDump>;
+  /** What can be read without opening anything (the move to memory after a failure); null if nothing. */
+  salvage(): Promise<StoreDump | null>;
   /** Erases everything this store holds (for IndexedDB: deletes the database). */
   destroy(): Promise<void>;
   close(): void;

@@ -76,7 +76,21 @@ export class IdbStore implements Store {
 
   async append(batch: WriteBatch, retention: Retention): Promise<void> {
     const db = await this.conn();
-    if (batch.events.length || batch.consent.length) {
+    try {
+      await this.appendOn(db, batch, retention);
+    } catch (e) {
+      // Another tab deleted or upgraded the database while this batch was on its way, and the connection closed
+      // under it. `appendOn` throws only when nothing of the batch committed, so it goes once more on a fresh
+      // connection rather than to memory for the rest of the session. The batch was sent before this tab heard
+      // of any erase: if the delete was a forget(), its notice reaches this tab's store and erases again.
+      if (this.db === db || this.destroyed) throw e;
+      await this.appendOn(await this.conn(), batch, retention);
+    }
+  }
+
+  private async appendOn(db: PerchDatabase, batch: WriteBatch, retention: Retention): Promise<void> {
+    const first = batch.events.length > 0 || batch.consent.length > 0;
+    if (first) {
       // Events and consent first, committed explicitly as soon as the requests are issued: the shortest
       // window in which a page that is going away can still lose them.
       const tx = db.transaction(['events', 'consent'], 'readwrite', { durability: 'relaxed' });
@@ -86,16 +100,20 @@ export class IdbStore implements Store {
         tx.commit();
       });
     }
-    if (batch.events.length || batch.rejections.length) {
-      // Then retention and the rejection log: count and delete in one transaction, so two tabs trimming at
-      // once never delete more than the excess. Best effort: the events above are already committed (a
-      // retry would duplicate them), and retention runs again with the next batch.
+    if (!batch.events.length && !batch.rejections.length) return;
+    // Then retention and the rejection log: count and delete in one transaction, so two tabs trimming at
+    // once never delete more than the excess. Best effort, even when it cannot start (the connection closed
+    // in between): a retry would duplicate what the step above committed, and retention runs again with the
+    // next batch. One exception: a batch of rejections alone whose connection was lost is retried by `append`.
+    try {
       const tx = db.transaction(['events', 'rejections', 'meta'], 'readwrite', { durability: 'relaxed' });
       await settle(tx, (pending) => {
         const events = tx.objectStore('events');
         if (batch.rejections.length) pending.push(this.addRejections(tx, batch.rejections));
         if (batch.events.length) pending.push(events.count().then(async (n) => deleteFromStart(await events.openCursor(), excessCount(n, retention))));
-      }).catch(() => undefined);
+      });
+    } catch (e) {
+      if (!first && this.db !== db) throw e;
     }
   }
 
@@ -174,6 +192,15 @@ export class IdbStore implements Store {
   async lastConsent(): Promise<ConsentState | null> {
     const cursor = await (await this.conn()).transaction('consent').store.openCursor(null, 'prev');
     return cursor ? cursor.value.state : null;
+  }
+
+  /**
+   * What the open connection can still read, for the move to memory. Null when the connection was lost:
+   * reopening then would recreate the database another tab just deleted (empty, and left behind).
+   */
+  async salvage(): Promise<StoreDump | null> {
+    if (!this.db || this.destroyed) return null;
+    return this.dump();
   }
 
   async dump(): Promise<StoreDump> {
