@@ -2,6 +2,7 @@
 // round still sums exactly when every message crosses the wire, anything truncated or extended is refused, and
 // the sizes are the README's.
 import { describe, expect, it } from 'vitest';
+import { toB64 } from './bytes.js';
 import { SecAggDevice } from './device.js';
 import { SecAggServer } from './server.js';
 import { testVector } from './testing.js';
@@ -59,5 +60,19 @@ describe('wire', () => {
     expect(sizes['share-keys']).toBe(head + 2 + 32 + 2 + 6 * (2 + 94));
     expect(sizes['masked-input']).toBe(head + 2 + Math.ceil((d * bits) / 8));
     expect(decodeReply(new Uint8Array([9, 0, 0]))).toBeUndefined();
+  });
+
+  it('refuses a message read in the wrong direction or at another version', () => {
+    const server = SecAggServer.open({ roundId: 'r', bits: 15, d: 8, minCohort: 3, k: 2, t: 2 });
+    const req = encodeRequest(server.advertiseRequest());
+    const reply = encodeReply({ step: 'advertise-keys', roundId: 'r', sender: 'a', cPk: toB64(new Uint8Array(32).fill(1)), sPk: toB64(new Uint8Array(32).fill(2)) });
+    expect(decodeRequest(req)).toEqual(server.advertiseRequest());
+    expect(decodeReply(reply)?.step).toBe('advertise-keys');
+    expect(decodeReply(req)).toBeUndefined();
+    expect(decodeRequest(reply)).toBeUndefined();
+    for (const b of [req, reply]) {
+      const other = b.slice(); other[0] = 2;
+      expect(b === req ? decodeRequest(other) : decodeReply(other)).toBeUndefined();
+    }
   });
 });

@@ -68,12 +68,23 @@ function readBitmap(r: Reader, all: readonly string[]): string[] {
   return out;
 }
 
+/** Version byte, step byte (+0x80 for a request), round id. */
+function writeHeader(w: Writer, step: Step, roundId: string, request: boolean) {
+  w.u8(WIRE_VERSION); w.u8((request ? 0x80 : 0) | stepCode(step)); w.str(roundId);
+}
+/** The header's step, or `undefined` for another version or the other direction. */
+function readHeader(r: Reader, request: boolean): { step: Step | undefined; roundId: string } {
+  const version = r.u8(), code = r.u8(), roundId = r.str();
+  const ok = version === WIRE_VERSION && Boolean(code & 0x80) === request;
+  return { step: ok ? STEPS[code & 0x7f] : undefined, roundId };
+}
+
 const need = <T>(v: T | undefined, what: string): T => { if (v === undefined) throw new RangeError(`wire: needs ${what}`); return v; };
 
 /** Encodes a server → device request. `ctx.participants` is needed from the masked-input request on. */
 export function encodeRequest(m: WireRequest, ctx: WireContext = {}): Uint8Array {
   const w = new Writer();
-  w.u8(WIRE_VERSION); w.u8(0x80 | stepCode(m.step)); w.str(m.roundId);
+  writeHeader(w, m.step, m.roundId, true);
   switch (m.step) {
     case 'advertise-keys': w.b64(m.seed, 32); w.u8(m.bits); w.u32(m.d); break;
     case 'share-keys': {
@@ -100,10 +111,7 @@ export function encodeRequest(m: WireRequest, ctx: WireContext = {}): Uint8Array
 export function decodeRequest(bytes: Uint8Array, ctx: WireContext = {}): WireRequest | undefined {
   try {
     const r = new Reader(bytes);
-    if (r.u8() !== WIRE_VERSION) return undefined;
-    const code = r.u8(), roundId = r.str();
-    if (!(code & 0x80)) return undefined;
-    const step = STEPS[code & 0x7f];
+    const { step, roundId } = readHeader(r, true);
     let m: WireRequest;
     switch (step) {
       case 'advertise-keys': m = { step, roundId, seed: r.b64(32), bits: r.u8(), d: r.u32() }; break;
@@ -135,7 +143,7 @@ export function decodeRequest(bytes: Uint8Array, ctx: WireContext = {}): WireReq
 /** Encodes a device → server reply (the device knows the participants from its share-keys request). */
 export function encodeReply(m: WireReply, ctx: WireContext = {}): Uint8Array {
   const w = new Writer();
-  w.u8(WIRE_VERSION); w.u8(stepCode(m.step)); w.str(m.roundId);
+  writeHeader(w, m.step, m.roundId, false);
   if (m.step === 'advertise-keys') { w.str(m.sender); w.b64(m.cPk, KEY_BYTES); w.b64(m.sPk, KEY_BYTES); return w.finish(); }
   const P = need(ctx.participants, 'participants'), pos = new Map(P.map((id, i) => [id, i]));
   w.idx(pos.get(m.sender) ?? -1, P.length);
@@ -157,9 +165,8 @@ export function encodeReply(m: WireReply, ctx: WireContext = {}): Uint8Array {
 export function decodeReply(bytes: Uint8Array, ctx: WireContext = {}): WireReply | undefined {
   try {
     const r = new Reader(bytes);
-    if (r.u8() !== WIRE_VERSION) return undefined;
-    const code = r.u8(), roundId = r.str();
-    const step = STEPS[code];
+    const { step, roundId } = readHeader(r, false);
+    if (!step) return undefined;
     let m: WireReply;
     if (step === 'advertise-keys') m = { step, roundId, sender: r.str(), cPk: r.b64(KEY_BYTES), sPk: r.b64(KEY_BYTES) };
     else {
