@@ -9,17 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { build } from 'vite';
 import { parseSequenceFile } from '@perch/model/data';
 import { DEFAULTS, dimsFor } from '@perch/model/plain';
 import { popularity } from '@perch/model/eval';
 import { DEFAULT_RECIPE } from '@perch/learn/client';
 import { makePopulation } from '@perch/cli/simulate';
 import type { ClientBenchReply, ClientBenchRequest } from '../federated/support/bench-worker.js';
-import { startBenchServer } from '../support/model-bench/server.js';
-// @ts-expect-error plain ESM helper without types
-import { CHROMIUM_ARGS, findChromium } from '../support/chromium.mjs';
+import { openWorkerBench } from '../support/worker-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -32,18 +28,9 @@ const pop = makePopulation(ds, { pretrainFraction: 0.05, evalUsers: 1, seed: 1 }
 const dims = dimsFor(ds, DEFAULTS);
 const seqs = pop.clients.slice(0, RUNS + WARMUP).map((s) => ({ items: [...s.items], kinds: [...s.kinds], gaps: [...s.gaps] }));
 
-await build({
-  configFile: false, logLevel: 'warn', root: here,
-  build: { outDir: OUT, emptyOutDir: true, target: 'es2022', minify: true, sourcemap: false,
-    lib: { entry: join(root, 'e2e', 'federated', 'support', 'bench-worker.ts'), formats: ['es'], fileName: () => 'worker.js' } },
-});
-const { writeFileSync } = await import('node:fs');
-writeFileSync(join(OUT, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>perch client bench</title></head><body></body></html>');
-const server = await startBenchServer(OUT);
-const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+const bench = await openWorkerBench(join(root, 'e2e', 'federated', 'support', 'bench-worker.ts'), OUT, 'perch client bench');
 try {
-  const page = await browser.newPage();
-  await page.goto(`${server.origin}/`);
+  const { page } = bench;
   const req: ClientBenchRequest = { dims, attrOffsets: ds.attrOffsets, attrIds: ds.attrIds, seqs, recipe: { ...DEFAULT_RECIPE }, counts: Array.from(popularity(pop.pretrain.train, dims.numItems)), warmup: WARMUP };
   // A string, not a function: tsx would wrap named inner functions in a `__name` helper the page lacks.
   await page.evaluate(`window.__req = ${JSON.stringify({ ...req, attrOffsets: [...req.attrOffsets], attrIds: [...req.attrIds] })}`);
@@ -80,6 +67,5 @@ try {
   emit('longest_main_task_ms', res.longTasks.length ? Math.max(...res.longTasks) : 0, 'ms', { long_tasks: res.longTasks.length, note: '0 = no task over 50 ms' });
   emit('main_thread_max_gap_ms', res.maxGap, 'ms');
 } finally {
-  await browser.close();
-  await server.close();
+  await bench.close();
 }

@@ -19,16 +19,12 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
-import { build } from 'vite';
 import {
   chooseParams, decodeReply, encodeRequest, SecAggDevice, SecAggServer, type DeviceReply, type WireContext,
 } from '@perch/learn/secagg';
 import { nodeSecAggBackend } from '@perch/aggregator';
 import type { SecAggBenchReply } from '../support/secagg-bench/worker.js';
-import { startBenchServer } from '../support/model-bench/server.js';
-// @ts-expect-error plain ESM helper without types
-import { CHROMIUM_ARGS, findChromium } from '../support/chromium.mjs';
+import { openWorkerBench } from '../support/worker-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -46,17 +42,9 @@ const inputs = (i: number): Uint32Array => {
 const log = (s: string): void => { console.error(`[secagg bench] ${s}`); };
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
-await build({
-  configFile: false, logLevel: 'warn', root: here,
-  build: { outDir: OUT, emptyOutDir: true, target: 'es2022', minify: true, sourcemap: false,
-    lib: { entry: join(root, 'e2e', 'support', 'secagg-bench', 'worker.ts'), formats: ['es'], fileName: () => 'worker.js' } },
-});
-writeFileSync(join(OUT, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>perch secagg bench</title></head><body></body></html>');
-const http = await startBenchServer(OUT);
-const browser = await chromium.launch({ executablePath: findChromium() as string, args: CHROMIUM_ARGS });
+const bench = await openWorkerBench(join(root, 'e2e', 'support', 'secagg-bench', 'worker.ts'), OUT, 'perch secagg bench');
 try {
-  const page = await browser.newPage();
-  await page.goto(`${http.origin}/`);
+  const { page } = bench;
   await page.evaluate(`(async () => {
     window.__lt = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lt.push(e.duration); }).observe({ type: 'longtask', buffered: false });
@@ -167,6 +155,5 @@ try {
   emit('round_trips', 3, 'count', { steps: 4, plain_upload: 1 });
   for (const [name, u] of Object.entries(unmask)) emit('unmask_ms', u.ms, 'ms', { backend: name, cpu_ms: r3(u.cpu), load_avg_1m: r3(loadavg()[0]!), ...shape, survivors: survivors.length, dropped: dropped.size, masks, exact: u.exact });
 } finally {
-  await browser.close();
-  await http.close();
+  await bench.close();
 }
