@@ -20,6 +20,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SecAggRoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, pack, packedLength, sumModM, unpack } from '@perch/learn/ddg';
+import { Rng } from '@perch/model/rng';
 import {
   bytesEqual, checkShape, commitB, deriveGraph, encodeVector, fromB64, publicKeyOf, reconstructSecret, SecAggServer, toB64,
   type MaskedInputRequest, type Reason, type ServerState, type ShareKeysRequest, type UnmaskRequest,
@@ -413,10 +414,13 @@ export class SecAggRound {
 /**
  * For each secret the server must rebuild (b of a survivor, s_sk of a dropped device a survivor masked with), a
  * set of t released shares whose reconstruction matches what the owner published (its b commitment, its s public
- * key): the first t in sender order, else leaving one sender out at a time, else up to 64 random subsets. Every
- * other share of that secret is removed from the state. Returns how many (sender, owner) shares were removed.
+ * key): the first t in sender order, else leaving one sender out at a time, else the first t of up to 64 uniform
+ * shuffles drawn from `seed` (by default a fresh random one, so devices sending wrong shares cannot know which
+ * subsets will be tried; a test passes its own). Every other share of that secret is removed from the state.
+ * Returns how many (sender, owner) shares were removed.
  */
-export async function robustShares(st: ServerState): Promise<{ state: ServerState; dropped: number }> {
+export async function robustShares(st: ServerState, seed = randomBytes(4).readUInt32LE(0)): Promise<{ state: ServerState; dropped: number }> {
+  const rng = new Rng(seed);
   const t = st.t!, surv = new Set(st.survivors), roundId = st.config.roundId;
   const needed = st.cohort!.filter((u) => surv.has(u) || st.neighbours![u]!.some((v) => surv.has(v)));
   let dropped = 0;
@@ -436,7 +440,7 @@ export async function robustShares(st: ServerState): Promise<{ state: ServerStat
     };
     const candidates: (typeof held)[] = [held];
     for (let i = 0; i < held.length; i++) candidates.push(held.filter((_, j) => j !== i));
-    for (let r = 0; r < 64; r++) candidates.push([...held].sort(() => Math.random() - 0.5));
+    for (let r = 0; r < 64; r++) candidates.push(rng.shuffle([...held]));
     let keep: Set<string> | undefined;
     for (const c of candidates) { const use = firstT(c); if (await ok(use)) { keep = new Set(use.map((h) => h.sender)); break; } }
     if (!keep || (keep.size === held.length)) continue;
