@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { ModelDims } from '@perch/model/spec';
 import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe, frozenFromFlag } from '@perch/learn/client';
-import { DEFAULT_POLICY } from '@perch/learn/privacy';
+import { DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
 import type { AggregationRule } from '@perch/learn/server';
 import { centralNoiseProblem } from '@perch/learn/server';
 
@@ -71,7 +71,7 @@ export interface SecAggPolicy {
   /** Fixed neighbour degree and Shamir threshold (both or neither). */
   k?: number;
   t?: number;
-  /** Smallest cohort at every step; default `minClients`. */
+  /** Smallest cohort at every step; default the device's default secagg policy's (`DEFAULT_SECAGG`). */
   minCohort?: number;
   /** Devices admitted at advertise; default ⌈target + 4√target⌉ (at most `maxUpdatesPerRound`). */
   maxCohort?: number;
@@ -88,9 +88,12 @@ export interface SecAggPolicy {
   colluding: number;
 }
 
+/** What a device's default secure-aggregation policy (`DEFAULT_SECAGG_POLICY`) accepts: its cohort, bits and ε. */
 export const DEFAULT_SECAGG: SecAggPolicy = {
-  bits: 15, stageMs: { shareKeys: 60_000, maskedInput: 120_000, unmask: 60_000 }, longPollMs: 20_000,
-  epsilonPerRound: DEFAULT_POLICY.epsilonPerRound, delta: DEFAULT_POLICY.delta, dropout: 0.3, colluding: 0.05,
+  bits: DEFAULT_SECAGG_POLICY.bits, minCohort: DEFAULT_SECAGG_POLICY.minCohort,
+  stageMs: { shareKeys: 60_000, maskedInput: 120_000, unmask: 60_000 }, longPollMs: 20_000,
+  epsilonPerRound: DEFAULT_SECAGG_POLICY.epsilonPerRound, delta: DEFAULT_POLICY.delta,
+  dropout: DEFAULT_SECAGG_POLICY.dropoutFraction, colluding: DEFAULT_SECAGG_POLICY.colludingFraction,
 };
 
 export interface AggregatorConfig {

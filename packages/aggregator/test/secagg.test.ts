@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { fromB64, toB64, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
 import { loadExport } from '@perch/model/export';
+import { checkRound, DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
 import { post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError } from './secagg-helper.js';
 import { defaultConfig, type RoundOverrides } from '../src/config.js';
@@ -36,10 +37,13 @@ async function weightsOf(app: FastifyInstance, version: number) {
 describe('secure-aggregation rounds over HTTP', () => {
   it('announces the libraries\' defaults, and refuses to start when no noise scale fits the modulus', async () => {
     const t = await testApp({ minClients: 10, targetClients: 100, secagg: {} }); close = t.close;
-    const s = (await roundInfo(t.app)).secagg!;
-    // chooseParams(100); the min cohort is at least t + 1; σ calibrated for ⌊29 · 0.65⌋ = 18 honest devices.
-    expect(s).toMatchObject({ bits: 15, k: 92, t: 28, minCohort: 29, maxCohort: 140, longPollMs: 20_000, ddg: { clip: 1, beta: Math.exp(-0.5) } });
+    const info = await roundInfo(t.app), s = info.secagg!;
+    // chooseParams(100); the device policy's default min cohort of 100; σ calibrated for ⌊100 · 0.65⌋ = 65 honest devices.
+    expect(s).toMatchObject({ bits: 15, k: 92, t: 28, minCohort: 100, maxCohort: 140, longPollMs: 20_000, ddg: { clip: 1, beta: Math.exp(-0.5) } });
     expect(s.ddg.sigma).toBeGreaterThan(0);
+    // A device with the default policy and its default secure-aggregation part takes part in the default round.
+    const check = checkRound(info, { ...DEFAULT_POLICY, secagg: DEFAULT_SECAGG_POLICY }, { updateDim: s.ddg.dim });
+    expect(check.ok ? 'accepted' : check.problems).toBe('accepted');
     expect(Date.parse(s.deadlines.unmask) - Date.parse(s.deadlines.advertise)).toBe(240_000);
     const bad = defaultConfig({ round: { minClients: 3, targetClients: 100, secagg: { k: 4, t: 2, minCohort: 3 } } }).round;
     expect(() => newRoundParams(bad, bad.secagg!, 1, 34_694, 0)).toThrow(/no noise scale fits 15 bits/);
