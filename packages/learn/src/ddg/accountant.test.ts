@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { computeRdpSampledGaussian, DEFAULT_ORDERS, rdpToEpsilon } from '../privacy/rdp.js';
 import {
   calibrateDdgSigma, ddgEpsilon, ddgRdp, ddgSensitivity, ddgTau, gaussianSumEpsilon, honestCohort, sumDgRdpCurve,
-  zcdpEpsilon, type DdgAccountingParams,
+  treeDdgEpsilon, treeLevels, zcdpEpsilon, type DdgAccountingParams,
 } from './accountant.js';
 import { roundedNormBound } from './rounding.js';
 
@@ -86,6 +86,17 @@ describe('distributed discrete Gaussian accountant (replace-one)', () => {
     expect(e({ nHonest: 1000 })).toBeLessThan(e({}));
     expect(e({}, 10)).toBeGreaterThan(e({}));
     expect(e({ clip: 0.5 })).toBeLessThan(e({}));
+  });
+
+  it('tree aggregation (DP-FTRL): each participation counts once per tree level, so for the same noise ε is never lower', () => {
+    expect([1, 2, 3, 4, 5, 8, 9, 200, 256, 257].map(treeLevels)).toEqual([1, 2, 3, 3, 4, 4, 5, 9, 9, 10]);
+    expect(() => treeLevels(0)).toThrow(RangeError);
+    const plain = (u: number) => ddgEpsilon(base, 1e-10, u).epsilon;
+    // One round: the tree is one leaf, the same release.
+    expect(treeDdgEpsilon(base, 1e-10, 1, 1).epsilon).toBe(plain(1));
+    // 200 rounds: 9 levels, so 2 participations compose like 18 plain rounds.
+    expect(treeDdgEpsilon(base, 1e-10, 2, 200).epsilon).toBe(plain(18));
+    for (const [u, t] of [[1, 2], [1, 200], [4, 50], [8, 1000]] as const) expect(treeDdgEpsilon(base, 1e-10, u, t).epsilon).toBeGreaterThan(plain(u));
   });
 
   it('approaches the continuous Gaussian sum as γ → 0', () => {

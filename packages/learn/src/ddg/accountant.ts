@@ -128,6 +128,24 @@ export function ddgEpsilon(p: DdgAccountingParams, delta: number, rounds = 1): D
   return rdpCurveToEpsilon((a) => rounds * f(a), delta);
 }
 
+/** Levels of a binary tree over `rounds` leaves (⌈log₂ rounds⌉ + 1): the nodes one round's leaf is part of. */
+export function treeLevels(rounds: number): number {
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new RangeError(`rounds must be an integer ≥ 1, got ${rounds}`);
+  return Math.ceil(Math.log2(rounds)) + 1;
+}
+
+/**
+ * ε(δ) of the same rounds released by tree aggregation instead (DP-FTRL, Kairouz et al. 2021, as Gboard runs it):
+ * the model of round r is built from prefix sums of the rounds' sums, each prefix a sum of at most L tree nodes
+ * that each carry one fresh noisy sum with the same σ. A device's update is in every node above its round's leaf,
+ * so each of its `participations` counts L = `treeLevels(rounds)` times (the plain tree: no restarts, no banded
+ * matrix). For the same noise this is never below `ddgEpsilon(p, δ, participations)`: what DP-FTRL gains is the
+ * error of the model (a prefix holds the noise of O(log T) nodes instead of T rounds), not ε.
+ */
+export function treeDdgEpsilon(p: DdgAccountingParams, delta: number, participations: number, rounds: number): DdgEpsilon {
+  return ddgEpsilon(p, delta, participations * treeLevels(rounds));
+}
+
 /** ε(δ) implied by ρ-zCDP (CKS20 Cor. 13). */
 export function zcdpEpsilon(rho: number, delta: number): number {
   if (!(rho >= 0)) throw new RangeError(`rho must be ≥ 0, got ${rho}`);

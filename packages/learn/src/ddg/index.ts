@@ -6,7 +6,7 @@
  */
 export { decodeDdgSum, encodeDdg, type DdgEncoded, type DdgParams } from './client.js';
 export {
-  calibrateDdgSigma, ddgEpsilon, ddgRdp, ddgSensitivity, ddgTau, gaussianSumEpsilon, honestCohort, rdpCurveToEpsilon,
+  calibrateDdgSigma, ddgEpsilon, ddgRdp, treeDdgEpsilon, treeLevels, ddgSensitivity, ddgTau, gaussianSumEpsilon, honestCohort, rdpCurveToEpsilon,
   sumDgRdpCurve, zcdpEpsilon, type CalibrationTarget, type DdgAccountingParams, type DdgEpsilon, type SumDgParams,
 } from './accountant.js';
 export {
