@@ -81,8 +81,11 @@ export class FederatedClient {
   private lastAttempt = -Infinity;
   private record: FederatedRecord = emptyRecord();
   private lastTraining: LocalTrainingReport | undefined;
-  /** The running attempt's log, shown by `status()` before the attempt ends and saves it (a round takes minutes). */
-  private live: OutboundLogEntry[] | null = null;
+  /**
+   * The running attempt's record and log: `status()` shows the log before the attempt ends and saves it (a
+   * secure-aggregation round takes minutes), and `forgotten()` empties both.
+   */
+  private live: { rec: FederatedRecord; log: OutboundLogEntry[] } | null = null;
   private readonly persist: FederatedPersist;
 
   constructor(private readonly deps: FederatedDeps) {
@@ -100,13 +103,14 @@ export class FederatedClient {
       try { this.record = await this.persist.load(); } catch { /* keep the in-memory copy */ }
     }
     return {
-      outbound: [...this.record.outbound, ...(this.live ?? [])], privacy: privacyOf(this.accountant(this.record, this.policy)), refusals: (this.record.refusals ?? []).slice(),
+      outbound: this.live ? [...this.live.rec.outbound, ...this.live.log] : this.record.outbound.slice(), privacy: privacyOf(this.accountant(this.record, this.policy)), refusals: (this.record.refusals ?? []).slice(),
       state: this.state, uploads: this.record.uploads, ...(this.lastTraining ? { lastTraining: this.lastTraining } : {}),
     };
   }
 
   /** `forget()`: the transparency log goes with the data; ε spent stays (see the threat model above). */
   async forgotten(): Promise<void> {
+    if (this.live) { this.live.rec.outbound = []; this.live.log.splice(0); }
     if (!(await this.persist.exists())) return;
     try {
       const r = await this.persist.load();
@@ -155,7 +159,7 @@ export class FederatedClient {
     const out = await asLeader(this.deps.dbName, async () => {
       const rec = await this.persist.load(); // fresh: another tab may have taken part since
       const log: OutboundLogEntry[] = [];
-      this.live = log;
+      this.live = { rec, log };
       try {
         await this.round(rec, log);
       } finally {
@@ -268,7 +272,8 @@ export class FederatedClient {
   /**
    * A secure-aggregation round after local training: a random wait (bounded by the advertise stage), the page
    * conditions again, then `perch-secagg.js` (loaded now, not before) encodes the delta and runs the four steps.
-   * Every body is logged before it leaves; the upload's ε is recorded and persisted before the masked vector is made.
+   * Every body is logged, and the log persisted, before it leaves; the upload's ε is recorded and persisted before
+   * the masked vector is made.
    */
   private async secaggRound(rec: FederatedRecord, log: OutboundLogEntry[], round: RoundDescription, check: SecAggRoundAccepted, acc: DeviceAccountant, delta: Float32Array): Promise<void> {
     const h = this.hint!, sp = h.tuning.policy.secagg!;
@@ -280,17 +285,20 @@ export class FederatedClient {
     if (!(advertiseBy > Date.now())) { this.state = 'round closing'; return; }
     const { runSecAggRound } = loadSecAgg();
     const kept = keptInputs();
+    // The log so far is persisted before each body leaves: a page closed mid-round (a dropout) keeps what it sent.
+    const persistLog = (): Promise<void> => this.persist.save({ ...rec, outbound: [...rec.outbound, ...log] });
     const r = await runSecAggRound({
       base: h.aggregatorUrl!, round, accepted: check, policy: sp, delta,
       state: (st) => { this.state = st; },
       record: async () => {
         acc.recordDdgUpload(check.noise.accounting);
         rec.accountant = acc.toJSON();
-        await this.persist.save(rec);
+        await persistLog();
       },
       post: async (url, body, contentType, token, timeoutMs) => {
         const entry = logEntry(url, 'POST', body);
         log.push(entry);
+        await persistLog().catch(() => { /* the log in memory still holds it; audit() shows it */ });
         try {
           const res = await timedFetch(url, {
             method: 'POST', body: body as BodyInit, credentials: 'omit', cache: 'no-store',
