@@ -290,6 +290,8 @@ export class FederatedClient {
     const r = await runSecAggRound({
       base: h.aggregatorUrl!, round, accepted: check, policy: sp, delta,
       state: (st) => { this.state = st; },
+      // Each step is sent only while the page still allows training (the page turning active does not stop a round).
+      blocked: () => { const b = trainingBlocked(this.hint); return b && b !== 'page active' ? b : null; },
       record: async () => {
         acc.recordDdgUpload(check.noise.accounting);
         rec.accountant = acc.toJSON();
@@ -318,7 +320,7 @@ export class FederatedClient {
       this.refuse(rec, round.roundId, `secagg_${r.reason}`, `secure aggregation, ${r.step}: ${r.detail}`, undefined);
       return;
     }
-    this.state = `secure aggregation ${r.step} failed (${r.status ?? 'network'}): ${r.detail}`;
+    this.state = r.outcome === 'stopped' ? `secure aggregation stopped before ${r.step}: ${r.reason}` : `secure aggregation ${r.step} failed (${r.status ?? 'network'}): ${r.detail}`;
   }
 }
 

@@ -87,7 +87,7 @@ describe('runSecAggRound', () => {
     const agg = aggregator({ firstAdvertisePending: true, firstMaskedFails: true });
     const { round, accepted } = setup();
     let kept: Uint32Array | undefined;
-    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, state: () => {}, keep: (_, v) => { kept = v.slice(); } });
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {}, keep: (_, v) => { kept = v.slice(); } });
     expect(out).toEqual({ outcome: 'done' });
     expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'advertise', 'share-keys', 'masked-input', 'masked-input', 'unmask']);
     // A 202 and a network error are each re-sent with the same bytes; the credential from the 202 is used at once.
@@ -106,7 +106,7 @@ describe('runSecAggRound', () => {
   it('an aggregator refusal ends the round at that step, with nothing recorded', async () => {
     const agg = aggregator({ refuse: 'duplicate-sender' });
     const { round, accepted } = setup();
-    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, state: () => {} });
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
     expect(out).toEqual({ outcome: 'failed', step: 'share-keys', status: 409, detail: 'duplicate-sender' });
     expect(agg.recordedCount()).toBe(0);
   });
@@ -114,16 +114,25 @@ describe('runSecAggRound', () => {
   it('a share-keys request the device\'s state machine refuses (a neighbour missing from the seed\'s graph) is a refusal, with nothing recorded', async () => {
     const agg = aggregator({ tamperShare: (r) => { r.neighbours = r.neighbours.slice(1); } });
     const { round, accepted } = setup();
-    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, state: () => {} });
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
     expect(out).toMatchObject({ outcome: 'refused', step: 'share-keys' });
     expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise']);
+    expect(agg.recordedCount()).toBe(0);
+  });
+
+  it('stops when the page withdraws consent after share keys: no ε recorded, no masked vector sent', async () => {
+    const agg = aggregator();
+    const { round, accepted } = setup();
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => (agg.calls.length >= 2 ? 'training consent denied' : null), state: () => {} });
+    expect(out).toEqual({ outcome: 'stopped', step: 'masked-input', reason: 'training consent denied' });
+    expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'share-keys']);
     expect(agg.recordedCount()).toBe(0);
   });
 
   it('sends nothing past the round\'s deadline', async () => {
     const agg = aggregator();
     const { round, accepted } = setup(-1);
-    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, state: () => {} });
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
     expect(out).toMatchObject({ outcome: 'failed', step: 'advertise-keys', status: null });
     expect(agg.calls).toEqual([]);
   });

@@ -8,7 +8,8 @@
  *
  * Transport. Each step is a POST answered 200 with the next step's request once the stage closes, or 202 (with
  * Retry-After) while it is still open; the device then re-sends the same bytes. Network errors, 408, 429 and 5xx
- * are retried the same way; nothing is sent past the round's deadline; any other answer ends the device's part.
+ * are retried the same way; nothing is sent past the round's deadline or once the page withdraws what taking part
+ * needs (`blocked`: consent, GPC, mode, the worker closing); any other answer ends the device's part.
  * The caller's `post` logs every body byte for byte before it leaves (the transparency log) and adds the Bearer
  * credential the aggregator issued at advertise.
  *
@@ -34,6 +35,8 @@ export interface SecAggRunArgs {
   post: SecAggPost;
   /** Records and persists the upload's ε; called once, before the masked vector is made. */
   record(): Promise<void>;
+  /** Why the device must not send now (consent withdrawn, GPC, mode changed, worker closing), or null. */
+  blocked(): string | null;
   state(s: string): void;
   /** Test hook (`__test.keepSecAggInput`): receives the encoded vector before masking. */
   keep?: (roundId: number, values: Uint32Array) => void;
@@ -44,9 +47,11 @@ export type SecAggOutcome =
   /** The device's state machine refused a step (its policy or the protocol): a refusal of the round. */
   | { outcome: 'refused'; step: string; reason: string; detail: string }
   /** The aggregator refused a message or the round ended before this device's part did. */
-  | { outcome: 'failed'; step: string; status: number | null; detail: string };
+  | { outcome: 'failed'; step: string; status: number | null; detail: string }
+  /** The page withdrew what the device needs to take part: nothing more was sent. */
+  | { outcome: 'stopped'; step: string; reason: string };
 
-type Answer = { ok: true; body: Record<string, unknown> } | { ok: false; status: number | null; detail: string };
+type Answer = { ok: true; body: Record<string, unknown> } | { ok: false; status: number | null; detail: string } | { ok: false; stopped: string };
 
 const TEXT = new TextEncoder();
 const jsonBytes = (v: unknown): Uint8Array => TEXT.encode(JSON.stringify(v));
@@ -79,6 +84,8 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
     let backoff = 500;
     for (;;) {
       if (Date.now() >= deadline) return { ok: false, status: null, detail: 'the round\'s deadline passed' };
+      const stop = a.blocked();
+      if (stop) return { ok: false, stopped: stop };
       let res: Response | null = null;
       try { res = await a.post(url, body, contentType, token, timeoutMs); } catch { /* network error: retried */ }
       if (res?.status === 200) return { ok: true, body: await bodyOf(res) };
@@ -97,7 +104,8 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
     }
   };
   const refused = (step: string, r: { reason: string; detail: string }): SecAggOutcome => ({ outcome: 'refused', step, reason: r.reason, detail: r.detail });
-  const failed = (step: string, r: { status: number | null; detail: string }): SecAggOutcome => ({ outcome: 'failed', step, status: r.status, detail: r.detail });
+  const failed = (step: string, r: { status: number | null; detail: string } | { stopped: string }): SecAggOutcome =>
+    ('stopped' in r ? { outcome: 'stopped', step, reason: r.stopped } : { outcome: 'failed', step, status: r.status, detail: r.detail });
   const request = <T>(r: Answer): T | undefined => (r.ok && r.body.request && typeof r.body.request === 'object' ? r.body.request as T : undefined);
 
   a.state('encoding the update');
@@ -130,7 +138,9 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   if (isOutcome(r1)) return r1;
   if (!r1.ok) return failed('share-keys', r1);
 
-  // The upload's ε is on record before the masked vector exists.
+  // The upload's ε is on record before the masked vector exists (and nothing is recorded once the page said stop).
+  const stop = a.blocked();
+  if (stop) return { outcome: 'stopped', step: 'masked-input', reason: stop };
   await a.record();
   const r2 = await step('masked-input', s.urls.maskedInput, request<MaskedInputRequest>(r1), (q) => dev.maskedInput(q, encoded),
     (m) => fromB64(m.y)!, 'application/octet-stream'); // y travels packed at `bits` (the library's packing is ddg's `pack`)
