@@ -154,6 +154,8 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
     expect(a.privacy, `device ${i}`).toMatchObject({ epsilonServer: acc.epsilonServer(), epsilonPublished: acc.epsilonServer(), uploads: 1, secaggUploads: 1, epsilonBudget: BUDGET });
     expect(a.privacy.epsilonAlone!).toBeGreaterThan(a.privacy.epsilonServer);
     expect(a.federated?.refusals ?? []).toEqual([]);
+    // The secure-aggregation side was fetched for this round (a plain round never fetches it: round.spec.ts).
+    expect(d.urls.some((u) => u.endsWith('/perch-secagg.js')), `device ${i} loaded perch-secagg.js`).toBe(true);
     const logged = posts(a);
     const steps = new Set(logged.map((e) => stepOf(e.url)));
     const want = i === NO_MASKED ? ['advertise', 'share-keys', 'masked-input'] : ['advertise', 'share-keys', 'masked-input', 'unmask'];
