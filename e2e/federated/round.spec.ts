@@ -86,6 +86,8 @@ test('a round completes with several browsers; clients pick up and verify the ne
         const le = Buffer.alloc(4); le.writeUInt32LE(t); expect(body.includes(le)).toBe(false);
       }
     }
+    // A plain round loads no secure-aggregation code (secagg.spec.ts checks the same request is seen when it does).
+    expect(d.urls.some((u) => u.endsWith('/perch-secagg.js'))).toBe(false);
     // The GET of the round is logged too (no body).
     expect(a.outbound.some((e) => e.method === 'GET' && e.url.endsWith('/v1/round') && e.body === '')).toBe(true);
     // ε spent = the device accountant's value for one upload at z = Z, against the aggregator.

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sdk = join(root, 'packages', 'sdk');
-const outputs = ['dist/perch.iife.js', 'dist/perch-worker.js', 'dist/perch-model.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/perch-link.js', 'dist/perch-rerank.js', 'dist/perch-fallback.js', 'dist/perch-consent.js', 'dist/perch-trust.js', 'dist/perch-ed25519.js', 'dist/esm/index.js'].map((f) => join(sdk, f));
+const outputs = ['dist/perch.iife.js', 'dist/perch-worker.js', 'dist/perch-model.js', 'dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/perch-link.js', 'dist/perch-rerank.js', 'dist/perch-fallback.js', 'dist/perch-consent.js', 'dist/perch-trust.js', 'dist/perch-ed25519.js', 'dist/perch-secagg.js', 'dist/esm/index.js'].map((f) => join(sdk, f));
 
 function newest(dir) {
   let t = 0;
@@ -25,7 +25,7 @@ export function ensureSdkBuilt() {
   if (built >= sources) return;
   const r = spawnSync(join(root, 'node_modules', '.bin', 'vite'), ['--version'], { cwd: sdk });
   const vite = r.status === 0 ? join(root, 'node_modules', '.bin', 'vite') : 'vite';
-  for (const mode of ['esm', 'loader', 'worker', 'model', 'link', 'rerank', 'fallback', 'consent', 'trust', 'ed25519']) {
+  for (const mode of ['esm', 'loader', 'worker', 'model', 'link', 'rerank', 'fallback', 'consent', 'trust', 'ed25519', 'secagg']) {
     const b = spawnSync(vite, ['build', '-c', 'vite.config.ts', '--mode', mode, '--logLevel', 'warn'], { cwd: sdk, stdio: 'inherit' });
     if (b.status !== 0) throw new Error(`@perch/sdk build (${mode}) failed`);
   }

@@ -1,4 +1,4 @@
-// Ten library builds, one per mode (`pnpm build` runs them in turn):
+// Eleven library builds, one per mode (`pnpm build` runs them in turn):
 //   esm      → dist/esm/index.js       npm entry; comlink stays an import for the shop's bundler
 //   loader   → dist/perch.iife.js      script-tag loader (global `perch`); no validation, no idb, small
 //   worker   → dist/perch-worker.js    the web worker core (classic script: validation, idb + comlink bundled)
@@ -13,6 +13,9 @@
 //                                      importScripts'ed only when the page pins `modelKeys`
 //   ed25519  → dist/perch-ed25519.js   @noble/ed25519, importScripts'ed by the trust script only where
 //                                      WebCrypto has no Ed25519
+//   secagg   → dist/perch-secagg.js    the federated client's secure-aggregation rounds (ddg encoding, SecAgg+,
+//                                      X25519 fallback, Shamir), importScripts'ed only when the worker takes
+//                                      part in such a round
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -63,6 +66,7 @@ export default defineConfig(({ mode }) => {
   if (mode === 'consent') return iife('entries/consent.ts', 'perch-consent.js', 'perchConsent');
   if (mode === 'trust') return iife('entries/trust.ts', 'perch-trust.js', 'perchTrust');
   if (mode === 'ed25519') return iife('entries/ed25519.ts', 'perch-ed25519.js', 'perchEd25519');
+  if (mode === 'secagg') return iife('entries/secagg.ts', 'perch-secagg.js', 'perchSecagg');
   return {
     build: {
       outDir: 'dist/esm',

@@ -117,6 +117,36 @@ export interface FederatedOptions {
   idleAfterMs?: number;
   /** Longest random wait between local training and the upload, ms [30,000] (hides when the page went idle). */
   maxUploadDelayMs?: number;
+  /**
+   * Secure-aggregation rounds (SecAgg+ with the distributed discrete Gaussian, docs/secure-aggregation.md) [none: such
+   * rounds are refused]. `true` or an object opts in; each field left out takes its default (`DEFAULT_SECAGG_POLICY`
+   * of `@perch/learn/privacy`). Part of the pinned policy: the device refuses a round announcing weaker numbers.
+   */
+  secagg?: boolean | SecAggOptions;
+}
+
+/** The device's limits for secure-aggregation rounds (defaults in brackets). */
+export interface SecAggOptions {
+  /** Smallest cohort the device accepts to be summed with [100]. */
+  minCohort?: number;
+  /** Fraction of the cohort assumed to drop out before its noise is in the sum [0.3]. */
+  dropoutFraction?: number;
+  /** Fraction of the cohort assumed to collude with the aggregator [0.05]. */
+  colludingFraction?: number;
+  /** Bits per value of the modular sum: the one modulus accepted [15]. */
+  bits?: number;
+  /** Masking privacy fails with probability ≤ 2^-securityBits [40]; correctness ≤ 2^-correctnessBits [30]. */
+  securityBits?: number;
+  correctnessBits?: number;
+  /** Pinned smallest neighbour degree k and Shamir threshold t (both or neither) instead of the computed ones. */
+  minDegree?: number;
+  minThreshold?: number;
+  /** ε one secure-aggregation upload costs against the aggregator, over the assumed honest cohort [3]. */
+  epsilonPerRound?: number;
+  /** Largest accepted inflation of the sensitivity by the rounding [1]. */
+  maxRoundingInflation?: number;
+  /** Largest accepted probability that the sum wraps around the modulus [0.001]. */
+  maxWrapProbability?: number;
 }
 
 /**
@@ -139,6 +169,13 @@ export interface AuditPrivacy {
   delta: number;
   /** Uploads recorded (each before its bytes left the device). */
   uploads: number;
+  /**
+   * Of the uploads, those made in secure-aggregation rounds (present once there is one). Their ε in `epsilonServer`
+   * is that of the noisy sum over the honest cohort the page's policy assumes.
+   */
+  secaggUploads?: number;
+  /** ε counting only this device's own noise (as if every other device in the sums were the aggregator's); with `secaggUploads`. */
+  epsilonAlone?: number;
 }
 
 /** A round the device refused to take part in, and why (its pinned policy would have been weakened). */

@@ -25,6 +25,8 @@ export interface StoreTestFlags {
   hangOpen?: boolean;
   /** Make `IDBObjectStore.add/put` throw `QuotaExceededError`: on the first write only, or always. */
   quota?: 'once' | 'always';
+  /** Keep each secure-aggregation round's encoded vector (before masking) on the worker's global scope, for a test to sum. */
+  keepSecAggInput?: boolean;
 }
 
 export interface StoreOptions {

@@ -1,6 +1,8 @@
 /**
  * Fault injection for the browser tests (`__test` in the fixture pages' config, never in shop docs).
- * It breaks the real IndexedDB of this worker in the ways browsers do: missing, hung open, full disk.
+ * It breaks the real IndexedDB of this worker in the ways browsers do: missing, hung open, full disk; and it can
+ * keep the vector a secure-aggregation round encoded (`__perchSecAggInputs`), which a test sums to check the
+ * published model against.
  */
 import type { StoreTestFlags } from '../shared/worker-api.js';
 
@@ -14,6 +16,7 @@ export function applyTestFlags(flags: StoreTestFlags | undefined): void {
   if (!flags || applied) return;
   applied = true;
   const scope = globalThis as unknown as Record<string, unknown>;
+  if (flags.keepSecAggInput) scope.__perchSecAggInputs = [];
   if (flags.noIndexedDB) Object.defineProperty(scope, 'indexedDB', { value: undefined, configurable: true });
   if (flags.hangOpen && typeof IDBFactory !== 'undefined') {
     const open = IDBFactory.prototype.open;

@@ -1,6 +1,7 @@
 /**
  * CORS for the shop's origins (@fastify/cors; allow-list from the config, '*' allows any). Browser uploads are
- * binary POSTs, so they are preflighted: OPTIONS answers with the allowed methods and headers. Origins outside
+ * binary POSTs, so they are preflighted: OPTIONS answers with the allowed methods and headers (`Authorization` carries
+ * the per-round credential of the secure-aggregation steps). Origins outside
  * the list get no CORS headers at all, and the browser blocks the response. The headers are set on request, so
  * refusals (problem+json, 413, 429) carry them too and a shop page can read why.
  */
@@ -13,7 +14,7 @@ export default fp<{ origins: string[] }>(async (app, { origins }) => {
   await app.register(cors, {
     origin: any ? '*' : (origin, cb) => cb(null, origin !== undefined && allowed.has(origin)),
     methods: ['GET', 'POST'],
-    allowedHeaders: ['Content-Type', 'Idempotency-Key', 'If-None-Match'],
+    allowedHeaders: ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Authorization'],
     exposedHeaders: ['ETag', 'Retry-After', 'Idempotent-Replayed'],
     maxAge: 600,
     strictPreflight: false,

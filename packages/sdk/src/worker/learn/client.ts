@@ -20,6 +20,13 @@
  * deadline; a retry sends the same bytes). Every request body is logged byte for byte before it is sent
  * (`audit().outbound`).
  *
+ * A SECURE-AGGREGATION ROUND (the round announces `secagg`) is taken only when the page pins a `secagg` policy:
+ * `checkRound(round, policy, {updateDim})` checks it against that part (cohort, k, t, modulus, grid, wrap-around,
+ * ε per upload of the device's own noise share σ_dev), the budget must allow its ε, the layout must be the device's;
+ * training is the same; then `perch-secagg.js` is loaded (only now) and encodes the clipped delta with the
+ * distributed discrete Gaussian and runs the four SecAgg+ steps (secagg-round.ts). The upload's ε is recorded and
+ * persisted before the masked vector is made; every step's body is logged before it is sent, as above.
+ *
  * PRIVACY (full text: docs/threat-model.md; maths: @perch/learn/privacy): the ε this device shows, budgets and
  * stops on is its ε against the aggregator for the noise it added itself (`DeviceAccountant`: replace-one,
  * no sampling or central-noise credit), at the pinned δ. Not protected: participation and its timing, IP
@@ -29,7 +36,9 @@
  */
 import type { VocabJson } from '@perch/model/export';
 import { makeUpdate, localTrain, readItemCounts, roundLayout, type RoundDescription, uploadUpdate } from '@perch/learn/client';
-import { shouldParticipate, DeviceAccountant, checkRound, publishedCohortProblem, type PrivacyPolicy, cryptoRng } from '@perch/learn/privacy';
+import {
+  shouldParticipate, DeviceAccountant, checkRound, publishedCohortProblem, type PrivacyPolicy, cryptoRng, type SecAggRoundAccepted,
+} from '@perch/learn/privacy';
 import { makeLayout } from '@perch/learn/update';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import type { PerchEvent } from '../../shared/events/index.js';
@@ -40,6 +49,7 @@ import { asLeader } from './leader.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 import { logEntry } from './outbound.js';
 import { emptyRecord, FederatedPersist, type FederatedRecord } from './persist.js';
+import { loadSecAgg } from './secagg-script.js';
 import { deviceSequence } from './sequence.js';
 
 export interface FederatedDeps {
@@ -71,6 +81,11 @@ export class FederatedClient {
   private lastAttempt = -Infinity;
   private record: FederatedRecord = emptyRecord();
   private lastTraining: LocalTrainingReport | undefined;
+  /**
+   * The running attempt's record and log: `status()` shows the log before the attempt ends and saves it (a
+   * secure-aggregation round takes minutes), and `forgotten()` empties both.
+   */
+  private live: { rec: FederatedRecord; log: OutboundLogEntry[] } | null = null;
   private readonly persist: FederatedPersist;
 
   constructor(private readonly deps: FederatedDeps) {
@@ -88,13 +103,14 @@ export class FederatedClient {
       try { this.record = await this.persist.load(); } catch { /* keep the in-memory copy */ }
     }
     return {
-      outbound: this.record.outbound.slice(), privacy: privacyOf(this.accountant(this.record, this.policy)), refusals: (this.record.refusals ?? []).slice(),
+      outbound: this.live ? [...this.live.rec.outbound, ...this.live.log] : this.record.outbound.slice(), privacy: privacyOf(this.accountant(this.record, this.policy)), refusals: (this.record.refusals ?? []).slice(),
       state: this.state, uploads: this.record.uploads, ...(this.lastTraining ? { lastTraining: this.lastTraining } : {}),
     };
   }
 
   /** `forget()`: the transparency log goes with the data; ε spent stays (see the threat model above). */
   async forgotten(): Promise<void> {
+    if (this.live) { this.live.rec.outbound = []; this.live.log.splice(0); }
     if (!(await this.persist.exists())) return;
     try {
       const r = await this.persist.load();
@@ -143,9 +159,11 @@ export class FederatedClient {
     const out = await asLeader(this.deps.dbName, async () => {
       const rec = await this.persist.load(); // fresh: another tab may have taken part since
       const log: OutboundLogEntry[] = [];
+      this.live = { rec, log };
       try {
         await this.round(rec, log);
       } finally {
+        this.live = null;
         rec.outbound = [...rec.outbound, ...log];
         this.record = rec;
         await this.persist.save(rec);
@@ -185,15 +203,20 @@ export class FederatedClient {
     if (!Number.isSafeInteger(round.roundId) || round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
     const deadline = Date.parse(round.deadline);
     if (round.status !== 'open' || !(deadline - Date.now() > MIN_TIME_LEFT_MS)) { this.state = 'round closing'; return; }
-    const check = checkRound(round, policy);
-    // (The budget check above covers this round too: checkRound accepts only z at or above that floor, which costs less.)
+    // A secure-aggregation round is checked against the policy's `secagg` part with the announced update length
+    // (the layout is checked against the device's own model below, before anything is trained or sent).
+    const secagg = round.secagg !== undefined && round.secagg !== null;
+    const check = secagg ? checkRound(round, policy, { updateDim: round.layout?.size }) : checkRound(round, policy);
+    // (The budget check above covers a local round too: checkRound accepts only z at or above that floor, which costs less.)
     if (!check.ok) { this.refuse(rec, round.roundId, check.code, check.reason, polled); return; }
+    if (check.mode === 'secagg' && !acc.canUploadDdg(check.noise.accounting)) { this.state = 'privacy budget exhausted'; return; }
 
     if (!h.trust?.keys.length) { this.state = 'no pinned model key: not training'; return; } // docs/threat-model.md, "Signed model versions"
     const model = await baseModel(url, round.baseVersion, { trust: h.trust, dbName: this.deps.dbName });
     const cohort = publishedCohortProblem(model.manifest.hyperParameters, model.manifest.modelVersion, policy);
     if (cohort) { this.refuse(rec, round.roundId, 'cohort_run', cohort, polled); return; }
     const layout = roundLayout(round, makeLayout(weightShapes(model.dims), SHARED_DENSE_WEIGHTS));
+    if (check.mode === 'secagg' && layout.size !== check.secagg.ddg.dim) { this.refuse(rec, round.roundId, 'malformed_round', `the round encodes ${check.secagg.ddg.dim} values; this device's update has ${layout.size}`, polled); return; }
     const seq = deviceSequence(await this.deps.events(), model.vocab);
 
     const rng = cryptoRng();
@@ -209,6 +232,8 @@ export class FederatedClient {
       ? localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, { recipe, counts, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32) })
       : { delta: new Float32Array(layout.size), positions: 0 };
     this.lastTraining = { round: round.roundId, recipe, itemCounts: counts !== undefined, positions: t.positions };
+    if (check.mode === 'secagg') { await this.secaggRound(rec, log, round, check, acc, t.delta); return; }
+    if (check.mode !== 'local') return;
     // Client weight 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {
       roundId: round.roundId, baseVersion: round.baseVersion, clipBound: policy.clipBound,
@@ -243,10 +268,74 @@ export class FederatedClient {
     if (r.outcome === 'accepted') rec.uploads++;
     this.state = r.outcome === 'accepted' ? `uploaded to round ${round.roundId}` : `upload ${r.outcome} (${'status' in r ? r.status : r.lastStatus ?? 'network'})`;
   }
+
+  /**
+   * A secure-aggregation round after local training: a random wait (bounded by the advertise stage), the page
+   * conditions again, then `perch-secagg.js` (loaded now, not before) encodes the delta and runs the four steps.
+   * Every body is logged, and the log persisted, before it leaves; the upload's ε is recorded and persisted before
+   * the masked vector is made.
+   */
+  private async secaggRound(rec: FederatedRecord, log: OutboundLogEntry[], round: RoundDescription, check: SecAggRoundAccepted, acc: DeviceAccountant, delta: Float32Array): Promise<void> {
+    const h = this.hint!, sp = h.tuning.policy.secagg!;
+    const advertiseBy = Date.parse(round.secagg!.deadlines.advertise);
+    const wait = Math.floor(cryptoRng().next() * Math.min(h.tuning.maxUploadDelayMs, Math.max(0, (advertiseBy - Date.now()) / 2)));
+    if (wait > 0) { this.state = 'waiting to upload'; await new Promise((r) => setTimeout(r, wait)); }
+    const now = trainingBlocked(this.hint);
+    if (now && now !== 'page active') { this.state = `dropped before upload: ${now}`; return; }
+    if (!(advertiseBy > Date.now())) { this.state = 'round closing'; return; }
+    const { runSecAggRound } = loadSecAgg();
+    const kept = keptInputs();
+    // The log so far is persisted before each body leaves: a page closed mid-round (a dropout) keeps what it sent.
+    const persistLog = (): Promise<void> => this.persist.save({ ...rec, outbound: [...rec.outbound, ...log] });
+    const r = await runSecAggRound({
+      base: h.aggregatorUrl!, round, accepted: check, policy: sp, delta,
+      state: (st) => { this.state = st; },
+      // Each step is sent only while the page still allows training (the page turning active does not stop a round).
+      blocked: () => { const b = trainingBlocked(this.hint); return b && b !== 'page active' ? b : null; },
+      record: async () => {
+        acc.recordDdgUpload(check.noise.accounting);
+        rec.accountant = acc.toJSON();
+        await persistLog();
+      },
+      post: async (url, body, contentType, token, timeoutMs) => {
+        const entry = logEntry(url, 'POST', body);
+        log.push(entry);
+        await persistLog().catch(() => { /* the log in memory still holds it; audit() shows it */ });
+        try {
+          const res = await timedFetch(url, {
+            method: 'POST', body: body as BodyInit, credentials: 'omit', cache: 'no-store',
+            headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          }, timeoutMs);
+          entry.status = res.status;
+          return res;
+        } catch (e) {
+          entry.error = describeFailure(e);
+          throw e;
+        }
+      },
+      ...(kept ? { keep: (roundId: number, values: Uint32Array) => { kept.push({ round: roundId, values: Array.from(values) }); } } : {}),
+    });
+    if (r.outcome === 'done') { rec.uploads++; this.state = `summed in round ${round.roundId}`; return; }
+    if (r.outcome === 'refused') {
+      this.refuse(rec, round.roundId, `secagg_${r.reason}`, `secure aggregation, ${r.step}: ${r.detail}`, undefined);
+      return;
+    }
+    this.state = r.outcome === 'stopped' ? `secure aggregation stopped before ${r.step}: ${r.reason}` : `secure aggregation ${r.step} failed (${r.status ?? 'network'}): ${r.detail}`;
+  }
 }
+
+/** Test hook (`__test.keepSecAggInput`): the encoded vectors of this worker's secure-aggregation rounds. */
+type KeptInputs = { round: number; values: number[] }[];
+const keptInputs = (): KeptInputs | undefined => {
+  const v = (globalThis as { __perchSecAggInputs?: unknown }).__perchSecAggInputs;
+  return Array.isArray(v) ? v as KeptInputs : undefined;
+};
 
 /** What `audit().privacy` shows of an accountant. */
 function privacyOf(acc: DeviceAccountant): AuditPrivacy {
   const server = acc.epsilonServer();
-  return { epsilonServer: server, epsilonPublished: acc.epsilonPublished(), epsilonBudget: acc.budget, delta: acc.delta, uploads: acc.uploads };
+  return {
+    epsilonServer: server, epsilonPublished: acc.epsilonPublished(), epsilonBudget: acc.budget, delta: acc.delta, uploads: acc.uploads,
+    ...(acc.ddgUploads > 0 ? { secaggUploads: acc.ddgUploads, epsilonAlone: acc.epsilonAlone() } : {}),
+  };
 }

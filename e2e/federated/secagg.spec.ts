@@ -1,0 +1,195 @@
+// Browser → aggregator with secure aggregation: the real aggregator (`--secagg on`, test-sized cohort: k and t
+// pinned, min cohort 4) and six Chromium contexts whose pages pin an opt-in secure-aggregation policy that matches.
+// Each device trains, encodes its clipped delta with the round's distributed discrete Gaussian and runs the four
+// SecAgg+ steps from its worker. One device is cut off before its masked input can leave (its context aborts that
+// request: it drops out before masking, so its neighbours release its s-share), and one is closed after its masked
+// input was accepted (its context aborts its unmask request, then the test closes its page: the survivors' shares
+// rebuild its self-mask; a new page of the same browser profile then shows what the closed one had logged and spent). The published step must equal the release of the plain sum of the five survivors' encoded
+// vectors, which the test reads from each worker (`__test.keepSecAggInput`) and sums itself. Every device's
+// outbound log holds only the protocol's messages, byte for byte as the aggregator received them, with no item id,
+// list id or timestamp, and its audit shows the ε of the noisy sum recorded for the upload.
+import { expect, test, type Worker } from '@playwright/test';
+import type { RoundDescription } from '@perch/learn/client';
+import { decodeDdgSum, packedLength, sumModM, type DdgParams } from '@perch/learn/ddg';
+import { cryptoRng, deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
+import { releaseMean, zeroFrozen } from '@perch/learn/server';
+import { makeLayout } from '@perch/learn/update';
+import { loadExport } from '@perch/model/export';
+import type { AuditReport, OutboundLogEntry } from '@perch/sdk';
+import { waitFor } from './support/aggregator.js';
+import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
+import { federatedSuite } from './support/suite.js';
+
+const N = 6;
+/** Index of the device cut off before its masked input leaves, and of the one closed before it unmasks. */
+const NO_MASKED = 5, CLOSED = 4;
+const SURVIVORS = [0, 1, 2, 3, 4];
+// k = 6 on 6 devices is the complete graph (each device's k is min(k, n − 1) = 5); t = 3 survives the two dropouts.
+const AGG_ARGS = ['--min-clients', '4', '--target-clients', String(N), '--close-at-target', 'on', '--round-seconds', '180', '--sampling', '1',
+  '--noise', '0', '--clip', '1', '--server-opt', 'sgd', '--server-lr', '1',
+  '--secagg', 'on', '--secagg-k', '6', '--secagg-t', '3', '--secagg-min-cohort', '4', '--secagg-max-cohort', '8',
+  '--secagg-stage-seconds', '180,60,25,25', '--secagg-long-poll-ms', '5000'];
+// The device's own secure-aggregation policy, pinned to this test's cohort (the aggregator's defaults for the rest:
+// ε 3 per upload over the honest share of a cohort of 4). A budget of 4 allows one such upload, not two.
+const SECAGG_POLICY = { minCohort: 4, minDegree: 4, minThreshold: 3 };
+const BUDGET = 4;
+
+const devices: Device[] = [];
+const env = federatedSuite(AGG_ARGS, devices);
+
+const health = async (): Promise<{ modelVersion: number; roundId: number }> => (await fetch(`${env.agg.url}/health`)).json() as never;
+
+async function weightsOf(version: number): Promise<{ weights: Record<string, Float32Array>; manifest: Record<string, unknown> }> {
+  const get = async (path: string) => new Uint8Array(await (await fetch(`${env.agg.url}/v1/model/versions/${version}/${path}`)).arrayBuffer());
+  const manifestBytes = await get('manifest.json');
+  return { weights: (await loadExport(get, manifestBytes)).weights, manifest: JSON.parse(new TextDecoder().decode(manifestBytes)) as Record<string, unknown> };
+}
+
+/** The encoded vectors the worker of `d` kept (one per secure-aggregation round it encoded for). */
+async function keptInputs(d: Device): Promise<{ round: number; values: number[] }[]> {
+  const w: Worker | undefined = d.page.workers()[0];
+  if (!w) return [];
+  return w.evaluate(() => ((globalThis as unknown as { __perchSecAggInputs?: { round: number; values: number[] }[] }).__perchSecAggInputs ?? []));
+}
+
+const posts = (a: Pick<AuditReport, 'outbound'>): OutboundLogEntry[] => a.outbound.filter((e) => e.method === 'POST');
+
+test('six browsers run a SecAgg+ round with two dropouts; the published step is the release of the survivors\' plain sum', async ({ browser }) => {
+  test.setTimeout(420_000);
+  const round = await (await fetch(`${env.agg.url}/v1/round`)).json() as RoundDescription;
+  expect(round.secagg?.protocol).toBe('secagg+');
+  const s = round.secagg!;
+  const config = {
+    consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, modelUrl: `${env.proxy.url}/v1/model/manifest.json`,
+    dbName: 'perch-fed', __test: { keepSecAggInput: true },
+    federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: BUDGET, maxUploadDelayMs: 500, minCohort: 4, trainable: trainedBy(round.local), secagg: SECAGG_POLICY },
+  };
+  const started = Date.now();
+  let closedAudit: AuditReport | undefined;
+  let closedInput: number[] | undefined;
+  let closeNow!: () => void;
+  const closing = new Promise<void>((r) => { closeNow = r; });
+  for (let i = 0; i < N; i++) {
+    const d = await openDevice(browser, env.sdk, config, historyFor(i + 1));
+    if (i === NO_MASKED) await d.context.route('**/secagg/masked-input', (r) => r.abort('connectionreset'));
+    if (i === CLOSED) await d.context.route('**/secagg/unmask', async (r) => { await r.abort('connectionreset'); closeNow(); });
+    devices.push(d);
+  }
+  // The device closed before unmasking: its masked input was accepted (it holds its unmask request); the vector it
+  // encoded is read from its worker, then its page (and with it the worker) is closed.
+  const closedDone = closing.then(async () => {
+    const d = devices[CLOSED]!;
+    closedInput = (await keptInputs(d)).find((k) => k.round === round.roundId)?.values;
+    await d.page.close();
+  });
+
+  await waitFor(async () => (await health()).modelVersion === 2, 360_000, 'the secure-aggregation round to publish version 2').catch(async (e: unknown) => {
+    const seen = env.proxy.requests.map((r) => `${r.method} ${r.path} ${r.status ?? '-'} ${r.body.length}B`);
+    const states = await Promise.all(devices.map((d, i) => (i === CLOSED ? Promise.resolve('closed') : d.audit().then((a) => a.federated?.state ?? '-', () => 'gone'))));
+    throw new Error(`${(e as Error).message}\ndevice states: ${JSON.stringify(states)}\nproxy saw:\n${seen.slice(-40).join('\n')}\naggregator stderr: ${env.agg.stderr().slice(-3000)}`);
+  });
+  await closedDone;
+  {
+    // What the closed device logged and spent, as a new page of the same profile shows it (not training again).
+    const page = await devices[CLOSED]!.context.newPage();
+    await page.goto(`${env.sdk.origin}/p/fed.html`);
+    await page.waitForFunction(() => (window as unknown as { perch?: { loaded?: boolean } }).perch?.loaded === true);
+    closedAudit = await page.evaluate(async (cfg) => {
+      const p = (window as unknown as { perch: { init(c: unknown): Promise<void>; audit(): Promise<AuditReport> } }).perch;
+      await p.init(cfg);
+      return p.audit();
+    }, { ...config, consent: { ...consentAll, training: 'denied' } });
+  }
+  const elapsed = Date.now() - started;
+  console.log(`secagg round: published ${elapsed} ms after the first page opened`);
+
+  // The step the aggregator must publish: the release of the decoded sum of the survivors' encoded vectors.
+  const inputs: Uint32Array[] = [];
+  for (const i of SURVIVORS) {
+    const v = i === CLOSED ? closedInput : (await keptInputs(devices[i]!)).find((k) => k.round === round.roundId)?.values;
+    expect(v, `device ${i} kept its encoded vector`).toBeTruthy();
+    expect(v!.length).toBe(s.d);
+    inputs.push(Uint32Array.from(v!));
+  }
+  const params: DdgParams = { dim: s.ddg.dim, clip: s.ddg.clip, gamma: s.ddg.gamma, bits: s.bits, sigma: s.ddg.sigma, seed: s.ddg.rotationSeed, beta: s.ddg.beta };
+  const sum = decodeDdgSum(sumModM(inputs, s.bits), params, inputs.length);
+  const mean = sum.map((v) => v / inputs.length);
+  const layout = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+  const released = releaseMean(mean, { multiplier: 0, bound: round.clipBound, maxWeight: 1, totalWeight: inputs.length, denominator: round.targetClients, rng: cryptoRng() }).delta;
+  const step = zeroFrozen(released, layout, round.local.frozen);
+  const [v1, v2] = [await weightsOf(1), await weightsOf(2)];
+  let worst = 0, moved = 0;
+  layout.tensors.forEach((t, ti) => {
+    const a = v2.weights[t.name]!, b = v1.weights[t.name]!;
+    for (let j = 0; j < a.length; j++) {
+      const want = step[layout.offsets[ti]! + j]!;
+      worst = Math.max(worst, Math.abs(a[j]! - b[j]! - want));
+      if (want !== 0) moved++;
+    }
+  });
+  expect(moved, 'the step is not empty').toBeGreaterThan(layout.size / 2);
+  expect(worst, 'published v2 − v1 = release of the survivors\' plain sum').toBeLessThan(1e-6);
+  // Without the closed device's vector the sum is not the published one (the check can fail).
+  const without = decodeDdgSum(sumModM(inputs.filter((_, i) => SURVIVORS[i] !== CLOSED), s.bits), params, inputs.length - 1);
+  expect(Array.from(without).some((v, j) => Math.abs(v - sum[j]!) > 1e-3)).toBe(true);
+  const fed = ((v2.manifest.hyperParameters as Record<string, unknown>).federated as Record<string, unknown>).secagg as Record<string, unknown>;
+  expect(fed.survivors).toBe(SURVIVORS.length);
+  expect(fed.participants).toBe(N);
+
+  // What the device must have recorded: one upload of the noisy sum over its policy's honest cohort.
+  const view = readSecAggRound(s, round.layout.size);
+  if (typeof view === 'string') throw new Error(view);
+  const accounting = deviceDdgNoise(view, readSecAggPolicy(SECAGG_POLICY)!, round.clipBound, 1e-10).accounting;
+  const acc = new DeviceAccountant({ epsilonBudget: BUDGET, delta: 1e-10 });
+  acc.recordDdgUpload(accounting);
+  // σ_dev is calibrated to the policy's ε per upload (checkRound's ddgEpsilon); the accountant converts at its own
+  // orders, which can read a hair above it.
+  expect(Math.abs(acc.epsilonServer() - 3)).toBeLessThan(0.01);
+  expect(acc.canUploadDdg(accounting)).toBe(false);
+
+  const proxyPosts = env.proxy.requests.filter((r) => r.method === 'POST');
+  const stepOf = (url: string): string => new URL(url).pathname.replace(`/v1/round/${round.roundId}/secagg/`, '');
+  for (const [i, d] of devices.entries()) {
+    const a = i === CLOSED ? closedAudit! : await d.audit();
+    expect(a.privacy, `device ${i}`).toMatchObject({ epsilonServer: acc.epsilonServer(), epsilonPublished: acc.epsilonServer(), uploads: 1, secaggUploads: 1, epsilonBudget: BUDGET });
+    expect(a.privacy.epsilonAlone!).toBeGreaterThan(a.privacy.epsilonServer);
+    expect(a.federated?.refusals ?? []).toEqual([]);
+    // The secure-aggregation side was fetched for this round (a plain round never fetches it: round.spec.ts).
+    expect(d.urls.some((u) => u.endsWith('/perch-secagg.js')), `device ${i} loaded perch-secagg.js`).toBe(true);
+    const logged = posts(a);
+    const steps = new Set(logged.map((e) => stepOf(e.url)));
+    const want = i === NO_MASKED ? ['advertise', 'share-keys', 'masked-input'] : ['advertise', 'share-keys', 'masked-input', 'unmask'];
+    expect([...steps].sort(), `device ${i}: only the protocol's steps`).toEqual([...want].sort());
+    for (const e of logged) {
+      const body = Buffer.from(e.body, 'base64');
+      expect(body.length).toBe(e.bytes);
+      const stepName = stepOf(e.url);
+      if (stepName === 'masked-input') {
+        // Nothing but the masked vector, packed at the round's bits.
+        expect(body.length).toBe(packedLength(s.d, s.bits));
+      } else {
+        const msg = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        const keys = { advertise: ['cPk', 'sPk'], 'share-keys': ['bCommit', 'roundId', 'sender', 'shares', 'step'], unmask: ['roundId', 'sender', 'shares', 'step'] }[stepName];
+        expect(Object.keys(msg).sort(), `device ${i} ${stepName}`).toEqual(keys);
+        for (const [, ids, list] of historyFor(i + 1)) {
+          for (const id of ids) expect(body.includes(Buffer.from(id))).toBe(false);
+          expect(body.includes(Buffer.from(list!))).toBe(false);
+        }
+        const text = body.toString('latin1');
+        for (let t = Math.floor(started / 1000) - 5; t <= Math.floor(Date.now() / 1000) + 5; t++) {
+          expect(text.includes(String(t))).toBe(false);
+          const le = Buffer.alloc(4); le.writeUInt32LE(t); expect(body.includes(le)).toBe(false);
+        }
+      }
+      // Byte for byte what the aggregator received; the requests cut off in the dropouts' browsers never reached it
+      // (the last of them may still be in flight while the device retries, so its error is checked below).
+      const aborted = (i === NO_MASKED && stepName === 'masked-input') || (i === CLOSED && stepName === 'unmask');
+      const seen = proxyPosts.some((p) => p.body.equals(body) && p.path === new URL(e.url).pathname);
+      expect(seen, `device ${i} ${stepName} ${aborted ? 'never reached the aggregator' : 'reached the aggregator unchanged'}`).toBe(!aborted);
+    }
+    if (i === NO_MASKED) expect(logged.some((e) => stepOf(e.url) === 'masked-input' && e.error), `device ${i}: its masked input was cut off`).toBe(true);
+  }
+  // Every POST the aggregator received is in some device's log (nothing was sent unlogged).
+  const allLogged = (await Promise.all(devices.map((d, i) => (i === CLOSED ? closedAudit! : d.audit())))).flatMap((a) => posts(a).map((e) => Buffer.from(e.body, 'base64')));
+  for (const p of proxyPosts) expect(allLogged.some((b) => b.equals(p.body)), `${p.path} logged`).toBe(true);
+});

@@ -1,0 +1,139 @@
+// The worker's secure-aggregation round (`runSecAggRound`) against the library's real `SecAggServer`, with two
+// peer devices driven directly, behind a transport that answers as the aggregator's routes do (202 and re-send,
+// 200 with the next request, problem answers). What is checked here and not in the browser test: a 202 and a
+// network error are re-sent with the same bytes, the credential goes on every step after advertise, the ε is
+// recorded before the masked vector is posted, a refusal ends the round without recording, and the deadline stops it.
+import { describe, expect, it } from 'vitest';
+import type { RoundDescription } from '@perch/learn/client';
+import { rotationLayout } from '@perch/learn/ddg';
+import { deviceDdgNoise, readSecAggPolicy, readSecAggRound, secaggDevicePolicy, type SecAggRoundAccepted } from '@perch/learn/privacy';
+import { DEFAULT_RECIPE } from '@perch/learn/client';
+import { SecAggDevice, SecAggServer, toB64, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
+import { runSecAggRound, type SecAggPost } from './secagg-round.js';
+
+const DIM = 100, BITS = 16, ROUND = 7;
+const D = rotationLayout(DIM).padded;
+const SEED = toB64(new Uint8Array(32).fill(3));
+const POLICY = readSecAggPolicy({ minCohort: 3, minDegree: 2, minThreshold: 2, bits: BITS, epsilonPerRound: 10, dropoutFraction: 0, colludingFraction: 0 })!;
+const base = '/v1/round/7/secagg';
+const secagg = {
+  protocol: 'secagg+' as const, bits: BITS, d: D, k: 2, t: 2, minCohort: 3, maxCohort: 3, graphSeed: SEED, longPollMs: 0,
+  deadlines: { advertise: '', shareKeys: '', maskedInput: '', unmask: '' },
+  ddg: { dim: DIM, clip: 1, gamma: 0.01, sigma: 0, beta: Math.exp(-0.5), rotationSeed: 9 },
+  urls: { advertise: `${base}/advertise`, shareKeys: `${base}/share-keys`, maskedInput: `${base}/masked-input`, unmask: `${base}/unmask` },
+};
+
+function setup(deadlineMs = 60_000): { round: RoundDescription; accepted: SecAggRoundAccepted } {
+  const round = { roundId: ROUND, deadline: new Date(Date.now() + deadlineMs).toISOString(), secagg } as unknown as RoundDescription;
+  const view = readSecAggRound(secagg, DIM);
+  if (typeof view === 'string') throw new Error(view);
+  return { round, accepted: { ok: true, mode: 'secagg', q: 1, recipe: DEFAULT_RECIPE, epsilonUpload: 1, secagg: view, noise: deviceDdgNoise(view, POLICY, 1, 1e-10) } };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const parse = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown>;
+
+interface Call { path: string; body: Uint8Array; token: string | undefined; recorded: number }
+
+/** The aggregator's four routes over a real `SecAggServer`, with two peers that answer at once. */
+function aggregator(opts: { refuse?: string; firstAdvertisePending?: boolean; firstMaskedFails?: boolean; tamperShare?: (r: ShareKeysRequest) => void } = {}) {
+  const server = SecAggServer.open({ roundId: String(ROUND), bits: BITS, d: D, minCohort: 3, k: 2, t: 2, seed: SEED });
+  const peers = ['p1', 'p2'].map((id) => ({ id, dev: SecAggDevice.create(id, secaggDevicePolicy(POLICY)), x: Uint32Array.from({ length: D }, (_, i) => (i * 31 + id.length) % 2 ** BITS) }));
+  const calls: Call[] = [];
+  let recorded = 0, advertised = 0, masked = 0;
+  let shareReqs: Record<string, ShareKeysRequest> = {}, maskReqs: Record<string, MaskedInputRequest> = {}, unmaskReqs: Record<string, UnmaskRequest> = {};
+  let sum: Uint32Array | undefined;
+  const ok = async <T = unknown>(r: Promise<{ ok: boolean }> | { ok: boolean }): Promise<T> => { const v = await r; if (!v.ok) throw new Error(JSON.stringify(v)); return v as T; };
+  const post: SecAggPost = async (url, body, _type, token) => {
+    const path = new URL(url).pathname;
+    calls.push({ path, body: body.slice(), token, recorded });
+    if (path === `${base}/advertise`) {
+      if (opts.firstAdvertisePending && advertised++ === 0) return json(202, { status: 'pending', deviceId: 'dut', token: 'tok' }, { 'retry-after': '0' });
+      const m = parse(body);
+      await ok(server.receive({ step: 'advertise-keys', roundId: String(ROUND), sender: 'dut', cPk: m.cPk, sPk: m.sPk }));
+      for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.advertiseKeys(server.advertiseRequest()))).message));
+      shareReqs = (await ok<{ message: Record<string, ShareKeysRequest> }>(server.closeAdvertise())).message;
+      opts.tamperShare?.(shareReqs.dut!);
+      return json(200, { status: 'next', deviceId: 'dut', token: 'tok', request: shareReqs.dut });
+    }
+    if (token !== 'tok') return json(401, { reason: 'unauthorized' });
+    if (path === `${base}/share-keys`) {
+      if (opts.refuse) return json(409, { type: `/problems/secagg/${opts.refuse}`, reason: opts.refuse });
+      await ok(server.receive(parse(body)));
+      for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.shareKeys(shareReqs[p.id]!))).message));
+      maskReqs = (await ok<{ message: Record<string, MaskedInputRequest> }>(server.closeShareKeys())).message;
+      return json(200, { status: 'next', request: maskReqs.dut });
+    }
+    if (path === `${base}/masked-input`) {
+      if (opts.firstMaskedFails && masked++ === 0) throw new TypeError('Failed to fetch');
+      await ok(server.receive({ step: 'masked-input', roundId: String(ROUND), sender: 'dut', y: toB64(body) }));
+      for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.maskedInput(maskReqs[p.id]!, p.x))).message));
+      unmaskReqs = (await ok<{ message: Record<string, UnmaskRequest> }>(server.closeMaskedInput())).message;
+      return json(200, { status: 'next', request: unmaskReqs.dut });
+    }
+    await ok(server.receive(parse(body)));
+    for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.unmask(unmaskReqs[p.id]!))).message));
+    sum = (await ok<{ message: { sum: Uint32Array } }>(server.finish())).message.sum;
+    return json(200, { status: 'done', roundId: ROUND });
+  };
+  return { post, calls, peers, record: async () => { recorded++; }, recordedCount: () => recorded, sum: () => sum };
+}
+
+const delta = Float32Array.from({ length: DIM }, (_, i) => Math.sin(i) * 0.05);
+
+describe('runSecAggRound', () => {
+  it('runs the four steps; the server unmasks exactly the encoded vector plus the peers\'; re-sends carry the same bytes', async () => {
+    const agg = aggregator({ firstAdvertisePending: true, firstMaskedFails: true });
+    const { round, accepted } = setup();
+    let kept: Uint32Array | undefined;
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {}, keep: (_, v) => { kept = v.slice(); } });
+    expect(out).toEqual({ outcome: 'done' });
+    expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'advertise', 'share-keys', 'masked-input', 'masked-input', 'unmask']);
+    // A 202 and a network error are each re-sent with the same bytes; the credential from the 202 is used at once.
+    expect(agg.calls[1]!.body).toEqual(agg.calls[0]!.body);
+    expect(agg.calls[4]!.body).toEqual(agg.calls[3]!.body);
+    expect(agg.calls.map((c) => c.token)).toEqual([undefined, 'tok', 'tok', 'tok', 'tok', 'tok']);
+    // ε on record before the first masked-input POST, once.
+    expect(agg.calls[2]!.recorded).toBe(0);
+    expect(agg.calls[3]!.recorded).toBe(1);
+    expect(agg.recordedCount()).toBe(1);
+    const want = kept!.map((v, i) => (v + agg.peers[0]!.x[i]! + agg.peers[1]!.x[i]!) % 2 ** BITS);
+    expect(agg.sum()).toEqual(want);
+    expect(kept!.length).toBe(D);
+  });
+
+  it('an aggregator refusal ends the round at that step, with nothing recorded', async () => {
+    const agg = aggregator({ refuse: 'duplicate-sender' });
+    const { round, accepted } = setup();
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+    expect(out).toEqual({ outcome: 'failed', step: 'share-keys', status: 409, detail: 'duplicate-sender' });
+    expect(agg.recordedCount()).toBe(0);
+  });
+
+  it('a share-keys request the device\'s state machine refuses (a neighbour missing from the seed\'s graph) is a refusal, with nothing recorded', async () => {
+    const agg = aggregator({ tamperShare: (r) => { r.neighbours = r.neighbours.slice(1); } });
+    const { round, accepted } = setup();
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+    expect(out).toMatchObject({ outcome: 'refused', step: 'share-keys' });
+    expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise']);
+    expect(agg.recordedCount()).toBe(0);
+  });
+
+  it('stops when the page withdraws consent after share keys: no ε recorded, no masked vector sent', async () => {
+    const agg = aggregator();
+    const { round, accepted } = setup();
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => (agg.calls.length >= 2 ? 'training consent denied' : null), state: () => {} });
+    expect(out).toEqual({ outcome: 'stopped', step: 'masked-input', reason: 'training consent denied' });
+    expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'share-keys']);
+    expect(agg.recordedCount()).toBe(0);
+  });
+
+  it('sends nothing past the round\'s deadline', async () => {
+    const agg = aggregator();
+    const { round, accepted } = setup(-1);
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+    expect(out).toMatchObject({ outcome: 'failed', step: 'advertise-keys', status: null });
+    expect(agg.calls).toEqual([]);
+  });
+});
