@@ -6,6 +6,8 @@
 //   tfjs-backend-wasm(-simd).wasm  fetched only when the wasm backend is probed or forced
 //   perch-trust.js    the model-version checks (signature, version log, witness): only when `modelKeys` are pinned
 //   perch-ed25519.js  @noble/ed25519, loaded by perch-trust.js only where WebCrypto has no Ed25519
+//   perch-secagg.js   secure-aggregation rounds (SecAgg+, ddg encoding): only when the page pins a secagg
+//                     policy and the aggregator runs such a round
 // On the page:
 //   perch-link.js     comlink + worker start-up: loaded once storage is granted (or restored) — the common path
 //   perch-rerank.js   page side of rerank(): loaded once a worker runs and personalization is granted
@@ -48,5 +50,6 @@ out('link_chunk_gzip_bytes', link);
 out('rerank_chunk_gzip_bytes', rerank);
 out('fallback_chunk_gzip_bytes', size('perch-fallback.js'));
 out('consent_chunk_gzip_bytes', size('perch-consent.js'));
+out('secagg_chunk_gzip_bytes', size('perch-secagg.js'));
 out('main_total_gzip_bytes', loader + link);
 out('main_total_personalized_gzip_bytes', loader + link + rerank);
