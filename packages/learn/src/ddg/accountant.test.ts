@@ -125,6 +125,10 @@ describe('distributed discrete Gaussian accountant (replace-one)', () => {
     expect(sigmaBig).toBeLessThan(sigma);
     expect(Math.abs(sigmaBig * Math.sqrt(2) / sigma - 1)).toBeLessThan(0.05); // total noise nσ² is what counts
     expect(honestCohort(1000, 0.3, 0.1)).toBe(600);
+    // ⌊100 · (1 − 0.3 − 0.05)⌋ = 65, although 1 − 0.3 − 0.05 is 0.6499… in binary floating point.
+    expect(honestCohort(100, 0.3, 0.05)).toBe(65);
+    expect(honestCohort(905, 0.3, 0.05)).toBe(588);
+    expect(honestCohort(99, 0.3, 0.05)).toBe(64);
     expect(() => honestCohort(1000, 0.6, 0.5)).toThrow(RangeError);
   });
 

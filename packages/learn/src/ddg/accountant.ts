@@ -165,7 +165,9 @@ export function gaussianSumEpsilon(clip: number, sigma: number, nHonest: number,
 export function honestCohort(minCohort: number, dropoutFraction: number, colludingFraction: number): number {
   const f = 1 - dropoutFraction - colludingFraction;
   if (!(dropoutFraction >= 0 && colludingFraction >= 0 && f > 0)) throw new RangeError('dropout and colluding fractions must be ≥ 0 and sum below 1');
-  return Math.floor(minCohort * f);
+  // The fractions are decimals, so minCohort · f lands on an integer exactly when the decimal product does; the
+  // tolerance keeps binary rounding (1 − 0.3 − 0.05 = 0.6499…) from taking one device off that integer.
+  return Math.floor(minCohort * f + 1e-9);
 }
 
 export interface CalibrationTarget {

@@ -56,10 +56,10 @@ describe('checkRound for a secure-aggregation round', () => {
     const r = checkRound(round(), policy, cap);
     expect(r).toMatchObject({ ok: true, mode: 'secagg', q: 0.1, recipe: DEFAULT_RECIPE });
     if (!r.ok || r.mode !== 'secagg') throw new Error('refused');
-    const own = calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma: SCALE.gamma, beta: BETA, dim: PADDED, nHonest: 64 });
-    expect(r.noise.nHonest).toBe(64);
+    const own = calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma: SCALE.gamma, beta: BETA, dim: PADDED, nHonest: 65 });
+    expect(r.noise.nHonest).toBe(65);
     expect(r.noise.sigma).toBe(own);
-    expect(r.noise.accounting).toEqual({ clip: 1, gamma: SCALE.gamma, beta: BETA, dim: PADDED, nHonest: 64, sigma: own });
+    expect(r.noise.accounting).toEqual({ clip: 1, gamma: SCALE.gamma, beta: BETA, dim: PADDED, nHonest: 65, sigma: own });
     expect(r.noise.encode).toEqual({ dim: DIM, clip: 1, gamma: SCALE.gamma, bits: 15, sigma: own, seed: 12345, beta: BETA });
     expect(r.epsilonUpload).toBe(ddgEpsilon(r.noise.accounting, 1e-10).epsilon);
     expect(r.epsilonUpload).toBeLessThanOrEqual(3);
@@ -78,7 +78,7 @@ describe('checkRound for a secure-aggregation round', () => {
     expect(sigmaOf({ minCohort: 400, maxCohort: 800 })).toBe(base);
     // A cohort announced below the policy's is refused, and even then σ_dev and its n_honest are the policy's.
     const low = readSecAggRound((round({ minCohort: 5, maxCohort: 5, ddg: { sigma: 1e9 } }).secagg), DIM) as SecAggRoundView;
-    expect(deviceDdgNoise(low, policy.secagg!, 1, 1e-10)).toMatchObject({ sigma: base, nHonest: 64 });
+    expect(deviceDdgNoise(low, policy.secagg!, 1, 1e-10)).toMatchObject({ sigma: base, nHonest: 65 });
   });
 
   const refused: Array<[string, Over, RefusalCode | RefusalCode[], RegExp]> = [
