@@ -18,6 +18,7 @@ import { loadExport } from '@perch/model/export';
 import type { AuditReport, OutboundLogEntry } from '@perch/sdk';
 import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
+import { secaggAggregatorArgs } from './support/secagg.js';
 import { federatedSuite } from './support/suite.js';
 
 const N = 6;
@@ -25,10 +26,7 @@ const N = 6;
 const NO_MASKED = 5, CLOSED = 4;
 const SURVIVORS = [0, 1, 2, 3, 4];
 // k = 6 on 6 devices is the complete graph (each device's k is min(k, n − 1) = 5); t = 3 survives the two dropouts.
-const AGG_ARGS = ['--min-clients', '4', '--target-clients', String(N), '--close-at-target', 'on', '--round-seconds', '180', '--sampling', '1',
-  '--noise', '0', '--clip', '1', '--server-opt', 'sgd', '--server-lr', '1',
-  '--secagg', 'on', '--secagg-k', '6', '--secagg-t', '3', '--secagg-min-cohort', '4', '--secagg-max-cohort', '8',
-  '--secagg-stage-seconds', '180,60,25,25', '--secagg-long-poll-ms', '5000'];
+const AGG_ARGS = secaggAggregatorArgs({ devices: N, t: 3, roundSeconds: 180, stageSeconds: '180,60,25,25' });
 // The device's own secure-aggregation policy, pinned to this test's cohort (the aggregator's defaults for the rest:
 // ε 3 per upload over the honest share of a cohort of 4). A budget of 4 allows one such upload, not two.
 const SECAGG_POLICY = { minCohort: 4, minDegree: 4, minThreshold: 3 };

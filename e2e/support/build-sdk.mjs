@@ -1,5 +1,5 @@
-// Builds @perch/sdk once if its dist is missing or older than its sources (its own and @perch/model's,
-// which the worker's model script bundles), so a browser suite or a benchmark run on its own (without
+// Builds @perch/sdk once if its dist is missing or older than its sources (its own, and those of @perch/model
+// and @perch/learn, which its worker scripts bundle), so a browser suite or a benchmark run on its own (without
 // run-all.mjs, which builds first) still tests the current code.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -21,7 +21,7 @@ function newest(dir) {
 
 export function ensureSdkBuilt() {
   const built = outputs.every(existsSync) ? Math.min(...outputs.map((f) => statSync(f).mtimeMs)) : 0;
-  const sources = Math.max(newest(join(sdk, 'src')), newest(join(root, 'packages', 'model', 'src')), statSync(join(sdk, 'vite.config.ts')).mtimeMs);
+  const sources = Math.max(newest(join(sdk, 'src')), newest(join(root, 'packages', 'model', 'src')), newest(join(root, 'packages', 'learn', 'src')), statSync(join(sdk, 'vite.config.ts')).mtimeMs);
   if (built >= sources) return;
   const r = spawnSync(join(root, 'node_modules', '.bin', 'vite'), ['--version'], { cwd: sdk });
   const vite = r.status === 0 ? join(root, 'node_modules', '.bin', 'vite') : 'vite';

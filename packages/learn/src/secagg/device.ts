@@ -5,9 +5,11 @@
  * - share keys: the cohort is at least `minCohort`; k and t are at least what the policy's targets require for
  *   that cohort (`params.ts`); the neighbour list is exactly the graph the device derives from the public seed and
  *   the participant list (`graph.ts`);
- * - masked input: every neighbour the server says completed round 1 sent this device an envelope that opens
- *   (AES-GCM tag bound to round, sender and recipient), and at least t of them did;
- * - unmasking: the device is a survivor, the survivor set is at least `minCohort`, at least t neighbours survived,
+ * - masked input: the cohort U2 is part of the participant list of share keys and at least `minCohort`; every
+ *   neighbour the server says completed round 1 sent this device an envelope that opens (AES-GCM tag bound to
+ *   round, sender and recipient), and at least t of them did;
+ * - unmasking: the device is a survivor, the survivor set is part of U2 and at least `minCohort`, at least t
+ *   neighbours survived,
  *   and for each neighbour it releases the b-share (survived) or the s-share (dropped), never both across the
  *   round: what it released is remembered, and a request that would give the other share is refused whole.
  * State is plain JSON (`toJSON`/`fromJSON`); secrets the device no longer needs are erased after masking.
@@ -47,6 +49,9 @@ export interface DeviceState {
   k?: number;
   t?: number;
   neighbours?: PublicKeys[];
+  /** U1 (share keys) and U2 (masked input) as the server announced them: a later set must be part of the earlier. */
+  participants?: string[];
+  cohort?: string[];
   /** The AES-GCM envelope key shared with each neighbour (derived in share keys, erased after masking). */
   envelopeKeys?: Record<string, string>;
   /** Decrypted shares held for each neighbour that completed round 1. */
@@ -131,16 +136,23 @@ export class SecAggDevice {
     }));
     const bCommit = commitB(cfg.roundId, this.s.id, b);
     const envelopeKeys = Object.fromEntries(neighbours.map((p, i) => [p.id, toB64(keys[i]!)]));
-    this.s = { ...this.s, step: 'shared', k, t, neighbours: neighbours.map((p) => ({ id: p.id, cPk: p.cPk, sPk: p.sPk })), b: toB64(b), envelopeKeys };
+    this.s = { ...this.s, step: 'shared', k, t, participants: [...participants], neighbours: neighbours.map((p) => ({ id: p.id, cPk: p.cPk, sPk: p.sPk })), b: toB64(b), envelopeKeys };
     return { ok: true, message: { step: 'share-keys', roundId: cfg.roundId, sender: this.s.id, bCommit, shares } };
   }
 
-  /** Round 2: opens the envelopes from the neighbours in U2 and masks x (values in [0, 2^bits), length d). */
-  async maskedInput(req: MaskedInputRequest, x: Uint32Array): Promise<Outcome<MaskedInput>> {
+  /**
+   * Round 2: opens the envelopes from the neighbours in U2 and masks x (values in [0, 2^bits), length d).
+   * `beforeMask` runs once every check passed and before the masked vector is computed (the SDK records the
+   * upload's ε there): a refused request costs the device nothing.
+   */
+  async maskedInput(req: MaskedInputRequest, x: Uint32Array, beforeMask?: () => Promise<void>): Promise<Outcome<MaskedInput>> {
     const cfg = this.s.config, keys = this.s.keys, nb = this.s.neighbours;
     if (req?.step !== 'masked-input' || this.s.step !== 'shared' || !cfg || !keys || !nb || !this.s.b) return reject('out-of-order', `masked-input at ${this.s.step}`);
     if (req.roundId !== cfg.roundId) return reject('wrong-round', `round ${String(req.roundId)}`);
     if (!isSortedUnique(req.cohort) || !req.cohort.includes(this.s.id)) return reject('malformed', 'cohort must be sorted, unique and include this device');
+    const u1 = new Set(this.s.participants ?? []);
+    const outside = req.cohort.find((id) => !u1.has(id));
+    if (outside !== undefined) return reject('not-a-participant', `${outside} is in the cohort but was not a participant of share keys`);
     if (req.cohort.length < this.s.policy.minCohort) return reject('cohort-too-small', `${req.cohort.length} completed round 1`);
     if (!(x instanceof Uint32Array) || x.length !== cfg.d || x.some((v) => v >= 2 ** cfg.bits)) return reject('bad-input', `x must be ${cfg.d} values below 2^${cfg.bits}`);
     const inCohort = new Set(req.cohort);
@@ -164,6 +176,7 @@ export class SecAggDevice {
       if (!pt || pt.length !== 2 * SHARE_BYTES) return reject('bad-share', `the envelope from ${p.id} does not open (forged, altered or replayed)`);
       held[p.id] = { b: toB64(pt.subarray(0, SHARE_BYTES)), s: toB64(pt.subarray(SHARE_BYTES)) };
     }
+    await beforeMask?.();
     let agreed: Uint8Array[];
     try { agreed = await this.backend.agreeMany(fromB64(keys.sSk)!, live.map((p) => fromB64(p.sPk)!)); } catch { return reject('bad-key', 'a neighbour\'s s key is of low order'); }
     const jobs = [{ key: selfMaskKey(fromB64(this.s.b)!, cfg.roundId), sign: 1 as const }, ...await pairMaskJobs(agreed, this.s.id, live.map((p) => p.id), cfg.roundId, this.backend)];
@@ -171,7 +184,7 @@ export class SecAggDevice {
     await addMasks(acc, jobs, cfg.bits, this.backend);
     // b, s_sk, c_sk and the envelope keys are no longer needed: the server rebuilds what it needs from shares.
     const { b: _b, envelopeKeys: _e, ...rest } = this.s;
-    this.s = { ...rest, step: 'masked', held, keys: { cPk: keys.cPk, sPk: keys.sPk, cSk: '', sSk: '' } };
+    this.s = { ...rest, step: 'masked', cohort: [...req.cohort], held, keys: { cPk: keys.cPk, sPk: keys.sPk, cSk: '', sSk: '' } };
     return { ok: true, message: { step: 'masked-input', roundId: cfg.roundId, sender: this.s.id, y: encodeVector(narrow(acc, cfg.bits), cfg.bits) } };
   }
 
@@ -183,6 +196,9 @@ export class SecAggDevice {
     if (!isSortedUnique(req.survivors)) return reject('malformed', 'survivors must be sorted and unique');
     const survivors = new Set(req.survivors);
     if (!survivors.has(this.s.id)) return reject('not-a-survivor', 'this device is not in the survivor set');
+    const u2 = new Set(this.s.cohort ?? []);
+    const outside = req.survivors.find((id) => !u2.has(id));
+    if (outside !== undefined) return reject('not-in-cohort', `${outside} is in the survivor set but did not complete share keys`);
     if (req.survivors.length < this.s.policy.minCohort) return reject('cohort-too-small', `${req.survivors.length} survivors`);
     const owners = Object.keys(held).sort();
     const alive = owners.filter((o) => survivors.has(o)).length;

@@ -20,7 +20,7 @@ export type Reason =
   | 'wrong-round' | 'out-of-order' | 'unknown-sender' | 'duplicate-sender' | 'duplicate-key'
   | 'wrong-recipients' | 'missing-share' | 'bad-share'
   | 'graph-mismatch' | 'degree-too-low' | 'threshold-too-low' | 'cohort-too-small' | 'too-few-neighbours'
-  | 'not-a-survivor' | 'both-shares' | 'below-threshold' | 'reconstruction-failed';
+  | 'not-a-participant' | 'not-in-cohort' | 'not-a-survivor' | 'both-shares' | 'below-threshold' | 'reconstruction-failed';
 
 export interface Rejection { reason: Reason; detail: string }
 export type Outcome<M> = { ok: true; message: M } | ({ ok: false } & Rejection);

@@ -43,6 +43,37 @@ describe('device refusals', () => {
     expect(await dev.unmask({ step: 'unmasking', roundId: 'round-1', survivors: fewNeighbours })).toMatchObject({ reason: 'too-few-neighbours' });
   });
 
+  it('refuses a cohort or survivor set padded with ids the earlier step did not have', async () => {
+    const run = await runRound(base());
+    const dev = run.devices[0]!, me = run.ids[0]!;
+    const all = run.result!.survivors;
+    // U3 that meets minCohort only through an id that never completed share keys (it sent no masked vector)
+    const padded = [...all.filter((s) => s !== all.at(-1)), 'dev-zzzz'].sort();
+    expect(padded).toContain(me);
+    expect(await dev.unmask({ step: 'unmasking', roundId: 'round-1', survivors: padded })).toMatchObject({ ok: false, reason: 'not-in-cohort' });
+    // U2 that meets minCohort only through an id that was not a participant of share keys
+    let victim = '';
+    const r2 = await runRound(base({
+      tamperMasked: (reqs) => {
+        victim = Object.keys(reqs)[2]!;
+        const req = reqs[victim]!;
+        req.cohort = [...req.cohort.slice(0, 9), 'dev-zzzz'].sort();
+        if (!req.cohort.includes(victim)) req.cohort = [...req.cohort.slice(1), victim].sort();
+      },
+    }));
+    expect(r2.refusals).toContainEqual({ id: victim, step: 'masked-input', reason: 'not-a-participant' });
+  });
+
+  it('runs beforeMask only once every masked-input check passed', async () => {
+    const run = await runRound(base());
+    const st = run.sharedStates[0]!;
+    const nine = [st.id, ...st.participants!.filter((p) => p !== st.id).slice(0, 8)].sort();
+    let calls = 0;
+    const out = await SecAggDevice.fromJSON(st).maskedInput({ step: 'masked-input', roundId: 'round-1', cohort: nine, shares: [] }, new Uint32Array(200), async () => { calls++; });
+    expect(out).toMatchObject({ ok: false, reason: 'cohort-too-small' });
+    expect(calls).toBe(0);
+  });
+
   it('rejects a forged envelope (the AES-GCM tag fails) and the round goes on without that device', async () => {
     let victim = '';
     const run = await runRound(base({

@@ -287,6 +287,8 @@ export class FederatedClient {
     const kept = keptInputs();
     // The log so far is persisted before each body leaves: a page closed mid-round (a dropout) keeps what it sent.
     const persistLog = (): Promise<void> => this.persist.save({ ...rec, outbound: [...rec.outbound, ...log] });
+    // The POST whose answer carried the step's request: a refused request is marked on it.
+    let lastPost: OutboundLogEntry | undefined;
     const r = await runSecAggRound({
       base: h.aggregatorUrl!, round, accepted: check, policy: sp, delta,
       state: (st) => { this.state = st; },
@@ -300,6 +302,7 @@ export class FederatedClient {
       post: async (url, body, contentType, token, timeoutMs) => {
         const entry = logEntry(url, 'POST', body);
         log.push(entry);
+        lastPost = entry;
         await persistLog().catch(() => { /* the log in memory still holds it; audit() shows it */ });
         try {
           const res = await timedFetch(url, {
@@ -317,7 +320,7 @@ export class FederatedClient {
     });
     if (r.outcome === 'done') { rec.uploads++; this.state = `summed in round ${round.roundId}`; return; }
     if (r.outcome === 'refused') {
-      this.refuse(rec, round.roundId, `secagg_${r.reason}`, `secure aggregation, ${r.step}: ${r.detail}`, undefined);
+      this.refuse(rec, round.roundId, `secagg_${r.reason}`, `secure aggregation, ${r.step}: ${r.detail}`, lastPost);
       return;
     }
     this.state = r.outcome === 'stopped' ? `secure aggregation stopped before ${r.step}: ${r.reason}` : `secure aggregation ${r.step} failed (${r.status ?? 'network'}): ${r.detail}`;

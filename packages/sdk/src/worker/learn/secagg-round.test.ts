@@ -2,7 +2,7 @@
 // peer devices driven directly, behind a transport that answers as the aggregator's routes do (202 and re-send,
 // 200 with the next request, problem answers). What is checked here and not in the browser test: a 202 and a
 // network error are re-sent with the same bytes, the credential goes on every step after advertise, the ε is
-// recorded before the masked vector is posted, a refusal ends the round without recording, and the deadline stops it.
+// recorded before the masked vector is posted, a refusal (the aggregator's or the device's, up to masked input) ends the round without recording, and the deadline stops it.
 import { describe, expect, it } from 'vitest';
 import type { RoundDescription } from '@perch/learn/client';
 import { rotationLayout } from '@perch/learn/ddg';
@@ -37,7 +37,7 @@ const parse = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDec
 interface Call { path: string; body: Uint8Array; token: string | undefined; recorded: number }
 
 /** The aggregator's four routes over a real `SecAggServer`, with two peers that answer at once. */
-function aggregator(opts: { refuse?: string; firstAdvertisePending?: boolean; firstMaskedFails?: boolean; tamperShare?: (r: ShareKeysRequest) => void } = {}) {
+function aggregator(opts: { refuse?: string; firstAdvertisePending?: boolean; firstMaskedFails?: boolean; tamperShare?: (r: ShareKeysRequest) => void; tamperMask?: (r: MaskedInputRequest) => void } = {}) {
   const server = SecAggServer.open({ roundId: String(ROUND), bits: BITS, d: D, minCohort: 3, k: 2, t: 2, seed: SEED });
   const peers = ['p1', 'p2'].map((id) => ({ id, dev: SecAggDevice.create(id, secaggDevicePolicy(POLICY)), x: Uint32Array.from({ length: D }, (_, i) => (i * 31 + id.length) % 2 ** BITS) }));
   const calls: Call[] = [];
@@ -63,6 +63,7 @@ function aggregator(opts: { refuse?: string; firstAdvertisePending?: boolean; fi
       await ok(server.receive(parse(body)));
       for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.shareKeys(shareReqs[p.id]!))).message));
       maskReqs = (await ok<{ message: Record<string, MaskedInputRequest> }>(server.closeShareKeys())).message;
+      opts.tamperMask?.(maskReqs.dut!);
       return json(200, { status: 'next', request: maskReqs.dut });
     }
     if (path === `${base}/masked-input`) {
@@ -117,6 +118,15 @@ describe('runSecAggRound', () => {
     const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
     expect(out).toMatchObject({ outcome: 'refused', step: 'share-keys' });
     expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise']);
+    expect(agg.recordedCount()).toBe(0);
+  });
+
+  it('a masked-input request the state machine refuses (a cohort below the policy\'s minimum) is a refusal, with no ε recorded and no masked vector sent', async () => {
+    const agg = aggregator({ tamperMask: (r) => { r.cohort = r.cohort.filter((id) => id !== 'p2'); } });
+    const { round, accepted } = setup();
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+    expect(out).toMatchObject({ outcome: 'refused', step: 'masked-input', reason: 'cohort-too-small' });
+    expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'share-keys']);
     expect(agg.recordedCount()).toBe(0);
   });
 

@@ -13,8 +13,9 @@
  * The caller's `post` logs every body byte for byte before it leaves (the transparency log) and adds the Bearer
  * credential the aggregator issued at advertise.
  *
- * Privacy order. The ε of the upload is recorded and persisted (`record`) after share keys and before the masked
- * vector is computed or sent; the key material lives in the state machine only, in memory, for this round.
+ * Privacy order. The ε of the upload is recorded and persisted (`record`) once the masked-input request passed the
+ * state machine's checks and before the masked vector is computed or sent: a round refused at any earlier check
+ * costs no ε. The key material lives in the state machine only, in memory, for this round.
  */
 import type { RoundDescription } from '@perch/learn/client';
 import { encodeDdg } from '@perch/learn/ddg';
@@ -33,7 +34,7 @@ export interface SecAggRunArgs {
   /** The device's locally trained delta (layout order, length `ddg.dim`). */
   delta: Float32Array;
   post: SecAggPost;
-  /** Records and persists the upload's ε; called once, before the masked vector is made. */
+  /** Records and persists the upload's ε; called once, after the masked-input checks and before the masked vector is made. */
   record(): Promise<void>;
   /** Why the device must not send now (consent withdrawn, GPC, mode changed, worker closing), or null. */
   blocked(): string | null;
@@ -138,11 +139,11 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   if (isOutcome(r1)) return r1;
   if (!r1.ok) return failed('share-keys', r1);
 
-  // The upload's ε is on record before the masked vector exists (and nothing is recorded once the page said stop).
+  // The upload's ε is on record before the masked vector exists, and only once the request passed the device's
+  // checks (nothing is recorded once the page said stop).
   const stop = a.blocked();
   if (stop) return { outcome: 'stopped', step: 'masked-input', reason: stop };
-  await a.record();
-  const r2 = await step('masked-input', s.urls.maskedInput, request<MaskedInputRequest>(r1), (q) => dev.maskedInput(q, encoded),
+  const r2 = await step('masked-input', s.urls.maskedInput, request<MaskedInputRequest>(r1), (q) => dev.maskedInput(q, encoded, a.record),
     (m) => fromB64(m.y)!, 'application/octet-stream'); // y travels packed at `bits` (the library's packing is ddg's `pack`)
   if (isOutcome(r2)) return r2;
   if (!r2.ok) return failed('masked-input', r2);
