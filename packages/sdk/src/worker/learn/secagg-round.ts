@@ -17,7 +17,7 @@
  * state machine's checks and before the masked vector is computed or sent: a round refused at any earlier check
  * costs no ε. The key material lives in the state machine only, in memory, for this round.
  */
-import type { RoundDescription } from '@perch/learn/client';
+import { isRetryable, type RoundDescription } from '@perch/learn/client';
 import { encodeDdg } from '@perch/learn/ddg';
 import { secaggDevicePolicy, type SecAggPolicy, type SecAggRoundAccepted } from '@perch/learn/privacy';
 import { fromB64, SecAggDevice, type MaskedInputRequest, type Outcome, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
@@ -57,7 +57,6 @@ type Answer = { ok: true; body: Record<string, unknown> } | { ok: false; status:
 const TEXT = new TextEncoder();
 const jsonBytes = (v: unknown): Uint8Array => TEXT.encode(JSON.stringify(v));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const retryable = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /** Seconds of a Retry-After header, bounded; `dflt` when absent or unreadable. */
 function retryAfterMs(res: Response | null, dflt: number): number {
@@ -90,7 +89,7 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
       let res: Response | null = null;
       try { res = await a.post(url, body, contentType, token, timeoutMs); } catch { /* network error: retried */ }
       if (res?.status === 200) return { ok: true, body: await bodyOf(res) };
-      if (res && res.status !== 202 && !retryable(res.status)) {
+      if (res && res.status !== 202 && !isRetryable(res.status)) {
         const p = await bodyOf(res);
         return { ok: false, status: res.status, detail: String(p.reason ?? p.detail ?? p.title ?? `HTTP ${res.status}`) };
       }
