@@ -8,14 +8,11 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { SecAggRoundDescription } from '@perch/learn/client';
-import { calibrateDdgSigma, gammaForBits, honestCohort, rotationLayout, stddevsForWrapProbability, wrapProbabilityBound, type DdgParams } from '@perch/learn/ddg';
+import {
+  calibrateDdgSigma, DDG_BETA, ddgScaleFixedPoint, gammaForSigma, honestCohort, rotationLayout, WRAP_PROBABILITY, wrapProbabilityBound, type DdgParams,
+} from '@perch/learn/ddg';
 import { chooseParams, toB64 } from '@perch/learn/secagg';
 import type { RoundPolicy, SecAggPolicy } from '../config.js';
-
-/** β = e^-0.5: the KLS21 authors' default (≤ 2.5 expected roundings, Δ₂ near its floor). */
-export const DDG_BETA = Math.exp(-0.5);
-/** Bound on the probability that the largest admitted cohort's sum wraps in some coordinate. */
-export const WRAP_PROBABILITY = 1e-6;
 
 export const minCohortOf = (p: RoundPolicy, s: SecAggPolicy): number => s.minCohort ?? p.minClients;
 export const maxCohortOf = (p: RoundPolicy, s: SecAggPolicy): number =>
@@ -32,22 +29,14 @@ export function graphParams(p: RoundPolicy, s: SecAggPolicy): { k: number; t: nu
 
 /** γ and σ: σ fixed by the policy (γ from it), or calibrated together with γ to a fixed point. */
 export function ddgScale(p: RoundPolicy, s: SecAggPolicy, padded: number, minCohort = minCohortOf(p, s)): { gamma: number; sigma: number } {
-  const clip = p.clipBound, N = maxCohortOf(p, s);
-  const kWrap = stddevsForWrapProbability(WRAP_PROBABILITY, padded);
-  const gammaAt = (sigma: number): number => gammaForBits({ n: N, clip, sigma, dim: padded }, s.bits, kWrap);
-  if (s.sigma !== undefined) return { gamma: gammaAt(s.sigma), sigma: s.sigma };
+  const clip = p.clipBound, N = maxCohortOf(p, s), grid = { clip, dim: padded, bits: s.bits, maxCohort: N };
+  if (s.sigma !== undefined) return { gamma: gammaForSigma(grid, s.sigma), sigma: s.sigma };
   const nHonest = honestCohort(minCohort, s.dropout, s.colluding);
   if (nHonest < 1) throw new Error(`secagg: no honest device is guaranteed at min cohort ${minCohort}; set --ddg-sigma`);
-  const sigmaAt = (gamma: number): number => calibrateDdgSigma({ epsilon: s.epsilonPerRound, delta: s.delta, rounds: 1 }, { clip, gamma, beta: DDG_BETA, dim: padded, nHonest });
-  let gamma = 1e-6 * clip, sigma = sigmaAt(gamma), done = false;
-  for (let i = 0; i < 50 && !done; i++) {
-    const next = gammaAt(sigma);
-    done = Math.abs(next - gamma) <= 1e-9 * next;
-    gamma = next; sigma = sigmaAt(gamma);
-  }
+  const { gamma, sigma, converged } = ddgScaleFixedPoint(grid, (g) => calibrateDdgSigma({ epsilon: s.epsilonPerRound, delta: s.delta, rounds: 1 }, { clip, gamma: g, beta: DDG_BETA, dim: padded, nHonest }));
   // σ grows with γ (rounding inflates the sensitivity) and γ with σ (the modulus must hold the noise): with too few
   // honest devices or too few bits there is no fixed point, and the iteration runs away.
-  if (!done || !Number.isFinite(gamma) || !(wrapProbabilityBound({ n: N, clip, sigma, dim: padded }, gamma, s.bits) <= 10 * WRAP_PROBABILITY)) {
+  if (!converged || !Number.isFinite(gamma) || !(wrapProbabilityBound({ n: N, clip, sigma, dim: padded }, gamma, s.bits) <= 10 * WRAP_PROBABILITY)) {
     throw new Error(`secagg: no noise scale fits ${s.bits} bits for ε ${s.epsilonPerRound} with ${nHonest} honest devices of min cohort ${minCohort} and ${N} summed; raise --secagg-bits or --secagg-min-cohort, or set --ddg-sigma`);
   }
   return { gamma, sigma };

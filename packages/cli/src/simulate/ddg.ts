@@ -13,14 +13,9 @@
  * packages/learn/src/ddg/README.md describes.
  */
 import {
-  calibrateDdgSigma, ddgEpsilon, gammaForBits, honestCohort, packedLength, rotationLayout, stddevsForWrapProbability,
-  wrapProbabilityBound, type DdgAccountingParams, type DdgParams,
+  calibrateDdgSigma, DDG_BETA, ddgEpsilon, ddgScaleFixedPoint, honestCohort, packedLength, rotationLayout, wrapProbabilityBound,
+  type DdgAccountingParams, type DdgParams,
 } from '@perch/learn/ddg';
-
-/** Conditional rounding parameter β = e^-0.5 (the authors' default: ≤ 2.5 expected tries, Δ₂ near its floor). */
-export const DDG_BETA = Math.exp(-0.5);
-/** Bound on the probability that the largest accepted cohort's sum wraps in any coordinate. */
-export const WRAP_PROBABILITY = 1e-6;
 
 /** What a run of `--noise ddg` is asked for (command-line options). */
 export interface DdgSettings {
@@ -101,21 +96,11 @@ export function planDdg(p: PlanInput): DdgPlan {
   const nHonest = honestCohort(minCohort, s.dropout, s.colluding);
   if (nHonest < 1) throw new RangeError(`no honest device is guaranteed: minimum cohort ${minCohort} × (1 − ${s.dropout} − ${s.colluding}) < 1`);
   const uploadsTarget = s.uploads === 'auto' ? autoUploads(p.q, p.rounds) : s.uploads;
-  const k = stddevsForWrapProbability(WRAP_PROBABILITY, paddedDim);
   const base = (gamma: number): Omit<DdgAccountingParams, 'sigma'> => ({ clip: p.clip, gamma, beta: DDG_BETA, dim: paddedDim, nHonest });
-  const sigmaAt = (gamma: number): number => Math.max(
-    calibrateDdgSigma({ epsilon: p.epsilonBudget, delta: p.delta, rounds: uploadsTarget }, base(gamma)),
-    p.epsilonPerRound !== undefined ? calibrateDdgSigma({ epsilon: p.epsilonPerRound, delta: p.delta, rounds: 1 }, base(gamma)) : 0,
-  );
-  const gammaAt = (sigma: number): number => gammaForBits({ n: maxCohort, clip: p.clip, sigma, dim: paddedDim }, s.bits, k);
-  let gamma = 1e-6 * p.clip, sigma = sigmaAt(gamma);
-  for (let it = 0; it < 50; it++) {
-    const next = gammaAt(sigma);
-    const done = Math.abs(next - gamma) <= 1e-9 * next;
-    gamma = next;
-    sigma = sigmaAt(gamma);
-    if (done) break;
-  }
+  const { gamma, sigma } = ddgScaleFixedPoint({ clip: p.clip, dim: paddedDim, bits: s.bits, maxCohort }, (g) => Math.max(
+    calibrateDdgSigma({ epsilon: p.epsilonBudget, delta: p.delta, rounds: uploadsTarget }, base(g)),
+    p.epsilonPerRound !== undefined ? calibrateDdgSigma({ epsilon: p.epsilonPerRound, delta: p.delta, rounds: 1 }, base(g)) : 0,
+  ));
   const acc: DdgAccountingParams = { ...base(gamma), sigma };
   const epsilonAfter = [0];
   for (let n = 1; n <= p.rounds; n++) {

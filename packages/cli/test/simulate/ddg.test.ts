@@ -3,9 +3,9 @@
 // cohort, the release threshold, and the real SecAgg+ protocol on part of a round.
 import { describe, expect, it } from 'vitest';
 import type { Sequence } from '@perch/model/data';
-import { ddgEpsilon, honestCohort, packedLength, rotationLayout, wrapProbabilityBound } from '@perch/learn/ddg';
+import { ddgEpsilon, honestCohort, packedLength, rotationLayout, WRAP_PROBABILITY, wrapProbabilityBound } from '@perch/learn/ddg';
 import { runFederated, type FederatedOptions } from '../../src/simulate/federated.js';
-import { accountingOf, autoMinCohort, autoUploads, maxCohortFor, planDdg, WRAP_PROBABILITY, type DdgSettings } from '../../src/simulate/ddg.js';
+import { accountingOf, autoMinCohort, autoUploads, maxCohortFor, planDdg, type DdgSettings } from '../../src/simulate/ddg.js';
 import { graphFor, secaggSum } from '../../src/simulate/secagg.js';
 import { cloneWeights } from '../../src/simulate/weights.js';
 import { setup } from './synthetic.js';

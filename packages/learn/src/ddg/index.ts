@@ -17,5 +17,6 @@ export {
   fromZmCentred, gammaForBits, pack, packedLength, stddevsForWrapProbability, sumModM, sumVarianceProxy, toZm, unpack,
   wrapProbabilityBound, type WrapParams,
 } from './modular.js';
+export { DDG_BETA, ddgScaleFixedPoint, gammaForSigma, WRAP_PROBABILITY, type GridParams } from './scale.js';
 export { blockHadamard, rotate, rotationLayout, unrotate, type RotationLayout } from './rotation.js';
 export { conditionalRound, roundedNormBound, scaleAndRound, type RoundingResult } from './rounding.js';

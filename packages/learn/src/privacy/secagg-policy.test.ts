@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RECIPE } from '../client/recipe.js';
 import { calibrateDdgSigma, ddgEpsilon, ddgRdp, honestCohort, type DdgAccountingParams } from '../ddg/accountant.js';
-import { gammaForBits, stddevsForWrapProbability } from '../ddg/modular.js';
+import { ddgScaleFixedPoint } from '../ddg/scale.js';
 import { rotationLayout } from '../ddg/rotation.js';
 import { toB64 } from '../secagg/bytes.js';
 import { chooseParams } from '../secagg/params.js';
@@ -19,16 +19,8 @@ const N_HONEST = honestCohort(100, 0.3, 0.05);
 
 /** γ and σ as an honest aggregator picks them for the default policy: σ at ε 3 per round, γ for 1,000 devices at wrap ≤ 10⁻⁶. */
 function honestScale(): { gamma: number; sigma: number } {
-  const kWrap = stddevsForWrapProbability(1e-6, PADDED);
-  const sigmaAt = (gamma: number): number => calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma, beta: BETA, dim: PADDED, nHonest: N_HONEST });
-  let gamma = 1e-6, sigma = sigmaAt(gamma);
-  for (let i = 0; i < 50; i++) {
-    const next = gammaForBits({ n: MAX_COHORT, clip: 1, sigma, dim: PADDED }, 15, kWrap);
-    const done = Math.abs(next - gamma) <= 1e-9 * next;
-    gamma = next; sigma = sigmaAt(gamma);
-    if (done) break;
-  }
-  return { gamma, sigma };
+  return ddgScaleFixedPoint({ clip: 1, dim: PADDED, bits: 15, maxCohort: MAX_COHORT },
+    (gamma) => calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma, beta: BETA, dim: PADDED, nHonest: N_HONEST }));
 }
 const SCALE = honestScale();
 const GRAPH = chooseParams(500);
