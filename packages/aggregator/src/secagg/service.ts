@@ -22,8 +22,8 @@ import type { SecAggRoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, pack, packedLength, sumModM, unpack } from '@perch/learn/ddg';
 import { Rng } from '@perch/model/rng';
 import {
-  bytesEqual, checkShape, commitB, deriveGraph, encodeVector, fromB64, publicKeyOf, reconstructSecret, SecAggServer, toB64,
-  type MaskedInputRequest, type Reason, type ServerState, type ShareKeysRequest, type UnmaskRequest,
+  bytesEqual, checkShape, commitB, deriveGraph, encodeVector, fromB64, publicKeyOf, reconstructSecret, requestOf, SecAggServer, toB64,
+  type Reason, type RequestStep, type ServerState, type StepRequest,
 } from '@perch/learn/secagg';
 import { Problem } from '../problem.js';
 import type { AggregatorStore, SecAggRoundRow, SecAggStage, SecAggWrite } from '../store/types.js';
@@ -287,7 +287,7 @@ export class SecAggRound {
     if (ORDER[this.stage] <= ORDER[step] && this.desc.longPollMs > 0) await this.waitPast(step, this.desc.longPollMs);
     if (this.stage === 'failed') return { problem: secaggProblem('round-failed', this.reason ?? 'the round failed', { ...cred }) };
     if (ORDER[this.stage] <= ORDER[step]) return { status: 202, retryAfter: 1, body: { status: 'pending', stage: this.stage, deadline: new Date(this.deadline).toISOString(), ...cred } };
-    const request = this.requestFor(NEXT[step] as Step, id);
+    const request = this.requestFor(NEXT[step] as RequestStep, id);
     if (!request) return { problem: secaggProblem('stage-closed', `this device is not part of the ${NEXT[step]} stage`, { ...cred }) };
     return { status: 200, body: { status: 'next', ...cred, request } };
   }
@@ -304,23 +304,8 @@ export class SecAggRound {
   private wake(): void { for (const w of [...this.waiters]) w(); }
 
   /** The request of `step` to device `id`, from the state committed when the previous stage closed. */
-  private requestFor(step: Step, id: string): ShareKeysRequest | MaskedInputRequest | UnmaskRequest | undefined {
-    const s = this.snap;
-    if (!s) return undefined;
-    const roundId = this.libRound;
-    if (step === 'share-keys') {
-      if (!s.participants?.includes(id)) return undefined;
-      return { step, roundId, k: s.k!, t: s.t!, participants: s.participants, neighbours: s.neighbours![id]!.map((v) => ({ id: v, ...s.keys[v]! })) };
-    }
-    if (step === 'masked-input') {
-      if (!s.cohort?.includes(id)) return undefined;
-      return { step, roundId, cohort: s.cohort, shares: s.neighbours![id]!.filter((v) => s.shared[v]).map((v) => ({ from: v, envelope: s.shared[v]!.shares[id]! })) };
-    }
-    if (step === 'unmasking') {
-      if (!s.survivors?.includes(id)) return undefined;
-      return { step, roundId, survivors: s.survivors };
-    }
-    return undefined;
+  private requestFor(step: RequestStep, id: string): StepRequest | undefined {
+    return this.snap ? requestOf(this.snap, step, id) : undefined;
   }
 
   /** Whether nothing more can arrive for `step` (every device expected at it answered, or the cohort is full). */

@@ -5,7 +5,7 @@
  * serialisable after every step. Design, parameters and threat model: README.md beside this file.
  */
 export { SecAggDevice, type DevicePolicy, type DeviceState } from './device.js';
-export { SecAggServer, type ServerOptions, type ServerState, type SecAggResult, type Accepted } from './server.js';
+export { requestOf, SecAggServer, type ServerOptions, type ServerState, type SecAggResult, type Accepted, type RequestStep, type StepRequest } from './server.js';
 export { chooseParams, log2BinomialTail, DEFAULT_TARGETS, MAX_DEGREE, MIN_THRESHOLD, type SecurityTargets, type GraphParams } from './params.js';
 export { deriveGraph, ringOrder, harary } from './graph.js';
 export { encodeVector, decodeVector, packVector, unpackVector, packedBytes, toB64, fromB64, bytesEqual } from './bytes.js';

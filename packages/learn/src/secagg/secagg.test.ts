@@ -1,7 +1,9 @@
 // End-to-end rounds of 20 simulated devices: the unmasked sum is the plain modular sum over the survivors, bit for
 // bit, with and without dropouts at every step, across save-and-resume; and the round refuses below threshold.
 import { describe, expect, it } from 'vitest';
-import { runRound, type RoundSpec } from './testing.js';
+import { SecAggDevice } from './device.js';
+import { requestOf, SecAggServer } from './server.js';
+import { runRound, testVector, type RoundSpec } from './testing.js';
 
 const base = (over: Partial<RoundSpec> = {}): RoundSpec => ({
   n: 20, d: 1000, bits: 16,
@@ -78,4 +80,34 @@ describe('SecAgg+ rounds', () => {
     expect(run.result).toBeUndefined();
     expect(run.failure).toBe('cohort-too-small');
   });
+
+  it('requestOf rebuilds, from a saved state, exactly the request each close sent, and nothing for a device outside the set', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `d${i}`);
+    const server = SecAggServer.open({ roundId: 'req', bits: 16, d: 16, minCohort: 4, k: 4, t: 2 });
+    const devs = ids.map((id) => SecAggDevice.create(id, { minCohort: 4, minDegree: 4, minThreshold: 2 }));
+    for (const dv of devs) {
+      const r = await dv.advertiseKeys(server.advertiseRequest()); if (!r.ok) throw new Error(r.reason);
+      await server.receive(r.message);
+    }
+    const sk = await server.closeAdvertise(); if (!sk.ok) throw new Error(sk.reason);
+    for (const id of ids) expect(requestOf(server.toJSON(), 'share-keys', id)).toEqual(sk.message[id]);
+    for (const [i, dv] of devs.entries()) {
+      if (i === 7) continue; // never shares keys: outside U2
+      const r = await dv.shareKeys(sk.message[ids[i]!]!); if (!r.ok) throw new Error(r.reason);
+      await server.receive(r.message);
+    }
+    const mk = server.closeShareKeys(); if (!mk.ok) throw new Error(mk.reason);
+    expect(requestOf(server.toJSON(), 'masked-input', 'd7')).toBeUndefined();
+    for (const id of ids.slice(0, 7)) expect(requestOf(server.toJSON(), 'masked-input', id)).toEqual(mk.message[id]);
+    for (const [i, dv] of devs.slice(0, 6).entries()) {
+      const r = await dv.maskedInput(mk.message[ids[i]!]!, testVector(16, 16, i + 1)); if (!r.ok) throw new Error(r.reason);
+      await server.receive(r.message);
+    }
+    const um = server.closeMaskedInput(); if (!um.ok) throw new Error(um.reason);
+    expect(requestOf(server.toJSON(), 'unmasking', 'd6')).toBeUndefined();
+    for (const id of ids.slice(0, 6)) expect(requestOf(server.toJSON(), 'unmasking', id)).toEqual(um.message[id]);
+    // The earlier steps' requests stay derivable after later closes (a device re-sending an old step gets its answer).
+    expect(requestOf(server.toJSON(), 'share-keys', 'd0')).toEqual(sk.message.d0);
+  });
 });
+

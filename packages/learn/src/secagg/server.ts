@@ -60,6 +60,34 @@ export interface SecAggResult {
 
 export type Accepted = { ok: true } | ({ ok: false } & Rejection);
 
+/** A step that ends with one request per device (advertise's request is the same for all: `advertiseRequest`). */
+export type RequestStep = 'share-keys' | 'masked-input' | 'unmasking';
+export type StepRequest = ShareKeysRequest | MaskedInputRequest | UnmaskRequest;
+
+/** The members of `step`: U1 (participants), U2 (cohort) or U3 (survivors), once the previous stage closed. */
+const membersOf = (s: ServerState, step: RequestStep): string[] | undefined =>
+  (step === 'share-keys' ? s.participants : step === 'masked-input' ? s.cohort : s.survivors);
+
+/** `step`'s request to member `id` (the state has the sets the previous close fixed). */
+function buildRequest(s: ServerState, step: RequestStep, id: string): StepRequest {
+  const roundId = s.config.roundId;
+  if (step === 'share-keys') return { step, roundId, k: s.k!, t: s.t!, participants: s.participants!, neighbours: s.neighbours![id]!.map((v) => ({ id: v, ...s.keys[v]! })) };
+  if (step === 'masked-input') return { step, roundId, cohort: s.cohort!, shares: s.neighbours![id]!.filter((v) => s.shared[v]).map((v) => ({ from: v, envelope: s.shared[v]!.shares[id]! })) };
+  return { step, roundId, survivors: s.survivors! };
+}
+
+/**
+ * The request of `step` to device `id`, from a saved state in which that step's set is fixed (a server that answers
+ * each device on its own, after a restart too); undefined if `id` is not in the set. The closes build the same.
+ */
+export function requestOf(s: ServerState, step: RequestStep, id: string): StepRequest | undefined {
+  return membersOf(s, step)?.includes(id) ? buildRequest(s, step, id) : undefined;
+}
+
+/** One request per member of `step`, as its close returns them. */
+const requestsOf = <T extends StepRequest>(s: ServerState, step: RequestStep): Record<string, T> =>
+  Object.fromEntries(membersOf(s, step)!.map((id) => [id, buildRequest(s, step, id) as T]));
+
 export class SecAggServer {
   /** The running sum of the masked inputs, mod 2^16 or 2^32 (`Wide`); saved as `s.sum` by `toJSON`. */
   private acc: Wide | undefined;
@@ -153,14 +181,7 @@ export class SecAggServer {
     if (t > k) return reject('bad-params', `t ${t} > k ${k}`);
     const graph = await deriveGraph(c.roundId, c.seed, participants, k, this.backend);
     this.s = { ...this.s, stage: 'share-keys', participants, k, t, neighbours: Object.fromEntries(graph) };
-    const out: Record<string, ShareKeysRequest> = {};
-    for (const id of participants) {
-      out[id] = {
-        step: 'share-keys', roundId: c.roundId, k, t, participants,
-        neighbours: graph.get(id)!.map((v) => ({ id: v, ...this.s.keys[v]! })),
-      };
-    }
-    return { ok: true, message: out };
+    return { ok: true, message: requestsOf<ShareKeysRequest>(this.s, 'share-keys') };
   }
 
   /** Ends round 1: fixes U2; forwards to each device the envelopes addressed to it. */
@@ -169,12 +190,7 @@ export class SecAggServer {
     const cohort = Object.keys(this.s.shared).sort();
     if (cohort.length < this.s.config.minCohort) return reject('cohort-too-small', `${cohort.length} devices shared keys`);
     this.s = { ...this.s, stage: 'masked-input', cohort };
-    const out: Record<string, MaskedInputRequest> = {};
-    for (const u of cohort) {
-      const shares = this.s.neighbours![u]!.filter((v) => this.s.shared[v]).map((v) => ({ from: v, envelope: this.s.shared[v]!.shares[u]! }));
-      out[u] = { step: 'masked-input', roundId: this.s.config.roundId, cohort, shares };
-    }
-    return { ok: true, message: out };
+    return { ok: true, message: requestsOf<MaskedInputRequest>(this.s, 'masked-input') };
   }
 
   /** Ends round 2: fixes the survivors U3 (masked input arrived); one unmasking request per survivor. */
@@ -183,8 +199,7 @@ export class SecAggServer {
     const survivors = [...this.s.masked].sort();
     if (survivors.length < this.s.config.minCohort) return reject('cohort-too-small', `${survivors.length} masked inputs arrived`);
     this.s = { ...this.s, stage: 'unmasking', survivors };
-    const req: UnmaskRequest = { step: 'unmasking', roundId: this.s.config.roundId, survivors };
-    return { ok: true, message: Object.fromEntries(survivors.map((u) => [u, req])) };
+    return { ok: true, message: requestsOf<UnmaskRequest>(this.s, 'unmasking') };
   }
 
   /** Ends round 3: rebuilds b of each survivor and s_sk of each dropped device, removes their masks, outputs the sum. */
