@@ -11,20 +11,17 @@ import type { SecAggRoundDescription } from '@perch/learn/client';
 import {
   calibrateDdgSigma, DDG_BETA, ddgScaleFixedPoint, gammaForSigma, honestCohort, rotationLayout, WRAP_PROBABILITY, wrapProbabilityBound, type DdgParams,
 } from '@perch/learn/ddg';
-import { chooseParams, toB64 } from '@perch/learn/secagg';
+import { graphForCohort, maxCohortFor, toB64 } from '@perch/learn/secagg';
 import type { RoundPolicy, SecAggPolicy } from '../config.js';
 
 export const minCohortOf = (p: RoundPolicy, s: SecAggPolicy): number => s.minCohort ?? p.minClients;
 export const maxCohortOf = (p: RoundPolicy, s: SecAggPolicy): number =>
-  Math.max(minCohortOf(p, s), s.maxCohort ?? Math.min(p.maxUpdatesPerRound, Math.ceil(p.targetClients + 4 * Math.sqrt(p.targetClients))));
+  Math.max(minCohortOf(p, s), s.maxCohort ?? Math.min(p.maxUpdatesPerRound, maxCohortFor(p.targetClients)));
 
-/** (k, t) announced for the round: fixed by the policy, or `chooseParams` at the expected cohort. */
+/** (k, t) announced for the round: fixed by the policy, or `graphForCohort` at the expected cohort. */
 export function graphParams(p: RoundPolicy, s: SecAggPolicy): { k: number; t: number } {
   if (s.k !== undefined && s.t !== undefined) return { k: s.k, t: s.t };
-  const n = Math.max(3, p.targetClients);
-  const c = chooseParams(n);
-  if (c.feasible && c.k < n - 1) return { k: c.k, t: c.t };
-  return { k: Math.min(254, n - 1 + ((n - 1) % 2)), t: Math.min(c.t, n - 1) };
+  return graphForCohort(Math.max(3, p.targetClients));
 }
 
 /** γ and σ: σ fixed by the policy (γ from it), or calibrated together with γ to a fixed point. */

@@ -16,6 +16,7 @@ import {
   calibrateDdgSigma, DDG_BETA, ddgEpsilon, ddgScaleFixedPoint, honestCohort, packedLength, rotationLayout, wrapProbabilityBound,
   type DdgAccountingParams, type DdgParams,
 } from '@perch/learn/ddg';
+import { maxCohortFor } from '@perch/learn/secagg';
 
 /** What a run of `--noise ddg` is asked for (command-line options). */
 export interface DdgSettings {
@@ -67,8 +68,6 @@ export interface DdgPlan {
 
 /** The smallest cohort released when not given: ⌊K − 3√K⌋ for K expected clients (a Poisson cohort falls below it in about 0.1 % of rounds). */
 export const autoMinCohort = (expected: number): number => Math.max(1, Math.floor(expected - 3 * Math.sqrt(expected)));
-/** The largest cohort accepted: ⌈K + 4√K⌉; sampled devices beyond it are turned away before they train. */
-export const maxCohortFor = (expected: number): number => Math.ceil(expected + 4 * Math.sqrt(expected));
 /** Uploads a budget must allow when not given: ⌈qR + 3√(qR)⌉, above what almost every device takes part in over R rounds at q. */
 export const autoUploads = (q: number, rounds: number): number => Math.max(1, Math.ceil(q * rounds + 3 * Math.sqrt(q * rounds)));
 

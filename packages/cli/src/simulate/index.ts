@@ -6,5 +6,5 @@ export { SimServer, type ServerOptions } from './server.js';
 export { trainCentral, type CentralOptions } from './central.js';
 export { makePopulation, type Population } from './population.js';
 export { epsilonAfter, noiseForBudget, medianUpdateNorm } from './privacy.js';
-export { planDdg, accountingOf, autoMinCohort, autoUploads, maxCohortFor, type DdgPlan, type DdgSettings } from './ddg.js';
+export { planDdg, accountingOf, autoMinCohort, autoUploads, type DdgPlan, type DdgSettings } from './ddg.js';
 export { secaggSum, type SecAggRun } from './secagg.js';

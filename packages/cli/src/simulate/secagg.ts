@@ -6,7 +6,7 @@
  * devices' vectors without masks (the masks cancel exactly); `--secagg-devices` runs this on part of one round to
  * check that the unmasked sum is bit-identical and to measure the protocol's cost.
  */
-import { chooseParams, SecAggDevice, SecAggServer, type DevicePolicy } from '@perch/learn/secagg';
+import { graphForCohort, SecAggDevice, SecAggServer, type DevicePolicy } from '@perch/learn/secagg';
 
 export interface SecAggRun {
   /** Σ of the vectors mod 2^bits, as the server unmasked it. */
@@ -26,21 +26,11 @@ export interface SecAggRun {
 /** Bytes of a message as JSON (ASCII: ids, base64url and numbers). */
 const size = (m: unknown): number => JSON.stringify(m).length;
 
-/**
- * (k, t) for n devices: `chooseParams` when its bounds hold; for small cohorts, where they cannot short of the
- * complete graph, the complete graph with the threshold it gives (no device drops out here).
- */
-export function graphFor(n: number): { k: number; t: number } {
-  const p = chooseParams(n);
-  if (p.feasible && p.k < n - 1) return { k: p.k, t: p.t };
-  return { k: Math.min(254, n - 1 + ((n - 1) % 2)), t: Math.min(p.t, n - 1) };
-}
-
 /** Runs the protocol over `vectors` (length d, values < 2^bits) and returns the unmasked sum and its cost. */
 export async function secaggSum(vectors: readonly Uint32Array[], bits: number, roundId: string, seed: string): Promise<SecAggRun> {
   const n = vectors.length, d = vectors[0]?.length ?? 0;
   if (n < 3) throw new RangeError(`secure aggregation needs at least 3 devices, got ${n}`);
-  const { k, t } = graphFor(n);
+  const { k, t } = graphForCohort(n);
   const policy: DevicePolicy = { minCohort: n, minDegree: k, minThreshold: t };
   const ids = vectors.map((_, i) => `device-${String(i).padStart(5, '0')}`);
   const up = new Map<string, number>(ids.map((id) => [id, 0])), down = new Map<string, number>(ids.map((id) => [id, 0]));

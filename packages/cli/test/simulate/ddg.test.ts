@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { Sequence } from '@perch/model/data';
 import { ddgEpsilon, honestCohort, packedLength, rotationLayout, WRAP_PROBABILITY, wrapProbabilityBound } from '@perch/learn/ddg';
 import { runFederated, type FederatedOptions } from '../../src/simulate/federated.js';
-import { accountingOf, autoMinCohort, autoUploads, maxCohortFor, planDdg, type DdgSettings } from '../../src/simulate/ddg.js';
-import { graphFor, secaggSum } from '../../src/simulate/secagg.js';
+import { accountingOf, autoMinCohort, autoUploads, planDdg, type DdgSettings } from '../../src/simulate/ddg.js';
+import { secaggSum } from '../../src/simulate/secagg.js';
+import { graphForCohort, maxCohortFor } from '@perch/learn/secagg';
 import { cloneWeights } from '../../src/simulate/weights.js';
 import { setup } from './synthetic.js';
 
@@ -123,7 +124,7 @@ describe('secaggSum', () => {
     const want = Uint32Array.from({ length: d }, (_, j) => vs.reduce((a, v) => a + v[j]!, 0) % 2 ** bits);
     expect([...r.sum]).toEqual([...want]);
     expect(r).toMatchObject({ devices: 5, k: 4 });
-    expect(graphFor(200).k).toBeLessThan(199); // SecAgg+'s sparse graph at a few hundred devices
+    expect(graphForCohort(200).k).toBeLessThan(199); // SecAgg+'s sparse graph at a few hundred devices
     await expect(secaggSum(vs.slice(0, 2), bits, 'test', 'A'.repeat(43))).rejects.toThrow(/at least 3/);
   }, 30_000);
 });

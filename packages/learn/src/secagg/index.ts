@@ -6,7 +6,7 @@
  */
 export { SecAggDevice, type DevicePolicy, type DeviceState } from './device.js';
 export { requestOf, SecAggServer, type ServerOptions, type ServerState, type SecAggResult, type Accepted, type RequestStep, type StepRequest } from './server.js';
-export { chooseParams, log2BinomialTail, DEFAULT_TARGETS, MAX_DEGREE, MIN_THRESHOLD, type SecurityTargets, type GraphParams } from './params.js';
+export { chooseParams, graphForCohort, log2BinomialTail, maxCohortFor, DEFAULT_TARGETS, MAX_DEGREE, MIN_THRESHOLD, type SecurityTargets, type GraphParams } from './params.js';
 export { deriveGraph, ringOrder, harary } from './graph.js';
 export { encodeVector, decodeVector, packVector, unpackVector, packedBytes, toB64, fromB64, bytesEqual } from './bytes.js';
 export { hasWebCryptoX25519, webCryptoBackend, generateKeyPair, publicKeyOf, type SecAggBackend } from './crypto.js';

@@ -89,3 +89,17 @@ export function chooseParams(n: number, targets: SecurityTargets = DEFAULT_TARGE
   const r = check(n, k, targets);
   return { k, t: Math.min(r.t, k), feasible: r.ok && k === n - 1 };
 }
+
+/**
+ * The (k, t) a server announces for an expected cohort of `n`: `chooseParams` when its bounds hold with a sparse
+ * graph; otherwise (small cohorts, where they cannot short of the complete graph) the complete graph, kept even and
+ * at most 254, with the threshold `chooseParams` gives.
+ */
+export function graphForCohort(n: number): { k: number; t: number } {
+  const p = chooseParams(n);
+  if (p.feasible && p.k < n - 1) return { k: p.k, t: p.t };
+  return { k: Math.min(254, n - 1 + ((n - 1) % 2)), t: Math.min(p.t, n - 1) };
+}
+
+/** The largest cohort admitted for an expected cohort of K: ⌈K + 4√K⌉ (sampled devices beyond it are turned away). */
+export const maxCohortFor = (expected: number): number => Math.ceil(expected + 4 * Math.sqrt(expected));
