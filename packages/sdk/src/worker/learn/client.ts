@@ -203,10 +203,9 @@ export class FederatedClient {
     if (!Number.isSafeInteger(round.roundId) || round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
     const deadline = Date.parse(round.deadline);
     if (round.status !== 'open' || !(deadline - Date.now() > MIN_TIME_LEFT_MS)) { this.state = 'round closing'; return; }
-    // A secure-aggregation round is checked against the policy's `secagg` part with the announced update length
-    // (the layout is checked against the device's own model below, before anything is trained or sent).
-    const secagg = round.secagg !== undefined && round.secagg !== null;
-    const check = secagg ? checkRound(round, policy, { updateDim: round.layout?.size }) : checkRound(round, policy);
+    // A secure-aggregation round is checked against the policy's `secagg` part with the announced update length;
+    // `roundLayout` below makes that length the device's own (same hash and size), so the encoding fits the delta.
+    const check = checkRound(round, policy, { updateDim: round.layout?.size });
     // (The budget check above covers a local round too: checkRound accepts only z at or above that floor, which costs less.)
     if (!check.ok) { this.refuse(rec, round.roundId, check.code, check.reason, polled); return; }
     if (check.mode === 'secagg' && !acc.canUploadDdg(check.noise.accounting)) { this.state = 'privacy budget exhausted'; return; }
@@ -216,7 +215,6 @@ export class FederatedClient {
     const cohort = publishedCohortProblem(model.manifest.hyperParameters, model.manifest.modelVersion, policy);
     if (cohort) { this.refuse(rec, round.roundId, 'cohort_run', cohort, polled); return; }
     const layout = roundLayout(round, makeLayout(weightShapes(model.dims), SHARED_DENSE_WEIGHTS));
-    if (check.mode === 'secagg' && layout.size !== check.secagg.ddg.dim) { this.refuse(rec, round.roundId, 'malformed_round', `the round encodes ${check.secagg.ddg.dim} values; this device's update has ${layout.size}`, polled); return; }
     const seq = deviceSequence(await this.deps.events(), model.vocab);
 
     const rng = cryptoRng();
