@@ -31,7 +31,7 @@ import type { Layout } from '@perch/learn/update';
 import type { ModelDims, Weights } from '@perch/model/spec';
 import type { AggregationRule, ServerOptimizer } from '@perch/learn/server';
 import type { LocalTrainer } from '@perch/learn/client';
-import { bitsFromRng, decodeDdgSum, encodeDdg, pack, sumModM, unpack } from '@perch/learn/ddg';
+import { addModM, bitsFromRng, decodeDdgSum, encodeDdg, pack, sumModM } from '@perch/learn/ddg';
 import { SimServer } from './server.js';
 import { Rng } from '@perch/model/rng';
 import { planDdg, roundParams, type DdgPlan, type DdgSettings } from './ddg.js';
@@ -187,7 +187,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
       const padded = plan.paddedDim, bits = plan.bits;
       const wantSecagg = secagg === undefined && (o.ddg?.secaggDevices ?? 0) > 0;
       const held: Uint32Array[] = []; // the vectors of the devices that run the real protocol
-      let sum: Uint32Array = new Uint32Array(padded); // Σ mod 2^bits of the others: what SecAgg+ reveals, without the masks
+      const sum = new Uint32Array(padded); // Σ mod 2^bits of the others: what SecAgg+ reveals, without the masks
       const plain = new Float64Array(D); // Σ of the clipped deltas, for ddgError only (the server never has it)
       for (const [i, seq] of ctx.clients.entries()) {
         if (!shouldParticipate(o.q, coins)) continue;
@@ -201,9 +201,10 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
         onUpload?.(bytes, seq);
         const f = enc.clipped ? C / enc.norm : 1;
         for (let j = 0; j < D; j++) plain[j] = plain[j]! + delta[j]! * f;
-        const v = unpack(bytes, bits, padded);
+        // The vector the packed bytes carry (pack and unpack are exact inverses, tested in @perch/learn/ddg).
+        const v = enc.values;
         if (wantSecagg && held.length < o.ddg!.secaggDevices) held.push(v);
-        else sum = sumModM([sum, v], bits);
+        else addModM(sum, v, bits);
       }
       released = count >= plan.minCohort;
       if (released) {
@@ -215,7 +216,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
             if (!bitIdentical) throw new Error(`round ${r}: the SecAgg+ sum of ${held.length} devices differs from their plain modular sum`);
             secagg = { round: r, devices: run.devices, k: run.k, t: run.t, bitIdentical, seconds: run.seconds, serverSeconds: run.serverSeconds, bytesUpPerDevice: run.bytesUp, bytesDownPerDevice: run.bytesDown };
           }
-          sum = sumModM([sum, run?.sum ?? plainHeld], bits);
+          addModM(sum, run?.sum ?? plainHeld, bits);
         }
         const decoded = decodeDdgSum(sum, params, count);
         let se = 0;

@@ -14,7 +14,7 @@ export {
   sampleDiscreteLaplace, sigma2Rational, uniformInt, type RandomBits, type Rational,
 } from './discrete-gaussian.js';
 export {
-  fromZmCentred, gammaForBits, pack, packedLength, stddevsForWrapProbability, sumModM, sumVarianceProxy, toZm, unpack,
+  addModM, fromZmCentred, gammaForBits, pack, packedLength, stddevsForWrapProbability, sumModM, sumVarianceProxy, toZm, unpack,
   wrapProbabilityBound, type WrapParams,
 } from './modular.js';
 export { DDG_BETA, ddgScaleFixedPoint, gammaForSigma, WRAP_PROBABILITY, type GridParams } from './scale.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@perch/model/rng';
 import {
-  fromZmCentred, gammaForBits, pack, packedLength, stddevsForWrapProbability, sumModM, sumVarianceProxy, toZm, unpack,
+  addModM, fromZmCentred, gammaForBits, pack, packedLength, stddevsForWrapProbability, sumModM, sumVarianceProxy, toZm, unpack,
   wrapProbabilityBound,
 } from './modular.js';
 
@@ -23,6 +23,17 @@ describe('Z_m arithmetic', () => {
       expect(Array.from(s)).toEqual(Array.from(toZm(exact, bits)));
     }
     expect(() => sumModM([new Uint32Array(2), new Uint32Array(3)], 8)).toThrow(RangeError);
+  });
+
+  it('adds into a running sum in place, as sumModM sums the same vectors', () => {
+    const rng = new Rng(3);
+    for (const bits of [8, 15, 32]) {
+      const vecs = Array.from({ length: 40 }, () => toZm(Array.from({ length: 30 }, () => rng.int(2000) - 1000), bits));
+      const acc = new Uint32Array(30);
+      for (const v of vecs) expect(addModM(acc, v, bits)).toBe(acc);
+      expect(Array.from(acc)).toEqual(Array.from(sumModM(vecs, bits)));
+    }
+    expect(() => addModM(new Uint32Array(2), new Uint32Array(3), 8)).toThrow(RangeError);
   });
 
   it('packs at exactly `bits` bits a value and unpacks losslessly', () => {

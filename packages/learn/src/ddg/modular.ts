@@ -47,15 +47,19 @@ export function fromZmCentred(v: ArrayLike<number>, bits: number): Float64Array 
 
 /** Coordinate-wise sum mod m of vectors of residues (what secure aggregation reveals). */
 export function sumModM(vectors: readonly ArrayLike<number>[], bits: number): Uint32Array {
-  const m = checkBits(bits);
+  checkBits(bits);
   if (vectors.length === 0) throw new RangeError('no vectors to sum');
-  const len = vectors[0]!.length;
-  const acc = new Float64Array(len);
-  for (const v of vectors) {
-    if (v.length !== len) throw new RangeError(`vector lengths differ: ${v.length} vs ${len}`);
-    for (let i = 0; i < len; i++) acc[i] = (acc[i]! + v[i]!) % m; // < 2·2³², exact in a double
-  }
-  return Uint32Array.from(acc);
+  const acc = new Uint32Array(vectors[0]!.length);
+  for (const v of vectors) addModM(acc, v, bits);
+  return acc;
+}
+
+/** Adds residues `v` (< 2^bits) into `acc` mod 2^bits, in place: a running sum without a new array per vector. */
+export function addModM(acc: Uint32Array, v: ArrayLike<number>, bits: number): Uint32Array {
+  const m = checkBits(bits);
+  if (v.length !== acc.length) throw new RangeError(`vector lengths differ: ${v.length} vs ${acc.length}`);
+  for (let i = 0; i < acc.length; i++) acc[i] = (acc[i]! + v[i]!) % m; // < 2·2³², exact in a double
+  return acc;
 }
 
 /** Bytes needed for `count` values of `bits` bits. */
