@@ -1,6 +1,7 @@
 // `pnpm bench secagg`: the cost of one secure-aggregation round (SecAgg+, @perch/learn/secagg) at the issue's
-// scale: a cohort of n = 1,000 devices with the default targets' k and t, a model of d = 34,000 values sent as the
-// ddg encoding's 34,816 values (block padding) at 15 bits, 30 % of the devices dropping during masking.
+// scale: a cohort of n = 1,000 devices with the default targets' k and t, the Beauty model's masked vector under the
+// default secure-aggregation recipe (its trained tensors, padded for the rotation) at the default policy's bits,
+// 30 % of the devices dropping during masking.
 // - device_round_ms (backend chromium-worker): the device's four steps (advertise keys, share keys, masked input,
 //   unmasking), each from the request's wire bytes to the reply's, for 3 real devices of the round, each in its
 //   own fresh Chromium web worker (cold, as a device's one round per session is) with the library's Web Crypto
@@ -23,20 +24,29 @@ import {
   chooseParams, decodeReply, encodeRequest, SecAggDevice, SecAggServer, type DeviceReply, type WireContext,
 } from '@perch/learn/secagg';
 import { nodeSecAggBackend } from '@perch/aggregator';
+import { SECAGG_TRAINED } from '@perch/learn/client';
+import { rotationLayout } from '@perch/learn/ddg';
+import { DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
+import { makeLayout, selectedSize } from '@perch/learn/update';
+import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import type { SecAggBenchReply } from '../support/secagg-bench/worker.js';
 import { openWorkerBench } from '../support/worker-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const OUT = join(root, 'e2e', 'artifacts', 'secagg-bench');
-const N = Number(process.env.PERCH_BENCH_SECAGG_N ?? 1000), D = 34_816, BITS = 15, BROWSER = 3;
+// The masked vector of the Beauty model (d = h = 64, one category) under the default secure-aggregation recipe:
+// its trained tensors only, padded for the rotation (item and attribute counts do not enter the dense tensors).
+const BEAUTY = makeLayout(weightShapes({ dim: 64, hidden: 64, numItems: 1, numAttrs: 1, numCategories: 1 }), SHARED_DENSE_WEIGHTS);
+const N = Number(process.env.PERCH_BENCH_SECAGG_N ?? 1000), D = rotationLayout(selectedSize(BEAUTY, SECAGG_TRAINED)).padded, BITS = DEFAULT_SECAGG_POLICY.bits, BROWSER = 3;
+const MASK = 2 ** BITS - 1;
 const { k, t } = chooseParams(N);
 const ids = Array.from({ length: N }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 const dropped = new Set(ids.filter((_, i) => i % 10 >= 7)); // 30 %; devices 0–2 (the browser's) survive
 const inputs = (i: number): Uint32Array => {
   let s = (i + 1) * 2654435761 >>> 0 || 1;
   const x = new Uint32Array(D);
-  for (let j = 0; j < D; j++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; x[j] = s & 0x7fff; }
+  for (let j = 0; j < D; j++) { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; x[j] = s & MASK; }
   return x;
 };
 const log = (s: string): void => { console.error(`[secagg bench] ${s}`); };
@@ -127,7 +137,7 @@ try {
   if (process.env.PERCH_BENCH_SECAGG_STATE) writeFileSync(process.env.PERCH_BENCH_SECAGG_STATE, JSON.stringify(saved));
   const survivors = saved.survivors!;
   const want = new Uint32Array(D);
-  for (const id of survivors) { const x = inputs(ids.indexOf(id)); for (let j = 0; j < D; j++) want[j] = (want[j]! + x[j]!) & 0x7fff; }
+  for (const id of survivors) { const x = inputs(ids.indexOf(id)); for (let j = 0; j < D; j++) want[j] = (want[j]! + x[j]!) & MASK; }
   const masks = survivors.length + [...dropped].reduce((s, u) => s + saved.neighbours![u]!.filter((v) => !dropped.has(v)).length, 0);
   const unmask: Record<string, { ms: number; cpu: number; exact: boolean }> = {};
   for (const [name, be] of [['node-crypto', nodeSecAggBackend()], ['node-crypto-2-threads', nodeSecAggBackend({ threads: 2 })], ['webcrypto', undefined]] as const) {

@@ -175,7 +175,7 @@ test('(b–e) lies in the share-keys, masked-input and unmask requests: each dev
 
   const proxyPosts = env.proxy.requests.filter((r) => r.method === 'POST' && r.path.startsWith(`/v1/round/${roundId}/secagg/`));
   const sentBy = (id: string, step: string): Recorded[] => proxyPosts.filter((r) => stepOf(r.path) === step && (step === 'advertise' ? false : deviceOf(r) === id));
-  const view = readSecAggRound(firstRound.secagg, firstRound.layout.size);
+  const view = readSecAggRound(firstRound.secagg, { tensors: firstRound.secagg!.ddg.tensors, dim: firstRound.secagg!.ddg.dim });
   if (typeof view === 'string') throw new Error(view);
   const truth = new DeviceAccountant({ epsilonBudget: BUDGET, delta: 1e-10 });
   truth.recordDdgUpload(deviceDdgNoise(view, readSecAggPolicy(SECAGG_POLICY)!, firstRound.clipBound, 1e-10).accounting);

@@ -13,7 +13,7 @@ import type { RoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, packedLength, sumModM, type DdgParams } from '@perch/learn/ddg';
 import { cryptoRng, deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
 import { releaseMean, zeroFrozen } from '@perch/learn/server';
-import { makeLayout } from '@perch/learn/update';
+import { expandTensors, makeLayout, selectedSize, trainedTensors } from '@perch/learn/update';
 import { loadExport } from '@perch/model/export';
 import type { AuditReport, OutboundLogEntry } from '@perch/sdk';
 import { waitFor } from './support/aggregator.js';
@@ -111,8 +111,11 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
   }
   const params: DdgParams = { dim: s.ddg.dim, clip: s.ddg.clip, gamma: s.ddg.gamma, bits: s.bits, sigma: s.ddg.sigma, seed: s.ddg.rotationSeed, beta: s.ddg.beta };
   const sum = decodeDdgSum(sumModM(inputs, s.bits), params, inputs.length);
-  const mean = sum.map((v) => v / inputs.length);
   const layout = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+  // The masked vectors carry the tensors the round's recipe trains; the rest of the step is zero.
+  const trained = trainedTensors(layout, round.local.frozen);
+  expect(s.ddg.tensors).toEqual(trained);
+  const mean = expandTensors(sum, layout, trained).map((v) => v / inputs.length);
   const released = releaseMean(mean, { multiplier: 0, bound: round.clipBound, maxWeight: 1, totalWeight: inputs.length, denominator: round.targetClients, rng: cryptoRng() }).delta;
   const step = zeroFrozen(released, layout, round.local.frozen);
   const [v1, v2] = [await weightsOf(1), await weightsOf(2)];
@@ -125,7 +128,7 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
       if (want !== 0) moved++;
     }
   });
-  expect(moved, 'the step is not empty').toBeGreaterThan(layout.size / 2);
+  expect(moved, 'the step is not empty').toBeGreaterThan(selectedSize(layout, trained) / 2);
   expect(worst, 'published v2 − v1 = release of the survivors\' plain sum').toBeLessThan(1e-6);
   // Without the closed device's vector the sum is not the published one (the check can fail).
   const without = decodeDdgSum(sumModM(inputs.filter((_, i) => SURVIVORS[i] !== CLOSED), s.bits), params, inputs.length - 1);
@@ -135,7 +138,7 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
   expect(fed.participants).toBe(N);
 
   // What the device must have recorded: one upload of the noisy sum over its policy's honest cohort.
-  const view = readSecAggRound(s, round.layout.size);
+  const view = readSecAggRound(s, { tensors: trained, dim: selectedSize(layout, trained) });
   if (typeof view === 'string') throw new Error(view);
   const accounting = deviceDdgNoise(view, readSecAggPolicy(SECAGG_POLICY)!, round.clipBound, 1e-10).accounting;
   const acc = new DeviceAccountant({ epsilonBudget: BUDGET, delta: 1e-10 });

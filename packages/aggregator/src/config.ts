@@ -1,7 +1,7 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
 import { parseArgs } from 'node:util';
 import type { ModelDims } from '@perch/model/spec';
-import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe, frozenFromFlag } from '@perch/learn/client';
+import { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE, recipeProblems, type LocalRecipe, frozenFromFlag } from '@perch/learn/client';
 import { DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
 import type { AggregationRule } from '@perch/learn/server';
 import { centralNoiseProblem } from '@perch/learn/server';
@@ -178,7 +178,8 @@ export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & {
     dbPath: over.dbPath ?? 'perch-aggregator.db',
     modelDir: over.modelDir,
     seedDims: over.seedDims,
-    round: checkPolicy({ ...DEFAULT_ROUND, ...over.round, secagg: over.round?.secagg ? { ...DEFAULT_SECAGG, ...over.round.secagg, stageMs: { ...DEFAULT_SECAGG.stageMs, ...over.round.secagg.stageMs } } : null }),
+    // Secure aggregation trains the secagg recipe's tensors unless the caller sets a recipe (DEFAULT_SECAGG_RECIPE).
+    round: checkPolicy({ ...DEFAULT_ROUND, ...(over.round?.secagg ? { local: { ...DEFAULT_SECAGG_RECIPE } } : {}), ...over.round, secagg: over.round?.secagg ? { ...DEFAULT_SECAGG, ...over.round.secagg, stageMs: { ...DEFAULT_SECAGG.stageMs, ...over.round.secagg.stageMs } } : null }),
     corsOrigins: over.corsOrigins ?? ['http://127.0.0.1:5173', 'http://localhost:5173'],
     rateLimit: over.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
     noiseSeed: over.noiseSeed,
@@ -260,7 +261,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   }
   const frozen = get('local-frozen');
   if (frozen !== undefined) local.frozen = frozenFromFlag(frozen);
-  if (Object.keys(local).length > 0) round.local = { ...DEFAULT_RECIPE, ...local };
+  if (Object.keys(local).length > 0) round.local = { ...(onOff('secagg') ? DEFAULT_SECAGG_RECIPE : DEFAULT_RECIPE), ...local };
   set('adamBiasCorrection', onOff('adam-bias-correction'));
   if (onOff('secagg')) {
     const stages = get('secagg-stage-seconds')?.split(',').map(Number);

@@ -14,6 +14,7 @@ import { cryptoRng } from '@perch/learn/privacy';
 import { expect } from 'vitest';
 import type { RoundInfo } from '../src/schemas/round.js';
 import { layoutOf } from './helper.js';
+import { expandTensors } from '@perch/learn/update';
 
 export interface Reply { status: number; body: Record<string, unknown>; headers: Record<string, string | undefined> }
 export type Send = (url: string, body: string | Uint8Array, headers: Record<string, string>) => Promise<Reply>;
@@ -35,7 +36,7 @@ export const ddgParams = (s: SecAggRoundDescription): DdgParams => ({ dim: s.ddg
 export function encodedUpdate(info: RoundInfo, seed: number): { delta: Float32Array; values: Uint32Array } {
   const s = info.secagg!;
   const rng = new Rng(seed);
-  const delta = Float32Array.from({ length: info.layout.size }, () => (rng.next() - 0.5) * 0.02);
+  const delta = Float32Array.from({ length: s.ddg.dim }, () => (rng.next() - 0.5) * 0.02); // the trained tensors only (`ddg.tensors`)
   const enc = encodeDdg(delta, ddgParams(s), new Rng(seed + 1), bitsFromRng(new Rng(seed + 2)));
   return { delta, values: enc.values };
 }
@@ -126,7 +127,7 @@ export class HttpDevice {
 /** The published step the aggregator must make from these devices' encodings (sgd at η = 1). */
 export function expectedStep(info: RoundInfo, values: Uint32Array[], frozen: readonly string[]): Float32Array {
   const s = info.secagg!;
-  const sum = decodeDdgSum(sumModM(values, s.bits), ddgParams(s), values.length);
+  const sum = expandTensors(decodeDdgSum(sumModM(values, s.bits), ddgParams(s), values.length), layoutOf(info), s.ddg.tensors);
   const mean = sum.map((v) => v / values.length);
   const { delta } = releaseMean(mean, { multiplier: 0, bound: info.clipBound, maxWeight: 1, totalWeight: values.length, denominator: info.targetClients, rng: cryptoRng() });
   return zeroFrozen(delta, layoutOf(info), frozen);

@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pack, unpack } from '@perch/learn/ddg';
+import { DEFAULT_RECIPE } from '@perch/learn/client';
 import { fromB64, reconstructSecret, toB64, type DevicePolicy } from '@perch/learn/secagg';
 import { addInto, pairMask, selfMask } from '@perch/learn/secagg/testing';
 import { buildApp } from '../src/app.js';
@@ -43,6 +44,7 @@ describe('what the aggregator stores and logs of one device', () => {
     const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
     const config = testConfig(tmp.dir, {
       minClients: 5, targetClients: N, closeAtTarget: true, noiseMultiplier: 0, serverOptimizer: 'sgd', serverLearningRate: 1,
+      local: { ...DEFAULT_RECIPE }, // every tensor but the input embeddings: a vector long enough for the χ² test
       secagg: { k: 8, t: 4, minCohort: 5, maxCohort: 12, sigma: 0.001, stageMs: { advertise: 60_000, shareKeys: 30_000, maskedInput: 8_000, unmask: 60_000 }, longPollMs: 5_000 },
     });
     const app = await buildApp({ config }, { logger: { level: 'debug', stream } });

@@ -9,7 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import { fromB64, toB64, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
 import { loadExport } from '@perch/model/export';
 import { checkRound, DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
-import { post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
+import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
+import { DEFAULT_SECAGG_RECIPE, trainedBy } from '@perch/learn/client';
+import { makeLayout, selectedSize } from '@perch/learn/update';
+import { rotationLayout } from '@perch/learn/ddg';
 import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError } from './secagg-helper.js';
 import { defaultConfig, type RoundOverrides } from '../src/config.js';
 import { newRoundParams } from '../src/secagg/params.js';
@@ -42,18 +45,23 @@ describe('secure-aggregation rounds over HTTP', () => {
     expect(s).toMatchObject({ bits: 15, k: 92, t: 28, minCohort: 100, maxCohort: 140, longPollMs: 20_000, ddg: { clip: 1, beta: Math.exp(-0.5) } });
     expect(s.ddg.sigma).toBeGreaterThan(0);
     // A device with the default policy and its default secure-aggregation part takes part in the default round.
-    const check = checkRound(info, { ...DEFAULT_POLICY, secagg: DEFAULT_SECAGG_POLICY }, { updateDim: s.ddg.dim });
+    const check = checkRound(info, { ...DEFAULT_POLICY, secagg: DEFAULT_SECAGG_POLICY }, { updateDim: info.layout.size });
     expect(check.ok ? 'accepted' : check.problems).toBe('accepted');
     expect(Date.parse(s.deadlines.unmask) - Date.parse(s.deadlines.advertise)).toBe(240_000);
     const bad = defaultConfig({ round: { minClients: 3, targetClients: 100, secagg: { k: 4, t: 2, minCohort: 3 } } }).round;
-    expect(() => newRoundParams(bad, bad.secagg!, 1, 34_694, 0)).toThrow(/no noise scale fits 15 bits/);
+    expect(() => newRoundParams(bad, bad.secagg!, 1, makeLayout({ w: [34_694] }, ['w']), 0)).toThrow(/no noise scale fits 15 bits/);
   });
 
   it('20 devices complete a round in 4 POSTs each; the published step is the release of their decoded sum', async () => {
     const t = await testApp(ROUND); close = t.close;
     const info = await roundInfo(t.app);
     expect(info.secagg).toMatchObject({ protocol: 'secagg+', bits: 15, k: 18, t: 8, minCohort: 10, maxCohort: 25 });
-    expect(info.secagg!.d).toBeGreaterThanOrEqual(info.layout.size);
+    // The masked vector carries the trained tensors only: the secure-aggregation recipe's.
+    expect(info.local.frozen).toEqual(DEFAULT_SECAGG_RECIPE.frozen);
+    expect(info.secagg!.ddg.tensors).toEqual(trainedBy(DEFAULT_SECAGG_RECIPE));
+    expect(info.secagg!.ddg.dim).toBe(selectedSize(layoutOf(info), info.secagg!.ddg.tensors));
+    expect(info.secagg!.ddg.dim).toBeLessThan(info.layout.size);
+    expect(info.secagg!.d).toBe(rotationLayout(info.secagg!.ddg.dim).padded);
     const send = injectSend(t.app);
     const devs = Array.from({ length: N }, () => new HttpDevice(info, send, POLICY));
     const xs = devs.map((_, i) => encodedUpdate(info, 1000 + 7 * i).values);

@@ -5,7 +5,7 @@ import { readModelDir } from '../src/publish/format.js';
 import { buildExport, writeExport } from '@perch/model/export';
 import { tinyRandomModel } from '../src/publish/seed.js';
 import { parseServerArgs } from '../src/config.js';
-import { DEFAULT_RECIPE } from '@perch/learn/client';
+import { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE } from '@perch/learn/client';
 import { tempDir, testApp } from './helper.js';
 import type { Manifest } from '../src/store/types.js';
 
@@ -81,5 +81,9 @@ describe('seed model', () => {
     expect(parseServerArgs(['--local-frozen', 'none']).round.local.frozen).toEqual([]);
     expect(parseServerArgs(['--local-frozen', 'cat_w,cat_b']).round.local.frozen).toEqual(['cat_w', 'cat_b']);
     expect(() => parseServerArgs(['--local-frozen', 'item_emb'])).toThrow(/unknown tensors: item_emb/);
+    // secure aggregation announces its own recipe unless told otherwise; flags still override single fields
+    expect(parseServerArgs(['--secagg', 'on']).round.local).toEqual(DEFAULT_SECAGG_RECIPE);
+    expect(parseServerArgs(['--secagg', 'on', '--local-dropout', '0.1']).round.local).toEqual({ ...DEFAULT_SECAGG_RECIPE, dropout: 0.1 });
+    expect(parseServerArgs(['--secagg', 'on', '--local-frozen', 'event_emb,gap_emb']).round.local).toEqual(DEFAULT_RECIPE);
   });
 });

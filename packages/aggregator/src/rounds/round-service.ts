@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { cryptoRng } from '@perch/learn/privacy';
-import { type Layout, HEADER_BYTES } from '@perch/learn/update';
+import { expandTensors, type Layout, HEADER_BYTES } from '@perch/learn/update';
 import { weightShapes, type ModelDims, type Weights } from '@perch/model/spec';
 import type { Signer, VocabJson } from '@perch/model/export';
 import { aggregate, releaseMean, roundWeighting, zeroFrozen, initialState, isStateful, serverStep, stateFromTensors, stateTensors, type ServerOptimizer, type ServerOptimizerState, payloadSource } from '@perch/learn/server';
@@ -66,7 +66,7 @@ export class RoundService {
     let row = await this.store.secaggRound(round.id);
     const s = this.policy.secagg;
     if (!row && s && round.status === 'open' && round.accepted === 0) {
-      const params = newRoundParams(this.policy, s, round.id, this.layout.size, round.openedAt);
+      const params = newRoundParams(this.policy, s, round.id, this.layout, round.openedAt);
       row = await this.store.createSecAggRound(round.id, JSON.stringify(params), new Uint8Array(randomBytes(32)), Date.parse(params.deadlines.advertise));
     }
     if (row) {
@@ -121,11 +121,13 @@ export class RoundService {
       this.log.info({ round: roundId, reason: out.reason, next: next.id }, 'secure-aggregation round failed');
     } else {
       const p = this.policy, count = out.survivors.length;
-      const mean = new Float32Array(out.sum.length);
-      for (let i = 0; i < mean.length; i++) mean[i] = out.sum[i]! / count;
+      const desc = this.secagg?.roundId === roundId ? this.secagg.desc : undefined;
+      // The decoded sum covers the round's trained tensors (`ddg.tensors`); the others stay zero.
+      const sum = expandTensors(out.sum, this.layout, out.tensors);
+      const mean = new Float32Array(sum.length);
+      for (let i = 0; i < mean.length; i++) mean[i] = sum[i]! / count;
       const { delta } = releaseMean(mean, { multiplier: 0, bound: p.clipBound, maxWeight: 1, totalWeight: count, denominator: p.targetClients, rng: cryptoRng() });
       const survivorsSha256 = createHash('sha256').update(JSON.stringify(out.survivors)).digest('hex');
-      const desc = this.secagg?.roundId === roundId ? this.secagg.desc : undefined;
       next = await this.publish(round, delta, count, now, {
         protocol: 'secagg+', survivors: count, survivorsSha256, participants: out.participants, cohort: out.cohort, sharesLeftOut: out.sharesLeftOut,
         ...(desc ? { bits: desc.bits, d: desc.d, gamma: desc.ddg.gamma, sigma: desc.ddg.sigma, rotationSeed: desc.ddg.rotationSeed, denominator: p.targetClients } : {}),

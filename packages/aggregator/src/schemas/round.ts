@@ -12,7 +12,7 @@ const Iso = Type.String({ format: 'date-time' });
 export const SecAggInfo = Type.Object({
   protocol: Type.Literal('secagg+'),
   bits: Type.Integer({ description: 'sums live in Z_(2^bits); the masked vector travels packed at this many bits per value' }),
-  d: Type.Integer({ description: 'masked vector length: the ddg rotation\'s padded length of layout.size' }),
+  d: Type.Integer({ description: 'masked vector length: the ddg rotation\'s padded length of ddg.dim' }),
   k: Type.Integer({ description: 'largest neighbour degree; the share-keys request carries the exact k' }),
   t: Type.Integer({ description: 'Shamir threshold' }),
   minCohort: Type.Integer(),
@@ -20,7 +20,9 @@ export const SecAggInfo = Type.Object({
   graphSeed: Type.String({ description: 'round-public seed of the neighbour graph, base64url of 32 bytes' }),
   deadlines: Type.Object({ advertise: Iso, shareKeys: Iso, maskedInput: Iso, unmask: Iso }),
   longPollMs: Type.Integer(),
-  ddg: Type.Object({ dim: Type.Integer(), clip: Type.Number(), gamma: Type.Number(), sigma: Type.Number(), beta: Type.Number(), rotationSeed: Type.Integer() }),
+  ddg: Type.Object({
+    tensors: Type.Array(Type.String(), { description: 'the tensors the masked vector carries, in layout order: those the recipe trains' }),
+    dim: Type.Integer({ description: 'their total size' }), clip: Type.Number(), gamma: Type.Number(), sigma: Type.Number(), beta: Type.Number(), rotationSeed: Type.Integer() }),
   urls: Type.Object({ advertise: Type.String(), shareKeys: Type.String(), maskedInput: Type.String(), unmask: Type.String() }),
 });
 

@@ -12,6 +12,7 @@ import {
   calibrateDdgSigma, DDG_BETA, ddgScaleFixedPoint, gammaForSigma, honestCohort, rotationLayout, WRAP_PROBABILITY, wrapProbabilityBound, type DdgParams,
 } from '@perch/learn/ddg';
 import { graphForCohort, maxCohortFor, toB64 } from '@perch/learn/secagg';
+import { selectedSize, trainedTensors, type Layout } from '@perch/learn/update';
 import type { RoundPolicy, SecAggPolicy } from '../config.js';
 
 export const minCohortOf = (p: RoundPolicy, s: SecAggPolicy): number => s.minCohort ?? p.minClients;
@@ -40,8 +41,10 @@ export function ddgScale(p: RoundPolicy, s: SecAggPolicy, padded: number, minCoh
 }
 
 /** The description of a new round (stored with it, announced as `secagg` in GET /v1/round). */
-export function newRoundParams(p: RoundPolicy, s: SecAggPolicy, roundId: number, layoutSize: number, openedAt: number): SecAggRoundDescription {
-  const padded = rotationLayout(layoutSize).padded;
+export function newRoundParams(p: RoundPolicy, s: SecAggPolicy, roundId: number, layout: Layout, openedAt: number): SecAggRoundDescription {
+  // The masked vector carries only the tensors the recipe trains: an honest device's delta is zero elsewhere.
+  const tensors = trainedTensors(layout, p.local.frozen), dim = selectedSize(layout, tensors);
+  const padded = rotationLayout(dim).padded;
   const { k, t } = graphParams(p, s);
   // Fewer than t + 1 devices could never unmask: the smallest cohort is at least that.
   const minCohort = Math.max(minCohortOf(p, s), t + 1);
@@ -55,7 +58,7 @@ export function newRoundParams(p: RoundPolicy, s: SecAggPolicy, roundId: number,
     graphSeed: toB64(new Uint8Array(randomBytes(32))),
     deadlines: { advertise: iso(a), shareKeys: iso(sk), maskedInput: iso(mi), unmask: iso(um) },
     longPollMs: s.longPollMs,
-    ddg: { dim: layoutSize, clip: p.clipBound, gamma, sigma, beta: DDG_BETA, rotationSeed: randomInt(0, 2 ** 32 - 1) >>> 0 },
+    ddg: { tensors, dim, clip: p.clipBound, gamma, sigma, beta: DDG_BETA, rotationSeed: randomInt(0, 2 ** 32 - 1) >>> 0 },
     urls: { advertise: `${base}/advertise`, shareKeys: `${base}/share-keys`, maskedInput: `${base}/masked-input`, unmask: `${base}/unmask` },
   };
 }

@@ -56,8 +56,8 @@ export interface SecAggHost {
   readonly now: () => number;
   /** `targetClients` when the policy closes advertise at the target, else undefined. */
   readonly closeAtTarget: number | undefined;
-  /** Called once with the decoded sum over the survivors, or a failure reason; publishes or fails the round. */
-  end(roundId: number, out: { ok: true; sum: Float32Array; survivors: string[]; participants: number; cohort: number; sharesLeftOut: number } | { ok: false; reason: string }): Promise<void>;
+  /** Called once with the decoded sum over the survivors (of the round's `ddg.tensors`), or a failure reason; publishes or fails the round. */
+  end(roundId: number, out: { ok: true; sum: Float32Array; tensors: readonly string[]; survivors: string[]; participants: number; cohort: number; sharesLeftOut: number } | { ok: false; reason: string }): Promise<void>;
 }
 
 const sha = (s: string | Uint8Array): string => createHash('sha256').update(s).digest('hex');
@@ -382,7 +382,7 @@ export class SecAggRound {
     try { sum = decodeDdgSum(fin.message.sum, ddgParamsOf(this.desc), fin.message.survivors.length); } catch (e) { return this.fail('unmasking', `decode: ${(e as Error).message}`, log); }
     fin.message.sum.fill(0);
     log({ survivors: fin.message.survivors.length }, 'secagg: unmasked the sum');
-    await this.host.end(this.roundId, { ok: true, sum, survivors: fin.message.survivors, participants: s.participants!.length, cohort: s.cohort!.length, sharesLeftOut });
+    await this.host.end(this.roundId, { ok: true, sum, tensors: this.desc.ddg.tensors, survivors: fin.message.survivors, participants: s.participants!.length, cohort: s.cohort!.length, sharesLeftOut });
     this.stage = 'done';
     this.wake();
   }

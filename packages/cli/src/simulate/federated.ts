@@ -27,7 +27,7 @@ import type { Metrics } from '@perch/model/eval';
 import { makeUpdate } from '@perch/learn/client';
 import { PlainModel, ModelScorer } from '@perch/model/plain';
 import { PrivacyAccountant, shouldParticipate, DeviceAccountant } from '@perch/learn/privacy';
-import type { Layout } from '@perch/learn/update';
+import { expandTensors, selectedSize, selectTensors, trainedTensors, type Layout } from '@perch/learn/update';
 import type { ModelDims, Weights } from '@perch/model/spec';
 import type { AggregationRule, ServerOptimizer } from '@perch/learn/server';
 import type { LocalTrainer } from '@perch/learn/client';
@@ -157,9 +157,12 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     while (afterUploads.length <= o.rounds && acc.canUpload(zLocal)) { acc.recordUpload(zLocal, 0); afterUploads.push(acc.epsilonServer()); }
   }
   let plan: DdgPlan | undefined;
+  // ddg: the masked vector carries only the tensors the devices train (their deltas are zero elsewhere).
+  const trained = trainedTensors(ctx.layout, o.frozen ?? []);
+  const Dt = selectedSize(ctx.layout, trained);
   if (o.noise === 'ddg') {
     if (!o.ddg) throw new Error('ddg noise needs its settings (FederatedOptions.ddg)');
-    plan = planDdg({ settings: o.ddg, dim: D, clip: C, expectedCohort: expectedClients, q: o.q, rounds: o.rounds, epsilonBudget: o.epsilonBudget, epsilonPerRound: o.epsilonPerRound, delta: o.delta });
+    plan = planDdg({ settings: o.ddg, dim: Dt, clip: C, expectedCohort: expectedClients, q: o.q, rounds: o.rounds, epsilonBudget: o.epsilonBudget, epsilonPerRound: o.epsilonPerRound, delta: o.delta });
     afterUploads = plan.epsilonAfter;
   }
   const budgeted = o.noise === 'local' || o.noise === 'ddg';
@@ -188,11 +191,11 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
       const wantSecagg = secagg === undefined && (o.ddg?.secaggDevices ?? 0) > 0;
       const held: Uint32Array[] = []; // the vectors of the devices that run the real protocol
       const sum = new Uint32Array(padded); // Σ mod 2^bits of the others: what SecAgg+ reveals, without the masks
-      const plain = new Float64Array(D); // Σ of the clipped deltas, for ddgError only (the server never has it)
+      const plain = new Float64Array(Dt); // Σ of the clipped deltas, for ddgError only (the server never has it)
       for (const [i, seq] of ctx.clients.entries()) {
         if (!shouldParticipate(o.q, coins)) continue;
         if (uploads[i]! >= maxUploads || count >= plan.maxCohort) continue; // budget spent, or the round is full
-        const { delta } = local.train([seq]);
+        const delta = selectTensors(local.train([seq]).delta, ctx.layout, trained);
         const enc = encodeDdg(delta, params, noiseRng, noiseBits);
         const bytes = pack(enc.values, bits);
         bytesPerClient = bytes.length;
@@ -200,7 +203,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
         most = Math.max(most, ++uploads[i]!); // recorded before the upload leaves, as the SDK does
         onUpload?.(bytes, seq);
         const f = enc.clipped ? C / enc.norm : 1;
-        for (let j = 0; j < D; j++) plain[j] = plain[j]! + delta[j]! * f;
+        for (let j = 0; j < Dt; j++) plain[j] = plain[j]! + delta[j]! * f;
         // The vector the packed bytes carry (pack and unpack are exact inverses, tested in @perch/learn/ddg).
         const v = enc.values;
         if (wantSecagg && held.length < o.ddg!.secaggDevices) held.push(v);
@@ -220,9 +223,9 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
         }
         const decoded = decodeDdgSum(sum, params, count);
         let se = 0;
-        for (let j = 0; j < D; j++) se += (decoded[j]! - plain[j]!) ** 2;
-        ddgError = { rms: Math.sqrt(se / D), expected: Math.sqrt(count * (plan.gamma ** 2 / 4 + plan.sigma ** 2)) };
-        ({ stepNorm } = await server.releaseSum(decoded, count, global));
+        for (let j = 0; j < Dt; j++) se += (decoded[j]! - plain[j]!) ** 2;
+        ddgError = { rms: Math.sqrt(se / Dt), expected: Math.sqrt(count * (plan.gamma ** 2 / 4 + plan.sigma ** 2)) };
+        ({ stepNorm } = await server.releaseSum(expandTensors(decoded, ctx.layout, trained), count, global));
       }
     } else {
       const payloads: Uint8Array[] = [];

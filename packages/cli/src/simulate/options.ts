@@ -1,5 +1,5 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
-import { DEFAULT_RECIPE, recipeProblems, frozenFromFlag } from '@perch/learn/client';
+import { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE, SECAGG_TRAINED, recipeProblems, frozenFromFlag } from '@perch/learn/client';
 import { DEFAULT_POLICY } from '@perch/learn/privacy';
 import { intAtLeast, numberOf, parseCommandLine, UsageError } from '../args.js';
 import type { SimOptions } from './simulate.js';
@@ -33,6 +33,8 @@ export const FULL: SimOptions = {
   // (docs/experiments/2026-12-02-frozen-input-embeddings.md).
   localEpochs: DEFAULT_RECIPE.epochs, clientLr: DEFAULT_RECIPE.learningRate, localNegatives: DEFAULT_RECIPE.negatives,
   virtualBatch: DEFAULT_RECIPE.virtualBatch, localDropout: DEFAULT_RECIPE.dropout, localFrozen: [...DEFAULT_RECIPE.frozen],
+  // Secure-aggregation rounds announce their own recipe (DEFAULT_SECAGG_RECIPE), and the ddg runs use it.
+  ddgFrozen: [...DEFAULT_SECAGG_RECIPE.frozen],
 };
 
 export const QUICK: Partial<SimOptions> = {
@@ -91,6 +93,9 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
                           Gaussian noise and reduces mod 2^bits; the server decodes only the modular sum (masks
                           cancel exactly, so they are skipped). ε against the aggregator counts the noise of the
                           minimum honest cohort, composed over each device's uploads, with no sampling assumption
+  --ddg-frozen LIST       shared dense tensors the devices do not train in the ddg runs, comma-separated, or none
+                          (default the secure-aggregation recipe's: all but ${SECAGG_TRAINED.join(', ')}); the masked
+                          vector carries only the trained ones
   --ddg-bits N            bits per value of the ddg runs (default ${FULL.ddgBits}; ${FULL.ddgBits} bits fit d ≈ 34,000 in 64 KB)
   --ddg-uploads N|auto    uploads a device's budget must allow; σ is calibrated to it (default ${FULL.ddgUploads}:
                           ⌈qR + 3√(qR)⌉ over the DP runs' R rounds), and raised further where one upload would
@@ -132,7 +137,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
 };
 
 /** Every option the parser accepts (without the leading --), numeric or not. */
-export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split'];
+export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split'];
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
 
@@ -153,12 +158,13 @@ export function parseSimArgs(argv: string[]): SimArgs {
   if (!(o.epsilon > 0)) throw new UsageError('--epsilon must be > 0');
   if (o.serverMomentum >= 1 || o.dpServerMomentum >= 1) throw new UsageError('server momentum must be < 1');
   if (o.localDropout >= 1) throw new UsageError('--local-dropout must be < 1');
-  const frozen = flags.get('local-frozen');
-  if (frozen !== undefined) {
-    const names = frozenFromFlag(frozen);
+  for (const [flag, key] of [['local-frozen', 'localFrozen'], ['ddg-frozen', 'ddgFrozen']] as const) {
+    const text = flags.get(flag);
+    if (text === undefined) continue;
+    const names = frozenFromFlag(text);
     const bad = recipeProblems({ ...DEFAULT_RECIPE, frozen: names });
-    if (bad.length > 0) throw new UsageError(`--local-frozen: ${bad.join('; ')}`);
-    o.localFrozen = names;
+    if (bad.length > 0) throw new UsageError(`--${flag}: ${bad.join('; ')}`);
+    o[key] = names;
   }
   const noise = flags.get('noise');
   if (noise !== undefined) {

@@ -35,6 +35,8 @@ export interface SimOptions {
   localDropout: number;
   /** Shared dense tensors the devices do not train (`LocalRecipe.frozen`). */
   localFrozen: readonly string[];
+  /** The same for the ddg runs (secure-aggregation rounds announce their own recipe, DEFAULT_SECAGG_RECIPE). */
+  ddgFrozen: readonly string[];
   seed: number;
   pretrainFraction: number;
   /** Federated users evaluated (0 = all). */
@@ -201,7 +203,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const ctx: FederatedContext = { dims, attrs, layout, maxLen: loss.maxLen, clients: pop.clients, test: cases };
   // Devices train with the round's recipe on the model's item counts (the pretraining data's, published with the
   // model as vocab.itemCounts), exactly as the SDK worker does.
-  const local = (g: Weights): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: recipeOf(o), counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
+  const local = (g: Weights, frozen = o.localFrozen): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: { ...recipeOf(o), frozen: [...frozen] }, counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
   const ddg = { bits: o.ddgBits, uploads: o.ddgUploads, minCohort: o.ddgMinCohort, dropout: o.ddgDropout, colluding: o.ddgColluding, secaggDevices: o.secaggDevices };
   const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, epsilonPerRound: o.epsilonPerRound, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen, ddg };
@@ -212,7 +214,8 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const run = async (name: string, p: Plan): Promise<RunResult> => {
     hooks.phase?.(`federated ${name}`);
     const g = cloneWeights(start);
-    const r = await runFederated(ctx, g, local(g), { ...base, ...p }, (l) => hooks.round?.(name, l, p.rounds));
+    const frozen = p.noise === 'ddg' ? o.ddgFrozen : o.localFrozen;
+    const r = await runFederated(ctx, g, local(g, frozen), { ...base, ...p, frozen }, (l) => hooks.round?.(name, l, p.rounds));
     const last = [...r.logs].reverse().find((l) => l.test)!;
     const more = r.ddg ? { ddg: r.ddg, maxUploads: r.maxUploads, ...(r.secagg ? { secagg: r.secagg } : {}) } : {};
     return { test: last.test!, vsStart: vs(last.ranks!), byTarget: byTarget(last.ranks!), logs: r.logs.map(({ ranks: _, ...l }) => l), epsilon: r.epsilon, epsilonServer: r.epsilonServer, z: r.ddg ? r.ddg.sigma / r.ddg.clip : p.z, noise: p.noise, q: p.q, rounds: p.rounds, ...more };

@@ -9,7 +9,9 @@ import { accountingOf, autoMinCohort, autoUploads, planDdg, type DdgSettings } f
 import { secaggSum } from '../../src/simulate/secagg.js';
 import { graphForCohort, maxCohortFor } from '@perch/learn/secagg';
 import { cloneWeights } from '../../src/simulate/weights.js';
-import { setup } from './synthetic.js';
+import { RECIPE, setup } from './synthetic.js';
+import { DEFAULT_SECAGG_RECIPE, SECAGG_TRAINED } from '@perch/learn/client';
+import { selectedSize, trainedTensors } from '@perch/learn/update';
 
 const SETTINGS: DdgSettings = { bits: 15, uploads: 'auto', minCohort: 'auto', dropout: 0.3, colluding: 0.05, secaggDevices: 0 };
 const BASE: FederatedOptions = {
@@ -85,6 +87,24 @@ describe('federated simulation with ddg noise', () => {
     const again = await run(BASE);
     expect(again.s.global.gru_wh).toEqual(s.global.gru_wh);
     expect(again.r.logs.map((l) => l.ddgError!.rms)).toEqual(r.logs.map((l) => l.ddgError!.rms));
+  }, 60_000);
+
+  it('carries only the trained tensors: the upload is the packed length of their size, and the frozen ones never move', async () => {
+    const recipe = { ...RECIPE, frozen: DEFAULT_SECAGG_RECIPE.frozen };
+    const s = setup(recipe);
+    const before = cloneWeights(s.global);
+    const sizes = new Set<number>();
+    const r = await runFederated(s.ctx, s.global, s.trainer, { ...BASE, frozen: recipe.frozen }, undefined, (b) => { sizes.add(b.length); });
+    const trained = trainedTensors(s.layout, recipe.frozen);
+    expect(trained).toEqual([...SECAGG_TRAINED]);
+    const dim = selectedSize(s.layout, trained);
+    expect(dim).toBeLessThan(s.layout.size / 2);
+    expect(r.ddg!.paddedDim).toBe(rotationLayout(dim).padded);
+    expect([...sizes]).toEqual([packedLength(rotationLayout(dim).padded, 15)]);
+    for (const t of s.layout.tensors) {
+      if (trained.includes(t.name)) expect(s.global[t.name], t.name).not.toEqual(before[t.name]);
+      else expect(s.global[t.name], t.name).toEqual(before[t.name]);
+    }
   }, 60_000);
 
   it('does not release a round whose cohort is below the minimum, but devices still count the upload', async () => {

@@ -8,7 +8,7 @@ export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from
 export { roundLayout, isRetryable, retryDelayMs, type RoundDescription, type SecAggRoundDescription } from './round.js';
 export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
 export { localTrain, LocalTrainer, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';
-export { DEFAULT_RECIPE, recipeLoss, recipeProblems, type LocalRecipe } from './recipe.js';
+export { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE, SECAGG_TRAINED, recipeLoss, recipeProblems, trainedBy, type LocalRecipe } from './recipe.js';
 export { l2Norm, clipByL2 } from './clip.js';
 export { addGaussianNoise } from './noise.js';
 export { quantizeInt8Stochastic, dequantizeInt8, type QuantizedInt8 } from './quantize.js';

@@ -34,6 +34,22 @@ export interface LocalRecipe {
 
 export const DEFAULT_RECIPE: Readonly<LocalRecipe> = { epochs: 1, learningRate: 1, negatives: 1024, virtualBatch: 2048, dropout: 0.3, frozen: ['event_emb', 'gap_emb'] };
 
+/** The shared dense tensors a recipe trains: every one but those it freezes, in `SHARED_DENSE_WEIGHTS` order. */
+export const trainedBy = (r: Pick<LocalRecipe, 'frozen'>): string[] => SHARED_DENSE_WEIGHTS.filter((n) => !r.frozen.includes(n));
+
+/**
+ * The recipe of a secure-aggregation round: the default one, training only the tensors in `SECAGG_TRAINED`.
+ * A secure-aggregation round's masked vector carries only the trained tensors, so this set fixes the upload's size
+ * and how much discrete-Gaussian noise each released value gets for the same ε. The output projection and the
+ * attribute transform: how the query meets the items and how every item is represented, in 8,256 values where
+ * every dense tensor but the input embeddings would be 34,000 (over 64 KB at 15 bits). Not yet compared with other
+ * sets on validation.
+ */
+export const SECAGG_TRAINED: readonly string[] = ['out_w', 'out_b', 'attr_tr'];
+export const DEFAULT_SECAGG_RECIPE: Readonly<LocalRecipe> = {
+  ...DEFAULT_RECIPE, frozen: SHARED_DENSE_WEIGHTS.filter((n) => !SECAGG_TRAINED.includes(n)),
+};
+
 type NumericField = Exclude<keyof LocalRecipe, 'frozen'>;
 
 /** Bounds of every numeric field; a device refuses a round whose recipe leaves them (privacy/policy.ts). */

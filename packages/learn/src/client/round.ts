@@ -47,7 +47,7 @@ export interface SecAggRoundDescription {
   protocol: 'secagg+';
   /** Masks and sums live in Z_(2^bits); the masked vector travels packed at `bits` bits per value. */
   bits: number;
-  /** Length of the masked vector: the ddg rotation's padded length of `layout.size`. */
+  /** Length of the masked vector: the ddg rotation's padded length of `ddg.dim`. */
   d: number;
   /** Largest neighbour degree and Shamir threshold (the share-keys request carries the exact k ≤ this, t). */
   k: number;
@@ -63,7 +63,11 @@ export interface SecAggRoundDescription {
   /** How long the aggregator holds a step's POST open waiting for the stage to close. */
   longPollMs: number;
   /** The distributed discrete Gaussian every device encodes its update with (`encodeDdg`). */
-  ddg: { dim: number; clip: number; gamma: number; sigma: number; beta: number; rotationSeed: number };
+  ddg: {
+    /** The tensors the masked vector carries, in layout order: those the round's recipe trains (the rest are zero). */
+    tensors: string[];
+    /** Their total size: the length of the vector each device encodes. */
+    dim: number; clip: number; gamma: number; sigma: number; beta: number; rotationSeed: number };
   /** The four step endpoints, in order. */
   urls: { advertise: string; shareKeys: string; maskedInput: string; unmask: string };
 }

@@ -14,15 +14,17 @@
  *
  * A round that announces `secagg` (secure aggregation with the distributed discrete Gaussian) is checked against
  * the policy's `secagg` part instead of the local-noise rules (`secagg-policy.ts`), and only when the caller says
- * it can run such a round (the length of its update); the clip, recipe and trainable rules hold for both.
+ * it can run such a round (the length of its update); the clip and recipe rules hold for both, and the trained
+ * tensors are those the policy's `secagg.trainable` pins (a secure-aggregation round's masked vector carries only them).
  */
-import { DEFAULT_RECIPE, recipeProblems, type LocalRecipe } from '../client/recipe.js';
+import { DEFAULT_RECIPE, recipeProblems, trainedBy, type LocalRecipe } from '../client/recipe.js';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
+import { makeLayout, selectedSize, trainedTensors, type Layout } from '../update/layout.js';
 import { ddgEpsilon } from '../ddg/accountant.js';
 import { wrapProbabilityBound } from '../ddg/modular.js';
 import { serverViewEpsilon } from './accountant.js';
 import {
-  deviceDdgNoise, readSecAggPolicy, readSecAggRound, requiredGraph, roundingInflation,
+  deviceDdgNoise, readSecAggPolicy, readSecAggRound, readTrainable, requiredGraph, roundingInflation,
   type DeviceDdgNoise, type SecAggPolicy, type SecAggRoundView,
 } from './secagg-policy.js';
 
@@ -45,8 +47,7 @@ export interface PrivacyPolicy {
   secagg?: SecAggPolicy | null;
 }
 
-/** The tensors the default recipe trains: every shared dense tensor but the ones it freezes. */
-export const trainedBy = (r: Pick<LocalRecipe, 'frozen'>): string[] => SHARED_DENSE_WEIGHTS.filter((n) => !r.frozen.includes(n));
+export { trainedBy };
 
 /**
  * Defaults: ε 8 in total against the aggregator at δ 10⁻¹⁰ (below 1/(100·N) for shops of up to 10⁸ devices), at
@@ -93,7 +94,10 @@ export interface SecAggRoundAccepted {
 
 /** What a device that can run secure-aggregation rounds passes to `checkRound`. */
 export interface SecAggCapability {
-  /** Length of the device's update vector (its layout size): the round's `ddg.dim` must equal it. */
+  /**
+   * Length of the device's update vector (its layout size): the round's announced layout must have it. The
+   * round's `ddg.tensors` must be the tensors its recipe trains, and `ddg.dim` their size.
+   */
   updateDim: number;
 }
 
@@ -115,12 +119,12 @@ function strictRecipe(raw: unknown): { recipe: LocalRecipe } | { problem: string
   return bad.length ? { problem: bad.join('; ') } : { recipe: { ...recipe, frozen: [...recipe.frozen] } };
 }
 
-/** The round's recipe, checked against the pinned trainable tensors. */
-function recipeCheck(raw: unknown, policy: PrivacyPolicy): { recipe: LocalRecipe } | Refusal {
+/** The round's recipe, checked against the pinned trainable tensors (the policy's, or its secagg part's). */
+function recipeCheck(raw: unknown, trainable: readonly string[]): { recipe: LocalRecipe } | Refusal {
   const read = strictRecipe(raw);
   if ('problem' in read) return { code: 'unknown_recipe', reason: `the round's training recipe is not one the device knows: ${read.problem}` };
   const trained = trainedBy(read.recipe);
-  const pinned = new Set(policy.trainable);
+  const pinned = new Set(trainable);
   if (trained.length !== pinned.size || trained.some((n) => !pinned.has(n))) {
     return { code: 'trainable', reason: `the round trains ${trained.join(', ') || 'nothing'}; the policy allows exactly ${[...pinned].join(', ')}` };
   }
@@ -151,7 +155,7 @@ export function checkRound(round: unknown, policy: PrivacyPolicy, secagg?: SecAg
   }
   if (c !== policy.clipBound) return refuse('clip_bound', `the round's clip bound ${c} differs from the policy's ${policy.clipBound}`);
   if (min < policy.minCohort) return refuse('cohort', `the round would publish from ${min} update${min === 1 ? '' : 's'}, below the policy's minimum cohort ${policy.minCohort}`);
-  const read = recipeCheck(r.local, policy);
+  const read = recipeCheck(r.local, policy.trainable);
   if ('code' in read) return refuse(read.code, read.reason);
   const epsilonUpload = serverViewEpsilon(1, z, policy.delta).epsilon;
   if (!(epsilonUpload <= policy.epsilonPerRound)) {
@@ -171,7 +175,13 @@ function checkSecAggRound(r: Record<string, unknown>, policy: PrivacyPolicy, cap
   const q = r.samplingProbability;
   if (!finite(q) || !(q > 0 && q <= 1)) return refuse('malformed_round', 'the round description lacks a readable sampling probability');
   if (!Number.isInteger(cap.updateDim) || cap.updateDim < 1) return refuse('malformed_round', `the device's update length ${cap.updateDim} is not a positive integer`);
-  const view = readSecAggRound(r.secagg, cap.updateDim);
+  // The recipe decides which tensors the masked vector carries (the trained ones), so it is read first.
+  const read = recipeCheck(r.local, sp.trainable);
+  if ('code' in read) return refuse(read.code, read.reason);
+  const layout = announcedLayout(r.layout);
+  if (!layout || layout.size !== cap.updateDim) return refuse('malformed_round', `the round's layout is unreadable or not ${cap.updateDim} values long`);
+  const tensors = trainedTensors(layout, read.recipe.frozen);
+  const view = readSecAggRound(r.secagg, { tensors, dim: selectedSize(layout, tensors) });
   if (typeof view === 'string') return refuse('malformed_round', `the round's secure-aggregation description is unreadable: ${view}`);
   const problems: Refusal[] = [];
   const add = (code: RefusalCode, reason: string): void => { problems.push({ code, reason }); };
@@ -204,10 +214,26 @@ function checkSecAggRound(r: Record<string, unknown>, policy: PrivacyPolicy, cap
       ? `one upload at the device's σ = ${noise.sigma.toPrecision(3)} over ${noise.nHonest} honest devices costs ε ${epsilonUpload.toFixed(2)} against the aggregator, above the policy's ${sp.epsilonPerRound} per round`
       : `no noise share reaches the policy's ε ${sp.epsilonPerRound} per round at this grid`);
   }
-  const read = recipeCheck(r.local, policy);
-  if ('code' in read) add(read.code, read.reason);
-  if (problems.length || !noise || 'code' in read) return refuseAll(problems);
+  if (problems.length || !noise) return refuseAll(problems);
   return { ok: true, mode: 'secagg', q, recipe: read.recipe, epsilonUpload, secagg: view, noise };
+}
+
+/** The round's announced layout (names and shapes), or null when it is unreadable; `roundLayout` later checks it is the device's own. */
+function announcedLayout(raw: unknown): Layout | null {
+  try {
+    const o = raw as { tensors?: unknown; size?: unknown; hash?: unknown } | undefined;
+    const tensors = o?.tensors;
+    if (!Array.isArray(tensors)) return null;
+    const shapes: Record<string, number[]> = {};
+    const names: string[] = [];
+    for (const t of tensors as Array<{ name?: unknown; shape?: unknown }>) {
+      if (typeof t?.name !== 'string' || !Array.isArray(t.shape) || t.name in shapes) return null;
+      shapes[t.name] = t.shape as number[];
+      names.push(t.name);
+    }
+    const l = makeLayout(shapes, names);
+    return l.size === o!.size && l.hash === o!.hash ? l : null;
+  } catch { return null; }
 }
 
 /**
@@ -235,8 +261,7 @@ export function readPolicy(raw: unknown): PrivacyPolicy {
   const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const get = (k: string): unknown => { try { return o[k]; } catch { return undefined; } };
   const d = DEFAULT_POLICY;
-  const t = get('trainable');
-  const trainable = Array.isArray(t) && t.length > 0 && t.every((n) => (SHARED_DENSE_WEIGHTS as readonly unknown[]).includes(n)) ? [...new Set(t as string[])] : [...d.trainable];
+  const trainable = readTrainable(get('trainable'), d.trainable);
   return {
     minNoiseMultiplier: num(get('minNoiseMultiplier'), 0.1, 1000, d.minNoiseMultiplier),
     clipBound: num(get('clipBound'), 1e-6, 1e6, d.clipBound),

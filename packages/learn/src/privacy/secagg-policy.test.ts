@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RECIPE } from '../client/recipe.js';
+import { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE } from '../client/recipe.js';
+import { makeLayout, selectedSize, trainedTensors } from '../update/layout.js';
+import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import { calibrateDdgSigma, ddgEpsilon, ddgRdp, honestCohort, type DdgAccountingParams } from '../ddg/accountant.js';
 import { ddgScaleFixedPoint } from '../ddg/scale.js';
 import { rotationLayout } from '../ddg/rotation.js';
@@ -12,9 +14,12 @@ import {
   DEFAULT_SECAGG_POLICY, deviceDdgNoise, readSecAggPolicy, readSecAggRound, roundingInflation, secaggDevicePolicy, type SecAggRoundView,
 } from './secagg-policy.js';
 
-const DIM = 34_000, PADDED = rotationLayout(DIM).padded, BETA = Math.exp(-0.5), MAX_COHORT = 1000;
+// The Beauty model's dense layout; a secure-aggregation round's vector carries the tensors its recipe trains.
+const LAYOUT = makeLayout(weightShapes({ dim: 64, hidden: 64, numItems: 100, numAttrs: 20, numCategories: 220 }), SHARED_DENSE_WEIGHTS);
+const TENSORS = trainedTensors(LAYOUT, DEFAULT_SECAGG_RECIPE.frozen);
+const DIM = selectedSize(LAYOUT, TENSORS), PADDED = rotationLayout(DIM).padded, BETA = Math.exp(-0.5), MAX_COHORT = 1000;
 const policy: PrivacyPolicy = { ...DEFAULT_POLICY, secagg: { ...DEFAULT_SECAGG_POLICY } };
-const cap = { updateDim: DIM };
+const cap = { updateDim: LAYOUT.size };
 const N_HONEST = honestCohort(100, 0.3, 0.05);
 
 /** γ and σ as an honest aggregator picks them for the default policy: σ at ε 3 per round, γ for 1,000 devices at wrap ≤ 10⁻⁶. */
@@ -31,12 +36,13 @@ const round = (over: Over = {}, top: Record<string, unknown> = {}): Record<strin
   const { ddg, ...rest } = over;
   return {
     noiseMultiplier: 0, centralNoiseMultiplier: 0, clipBound: 1, minClients: 100, samplingProbability: 0.1,
-    local: { ...DEFAULT_RECIPE, frozen: [...DEFAULT_RECIPE.frozen] },
+    local: { ...DEFAULT_SECAGG_RECIPE, frozen: [...DEFAULT_SECAGG_RECIPE.frozen] },
+    layout: { hash: LAYOUT.hash, size: LAYOUT.size, tensors: LAYOUT.tensors },
     secagg: {
       protocol: 'secagg+', bits: 15, d: PADDED, k: GRAPH.k, t: GRAPH.t, minCohort: 100, maxCohort: MAX_COHORT,
       graphSeed: toB64(new Uint8Array(32).fill(7)), longPollMs: 20_000, urls: { advertise: '/a' },
       ...rest,
-      ddg: { dim: DIM, clip: 1, gamma: SCALE.gamma, sigma: SCALE.sigma, beta: BETA, rotationSeed: 12345, ...ddg },
+      ddg: { tensors: TENSORS, dim: DIM, clip: 1, gamma: SCALE.gamma, sigma: SCALE.sigma, beta: BETA, rotationSeed: 12345, ...ddg },
     },
     ...top,
   };
@@ -46,7 +52,7 @@ const codes = (r: ReturnType<typeof checkRound>): RefusalCode[] => (r.ok ? [] : 
 describe('checkRound for a secure-aggregation round', () => {
   it('accepts an honest round and adds its own σ_dev = calibrateDdgSigma over the pinned honest cohort', () => {
     const r = checkRound(round(), policy, cap);
-    expect(r).toMatchObject({ ok: true, mode: 'secagg', q: 0.1, recipe: DEFAULT_RECIPE });
+    expect(r).toMatchObject({ ok: true, mode: 'secagg', q: 0.1, recipe: DEFAULT_SECAGG_RECIPE });
     if (!r.ok || r.mode !== 'secagg') throw new Error('refused');
     const own = calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma: SCALE.gamma, beta: BETA, dim: PADDED, nHonest: 65 });
     expect(r.noise.nHonest).toBe(65);
@@ -69,7 +75,7 @@ describe('checkRound for a secure-aggregation round', () => {
     expect(sigmaOf({ ddg: { sigma: 1e6 } })).toBe(base);
     expect(sigmaOf({ minCohort: 400, maxCohort: 800 })).toBe(base);
     // A cohort announced below the policy's is refused, and even then σ_dev and its n_honest are the policy's.
-    const low = readSecAggRound((round({ minCohort: 5, maxCohort: 5, ddg: { sigma: 1e9 } }).secagg), DIM) as SecAggRoundView;
+    const low = readSecAggRound((round({ minCohort: 5, maxCohort: 5, ddg: { sigma: 1e9 } }).secagg), { tensors: TENSORS, dim: DIM }) as SecAggRoundView;
     expect(deviceDdgNoise(low, policy.secagg!, 1, 1e-10)).toMatchObject({ sigma: base, nHonest: 65 });
   });
 
@@ -80,7 +86,8 @@ describe('checkRound for a secure-aggregation round', () => {
     ['another modulus', { bits: 16 }, 'secagg_bits', /2\^16; the policy allows only 2\^15/],
     ['another clip bound', { ddg: { clip: 2 } }, 'clip_bound', /clip bound 2 differs/],
     ['a grid so coarse that the rounding dominates the sensitivity', { ddg: { gamma: 0.05 } }, 'ddg_rounding', /inflates the sensitivity/],
-    ['rounding that never re-draws (β = 0 inflates Δ₂ to C/γ + √d)', { ddg: { beta: 0 } }, ['ddg_rounding', 'ddg_wrap'], /β = 0/], // σ_dev doubles with Δ₂
+    // β = 0 inflates Δ₂ (KLS21's bound): within the policy's rounding limit at this d, but σ_dev grows with Δ₂ past what the modulus holds.
+    ['rounding that never re-draws', { ddg: { beta: 0 } }, 'ddg_wrap', /wraps with probability/],
     ['a grid so fine that the sum wraps', { ddg: { gamma: SCALE.gamma / 2 } }, 'ddg_wrap', /wraps with probability/],
     ['a largest cohort the modulus cannot hold', { maxCohort: 50_000 }, 'ddg_wrap', /50000 devices/],
   ];
@@ -100,7 +107,9 @@ describe('checkRound for a secure-aggregation round', () => {
 
   it('refuses a recipe the policy does not allow, as for local rounds', () => {
     expect(codes(checkRound(round({}, { local: { ...DEFAULT_RECIPE, frozen: [] } }), policy, cap))).toEqual(['trainable']);
-    expect(codes(checkRound(round({}, { local: { ...DEFAULT_RECIPE, extra: 1 } }), policy, cap))).toEqual(['unknown_recipe']);
+    // The local policy's trainable set does not carry over: a secure-aggregation round trains the secagg part's.
+    expect(codes(checkRound(round({}, { local: DEFAULT_RECIPE }), policy, cap))).toEqual(['trainable']);
+    expect(codes(checkRound(round({}, { local: { ...DEFAULT_SECAGG_RECIPE, extra: 1 } }), policy, cap))).toEqual(['unknown_recipe']);
   });
 
   const malformed: Array<[string, Record<string, unknown>]> = [
@@ -110,7 +119,12 @@ describe('checkRound for a secure-aggregation round', () => {
     ['t above k', round({ t: GRAPH.k + 2 })],
     ['maxCohort below minCohort', round({ maxCohort: 99 })],
     ['a short graph seed', round({ graphSeed: 'AAAA' })],
-    ['a dimension other than the device update', round({ ddg: { dim: DIM + 1 } })],
+    ['a dimension other than the trained tensors\' size', round({ ddg: { dim: DIM + 1 } })],
+    ['no tensor list', round({ ddg: { tensors: undefined } })],
+    ['a tensor list other than the recipe\'s trained tensors', round({ ddg: { tensors: ['attr_tr'] } })],
+    ['the trained tensors out of layout order', round({ ddg: { tensors: [...TENSORS].reverse() } })],
+    ['a layout of another size than the device\'s', round({}, { layout: { ...LAYOUT, size: LAYOUT.size + 1 } })],
+    ['no layout', round({}, { layout: undefined })],
     ['a masked length that is not the padded dimension', round({ d: DIM })],
     ['a negative σ', round({ ddg: { sigma: -1 } })],
     ['β = 1', round({ ddg: { beta: 1 } })],
@@ -133,7 +147,7 @@ describe('checkRound for a secure-aggregation round', () => {
   });
 
   it('a round asking for less local noise without secagg stays refused as before', () => {
-    const local = { ...round(), secagg: null, noiseMultiplier: 1 };
+    const local = { ...round(), secagg: null, noiseMultiplier: 1, local: DEFAULT_RECIPE };
     expect(codes(checkRound(local, policy, cap))).toEqual(['noise_below_floor']);
     expect(codes(checkRound({ ...local, secagg: undefined }, policy))).toEqual(['noise_below_floor']);
     expect(checkRound({ ...local, noiseMultiplier: 5, minClients: 10 }, policy, cap)).toMatchObject({ ok: true, mode: 'local', z: 5 });

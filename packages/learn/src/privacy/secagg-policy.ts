@@ -21,7 +21,9 @@
  *   (`chooseParams` from its colluding and dropout fractions and security bits, or pinned minima), and the
  *   modulus is the pinned one.
  */
+import { DEFAULT_SECAGG_RECIPE, trainedBy } from '../client/recipe.js';
 import type { SecAggRoundDescription } from '../client/round.js';
+import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
 import { calibrateDdgSigma, honestCohort, type DdgAccountingParams } from '../ddg/accountant.js';
 import type { DdgParams } from '../ddg/client.js';
 import { rotationLayout } from '../ddg/rotation.js';
@@ -52,6 +54,11 @@ export interface SecAggPolicy {
   maxRoundingInflation: number;
   /** Largest accepted bound on the probability that the sum of `maxCohort` devices wraps in some coordinate. */
   maxWrapProbability: number;
+  /**
+   * The shared dense tensors a secure-aggregation round must train: exactly these. The masked vector carries only
+   * them, so they set the upload's size and the noise per released value.
+   */
+  trainable: readonly string[];
 }
 
 /**
@@ -62,7 +69,7 @@ export interface SecAggPolicy {
  */
 export const DEFAULT_SECAGG_POLICY: Readonly<SecAggPolicy> = {
   minCohort: 100, dropoutFraction: 0.3, colludingFraction: 0.05, bits: 15, securityBits: 40, correctnessBits: 30,
-  epsilonPerRound: 3, maxRoundingInflation: 1, maxWrapProbability: 1e-3,
+  epsilonPerRound: 3, maxRoundingInflation: 1, maxWrapProbability: 1e-3, trainable: trainedBy(DEFAULT_SECAGG_RECIPE),
 };
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -89,11 +96,17 @@ export function readSecAggPolicy(raw: unknown): SecAggPolicy | null {
     epsilonPerRound: num('epsilonPerRound', 0.01, 100),
     maxRoundingInflation: num('maxRoundingInflation', 0, 100),
     maxWrapProbability: num('maxWrapProbability', 1e-12, 0.5),
+    trainable: readTrainable(get('trainable'), d.trainable),
   };
   const k = get('minDegree'), t = get('minThreshold');
   if (int(k, 2, MAX_DEGREE) && int(t, 2, k)) { p.minDegree = k; p.minThreshold = t; }
   if (p.dropoutFraction + p.colludingFraction >= 1 || honestCohort(p.minCohort, p.dropoutFraction, p.colludingFraction) < 1) return null;
   return p;
+}
+
+/** A pinned tensor list: a non-empty list of shared dense tensors (duplicates dropped), else the default. */
+export function readTrainable(t: unknown, dflt: readonly string[]): string[] {
+  return Array.isArray(t) && t.length > 0 && t.every((n) => (SHARED_DENSE_WEIGHTS as readonly unknown[]).includes(n)) ? [...new Set(t as string[])] : [...dflt];
 }
 
 /** The SecAgg+ security targets of a policy (what `chooseParams` takes). */
@@ -126,10 +139,11 @@ export type SecAggRoundView = Omit<SecAggRoundDescription, 'deadlines' | 'longPo
 
 /**
  * Reads a round's `secagg` description strictly; a problem (a string) when a field is missing, of the wrong type,
- * out of its range, or inconsistent (`d` not the padded length of `ddg.dim`, `ddg.dim` not the device's update
- * length). Fields the device does not use (deadlines, URLs, long-poll time) are not read here.
+ * out of its range, or inconsistent (`ddg.tensors` not the `tensors` the round's recipe trains, `ddg.dim` not their
+ * size, `d` not the padded length of `ddg.dim`). Fields the device does not use (deadlines, URLs, long-poll time) are not read here.
  */
-export function readSecAggRound(raw: unknown, updateDim: number): SecAggRoundView | string {
+export function readSecAggRound(raw: unknown, vector: { tensors: readonly string[]; dim: number }): SecAggRoundView | string {
+  const updateDim = vector.dim;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return 'the secagg description is not an object';
   const o = raw as Record<string, unknown>;
   const g = (o.ddg && typeof o.ddg === 'object' && !Array.isArray(o.ddg) ? o.ddg : undefined) as Record<string, unknown> | undefined;
@@ -140,7 +154,11 @@ export function readSecAggRound(raw: unknown, updateDim: number): SecAggRoundVie
   if (!fromB64Len(o.graphSeed, 32)) return 'graphSeed must be base64url of 32 bytes';
   if (!g) return 'the ddg parameters are missing';
   if (!int(g.dim, 1, 2 ** 31)) return 'ddg.dim must be a positive integer';
-  if (g.dim !== updateDim) return `ddg.dim ${g.dim} is not the length ${updateDim} of this device's update`;
+  const tensors = g.tensors;
+  if (!Array.isArray(tensors) || tensors.length !== vector.tensors.length || tensors.some((n, i) => n !== vector.tensors[i])) {
+    return `ddg.tensors must be the tensors the round's recipe trains, in layout order: ${vector.tensors.join(', ')}`;
+  }
+  if (g.dim !== updateDim) return `ddg.dim ${g.dim} is not the length ${updateDim} of the trained tensors`;
   if (o.d !== rotationLayout(updateDim).padded) return `d must be ${rotationLayout(updateDim).padded}, the padded length of ${updateDim} values`;
   if (!finite(g.clip) || !(g.clip > 0) || !finite(g.gamma) || !(g.gamma > 0)) return 'ddg.clip and ddg.gamma must be positive numbers';
   if (!finite(g.sigma) || g.sigma < 0) return 'ddg.sigma must be a number ≥ 0';
@@ -148,7 +166,7 @@ export function readSecAggRound(raw: unknown, updateDim: number): SecAggRoundVie
   if (!int(g.rotationSeed, 0, 2 ** 32 - 1)) return 'ddg.rotationSeed must be a uint32';
   return {
     protocol: 'secagg+', bits: o.bits, d: o.d as number, k: o.k, t: o.t as number, minCohort: o.minCohort, maxCohort: o.maxCohort as number, graphSeed: o.graphSeed as string,
-    ddg: { dim: g.dim, clip: g.clip, gamma: g.gamma, sigma: g.sigma, beta: g.beta, rotationSeed: g.rotationSeed },
+    ddg: { tensors: [...vector.tensors], dim: g.dim, clip: g.clip, gamma: g.gamma, sigma: g.sigma, beta: g.beta, rotationSeed: g.rotationSeed },
   };
 }
 

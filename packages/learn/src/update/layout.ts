@@ -67,3 +67,49 @@ export function unflatten(flat: Float32Array, layout: Layout): Weights {
   });
   return out;
 }
+
+/**
+ * The tensors of `layout` that are not `frozen`, in layout order: what a secure-aggregation round's masked vector
+ * carries. An honest device's delta is zero on the frozen ones, so leaving them out of the vector loses nothing
+ * and shrinks both the upload and the noise a fixed ε needs per released value.
+ */
+export function trainedTensors(layout: Layout, frozen: readonly string[]): string[] {
+  return layout.tensors.map((t) => t.name).filter((n) => !frozen.includes(n));
+}
+
+/** Start and end of each named tensor in `layout`'s flat vector; throws on a name the layout lacks or repeats. */
+function spans(layout: Layout, names: readonly string[]): Array<[number, number]> {
+  if (new Set(names).size !== names.length) throw new Error('tensor list names a tensor twice');
+  return names.map((n) => {
+    const i = layout.tensors.findIndex((t) => t.name === n);
+    if (i < 0) throw new Error(`layout has no tensor "${n}"`);
+    const start = layout.offsets[i]!;
+    return [start, start + numel(layout.tensors[i]!.shape)];
+  });
+}
+
+/** Number of values of the named tensors of `layout`. */
+export function selectedSize(layout: Layout, names: readonly string[]): number {
+  return spans(layout, names).reduce((s, [a, b]) => s + b - a, 0);
+}
+
+/** The values of the named tensors of a flat vector (layout order), concatenated in the order of `names`. */
+export function selectTensors(flat: Float32Array, layout: Layout, names: readonly string[]): Float32Array {
+  if (flat.length !== layout.size) throw new RangeError(`vector has ${flat.length} values, the layout ${layout.size}`);
+  const parts = spans(layout, names);
+  const out = new Float32Array(parts.reduce((s, [a, b]) => s + b - a, 0));
+  let o = 0;
+  for (const [a, b] of parts) { out.set(flat.subarray(a, b), o); o += b - a; }
+  return out;
+}
+
+/** The inverse of `selectTensors`: a full vector of `layout`, zero outside the named tensors. */
+export function expandTensors(selected: Float32Array, layout: Layout, names: readonly string[]): Float32Array {
+  const parts = spans(layout, names);
+  const n = parts.reduce((s, [a, b]) => s + b - a, 0);
+  if (selected.length !== n) throw new RangeError(`expected ${n} values for ${names.join(', ')}, got ${selected.length}`);
+  const out = new Float32Array(layout.size);
+  let o = 0;
+  for (const [a, b] of parts) { out.set(selected.subarray(o, o + b - a), a); o += b - a; }
+  return out;
+}

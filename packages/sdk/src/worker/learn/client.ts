@@ -39,7 +39,7 @@ import { makeUpdate, localTrain, readItemCounts, roundLayout, type RoundDescript
 import {
   shouldParticipate, DeviceAccountant, checkRound, publishedCohortProblem, type PrivacyPolicy, cryptoRng, type SecAggRoundAccepted,
 } from '@perch/learn/privacy';
-import { makeLayout } from '@perch/learn/update';
+import { makeLayout, selectTensors } from '@perch/learn/update';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import type { PerchEvent } from '../../shared/events/index.js';
 import { federatedDefaults, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';
@@ -230,7 +230,8 @@ export class FederatedClient {
       ? localTrain(model.dims, model.weights, itemAttrs(model.vocab, model.dims.numItems), [seq], layout, { recipe, counts, gradClip: 5, seed: Math.floor(rng.next() * 2 ** 32) })
       : { delta: new Float32Array(layout.size), positions: 0 };
     this.lastTraining = { round: round.roundId, recipe, itemCounts: counts !== undefined, positions: t.positions };
-    if (check.mode === 'secagg') { await this.secaggRound(rec, log, round, check, acc, t.delta); return; }
+    // A secure-aggregation round masks only the tensors the recipe trains (`ddg.tensors`, checked by checkRound).
+    if (check.mode === 'secagg') { await this.secaggRound(rec, log, round, check, acc, selectTensors(t.delta, layout, check.secagg.ddg.tensors)); return; }
     if (check.mode !== 'local') return;
     // Client weight 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {

@@ -19,13 +19,13 @@ const base = '/v1/round/7/secagg';
 const secagg = {
   protocol: 'secagg+' as const, bits: BITS, d: D, k: 2, t: 2, minCohort: 3, maxCohort: 3, graphSeed: SEED, longPollMs: 0,
   deadlines: { advertise: '', shareKeys: '', maskedInput: '', unmask: '' },
-  ddg: { dim: DIM, clip: 1, gamma: 0.01, sigma: 0, beta: Math.exp(-0.5), rotationSeed: 9 },
+  ddg: { tensors: ['attr_tr'], dim: DIM, clip: 1, gamma: 0.01, sigma: 0, beta: Math.exp(-0.5), rotationSeed: 9 },
   urls: { advertise: `${base}/advertise`, shareKeys: `${base}/share-keys`, maskedInput: `${base}/masked-input`, unmask: `${base}/unmask` },
 };
 
 function setup(deadlineMs = 60_000): { round: RoundDescription; accepted: SecAggRoundAccepted } {
   const round = { roundId: ROUND, deadline: new Date(Date.now() + deadlineMs).toISOString(), secagg } as unknown as RoundDescription;
-  const view = readSecAggRound(secagg, DIM);
+  const view = readSecAggRound(secagg, { tensors: ['attr_tr'], dim: DIM });
   if (typeof view === 'string') throw new Error(view);
   return { round, accepted: { ok: true, mode: 'secagg', q: 1, recipe: DEFAULT_RECIPE, epsilonUpload: 1, secagg: view, noise: deviceDdgNoise(view, POLICY, 1, 1e-10) } };
 }

@@ -31,7 +31,7 @@ export interface SecAggRunArgs {
   round: RoundDescription;
   accepted: SecAggRoundAccepted;
   policy: SecAggPolicy;
-  /** The device's locally trained delta (layout order, length `ddg.dim`). */
+  /** The device's locally trained delta on the round's `ddg.tensors` (length `ddg.dim`). */
   delta: Float32Array;
   post: SecAggPost;
   /** Records and persists the upload's ε; called once, after the masked-input checks and before the masked vector is made. */
