@@ -1,6 +1,7 @@
 // A malicious aggregator against devices that pin a secure-aggregation policy. The real aggregator runs SecAgg+
 // rounds (`--secagg on`, a complete graph on the test cohort) and the recording proxy in front of it rewrites its
-// answers: the round description (case a) and the next step's request that each SecAgg+ answer carries (cases b–e).
+// answers: the round description (case a) and the next step's request that each SecAgg+ answer carries in the
+// wire form (cases b–e: read with the library's decoder, changed, encoded again).
 // Rewriting is enough for every lie here because each request reaches the device only inside an aggregator answer;
 // a scripted fake server is not needed. The proxy tells each device of one round a different lie, chosen by the
 // device's place in the participant list (the device id is the prefix of its bearer credential), so one round
@@ -10,6 +11,7 @@
 import { expect, test, type Browser } from '@playwright/test';
 import type { RoundDescription } from '@perch/learn/client';
 import { deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
+import { decodeReply, decodeRequest, encodeRequest, SECAGG_TOKEN_HEADER, type Unmask, type WireRequest } from '@perch/learn/secagg';
 import type { AuditReport } from '@perch/sdk';
 import { waitFor, type Recorded } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
@@ -113,12 +115,14 @@ test('(b–e) lies in the share-keys, masked-input and unmask requests: each dev
       return undefined;
     }
     if (req.method !== 'POST' || answer.status !== 200 || !req.path.startsWith(`/v1/round/${roundId}/secagg/`)) return undefined;
-    const body = json(answer.body), q = body.request as Json | undefined;
-    if (!q) return undefined;
     const step = stepOf(req.path);
+    if (step === 'unmask') return undefined; // {status: "done"}: no request
+    // The next step's request in the wire form (the participants come with the share-keys request).
+    const q = decodeRequest(answer.body, { participants }) as unknown as Json | undefined;
+    if (!q) throw new Error(`${req.path}: the answer does not decode`);
     let id = deviceOf(req);
     if (step === 'advertise') {
-      id = body.deviceId as string;
+      id = String(answer.headers[SECAGG_TOKEN_HEADER]).split('.')[0];
       participants = [...(q.participants as string[])];
       if (role(id) === 'b') q.neighbours = (q.neighbours as Json[]).slice(1);
       else if (role(id) === 'e') q.roundId = String(roundId - 1);
@@ -132,7 +136,7 @@ test('(b–e) lies in the share-keys, masked-input and unmask requests: each dev
       q.survivors = [id!, ...others.slice(1), participants[ROLES.indexOf('b')]!].sort();
     } else return undefined;
     told[`${id} ${step}`] = q;
-    return { body: Buffer.from(JSON.stringify(body)) };
+    return { body: Buffer.from(encodeRequest(q as unknown as WireRequest, { participants })) };
   };
 
   for (let i = 0; i < N; i++) await device(browser);
@@ -212,7 +216,9 @@ test('(b–e) lies in the share-keys, masked-input and unmask requests: each dev
   // device releases are in clear to the server, so the proxy sees them all).
   const kinds = new Map<string, Set<string>>();
   for (const p of proxyPosts.filter((x) => stepOf(x.path) === 'unmask')) {
-    for (const s of json(p.body).shares as { owner: string; kind: string }[]) kinds.set(s.owner, (kinds.get(s.owner) ?? new Set()).add(s.kind));
+    const m = decodeReply(p.body, { participants }) as Unmask | undefined;
+    expect(m?.step, `${p.path}: an unmask message in the wire form`).toBe('unmasking');
+    for (const s of m!.shares) kinds.set(s.owner, (kinds.get(s.owner) ?? new Set()).add(s.kind));
   }
   expect(kinds.size, 'the honest devices released shares').toBeGreaterThan(0);
   for (const [owner, k] of kinds) expect([...k], `shares of ${owner} (${role(owner)})`).toHaveLength(1);

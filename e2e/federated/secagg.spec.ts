@@ -6,11 +6,13 @@
 // input was accepted (its context aborts its unmask request, then the test closes its page: the survivors' shares
 // rebuild its self-mask; a new page of the same browser profile then shows what the closed one had logged and spent). The published step must equal the release of the plain sum of the five survivors' encoded
 // vectors, which the test reads from each worker (`__test.keepSecAggInput`) and sums itself. Every device's
-// outbound log holds only the protocol's messages, byte for byte as the aggregator received them, with no item id,
-// list id or timestamp, and its audit shows the ε of the noisy sum recorded for the upload.
+// outbound log holds only the protocol's messages (the library's, in the wire form), byte for byte as the aggregator
+// received them, with no item id, list id or timestamp, and its audit shows the ε of the noisy sum recorded for the
+// upload.
 import { expect, test, type Worker } from '@playwright/test';
 import type { RoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, packedLength, sumModM, type DdgParams } from '@perch/learn/ddg';
+import { encodeReply, readReply, type Step } from '@perch/learn/secagg';
 import { cryptoRng, deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
 import { releaseMean, zeroFrozen } from '@perch/learn/server';
 import { expandTensors, makeLayout, selectedSize, trainedTensors } from '@perch/learn/update';
@@ -150,6 +152,11 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
 
   const proxyPosts = env.proxy.requests.filter((r) => r.method === 'POST');
   const stepOf = (url: string): string => new URL(url).pathname.replace(`/v1/round/${round.roundId}/secagg/`, '');
+  // The participants: every device's id, the part before the dot of the credential its later steps carried.
+  const participants = [...new Set(proxyPosts.map((p) => /^Bearer ([^.]+)\./.exec(String(p.headers.authorization ?? ''))?.[1]).filter((x): x is string => x !== undefined))].sort();
+  expect(participants).toHaveLength(N);
+  const ctx = { participants, d: s.d, bits: s.bits };
+  const LIB_STEP: Record<string, Step> = { advertise: 'advertise-keys', 'share-keys': 'share-keys', 'masked-input': 'masked-input', unmask: 'unmasking' };
   for (const [i, d] of devices.entries()) {
     const a = i === CLOSED ? closedAudit! : await d.audit();
     expect(a.privacy, `device ${i}`).toMatchObject({ epsilonServer: acc.epsilonServer(), epsilonPublished: acc.epsilonServer(), uploads: 1, secaggUploads: 1, epsilonBudget: BUDGET });
@@ -161,17 +168,23 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
     const steps = new Set(logged.map((e) => stepOf(e.url)));
     const want = i === NO_MASKED ? ['advertise', 'share-keys', 'masked-input'] : ['advertise', 'share-keys', 'masked-input', 'unmask'];
     expect([...steps].sort(), `device ${i}: only the protocol's steps`).toEqual([...want].sort());
+    const senders = new Set<string>();
     for (const e of logged) {
       const body = Buffer.from(e.body, 'base64');
       expect(body.length).toBe(e.bytes);
       const stepName = stepOf(e.url);
+      // The library's message of that step in the wire form, and nothing else: read back and encoded again, it
+      // is the same bytes. Advertise has an empty sender (the aggregator assigns the id).
+      const msg = readReply(body, ctx, LIB_STEP[stepName]);
+      if (!msg.ok) throw new Error(`device ${i} ${stepName}: ${msg.reason} ${msg.detail}`);
+      expect(Buffer.from(encodeReply(msg.message, ctx)).equals(body), `device ${i} ${stepName}: only the message`).toBe(true);
+      expect(msg.message.roundId).toBe(String(round.roundId));
+      if (stepName === 'advertise') expect(msg.message.sender).toBe('');
+      else senders.add(msg.message.sender);
       if (stepName === 'masked-input') {
-        // Nothing but the masked vector, packed at the round's bits.
-        expect(body.length).toBe(packedLength(s.d, s.bits));
+        // The header, the sender's index and the masked vector packed at the round's bits.
+        expect(body.length).toBe(3 + String(round.roundId).length + 2 + packedLength(s.d, s.bits));
       } else {
-        const msg = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-        const keys = { advertise: ['cPk', 'sPk'], 'share-keys': ['bCommit', 'roundId', 'sender', 'shares', 'step'], unmask: ['roundId', 'sender', 'shares', 'step'] }[stepName];
-        expect(Object.keys(msg).sort(), `device ${i} ${stepName}`).toEqual(keys);
         for (const [, ids, list] of historyFor(i + 1)) {
           for (const id of ids) expect(body.includes(Buffer.from(id))).toBe(false);
           expect(body.includes(Buffer.from(list!))).toBe(false);
@@ -188,6 +201,7 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
       const seen = proxyPosts.some((p) => p.body.equals(body) && p.path === new URL(e.url).pathname);
       expect(seen, `device ${i} ${stepName} ${aborted ? 'never reached the aggregator' : 'reached the aggregator unchanged'}`).toBe(!aborted);
     }
+    expect(senders.size, `device ${i}: one sender in every step after advertise`).toBe(1);
     if (i === NO_MASKED) expect(logged.some((e) => stepOf(e.url) === 'masked-input' && e.error), `device ${i}: its masked input was cut off`).toBe(true);
   }
   // Every POST the aggregator received is in some device's log (nothing was sent unlogged).

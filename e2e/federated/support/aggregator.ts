@@ -59,10 +59,11 @@ export interface Proxy {
    */
   stall?: (r: Recorded) => boolean;
   /**
-   * A malicious aggregator: sees each answer (buffered) and may return another body (and status) for it; the
-   * headers are the aggregator's, with the length recomputed. Returning undefined passes the answer unchanged.
+   * A malicious aggregator: sees each answer (buffered, with its headers) and may return another body (and
+   * status) for it; the headers are the aggregator's, with the length recomputed. Returning undefined passes the
+   * answer unchanged.
    */
-  rewrite?: (r: Recorded, answer: { status: number; body: Buffer }) => { status?: number; body: Buffer } | undefined;
+  rewrite?: (r: Recorded, answer: { status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }) => { status?: number; body: Buffer } | undefined;
   close(): Promise<void>;
 }
 
@@ -83,7 +84,7 @@ export async function startProxy(target: string, port = 0): Promise<Proxy> {
           const parts: Buffer[] = [];
           up.on('data', (c: Buffer) => parts.push(c));
           up.on('end', () => {
-            const answer = { status: up.statusCode ?? 502, body: Buffer.concat(parts) };
+            const answer = { status: up.statusCode ?? 502, body: Buffer.concat(parts), headers: up.headers };
             const out = p.rewrite?.(rec, answer) ?? answer;
             rec.status = out.status ?? answer.status;
             const headers = { ...up.headers, 'content-length': String(out.body.length) };

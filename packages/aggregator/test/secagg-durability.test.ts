@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadExport } from '@perch/model/export';
 import type { DevicePolicy, MaskedInputRequest, ShareKeysRequest, UnmaskRequest } from '@perch/learn/secagg';
 import { spawnServer, tempDir, waitFor } from './helper.js';
-import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, type Send } from './secagg-helper.js';
+import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, WIRE, type Reply, type Send } from './secagg-helper.js';
 import type { RoundInfo } from '../src/schemas/round.js';
 
 const N = 6;
@@ -44,7 +44,6 @@ async function weights(base: string, version: number): Promise<Record<string, Fl
 }
 
 type Kill = 'advertise' | 'share-keys' | 'masked-input' | 'unmask' | 'finish';
-const JSON_CT = 'application/json', BIN = 'application/octet-stream';
 
 /** Runs a round of six devices with a kill -9 at `at`; returns the server's URL after the restart and the round. */
 async function roundWithKill(at: Kill, o: { stages?: string; downMs?: number } = {}) {
@@ -65,27 +64,27 @@ async function roundWithKill(at: Kill, o: { stages?: string; downMs?: number } =
     base.url = server.url;
   };
   /** Half the devices send `step` once (each acknowledged), kill -9, restart, then every device sends it. */
-  const step = async (name: Kill, url: string, bodies: (string | Uint8Array)[], ct: string): Promise<Record<string, unknown>[]> => {
+  const step = async (name: Kill, url: string, bodies: Uint8Array[]): Promise<Reply[]> => {
     if (at === name) {
       for (let i = 0; i < N / 2; i++) {
-        const r = await send(url, bodies[i]!, { 'content-type': ct, ...devs[i]!.authHeaders() });
+        const r = await send(url, bodies[i]!, { 'content-type': WIRE, ...devs[i]!.authHeaders() });
         expect([200, 202]).toContain(r.status);
-        if (name === 'advertise') devs[i]!.adopt(r.body);
+        if (name === 'advertise') devs[i]!.adopt(r);
       }
       await restart();
     }
-    return (await Promise.all(devs.map((d, i) => d.post(name, url, bodies[i]!, ct)))).map((r) => r.body);
+    return Promise.all(devs.map((d, i) => d.post(name, url, bodies[i]!)));
   };
   const adv = await Promise.all(devs.map((d) => d.advertiseMessage()));
-  const a = await step('advertise', s.urls.advertise, adv.map((m) => JSON.stringify(m)), JSON_CT);
-  a.forEach((b, i) => devs[i]!.adopt(b));
-  const sk = a.map((b) => b.request as ShareKeysRequest);
+  const a = await step('advertise', s.urls.advertise, adv);
+  a.forEach((r, i) => devs[i]!.adopt(r));
+  const sk = a.map((r, i) => devs[i]!.request<ShareKeysRequest>(r, 'share-keys'));
   const shareMsgs = await Promise.all(devs.map((d, i) => d.shareKeysMessage(sk[i]!)));
-  const mi = (await step('share-keys', s.urls.shareKeys, shareMsgs, JSON_CT)).map((b) => b.request as MaskedInputRequest);
+  const mi = (await step('share-keys', s.urls.shareKeys, shareMsgs)).map((r, i) => devs[i]!.request<MaskedInputRequest>(r, 'masked-input'));
   const ys = await Promise.all(devs.map((d, i) => d.maskedBytes(mi[i]!, xs[i]!)));
-  const um = (await step('masked-input', s.urls.maskedInput, ys, BIN)).map((b) => b.request as UnmaskRequest);
+  const um = (await step('masked-input', s.urls.maskedInput, ys)).map((r, i) => devs[i]!.request<UnmaskRequest>(r, 'unmasking'));
   const unmaskMsgs = await Promise.all(devs.map((d, i) => d.unmaskMessage(um[i]!)));
-  await step('unmask', s.urls.unmask, unmaskMsgs, JSON_CT);
+  await step('unmask', s.urls.unmask, unmaskMsgs);
   if (at === 'finish') await restart(); // the round is finishing (setImmediate): the kill lands before, during or after
   return { info, before, xs, base, devs };
 }
@@ -109,7 +108,7 @@ describe('secure aggregation under kill -9', () => {
     const devs = Array.from({ length: N }, () => new HttpDevice(info, fetchSend(s1.url), POLICY));
     const sk = await Promise.all(devs.map((d) => d.advertise()));
     for (let i = 0; i < N / 2; i++) {
-      const r = await fetchSend(s1.url)(info.secagg!.urls.shareKeys, await devs[i]!.shareKeysMessage(sk[i]!), { 'content-type': JSON_CT, ...devs[i]!.authHeaders() });
+      const r = await fetchSend(s1.url)(info.secagg!.urls.shareKeys, await devs[i]!.shareKeysMessage(sk[i]!), { 'content-type': WIRE, ...devs[i]!.authHeaders() });
       expect(r.status).toBe(202);
     }
     await killed(s1.child);
@@ -117,7 +116,7 @@ describe('secure aggregation under kill -9', () => {
     const s2 = await spawnServer(args(db, stages)); children.push(s2.child);
     const next = await waitFor(async () => { const r = await getJson<RoundInfo>(`${s2.url}/v1/round`); return r.roundId !== info.roundId && r; }, 20_000);
     expect(next.baseVersion).toBe(1);
-    const late = await fetchSend(s2.url)(info.secagg!.urls.shareKeys, await devs[5]!.shareKeysMessage(sk[5]!), { 'content-type': JSON_CT, ...devs[5]!.authHeaders() });
+    const late = await fetchSend(s2.url)(info.secagg!.urls.shareKeys, await devs[5]!.shareKeysMessage(sk[5]!), { 'content-type': WIRE, ...devs[5]!.authHeaders() });
     expect(late.status).toBe(410);
     expect(late.body).toMatchObject({ type: '/problems/secagg/stage-closed', stage: 'failed' });
     expect((await fetch(`${s2.url}/v1/model/versions/2/manifest.json`)).status).toBe(404);

@@ -1,11 +1,14 @@
 /**
  * A device of a secure-aggregation round over HTTP, for tests: `SecAggDevice` (@perch/learn/secagg) and
- * `encodeDdg` (@perch/learn/ddg) as the SDK worker would run them, through `app.inject` or `fetch`. Each step
- * re-sends the same message while the aggregator answers 202 (the stage is still open).
+ * `encodeDdg` (@perch/learn/ddg) as the SDK worker would run them, in the wire form, through `app.inject` or
+ * `fetch`. Each step re-sends the same bytes while the aggregator answers 202 (the stage is still open).
  */
 import type { FastifyInstance } from 'fastify';
-import { decodeVector, SecAggDevice, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
-import { bitsFromRng, encodeDdg, pack, type DdgParams } from '@perch/learn/ddg';
+import {
+  encodeReply, readRequest, SecAggDevice, SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER,
+  type DevicePolicy, type MaskedInputRequest, type ShareKeys, type ShareKeysRequest, type Step, type Unmask, type UnmaskRequest, type WireContext, type WireReply,
+} from '@perch/learn/secagg';
+import { bitsFromRng, encodeDdg, type DdgParams } from '@perch/learn/ddg';
 import type { SecAggRoundDescription } from '@perch/learn/client';
 import { Rng } from '@perch/model/rng';
 import { decodeDdgSum, sumModM } from '@perch/learn/ddg';
@@ -16,18 +19,28 @@ import type { RoundInfo } from '../src/schemas/round.js';
 import { layoutOf } from './helper.js';
 import { expandTensors } from '@perch/learn/update';
 
-export interface Reply { status: number; body: Record<string, unknown>; headers: Record<string, string | undefined> }
+/** An answer: its bytes (`raw`), its JSON body when it is JSON (202, unmask's done, problems), else {}. */
+export interface Reply { status: number; body: Record<string, unknown>; raw: Uint8Array; headers: Record<string, string | undefined> }
 export type Send = (url: string, body: string | Uint8Array, headers: Record<string, string>) => Promise<Reply>;
+export const WIRE = SECAGG_CONTENT_TYPE;
+
+const reply = (status: number, raw: Uint8Array, header: (name: string) => string | undefined): Reply => {
+  const type = header('content-type');
+  return {
+    status, raw,
+    body: raw.length > 0 && /json/.test(type ?? '') ? (JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, unknown>) : {},
+    headers: { 'content-type': type, 'retry-after': header('retry-after'), token: header(SECAGG_TOKEN_HEADER) },
+  };
+};
 
 export const injectSend = (app: FastifyInstance): Send => async (url, body, headers) => {
   const r = await app.inject({ method: 'POST', url, headers, payload: typeof body === 'string' ? body : Buffer.from(body) });
-  return { status: r.statusCode, body: r.body ? (r.json() as Record<string, unknown>) : {}, headers: { 'content-type': r.headers['content-type'] as string | undefined, 'retry-after': r.headers['retry-after'] as string | undefined } };
+  return reply(r.statusCode, new Uint8Array(r.rawPayload), (n) => r.headers[n] as string | undefined);
 };
 
 export const fetchSend = (base: string): Send => async (url, body, headers) => {
   const r = await fetch(`${base}${url}`, { method: 'POST', headers, body: body as BodyInit });
-  const text = await r.text();
-  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: { 'content-type': r.headers.get('content-type') ?? undefined, 'retry-after': r.headers.get('retry-after') ?? undefined } };
+  return reply(r.status, new Uint8Array(await r.arrayBuffer()), (n) => r.headers.get(n) ?? undefined);
 };
 
 export const ddgParams = (s: SecAggRoundDescription): DdgParams => ({ dim: s.ddg.dim, clip: s.ddg.clip, gamma: s.ddg.gamma, bits: s.bits, sigma: s.ddg.sigma, seed: s.ddg.rotationSeed, beta: s.ddg.beta });
@@ -45,25 +58,33 @@ export class StepError extends Error {
   constructor(readonly step: string, readonly reply: Reply) { super(`${step}: ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`); }
 }
 
+/**
+ * A device speaking the aggregator's wire form: each message is the library's, encoded with `encodeReply`, and
+ * each 200 answer's request is read with `readRequest` (the participants of the share-keys request name the
+ * devices of the later messages).
+ */
 export class HttpDevice {
   dev: SecAggDevice;
   id?: string;
   token?: string;
+  /** What the wire form needs: the round's d and bits, and the participants once the share-keys request came. */
+  readonly ctx: WireContext;
   /** Every POST made (re-sends included). */
   posts = 0;
   constructor(readonly info: RoundInfo, readonly send: Send, policy: DevicePolicy, readonly maxWaits = 200) {
     this.dev = SecAggDevice.create('pending', policy);
+    this.ctx = { d: info.secagg!.d, bits: info.secagg!.bits };
   }
   get s(): SecAggRoundDescription { return this.info.secagg!; }
   authHeaders(): Record<string, string> { return this.token ? { authorization: `Bearer ${this.token}` } : {}; }
 
   /** POSTs until the answer is not 202; throws on anything but 200. */
-  async post(step: string, url: string, body: string | Uint8Array, contentType: string): Promise<Reply> {
+  async post(step: string, url: string, body: string | Uint8Array, contentType = WIRE): Promise<Reply> {
     for (let i = 0; i < this.maxWaits; i++) {
       this.posts++;
       const r = await this.send(url, body, { 'content-type': contentType, ...this.authHeaders() });
       if (r.status === 202) {
-        if (typeof r.body.token === 'string') { this.id = r.body.deviceId as string; this.token = r.body.token; }
+        if (r.headers.token) this.adopt(r);
         await new Promise((res) => setTimeout(res, 50));
         continue;
       }
@@ -73,54 +94,79 @@ export class HttpDevice {
     throw new Error(`${step}: still pending after ${this.maxWaits} posts`);
   }
 
-  /** The library's advertise message (its `sender` is a placeholder: the aggregator assigns the id). */
-  async advertiseMessage(): Promise<{ cPk: string; sPk: string }> {
+  /** This device's message in the wire form. */
+  encode(m: WireReply): Uint8Array { return encodeReply(m, this.ctx); }
+
+  /** The request of `step` a 200 answer carries, in the wire form. */
+  request<T>(r: Reply, step: Step): T {
+    expect(r.headers['content-type']).toBe(WIRE);
+    const q = readRequest(r.raw, this.ctx, step);
+    if (!q.ok) throw new Error(`${step} request: ${q.reason} ${q.detail}`);
+    if (q.message.step === 'share-keys') this.ctx.participants = q.message.participants;
+    return q.message as T;
+  }
+
+  /** The library's advertise keys. */
+  async advertiseKeys(): Promise<{ cPk: string; sPk: string }> {
     const r = await this.dev.advertiseKeys({ step: 'advertise-keys', roundId: String(this.info.roundId), seed: this.s.graphSeed, bits: this.s.bits, d: this.s.d });
     if (!r.ok) throw new Error(`advertiseKeys: ${r.reason} ${r.detail}`);
     return { cPk: r.message.cPk, sPk: r.message.sPk };
   }
 
-  async advertise(): Promise<ShareKeysRequest> {
-    const r = await this.post('advertise', this.s.urls.advertise, JSON.stringify(await this.advertiseMessage()), 'application/json');
-    this.adopt(r.body);
-    return r.body.request as ShareKeysRequest;
+  /** The advertise message in the wire form, with the empty sender (the aggregator assigns the id). */
+  async advertiseMessage(keys?: { cPk: string; sPk: string }): Promise<Uint8Array> {
+    return this.encode({ step: 'advertise-keys', roundId: String(this.info.roundId), sender: '', ...(keys ?? await this.advertiseKeys()) });
   }
 
-  /** Takes the id and credential the aggregator assigned (the state machine uses the id from share keys on). */
-  adopt(body: Record<string, unknown>): void {
-    this.id = body.deviceId as string; this.token = body.token as string;
+  async advertise(): Promise<ShareKeysRequest> {
+    const r = await this.post('advertise', this.s.urls.advertise, await this.advertiseMessage());
+    this.adopt(r);
+    return this.request<ShareKeysRequest>(r, 'share-keys');
+  }
+
+  /** Takes the credential of an advertise answer; the id is its part before the dot (the state machine uses it from share keys on). */
+  adopt(r: Reply): void {
+    expect(r.headers.token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    this.token = r.headers.token!;
+    this.id = this.token.split('.')[0]!;
     this.dev = SecAggDevice.fromJSON({ ...this.dev.toJSON(), id: this.id });
   }
 
-  async shareKeysMessage(req: ShareKeysRequest): Promise<string> {
+  async shareKeysReply(req: ShareKeysRequest): Promise<ShareKeys> {
+    this.ctx.participants = req.participants;
     const r = await this.dev.shareKeys(req);
     if (!r.ok) throw new Error(`shareKeys: ${r.reason} ${r.detail}`);
-    return JSON.stringify(r.message);
+    return r.message;
   }
+
+  async shareKeysMessage(req: ShareKeysRequest): Promise<Uint8Array> { return this.encode(await this.shareKeysReply(req)); }
 
   async shareKeys(req: ShareKeysRequest): Promise<MaskedInputRequest> {
-    return (await this.post('share-keys', this.s.urls.shareKeys, await this.shareKeysMessage(req), 'application/json')).body.request as MaskedInputRequest;
+    return this.request<MaskedInputRequest>(await this.post('share-keys', this.s.urls.shareKeys, await this.shareKeysMessage(req)), 'masked-input');
   }
 
-  /** The masked vector, packed at the round's bits. */
+  /** The masked-input message (y packed at the round's bits) in the wire form. */
   async maskedBytes(req: MaskedInputRequest, x: Uint32Array): Promise<Uint8Array> {
     const r = await this.dev.maskedInput(req, x);
     if (!r.ok) throw new Error(`maskedInput: ${r.reason} ${r.detail}`);
-    return pack(decodeVector(r.message.y, this.s.d, this.s.bits)!, this.s.bits);
+    return this.encode(r.message);
   }
 
   async maskedInput(req: MaskedInputRequest, x: Uint32Array): Promise<UnmaskRequest> {
-    return (await this.post('masked-input', this.s.urls.maskedInput, await this.maskedBytes(req, x), 'application/octet-stream')).body.request as UnmaskRequest;
+    return this.request<UnmaskRequest>(await this.post('masked-input', this.s.urls.maskedInput, await this.maskedBytes(req, x)), 'unmasking');
   }
 
-  async unmaskMessage(req: UnmaskRequest): Promise<string> {
+  async unmaskReply(req: UnmaskRequest): Promise<Unmask> {
     const r = await this.dev.unmask(req);
     if (!r.ok) throw new Error(`unmask: ${r.reason} ${r.detail}`);
-    return JSON.stringify(r.message);
+    return r.message;
   }
 
+  async unmaskMessage(req: UnmaskRequest): Promise<Uint8Array> { return this.encode(await this.unmaskReply(req)); }
+
   async unmask(req: UnmaskRequest): Promise<void> {
-    await this.post('unmask', this.s.urls.unmask, await this.unmaskMessage(req), 'application/json');
+    const r = await this.post('unmask', this.s.urls.unmask, await this.unmaskMessage(req));
+    expect(r.body).toMatchObject({ status: 'done' });
   }
 }
 

@@ -6,14 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { fromB64, toB64, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
+import { encodeReply, encodeRequest, fromB64, toB64, WIRE_VERSION, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
 import { loadExport } from '@perch/model/export';
 import { checkRound, DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
 import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
 import { DEFAULT_SECAGG_RECIPE, trainedBy } from '@perch/learn/client';
 import { makeLayout, selectedSize } from '@perch/learn/update';
 import { rotationLayout } from '@perch/learn/ddg';
-import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError } from './secagg-helper.js';
+import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError, WIRE, type Reply } from './secagg-helper.js';
 import { defaultConfig, type RoundOverrides } from '../src/config.js';
 import { newRoundParams } from '../src/secagg/params.js';
 
@@ -141,104 +141,148 @@ describe('secure-aggregation rounds over HTTP', () => {
 });
 
 /** Problem+json with the given status and `/problems/secagg/<reason>`. */
-function expectProblem(r: { status: number; body: Record<string, unknown>; headers: Record<string, string | undefined> }, status: number, reason: string): void {
+function expectProblem(r: Reply, status: number, reason: string, detail?: RegExp): void {
   expect({ status: r.status, type: r.body.type }).toEqual({ status, type: `/problems/secagg/${reason}` });
   expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+  if (detail) expect(String(r.body.detail)).toMatch(detail);
 }
+
+/** `b` with byte `i` set to `v` (negative: from the end). */
+const withByte = (b: Uint8Array, i: number, v: number): Uint8Array => { const c = b.slice(); c[i < 0 ? c.length + i : i] = v; return c; };
+const longer = (b: Uint8Array): Uint8Array => { const c = new Uint8Array(b.length + 1); c.set(b); return c; };
 
 describe('bad messages', () => {
   it('answers every class with problem+json and a stable type, and the round still publishes for the honest devices', async () => {
     const t = await testApp({ ...ROUND, secagg: { ...SECAGG, longPollMs: 300 } }); close = t.close;
     const info = await roundInfo(t.app);
     const s = info.secagg!;
+    const roundId = String(info.roundId);
     const send = injectSend(t.app);
     const devs = Array.from({ length: N }, () => new HttpDevice(info, send, POLICY));
     const xs = devs.map((_, i) => encodedUpdate(info, 5000 + i).values);
     const v1 = await weightsOf(t.app, 1);
-    const json = 'application/json';
-    const raw = (url: string, body: string | Uint8Array, headers: Record<string, string> = {}, ct = json) => send(url, body, { 'content-type': ct, ...headers });
+    const raw = (url: string, body: string | Uint8Array, headers: Record<string, string> = {}, ct = WIRE) => send(url, body, { 'content-type': ct, ...headers });
+    /** Bytes of the header (version, step, round id) and of a sender index. */
+    const H = 3 + roundId.length, W = 2;
 
     // Advertise stage.
     const d0 = devs[0]!;
-    const good = await d0.advertiseMessage();
-    const other = await new HttpDevice(info, send, POLICY).advertiseMessage();
-    expectProblem(await raw(s.urls.advertise, JSON.stringify({ cPk: '!!', sPk: good.sPk })), 400, 'bad-encoding');
-    expectProblem(await raw(s.urls.advertise, JSON.stringify({ cPk: good.cPk.slice(0, 40), sPk: good.sPk })), 400, 'bad-key');
-    expectProblem(await raw(s.urls.advertise, JSON.stringify({ cPk: good.cPk })), 400, 'bad-encoding');
-    expect((await raw(s.urls.advertise, 'cPk=1', {}, 'text/plain')).status).toBe(415);
-    expectProblem(await raw(s.urls.advertise, JSON.stringify({ cPk: good.cPk, sPk: good.cPk })), 409, 'duplicate-key');
-    expectProblem(await raw(s.urls.advertise, JSON.stringify(good), { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 401, 'unauthorized');
-    expectProblem(await raw(s.urls.shareKeys, JSON.stringify({ step: 'share-keys' }), { authorization: 'Bearer nope' }), 401, 'unauthorized');
-    const a0 = await raw(s.urls.advertise, JSON.stringify(good));
+    const good = await d0.advertiseKeys();
+    const goodBytes = await d0.advertiseMessage(good);
+    const other = await new HttpDevice(info, send, POLICY).advertiseKeys();
+    const adv = (keys: { cPk: string; sPk: string }, o: { sender?: string; roundId?: string } = {}) =>
+      encodeReply({ step: 'advertise-keys', roundId: o.roundId ?? roundId, sender: o.sender ?? '', ...keys });
+    // The wire form only: JSON, text and plain octet-stream bodies are refused as the wrong media type.
+    for (const [body, ct] of [[JSON.stringify(good), 'application/json'], ['cPk=1', 'text/plain'], [goodBytes, 'application/octet-stream']] as const) {
+      const r = await raw(s.urls.advertise, body, {}, ct);
+      expect({ status: r.status, type: r.body.type, ct: r.headers['content-type'] }).toEqual({ status: 415, type: '/problems/unsupported-media-type', ct: expect.stringMatching(/^application\/problem\+json/) });
+      expect(String(r.body.detail)).toContain(WIRE);
+    }
+    expectProblem(await raw(s.urls.advertise, withByte(goodBytes, 0, WIRE_VERSION + 1)), 400, 'bad-version', /wire version 2, expected 1/);
+    expectProblem(await raw(s.urls.advertise, new TextEncoder().encode(JSON.stringify(good))), 400, 'bad-version');
+    expectProblem(await raw(s.urls.advertise, new Uint8Array(0)), 400, 'wrong-length', /truncated/);
+    expectProblem(await raw(s.urls.advertise, goodBytes.subarray(0, 2)), 400, 'wrong-length', /truncated/);
+    expectProblem(await raw(s.urls.advertise, goodBytes.subarray(0, goodBytes.length - 1)), 400, 'bad-key', /keys are 63 bytes, expected 64/);
+    expectProblem(await raw(s.urls.advertise, longer(goodBytes)), 400, 'wrong-length', /1 trailing bytes/);
+    expectProblem(await raw(s.urls.advertise, adv(good, { sender: 'me' })), 400, 'malformed', /aggregator assigns the device id/);
+    expectProblem(await raw(s.urls.advertise, adv(good, { roundId: '999' })), 422, 'wrong-round');
+    expectProblem(await raw(s.urls.advertise, encodeRequest({ step: 'advertise-keys', roundId, seed: s.graphSeed, bits: s.bits, d: s.d })), 400, 'malformed', /a request where a reply was expected/);
+    expectProblem(await raw(s.urls.advertise, encodeReply({ step: 'unmasking', roundId, sender: 'x', shares: [] }, { participants: ['x'] })), 409, 'out-of-order');
+    expectProblem(await raw(s.urls.advertise, withByte(goodBytes, 3, 0xff)), 400, 'bad-encoding'); // round id not UTF-8
+    const tooLarge = await raw(s.urls.advertise, new Uint8Array(2048));
+    expect({ status: tooLarge.status, ct: tooLarge.headers['content-type'] }).toEqual({ status: 413, ct: expect.stringMatching(/^application\/problem\+json/) });
+    expectProblem(await raw(s.urls.advertise, adv({ cPk: good.cPk, sPk: good.cPk })), 409, 'duplicate-key');
+    expectProblem(await raw(s.urls.advertise, goodBytes, { authorization: 'Bearer AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 401, 'unauthorized');
+    expectProblem(await raw(s.urls.shareKeys, new Uint8Array(8), { authorization: 'Bearer nope' }), 401, 'unauthorized');
+    const a0 = await raw(s.urls.advertise, goodBytes);
     expect(a0.status).toBe(202);
     expect(a0.headers['retry-after']).toBe('1');
-    // The same keys again without the credential (its first answer lost): the same id and credential.
-    const again = await raw(s.urls.advertise, JSON.stringify(good));
-    expect(again.body).toMatchObject({ deviceId: a0.body.deviceId, token: a0.body.token });
-    d0.adopt(a0.body);
-    // Another device reusing d0's s key; the same c key with other keys.
-    expectProblem(await raw(s.urls.advertise, JSON.stringify({ cPk: other.cPk, sPk: good.sPk })), 409, 'duplicate-key');
-    expectProblem(await raw(s.urls.advertise, JSON.stringify({ cPk: good.cPk, sPk: other.sPk })), 409, 'duplicate-sender');
-    // Early for share keys.
-    expectProblem(await raw(s.urls.shareKeys, JSON.stringify({ step: 'share-keys', roundId: String(info.roundId), sender: d0.id, bCommit: 'A'.repeat(43), shares: [] }), { authorization: `Bearer ${d0.token!}` }), 409, 'out-of-order');
+    expect(a0.body).toMatchObject({ status: 'pending', stage: 'advertise-keys' });
+    // The same bytes again without the credential (its first answer lost): the same credential. (Media type
+    // parameters are ignored.)
+    const again = await raw(s.urls.advertise, goodBytes, {}, `${WIRE}; q=1`);
+    expect(again.status).toBe(202);
+    expect(again.headers.token).toBe(a0.headers.token);
+    d0.adopt(a0);
+    // Another device reusing d0's s key; the same c key with other keys (another body: refused as a second message).
+    expectProblem(await raw(s.urls.advertise, adv({ cPk: other.cPk, sPk: good.sPk })), 409, 'duplicate-key');
+    expectProblem(await raw(s.urls.advertise, adv({ cPk: good.cPk, sPk: other.sPk })), 409, 'duplicate-sender');
+    // Early for share keys: the participants are not fixed yet.
+    const early = encodeReply({ step: 'share-keys', roundId, sender: d0.id!, bCommit: toB64(new Uint8Array(32)), shares: [] }, { participants: [d0.id!] });
+    expectProblem(await raw(s.urls.shareKeys, early, { authorization: `Bearer ${d0.token!}` }), 409, 'out-of-order');
     // A plain upload to a secure-aggregation round.
     const plain = await post(t.app, info.roundId, updateFor(info, { seed: 1 }).bytes);
     expect(plain.statusCode).toBe(422);
     expect(plain.json()).toMatchObject({ type: '/problems/secagg/plain-upload' });
     const rest = devs.slice(1).map((d) => d.advertise());
-    const sk0 = (await d0.post('advertise', s.urls.advertise, JSON.stringify(good), json)).body.request as ShareKeysRequest;
+    const sk0 = d0.request<ShareKeysRequest>(await d0.post('advertise', s.urls.advertise, goodBytes), 'share-keys');
     const sk: ShareKeysRequest[] = [sk0, ...(await Promise.all(rest))];
     // Late advertise.
     const late = new HttpDevice(info, send, POLICY);
-    expectProblem(await raw(s.urls.advertise, JSON.stringify(await late.advertiseMessage())), 410, 'stage-closed');
+    expectProblem(await raw(s.urls.advertise, await late.advertiseMessage()), 410, 'stage-closed');
 
     // Share-keys stage: 19 devices, then the bad messages, then the last one.
     const auth = (i: number) => ({ authorization: `Bearer ${devs[i]!.token!}` });
-    const msgs = await Promise.all(devs.map((d, i) => d.shareKeysMessage(sk[i]!)));
-    const pending = devs.slice(0, 19).map((d, i) => d.post('share-keys', s.urls.shareKeys, msgs[i]!, json));
+    const msgs = await Promise.all(devs.map((d, i) => d.shareKeysReply(sk[i]!)));
+    const bytes = msgs.map((m, i) => devs[i]!.encode(m));
+    const pending = devs.slice(0, 19).map((d, i) => d.post('share-keys', s.urls.shareKeys, bytes[i]!));
     await waitFor(async () => (t.app.rounds.secaggFor(info.roundId)?.received.shares ?? 0) >= 19);
-    const m19 = JSON.parse(msgs[19]!) as { shares: { to: string; envelope: string }[]; sender: string };
-    expectProblem(await raw(s.urls.shareKeys, msgs[19]!, auth(0)), 403, 'unknown-sender'); // posting as another device
-    expectProblem(await raw(s.urls.shareKeys, msgs[0]!.replace(/"bCommit":"./, '"bCommit":"!'), auth(0)), 400, 'wrong-length');
-    expectProblem(await raw(s.urls.shareKeys, JSON.stringify({ ...m19, shares: m19.shares.slice(1) }), auth(19)), 422, 'wrong-recipients');
-    expectProblem(await raw(s.urls.shareKeys, JSON.stringify({ ...m19, shares: m19.shares.map((e, j) => (j === 0 ? { ...e, envelope: e.envelope.slice(0, 20) } : e)) }), auth(19)), 400, 'wrong-length');
-    expectProblem(await raw(s.urls.shareKeys, JSON.stringify({ ...m19, roundId: '999' }), auth(19)), 422, 'wrong-round');
-    expectProblem(await raw(s.urls.shareKeys, msgs[0]!.replace(/"bCommit":"[^"]*"/, `"bCommit":"${'B'.repeat(42)}A"`), auth(0)), 409, 'duplicate-sender');
-    expectProblem(await raw(s.urls.maskedInput, new Uint8Array(10), auth(0), 'application/octet-stream'), 400, 'wrong-length');
-    expectProblem(await raw(s.urls.maskedInput, new Uint8Array(Math.ceil((s.d * s.bits) / 8)), auth(0), 'application/octet-stream'), 409, 'out-of-order');
-    expectProblem(await raw(s.urls.unmask, JSON.stringify({ step: 'unmasking', roundId: String(info.roundId), sender: devs[0]!.id, shares: [] }), auth(0)), 409, 'out-of-order');
-    const mi: MaskedInputRequest[] = (await Promise.all([...pending, devs[19]!.post('share-keys', s.urls.shareKeys, msgs[19]!, json)])).map((r) => r.body.request as MaskedInputRequest);
-    // A replayed share-keys message after its stage closed: the same answer, not a second copy.
-    const replay = await raw(s.urls.shareKeys, msgs[3]!, auth(3));
+    const m19 = msgs[19]!, enc19 = (m: typeof m19) => devs[19]!.encode(m);
+    expectProblem(await raw(s.urls.shareKeys, bytes[19]!, auth(0)), 403, 'unknown-sender'); // posting as another device
+    expectProblem(await raw(s.urls.shareKeys, bytes[19]!.subarray(0, bytes[19]!.length - 1), auth(19)), 400, 'wrong-length', /truncated/);
+    expectProblem(await raw(s.urls.shareKeys, longer(bytes[19]!), auth(19)), 400, 'wrong-length', /trailing/);
+    expectProblem(await raw(s.urls.shareKeys, withByte(bytes[19]!, 0, 0), auth(19)), 400, 'bad-version');
+    // the first envelope's recipient index (after the sender, the commitment and the count) outside the participants
+    expectProblem(await raw(s.urls.shareKeys, withByte(withByte(bytes[19]!, H + W + 32 + 2, 0xff), H + W + 32 + 3, 0xff), auth(19)), 400, 'malformed', /device index 65535 outside the 20 participants/);
+    expectProblem(await raw(s.urls.shareKeys, enc19({ ...m19, shares: m19.shares.slice(1) }), auth(19)), 422, 'wrong-recipients');
+    expectProblem(await raw(s.urls.shareKeys, enc19({ ...m19, roundId: '999' }), auth(19)), 422, 'wrong-round');
+    expectProblem(await raw(s.urls.shareKeys, devs[0]!.encode({ ...msgs[0]!, bCommit: toB64(new Uint8Array(32).fill(7)) }), auth(0)), 409, 'duplicate-sender');
+    // Another step's message at this endpoint, and messages of later steps before their stage.
+    const mask0 = devs[0]!.encode({ step: 'masked-input', roundId, sender: devs[0]!.id!, y: toB64(new Uint8Array(Math.ceil((s.d * s.bits) / 8))) });
+    expectProblem(await raw(s.urls.shareKeys, mask0, auth(0)), 409, 'out-of-order', /a masked-input message where share-keys was expected/);
+    expectProblem(await raw(s.urls.maskedInput, mask0.subarray(0, 10), auth(0)), 400, 'wrong-length');
+    expectProblem(await raw(s.urls.maskedInput, mask0, auth(0)), 409, 'out-of-order');
+    expectProblem(await raw(s.urls.unmask, devs[0]!.encode({ step: 'unmasking', roundId, sender: devs[0]!.id!, shares: [] }), auth(0)), 409, 'out-of-order');
+    const replies = await Promise.all([...pending, devs[19]!.post('share-keys', s.urls.shareKeys, bytes[19]!)]);
+    const mi: MaskedInputRequest[] = replies.map((r, i) => devs[i]!.request<MaskedInputRequest>(r, 'masked-input'));
+    // A replayed share-keys message after its stage closed (the same bytes, by their SHA-256): the same answer, not a second copy.
+    const replay = await raw(s.urls.shareKeys, bytes[3]!, auth(3));
     expect(replay.status).toBe(200);
-    expect(replay.body.request).toEqual(mi[3]);
-    expectProblem(await raw(s.urls.shareKeys, msgs[3]!.replace(/"bCommit":"[^"]*"/, `"bCommit":"${'C'.repeat(42)}A"`), auth(3)), 409, 'duplicate-sender');
+    expect(replay.raw).toEqual(replies[3]!.raw);
+    expect(devs[3]!.request(replay, 'masked-input')).toEqual(mi[3]);
+    expect(t.app.rounds.secaggFor(info.roundId)!.received.shares).toBe(N);
+    expectProblem(await raw(s.urls.shareKeys, devs[3]!.encode({ ...msgs[3]!, bCommit: toB64(new Uint8Array(32).fill(9)) }), auth(3)), 409, 'duplicate-sender');
 
     // Masked input: a forged envelope makes that device refuse (its own machine); the server never sees it.
     const forged = structuredClone(mi[5]!);
     forged.shares[0]!.envelope = forged.shares[0]!.envelope.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
     await expect(devs[5]!.dev.maskedInput(forged, xs[5]!)).resolves.toMatchObject({ ok: false, reason: 'bad-share' });
     const ys = await Promise.all(devs.map((d, i) => d.maskedBytes(mi[i]!, xs[i]!)));
-    const pendingMask = devs.slice(0, 19).map((d, i) => d.post('masked-input', s.urls.maskedInput, ys[i]!, 'application/octet-stream'));
+    const pendingMask = devs.slice(0, 19).map((d, i) => d.post('masked-input', s.urls.maskedInput, ys[i]!));
     await waitFor(async () => (t.app.rounds.secaggFor(info.roundId)?.received.masked ?? 0) >= 19);
-    const padded = ys[19]!.slice(); padded[padded.length - 1] = padded[padded.length - 1]! | 0x80;
-    if ((s.d * s.bits) % 8 !== 0) expectProblem(await raw(s.urls.maskedInput, padded, auth(19), 'application/octet-stream'), 400, 'bad-encoding');
-    expectProblem(await raw(s.urls.maskedInput, ys[19]!.subarray(1), auth(19), 'application/octet-stream'), 400, 'wrong-length');
-    expectProblem(await raw(s.urls.maskedInput, ys[1]!, auth(0), 'application/octet-stream'), 409, 'duplicate-sender');
-    const um: UnmaskRequest[] = (await Promise.all([...pendingMask, devs[19]!.post('masked-input', s.urls.maskedInput, ys[19]!, 'application/octet-stream')])).map((r) => r.body.request as UnmaskRequest);
+    if ((s.d * s.bits) % 8 !== 0) expectProblem(await raw(s.urls.maskedInput, withByte(ys[19]!, -1, ys[19]!.at(-1)! | 0x80), auth(19)), 400, 'bad-encoding', /padding bits/);
+    expectProblem(await raw(s.urls.maskedInput, ys[19]!.subarray(0, ys[19]!.length - 1), auth(19)), 400, 'wrong-length', /truncated/);
+    expectProblem(await raw(s.urls.maskedInput, longer(ys[19]!), auth(19)), 400, 'wrong-length', /trailing/);
+    expect((await raw(s.urls.maskedInput, ys[19]!, auth(19), 'application/octet-stream')).status).toBe(415);
+    expectProblem(await raw(s.urls.maskedInput, ys[1]!, auth(0)), 403, 'unknown-sender');
+    expectProblem(await raw(s.urls.maskedInput, withByte(ys[0]!, H + W, ys[0]![H + W]! ^ 1), auth(0)), 409, 'duplicate-sender');
+    const um: UnmaskRequest[] = (await Promise.all([...pendingMask, devs[19]!.post('masked-input', s.urls.maskedInput, ys[19]!)])).map((r, i) => devs[i]!.request<UnmaskRequest>(r, 'unmasking'));
 
     // Unmask: the other share kind for a survivor (asking the server to take s of a survivor) is refused.
-    const u0 = JSON.parse(await devs[0]!.unmaskMessage(um[0]!)) as { shares: { owner: string; kind: string; share: string }[] };
-    expectProblem(await raw(s.urls.unmask, JSON.stringify({ ...u0, shares: u0.shares.map((e, j) => (j === 0 ? { ...e, kind: 's' } : e)) }), auth(0)), 422, 'bad-share');
-    expectProblem(await raw(s.urls.unmask, JSON.stringify({ ...u0, shares: u0.shares.map((e, j) => (j === 0 ? { ...e, share: 'x' } : e)) }), auth(0)), 400, 'wrong-length');
+    const u0 = await devs[0]!.unmaskReply(um[0]!);
+    const e0 = (shares: typeof u0.shares) => devs[0]!.encode({ ...u0, shares });
+    expectProblem(await raw(s.urls.unmask, e0(u0.shares.map((e, j) => (j === 0 ? { ...e, kind: 's' as const } : e))), auth(0)), 422, 'bad-share');
+    // the first share's kind byte (after the sender, the count and the owner) neither b nor s
+    expectProblem(await raw(s.urls.unmask, withByte(e0(u0.shares), H + W + 2 + W, 2), auth(0)), 400, 'malformed', /share kind 2/);
+    expectProblem(await raw(s.urls.unmask, e0(u0.shares).subarray(0, H + W + 2 + W + 1 + 20), auth(0)), 400, 'wrong-length', /truncated/);
     // Forged shares (right length and x-coordinate, wrong values) and shares copied from another device's message
     // are accepted as well-formed; the reconstruction leaves the wrong ones out and the sum is still exact.
     const forgedShare = u0.shares.map((e) => ({ ...e, share: toB64(Uint8Array.from([...Array.from({ length: 32 }, (_, q) => q), fromB64(e.share)!.at(-1)!])) }));
-    expect((await raw(s.urls.unmask, JSON.stringify({ ...u0, shares: forgedShare }), auth(0))).status).toBe(200);
-    const u1 = JSON.parse(await devs[1]!.unmaskMessage(um[1]!)) as typeof u0;
-    const u2 = JSON.parse(await devs[2]!.unmaskMessage(um[2]!)) as typeof u0;
-    const copied = u1.shares.map((e) => { const other = u2.shares.find((f) => f.owner === e.owner); return other ? { ...e, share: other.share } : e; });
-    expect((await raw(s.urls.unmask, JSON.stringify({ ...u1, shares: copied }), auth(1))).status).toBe(200);
+    expect((await raw(s.urls.unmask, e0(forgedShare), auth(0))).status).toBe(200);
+    const u1 = await devs[1]!.unmaskReply(um[1]!);
+    const u2 = await devs[2]!.unmaskReply(um[2]!);
+    const copied = u1.shares.map((e) => { const o = u2.shares.find((f) => f.owner === e.owner); return o ? { ...e, share: o.share } : e; });
+    expect((await raw(s.urls.unmask, devs[1]!.encode({ ...u1, shares: copied }), auth(1))).status).toBe(200);
     await Promise.all(devs.slice(2).map((d, i) => d.unmask(um[i + 2]!)));
     await waitFor(async () => (await roundInfo(t.app)).baseVersion === 2);
     const v2 = await weightsOf(t.app, 2);
@@ -249,7 +293,7 @@ describe('bad messages', () => {
     const leftOut = (v2.manifest.hyperParameters as { federated: { secagg: { sharesLeftOut: number } } }).federated.secagg.sharesLeftOut;
     expect(Number.isInteger(leftOut) && leftOut >= 0).toBe(true);
     // The finished round: anything more is refused as closed.
-    expectProblem(await raw(s.urls.unmask, JSON.stringify(u0), auth(0)), 410, 'stage-closed');
+    expectProblem(await raw(s.urls.unmask, e0(u0.shares), auth(0)), 410, 'stage-closed');
     expect((await t.app.store.secaggRound(info.roundId))!.stage).toBe('done');
   }, 60_000);
 });

@@ -19,11 +19,11 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SecAggRoundDescription } from '@perch/learn/client';
-import { decodeDdgSum, pack, packedLength, sumModM, unpack } from '@perch/learn/ddg';
+import { decodeDdgSum, packedLength, sumModM, unpack } from '@perch/learn/ddg';
 import { Rng } from '@perch/model/rng';
 import {
-  bytesEqual, checkShape, commitB, deriveGraph, encodeVector, fromB64, publicKeyOf, reconstructSecret, requestOf, SecAggServer, toB64,
-  type Reason, type RequestStep, type ServerState, type StepRequest,
+  bytesEqual, commitB, deriveGraph, encodeRequest, encodeVector, fromB64, publicKeyOf, readReply, reconstructSecret, requestOf, SecAggServer, toB64,
+  type AdvertiseKeys, type Reason, type RequestStep, type ServerState, type ShareKeys, type StepRequest, type Unmask, type WireReply,
 } from '@perch/learn/secagg';
 import { Problem } from '../problem.js';
 import type { AggregatorStore, SecAggRoundRow, SecAggStage, SecAggWrite } from '../store/types.js';
@@ -41,15 +41,19 @@ const NEXT: Record<Step, SecAggStage> = { 'advertise-keys': 'share-keys', 'share
 
 /** HTTP status of each refusal reason of the library (type `/problems/secagg/<reason>`). */
 const STATUS: Partial<Record<Reason | string, number>> = {
-  malformed: 400, 'bad-encoding': 400, 'wrong-length': 400, 'bad-key': 400, 'bad-input': 400,
+  malformed: 400, 'bad-version': 400, 'bad-encoding': 400, 'wrong-length': 400, 'bad-key': 400, 'bad-input': 400,
   'out-of-order': 409, 'duplicate-sender': 409, 'duplicate-key': 409,
   'unknown-sender': 403, unauthorized: 401, 'stage-closed': 410, 'round-failed': 410, 'cohort-full': 410,
 };
 export const secaggProblem = (reason: string, detail: string, extra: Record<string, unknown> = {}): Problem =>
   new Problem(STATUS[reason] ?? 422, `secagg/${reason}`, `Secure aggregation: ${reason}`, detail, { reason, ...extra });
 
-/** What a step's POST is answered with. */
-export type StepAnswer = { status: 200 | 202; body: Record<string, unknown>; retryAfter?: number } | { problem: Problem };
+/**
+ * What a step's POST is answered with: the next step's request in the wire form (200), or a small JSON status
+ * (202 pending, unmask's done), or a problem. `token`: the device's credential, on every answer to advertise that
+ * has one (the `SECAGG_TOKEN_HEADER` header).
+ */
+export type StepAnswer = ({ status: 200 | 202; body: Record<string, unknown> | Uint8Array; retryAfter?: number } | { problem: Problem }) & { token?: string };
 
 export interface SecAggHost {
   readonly log: { info(o: object, msg?: string): void; error(o: object, msg?: string): void };
@@ -174,13 +178,26 @@ export class SecAggRound {
 
   // --- steps -------------------------------------------------------------------------------------------------
 
-  /** Step 0: {cPk, sPk}. The aggregator assigns the device's random id and its credential. */
-  async advertise(body: unknown, auth: string | undefined): Promise<StepAnswer> {
-    const b = body as { cPk?: unknown; sPk?: unknown } | null;
-    const shape = checkShape({ step: 'advertise-keys', roundId: this.libRound, sender: 'x', cPk: b?.cPk, sPk: b?.sPk });
-    if (shape) return { problem: secaggProblem(shape.reason, shape.detail) };
-    const keys = { cPk: b!.cPk as string, sPk: b!.sPk as string };
-    const fp = sha(JSON.stringify(keys));
+  /** What reading a device's message needs: the participants (fixed at the advertise close) and the vector's shape. */
+  private wireContext(): { participants?: string[]; d: number; bits: number } {
+    return { ...(this.snap?.participants ? { participants: this.snap.participants } : {}), d: this.desc.d, bits: this.desc.bits };
+  }
+
+  /** The body in the wire form as a message of `step` for this round, or the problem to answer. */
+  private read<M extends WireReply>(step: Step, bytes: Uint8Array): { ok: true; m: M } | { ok: false; answer: StepAnswer } {
+    const out = readReply(bytes, this.wireContext(), step);
+    if (!out.ok) return { ok: false, answer: { problem: secaggProblem(out.reason, out.detail, out.reason === 'out-of-order' ? { stage: this.stage } : {}) } };
+    if (out.message.roundId !== this.libRound) return { ok: false, answer: { problem: secaggProblem('wrong-round', `message for round ${out.message.roundId}`) } };
+    return { ok: true, m: out.message as M };
+  }
+
+  /** Step 0: the library's AdvertiseKeys with an empty sender. The aggregator assigns the device's id and credential. */
+  async advertise(bytes: Uint8Array, auth: string | undefined): Promise<StepAnswer> {
+    const r = this.read<AdvertiseKeys>('advertise-keys', bytes);
+    if (!r.ok) return r.answer;
+    if (r.m.sender !== '') return { problem: secaggProblem('malformed', 'the sender of an advertise is empty: the aggregator assigns the device id') };
+    const keys = { cPk: r.m.cPk, sPk: r.m.sPk };
+    const fp = sha(bytes);
     // A re-sent advertise: by its credential, or by its keys while the stage is still open (the first answer may
     // have been lost; nobody but the device and the server has seen its keys before the stage closes).
     const byToken = auth !== undefined ? this.deviceOf(auth) : undefined;
@@ -190,47 +207,37 @@ export class SecAggRound {
     if (this.stage !== 'advertise-keys' || this.sealed === 'advertise-keys') return { problem: this.late('advertise-keys') };
     if (this.counts.devices >= this.desc.maxCohort) return { problem: secaggProblem('cohort-full', `the round admits ${this.desc.maxCohort} devices`) };
     const id = toB64(new Uint8Array(randomBytes(16)));
-    return this.accept('advertise-keys', id, fp, { step: 'advertise-keys', roundId: this.libRound, sender: id, ...keys }, { body: JSON.stringify(keys) });
+    return this.accept('advertise-keys', id, fp, { ...r.m, sender: id }, { body: JSON.stringify(keys) });
   }
 
   /** Step 1: the library's ShareKeys message. */
-  shareKeys(body: unknown, auth: string | undefined): Promise<StepAnswer> {
-    return this.jsonStep('share-keys', body, auth, (m) => JSON.stringify({ bCommit: m.bCommit, shares: Object.fromEntries((m.shares as { to: string; envelope: string }[]).map((e) => [e.to, e.envelope])) }));
+  shareKeys(bytes: Uint8Array, auth: string | undefined): Promise<StepAnswer> {
+    return this.step<ShareKeys>('share-keys', bytes, auth, (m) => ({ body: JSON.stringify({ bCommit: m.bCommit, shares: Object.fromEntries(m.shares.map((e) => [e.to, e.envelope])) }) }));
+  }
+
+  /** Step 2: the library's MaskedInput message (y packed at `bits` bits per value); y is stored packed. */
+  maskedInput(bytes: Uint8Array, auth: string | undefined): Promise<StepAnswer> {
+    const y = packedLength(this.desc.d, this.desc.bits);
+    return this.step('masked-input', bytes, auth, () => ({ body: '{}', y: bytes.subarray(bytes.length - y) }));
   }
 
   /** Step 3: the library's Unmask message. */
-  unmask(body: unknown, auth: string | undefined): Promise<StepAnswer> {
-    return this.jsonStep('unmasking', body, auth, (m) => JSON.stringify((m.shares as { owner: string; kind: string; share: string }[]).map((e) => ({ owner: e.owner, kind: e.kind, share: e.share }))));
+  unmask(bytes: Uint8Array, auth: string | undefined): Promise<StepAnswer> {
+    return this.step<Unmask>('unmasking', bytes, auth, (m) => ({ body: JSON.stringify(m.shares.map((e) => ({ owner: e.owner, kind: e.kind, share: e.share }))) }));
   }
 
-  /** Step 2: the masked vector, packed at `bits` bits per value (binary body). */
-  async maskedInput(bytes: Uint8Array, auth: string | undefined): Promise<StepAnswer> {
+  /** A step after advertise: credential, then the wire form (sender = the credential's device), then replay or accept. */
+  private async step<M extends WireReply>(step: Exclude<Step, 'advertise-keys'>, bytes: Uint8Array, auth: string | undefined, toRow: (m: M) => { body: string; y?: Uint8Array }): Promise<StepAnswer> {
     const id = this.deviceOf(auth);
     if (!id) return { problem: secaggProblem('unauthorized', 'unknown or invalid device credential') };
-    const { d, bits } = this.desc;
-    if (bytes.length !== packedLength(d, bits)) return { problem: secaggProblem('wrong-length', `the masked vector is ${bytes.length} bytes, expected ${packedLength(d, bits)} (${d} values at ${bits} bits)`) };
-    const y = unpack(bytes, bits, d);
-    const canonical = pack(y, bits);
-    if (canonical.length !== bytes.length || canonical.some((v, i) => v !== bytes[i])) return { problem: secaggProblem('bad-encoding', 'padding bits of the last byte must be zero') };
+    const r = this.read<M>(step, bytes);
+    if (!r.ok) return r.answer;
+    if (r.m.sender !== id) return { problem: secaggProblem('unknown-sender', 'the sender is not the device the credential belongs to') };
+    // The SHA-256 of the body as received: a re-sent message is the same bytes.
     const fp = sha(bytes);
-    const pre = this.precheck('masked-input', id, fp);
-    if (pre) return pre;
-    return this.accept('masked-input', id, fp, { step: 'masked-input', roundId: this.libRound, sender: id, y: encodeVector(y, bits) }, { body: '{}', y: bytes });
-  }
-
-  private async jsonStep(step: 'share-keys' | 'unmasking', body: unknown, auth: string | undefined, toRow: (m: Record<string, unknown>) => string): Promise<StepAnswer> {
-    const id = this.deviceOf(auth);
-    if (!id) return { problem: secaggProblem('unauthorized', 'unknown or invalid device credential') };
-    const shape = checkShape(body, this.desc.d, this.desc.bits);
-    if (shape) return { problem: secaggProblem(shape.reason, shape.detail) };
-    const m = body as Record<string, unknown>;
-    if (m.step !== step) return { problem: secaggProblem('out-of-order', `${String(m.step)} sent to the ${step} endpoint`) };
-    if (m.roundId !== this.libRound) return { problem: secaggProblem('wrong-round', `message for round ${String(m.roundId)}`) };
-    if (m.sender !== id) return { problem: secaggProblem('unknown-sender', 'the sender is not the device the credential belongs to') };
-    const fp = sha(JSON.stringify(body));
     const pre = this.precheck(step, id, fp);
     if (pre) return pre;
-    return this.accept(step, id, fp, body, { body: toRow(m) });
+    return this.accept(step, id, fp, r.m, toRow(r.m));
   }
 
   /** Before the machine sees a message: a replay, a late or an early message. */
@@ -280,16 +287,17 @@ export class SecAggRound {
     return this.answer(step, id, step === 'advertise-keys');
   }
 
-  /** After `step` was stored: the next step's request once the stage closes (held up to longPollMs), else 202. */
+  /** After `step` was stored: the next step's request in the wire form once the stage closes (held up to
+   * longPollMs), else 202. Advertise's answers carry the device's credential. */
   private async answer(step: Step, id: string, credentials: boolean): Promise<StepAnswer> {
-    const cred = credentials ? { deviceId: id, token: this.tokenOf(id) } : {};
+    const cred = credentials ? { token: this.tokenOf(id) } : {};
     if (step === 'unmasking') return { status: 200, body: { status: 'done', roundId: this.roundId } };
     if (ORDER[this.stage] <= ORDER[step] && this.desc.longPollMs > 0) await this.waitPast(step, this.desc.longPollMs);
-    if (this.stage === 'failed') return { problem: secaggProblem('round-failed', this.reason ?? 'the round failed', { ...cred }) };
-    if (ORDER[this.stage] <= ORDER[step]) return { status: 202, retryAfter: 1, body: { status: 'pending', stage: this.stage, deadline: new Date(this.deadline).toISOString(), ...cred } };
+    if (this.stage === 'failed') return { problem: secaggProblem('round-failed', this.reason ?? 'the round failed'), ...cred };
+    if (ORDER[this.stage] <= ORDER[step]) return { status: 202, retryAfter: 1, body: { status: 'pending', stage: this.stage, deadline: new Date(this.deadline).toISOString() }, ...cred };
     const request = this.requestFor(NEXT[step] as RequestStep, id);
-    if (!request) return { problem: secaggProblem('stage-closed', `this device is not part of the ${NEXT[step]} stage`, { ...cred }) };
-    return { status: 200, body: { status: 'next', ...cred, request } };
+    if (!request) return { problem: secaggProblem('stage-closed', `this device is not part of the ${NEXT[step]} stage`), ...cred };
+    return { status: 200, body: encodeRequest(request, { participants: this.snap!.participants! }), ...cred };
   }
 
   private waitPast(step: Step, ms: number): Promise<void> {

@@ -6,8 +6,9 @@
 //   the per-round key device credentials are derived from; the current stage and its deadline; the sets fixed
 //   at each close).
 // secagg_<kind>: one row per accepted device message and step: devices (advertised public keys), shares
-//   (commitment and envelopes), masked (the masked vector, packed), unmask (the released shares). `fingerprint`
-//   is the SHA-256 of the message as received, so a re-sent message is answered as a replay.
+//   (commitment and envelopes), masked (the masked vector, packed), unmask (the released shares), as JSON of the
+//   state machine's form (what a restart rebuilds it from), not the wire form the device sent. `fingerprint` is
+//   the SHA-256 of the body as received (its wire-form bytes), so a re-sent message is answered as a replay.
 
 export const SECAGG_KINDS = ['devices', 'shares', 'masked', 'unmask'];
 /** The stage a message kind is accepted in. */

@@ -19,4 +19,7 @@ export {
   type AdvertiseKeysRequest, type AdvertiseKeys, type ShareKeysRequest, type ShareKeys,
   type MaskedInputRequest, type MaskedInput, type UnmaskRequest, type Unmask, type DeviceReply,
 } from './messages.js';
-export { encodeRequest, decodeRequest, encodeReply, decodeReply, WIRE_VERSION, type WireContext, type WireRequest, type WireReply } from './wire.js';
+export {
+  encodeRequest, decodeRequest, readRequest, encodeReply, decodeReply, readReply, WIRE_VERSION, SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER,
+  type WireContext, type WireRequest, type WireReply,
+} from './wire.js';

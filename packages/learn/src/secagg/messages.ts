@@ -16,7 +16,7 @@ export type Step = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking
 export const STEPS: readonly Step[] = ['advertise-keys', 'share-keys', 'masked-input', 'unmasking'];
 
 export type Reason =
-  | 'malformed' | 'bad-encoding' | 'wrong-length' | 'bad-key' | 'bad-params' | 'bad-input'
+  | 'malformed' | 'bad-version' | 'bad-encoding' | 'wrong-length' | 'bad-key' | 'bad-params' | 'bad-input'
   | 'wrong-round' | 'out-of-order' | 'unknown-sender' | 'duplicate-sender' | 'duplicate-key'
   | 'wrong-recipients' | 'missing-share' | 'bad-share'
   | 'graph-mismatch' | 'degree-too-low' | 'threshold-too-low' | 'cohort-too-small' | 'too-few-neighbours'

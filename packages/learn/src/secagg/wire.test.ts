@@ -6,7 +6,7 @@ import { toB64 } from './bytes.js';
 import { SecAggDevice } from './device.js';
 import { SecAggServer } from './server.js';
 import { testVector } from './testing.js';
-import { decodeReply, decodeRequest, encodeReply, encodeRequest, type WireContext } from './wire.js';
+import { decodeReply, decodeRequest, encodeReply, encodeRequest, readReply, readRequest, WIRE_VERSION, type WireContext } from './wire.js';
 
 describe('wire', () => {
   it('round-trips every message of a round with a dropout, and the sum is exact', async () => {
@@ -74,5 +74,53 @@ describe('wire', () => {
       const other = b.slice(); other[0] = 2;
       expect(b === req ? decodeRequest(other) : decodeReply(other)).toBeUndefined();
     }
+  });
+
+  it('says why a message does not parse: version, direction, step, length, keys, indices, padding', () => {
+    const P = ['a', 'b', 'c'], d = 5, bits = 15, ctx: WireContext = { participants: P, d, bits };
+    const key = (v: number) => toB64(new Uint8Array(32).fill(v));
+    const adv = encodeReply({ step: 'advertise-keys', roundId: 'r', sender: '', cPk: key(1), sPk: key(2) });
+    const reason = (b: Uint8Array, expect?: Parameters<typeof readReply>[2], c: WireContext = ctx) => { const o = readReply(b, c, expect); return o.ok ? 'ok' : o.reason; };
+    expect(reason(adv, 'advertise-keys')).toBe('ok');
+    const v2 = adv.slice(); v2[0] = WIRE_VERSION + 1;
+    expect(readReply(v2)).toMatchObject({ ok: false, reason: 'bad-version', detail: `wire version ${WIRE_VERSION + 1}, expected ${WIRE_VERSION}` });
+    // JSON where the wire form is expected: '{' is not a version
+    expect(reason(new TextEncoder().encode('{"cPk":"x"}'))).toBe('bad-version');
+    expect(reason(new Uint8Array(0))).toBe('wrong-length');
+    expect(reason(adv.subarray(0, 2))).toBe('wrong-length');
+    expect(reason(adv, 'share-keys')).toBe('out-of-order');
+    expect(reason(encodeRequest({ step: 'unmasking', roundId: 'r', survivors: ['a'] }, ctx))).toBe('malformed');
+    const unknown = adv.slice(); unknown[1] = 9;
+    expect(reason(unknown)).toBe('malformed');
+    expect(reason(adv.subarray(0, adv.length - 1))).toBe('bad-key');
+    expect(readReply(adv.subarray(0, adv.length - 32))).toMatchObject({ reason: 'bad-key', detail: 'the keys are 32 bytes, expected 64 (two 32-byte X25519 keys)' });
+    const longer = new Uint8Array(adv.length + 3); longer.set(adv);
+    expect(readReply(longer)).toMatchObject({ reason: 'wrong-length', detail: `3 trailing bytes after the message's ${adv.length}` });
+    // a sender index outside the participants; a share kind other than b and s
+    const um = encodeReply({ step: 'unmasking', roundId: 'r', sender: 'b', shares: [{ owner: 'a', kind: 's', share: toB64(new Uint8Array(33).fill(7)) }] }, ctx);
+    expect(reason(um, 'unmasking')).toBe('ok');
+    const far = um.slice(); far[4] = 3; // sender index (after version, step, round id 'r')
+    expect(readReply(far, ctx)).toMatchObject({ reason: 'malformed', detail: 'device index 3 outside the 3 participants' });
+    const kind = um.slice(); kind[4 + 2 + 2 + 2] = 2;
+    expect(readReply(kind, ctx)).toMatchObject({ reason: 'malformed', detail: 'share kind 2 (0: b, 1: s)' });
+    // a reply after advertise cannot be read before the participants are known
+    expect(reason(um, undefined, {})).toBe('out-of-order');
+    // the masked vector: exact length, zero padding bits (5 · 15 = 75 bits: 5 unused in the last byte)
+    const mi = encodeReply({ step: 'masked-input', roundId: 'r', sender: 'c', y: toB64(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 0)) }, ctx);
+    expect(reason(mi)).toBe('ok');
+    const pad = mi.slice(); pad[pad.length - 1] = 0x80;
+    expect(readReply(pad, ctx)).toMatchObject({ reason: 'bad-encoding', detail: 'padding bits of the masked vector\'s last byte must be zero' });
+    expect(reason(mi.subarray(0, mi.length - 1))).toBe('wrong-length');
+    // a round id that is not UTF-8
+    const bad = adv.slice(); bad[3] = 0xff;
+    expect(reason(bad)).toBe('bad-encoding');
+    // requests: the same checks, and bitmap padding (3 participants use 3 bits of the byte)
+    const un = encodeRequest({ step: 'unmasking', roundId: 'r', survivors: ['a', 'c'] }, ctx);
+    expect(readRequest(un, ctx, 'unmasking')).toMatchObject({ ok: true, message: { survivors: ['a', 'c'] } });
+    const bits8 = un.slice(); bits8[bits8.length - 1]! |= 0x10;
+    expect(readRequest(bits8, ctx)).toMatchObject({ ok: false, reason: 'bad-encoding' });
+    expect(readRequest(un, ctx, 'masked-input')).toMatchObject({ ok: false, reason: 'out-of-order' });
+    expect(readRequest(un, {})).toMatchObject({ ok: false, reason: 'out-of-order', detail: 'the participants are not known yet' });
+    expect(readRequest(adv)).toMatchObject({ ok: false, reason: 'malformed' });
   });
 });

@@ -1,30 +1,40 @@
 /**
  * The four steps of a secure-aggregation round (docs/secure-aggregation.md), each a POST that is answered once
  * the message is on disk: 200 with the next step's request when the stage has closed (the POST is held open up
- * to the round's `longPollMs` for that), else 202 with Retry-After, and the device re-sends the same message.
- * Every step but advertise carries `Authorization: Bearer <token>` (issued in advertise's answer).
+ * to the round's `longPollMs` for that), else 202 with Retry-After, and the device re-sends the same bytes.
+ * Every body, and every 200 answer but unmask's, is a message of @perch/learn/secagg in its binary wire form
+ * (`SECAGG_CONTENT_TYPE`); 202, unmask's answer and refusals are JSON. Every step but advertise carries
+ * `Authorization: Bearer <token>`; advertise's answers carry the token in the `SECAGG_TOKEN_HEADER` header.
  *
- *   POST /v1/round/:id/secagg/advertise     JSON {cPk, sPk}               → {deviceId, token, request: ShareKeysRequest}
- *   POST /v1/round/:id/secagg/share-keys    JSON ShareKeys                → {request: MaskedInputRequest}
- *   POST /v1/round/:id/secagg/masked-input  binary: y packed at `bits`    → {request: UnmaskRequest}
- *   POST /v1/round/:id/secagg/unmask        JSON Unmask                   → {status: "done"}
+ *   POST /v1/round/:id/secagg/advertise     AdvertiseKeys (empty sender)  → ShareKeysRequest
+ *   POST /v1/round/:id/secagg/share-keys    ShareKeys                     → MaskedInputRequest
+ *   POST /v1/round/:id/secagg/masked-input  MaskedInput (y packed)        → UnmaskRequest
+ *   POST /v1/round/:id/secagg/unmask        Unmask                        → JSON {status: "done"}
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { rotationLayout, packedLength } from '@perch/learn/ddg';
+import { SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER } from '@perch/learn/secagg';
 import { PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
 import { RoundParams } from '../../schemas/round.js';
 import { secaggProblem, type SecAggRound, type StepAnswer } from '../../secagg/service.js';
 
-/** JSON steps: at most 255 envelopes or shares of < 200 bytes each, with ids. */
-const JSON_LIMIT = 128 * 1024;
+/** Share keys and unmask: at most 255 envelopes (2 + 94 bytes) or shares (2 + 1 + 33 bytes) after a short header. */
+const MESSAGE_LIMIT = 64 * 1024;
+/** Room for the header (round id up to 255 bytes) and the sender index around the masked vector. */
+const HEADER_ROOM = 512;
+
+const mediaType = (v: string | undefined): string => (v ?? '').split(';')[0]!.trim().toLowerCase();
 
 const routes: FastifyPluginAsync = async (app) => {
-  const maskedLimit = packedLength(rotationLayout(app.rounds.modelLayout.size).padded, 32);
+  app.addContentTypeParser(SECAGG_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const maskedLimit = packedLength(rotationLayout(app.rounds.modelLayout.size).padded, 32) + HEADER_ROOM;
 
   const send = (reply: FastifyReply, out: StepAnswer) => {
     reply.header('Cache-Control', 'no-store');
+    if (out.token !== undefined) reply.header(SECAGG_TOKEN_HEADER, out.token);
     if ('problem' in out) return reply.code(out.problem.status).type(PROBLEM_CONTENT_TYPE).send(out.problem.body());
     if (out.retryAfter !== undefined) reply.header('Retry-After', String(out.retryAfter));
+    if (out.body instanceof Uint8Array) return reply.code(out.status).type(SECAGG_CONTENT_TYPE).send(Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength));
     return reply.code(out.status).send(out.body);
   };
 
@@ -38,24 +48,21 @@ const routes: FastifyPluginAsync = async (app) => {
     return { problem: problems.notFound(`round ${id} does not exist`) };
   };
 
-  const json = (path: string, run: (r: SecAggRound, body: unknown, auth: string | undefined) => Promise<StepAnswer>) =>
-    app.post<{ Params: RoundParams }>(`/v1/round/:id/secagg/${path}`, { bodyLimit: JSON_LIMIT, schema: { params: RoundParams } }, async (req, reply) => {
-      if (Buffer.isBuffer(req.body) || typeof req.body !== 'object' || req.body === null) return send(reply, { problem: problems.unsupportedMedia('send application/json') });
+  const step = (path: string, bodyLimit: number, run: (r: SecAggRound, body: Uint8Array, auth: string | undefined) => Promise<StepAnswer>) =>
+    app.post<{ Params: RoundParams }>(`/v1/round/:id/secagg/${path}`, { bodyLimit, schema: { params: RoundParams } }, async (req, reply) => {
+      // Only the wire form: JSON, text and application/octet-stream (parsed by Fastify or the round routes) are refused.
+      if (!Buffer.isBuffer(req.body) || mediaType(req.headers['content-type']) !== SECAGG_CONTENT_TYPE) {
+        return send(reply, { problem: problems.unsupportedMedia(`send ${SECAGG_CONTENT_TYPE}: the ${path} message in the secure-aggregation wire form`) });
+      }
       const r = await roundOr(req.params.id);
       if (!('roundId' in r)) return send(reply, r);
-      return send(reply, await run(r, req.body, req.headers.authorization));
+      return send(reply, await run(r, new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength), req.headers.authorization));
     });
 
-  json('advertise', (r, body, auth) => r.advertise(body, auth));
-  json('share-keys', (r, body, auth) => r.shareKeys(body, auth));
-  json('unmask', (r, body, auth) => r.unmask(body, auth));
-
-  app.post<{ Params: RoundParams; Body: Buffer }>('/v1/round/:id/secagg/masked-input', { bodyLimit: maskedLimit, schema: { params: RoundParams } }, async (req, reply) => {
-    if (!Buffer.isBuffer(req.body)) return send(reply, { problem: problems.unsupportedMedia('send application/octet-stream: the masked vector packed at the round\'s bits') });
-    const r = await roundOr(req.params.id);
-    if (!('roundId' in r)) return send(reply, r);
-    return send(reply, await r.maskedInput(new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength), req.headers.authorization));
-  });
+  step('advertise', 1024, (r, body, auth) => r.advertise(body, auth));
+  step('share-keys', MESSAGE_LIMIT, (r, body, auth) => r.shareKeys(body, auth));
+  step('masked-input', maskedLimit, (r, body, auth) => r.maskedInput(body, auth));
+  step('unmask', MESSAGE_LIMIT, (r, body, auth) => r.unmask(body, auth));
 };
 
 export default routes;

@@ -1,14 +1,19 @@
 // The worker's secure-aggregation round (`runSecAggRound`) against the library's real `SecAggServer`, with two
-// peer devices driven directly, behind a transport that answers as the aggregator's routes do (202 and re-send,
-// 200 with the next request, problem answers). What is checked here and not in the browser test: a 202 and a
-// network error are re-sent with the same bytes, the credential goes on every step after advertise, the ε is
-// recorded before the masked vector is posted, a refusal (the aggregator's or the device's, up to masked input) ends the round without recording, and the deadline stops it.
+// peer devices driven directly, behind a transport that answers as the aggregator's routes do (the wire form both
+// ways, 202 and re-send, 200 with the next request, the credential in a header, problem answers). What is checked
+// here and not in the browser test: a 202 and a network error are re-sent with the same bytes, the credential goes
+// on every step after advertise, the ε is recorded before the masked vector is posted, a refusal (the aggregator's
+// or the device's, up to masked input; an answer that does not read as the step's request) ends the round without
+// recording, and the deadline stops it.
 import { describe, expect, it } from 'vitest';
 import type { RoundDescription } from '@perch/learn/client';
 import { rotationLayout } from '@perch/learn/ddg';
 import { deviceDdgNoise, readSecAggPolicy, readSecAggRound, secaggDevicePolicy, type SecAggRoundAccepted } from '@perch/learn/privacy';
 import { DEFAULT_RECIPE } from '@perch/learn/client';
-import { SecAggDevice, SecAggServer, toB64, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
+import {
+  encodeRequest, readReply, SecAggDevice, SecAggServer, SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER, toB64,
+  type MaskedInputRequest, type ShareKeysRequest, type Step, type UnmaskRequest, type WireContext,
+} from '@perch/learn/secagg';
 import { runSecAggRound, type SecAggPost } from './secagg-round.js';
 
 const DIM = 100, BITS = 16, ROUND = 7;
@@ -30,14 +35,20 @@ function setup(deadlineMs = 60_000): { round: RoundDescription; accepted: SecAgg
   return { round, accepted: { ok: true, mode: 'secagg', q: 1, recipe: DEFAULT_RECIPE, epsilonUpload: 1, secagg: view, noise: deviceDdgNoise(view, POLICY, 1, 1e-10) } };
 }
 
+const TOKEN = `dut.${'m'.repeat(43)}`;
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-const parse = (b: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown>;
+const wire = (bytes: Uint8Array, headers: Record<string, string> = {}, type = SECAGG_CONTENT_TYPE): Response =>
+  new Response(bytes as BodyInit, { status: 200, headers: { 'content-type': type, ...headers } });
 
-interface Call { path: string; body: Uint8Array; token: string | undefined; recorded: number }
+interface Call { path: string; body: Uint8Array; type: string; token: string | undefined; recorded: number }
 
 /** The aggregator's four routes over a real `SecAggServer`, with two peers that answer at once. */
-function aggregator(opts: { refuse?: string; firstAdvertisePending?: boolean; firstMaskedFails?: boolean; tamperShare?: (r: ShareKeysRequest) => void; tamperMask?: (r: MaskedInputRequest) => void } = {}) {
+function aggregator(opts: {
+  refuse?: string; firstAdvertisePending?: boolean; firstMaskedFails?: boolean;
+  tamperShare?: (r: ShareKeysRequest) => void; tamperMask?: (r: MaskedInputRequest) => void;
+  /** The share-keys request's bytes and media type as sent. */ shareAnswer?: (b: Uint8Array) => Response;
+} = {}) {
   const server = SecAggServer.open({ roundId: String(ROUND), bits: BITS, d: D, minCohort: 3, k: 2, t: 2, seed: SEED });
   const peers = ['p1', 'p2'].map((id) => ({ id, dev: SecAggDevice.create(id, secaggDevicePolicy(POLICY)), x: Uint32Array.from({ length: D }, (_, i) => (i * 31 + id.length) % 2 ** BITS) }));
   const calls: Call[] = [];
@@ -45,35 +56,41 @@ function aggregator(opts: { refuse?: string; firstAdvertisePending?: boolean; fi
   let shareReqs: Record<string, ShareKeysRequest> = {}, maskReqs: Record<string, MaskedInputRequest> = {}, unmaskReqs: Record<string, UnmaskRequest> = {};
   let sum: Uint32Array | undefined;
   const ok = async <T = unknown>(r: Promise<{ ok: boolean }> | { ok: boolean }): Promise<T> => { const v = await r; if (!v.ok) throw new Error(JSON.stringify(v)); return v as T; };
-  const post: SecAggPost = async (url, body, _type, token) => {
+  const ctx: WireContext = { d: D, bits: BITS };
+  /** The device's message of `step`, read from the wire form as the aggregator does. */
+  const read = async (body: Uint8Array, step: Step): Promise<Record<string, unknown>> => (await ok<{ message: Record<string, unknown> }>(readReply(body, ctx, step))).message;
+  const post: SecAggPost = async (url, body, type, token) => {
     const path = new URL(url).pathname;
-    calls.push({ path, body: body.slice(), token, recorded });
+    calls.push({ path, body: body.slice(), type, token, recorded });
     if (path === `${base}/advertise`) {
-      if (opts.firstAdvertisePending && advertised++ === 0) return json(202, { status: 'pending', deviceId: 'dut', token: 'tok' }, { 'retry-after': '0' });
-      const m = parse(body);
-      await ok(server.receive({ step: 'advertise-keys', roundId: String(ROUND), sender: 'dut', cPk: m.cPk, sPk: m.sPk }));
+      if (opts.firstAdvertisePending && advertised++ === 0) return json(202, { status: 'pending' }, { 'retry-after': '0', [SECAGG_TOKEN_HEADER]: TOKEN });
+      const m = await read(body, 'advertise-keys');
+      expect(m.sender).toBe('');
+      await ok(server.receive({ ...m, sender: 'dut' }));
       for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.advertiseKeys(server.advertiseRequest()))).message));
       shareReqs = (await ok<{ message: Record<string, ShareKeysRequest> }>(server.closeAdvertise())).message;
+      ctx.participants = shareReqs.dut!.participants;
       opts.tamperShare?.(shareReqs.dut!);
-      return json(200, { status: 'next', deviceId: 'dut', token: 'tok', request: shareReqs.dut });
+      const bytes = encodeRequest(shareReqs.dut!, ctx);
+      return opts.shareAnswer ? opts.shareAnswer(bytes) : wire(bytes, { [SECAGG_TOKEN_HEADER]: TOKEN });
     }
-    if (token !== 'tok') return json(401, { reason: 'unauthorized' });
+    if (token !== TOKEN) return json(401, { reason: 'unauthorized' });
     if (path === `${base}/share-keys`) {
       if (opts.refuse) return json(409, { type: `/problems/secagg/${opts.refuse}`, reason: opts.refuse });
-      await ok(server.receive(parse(body)));
+      await ok(server.receive(await read(body, 'share-keys')));
       for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.shareKeys(shareReqs[p.id]!))).message));
       maskReqs = (await ok<{ message: Record<string, MaskedInputRequest> }>(server.closeShareKeys())).message;
       opts.tamperMask?.(maskReqs.dut!);
-      return json(200, { status: 'next', request: maskReqs.dut });
+      return wire(encodeRequest(maskReqs.dut!, ctx));
     }
     if (path === `${base}/masked-input`) {
       if (opts.firstMaskedFails && masked++ === 0) throw new TypeError('Failed to fetch');
-      await ok(server.receive({ step: 'masked-input', roundId: String(ROUND), sender: 'dut', y: toB64(body) }));
+      await ok(server.receive(await read(body, 'masked-input')));
       for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.maskedInput(maskReqs[p.id]!, p.x))).message));
       unmaskReqs = (await ok<{ message: Record<string, UnmaskRequest> }>(server.closeMaskedInput())).message;
-      return json(200, { status: 'next', request: unmaskReqs.dut });
+      return wire(encodeRequest(unmaskReqs.dut!, ctx));
     }
-    await ok(server.receive(parse(body)));
+    await ok(server.receive(await read(body, 'unmasking')));
     for (const p of peers) await ok(server.receive((await ok<{ message: unknown }>(p.dev.unmask(unmaskReqs[p.id]!))).message));
     sum = (await ok<{ message: { sum: Uint32Array } }>(server.finish())).message.sum;
     return json(200, { status: 'done', roundId: ROUND });
@@ -94,7 +111,10 @@ describe('runSecAggRound', () => {
     // A 202 and a network error are each re-sent with the same bytes; the credential from the 202 is used at once.
     expect(agg.calls[1]!.body).toEqual(agg.calls[0]!.body);
     expect(agg.calls[4]!.body).toEqual(agg.calls[3]!.body);
-    expect(agg.calls.map((c) => c.token)).toEqual([undefined, 'tok', 'tok', 'tok', 'tok', 'tok']);
+    expect(agg.calls.map((c) => c.token)).toEqual([undefined, TOKEN, TOKEN, TOKEN, TOKEN, TOKEN]);
+    // Every body in the wire form; the masked input is the packed vector after a 4-byte header and the sender index.
+    expect(new Set(agg.calls.map((c) => c.type))).toEqual(new Set([SECAGG_CONTENT_TYPE]));
+    expect(agg.calls[3]!.body.length).toBe(3 + String(ROUND).length + 2 + Math.ceil((D * BITS) / 8));
     // ε on record before the first masked-input POST, once.
     expect(agg.calls[2]!.recorded).toBe(0);
     expect(agg.calls[3]!.recorded).toBe(1);
@@ -119,6 +139,30 @@ describe('runSecAggRound', () => {
     expect(out).toMatchObject({ outcome: 'refused', step: 'share-keys' });
     expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise']);
     expect(agg.recordedCount()).toBe(0);
+  });
+
+  it('an answer that does not read as the share-keys request (truncated, or not the wire form) is a refusal, with nothing more sent', async () => {
+    for (const [answer, reason, detail] of [
+      [(b: Uint8Array) => wire(b.subarray(0, b.length - 1), { [SECAGG_TOKEN_HEADER]: TOKEN }), 'wrong-length', /^truncated/],
+      [(b: Uint8Array) => wire(b, { [SECAGG_TOKEN_HEADER]: TOKEN }, 'application/json'), 'malformed', /the answer is application\/json, not application\/vnd\.perch\.secagg\.v1/],
+      [(b: Uint8Array) => wire(b.map((v, i) => (i === 0 ? 9 : v)), { [SECAGG_TOKEN_HEADER]: TOKEN }), 'bad-version', /wire version 9/],
+    ] as const) {
+      const agg = aggregator({ shareAnswer: answer });
+      const { round, accepted } = setup();
+      const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+      expect(out).toMatchObject({ outcome: 'refused', step: 'share-keys', reason });
+      expect((out as { detail: string }).detail).toMatch(detail);
+      expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise']);
+      expect(agg.recordedCount()).toBe(0);
+    }
+  });
+
+  it('an advertise answer without a credential ends the round there', async () => {
+    const agg = aggregator({ shareAnswer: (b) => wire(b) });
+    const { round, accepted } = setup();
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+    expect(out).toEqual({ outcome: 'failed', step: 'advertise-keys', status: 200, detail: 'no credential in the answer' });
+    expect(agg.calls).toHaveLength(1);
   });
 
   it('a masked-input request the state machine refuses (a cohort below the policy\'s minimum) is a refusal, with no ε recorded and no masked vector sent', async () => {

@@ -6,8 +6,11 @@
  * the core worker loads only when it takes part in such a round: the crypto, the Shamir library and the exact
  * sampler stay out of the core bundle.
  *
- * Transport. Each step is a POST answered 200 with the next step's request once the stage closes, or 202 (with
- * Retry-After) while it is still open; the device then re-sends the same bytes. Network errors, 408, 429 and 5xx
+ * Transport. Each step is a POST of the library's message in its binary wire form (`SECAGG_CONTENT_TYPE`),
+ * answered 200 with the next step's request in the same form once the stage closes, or 202 (with Retry-After)
+ * while it is still open; the device then re-sends the same bytes. The credential comes in advertise's answer
+ * (`SECAGG_TOKEN_HEADER`); the device's id is its part before the dot. A request that does not read as the
+ * expected step's (`readRequest`) is refused like one the state machine refuses. Network errors, 408, 429 and 5xx
  * are retried the same way; nothing is sent past the round's deadline or once the page withdraws what taking part
  * needs (`blocked`: consent, GPC, mode, the worker closing); any other answer ends the device's part.
  * The caller's `post` logs every body byte for byte before it leaves (the transparency log) and adds the Bearer
@@ -20,7 +23,10 @@
 import { isRetryable, type RoundDescription } from '@perch/learn/client';
 import { encodeDdg } from '@perch/learn/ddg';
 import { secaggDevicePolicy, type SecAggPolicy, type SecAggRoundAccepted } from '@perch/learn/privacy';
-import { fromB64, SecAggDevice, type MaskedInputRequest, type Outcome, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
+import {
+  encodeReply, readRequest, SecAggDevice, SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER,
+  type MaskedInputRequest, type Outcome, type ShareKeysRequest, type Step, type UnmaskRequest, type WireContext, type WireReply, type WireRequest,
+} from '@perch/learn/secagg';
 
 /** One HTTP exchange as the caller makes it: logged before sending, with the credential once there is one. */
 export type SecAggPost = (url: string, body: Uint8Array, contentType: string, token: string | undefined, timeoutMs: number) => Promise<Response>;
@@ -52,10 +58,8 @@ export type SecAggOutcome =
   /** The page withdrew what the device needs to take part: nothing more was sent. */
   | { outcome: 'stopped'; step: string; reason: string };
 
-type Answer = { ok: true; body: Record<string, unknown> } | { ok: false; status: number | null; detail: string } | { ok: false; stopped: string };
+type Answer = { ok: true; bytes: Uint8Array; type: string } | { ok: false; status: number | null; detail: string } | { ok: false; stopped: string };
 
-const TEXT = new TextEncoder();
-const jsonBytes = (v: unknown): Uint8Array => TEXT.encode(JSON.stringify(v));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Seconds of a Retry-After header, bounded; `dflt` when absent or unreadable. */
@@ -77,6 +81,8 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   const roundId = a.round.roundId;
   const timeoutMs = Math.max(30_000, (Number.isFinite(s.longPollMs) ? s.longPollMs : 0) + 15_000);
   let token: string | undefined;
+  /** What the wire form needs: d and bits, and the participants once the share-keys request came. */
+  const ctx: WireContext = { d: view.d, bits: view.bits };
 
   /** POSTs `body` until a final answer: 200, a refusal, or the round's deadline. */
   const exchange = async (path: string, body: Uint8Array, contentType: string): Promise<Answer> => {
@@ -88,14 +94,14 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
       if (stop) return { ok: false, stopped: stop };
       let res: Response | null = null;
       try { res = await a.post(url, body, contentType, token, timeoutMs); } catch { /* network error: retried */ }
-      if (res?.status === 200) return { ok: true, body: await bodyOf(res) };
+      const issued = res?.headers.get(SECAGG_TOKEN_HEADER);
+      if (issued) token = issued; // advertise: the credential comes with its first answer (202 or 200)
+      if (res?.status === 200) return { ok: true, bytes: new Uint8Array(await res.arrayBuffer()), type: res.headers.get('content-type') ?? '' };
       if (res && res.status !== 202 && !isRetryable(res.status)) {
         const p = await bodyOf(res);
         return { ok: false, status: res.status, detail: String(p.reason ?? p.detail ?? p.title ?? `HTTP ${res.status}`) };
       }
       if (res?.status === 202) {
-        const p = await bodyOf(res);
-        if (typeof p.token === 'string') token = p.token; // advertise: the credential comes with the first answer
         await sleep(retryAfterMs(res, 1_000));
       } else {
         await sleep(retryAfterMs(res, backoff));
@@ -106,7 +112,15 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   const refused = (step: string, r: { reason: string; detail: string }): SecAggOutcome => ({ outcome: 'refused', step, reason: r.reason, detail: r.detail });
   const failed = (step: string, r: { status: number | null; detail: string } | { stopped: string }): SecAggOutcome =>
     ('stopped' in r ? { outcome: 'stopped', step, reason: r.stopped } : { outcome: 'failed', step, status: r.status, detail: r.detail });
-  const request = <T>(r: Answer): T | undefined => (r.ok && r.body.request && typeof r.body.request === 'object' ? r.body.request as T : undefined);
+  /** The request of `step` that a 200 answer carries in the wire form, or why it is refused. */
+  const request = <T extends WireRequest>(r: Answer & { ok: true }, step: Step): Outcome<T> => {
+    const type = r.type.split(';')[0]!.trim().toLowerCase();
+    if (type !== SECAGG_CONTENT_TYPE) return { ok: false, reason: 'malformed', detail: `the answer is ${type || 'untyped'}, not ${SECAGG_CONTENT_TYPE}` };
+    const q = readRequest(r.bytes, ctx, step);
+    if (q.ok && q.message.step === 'share-keys') ctx.participants = q.message.participants;
+    return q as Outcome<T>;
+  };
+  const wire = (m: WireReply): Uint8Array => encodeReply(m, ctx);
 
   a.state('encoding the update');
   const encoded = encodeDdg(a.delta, a.accepted.noise.encode).values;
@@ -116,25 +130,24 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   const adv = await dev.advertiseKeys({ step: 'advertise-keys', roundId: String(roundId), seed: view.graphSeed, bits: view.bits, d: view.d });
   if (!adv.ok) return refused('advertise-keys', adv);
   a.state('secure aggregation: advertise keys');
-  const r0 = await exchange(s.urls.advertise, jsonBytes({ cPk: adv.message.cPk, sPk: adv.message.sPk }), 'application/json');
+  // The sender is empty: the aggregator assigns the id (no device chooses its place on the graph).
+  const r0 = await exchange(s.urls.advertise, wire({ ...adv.message, sender: '' }), SECAGG_CONTENT_TYPE);
   if (!r0.ok) return failed('advertise-keys', r0);
-  const id = r0.body.deviceId, shareReq = request<ShareKeysRequest>(r0);
-  if (typeof id !== 'string' || typeof r0.body.token !== 'string' || !shareReq) return failed('advertise-keys', { status: 200, detail: 'no device id, credential or share-keys request in the answer' });
-  token = r0.body.token;
-  // The aggregator assigns the id (no device chooses its place on the graph); the state machine takes it now.
+  const id = token?.split('.')[0];
+  if (!id) return failed('advertise-keys', { status: 200, detail: 'no credential in the answer' });
+  // The state machine takes the assigned id now, before share keys, where it starts to matter.
   dev = SecAggDevice.fromJSON({ ...dev.toJSON(), id });
 
-  const step = async <Req, Msg>(name: string, path: string, req: Req | undefined, answer: (req: Req) => Promise<Outcome<Msg>>, bytes: (m: Msg) => Uint8Array, type: string): Promise<Answer | SecAggOutcome> => {
-    if (!req) return failed(name, { status: 200, detail: `no ${name} request in the answer` });
-    const out = await answer(req);
+  const step = async <Req extends WireRequest, Msg extends WireReply>(name: Step, path: string, req: Outcome<Req>, answer: (req: Req) => Promise<Outcome<Msg>>): Promise<Answer | SecAggOutcome> => {
+    if (!req.ok) return refused(name, req);
+    const out = await answer(req.message);
     if (!out.ok) return refused(name, out);
     a.state(`secure aggregation: ${name}`);
-    return exchange(path, bytes(out.message), type);
+    return exchange(path, wire(out.message), SECAGG_CONTENT_TYPE);
   };
-  const json = (m: unknown): Uint8Array => jsonBytes(m);
   const isOutcome = (v: Answer | SecAggOutcome): v is SecAggOutcome => 'outcome' in v;
 
-  const r1 = await step('share-keys', s.urls.shareKeys, shareReq, (q) => dev.shareKeys(q), json, 'application/json');
+  const r1 = await step('share-keys', s.urls.shareKeys, request<ShareKeysRequest>(r0, 'share-keys'), (q) => dev.shareKeys(q));
   if (isOutcome(r1)) return r1;
   if (!r1.ok) return failed('share-keys', r1);
 
@@ -142,12 +155,12 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   // checks (nothing is recorded once the page said stop).
   const stop = a.blocked();
   if (stop) return { outcome: 'stopped', step: 'masked-input', reason: stop };
-  const r2 = await step('masked-input', s.urls.maskedInput, request<MaskedInputRequest>(r1), (q) => dev.maskedInput(q, encoded, a.record),
-    (m) => fromB64(m.y)!, 'application/octet-stream'); // y travels packed at `bits` (the library's packing is ddg's `pack`)
+  // y travels packed at `bits` (the library's packing is ddg's `pack`).
+  const r2 = await step('masked-input', s.urls.maskedInput, request<MaskedInputRequest>(r1, 'masked-input'), (q) => dev.maskedInput(q, encoded, a.record));
   if (isOutcome(r2)) return r2;
   if (!r2.ok) return failed('masked-input', r2);
 
-  const r3 = await step('unmasking', s.urls.unmask, request<UnmaskRequest>(r2), (q) => dev.unmask(q), json, 'application/json');
+  const r3 = await step('unmasking', s.urls.unmask, request<UnmaskRequest>(r2, 'unmasking'), (q) => dev.unmask(q));
   if (isOutcome(r3)) return r3;
   if (!r3.ok) return failed('unmasking', r3);
   return { outcome: 'done' };
