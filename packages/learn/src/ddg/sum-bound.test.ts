@@ -5,7 +5,8 @@ import { bitsFromRng, discreteGaussianVariance, sigma2Rational } from './discret
 import { addModM, toZm } from './modular.js';
 import { rotationLayout } from './rotation.js';
 import { roundedNormBound } from './rounding.js';
-import { DDG_BETA, gammaForSigma } from './scale.js';
+import { calibrateDdgSigma } from './accountant.js';
+import { DDG_BETA, ddgScaleFixedPoint, gammaForSigma } from './scale.js';
 import { centredNorm, checkDdgSum, sumNormBound, sumNormBoundParts, SUM_BOUND_FAILURE } from './sum-bound.js';
 
 const DIM = 2000, BITS = 15, N = 140; // N: the largest cohort admitted for 100 expected devices (maxCohortFor(100))
@@ -75,6 +76,24 @@ describe('sumNormBound: what n honest devices\' sum stays under', () => {
     const expected = Math.sqrt((N * Math.sqrt(c * c + d / 6)) ** 2 + N * d * discreteGaussianVariance((sigma / gamma) ** 2));
     expect(b.bound / expected).toBeGreaterThan(1);
     expect(b.bound / expected).toBeLessThan(1.05);
+  });
+
+  it('leaves a liar, at the default round, a vector of about 260 honest devices\' worth along a direction of its choice (docs/secure-aggregation.md)', () => {
+    // The aggregator's default round: 100 expected devices (largest cohort 140), d = 34,816 at 15 bits, σ calibrated
+    // for ε 3 at δ 1e-10 over 65 honest devices, with γ at its fixed point (secagg/params.ts).
+    const d = 34_816, nHonest = 65, n = 100, K = 100;
+    const { gamma, sigma } = ddgScaleFixedPoint({ clip: 1, dim: d, bits: BITS, maxCohort: N }, (g) => calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma: g, beta: DDG_BETA, dim: d, nHonest }));
+    const b = sumNormBound({ n, clip: 1, gamma, beta: DDG_BETA, dim: d, sigma });
+    // 100 honest devices with clipped, mutually orthogonal updates: the expected squared norm of their sum.
+    const c = 1 / gamma, honest = Math.sqrt(n * (c * c + d / 6) + n * d * discreteGaussianVariance((sigma / gamma) ** 2));
+    const slack = Math.sqrt(b ** 2 - honest ** 2), delta2 = roundedNormBound(c, d, DDG_BETA);
+    expect(sigma).toBeCloseTo(0.553, 3);
+    expect(gamma * b).toBeCloseTo(1067, 0); // the released sum's norm never exceeds this (model units)
+    expect(gamma * honest).toBeCloseTo(1033, 0); // almost all of it noise
+    expect(gamma * delta2).toBeCloseTo(1.036, 3); // one honest device's largest contribution
+    expect(slack / delta2).toBeGreaterThan(255);
+    expect(slack / delta2).toBeLessThan(265);
+    expect((gamma * slack) / K).toBeCloseTo(2.69, 2); // in the published mean (÷ the denominator K)
   });
 
   it('is exceeded no more often than its failure probability (many small sums of aligned devices)', () => {
