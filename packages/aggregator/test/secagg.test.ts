@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { fromB64, toB64, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
 import { loadExport } from '@perch/model/export';
 import { checkRound, DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { bitsFromRng, checkDdgSum, encodeDdg, fromZmCentred, rotate, rotationLayout, roundedNormBound, sumModM, sumNormBound, toZm } from '@perch/learn/ddg';
 import { Rng } from '@perch/model/rng';
@@ -96,7 +97,9 @@ describe('secure-aggregation rounds over HTTP', () => {
     expect(next.baseVersion).toBe(2);
     const v2 = await weightsOf(t.app, 2);
     expectStep(info, v1.weights, v2.weights, expectedStep(info, live.map((i) => xs[i]!), info.local.frozen));
-    expect((v2.manifest.hyperParameters as { federated: Record<string, unknown> }).federated).toMatchObject({ clients: live.length, secagg: { survivors: live.length, participants: N, cohort: N } });
+    // The signed survivor set is the one every survivor was asked to unmask for (what devices check afterwards).
+    const survivorsSha256 = createHash('sha256').update(JSON.stringify(um[0]!.survivors)).digest('hex');
+    expect((v2.manifest.hyperParameters as { federated: Record<string, unknown> }).federated).toMatchObject({ round: info.roundId, clients: live.length, secagg: { survivors: live.length, survivorsSha256, participants: N, cohort: N } });
   }, 60_000);
 
   it('refuses to unmask below minCohort survivors, and fails without publishing when fewer than t shares arrive', async () => {
