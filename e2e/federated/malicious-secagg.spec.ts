@@ -8,6 +8,9 @@
 // covers the step cases; the round then fails at the aggregator (too few shares to unmask) and nothing is published.
 // Every refusal must show in audit() with its code and reason, and on the log entry whose answer carried the lie;
 // what reached the proxy shows what each device did not send; ε is spent only by devices that masked their vector.
+// Case f: the proxy tells one device a survivor set one short of the real one; the round is published over the
+// real set, and that device finds the difference in the signed version, records it and refuses the next round.
+import { createHash } from 'node:crypto';
 import { expect, test, type Browser } from '@playwright/test';
 import type { RoundDescription } from '@perch/learn/client';
 import { deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
@@ -37,10 +40,10 @@ const posts = (a: AuditReport) => a.outbound.filter((e) => e.method === 'POST');
 
 let firstRound: RoundDescription;
 let n = 0;
-async function device(browser: Browser): Promise<Device> {
+async function device(browser: Browser, budget = BUDGET): Promise<Device> {
   const d = await openDevice(browser, env.sdk, {
     consent: consentAll, mode: 'federated', aggregatorUrl: env.proxy.url, modelKeys: env.modelKeys, dbName: `perch-mal-secagg-${++n}`,
-    federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: BUDGET, maxUploadDelayMs: 500, minCohort: 4, trainable: trainedBy(firstRound.local), secagg: SECAGG_POLICY },
+    federated: { minIntervalMs: 300, idleAfterMs: 0, epsilonBudget: budget, maxUploadDelayMs: 500, minCohort: 4, trainable: trainedBy(firstRound.local), secagg: SECAGG_POLICY },
   }, historyFor(n));
   devices.push(d);
   return d;
@@ -226,4 +229,53 @@ test('(b–e) lies in the share-keys, masked-input and unmask requests: each dev
   await waitFor(async () => { const h = await (await fetch(`${env.agg.url}/health`)).json() as { roundId: number }; return h.roundId > roundId; }, 60_000, 'the round to end');
   expect(((await (await fetch(`${env.agg.url}/health`)).json()) as { modelVersion: number }).modelVersion).toBe(1);
   expect(Object.keys(told).length).toBe(5);
+});
+
+test('(f) an unmask request naming another survivor set than the round is summed over: the device finds it in the published version, records it and refuses the aggregator\'s next secure-aggregation round', async ({ browser }) => {
+  test.setTimeout(300_000);
+  for (const d of [...devices]) await retire(d);
+  const roundId = ((await (await fetch(`${env.agg.url}/v1/round`)).json()) as RoundDescription).roundId;
+  // The victim is the first of the sorted participants; the survivor set it is told lacks the second, a real survivor.
+  let participants: string[] = [];
+  let real: string[] = [], told: string[] = [];
+  env.proxy.rewrite = (req, answer) => {
+    if (req.method !== 'POST' || answer.status !== 200 || !req.path.startsWith(`/v1/round/${roundId}/secagg/`)) return undefined;
+    const body = json(answer.body), q = body.request as Json | undefined;
+    if (!q) return undefined;
+    if (stepOf(req.path) === 'advertise') { participants = [...(q.participants as string[])]; return undefined; }
+    if (stepOf(req.path) !== 'masked-input' || deviceOf(req) !== participants[0]) return undefined;
+    real = [...(q.survivors as string[])];
+    told = real.filter((x) => x !== participants[1]);
+    q.survivors = told;
+    return { body: Buffer.from(JSON.stringify(body)) };
+  };
+  // A budget that leaves room for a second upload: the refusal of the next round is then the distrust, not the budget.
+  for (let i = 0; i < N; i++) await device(browser, 10);
+  const mismatch = async (d: Device) => (await d.audit()).federated?.refusals.filter((r) => r.code === 'secagg_survivors_mismatch') ?? [];
+  const victim = await waitFor(async () => { for (const d of devices) if ((await mismatch(d)).length > 0) return d; return null; }, 200_000, 'a survivors mismatch refusal')
+    .catch((e: unknown) => { throw new Error(`${(e as Error).message}\n${env.agg.stderr().slice(-2000)}`); });
+  expect(told.length, 'the victim was told one survivor fewer').toBe(real.length - 1);
+  expect(real.length).toBe(N);
+  // The version the round published states the real set, signed.
+  const manifest = (await (await fetch(`${env.agg.url}/v1/model/versions/2/manifest.json`)).json()) as { hyperParameters: { federated: { round: number; secagg: { survivors: number; survivorsSha256: string } } } };
+  expect(manifest.hyperParameters.federated).toMatchObject({ round: roundId, secagg: { survivors: N, survivorsSha256: createHash('sha256').update(JSON.stringify(real)).digest('hex') } });
+  const first = (await mismatch(victim))[0]!;
+  expect(first.round).toBe(roundId);
+  expect(first.reason).toMatch(new RegExp(`^secure aggregation: version 2, published from round ${roundId}, was summed over ${N} survivors \\(SHA-256 [0-9a-f]{16}…\\), not the ${N - 1} this device was asked to unmask for`));
+  // It is the device that was lied to: its unmask body is the one the proxy saw under the victim's credential.
+  const a = await victim.audit();
+  const sentUnmask = posts(a).filter((e) => e.url.endsWith(`/v1/round/${roundId}/secagg/unmask`)).map((e) => Buffer.from(e.body, 'base64'));
+  const victimUnmask = env.proxy.requests.filter((r) => r.method === 'POST' && r.path === `/v1/round/${roundId}/secagg/unmask` && deviceOf(r) === participants[0]);
+  expect(victimUnmask.length).toBeGreaterThan(0);
+  expect(sentUnmask.some((b) => b.equals(victimUnmask[0]!.body))).toBe(true);
+  // The next secure-aggregation round: refused by the victim (nothing sent to it), taken by the others, who saw no mismatch.
+  const later = await waitFor(async () => (await mismatch(victim)).find((r) => r.round > roundId) ?? null, 60_000, 'the next round refused');
+  expect(later.reason).toMatch(new RegExp(`^no secure aggregation with this aggregator: in round ${roundId}, version 2`));
+  expect(posts(await victim.audit()).some((e) => e.url.includes(`/v1/round/${later.round}/`))).toBe(false);
+  const others = devices.filter((d) => d !== victim);
+  await waitFor(async () => {
+    for (const d of others) if (!posts(await d.audit()).some((e) => e.url.includes(`/v1/round/${later.round}/secagg/advertise`))) return null;
+    return true;
+  }, 60_000, 'the others to advertise in the next round');
+  for (const d of others) expect((await d.audit()).federated!.refusals, 'an honest device').toEqual([]);
 });

@@ -2,18 +2,24 @@
  * Secure-aggregation rounds in the aggregator, in process (`app.inject`): 20 devices driven by `SecAggDevice`
  * and `encodeDdg` run the four steps over HTTP and a new version is published whose step is the release of the
  * decoded sum over the survivors, computed here separately from the devices' own encodings; dropouts after
- * masking; refusals to unmask; every class of bad message answered with problem+json while the round goes on.
+ * masking; refusals to unmask; every class of bad message answered with problem+json while the round goes on;
+ * a device that lies about its vector: detected above the norm bound of honest sums, unseen within its slack.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { encodeReply, encodeRequest, fromB64, toB64, WIRE_VERSION, type DevicePolicy, type MaskedInputRequest, type ShareKeysRequest, type UnmaskRequest } from '@perch/learn/secagg';
 import { loadExport } from '@perch/model/export';
 import { checkRound, DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
-import { layoutOf, post, roundInfo, testApp, updateFor, waitFor } from './helper.js';
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { bitsFromRng, checkDdgSum, encodeDdg, fromZmCentred, rotate, rotationLayout, roundedNormBound, sumModM, sumNormBound, toZm } from '@perch/learn/ddg';
+import { Rng } from '@perch/model/rng';
+import { buildApp } from '../src/app.js';
+import type { RoundInfo } from '../src/schemas/round.js';
 import { DEFAULT_SECAGG_RECIPE, trainedBy } from '@perch/learn/client';
 import { makeLayout, selectedSize } from '@perch/learn/update';
-import { rotationLayout } from '@perch/learn/ddg';
-import { encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError, WIRE, type Reply } from './secagg-helper.js';
+import { layoutOf, post, roundInfo, tempDir, testApp, testConfig, updateFor, waitFor } from './helper.js';
+import { ddgParams, encodedUpdate, expectedStep, expectStep, HttpDevice, injectSend, StepError, WIRE, type Reply } from './secagg-helper.js';
 import { defaultConfig, type RoundOverrides } from '../src/config.js';
 import { newRoundParams } from '../src/secagg/params.js';
 
@@ -98,7 +104,9 @@ describe('secure-aggregation rounds over HTTP', () => {
     expect(next.baseVersion).toBe(2);
     const v2 = await weightsOf(t.app, 2);
     expectStep(info, v1.weights, v2.weights, expectedStep(info, live.map((i) => xs[i]!), info.local.frozen));
-    expect((v2.manifest.hyperParameters as { federated: Record<string, unknown> }).federated).toMatchObject({ clients: live.length, secagg: { survivors: live.length, participants: N, cohort: N } });
+    // The signed survivor set is the one every survivor was asked to unmask for (what devices check afterwards).
+    const survivorsSha256 = createHash('sha256').update(JSON.stringify(um[0]!.survivors)).digest('hex');
+    expect((v2.manifest.hyperParameters as { federated: Record<string, unknown> }).federated).toMatchObject({ round: info.roundId, clients: live.length, secagg: { survivors: live.length, survivorsSha256, participants: N, cohort: N } });
   }, 60_000);
 
   it('refuses to unmask below minCohort survivors, and fails without publishing when fewer than t shares arrive', async () => {
@@ -296,4 +304,80 @@ describe('bad messages', () => {
     expectProblem(await raw(s.urls.unmask, e0(u0.shares), auth(0)), 410, 'stage-closed');
     expect((await t.app.store.secaggRound(info.roundId))!.stage).toBe('done');
   }, 60_000);
+});
+
+describe('a device that lies about its vector (no norm proof: the aggregator checks the unmasked sum)', () => {
+  it('garbage residues and a vector of 50·C fail the round and publish nothing; a vector filling the slack in a chosen direction is published and moves the step by the stated limit', async () => {
+    const { dir, cleanup } = tempDir();
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+    const app = await buildApp({ config: testConfig(dir, ROUND) }, { logger: { level: 'info', stream } });
+    close = async () => { await app.close(); cleanup(); };
+    /** One round in which device 0 masks `liar(...)` and the 19 others their honest encodings. */
+    const run = async (seed: number, liar: (info: RoundInfo, honest: Uint32Array[]) => Uint32Array) => {
+      const info = await roundInfo(app);
+      const devs = Array.from({ length: N }, () => new HttpDevice(info, injectSend(app), POLICY));
+      const honest = devs.slice(1).map((_, i) => encodedUpdate(info, seed + 7 * i).values);
+      const xs = [liar(info, honest), ...honest];
+      const sk = await Promise.all(devs.map((d) => d.advertise()));
+      const mi = await Promise.all(devs.map((d, i) => d.shareKeys(sk[i]!)));
+      const um = await Promise.all(devs.map((d, i) => d.maskedInput(mi[i]!, xs[i]!)));
+      await Promise.all(devs.map((d, i) => d.unmask(um[i]!)));
+      const next = await waitFor(async () => { const r = await roundInfo(app); return r.roundId !== info.roundId && r.secagg !== undefined && r; }, 30_000);
+      return { info, honest, xs, next };
+    };
+    const refused = async (r: Awaited<ReturnType<typeof run>>): Promise<void> => {
+      expect(r.next.baseVersion).toBe(1);
+      expect((await app.store.secaggRound(r.info.roundId))!.reason).toMatch(/^unmasking: sum-out-of-bound: the sum of 20 devices has norm \d+\.\d+ × the bound/);
+      expect((await app.inject({ method: 'GET', url: '/v1/model/versions/2/manifest.json' })).statusCode).toBe(404);
+      expect(lines.some((l) => l.includes('sum-out-of-bound') && l.includes(`"round":${r.info.roundId}`))).toBe(true);
+    };
+
+    // (a) Residues drawn uniformly from Z_m.
+    const rng = new Rng(99);
+    await refused(await run(6000, (info) => Uint32Array.from({ length: info.secagg!.d }, () => rng.nextU32() % 2 ** info.secagg!.bits)));
+
+    // (b) An update of norm 50·C encoded without clipping (the encoding of a device whose clip is 50).
+    await refused(await run(6500, (info) => {
+      const delta = Float32Array.from({ length: info.secagg!.ddg.dim }, () => rng.normal());
+      const norm = Math.hypot(...delta);
+      return encodeDdg(delta.map((v) => (v * 50 * info.clipBound) / norm), { ...ddgParams(info.secagg!), clip: 50 * info.clipBound }, new Rng(1), bitsFromRng(new Rng(2))).values;
+    }));
+
+    // (c) The vector along one model coordinate (of a trained tensor) that brings the sum to just under the bound.
+    let chosen = -1, bound = 0, honestNorm = 0;
+    const r = await run(7000, (info, honest) => {
+      const s = info.secagg!, p = ddgParams(s), layout = layoutOf(info);
+      // The masked vector carries the trained tensors (ddg.tensors) in layout order: its value 3 is the first one's.
+      const ti = layout.tensors.findIndex((t) => t.name === s.ddg.tensors[0]);
+      chosen = layout.offsets[ti]! + 3;
+      const hs = fromZmCentred(sumModM(honest, s.bits), s.bits);
+      bound = sumNormBound({ n: N, clip: p.clip, gamma: p.gamma, beta: p.beta, dim: s.d, sigma: p.sigma });
+      const u = new Float64Array(p.dim); u[3] = 1;
+      const dirn = rotate(u, p.seed, rotationLayout(p.dim)); // unit norm: the rotation is orthogonal
+      let dot = 0, hn2 = 0;
+      hs.forEach((v, i) => { dot += v * dirn[i]!; hn2 += v * v; });
+      honestNorm = Math.sqrt(hn2);
+      const t = -dot + Math.sqrt(dot * dot - hn2 + (bound * (1 - 1e-3)) ** 2); // ‖others + t·dirn‖ = 0.999·B
+      const e = toZm(Array.from(dirn, (v) => Math.round(v * t)), s.bits);
+      expect(checkDdgSum(sumModM([e, ...honest], s.bits), p, N).ok).toBe(true);
+      return e;
+    });
+    expect(r.next.baseVersion).toBe(2);
+    const [v1, v2] = [await weightsOf(app, 1), await weightsOf(app, 2)];
+    expectStep(r.info, v1.weights, v2.weights, expectedStep(r.info, r.xs, r.info.local.frozen));
+    // The shift against the release of the 19 honest devices alone, in the published step.
+    const layout = layoutOf(r.info), without = expectedStep(r.info, r.honest, r.info.local.frozen);
+    const shift = new Float64Array(layout.size);
+    layout.tensors.forEach((t, ti) => { const a = v2.weights[t.name]!, b = v1.weights[t.name]!; for (let i = 0; i < a.length; i++) shift[layout.offsets[ti]! + i] = a[i]! - b[i]! - without[layout.offsets[ti]! + i]!; });
+    const size = Math.hypot(...shift);
+    const { gamma } = r.info.secagg!.ddg, K = r.info.targetClients;
+    // The stated limit: at most γ·(B + ‖others‖)/K; along a direction (nearly) orthogonal to the others' sum,
+    // γ·√(B² − ‖others‖²)/K, which this liar reaches; many times an honest device's γ·Δ₂/K; all on the chosen coordinate.
+    expect(size).toBeLessThanOrEqual((gamma * (bound + honestNorm)) / K);
+    expect(size).toBeGreaterThan((0.99 * gamma * Math.sqrt(bound ** 2 - honestNorm ** 2)) / K);
+    expect(Math.abs(shift[chosen]!)).toBeGreaterThan(0.99 * size);
+    const delta2 = roundedNormBound(r.info.clipBound / gamma, r.info.secagg!.d, r.info.secagg!.ddg.beta);
+    expect(size / ((gamma * delta2) / K)).toBeGreaterThan(15);
+  }, 120_000);
 });

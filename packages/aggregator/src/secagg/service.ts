@@ -16,10 +16,12 @@
  * - What is stored: public keys, envelopes the server cannot open, each device's masked vector y (uniform to the
  *   server), released shares. No unmasked vector is stored at any step: the sum is unmasked in memory at the
  *   end, decoded and released; the masked vectors and shares are dropped in the transaction that closes the round.
+ * - The unmasked sum is checked against the norm n honest devices' encodings stay under (`checkDdgSum`) before it
+ *   is decoded: a sum above it fails the round (`sum-out-of-bound`) and nothing is published.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SecAggRoundDescription } from '@perch/learn/client';
-import { decodeDdgSum, packedLength, sumModM, unpack } from '@perch/learn/ddg';
+import { checkDdgSum, decodeDdgSum, pack, packedLength, SUM_BOUND_FAILURE, sumModM, unpack } from '@perch/learn/ddg';
 import { Rng } from '@perch/model/rng';
 import {
   bytesEqual, commitB, deriveGraph, encodeRequest, encodeVector, fromB64, publicKeyOf, readReply, reconstructSecret, requestOf, SecAggServer, toB64,
@@ -386,9 +388,17 @@ export class SecAggRound {
     }
     if (!fin.ok) return this.fail('unmasking', `${fin.reason}: ${fin.detail}`, log);
     const s = this.server.toJSON();
-    let sum: Float32Array;
-    try { sum = decodeDdgSum(fin.message.sum, ddgParamsOf(this.desc), fin.message.survivors.length); } catch (e) { return this.fail('unmasking', `decode: ${(e as Error).message}`, log); }
+    const params = ddgParamsOf(this.desc), n = fin.message.survivors.length;
+    // No device proves the norm of what it masked: a sum above what n honest devices reach (but with probability
+    // SUM_BOUND_FAILURE) has a device's lie in it, and is not released. What this leaves a liar: docs/secure-aggregation.md.
+    const bound = checkDdgSum(fin.message.sum, params, n);
+    let sum: Float32Array | undefined, problem: string | undefined;
+    if (!bound.ok) problem = `sum-out-of-bound: the sum of ${n} devices has norm ${(bound.norm / bound.bound).toFixed(3)} × the bound honest devices stay under (failure probability ${SUM_BOUND_FAILURE})`;
+    else {
+      try { sum = decodeDdgSum(fin.message.sum, params, n); } catch (e) { problem = `decode: ${(e as Error).message}`; }
+    }
     fin.message.sum.fill(0);
+    if (!sum) return this.fail('unmasking', problem!, log);
     log({ survivors: fin.message.survivors.length }, 'secagg: unmasked the sum');
     await this.host.end(this.roundId, { ok: true, sum, tensors: this.desc.ddg.tensors, survivors: fin.message.survivors, participants: s.participants!.length, cohort: s.cohort!.length, sharesLeftOut });
     this.stage = 'done';
@@ -396,7 +406,7 @@ export class SecAggRound {
   }
 
   private async fail(step: Step, reason: string, log: (o: object, msg: string) => void): Promise<void> {
-    log({ reason }, 'secagg: the round failed; nothing is unmasked or published');
+    log({ reason }, 'secagg: the round failed; nothing is published');
     await this.host.end(this.roundId, { ok: false, reason: `${step}: ${reason}` });
     this.stage = 'failed';
     this.reason = `${step}: ${reason}`;

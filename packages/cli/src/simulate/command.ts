@@ -40,7 +40,7 @@ export async function runSimulate(argv: string[]): Promise<number> {
     central: (mode, e, m) => log(`central ${mode} epoch ${e}: val HR@20 ${m['HR@20']!.toFixed(4)} NDCG@20 ${m['NDCG@20']!.toFixed(4)}`),
     round: (run, l, total) => {
       bar.update(l.round, total, `${l.clients} clients${l.epsilon !== null ? `, ε ${l.epsilon.toFixed(2)}` : ''}${l.test ? `, HR@20 ${l.test['HR@20']!.toFixed(4)}` : ''}`);
-      if (!l.released) log(`${run} round ${l.round}: ${l.clients} clients, below the minimum cohort: not released`);
+      if (!l.released) log(`${run} round ${l.round}: ${l.clients} clients, ${l.ddgSum && l.ddgSum.norm > l.ddgSum.bound ? 'sum above the norm bound of honest devices' : 'below the minimum cohort'}: not released`);
       if (l.test) log(`${run} round ${l.round}: ${l.clients} clients, ${l.bytesPerClient} B/client, ${o.split} HR@20 ${l.test['HR@20']!.toFixed(4)} NDCG@20 ${l.test['NDCG@20']!.toFixed(4)}${l.epsilon !== null ? `, ε ${l.epsilon.toFixed(3)}` : ''}${l.ddgError ? `, decoded-sum error RMS ${l.ddgError.rms.toPrecision(3)} (rounding + noise ${l.ddgError.expected.toPrecision(3)})` : ''} (${l.seconds.toFixed(1)} s)`);
     },
   });

@@ -17,7 +17,8 @@
  *   server sums the packed vectors mod 2^bits, which is what SecAgg+ reveals (the masks cancel exactly, so they are
  *   skipped, except for `secaggDevices` devices of the first released round, which run the real protocol), decodes
  *   the sum (`decodeDdgSum`) and releases it over the fixed denominator like the other DP rounds. A round whose
- *   cohort is below the minimum is not released (the server would refuse to unmask); its devices still count their
+ *   cohort is below the minimum, or whose sum is above the norm honest devices stay under (`checkDdgSum`, as the
+ *   aggregator checks), is not released (the server would refuse to unmask, or fail the round); its devices still count their
  *   upload, as the SDK records one before it leaves. Each device's ε is the noisy sum's over the minimum honest
  *   cohort, composed over its own uploads; a device stops once one more upload would pass its budget.
  */
@@ -31,7 +32,7 @@ import { expandTensors, selectedSize, selectTensors, trainedTensors, type Layout
 import type { ModelDims, Weights } from '@perch/model/spec';
 import type { AggregationRule, ServerOptimizer } from '@perch/learn/server';
 import type { LocalTrainer } from '@perch/learn/client';
-import { addModM, bitsFromRng, decodeDdgSum, encodeDdg, pack, sumModM } from '@perch/learn/ddg';
+import { addModM, bitsFromRng, checkDdgSum, decodeDdgSum, encodeDdg, pack, sumModM } from '@perch/learn/ddg';
 import { SimServer } from './server.js';
 import { Rng } from '@perch/model/rng';
 import { planDdg, roundParams, type DdgPlan, type DdgSettings } from './ddg.js';
@@ -94,8 +95,13 @@ export interface RoundLog {
   bytesPerClient: number;
   stepNorm: number;
   seconds: number;
-  /** Whether the round's aggregate was released (ddg: false when its cohort was below the minimum). */
+  /**
+   * Whether the round's aggregate was released (ddg: false when its cohort was below the minimum, or its sum above
+   * the norm bound of honest sums, as the aggregator decides).
+   */
   released: boolean;
+  /** ddg: the centred L2 norm of the modular sum and the bound n honest devices stay under (`checkDdgSum`), scaled domain. */
+  ddgSum?: { norm: number; bound: number };
   /**
    * ddg: RMS per coordinate of (decoded sum − plain sum of the clipped deltas), which the server cannot compute,
    * and the RMS the rounding and the noise should give, sqrt(N·(γ²/4 + σ²)).
@@ -184,7 +190,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     const t0 = performance.now();
     if (centralDone()) break; // every device's budget is spent: no more DP rounds
     if (o.noise === 'central') central.record(o.q, o.z);
-    let count = 0, stepNorm = 0, released = true, ddgError: RoundLog['ddgError'];
+    let count = 0, stepNorm = 0, released = true, ddgError: RoundLog['ddgError'], ddgSum: RoundLog['ddgSum'];
     if (plan) {
       const params = roundParams(plan, seeds.nextU32());
       const padded = plan.paddedDim, bits = plan.bits;
@@ -221,6 +227,12 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
           }
           addModM(sum, run?.sum ?? plainHeld, bits);
         }
+        // The aggregator's check of the unmasked sum against the norm honest devices stay under (every device here is).
+        const check = checkDdgSum(sum, params, count);
+        ddgSum = { norm: check.norm, bound: check.bound };
+        released = check.ok;
+      }
+      if (released) {
         const decoded = decodeDdgSum(sum, params, count);
         let se = 0;
         for (let j = 0; j < Dt; j++) se += (decoded[j]! - plain[j]!) ** 2;
@@ -243,7 +255,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
       }
       ({ count, stepNorm } = await server.round(r, payloads, global));
     }
-    const log: RoundLog = { round: r, clients: count, ...spent(), bytesPerClient, stepNorm, seconds: 0, released, ...(ddgError ? { ddgError } : {}) };
+    const log: RoundLog = { round: r, clients: count, ...spent(), bytesPerClient, stepNorm, seconds: 0, released, ...(ddgError ? { ddgError } : {}), ...(ddgSum ? { ddgSum } : {}) };
     if (r % o.evalEvery === 0 || r === o.rounds || centralDone()) {
       model.invalidate();
       log.ranks = new Int32Array(ctx.test.length);

@@ -81,6 +81,9 @@ describe('federated simulation with ddg noise', () => {
       expect(l.ddgError!.expected).toBeCloseTo(Math.sqrt(l.clients * (plan.gamma ** 2 / 4 + plan.sigma ** 2)), 10);
       expect(l.ddgError!.rms).toBeLessThan(1.1 * l.ddgError!.expected);
       expect(l.ddgError!.rms).toBeGreaterThan(0.8 * l.ddgError!.expected);
+      // the aggregator's check of the sum passes for these honest devices, and its bound is not far above their norm
+      expect(l.ddgSum!.norm).toBeLessThanOrEqual(l.ddgSum!.bound);
+      expect(l.ddgSum!.norm / l.ddgSum!.bound).toBeGreaterThan(0.7);
     }
     expect(s.global.gru_wh).not.toEqual(before.gru_wh); // released rounds move the model
     // a seed reproduces the run
@@ -109,7 +112,7 @@ describe('federated simulation with ddg noise', () => {
 
   it('does not release a round whose cohort is below the minimum, but devices still count the upload', async () => {
     const { s, before, r, perDevice } = await run({ ...BASE, rounds: 2, ddg: { ...SETTINGS, minCohort: 200 } });
-    expect(r.logs.every((l) => !l.released && l.clients > 0 && l.stepNorm === 0 && l.ddgError === undefined)).toBe(true);
+    expect(r.logs.every((l) => !l.released && l.clients > 0 && l.stepNorm === 0 && l.ddgError === undefined && l.ddgSum === undefined)).toBe(true);
     for (const k of Object.keys(before)) expect(s.global[k]).toEqual(before[k]);
     expect(r.epsilonServer).toBe(ddgEpsilon(accountingOf(r.ddg!), 1e-10, Math.max(...perDevice.values())).epsilon);
     expect(r.epsilonServer!).toBeGreaterThan(0);

@@ -6,7 +6,7 @@
  * `loadExport` before any weight is used. The last version is kept in memory: consecutive rounds on the same
  * version do not even revalidate.
  */
-import { loadExport, parseManifest, type LoadedExport } from '@perch/model/export';
+import { loadExport, parseManifest, type LoadedExport, type Manifest } from '@perch/model/export';
 import type { ModelTrust } from '../../shared/model-trust.js';
 import { loadTrust } from '../serve/trust/trust-script.js';
 import { timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
@@ -35,4 +35,15 @@ export async function baseModel(aggregatorUrl: string, version: number, o: { tru
   await accepted.commit();
   last = { key, loaded };
   return loaded;
+}
+
+/**
+ * The manifest of version `version` alone (no file is fetched), verified under `trust`: signed by a pinned key and
+ * in the log this device accepted, even when older than its checkpoint (`ManifestChecker.inLog`); throws otherwise.
+ */
+export async function publishedManifest(aggregatorUrl: string, version: number, o: { trust: ModelTrust; dbName: string }): Promise<Manifest> {
+  const manifest = parseManifest(await bytes(`${aggregatorUrl}/v1/model/versions/${version}/manifest.json`));
+  if (manifest.modelVersion !== String(version)) throw new Error(`aggregator served version ${manifest.modelVersion} for ${version}`);
+  await loadTrust().checker(o.dbName).inLog(manifest, o.trust);
+  return manifest;
 }

@@ -25,7 +25,10 @@
  * ε per upload of the device's own noise share σ_dev), the budget must allow its ε, the layout must be the device's;
  * training is the same; then `perch-secagg.js` is loaded (only now) and encodes the clipped delta with the
  * distributed discrete Gaussian and runs the four SecAgg+ steps (secagg-round.ts). The upload's ε is recorded and
- * persisted before the masked vector is made; every step's body is logged before it is sent, as above.
+ * persisted before the masked vector is made; every step's body is logged before it is sent, as above. Before its
+ * unmasking shares leave, the device persists the count and hash of the survivor set it unmasks for; on a later poll
+ * it compares them with the signed version the round published, and on a mismatch records the refusal
+ * `secagg_survivors_mismatch` and takes part in no further secure-aggregation round of that aggregator (survivors.ts).
  *
  * PRIVACY (full text: docs/threat-model.md; maths: @perch/learn/privacy): the ε this device shows, budgets and
  * stops on is its ε against the aggregator for the noise it added itself (`DeviceAccountant`: replace-one,
@@ -44,13 +47,14 @@ import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
 import type { PerchEvent } from '../../shared/events/index.js';
 import { federatedDefaults, trainingBlocked, type FederatedHint, type FederatedStatus } from '../../shared/federated/api.js';
 import type { AuditPrivacy, LocalTrainingReport, OutboundLogEntry } from '../../types.js';
-import { baseModel } from './base-model.js';
+import { baseModel, publishedManifest } from './base-model.js';
 import { asLeader } from './leader.js';
 import { describeFailure, timedFetch, TIMEOUT_MS } from '../net/timed-fetch.js';
 import { logEntry } from './outbound.js';
 import { emptyRecord, FederatedPersist, type FederatedRecord } from './persist.js';
 import { loadSecAgg } from './secagg-script.js';
 import { deviceSequence } from './sequence.js';
+import { distrustOf, expectSurvivors, runSurvivorChecks } from './survivors.js';
 
 export interface FederatedDeps {
   dbName: string;
@@ -198,6 +202,7 @@ export class FederatedClient {
     if (res.json === undefined) { this.state = `no open round (HTTP ${res.status})`; return; }
     const round = res.json as RoundDescription;
     if (String(round.baseVersion) !== (await this.deps.modelVersion())) this.deps.refreshModel();
+    await this.checkSurvivors(rec, url, round);
     // Even the cheapest round the policy allows would pass the budget: the device is done for good.
     if (!acc.canUpload(policy.minNoiseMultiplier)) { this.state = 'privacy budget exhausted'; return; }
     if (!Number.isSafeInteger(round.roundId) || round.roundId <= rec.lastRound) { this.state = `waiting for the round after ${rec.lastRound}`; return; }
@@ -208,6 +213,9 @@ export class FederatedClient {
     const check = checkRound(round, policy, { updateDim: round.layout?.size });
     // (The budget check above covers a local round too: checkRound accepts only z at or above that floor, which costs less.)
     if (!check.ok) { this.refuse(rec, round.roundId, check.code, check.reason, polled); return; }
+    // An aggregator that summed a round over another survivor set than it told this device: no more secure aggregation with it.
+    const distrust = check.mode === 'secagg' ? distrustOf(rec, url) : null;
+    if (distrust) { this.refuse(rec, round.roundId, 'secagg_survivors_mismatch', `no secure aggregation with this aggregator: in round ${distrust.round}, ${distrust.reason}`, polled); return; }
     if (check.mode === 'secagg' && !acc.canUploadDdg(check.noise.accounting)) { this.state = 'privacy budget exhausted'; return; }
 
     if (!h.trust?.keys.length) { this.state = 'no pinned model key: not training'; return; } // docs/threat-model.md, "Signed model versions"
@@ -269,6 +277,19 @@ export class FederatedClient {
   }
 
   /**
+   * The rounds this device released unmasking shares in, against the versions they published (survivors.ts), once
+   * the announced base version is past theirs. Each manifest is verified (signature, in the device's log) before it
+   * is read; one that cannot be had yet is looked at on a later poll. A mismatch is a refusal of that past round,
+   * `secagg_survivors_mismatch`, and ends secure aggregation with this aggregator on this device.
+   */
+  private async checkSurvivors(rec: FederatedRecord, url: string, round: RoundDescription): Promise<void> {
+    const trust = this.hint!.trust;
+    if (!rec.survivorChecks?.some((c) => c.aggregator === url) || !trust?.keys.length || !Number.isSafeInteger(round.baseVersion)) return;
+    const found = await runSurvivorChecks(rec, url, round.baseVersion, (v) => publishedManifest(url, v, { trust, dbName: this.deps.dbName }));
+    for (const d of found) this.refuse(rec, d.round, 'secagg_survivors_mismatch', `secure aggregation: ${d.reason}`, undefined);
+  }
+
+  /**
    * A secure-aggregation round after local training: a random wait (bounded by the advertise stage), the page
    * conditions again, then `perch-secagg.js` (loaded now, not before) encodes the delta and runs the four steps.
    * Every body is logged, and the log persisted, before it leaves; the upload's ε is recorded and persisted before
@@ -314,6 +335,11 @@ export class FederatedClient {
           entry.error = describeFailure(e);
           throw e;
         }
+      },
+      // What the version this round publishes must state, persisted before the shares leave.
+      unmasking: async (u) => {
+        expectSurvivors(rec, { aggregator: h.aggregatorUrl!, round: round.roundId, baseVersion: round.baseVersion, ...u });
+        await persistLog();
       },
       ...(kept ? { keep: (roundId: number, values: Uint32Array) => { kept.push({ round: roundId, values: Array.from(values) }); } } : {}),
     });

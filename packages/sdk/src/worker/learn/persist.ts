@@ -5,15 +5,18 @@
  * - `round`: the id of the last round whose sampling coin was flipped (a coin is flipped once per round,
  *   whatever the number of tabs or reloads: re-flipping until "participate" would void amplification);
  * - `outbound`: the transparency log (bounded separately for uploads and body-less polls), so `audit()` still shows what left the device after a reload;
- * - `refusals`: the rounds the device refused under its policy, and why (the newest MAX_REFUSALS).
+ * - `refusals`: the rounds the device refused under its policy, and why (the newest MAX_REFUSALS);
+ * - `survivorChecks`, `distrusted`: the survivor sets of rounds it unmasked in, to compare with what those rounds
+ *   publish, and the aggregators whose published survivor set differed (survivors.ts).
  * Read fresh inside the leader lock: another tab's worker may have written since.
  * Any IndexedDB failure degrades to memory for this session (the device then does not train: see `load`).
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import type { DeviceAccountState } from '@perch/learn/privacy';
 import type { OutboundLogEntry, RoundRefusal } from '../../types.js';
+import type { SurvivorsState } from './survivors.js';
 
-export interface FederatedRecord {
+export interface FederatedRecord extends SurvivorsState {
   /** A `DeviceAccountState`, or an older accountant's state (which `DeviceAccountant` reads conservatively). */
   accountant: DeviceAccountState | Record<string, unknown> | null;
   lastRound: number;

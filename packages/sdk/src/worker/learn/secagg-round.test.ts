@@ -4,7 +4,9 @@
 // here and not in the browser test: a 202 and a network error are re-sent with the same bytes, the credential goes
 // on every step after advertise, the ε is recorded before the masked vector is posted, a refusal (the aggregator's
 // or the device's, up to masked input; an answer that does not read as the step's request) ends the round without
-// recording, and the deadline stops it.
+// recording, and the deadline stops it; the survivor set
+// the device unmasks for is handed to the caller (hashed as the aggregator hashes it) before its shares are posted.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RoundDescription } from '@perch/learn/client';
 import { rotationLayout } from '@perch/learn/ddg';
@@ -105,8 +107,14 @@ describe('runSecAggRound', () => {
     const agg = aggregator({ firstAdvertisePending: true, firstMaskedFails: true });
     const { round, accepted } = setup();
     let kept: Uint32Array | undefined;
-    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {}, keep: (_, v) => { kept = v.slice(); } });
+    const unmasking: { survivors: number; sha256: string; posted: number }[] = [];
+    const out = await runSecAggRound({
+      base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {}, keep: (_, v) => { kept = v.slice(); },
+      unmasking: async (u) => { unmasking.push({ ...u, posted: agg.calls.length }); },
+    });
     expect(out).toEqual({ outcome: 'done' });
+    // The survivor set it unmasks for, as the aggregator hashes it, handed over once before the shares are posted.
+    expect(unmasking).toEqual([{ survivors: 3, sha256: createHash('sha256').update(JSON.stringify(['dut', 'p1', 'p2'])).digest('hex'), posted: 5 }]);
     expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'advertise', 'share-keys', 'masked-input', 'masked-input', 'unmask']);
     // A 202 and a network error are each re-sent with the same bytes; the credential from the 202 is used at once.
     expect(agg.calls[1]!.body).toEqual(agg.calls[0]!.body);
@@ -168,8 +176,10 @@ describe('runSecAggRound', () => {
   it('a masked-input request the state machine refuses (a cohort below the policy\'s minimum) is a refusal, with no ε recorded and no masked vector sent', async () => {
     const agg = aggregator({ tamperMask: (r) => { r.cohort = r.cohort.filter((id) => id !== 'p2'); } });
     const { round, accepted } = setup();
-    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
+    let unmasking = 0;
+    const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {}, unmasking: async () => { unmasking++; } });
     expect(out).toMatchObject({ outcome: 'refused', step: 'masked-input', reason: 'cohort-too-small' });
+    expect(unmasking).toBe(0);
     expect(agg.calls.map((c) => c.path.split('/').pop())).toEqual(['advertise', 'share-keys']);
     expect(agg.recordedCount()).toBe(0);
   });

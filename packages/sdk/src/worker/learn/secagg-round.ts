@@ -19,6 +19,9 @@
  * Privacy order. The ε of the upload is recorded and persisted (`record`) once the masked-input request passed the
  * state machine's checks and before the masked vector is computed or sent: a round refused at any earlier check
  * costs no ε. The key material lives in the state machine only, in memory, for this round.
+ *
+ * Survivors. Before its unmasking shares leave, the device hands the caller the count and hash of the survivor set
+ * it unmasks for (`unmasking`), which the caller later compares with the published version (survivors.ts).
  */
 import { isRetryable, type RoundDescription } from '@perch/learn/client';
 import { encodeDdg } from '@perch/learn/ddg';
@@ -27,6 +30,7 @@ import {
   encodeReply, readRequest, SecAggDevice, SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER,
   type MaskedInputRequest, type Outcome, type ShareKeysRequest, type Step, type UnmaskRequest, type WireContext, type WireReply, type WireRequest,
 } from '@perch/learn/secagg';
+import { survivorsDigest } from './survivors.js';
 
 /** One HTTP exchange as the caller makes it: logged before sending, with the credential once there is one. */
 export type SecAggPost = (url: string, body: Uint8Array, contentType: string, token: string | undefined, timeoutMs: number) => Promise<Response>;
@@ -45,6 +49,11 @@ export interface SecAggRunArgs {
   /** Why the device must not send now (consent withdrawn, GPC, mode changed, worker closing), or null. */
   blocked(): string | null;
   state(s: string): void;
+  /**
+   * Called once the state machine accepted the unmask request, before the shares are sent, with the count and
+   * SHA-256 of the survivor set U3 it lists: what the version the round publishes must state (survivors.ts).
+   */
+  unmasking?(u: { survivors: number; sha256: string }): Promise<void>;
   /** Test hook (`__test.keepSecAggInput`): receives the encoded vector before masking. */
   keep?: (roundId: number, values: Uint32Array) => void;
 }
@@ -160,7 +169,12 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   if (isOutcome(r2)) return r2;
   if (!r2.ok) return failed('masked-input', r2);
 
-  const r3 = await step('unmasking', s.urls.unmask, request<UnmaskRequest>(r2, 'unmasking'), (q) => dev.unmask(q));
+  const unmask = async (q: UnmaskRequest): Promise<Outcome<WireReply>> => {
+    const out = await dev.unmask(q);
+    if (out.ok) await a.unmasking?.(await survivorsDigest(q.survivors));
+    return out;
+  };
+  const r3 = await step('unmasking', s.urls.unmask, request<UnmaskRequest>(r2, 'unmasking'), unmask);
   if (isOutcome(r3)) return r3;
   if (!r3.ok) return failed('unmasking', r3);
   return { outcome: 'done' };

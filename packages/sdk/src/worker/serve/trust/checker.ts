@@ -58,6 +58,21 @@ export class ManifestChecker {
     };
   }
 
+  /**
+   * A version the device looks at after the fact (the survivors of a round it took part in), possibly older than its
+   * checkpoint: signed by a pinned key and in the log this device accepted. At or below the checkpoint, the
+   * checkpoint must extend it; above it, the checks of `check`. Nothing is committed.
+   */
+  async inLog(m: Manifest, trust: ModelTrust): Promise<void> {
+    const refuse = (why: string): never => { throw new ModelRefused(`model version ${m.modelVersion} refused: ${why}`); };
+    const stored = await this.state.read().catch((e: unknown) => refuse(`its log position cannot be checked (trust state: ${describeFailure(e)})`));
+    let pos: LogPosition;
+    try { pos = await manifestPosition(m); } catch (e) { return refuse((e as Error).message); }
+    if (!stored || pos.index > stored.index) { await this.check(m, trust); return; }
+    await this.signature(m, trust, refuse);
+    await extendsTo(pos, stored, this.leaves(trust)).catch((e: unknown) => refuse(`fork: this device's checkpoint ${stored.index} does not extend log index ${pos.index} (${(e as Error).message})`));
+  }
+
   /** A cached copy, whose place in the log was accepted when it was downloaded: its signature against the pins now. */
   async recheck(m: Manifest, trust: ModelTrust): Promise<TrustVerdict> {
     const keyId = await this.signature(m, trust, (why) => { throw new ModelRefused(`cached model version ${m.modelVersion} refused: ${why}`); });
