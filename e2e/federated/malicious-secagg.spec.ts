@@ -240,14 +240,17 @@ test('(f) an unmask request naming another survivor set than the round is summed
   let real: string[] = [], told: string[] = [];
   env.proxy.rewrite = (req, answer) => {
     if (req.method !== 'POST' || answer.status !== 200 || !req.path.startsWith(`/v1/round/${roundId}/secagg/`)) return undefined;
-    const body = json(answer.body), q = body.request as Json | undefined;
-    if (!q) return undefined;
-    if (stepOf(req.path) === 'advertise') { participants = [...(q.participants as string[])]; return undefined; }
-    if (stepOf(req.path) !== 'masked-input' || deviceOf(req) !== participants[0]) return undefined;
+    const step = stepOf(req.path);
+    if (step === 'unmask') return undefined; // {status: "done"}: no request
+    // The next step's request in the wire form (the participants come with the share-keys request).
+    const q = decodeRequest(answer.body, { participants }) as unknown as Json | undefined;
+    if (!q) throw new Error(`${req.path}: the answer does not decode`);
+    if (step === 'advertise') { participants = [...(q.participants as string[])]; return undefined; }
+    if (step !== 'masked-input' || deviceOf(req) !== participants[0]) return undefined;
     real = [...(q.survivors as string[])];
     told = real.filter((x) => x !== participants[1]);
     q.survivors = told;
-    return { body: Buffer.from(JSON.stringify(body)) };
+    return { body: Buffer.from(encodeRequest(q as unknown as WireRequest, { participants })) };
   };
   // A budget that leaves room for a second upload: the refusal of the next round is then the distrust, not the budget.
   for (let i = 0; i < N; i++) await device(browser, 10);

@@ -11,16 +11,14 @@
 // upload.
 import { expect, test, type Worker } from '@playwright/test';
 import type { RoundDescription } from '@perch/learn/client';
-import { decodeDdgSum, packedLength, sumModM, type DdgParams } from '@perch/learn/ddg';
+import { packedLength } from '@perch/learn/ddg';
 import { encodeReply, readReply, type Step } from '@perch/learn/secagg';
-import { cryptoRng, deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
-import { releaseMean, zeroFrozen } from '@perch/learn/server';
-import { expandTensors, makeLayout, selectedSize, trainedTensors } from '@perch/learn/update';
-import { loadExport } from '@perch/model/export';
+import { deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
+import { makeLayout, selectedSize, trainedTensors } from '@perch/learn/update';
 import type { AuditReport, OutboundLogEntry } from '@perch/sdk';
 import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
-import { secaggAggregatorArgs } from './support/secagg.js';
+import { decodedSum, keptInput, secaggAggregatorArgs, stepFromSum, weightsOf } from './support/secagg.js';
 import { federatedSuite } from './support/suite.js';
 
 const N = 6;
@@ -39,19 +37,6 @@ const env = federatedSuite(AGG_ARGS, devices);
 
 const health = async (): Promise<{ modelVersion: number; roundId: number }> => (await fetch(`${env.agg.url}/health`)).json() as never;
 
-async function weightsOf(version: number): Promise<{ weights: Record<string, Float32Array>; manifest: Record<string, unknown> }> {
-  const get = async (path: string) => new Uint8Array(await (await fetch(`${env.agg.url}/v1/model/versions/${version}/${path}`)).arrayBuffer());
-  const manifestBytes = await get('manifest.json');
-  return { weights: (await loadExport(get, manifestBytes)).weights, manifest: JSON.parse(new TextDecoder().decode(manifestBytes)) as Record<string, unknown> };
-}
-
-/** The encoded vectors the worker of `d` kept (one per secure-aggregation round it encoded for). */
-async function keptInputs(d: Device): Promise<{ round: number; values: number[] }[]> {
-  const w: Worker | undefined = d.page.workers()[0];
-  if (!w) return [];
-  return w.evaluate(() => ((globalThis as unknown as { __perchSecAggInputs?: { round: number; values: number[] }[] }).__perchSecAggInputs ?? []));
-}
-
 const posts = (a: Pick<AuditReport, 'outbound'>): OutboundLogEntry[] => a.outbound.filter((e) => e.method === 'POST');
 
 test('six browsers run a SecAgg+ round with two dropouts; the published step is the release of the survivors\' plain sum', async ({ browser }) => {
@@ -66,7 +51,7 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
   };
   const started = Date.now();
   let closedAudit: AuditReport | undefined;
-  let closedInput: number[] | undefined;
+  let closedInput: Uint32Array | undefined;
   let closeNow!: () => void;
   const closing = new Promise<void>((r) => { closeNow = r; });
   for (let i = 0; i < N; i++) {
@@ -79,7 +64,7 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
   // encoded is read from its worker, then its page (and with it the worker) is closed.
   const closedDone = closing.then(async () => {
     const d = devices[CLOSED]!;
-    closedInput = (await keptInputs(d)).find((k) => k.round === round.roundId)?.values;
+    closedInput = await keptInput(d, round.roundId);
     await d.page.close();
   });
 
@@ -106,40 +91,26 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
   // The step the aggregator must publish: the release of the decoded sum of the survivors' encoded vectors.
   const inputs: Uint32Array[] = [];
   for (const i of SURVIVORS) {
-    const v = i === CLOSED ? closedInput : (await keptInputs(devices[i]!)).find((k) => k.round === round.roundId)?.values;
+    const v = i === CLOSED ? closedInput : await keptInput(devices[i]!, round.roundId);
     expect(v, `device ${i} kept its encoded vector`).toBeTruthy();
     expect(v!.length).toBe(s.d);
-    inputs.push(Uint32Array.from(v!));
+    inputs.push(v!);
   }
-  const params: DdgParams = { dim: s.ddg.dim, clip: s.ddg.clip, gamma: s.ddg.gamma, bits: s.bits, sigma: s.ddg.sigma, seed: s.ddg.rotationSeed, beta: s.ddg.beta };
-  const sum = decodeDdgSum(sumModM(inputs, s.bits), params, inputs.length);
-  const layout = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
-  // The masked vectors carry the tensors the round's recipe trains; the rest of the step is zero.
-  const trained = trainedTensors(layout, round.local.frozen);
-  expect(s.ddg.tensors).toEqual(trained);
-  const mean = expandTensors(sum, layout, trained).map((v) => v / inputs.length);
-  const released = releaseMean(mean, { multiplier: 0, bound: round.clipBound, maxWeight: 1, totalWeight: inputs.length, denominator: round.targetClients, rng: cryptoRng() }).delta;
-  const step = zeroFrozen(released, layout, round.local.frozen);
-  const [v1, v2] = [await weightsOf(1), await weightsOf(2)];
-  let worst = 0, moved = 0;
-  layout.tensors.forEach((t, ti) => {
-    const a = v2.weights[t.name]!, b = v1.weights[t.name]!;
-    for (let j = 0; j < a.length; j++) {
-      const want = step[layout.offsets[ti]! + j]!;
-      worst = Math.max(worst, Math.abs(a[j]! - b[j]! - want));
-      if (want !== 0) moved++;
-    }
-  });
-  expect(moved, 'the step is not empty').toBeGreaterThan(selectedSize(layout, trained) / 2);
+  const [v1, v2] = [await weightsOf(env.agg.url, 1), await weightsOf(env.agg.url, 2)];
+  const { worst, moved, size } = stepFromSum(round, inputs, v1.weights, v2.weights);
+  expect(moved, 'the step is not empty').toBeGreaterThan(size / 2);
   expect(worst, 'published v2 − v1 = release of the survivors\' plain sum').toBeLessThan(1e-6);
   // Without the closed device's vector the sum is not the published one (the check can fail).
-  const without = decodeDdgSum(sumModM(inputs.filter((_, i) => SURVIVORS[i] !== CLOSED), s.bits), params, inputs.length - 1);
+  const sum = decodedSum(round, inputs);
+  const without = decodedSum(round, inputs.filter((_, i) => SURVIVORS[i] !== CLOSED));
   expect(Array.from(without).some((v, j) => Math.abs(v - sum[j]!) > 1e-3)).toBe(true);
   const fed = ((v2.manifest.hyperParameters as Record<string, unknown>).federated as Record<string, unknown>).secagg as Record<string, unknown>;
   expect(fed.survivors).toBe(SURVIVORS.length);
   expect(fed.participants).toBe(N);
 
   // What the device must have recorded: one upload of the noisy sum over its policy's honest cohort.
+  const layout = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+  const trained = trainedTensors(layout, round.local.frozen);
   const view = readSecAggRound(s, { tensors: trained, dim: selectedSize(layout, trained) });
   if (typeof view === 'string') throw new Error(view);
   const accounting = deviceDdgNoise(view, readSecAggPolicy(SECAGG_POLICY)!, round.clipBound, 1e-10).accounting;

@@ -7,15 +7,18 @@ import { startSdkServer, type Device, type SdkServer } from './device.js';
 
 export interface FederatedEnv { sdk: SdkServer; agg: Aggregator; proxy: Proxy; db: string; modelKeys: string[] }
 
-/** Registers beforeAll/afterAll for the file; the returned object is filled in once beforeAll has run. */
-export function federatedSuite(args: string[], devices: Device[] = []): FederatedEnv {
+/**
+ * Registers beforeAll/afterAll for the file; the returned object is filled in once beforeAll has run. The
+ * aggregator logs at `logLevel` (startAggregator's default: warn).
+ */
+export function federatedSuite(args: string[], devices: Device[] = [], logLevel?: string): FederatedEnv {
   const env = {} as FederatedEnv;
   let tmp: ReturnType<typeof tempDb>;
   test.beforeAll(async () => {
     env.sdk = await startSdkServer();
     tmp = tempDb();
     env.db = tmp.db;
-    env.agg = await startAggregator(tmp.db, args);
+    env.agg = await startAggregator(tmp.db, args, logLevel);
     env.modelKeys = [env.agg.modelKey.publicKey];
     env.proxy = await startProxy(env.agg.url);
   });

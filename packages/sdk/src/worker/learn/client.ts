@@ -33,9 +33,9 @@
  * PRIVACY (full text: docs/threat-model.md; maths: @perch/learn/privacy): the ε this device shows, budgets and
  * stops on is its ε against the aggregator for the noise it added itself (`DeviceAccountant`: replace-one,
  * no sampling or central-noise credit), at the pinned δ. Not protected: participation and its timing, IP
- * address and other request metadata, sybil devices, a malicious shop serving other code. `forget()` erases
- * the outbound log but keeps ε spent and the refusals (they hold no behaviour; resetting ε would let a loop of
- * forgets exceed the budget).
+ * address and other request metadata, sybil devices, a malicious shop serving other code. `forget()` stops a
+ * running attempt before its next request, erases the outbound log but keeps ε spent and the refusals (they hold
+ * no behaviour; resetting ε would let a loop of forgets exceed the budget).
  */
 import type { VocabJson } from '@perch/model/export';
 import { makeUpdate, localTrain, readItemCounts, roundLayout, type RoundDescription, uploadUpdate } from '@perch/learn/client';
@@ -90,6 +90,8 @@ export class FederatedClient {
    * secure-aggregation round takes minutes), and `forgotten()` empties both.
    */
   private live: { rec: FederatedRecord; log: OutboundLogEntry[] } | null = null;
+  /** How many times `forget()` ran: an attempt that sees it change sends nothing more (its delta came from erased data). */
+  private forgets = 0;
   private readonly persist: FederatedPersist;
 
   constructor(private readonly deps: FederatedDeps) {
@@ -112,8 +114,12 @@ export class FederatedClient {
     };
   }
 
-  /** `forget()`: the transparency log goes with the data; ε spent stays (see the threat model above). */
+  /**
+   * `forget()`: the running attempt sends nothing more (a secure-aggregation round stops before its next step, as
+   * when consent is withdrawn); the transparency log goes with the data; ε spent stays (see the threat model above).
+   */
   async forgotten(): Promise<void> {
+    this.forgets++;
     if (this.live) { this.live.rec.outbound = []; this.live.log.splice(0); }
     if (!(await this.persist.exists())) return;
     try {
@@ -194,6 +200,8 @@ export class FederatedClient {
     const h = this.hint!;
     const url = h.aggregatorUrl!;
     const policy = h.tuning.policy;
+    const forgets = this.forgets;
+    const erased = (): string | null => (this.forgets !== forgets ? 'forget() erased the data it trained on' : null);
     const acc = this.accountant(rec, policy);
     rec.accountant = acc.toJSON(); // a tighter budget or δ from this page is kept from now on (saved by attempt())
     // The round is read even past the budget: it is how this tab learns that a newer model was published.
@@ -239,7 +247,7 @@ export class FederatedClient {
       : { delta: new Float32Array(layout.size), positions: 0 };
     this.lastTraining = { round: round.roundId, recipe, itemCounts: counts !== undefined, positions: t.positions };
     // A secure-aggregation round masks only the tensors the recipe trains (`ddg.tensors`, checked by checkRound).
-    if (check.mode === 'secagg') { await this.secaggRound(rec, log, round, check, acc, selectTensors(t.delta, layout, check.secagg.ddg.tensors)); return; }
+    if (check.mode === 'secagg') { await this.secaggRound(rec, log, round, check, acc, selectTensors(t.delta, layout, check.secagg.ddg.tensors), erased); return; }
     if (check.mode !== 'local') return;
     // Client weight 1: the example count is not covered by DP (docs/threat-model.md §2).
     const { payload, bytes } = makeUpdate(t.delta, layout, {
@@ -249,7 +257,7 @@ export class FederatedClient {
     // A random wait before the upload: its time then says less about when the page went idle.
     const wait = Math.floor(rng.next() * Math.min(h.tuning.maxUploadDelayMs, Math.max(0, (deadline - Date.now()) / 2)));
     if (wait > 0) { this.state = 'waiting to upload'; await new Promise((r) => setTimeout(r, wait)); }
-    const now = trainingBlocked(this.hint);
+    const now = erased() ?? trainingBlocked(this.hint);
     if (now && now !== 'page active') { this.state = `dropped before upload: ${now}`; return; }
 
     // The upload's ε is recorded and persisted before its bytes can leave: a crash can only over-count.
@@ -295,12 +303,12 @@ export class FederatedClient {
    * Every body is logged, and the log persisted, before it leaves; the upload's ε is recorded and persisted before
    * the masked vector is made.
    */
-  private async secaggRound(rec: FederatedRecord, log: OutboundLogEntry[], round: RoundDescription, check: SecAggRoundAccepted, acc: DeviceAccountant, delta: Float32Array): Promise<void> {
+  private async secaggRound(rec: FederatedRecord, log: OutboundLogEntry[], round: RoundDescription, check: SecAggRoundAccepted, acc: DeviceAccountant, delta: Float32Array, erased: () => string | null): Promise<void> {
     const h = this.hint!, sp = h.tuning.policy.secagg!;
     const advertiseBy = Date.parse(round.secagg!.deadlines.advertise);
     const wait = Math.floor(cryptoRng().next() * Math.min(h.tuning.maxUploadDelayMs, Math.max(0, (advertiseBy - Date.now()) / 2)));
     if (wait > 0) { this.state = 'waiting to upload'; await new Promise((r) => setTimeout(r, wait)); }
-    const now = trainingBlocked(this.hint);
+    const now = erased() ?? trainingBlocked(this.hint);
     if (now && now !== 'page active') { this.state = `dropped before upload: ${now}`; return; }
     if (!(advertiseBy > Date.now())) { this.state = 'round closing'; return; }
     const { runSecAggRound } = loadSecAgg();
@@ -312,8 +320,9 @@ export class FederatedClient {
     const r = await runSecAggRound({
       base: h.aggregatorUrl!, round, accepted: check, policy: sp, delta,
       state: (st) => { this.state = st; },
-      // Each step is sent only while the page still allows training (the page turning active does not stop a round).
-      blocked: () => { const b = trainingBlocked(this.hint); return b && b !== 'page active' ? b : null; },
+      // Each step is sent only while the page still allows training (the page turning active does not stop a round)
+      // and no forget() erased the data since the attempt began.
+      blocked: () => { const b = erased() ?? trainingBlocked(this.hint); return b && b !== 'page active' ? b : null; },
       record: async () => {
         acc.recordDdgUpload(check.noise.accounting);
         rec.accountant = acc.toJSON();

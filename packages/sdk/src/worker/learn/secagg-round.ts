@@ -12,7 +12,7 @@
  * (`SECAGG_TOKEN_HEADER`); the device's id is its part before the dot. A request that does not read as the
  * expected step's (`readRequest`) is refused like one the state machine refuses. Network errors, 408, 429 and 5xx
  * are retried the same way; nothing is sent past the round's deadline or once the page withdraws what taking part
- * needs (`blocked`: consent, GPC, mode, the worker closing); any other answer ends the device's part.
+ * needs (`blocked`: consent, GPC, mode, forget(), the worker closing); any other answer ends the device's part.
  * The caller's `post` logs every body byte for byte before it leaves (the transparency log) and adds the Bearer
  * credential the aggregator issued at advertise.
  *
@@ -46,7 +46,7 @@ export interface SecAggRunArgs {
   post: SecAggPost;
   /** Records and persists the upload's ε; called once, after the masked-input checks and before the masked vector is made. */
   record(): Promise<void>;
-  /** Why the device must not send now (consent withdrawn, GPC, mode changed, worker closing), or null. */
+  /** Why the device must not send now (consent withdrawn, GPC, mode changed, forget(), worker closing), or null. */
   blocked(): string | null;
   state(s: string): void;
   /**

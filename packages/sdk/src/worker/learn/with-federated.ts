@@ -29,8 +29,9 @@ export function withFederated(inner: PerchWorkerApi): PerchWorkerApi {
       return inner.loadModel!(o);
     },
     forget: async () => {
-      await inner.forget();
+      // The client first: a round running in this worker stops before the data is gone, not after.
       await client?.forgotten();
+      await inner.forget();
     },
     close: async () => {
       client?.close();
