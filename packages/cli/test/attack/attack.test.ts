@@ -202,7 +202,7 @@ describe('the attack on Amazon Beauty (first 2,000 users, a model pretrained for
         expect(d.ci95[1]).toBeGreaterThanOrEqual(0);
       }
     }
-  });
+  }, 240_000); // a whole attack experiment on real data: well under a minute alone, several times that on a loaded 2-core machine
 
   it('attacks an exported model directory (--model) the same way', async () => {
     // export a model of a small slice (int8, with the item counts it publishes), then attack it from its directory
