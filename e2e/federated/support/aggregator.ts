@@ -2,7 +2,7 @@
 // SQLite file, and a recording HTTP proxy in front of it: the SDK is pointed at the proxy, which forwards
 // every request unchanged and keeps its method, path, headers and exact body bytes. The proxy is the ground
 // truth of what reached the network ("no request at all" is checked there), and it survives an aggregator
-// restart (kill -9, then a new process on the same database and a new port). The aggregator signs with a key file
+// restart (kill -9, then a new process on the same database, on a new port or, with `--port`, the same one). The aggregator signs with a key file
 // beside its database (`signing-key.json` in the temp dir, unless `args` name another with `--signing-key`); its
 // public key is what the pages pin (`modelKeys`).
 import { spawn, type ChildProcess } from 'node:child_process';
