@@ -42,8 +42,8 @@ export const trainedBy = (r: Pick<LocalRecipe, 'frozen'>): string[] => SHARED_DE
  * A secure-aggregation round's masked vector carries only the trained tensors, so this set fixes the upload's size
  * and how much discrete-Gaussian noise each released value gets for the same ε. The output projection and the
  * attribute transform: how the query meets the items and how every item is represented, in 8,256 values where
- * every dense tensor but the input embeddings would be 34,000 (over 64 KB at 15 bits). Not yet compared with other
- * sets on validation.
+ * every dense tensor but the input embeddings would be 34,000 (over 64 KB at 15 bits). Chosen on validation over
+ * `attr_tr` alone (docs/experiments/2026-12-06-secagg-trained-tensors.md).
  */
 export const SECAGG_TRAINED: readonly string[] = ['out_w', 'out_b', 'attr_tr'];
 export const DEFAULT_SECAGG_RECIPE: Readonly<LocalRecipe> = {
