@@ -14,11 +14,11 @@ import type { RoundDescription } from '@perch/learn/client';
 import { packedLength } from '@perch/learn/ddg';
 import { encodeReply, readReply, type Step } from '@perch/learn/secagg';
 import { deviceDdgNoise, DeviceAccountant, readSecAggPolicy, readSecAggRound, trainedBy } from '@perch/learn/privacy';
-import { makeLayout, selectedSize, trainedTensors } from '@perch/learn/update';
+import { selectedSize, trainedTensors } from '@perch/learn/update';
 import type { AuditReport, OutboundLogEntry } from '@perch/sdk';
 import { waitFor } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
-import { decodedSum, keptInput, secaggAggregatorArgs, stepFromSum, weightsOf } from './support/secagg.js';
+import { decodedSum, keptInput, layoutOfRound, secaggAggregatorArgs, stepFromSum, weightsOf } from './support/secagg.js';
 import { federatedSuite } from './support/suite.js';
 
 const N = 6;
@@ -109,7 +109,7 @@ test('six browsers run a SecAgg+ round with two dropouts; the published step is 
   expect(fed.participants).toBe(N);
 
   // What the device must have recorded: one upload of the noisy sum over its policy's honest cohort.
-  const layout = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+  const layout = layoutOfRound(round);
   const trained = trainedTensors(layout, round.local.frozen);
   const view = readSecAggRound(s, { tensors: trained, dim: selectedSize(layout, trained) });
   if (typeof view === 'string') throw new Error(view);

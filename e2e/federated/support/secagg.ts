@@ -6,7 +6,7 @@ import type { RoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, sumModM, type DdgParams } from '@perch/learn/ddg';
 import { cryptoRng } from '@perch/learn/privacy';
 import { releaseMean, zeroFrozen } from '@perch/learn/server';
-import { expandTensors, makeLayout, selectedSize, trainedTensors } from '@perch/learn/update';
+import { expandTensors, makeLayout, selectedSize, trainedTensors, type Layout } from '@perch/learn/update';
 import { loadExport } from '@perch/model/export';
 import type { Device } from './device.js';
 
@@ -44,13 +44,17 @@ export function decodedSum(round: RoundDescription, inputs: Uint32Array[]): Floa
   return decodeDdgSum(sumModM(inputs, s.bits), params, inputs.length);
 }
 
+/** The dense layout a round announces. */
+export const layoutOfRound = (round: RoundDescription): Layout =>
+  makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+
 /**
  * How far the published v2 − v1 is from the release of the survivors' plain sum (mean over the survivors, released
  * over the round's fixed denominator with unit weights and no central noise, frozen tensors zeroed): the largest
  * difference, how many values the expected step moves, and how many it could move (the trained tensors' size).
  */
 export function stepFromSum(round: RoundDescription, inputs: Uint32Array[], v1: Record<string, Float32Array>, v2: Record<string, Float32Array>): { worst: number; moved: number; size: number } {
-  const layout = makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+  const layout = layoutOfRound(round);
   // The masked vectors carry the tensors the round's recipe trains (ddg.tensors); the rest of the step is zero.
   const trained = trainedTensors(layout, round.local.frozen);
   if (round.secagg!.ddg.tensors.join() !== trained.join()) throw new Error(`ddg.tensors ${round.secagg!.ddg.tensors.join()} are not the recipe's trained tensors ${trained.join()}`);
