@@ -6,7 +6,7 @@ import type { RoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, sumModM, type DdgParams } from '@perch/learn/ddg';
 import { cryptoRng } from '@perch/learn/privacy';
 import { releaseMean, zeroFrozen } from '@perch/learn/server';
-import { expandTensors, makeLayout, selectedSize, trainedTensors, type Layout } from '@perch/learn/update';
+import { expandTensors, readLayout, selectedSize, trainedTensors, type Layout } from '@perch/learn/update';
 import { loadExport } from '@perch/model/export';
 import type { Device } from './device.js';
 
@@ -45,8 +45,11 @@ export function decodedSum(round: RoundDescription, inputs: Uint32Array[]): Floa
 }
 
 /** The dense layout a round announces. */
-export const layoutOfRound = (round: RoundDescription): Layout =>
-  makeLayout(Object.fromEntries(round.layout.tensors.map((t) => [t.name, t.shape])), round.layout.tensors.map((t) => t.name));
+export function layoutOfRound(round: { layout: unknown }): Layout {
+  const l = readLayout(round.layout);
+  if (!l) throw new Error('the round announces an unreadable layout');
+  return l;
+}
 
 /**
  * How far the published v2 − v1 is from the release of the survivors' plain sum (mean over the survivors, released

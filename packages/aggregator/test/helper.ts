@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { FastifyInstance } from 'fastify';
 import { makeUpdate } from '@perch/learn/client';
-import { encodeUpdate, type UpdatePayload, makeLayout } from '@perch/learn/update';
+import { encodeUpdate, readLayout, type Layout, type UpdatePayload } from '@perch/learn/update';
 import { gaussian } from '@perch/learn/privacy';
 import { buildApp } from '../src/app.js';
 import { defaultConfig, type AggregatorConfig, type RoundOverrides } from '../src/config.js';
@@ -44,7 +44,11 @@ export async function roundInfo(app: FastifyInstance): Promise<RoundInfo> {
   return (await app.inject({ method: 'GET', url: '/v1/round' })).json() as RoundInfo;
 }
 
-export const layoutOf = (info: RoundInfo) => makeLayout(Object.fromEntries(info.layout.tensors.map((t) => [t.name, t.shape])), info.layout.tensors.map((t) => t.name));
+export function layoutOf(info: RoundInfo): Layout {
+  const l = readLayout(info.layout);
+  if (!l) throw new Error('the round announces an unreadable layout');
+  return l;
+}
 
 /** A valid update for the round: a random delta of norm ≈ `norm`, through the real client pipeline. */
 export function updateFor(info: RoundInfo, o: { seed?: number; norm?: number; examples?: number; rng?: Rng; delta?: Float32Array } = {}): { payload: UpdatePayload; bytes: Uint8Array } {

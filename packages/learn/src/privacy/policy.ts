@@ -19,7 +19,7 @@
  */
 import { DEFAULT_RECIPE, recipeProblems, trainedBy, type LocalRecipe } from '../client/recipe.js';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
-import { makeLayout, selectedSize, trainedTensors, type Layout } from '../update/layout.js';
+import { readLayout, selectedSize, trainedTensors, type Layout } from '../update/layout.js';
 import { ddgEpsilon } from '../ddg/accountant.js';
 import { wrapProbabilityBound } from '../ddg/modular.js';
 import { serverViewEpsilon } from './accountant.js';
@@ -178,7 +178,7 @@ function checkSecAggRound(r: Record<string, unknown>, policy: PrivacyPolicy, cap
   // The recipe decides which tensors the masked vector carries (the trained ones), so it is read first.
   const read = recipeCheck(r.local, sp.trainable);
   if ('code' in read) return refuse(read.code, read.reason);
-  const layout = announcedLayout(r.layout);
+  const layout = readLayout(r.layout);
   if (!layout || layout.size !== cap.updateDim) return refuse('malformed_round', `the round's layout is unreadable or not ${cap.updateDim} values long`);
   const tensors = trainedTensors(layout, read.recipe.frozen);
   const view = readSecAggRound(r.secagg, { tensors, dim: selectedSize(layout, tensors) });
@@ -216,24 +216,6 @@ function checkSecAggRound(r: Record<string, unknown>, policy: PrivacyPolicy, cap
   }
   if (problems.length || !noise) return refuseAll(problems);
   return { ok: true, mode: 'secagg', q, recipe: read.recipe, epsilonUpload, secagg: view, noise };
-}
-
-/** The round's announced layout (names and shapes), or null when it is unreadable; `roundLayout` later checks it is the device's own. */
-function announcedLayout(raw: unknown): Layout | null {
-  try {
-    const o = raw as { tensors?: unknown; size?: unknown; hash?: unknown } | undefined;
-    const tensors = o?.tensors;
-    if (!Array.isArray(tensors)) return null;
-    const shapes: Record<string, number[]> = {};
-    const names: string[] = [];
-    for (const t of tensors as Array<{ name?: unknown; shape?: unknown }>) {
-      if (typeof t?.name !== 'string' || !Array.isArray(t.shape) || t.name in shapes) return null;
-      shapes[t.name] = t.shape as number[];
-      names.push(t.name);
-    }
-    const l = makeLayout(shapes, names);
-    return l.size === o!.size && l.hash === o!.hash ? l : null;
-  } catch { return null; }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandTensors, makeLayout, selectedSize, selectTensors, trainedTensors } from './layout.js';
+import { expandTensors, makeLayout, readLayout, selectedSize, selectTensors, trainedTensors } from './layout.js';
 
 const layout = makeLayout({ a: [2, 2], b: [3], c: [1, 2] }, ['a', 'b', 'c']);
 const flat = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -23,5 +23,30 @@ describe('the trained tensors of a layout', () => {
     expect(() => selectTensors(flat, layout, ['a', 'a'])).toThrow(/twice/);
     expect(() => selectTensors(flat.subarray(1), layout, ['a'])).toThrow(/8 values/);
     expect(() => expandTensors(new Float32Array(5), layout, ['a', 'c'])).toThrow(/expected 6/);
+  });
+});
+
+describe('reading an announced layout', () => {
+  const text = JSON.parse(JSON.stringify(layout)) as { tensors: { name: string; shape: number[] }[]; size: number; hash: string };
+
+  it('rebuilds the layout its names, shapes, size and hash describe', () => {
+    expect(readLayout(text)).toEqual(layout);
+    const reordered = makeLayout({ a: [2, 2], b: [3], c: [1, 2] }, ['c', 'a', 'b']);
+    expect(readLayout(JSON.parse(JSON.stringify(reordered)))?.offsets).toEqual([0, 2, 6]);
+  });
+
+  it('gives null, never throws, for text that is unreadable or disagrees with its own size or hash', () => {
+    const bad: unknown[] = [
+      undefined, null, 7, 'a', {}, { tensors: 'a' },
+      { ...text, size: 10 },
+      { ...text, hash: '00000000' },
+      { ...text, tensors: [...text.tensors, text.tensors[0]] },
+      { ...text, tensors: [{ name: 'a', shape: [2, -2] }] },
+      { ...text, tensors: [{ name: 'a', shape: [2.5] }] },
+      { ...text, tensors: [{ name: 'a' }] },
+      { ...text, tensors: [null] },
+      { ...text, tensors: [{ name: 3, shape: [1] }] },
+    ];
+    for (const raw of bad) expect(readLayout(raw)).toBeNull();
   });
 });

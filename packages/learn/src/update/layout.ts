@@ -34,6 +34,28 @@ export function makeLayout(shapes: Record<string, readonly number[]>, names: rea
   return { tensors, offsets, size, hash: layoutHash(tensors) };
 }
 
+/**
+ * Reads a layout as a round or a manifest announces it (`{ tensors: [{ name, shape }], size, hash }`): the layout
+ * built from those names and shapes, or null when the text is unreadable (not a list, a duplicate or nameless
+ * tensor, a bad shape) or its own size or hash does not match. Whether it is the device's own is the caller's check.
+ */
+export function readLayout(raw: unknown): Layout | null {
+  try {
+    const o = raw as { tensors?: unknown; size?: unknown; hash?: unknown } | null | undefined;
+    const tensors = o?.tensors;
+    if (!Array.isArray(tensors)) return null;
+    const shapes: Record<string, number[]> = Object.create(null) as Record<string, number[]>;
+    const names: string[] = [];
+    for (const t of tensors as Array<{ name?: unknown; shape?: unknown } | null>) {
+      if (typeof t?.name !== 'string' || !Array.isArray(t.shape) || t.name in shapes) return null;
+      shapes[t.name] = t.shape as number[];
+      names.push(t.name);
+    }
+    const l = makeLayout(shapes, names);
+    return l.size === o!.size && l.hash === o!.hash ? l : null;
+  } catch { return null; }
+}
+
 /** Hash of a tensor list; equal lists give equal hashes on every platform. */
 export function layoutHash(tensors: readonly TensorSpec[]): string {
   const text = tensors.map((t) => `${t.name}:${t.shape.join('x')}`).join(';');
