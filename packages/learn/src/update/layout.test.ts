@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandTensors, makeLayout, readLayout, selectedSize, selectTensors, trainedTensors } from './layout.js';
+import { expandTensors, makeLayout, readLayout, tensorRange, selectedSize, selectTensors, trainedTensors } from './layout.js';
 
 const layout = makeLayout({ a: [2, 2], b: [3], c: [1, 2] }, ['a', 'b', 'c']);
 const flat = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -9,6 +9,9 @@ describe('the trained tensors of a layout', () => {
     expect(trainedTensors(layout, ['b'])).toEqual(['a', 'c']);
     expect(trainedTensors(layout, ['x'])).toEqual(['a', 'b', 'c']);
     expect(selectedSize(layout, ['a', 'c'])).toBe(6);
+    expect(tensorRange(layout, 'b')).toEqual([4, 7]);
+    expect(tensorRange(layout, 'c')).toEqual([7, 9]);
+    expect(tensorRange(layout, 'z')).toBeUndefined();
   });
 
   it('selects their values and expands them back with zeros elsewhere', () => {

@@ -99,14 +99,21 @@ export function trainedTensors(layout: Layout, frozen: readonly string[]): strin
   return layout.tensors.map((t) => t.name).filter((n) => !frozen.includes(n));
 }
 
+/** Start (inclusive) and end (exclusive) of the tensor `name` in `layout`'s flat vector, or undefined when the layout lacks it. */
+export function tensorRange(layout: Layout, name: string): [number, number] | undefined {
+  const i = layout.tensors.findIndex((t) => t.name === name);
+  if (i < 0) return undefined;
+  const start = layout.offsets[i]!;
+  return [start, start + numel(layout.tensors[i]!.shape)];
+}
+
 /** Start and end of each named tensor in `layout`'s flat vector; throws on a name the layout lacks or repeats. */
 function spans(layout: Layout, names: readonly string[]): Array<[number, number]> {
   if (new Set(names).size !== names.length) throw new Error('tensor list names a tensor twice');
   return names.map((n) => {
-    const i = layout.tensors.findIndex((t) => t.name === n);
-    if (i < 0) throw new Error(`layout has no tensor "${n}"`);
-    const start = layout.offsets[i]!;
-    return [start, start + numel(layout.tensors[i]!.shape)];
+    const r = tensorRange(layout, n);
+    if (!r) throw new Error(`layout has no tensor "${n}"`);
+    return r;
   });
 }
 

@@ -107,6 +107,7 @@ describe('aggregation rules', () => {
     expect(Array.from(zeroFrozen(d, layout, ['b']))).toEqual([1, 2, 0, 0, 0, 6]);
     expect(Array.from(zeroFrozen(v(1, 2, 3, 4, 5, 6), layout, ['c', 'a']))).toEqual([0, 0, 3, 4, 5, 0]);
     expect(Array.from(zeroFrozen(v(1, 2, 3, 4, 5, 6), layout, []))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(zeroFrozen(v(1, 2, 3, 4, 5, 6), layout, ['gone', 'c']))).toEqual([1, 2, 3, 4, 5, 0]);
     expect(() => zeroFrozen(v(1, 2), layout, ['a'])).toThrow(/6/);
   });
 });
