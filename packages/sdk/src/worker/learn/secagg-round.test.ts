@@ -16,7 +16,7 @@ import {
   encodeRequest, readReply, SecAggDevice, SecAggServer, SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER, toB64,
   type MaskedInputRequest, type ShareKeysRequest, type Step, type UnmaskRequest, type WireContext,
 } from '@perch/learn/secagg';
-import { runSecAggRound, type SecAggPost } from './secagg-round.js';
+import { retryWaitMs, runSecAggRound, type SecAggPost } from './secagg-round.js';
 
 const DIM = 100, BITS = 16, ROUND = 7;
 const D = rotationLayout(DIM).padded;
@@ -199,5 +199,25 @@ describe('runSecAggRound', () => {
     const out = await runSecAggRound({ base: 'http://agg.test', round, accepted, policy: POLICY, delta, post: agg.post, record: agg.record, blocked: () => null, state: () => {} });
     expect(out).toMatchObject({ outcome: 'failed', step: 'advertise-keys', status: null });
     expect(agg.calls).toEqual([]);
+  });
+});
+
+describe('the wait before a re-send', () => {
+  const answer = (headers: Record<string, string> = {}): Response => new Response(null, { status: 503, headers });
+
+  it('spreads devices that failed together over [b/2, b), b doubling from 0.5 s to at most 8 s', () => {
+    for (const [attempt, b] of [[0, 500], [1, 1_000], [3, 4_000], [4, 8_000], [9, 8_000]] as const) {
+      expect(retryWaitMs(null, attempt, 0)).toBe(b / 2);
+      expect(retryWaitMs(answer(), attempt, 0.999_999)).toBe(b - 1);
+    }
+    const waits = new Set([0.1, 0.3, 0.5, 0.7, 0.9].map((r) => retryWaitMs(null, 2, r)));
+    expect(waits.size).toBe(5);
+  });
+
+  it('follows the aggregator\'s Retry-After, bounded to [0.2 s, 10 s], and ignores an unreadable one', () => {
+    expect(retryWaitMs(answer({ 'retry-after': '3' }), 0, 0.5)).toBe(3_000);
+    expect(retryWaitMs(answer({ 'retry-after': '0' }), 5, 0.5)).toBe(200);
+    expect(retryWaitMs(answer({ 'retry-after': '3600' }), 0, 0.5)).toBe(10_000);
+    expect(retryWaitMs(answer({ 'retry-after': 'soon' }), 1, 0)).toBe(500);
   });
 });

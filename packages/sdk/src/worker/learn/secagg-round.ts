@@ -73,8 +73,19 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Seconds of a Retry-After header, bounded; `dflt` when absent or unreadable. */
 function retryAfterMs(res: Response | null, dflt: number): number {
-  const v = Number(res?.headers.get('retry-after'));
+  const h = res?.headers.get('retry-after')?.trim();
+  const v = h ? Number(h) : NaN; // Number(null) and Number('') are 0: an absent header is not "retry now"
   return Number.isFinite(v) && v >= 0 ? Math.min(10_000, Math.max(200, v * 1000)) : dflt;
+}
+
+/**
+ * Wait before re-sending after a network error or a retryable status (the aggregator restarting, overloaded):
+ * its Retry-After when it gave one, else "equal jitter" over [b/2, b) with b = min(8 s, 0.5 s · 2^attempt), so
+ * that a cohort whose requests all failed together does not come back together. `random` is in [0, 1).
+ */
+export function retryWaitMs(res: Response | null, attempt: number, random: number): number {
+  const b = Math.min(8_000, 500 * 2 ** Math.max(0, attempt));
+  return retryAfterMs(res, Math.floor(b / 2 + random * (b / 2)));
 }
 
 async function bodyOf(res: Response): Promise<Record<string, unknown>> {
@@ -96,7 +107,7 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
   /** POSTs `body` until a final answer: 200, a refusal, or the round's deadline. */
   const exchange = async (path: string, body: Uint8Array, contentType: string): Promise<Answer> => {
     const url = new URL(path, `${a.base}/`).href;
-    let backoff = 500;
+    let attempt = 0;
     for (;;) {
       if (Date.now() >= deadline) return { ok: false, status: null, detail: 'the round\'s deadline passed' };
       const stop = a.blocked();
@@ -113,8 +124,7 @@ export async function runSecAggRound(a: SecAggRunArgs): Promise<SecAggOutcome> {
       if (res?.status === 202) {
         await sleep(retryAfterMs(res, 1_000));
       } else {
-        await sleep(retryAfterMs(res, backoff));
-        backoff = Math.min(8_000, backoff * 2);
+        await sleep(retryWaitMs(res, attempt++, Math.random()));
       }
     }
   };
