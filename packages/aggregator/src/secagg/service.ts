@@ -45,7 +45,7 @@ const NEXT: Record<Step, SecAggStage> = { 'advertise-keys': 'share-keys', 'share
 const STATUS: Partial<Record<Reason | string, number>> = {
   malformed: 400, 'bad-version': 400, 'bad-encoding': 400, 'wrong-length': 400, 'bad-key': 400, 'bad-input': 400,
   'out-of-order': 409, 'duplicate-sender': 409, 'duplicate-key': 409,
-  'unknown-sender': 403, unauthorized: 401, 'stage-closed': 410, 'round-failed': 410, 'cohort-full': 410,
+  'unknown-sender': 403, unauthorized: 401, 'stage-closed': 410, 'round-failed': 410, 'cohort-full': 410, 'too-large': 413,
 };
 export const secaggProblem = (reason: string, detail: string, extra: Record<string, unknown> = {}): Problem =>
   new Problem(STATUS[reason] ?? 422, `secagg/${reason}`, `Secure aggregation: ${reason}`, detail, { reason, ...extra });
