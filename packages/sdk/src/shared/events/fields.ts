@@ -114,8 +114,25 @@ export function piiReason(s: string): string | null {
     const dot = s.indexOf('.', at + 2);
     if (dot > 0 && dot < s.length - 1 && s.indexOf(' ') < 0) return 'looks like an email address';
   }
+  if (s.startsWith('gid://')) {
+    return isProductGid(s) ? null : 'is a platform global id of something other than a product or variant (a customer\'s or an order\'s id can identify a person)';
+  }
   if (s.indexOf('://') >= 0 || s.startsWith('www.')) return 'looks like a URL';
   return null;
+}
+
+/**
+ * A Shopify-style global id of a product or a variant ("gid://shopify/Product/123",
+ * "gid://shopify/ProductVariant/456"): an id, not a link, stored as given. Only those two types: a gid names
+ * any object of the platform, a customer or an order too.
+ */
+function isProductGid(s: string): boolean {
+  if (s.indexOf('://', 6) >= 0) return false;
+  const a = s.indexOf('/', 6);
+  const b = a < 0 ? -1 : s.indexOf('/', a + 1);
+  if (a <= 6 || b < 0 || b + 1 >= s.length) return false;
+  const type = s.slice(a + 1, b);
+  return type === 'Product' || type === 'ProductVariant';
 }
 
 /**

@@ -267,3 +267,36 @@ describe('rejections', () => {
     rejected('view_item', wide, 'too_large');
   });
 });
+
+describe('platform and UA-era ids', () => {
+  it('stores Shopify product and variant global ids as given, and refuses any other gid', () => {
+    expect(ok('view_item', { items: [{ item_id: 'gid://shopify/Product/7982851178717' }] }).event.items[0]?.id).toBe('gid://shopify/Product/7982851178717');
+    expect(ok('add_to_cart', { items: [{ item_id: ' gid://shopify/ProductVariant/43747462070493 ' }] }).event.items[0]?.id).toBe('gid://shopify/ProductVariant/43747462070493');
+    expect(rejected('view_item', { items: [{ item_id: 'gid://shopify/Customer/6276363255965' }] }, 'invalid_item')).toContain('identify a person');
+    rejected('view_item', { items: [{ item_id: 'gid://shopify/Order/1' }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'gid://shopify/Product/' }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'gid://shopify/Product/1?redirect=https://evil.example' }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'gid:///Product/1' }] }, 'invalid_item');
+    rejected('view_item', { items: [{ item_id: 'A', item_brand: 'gid://shopify/Customer/1' }] }, 'invalid_item');
+  });
+
+  it('keeps leading zeros of string ids and turns numeric ids into strings', () => {
+    expect(ok('view_item', { items: [{ item_id: '000123' }, { item_id: 123 }] }).event.items.map((i) => i.id)).toEqual(['000123', '123']);
+  });
+
+  it('reads the UA-era gtag item (id, list_position) and Segment v1 products[].id, without reporting their fields as unknown', () => {
+    const ua = { id: 'P12345', name: 'Android Warhol T-Shirt', list_name: 'Search Results', brand: 'Google', category: 'Apparel/T-Shirts', variant: 'Black', list_position: 2, quantity: 2, price: '2.0' };
+    const r = ok('view_item_list', { items: [ua] });
+    expect(r.event.items).toEqual([{ id: 'P12345', index: 2, category: 'Apparel/T-Shirts', brand: 'Google', priceBucket: 3, quantity: 2 }]);
+    expect(r.dropped).toEqual([]);
+    expect(ok('Product List Viewed', { products: [{ id: 'seg-1', sku: 'S-1' }] }).event.items[0]?.id).toBe('seg-1');
+    // item_id and product_id come first; sku only when there is no id
+    expect(ok('view_item', { items: [{ item_id: 'G', id: 'U' }] }).event.items[0]?.id).toBe('G');
+    expect(ok('view_item', { items: [{ sku: 'S', id: 'U' }] }).event.items[0]?.id).toBe('U');
+  });
+
+  it('never takes a top-level id as the product of a single-product event', () => {
+    rejected('view_item', { id: 'T-1001', value: 10 }, 'missing_item_id');
+    expect(ok('Product Viewed', { id: 'page-9', product_id: 'P' }).event.items.map((i) => i.id)).toEqual(['P']);
+  });
+});

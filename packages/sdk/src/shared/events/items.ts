@@ -21,8 +21,15 @@ export interface StoredItem {
 
 type Source = Record<string, unknown>;
 
-const ID_KEYS = ['item_id', 'product_id', 'sku'] as const;
-const INDEX_KEYS = ['index', 'position'] as const;
+/**
+ * Where an item's id is read from, in order: GA4 `item_id`, Segment `product_id`, the UA-era gtag item's and
+ * Segment v1 product's `id`, then Segment `sku`. A single product at the top level never takes `id`: there it
+ * is as likely an order's or a page's id.
+ */
+const ID_KEYS = ['item_id', 'product_id', 'id', 'sku'] as const;
+const TOP_LEVEL_ID_KEYS = ['item_id', 'product_id', 'sku'] as const;
+/** Position in the list: GA4 `index`, Segment `position`, UA-era gtag `list_position`. */
+const INDEX_KEYS = ['index', 'position', 'list_position'] as const;
 const BRAND_KEYS = ['item_brand', 'brand'] as const;
 
 /** Where an item sits, for reasons: `items[2]`, or the top-level props for a single product. */
@@ -65,8 +72,8 @@ export function normaliseItem(raw: unknown, label: string, index: number, droppe
   }
   const src = raw as Source;
 
-  const idKey = firstPresent(src, ID_KEYS);
-  if (idKey === undefined) return new Fail('missing_item_id', `${itemPath(label, index)} has no item_id (or Segment product_id/sku)`);
+  const idKey = firstPresent(src, index < 0 ? TOP_LEVEL_ID_KEYS : ID_KEYS);
+  if (idKey === undefined) return new Fail('missing_item_id', `${itemPath(label, index)} has no item_id (or product_id, id, sku)`);
   const id = toIdString(found, MAX_ID_LENGTH);
   if (id instanceof Fail) return id.at(`${itemPath(label, index)}.${idKey}`);
   if (id === undefined) return new Fail('missing_item_id', `${itemPath(label, index)}.${idKey} is blank`);

@@ -13,6 +13,8 @@ export const ITEM_KEYS: ReadonlySet<string> = new Set([
   'creative_slot',
   // Segment e-commerce v2 product properties
   'product_id', 'sku', 'category', 'name', 'brand', 'variant', 'position', 'url', 'image_url',
+  // UA-era gtag.js items (and Segment v1 products' id)
+  'id', 'list_name', 'list_position',
   // Perch: the item's position in the shop's order before rerank() (the impressions the SDK reports)
   'original_index',
 ]);
