@@ -5,16 +5,10 @@
 import type { FastifyError } from 'fastify';
 import { Problem, PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
 import fp from 'fastify-plugin';
-import { secaggProblem } from '../../secagg/service.js';
 
-/** A step of a secure-aggregation round, whose refusals are `/problems/secagg/<reason>` (docs/secure-aggregation.md). */
-const SECAGG_STEP = /^\/v1\/round\/[^/]+\/secagg\//;
-
-function toProblem(err: FastifyError, url: string): Problem {
+function toProblem(err: FastifyError): Problem {
   if (err instanceof Problem) return err;
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
-    return SECAGG_STEP.test(url) ? secaggProblem('too-large', `${err.message}: larger than any message of this step can be`) : problems.tooLarge(err.message);
-  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return problems.tooLarge(err.message);
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) return problems.unsupportedMedia(err.message);
   if (err.validation || (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)) {
     return new Problem(err.statusCode ?? 400, 'about:blank', 'Bad Request', err.message);
@@ -24,7 +18,7 @@ function toProblem(err: FastifyError, url: string): Problem {
 
 export default fp(async (app) => {
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
-    const p = toProblem(err, req.url);
+    const p = toProblem(err);
     if (p.status >= 500) req.log.error({ err }, 'request failed');
     if (p.status === 429 && typeof p.extra.retryAfter === 'number') reply.header('Retry-After', String(p.extra.retryAfter));
     return reply.code(p.status).type(PROBLEM_CONTENT_TYPE).send(p.body());

@@ -11,7 +11,7 @@
  *   POST /v1/round/:id/secagg/masked-input  MaskedInput (y packed)        → UnmaskRequest
  *   POST /v1/round/:id/secagg/unmask        Unmask                        → JSON {status: "done"}
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { rotationLayout, packedLength } from '@perch/learn/ddg';
 import { SECAGG_CONTENT_TYPE, SECAGG_TOKEN_HEADER } from '@perch/learn/secagg';
 import { PROBLEM_CONTENT_TYPE, problems } from '../../problem.js';
@@ -27,6 +27,11 @@ const mediaType = (v: string | undefined): string => (v ?? '').split(';')[0]!.tr
 
 const routes: FastifyPluginAsync = async (app) => {
   app.addContentTypeParser(SECAGG_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // A body over a step's limit is refused in the steps' own vocabulary; every other error goes on to the app's handler.
+  app.setErrorHandler(async (err: FastifyError) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) throw secaggProblem('too-large', `${err.message}: larger than any message of this step can be`);
+    throw err;
+  });
   const maskedLimit = packedLength(rotationLayout(app.rounds.modelLayout.size).padded, 32) + HEADER_ROOM;
 
   const send = (reply: FastifyReply, out: StepAnswer) => {
