@@ -68,8 +68,12 @@ export interface DdgPlan {
 
 /** The smallest cohort released when not given: ⌊K − 3√K⌋ for K expected clients (a Poisson cohort falls below it in about 0.1 % of rounds). */
 export const autoMinCohort = (expected: number): number => Math.max(1, Math.floor(expected - 3 * Math.sqrt(expected)));
-/** Uploads a budget must allow when not given: ⌈qR + 3√(qR)⌉, above what almost every device takes part in over R rounds at q. */
-export const autoUploads = (q: number, rounds: number): number => Math.max(1, Math.ceil(q * rounds + 3 * Math.sqrt(q * rounds)));
+/**
+ * Uploads a budget must allow when not given: Poisson, ⌈qR + 3√(qR)⌉, above what almost every device takes part
+ * in over R rounds at q; cyclic, ⌈qR⌉, what every device takes part in.
+ */
+export const autoUploads = (q: number, rounds: number, participation: 'poisson' | 'cyclic' = 'poisson'): number =>
+  Math.max(1, Math.ceil(participation === 'cyclic' ? q * rounds - 1e-9 : q * rounds + 3 * Math.sqrt(q * rounds)));
 
 export interface PlanInput {
   settings: DdgSettings;
@@ -79,6 +83,7 @@ export interface PlanInput {
   /** Expected clients per round (q · clients) and the sampling probability. */
   expectedCohort: number;
   q: number;
+  participation?: 'poisson' | 'cyclic';
   rounds: number;
   epsilonBudget: number;
   /** The policy's largest ε per upload (none when absent). */
@@ -94,7 +99,7 @@ export function planDdg(p: PlanInput): DdgPlan {
   const maxCohort = Math.max(minCohort, maxCohortFor(p.expectedCohort));
   const nHonest = honestCohort(minCohort, s.dropout, s.colluding);
   if (nHonest < 1) throw new RangeError(`no honest device is guaranteed: minimum cohort ${minCohort} × (1 − ${s.dropout} − ${s.colluding}) < 1`);
-  const uploadsTarget = s.uploads === 'auto' ? autoUploads(p.q, p.rounds) : s.uploads;
+  const uploadsTarget = s.uploads === 'auto' ? autoUploads(p.q, p.rounds, p.participation) : s.uploads;
   const base = (gamma: number): Omit<DdgAccountingParams, 'sigma'> => ({ clip: p.clip, gamma, beta: DDG_BETA, dim: paddedDim, nHonest });
   const { gamma, sigma } = ddgScaleFixedPoint({ clip: p.clip, dim: paddedDim, bits: s.bits, maxCohort }, (g) => Math.max(
     calibrateDdgSigma({ epsilon: p.epsilonBudget, delta: p.delta, rounds: uploadsTarget }, base(g)),

@@ -61,8 +61,14 @@ export interface SecAggCheck {
 
 export interface FederatedOptions {
   rounds: number;
-  /** Poisson sampling probability per device and round. */
+  /** Poisson sampling probability per device and round (cyclic: the cohort is round(q · clients)). */
   q: number;
+  /**
+   * Who takes part in a round: `poisson` (every device flips its coin, the default) or `cyclic` (the devices in a
+   * fixed order, K = round(q · clients) per round, each round the next K: every device takes part once per pass, as
+   * when devices keep a minimum separation between their uploads). Neither is assumed by the accounting.
+   */
+  participation?: 'poisson' | 'cyclic';
   /** Client clip bound C (ignored, i.e. effectively unbounded, when noise is off). */
   clip: number;
   /** Noise multiplier z. */
@@ -168,7 +174,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   const Dt = selectedSize(ctx.layout, trained);
   if (o.noise === 'ddg') {
     if (!o.ddg) throw new Error('ddg noise needs its settings (FederatedOptions.ddg)');
-    plan = planDdg({ settings: o.ddg, dim: Dt, clip: C, expectedCohort: expectedClients, q: o.q, rounds: o.rounds, epsilonBudget: o.epsilonBudget, epsilonPerRound: o.epsilonPerRound, delta: o.delta });
+    plan = planDdg({ settings: o.ddg, dim: Dt, clip: C, expectedCohort: expectedClients, q: o.q, participation: o.participation, rounds: o.rounds, epsilonBudget: o.epsilonBudget, epsilonPerRound: o.epsilonPerRound, delta: o.delta });
     afterUploads = plan.epsilonAfter;
   }
   const budgeted = o.noise === 'local' || o.noise === 'ddg';
@@ -186,6 +192,7 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
   // ddg: round-public rotation seeds, the noise's 32-bit words (seeded here; Web Crypto on real devices).
   const seeds = new Rng(o.seed * 7 + 4), noiseBits = bitsFromRng(noiseRng);
   let secagg: SecAggCheck | undefined;
+  const cohortOf = participants(o.participation ?? 'poisson', o.q, ctx.clients.length, coins);
   for (let r = 1; r <= o.rounds; r++) {
     const t0 = performance.now();
     if (centralDone()) break; // every device's budget is spent: no more DP rounds
@@ -198,8 +205,8 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
       const held: Uint32Array[] = []; // the vectors of the devices that run the real protocol
       const sum = new Uint32Array(padded); // Σ mod 2^bits of the others: what SecAgg+ reveals, without the masks
       const plain = new Float64Array(Dt); // Σ of the clipped deltas, for ddgError only (the server never has it)
-      for (const [i, seq] of ctx.clients.entries()) {
-        if (!shouldParticipate(o.q, coins)) continue;
+      for (const i of cohortOf(r)) {
+        const seq = ctx.clients[i]!;
         if (uploads[i]! >= maxUploads || count >= plan.maxCohort) continue; // budget spent, or the round is full
         const delta = selectTensors(local.train([seq]).delta, ctx.layout, trained);
         const enc = encodeDdg(delta, params, noiseRng, noiseBits);
@@ -241,8 +248,8 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
       }
     } else {
       const payloads: Uint8Array[] = [];
-      for (const [i, seq] of ctx.clients.entries()) {
-        if (!shouldParticipate(o.q, coins)) continue;
+      for (const i of cohortOf(r)) {
+        const seq = ctx.clients[i]!;
         if (o.noise === 'local' && uploads[i]! >= maxUploads) continue; // this device's budget is spent
         const { delta, positions } = local.train([seq]);
         const { bytes } = makeUpdate(delta, ctx.layout, {
@@ -266,6 +273,21 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
     onRound?.(log);
   }
   return { logs, ...spent(), bytesPerClient, ...(plan ? { ddg: plan, maxUploads: most } : {}), ...(secagg ? { secagg } : {}) };
+}
+
+/**
+ * The devices asked in round r, in client order. Poisson: every device's coin is flipped each round (the same
+ * draws, in the same order, whether or not the device then trains). Cyclic: the next round(q · n) devices of the
+ * client order, wrapping (the clients are already in a seeded shuffled order).
+ */
+function participants(mode: 'poisson' | 'cyclic', q: number, n: number, coins: Rng): (r: number) => number[] {
+  if (mode === 'poisson') return () => { const out: number[] = []; for (let i = 0; i < n; i++) if (shouldParticipate(q, coins)) out.push(i); return out; };
+  const k = Math.max(1, Math.min(n, Math.round(q * n)));
+  return (r) => {
+    const out: number[] = [];
+    for (let j = 0; j < k; j++) out.push(((r - 1) * k + j) % n);
+    return out.sort((a, b) => a - b);
+  };
 }
 
 /** A round-public SecAgg+ graph seed (32 bytes, base64url) from the seeded generator. */

@@ -26,7 +26,7 @@ export const FULL: SimOptions = {
   // drop out and 5 % collude with the aggregator (SecAgg+'s DEFAULT_TARGETS); σ per device is calibrated so that
   // the budget allows the uploads a device makes over the DP schedule, and the minimum cohort is the expected one
   // less three standard deviations (auto, ddg.ts).
-  ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test',
+  ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test', participation: 'poisson',
   clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
   // measures what real devices run. It leaves the event and gap embeddings untrained
@@ -107,6 +107,9 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --secagg-devices N      in the first released ddg round, N devices (≥ 3) run the real SecAgg+ protocol with
                           masking on their ddg vectors; the run checks that the unmasked sum is bit-identical
                           and reports its wall time and bytes per device (default ${FULL.secaggDevices} = off)
+  --participation MODE    who takes part in the federated runs' rounds: poisson (each device flips a coin with
+                          q = N / clients, the default) or cyclic (the devices in a fixed shuffled order, the next N
+                          each round; every device once per pass); the accounting assumes neither
   --split val|test        held-out event every figure is measured on: test (each user's last event) or val (the
                           second-to-last; training data is the same, the events before it); default ${FULL.split}.
                           Make choices on val. (The centralised baselines pick their best epoch on val.)
@@ -137,7 +140,7 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
 };
 
 /** Every option the parser accepts (without the leading --), numeric or not. */
-export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split'];
+export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split', 'participation'];
 
 export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
 
@@ -201,6 +204,11 @@ export function parseSimArgs(argv: string[]): SimArgs {
   if (split !== undefined) {
     if (split !== 'val' && split !== 'test') throw new UsageError(`--split must be val or test, got "${split}"`);
     o.split = split;
+  }
+  const part = flags.get('participation');
+  if (part !== undefined) {
+    if (part !== 'poisson' && part !== 'cyclic') throw new UsageError(`--participation must be poisson or cyclic, got "${part}"`);
+    o.participation = part;
   }
   const clip = flags.get('clip');
   if (clip !== undefined) {

@@ -42,7 +42,7 @@ export function summary(r: SimResult, o: SimOptions): Record<string, unknown> {
     ...Object.fromEntries(more.map((d) => [`federated_dp_${d.noise}`, dpOf(d)])),
     bytes_per_client_round: r.bytesPerClientRound,
     unseen_target_share: r5(r.unseenTargetShare),
-    q: Number(r.q.toPrecision(4)), clip: Number(r.clip.toPrecision(4)), eval_users: r.evalUsers, split: r.split,
+    q: Number(r.q.toPrecision(4)), clip: Number(r.clip.toPrecision(4)), eval_users: r.evalUsers, split: r.split, participation: o.participation,
     eval_on: r.split === 'val' ? 'federated users (val = second-to-last event)' : 'federated users (test = last event)',
     seed: o.seed, seconds: Math.round(r.seconds),
   };

@@ -89,6 +89,8 @@ export interface SimOptions {
    * training data is the same, the events before it). Choices are made on val; test is for the final figure.
    */
   split: 'val' | 'test';
+  /** Who takes part in a federated round: Poisson coins (q = clients per round / clients) or a cyclic pass. */
+  participation: 'poisson' | 'cyclic';
   /** Server optimiser of every federated run (see server.ts). */
   serverOpt: 'sgdm' | 'adam';
   adamTau: number;
@@ -206,7 +208,7 @@ export async function simulate(ds: Dataset, o: SimOptions, hooks: SimHooks = {})
   const local = (g: Weights, frozen = o.localFrozen): LocalTrainer => new LocalTrainer(dims, g, attrs, layout, { recipe: { ...recipeOf(o), frozen: [...frozen] }, counts, seed: o.seed + 21, gradClip: 5, typedEvents: ds.typedEvents });
   const clip = o.clip === 'auto' ? medianUpdateNorm(local(cloneWeights(start)), pop.pretrain.train.filter((s) => s.items.length >= 2).slice(0, 200)) : o.clip;
   const ddg = { bits: o.ddgBits, uploads: o.ddgUploads, minCohort: o.ddgMinCohort, dropout: o.ddgDropout, colluding: o.ddgColluding, secaggDevices: o.secaggDevices };
-  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, epsilonPerRound: o.epsilonPerRound, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen, ddg };
+  const base = { clip, delta: o.delta, epsilonBudget: o.epsilon, epsilonPerRound: o.epsilonPerRound, rule: 'fedavg' as const, maxClientWeight: 32, seed: o.seed, frozen: o.localFrozen, ddg, participation: o.participation };
 
   interface Plan { rounds: number; q: number; noise: NoiseMode; z: number; optimizer: ServerOptimizer; evalEvery: number }
   // DP runs are evaluated as many times as the run without DP, whatever their number of rounds.

@@ -41,6 +41,9 @@ describe('perch simulate: arguments', () => {
     expect(a.options.centralUsers).toBe(5000); // quick: the centralised baselines on a subset
     expect(parseSimArgs(['simulate', '--quick', '--central-users', '0']).options.centralUsers).toBe(0);
     expect(parseSimArgs(['simulate']).options.centralUsers).toBe(0);
+    expect(parseSimArgs(['simulate']).options.participation).toBe('poisson');
+    expect(parseSimArgs(['simulate', '--participation', 'cyclic']).options.participation).toBe('cyclic');
+    expect(() => parseSimArgs(['simulate', '--participation', 'round-robin'])).toThrow(/poisson or cyclic/);
     expect(() => parseSimArgs(['simulate', '--server-momentum', '1'])).toThrow(UsageError);
     const dp = parseSimArgs(['simulate', '--dp-rounds', '9', '--dp-clients-per-round', '50', '--dp-server-decay', '0']).options;
     expect(dp).toMatchObject({ dpRounds: 9, dpClientsPerRound: 50, dpServerDecay: 0 });

@@ -128,6 +128,19 @@ describe('federated simulation with ddg noise', () => {
     expect(Math.max(...r.logs.map((l) => l.clients))).toBeLessThanOrEqual(plan.maxCohort);
   }, 60_000);
 
+  it('cyclic participation: each round asks the next K devices, so every device uploads ⌈KR/N⌉ times at most and the budget is planned for that', async () => {
+    const n = setup().ctx.clients.length;
+    const q = 0.4, rounds = 5, k = Math.round(q * n);
+    const { r, perDevice } = await run({ ...BASE, rounds, q, participation: 'cyclic', epsilonPerRound: undefined });
+    expect(r.ddg!.uploadsTarget).toBe(Math.ceil((k * rounds) / n));
+    expect(r.ddg!.uploadsTarget).toBeLessThan(autoUploads(q, rounds)); // Poisson needs a margin for the unlucky devices
+    expect(r.logs.map((l) => l.clients)).toEqual(Array(rounds).fill(k));
+    const counts = [...perDevice.values()];
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(k * rounds);
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1); // an even spread, every device once per pass
+    expect(Math.max(...counts)).toBe(r.maxUploads);
+  }, 60_000);
+
   it('--secagg-devices: the real SecAgg+ protocol on part of the first round sums bit-identically; the run is the same as without it', async () => {
     const plain = await run({ ...BASE, rounds: 1 });
     const masked = await run({ ...BASE, rounds: 1, ddg: { ...SETTINGS, secaggDevices: 6 } });
