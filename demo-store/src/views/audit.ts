@@ -79,6 +79,12 @@ async function render(main: HTMLElement): Promise<void> {
       ${table(['When', 'Round', 'Code', 'Reason'], [...a.federated.refusals].reverse().map((r) => [esc(time(r.ts)), esc(String(r.round)), `<code>${esc(r.code)}</code>`, esc(r.reason)]), 'refusals-table', 'None.')}</section>` : ''}
     <section class="panel"><h2>Rejected calls (${a.rejected.total})</h2>
       ${table(['When', 'Code', 'Reason'], a.rejected.recent.map((r) => [esc(time(r.ts)), `<code>${esc(r.code)}</code>`, esc(r.reason)]), 'rejected-table', 'None.')}</section>
+    <section class="panel"><h2>Dropped fields (${a.droppedFields.total})</h2>
+      <p class="muted small">Fields of stored events that could not be used and were left out (or cut to their limit); the events were kept.${Object.keys(a.droppedFields.byField).length ? ` By field: ${Object.entries(a.droppedFields.byField).map(([f, n]) => `<code>${esc(f)}</code> ${n}`).join(' · ')}` : ''}</p>
+      ${table(['When', 'Event', 'Field', 'Reason'], a.droppedFields.recent.map((d) => [esc(time(d.ts)), esc(d.event), `<code>${esc(d.field)}</code>`, esc(d.reason)]), 'dropped-table', 'None.')}</section>
+    <section class="panel"><h2>Ignored dataLayer pushes (${a.ignored.total})</h2>
+      <p class="muted small">Pushes that are not e-commerce (GTM's own events, consent, gtag commands, <code>{ ecommerce: null }</code> clears, other events), counted by kind, never stored.</p>
+      ${table(['Kind', 'Pushes'], Object.entries(a.ignored.byKind).map(([k, n]) => [`<code>${esc(k)}</code>`, esc(String(n))]), 'ignored-table', 'None.')}</section>
     <details class="panel raw"><summary>Raw JSON (audit())</summary><pre class="audit" id="audit-json">${esc(JSON.stringify(a, null, 2))}</pre></details>`;
   wire(main, data);
 }

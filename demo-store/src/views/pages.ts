@@ -54,7 +54,8 @@ function cartLines(): { c: NonNullable<ReturnType<typeof getItem>>; qty: number 
 
 export async function cartPage(main: HTMLElement): Promise<void> {
   const lines = cartLines();
-  perch().track('view_cart', { items: lines.map((x, i) => ({ ...ga4(x.c, i, 'cart'), quantity: x.qty })) });
+  // An empty cart view says nothing about products: Perch refuses it, so the shop does not send it.
+  if (lines.length) perch().track('view_cart', { items: lines.map((x, i) => ({ ...ga4(x.c, i, 'cart'), quantity: x.qty })) });
   const total = lines.reduce((s, x) => s + x.c.price * x.qty, 0);
   main.innerHTML = `<h1>Your cart</h1>${lines.length ? `<ul class="cart">${lines.map((x) => `<li><img src="${picture(x.c, 56)}" alt="" width="56" height="56" /><a href="#/product/${encodeURIComponent(x.c.id)}">${esc(x.c.name)}</a><span>× ${x.qty}</span><span>$${(x.c.price * x.qty).toFixed(2)}</span><button type="button" data-remove="${esc(x.c.id)}" aria-label="Remove ${esc(x.c.name)}">Remove</button></li>`).join('')}</ul>
     <p class="total">Total $${total.toFixed(2)}</p><a class="button primary" href="#/checkout" id="to-checkout">Checkout</a>` : '<p class="empty">Your cart is empty. <a href="#/">Keep shopping</a></p>'}`;

@@ -194,7 +194,9 @@ export type RejectCode =
   | 'invalid_item'
   | 'too_many_items'
   | 'invalid_type'
-  | 'too_large';
+  | 'too_large'
+  /** E-commerce that is not shopping behaviour: refunds, promotions, checkout progress, coupons. */
+  | 'not_behaviour';
 
 export interface Rejection {
   code: RejectCode;
@@ -203,6 +205,34 @@ export interface Rejection {
   event?: string;
   ts: number;
 }
+
+/**
+ * A field of a stored event that was unusable and dropped (or cut to its limit) while the event was kept: a
+ * negative index, a 500-character brand, a price that is not a number, an item with no usable id in a list of
+ * good ones. `field` is generic (`items[].item_brand`); `reason` names the exact place; `event` is the stored type.
+ */
+export interface DroppedField {
+  field: string;
+  code: RejectCode;
+  reason: string;
+  event: EventType;
+  ts: number;
+  /** Cut to the allowed length rather than dropped. */
+  truncated?: true;
+}
+
+/** Every dropped field counted on this device by generic field name, and the newest with their reasons. */
+export interface DroppedFieldSummary { total: number; byField: Record<string, number>; recent: DroppedField[] }
+
+/**
+ * Why a dataLayer or gtag push was not e-commerce and was counted rather than stored: GTM's own events
+ * (`gtm`), consent (`consent`), gtag commands (`gtag_command`), `{ ecommerce: null }` clears
+ * (`ecommerce_clear`), events that are not e-commerce (`not_ecommerce`), anything else without an event (`metadata`).
+ */
+export type IgnoredKind = 'gtm' | 'consent' | 'gtag_command' | 'ecommerce_clear' | 'not_ecommerce' | 'metadata';
+
+/** dataLayer and gtag pushes counted as not e-commerce, by kind. */
+export interface IgnoredSummary { total: number; byKind: Partial<Record<IgnoredKind, number>> }
 
 export type StorageKind = 'indexeddb' | 'memory-worker' | 'memory-main' | 'none';
 
@@ -255,6 +285,10 @@ export interface AuditReport {
   chunkErrors?: string[];
   counts: Partial<Record<EventType, number>>;
   rejected: { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] };
+  /** Fields of stored events that were unusable and dropped or cut (the events were kept). */
+  droppedFields: DroppedFieldSummary;
+  /** dataLayer / gtag pushes that were not e-commerce, counted by kind (nothing is dropped uncounted). */
+  ignored: IgnoredSummary;
   retention: { maxEvents: number; maxAgeDays: number };
   worker: { running: boolean; reason?: string };
   /**

@@ -44,7 +44,8 @@ function safeAudit(): AuditReport {
   return {
     version: SDK_VERSION, consent: pendingConsent(), consentLog: [],
     storage: { kind: 'none', reason: 'audit failed', bytes: 0, events: 0 }, held: 0, counts: {},
-    rejected: { total: 0, byCode: {}, recent: [] }, retention: resolveRetention(undefined),
+    rejected: { total: 0, byCode: {}, recent: [] }, droppedFields: { total: 0, byField: {}, recent: [] }, ignored: { total: 0, byKind: {} },
+    retention: resolveRetention(undefined),
     worker: { running: false, reason: 'audit failed' }, model: { version: null }, outbound: [],
     privacy: noPrivacySpent(), gpc: false, dnt: false,
   };

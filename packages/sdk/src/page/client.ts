@@ -9,6 +9,7 @@ import type {
 } from '../types.js';
 import { resolveRetention } from '../shared/retention.js';
 import type { RawCall, StoreOptions } from '../shared/worker-api.js';
+import type { PushVia } from '../shared/events/datalayer.js';
 import { resolveAssetBase, resolveWorkerUrl } from './assets.js';
 import { startBackend } from './storage/backend.js';
 import { loadChunk } from './chunks.js';
@@ -93,7 +94,7 @@ export class PerchClient {
     setDebug(!!this.#config.debug);
     this.#channel = tabChannel(this.#dbName, (n) => this.#onTabNotice(n));
     this.#cleanups.push(onPageHide(() => this.#onHide()));
-    this.#signals = wireSignals(this.#config, this.consent, this.#cleanups, (n, p) => this.track(n, p),
+    this.#signals = wireSignals(this.#config, this.consent, this.#cleanups, (n, p, v) => this.track(n, p, v),
       resolveAssetBase(this.#config), (reason) => { this.#chunkErrors.push(reason); debug(reason); });
     if (this.#config.consent) this.consent.set(this.#config.consent, 'init', true);
     const storage = this.consent.value('storage');
@@ -111,10 +112,10 @@ export class PerchClient {
    * Hot path: a bounded snapshot of the arguments, pushed onto an array; the worker validates it. Returns
    * whether the call was kept for validation (false when `storage` is denied: nothing may be kept).
    */
-  track(name: unknown, props: unknown): boolean {
+  track(name: unknown, props: unknown, via?: PushVia): boolean {
     const storage = this.consent.value('storage');
     if (storage === 'denied') return false;
-    const call: RawCall = [snapshot(name), snapshot(props), Date.now()];
+    const call: RawCall = [snapshot(name), snapshot(props), Date.now(), via];
     if (storage === 'granted') {
       this.#forgotten = false;
       this.#outbox.pushCall(call);

@@ -55,6 +55,8 @@ export function buildAudit({ consent: manager, held, stats, model: m, worker, re
     storage,
     counts: stats ? stats.counts : {},
     rejected: stats ? stats.rejected : { total: 0, byCode: {}, recent: [] },
+    droppedFields: stats?.droppedFields ?? { total: 0, byField: {}, recent: [] },
+    ignored: stats?.ignored ?? { total: 0, byKind: {} },
     retention,
     worker: worker ?? { running: false, reason: `not started: storage consent ${consent.storage}` },
     model: m ? {

@@ -7,12 +7,13 @@
  * nothing. A chunk that cannot load is passed to `onFail` (reported in `audit()`).
  */
 import type { PerchConfig } from '../types.js';
+import type { PushVia } from '../shared/events/datalayer.js';
 import { loadChunk } from './chunks.js';
 import type { ConsentManager } from './consent/manager.js';
 import { privacySignals } from './consent/signals.js';
 import { debug } from './log.js';
 
-type Track = (name: unknown, props: unknown) => boolean;
+type Track = (name: unknown, props: unknown, via?: PushVia) => boolean;
 
 function attempt(what: string, fn: () => void): void {
   try { fn(); } catch (e) { debug(`${what} adapter failed`, e); }
@@ -48,7 +49,7 @@ export function wireSignals(
         const dl = Array.isArray(config.dataLayer) ? config.dataLayer : ((win.dataLayer as unknown[] | undefined) ??= []);
         if (!Array.isArray(dl)) return;
         cleanups.push(m.watchConsentMode(dl, (u) => consent.set(u, 'consent-mode')));
-        cleanups.push(m.bridgeDataLayer(dl, (n: unknown, p: unknown) => { track(n, p); }));
+        cleanups.push(m.bridgeDataLayer(dl, (n, p, v) => { track(n, p, v); }));
       });
     }
   }, (e: unknown) => onFail((e as Error).message));

@@ -5,7 +5,7 @@
  */
 import type { ConsentLogEntry, ConsentState, StorageKind } from '../types.js';
 import type { PerchEvent } from './events/index.js';
-import { addRejections, emptySummary } from './rejections.js';
+import { addDropped, addIgnored, addRejections, copyDropped, copyIgnored, emptyDropped, emptyIgnored, emptySummary } from './rejections.js';
 import { excessCount } from './retention.js';
 import { countByType, jsonBytes, type Store } from './store.js';
 import type { Retention, StoreDump, StoreStats, StoreStatus, WriteBatch } from './worker-api.js';
@@ -17,6 +17,8 @@ export class MemoryStore implements Store {
   private ids: number[] = [];
   private nextId = 1;
   private rejected = emptySummary();
+  private droppedFields = emptyDropped();
+  private ignored = emptyIgnored();
   private consentLog: ConsentLogEntry[] = [];
 
   constructor(kind: StorageKind, reason?: string, seed?: StoreDump) {
@@ -38,6 +40,8 @@ export class MemoryStore implements Store {
       this.ids.push(this.nextId++);
     }
     addRejections(this.rejected, batch.rejections);
+    addDropped(this.droppedFields, batch.droppedFields);
+    addIgnored(this.ignored, batch.ignored);
     for (const c of batch.consent) this.consentLog.push(c);
     const extra = excessCount(this.events.length, retention);
     if (extra) this.pruneOldestSync(extra);
@@ -93,9 +97,11 @@ export class MemoryStore implements Store {
     return {
       ...this.status,
       events: this.events.length,
-      bytes: jsonBytes(this.events) + jsonBytes(this.consentLog) + jsonBytes(this.rejected),
+      bytes: jsonBytes(this.events) + jsonBytes(this.consentLog) + jsonBytes(this.rejected) + jsonBytes(this.droppedFields) + jsonBytes(this.ignored),
       counts: countByType(this.events),
       rejected: { ...this.rejected, byCode: { ...this.rejected.byCode }, recent: this.rejected.recent.slice() },
+      droppedFields: copyDropped(this.droppedFields),
+      ignored: copyIgnored(this.ignored),
       consentLog: this.consentLog.slice(),
     };
   }
@@ -124,6 +130,8 @@ export class MemoryStore implements Store {
     this.events = [];
     this.ids = [];
     this.rejected = emptySummary();
+    this.droppedFields = emptyDropped();
+    this.ignored = emptyIgnored();
     this.consentLog = [];
   }
 

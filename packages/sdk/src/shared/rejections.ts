@@ -1,5 +1,8 @@
-/** Rejection bookkeeping shared by both stores: counters for everything, plus the most recent few. */
-import type { Rejection } from '../types.js';
+/**
+ * Intake bookkeeping shared by both stores: rejections, dropped fields and ignored pushes, each counted in
+ * full, with the most recent few rejections and dropped fields kept with their reasons.
+ */
+import type { DroppedField, DroppedFieldSummary, IgnoredKind, IgnoredSummary, Rejection } from '../types.js';
 import type { RejectionSummary } from './worker-api.js';
 
 /** Recent rejections kept with their reasons (the counters cover all of them). */
@@ -34,3 +37,35 @@ export function mergeSummaries(a: RejectionSummary, b: RejectionSummary): Reject
   if (out.recent.length > MAX_RECENT_REJECTIONS) out.recent.splice(0, out.recent.length - MAX_RECENT_REJECTIONS);
   return out;
 }
+
+/** Dropped fields kept with their reasons (the counters cover all of them). */
+export const MAX_RECENT_DROPPED = 50;
+
+export const emptyDropped = (): DroppedFieldSummary => ({ total: 0, byField: {}, recent: [] });
+export const emptyIgnored = (): IgnoredSummary => ({ total: 0, byKind: {} });
+
+/** Adds dropped fields to a summary in place, keeping only the newest `MAX_RECENT_DROPPED`. */
+export function addDropped(s: DroppedFieldSummary, list: readonly DroppedField[] | undefined): DroppedFieldSummary {
+  if (!list || list.length === 0) return s;
+  for (const d of list) {
+    s.total++;
+    s.byField[d.field] = (s.byField[d.field] ?? 0) + 1;
+  }
+  s.recent.push(...list.slice(-MAX_RECENT_DROPPED));
+  if (s.recent.length > MAX_RECENT_DROPPED) s.recent.splice(0, s.recent.length - MAX_RECENT_DROPPED);
+  return s;
+}
+
+/** Adds ignored-push counts to a summary in place. */
+export function addIgnored(s: IgnoredSummary, counts: Partial<Record<IgnoredKind, number>> | undefined): IgnoredSummary {
+  if (!counts) return s;
+  for (const [k, n] of Object.entries(counts) as Array<[IgnoredKind, number]>) {
+    s.total += n;
+    s.byKind[k] = (s.byKind[k] ?? 0) + n;
+  }
+  return s;
+}
+
+/** Deep copies (a store hands out summaries the caller may keep). */
+export const copyDropped = (s: DroppedFieldSummary): DroppedFieldSummary => ({ total: s.total, byField: { ...s.byField }, recent: s.recent.slice() });
+export const copyIgnored = (s: IgnoredSummary): IgnoredSummary => ({ total: s.total, byKind: { ...s.byKind } });

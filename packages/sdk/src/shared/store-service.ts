@@ -4,11 +4,13 @@
  * `QuotaExceededError` → prune the oldest events and retry once → memory; any other write failure →
  * memory. A batch is only acknowledged once it sits in a store, so an acknowledged event is never dropped.
  */
-import type { ConsentState, StorageKind } from '../types.js';
+import type { ConsentState, DroppedField, IgnoredKind, StorageKind } from '../types.js';
+import { isPushVia, readPush } from './events/datalayer.js';
 import { errName } from './errors.js';
 import { readEventIds } from './event-ids.js';
 import { validateEvent } from './events/index.js';
 import { MemoryStore } from './memory-store.js';
+import { emptyDropped, emptyIgnored } from './rejections.js';
 import { ageCutoff, quotaPruneCount } from './retention.js';
 import type { Store } from './store.js';
 import type {
@@ -26,19 +28,41 @@ export function isQuotaError(e: unknown): boolean {
 }
 
 /**
- * Validates the page's raw calls (the event boundary runs here, off the main thread): each call becomes
- * exactly one stored event or one rejection with a reason, in call order.
+ * Validates the page's raw calls (the event boundary runs here, off the main thread), in call order. Each
+ * `track()` call becomes exactly one stored event or one rejection with a reason; each dataLayer push passed on
+ * by the bridge becomes stored events and rejections (one per e-commerce action it carries) or one ignored count
+ * of its kind. The fields dropped from stored events are listed with them.
  */
 export function intake(batch: WriteBatch): WriteBatch {
   if (!batch.calls || !batch.calls.length) return batch;
-  const events = batch.events.slice();
-  const rejections = batch.rejections.slice();
-  for (const [name, props, ts] of batch.calls) {
+  const out: WriteBatch = { events: batch.events.slice(), rejections: batch.rejections.slice(), consent: batch.consent };
+  const dropped: DroppedField[] = batch.droppedFields?.slice() ?? [];
+  const ignored: Partial<Record<IgnoredKind, number>> = { ...batch.ignored };
+  const validate = (name: unknown, props: unknown, ts: number): void => {
     const r = validateEvent(name, props, ts);
-    if (r.ok) events.push(r.event);
-    else rejections.push(r.rejection);
+    if (!r.ok) {
+      out.rejections.push(r.rejection);
+      return;
+    }
+    out.events.push(r.event);
+    for (const f of r.issues) dropped.push({ ...f, event: r.event.type, ts: r.event.ts });
+  };
+  for (const [name, props, ts, via] of batch.calls) {
+    if (via === undefined) {
+      validate(name, props, ts);
+      continue;
+    }
+    const meaning = isPushVia(via) ? readPush(via, name, props) : { ignored: 'metadata' as const };
+    if ('ignored' in meaning) {
+      ignored[meaning.ignored] = (ignored[meaning.ignored] ?? 0) + 1;
+      continue;
+    }
+    for (const [n, p] of meaning.calls) validate(n, p, ts);
+    for (const { fail, event } of meaning.refusals) out.rejections.push({ code: fail.code, reason: fail.reason, event, ts });
   }
-  return { events, rejections, consent: batch.consent };
+  if (dropped.length) out.droppedFields = dropped;
+  if (Object.keys(ignored).length) out.ignored = ignored;
+  return out;
 }
 
 function screen(batch: WriteBatch, check: (event: unknown) => string | null): WriteBatch {
@@ -54,11 +78,13 @@ function screen(batch: WriteBatch, check: (event: unknown) => string | null): Wr
 
 function merge(jobs: Job[]): WriteBatch {
   if (jobs.length === 1) return (jobs[0] as Job).batch;
-  const out: WriteBatch = { events: [], rejections: [], consent: [] };
+  const out: WriteBatch = { events: [], rejections: [], consent: [], droppedFields: [], ignored: {} };
   for (const { batch } of jobs) {
     for (const e of batch.events) out.events.push(e);
     for (const r of batch.rejections) out.rejections.push(r);
     for (const c of batch.consent) out.consent.push(c);
+    for (const d of batch.droppedFields ?? []) out.droppedFields!.push(d);
+    for (const [k, n] of Object.entries(batch.ignored ?? {}) as Array<[IgnoredKind, number]>) out.ignored![k] = (out.ignored![k] ?? 0) + n;
   }
   return out;
 }
@@ -118,7 +144,7 @@ export class StoreService implements PerchWorkerApi {
 
   async stats(): Promise<StoreStats> {
     await this.flush();
-    if (this.erased) return { ...this.erased, events: 0, bytes: 0, counts: {}, rejected: { total: 0, byCode: {}, recent: [] }, consentLog: [] };
+    if (this.erased) return { ...this.erased, events: 0, bytes: 0, counts: {}, rejected: { total: 0, byCode: {}, recent: [] }, droppedFields: emptyDropped(), ignored: emptyIgnored(), consentLog: [] };
     return (await this.current()).stats();
   }
 

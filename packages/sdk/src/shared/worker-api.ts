@@ -5,8 +5,9 @@
  * Everything crossing it is structured-cloneable plain data.
  */
 import type {
-  ConsentLogEntry, ConsentState, EventType, RejectCode, Rejection, StorageKind,
+  ConsentLogEntry, ConsentState, DroppedField, DroppedFieldSummary, EventType, IgnoredKind, IgnoredSummary, RejectCode, Rejection, StorageKind,
 } from '../types.js';
+import type { PushVia } from './events/datalayer.js';
 import type { PerchEvent } from './events/index.js';
 import type { PerchModelApi } from './rerank/api.js';
 import type { PerchFederatedApi } from './federated/api.js';
@@ -42,8 +43,9 @@ export interface StoreStatus { kind: StorageKind; reason?: string }
 /**
  * One raw `track()` call as the page saw it: a bounded, structured-cloneable snapshot of the arguments
  * (see `page/track/snapshot.ts`) and the time of the call. The storage side validates it (`validateEvent`).
+ * With `via`, it is a dataLayer or gtag push the page's bridge passed on (`readPush` says what it means).
  */
-export type RawCall = [name: unknown, props: unknown, ts: number];
+export type RawCall = [name: unknown, props: unknown, ts: number, via?: PushVia];
 
 /**
  * One write: raw calls still to validate (in call order), already validated events, rejections, and
@@ -54,6 +56,10 @@ export interface WriteBatch {
   events: PerchEvent[];
   rejections: Rejection[];
   consent: ConsentLogEntry[];
+  /** Fields dropped or cut from the batch's stored events (the storage side's validation fills it). */
+  droppedFields?: DroppedField[];
+  /** dataLayer / gtag pushes of the batch that were not e-commerce, by kind. */
+  ignored?: Partial<Record<IgnoredKind, number>>;
 }
 
 export interface RejectionSummary { total: number; byCode: Partial<Record<RejectCode, number>>; recent: Rejection[] }
@@ -63,6 +69,8 @@ export interface StoreStats extends StoreStatus {
   bytes: number;
   counts: Partial<Record<EventType, number>>;
   rejected: RejectionSummary;
+  droppedFields: DroppedFieldSummary;
+  ignored: IgnoredSummary;
   consentLog: ConsentLogEntry[];
 }
 

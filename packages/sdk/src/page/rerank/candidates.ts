@@ -11,7 +11,7 @@ import type { RerankCandidate, RerankReply } from '../../shared/rerank/api.js';
 export function toCandidates(items: readonly ShopItem[]): RerankCandidate[] {
   const out: RerankCandidate[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
-    const it = normaliseItem(items[i], 'items', i, null);
+    const it = normaliseItem(items[i], 'items', i, null, false);
     if (it instanceof Fail) {
       const raw = (items[i] as { item_id?: unknown } | null)?.item_id;
       out[i] = { id: typeof raw === 'string' || typeof raw === 'number' ? String(raw).slice(0, 128) : '' };

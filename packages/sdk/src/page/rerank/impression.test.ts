@@ -26,10 +26,10 @@ describe('rerank impressions', () => {
     expect(JSON.stringify(v.event)).not.toContain('Blue shoe');
   });
 
-  it('the boundary refuses a malformed original_index', () => {
+  it('the boundary drops a malformed original_index, with why, and keeps the impression', () => {
     const v = validateEvent('view_item_list', { items: [{ item_id: 'A', original_index: -1 }] }, 1);
-    expect(v.ok).toBe(false);
-    if (!v.ok) expect(v.rejection.reason).toMatch(/original_index/);
+    expect(v.ok && v.event.items).toEqual([{ id: 'A' }]);
+    expect(v.ok && v.issues[0]?.reason).toMatch(/original_index/);
     expect(storedEventProblem({ v: 1, type: 'view_item_list', ts: 1, items: [{ id: 'A', originalIndex: 1.5 }] })).toMatch(/originalIndex/);
   });
 

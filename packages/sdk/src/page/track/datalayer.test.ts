@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bridgeDataLayer, observePushes } from './datalayer.js';
 
-type Call = [string, unknown];
+type Call = [unknown, unknown, string];
 
 function gtagArgs(...a: unknown[]): IArguments {
   // gtag pushes its real `arguments` object: array-like, not an array.
@@ -13,40 +13,40 @@ function gtagArgs(...a: unknown[]): IArguments {
 
 function bridge(dl: unknown[]): { calls: Call[]; stop: () => void } {
   const calls: Call[] = [];
-  const stop = bridgeDataLayer(dl, (n, p) => calls.push([n, p]));
+  const stop = bridgeDataLayer(dl, (n, p, v) => calls.push([n, p, v]));
   return { calls, stop };
 }
 
 describe('bridgeDataLayer', () => {
-  it('forwards existing and later GA4 e-commerce pushes with the ecommerce object', () => {
+  it('passes on every existing and later push: an object push\'s event with its ecommerce value', () => {
     const early = { items: [{ item_id: 'A' }] };
-    const dl: unknown[] = [{ event: 'gtm.js' }, { ecommerce: null }, { event: 'view_item', ecommerce: early }];
+    const dl: unknown[] = [{ event: 'gtm.js', 'gtm.start': 1 }, { ecommerce: null }, { event: 'view_item', ecommerce: early }];
     const { calls } = bridge(dl);
-    expect(calls).toEqual([['view_item', early]]);
-    const later = { item_list_id: 'home', items: [{ item_id: 'B' }] };
-    dl.push({ ecommerce: null }, { event: 'view_item_list', ecommerce: later });
-    expect(calls).toEqual([['view_item', early], ['view_item_list', later]]);
-    expect(dl).toHaveLength(5);
+    expect(calls).toEqual([['gtm.js', { items: undefined, products: undefined, eventModel: undefined, transactionProducts: undefined, transactionTotal: undefined }, 'push'], [undefined, null, 'ecommerce'], ['view_item', early, 'ecommerce']]);
+    const ua = { detail: { actionField: { list: 'x' }, products: [{ id: 'B' }] } };
+    dl.push({ event: 'productDetail', ecommerce: ua });
+    expect(calls.at(-1)).toEqual(['productDetail', ua, 'ecommerce']);
+    expect(dl).toHaveLength(4);
   });
 
-  it('forwards gtag("event", name, params) pushed as an arguments object', () => {
+  it('passes on gtag pushes (an arguments object) with their command, and top-level items of an object push', () => {
     const dl: unknown[] = [];
     const { calls } = bridge(dl);
     const params = { items: [{ item_id: 'C' }] };
     dl.push(gtagArgs('event', 'add_to_cart', params));
-    dl.push(gtagArgs('event', 'page_view', { page_title: 'x' }));
+    dl.push(gtagArgs('consent', 'update', { ad_storage: 'granted' }));
     dl.push(gtagArgs('config', 'G-XXXX'));
-    expect(calls).toEqual([['add_to_cart', params]]);
-  });
-
-  it('ignores non-e-commerce pushes and non-GA4 names', () => {
-    const dl: unknown[] = [];
-    const { calls } = bridge(dl);
-    dl.push({ event: 'productClick', ecommerce: { click: { products: [] } } });
-    dl.push({ event: 'view_item' });
-    dl.push({ event: 'constructor', ecommerce: {} });
-    dl.push('junk', 42, null, undefined, ['consent', 'update', {}]);
-    expect(calls).toEqual([]);
+    dl.push(['set', { currency: 'EUR' }]);
+    dl.push({ event: 'view_item', items: [{ item_id: 'D' }], 'gtm.element': { nodeName: 'A' }, eventCallback: () => 1 });
+    dl.push('junk', 42, null);
+    expect(calls).toEqual([
+      ['add_to_cart', params, 'gtag-event'],
+      ['update', { ad_storage: 'granted' }, 'gtag-consent'],
+      ['G-XXXX', undefined, 'gtag-other'],
+      [{ currency: 'EUR' }, undefined, 'gtag-other'],
+      ['view_item', { items: [{ item_id: 'D' }], products: undefined, eventModel: undefined, transactionProducts: undefined, transactionTotal: undefined }, 'push'], // only the parts that matter: no element, no callback
+      [undefined, undefined, 'other'], [undefined, undefined, 'other'], [undefined, undefined, 'other'],
+    ]);
   });
 
   it('keeps push returning the array length and never throws into the page', () => {

@@ -2,7 +2,7 @@
  * GTM `dataLayer` bridge. Reads e-commerce pushes already on the page and wraps `dataLayer.push` to see
  * later ones, without changing what the page's own push does or returns. Nothing here throws into the page.
  */
-import { NEEDS_ITEMS } from '../../shared/events/names.js';
+import type { PushVia } from '../../shared/events/datalayer.js';
 import { readProp as get } from '../safe-read.js';
 
 type Entry = unknown;
@@ -91,29 +91,33 @@ export function observePushes(dataLayer: unknown[], onEntry: (entry: Entry) => v
   };
 }
 
-function isGa4Event(name: unknown): name is string {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(NEEDS_ITEMS, name);
+/** gtag.js pushes its `arguments` object; a GTM command array is an array. */
+function isArgs(e: unknown): boolean {
+  return Array.isArray(e) || Object.prototype.toString.call(e) === '[object Arguments]';
 }
 
 /**
- * Bridges GTM e-commerce into `track()`:
- * - `dataLayer.push({ event: 'view_item', ecommerce: { items: [...] } })` → `track('view_item', ecommerce)`;
- * - `gtag('event', 'view_item', { items: [...] })`, which pushes an `arguments` object, → the same.
- * Only GA4 e-commerce event names are forwarded; other pushes (`gtm.js`, consent, `{ ecommerce: null }`
- * clears, Universal Analytics shapes) are ignored. A throwing `track` is caught.
+ * Bridges GTM and gtag.js pushes into the worker, which decides what each means (`readPush`: GA4 and
+ * Universal Analytics e-commerce become events, other e-commerce is refused with a reason, everything else is
+ * counted as ignored). The page only takes the parts that matter, so a push carrying DOM elements
+ * (`gtm.element`) or callbacks costs nothing to copy:
+ * - an object push: its `event` as the name and its `ecommerce` value (`ecommerce`), or, without that key, its
+ *   top-level `items`, `products` and classic-ecommerce transaction (`push`);
+ * - gtag('event', name, params): the name and the params (`gtag-event`); other gtag commands by kind;
+ * - anything else: counted (`other`).
+ * A throwing `track` or getter is caught.
  */
-export function bridgeDataLayer(dataLayer: unknown[], track: (name: string, props: unknown) => void): () => void {
+export function bridgeDataLayer(dataLayer: unknown[], track: (name: unknown, props: unknown, via: PushVia) => void): () => void {
   return observePushes(dataLayer, (entry) => {
-    const ev = get(entry, 'event');
-    if (ev !== undefined) {
-      const ecommerce = get(entry, 'ecommerce');
-      if (isGa4Event(ev) && typeof ecommerce === 'object' && ecommerce !== null) track(ev, ecommerce);
-      return;
-    }
-    if (get(entry, 0) === 'event') {
-      const name = get(entry, 1);
-      const params = get(entry, 2);
-      if (isGa4Event(name)) track(name, params === undefined || params === null ? undefined : params);
+    if (isArgs(entry)) {
+      const command = get(entry, 0);
+      track(get(entry, 1), get(entry, 2), command === 'event' ? 'gtag-event' : command === 'consent' ? 'gtag-consent' : 'gtag-other');
+    } else if (typeof entry !== 'object' || entry === null) {
+      track(undefined, undefined, 'other');
+    } else if (Object.prototype.hasOwnProperty.call(entry, 'ecommerce')) {
+      track(get(entry, 'event'), get(entry, 'ecommerce'), 'ecommerce');
+    } else {
+      track(get(entry, 'event'), { items: get(entry, 'items'), products: get(entry, 'products'), eventModel: get(entry, 'eventModel'), transactionProducts: get(entry, 'transactionProducts'), transactionTotal: get(entry, 'transactionTotal') }, 'push');
     }
   });
 }

@@ -36,7 +36,7 @@ describe('snapshot (page half of the event boundary)', () => {
     expect(snapshot(new Proxy({}, { ownKeys() { throw new Error('keys'); } }))).toBe(false);
   });
 
-  it('caps just above the boundary limits, so the outcome of oversized input stays a rejection', () => {
+  it('caps just above the boundary limits: oversized ids and lists stay refused, an over-wide object keeps its first and last keys', () => {
     const long = 'x'.repeat(100_000);
     expect((snapshot(long) as string).length).toBe(1_024);
     const items = Array.from({ length: 5_000 }, (_, i) => ({ item_id: `s${i}` }));
@@ -44,7 +44,11 @@ describe('snapshot (page half of the event boundary)', () => {
     expect(outcome('view_item', snapshot({ items }))).toEqual({ ok: false, code: 'too_many_items' });
     const wide = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`k${i}`, i]));
     expect(Object.keys(snapshot(wide) as object)).toHaveLength(257);
-    expect(outcome('view_item', snapshot({ ...wide, items: [{ item_id: 'a' }] }))).toEqual({ ok: false, code: 'too_large' });
+    // the boundary reads what it knows of an over-wide object and records that it was cut
+    expect(outcome('view_item', snapshot({ ...wide, items: [{ item_id: 'a' }] }))).toMatchObject({ ok: true, event: { items: [{ id: 'a' }] } });
+    expect(outcome('view_item', snapshot({ item_id: 'b', ...wide }))).toMatchObject({ ok: true, event: { items: [{ id: 'b' }] } });
+    const integerKeys: Record<string, unknown> = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [String(i), 'x']));
+    expect(Object.keys(snapshot({ ...integerKeys, item_id: 'c' }) as object)).toContain('item_id');
     expect(outcome('view_item', snapshot({ items: [{ item_id: long }] }))).toEqual({ ok: false, code: 'too_large' });
   });
 

@@ -8,7 +8,8 @@
  * - a value that cannot be read (throwing getter or Proxy trap) or cloned (function, symbol) becomes
  *   `false`, which every field of the boundary refuses as a wrong type, so the outcome stays a rejection;
  * - caps chosen just above the boundary's own limits, so anything they cut is refused there anyway:
- *   strings 1,024 chars (ids allow 128), arrays 201 entries (max 200 items), 257 keys (max 256), depth 4.
+ *   strings 1,024 chars (ids allow 128), arrays 201 entries (max 200 items), 257 keys (max 256; the first
+ *   128 and the last 129), depth 4.
  */
 const MAX_STRING = 1_024;
 const MAX_ARRAY = 201;
@@ -28,10 +29,12 @@ export function snapshot(v: unknown, depth = 0): unknown {
       for (let i = 0; i < n; i++) out[i] = snapshotField(v, i, depth);
       return out;
     }
-    const keys = Object.keys(v as object);
+    let keys = Object.keys(v as object);
     const out: Record<string, unknown> = {};
-    const n = Math.min(keys.length, MAX_KEYS);
-    for (let i = 0; i < n; i++) {
+    // Over the cap, the first and the last keys: integer-like keys always come first in key order, so an id
+    // after hundreds of them is still copied.
+    if (keys.length > MAX_KEYS) keys = keys.slice(0, MAX_KEYS >> 1).concat(keys.slice(keys.length - (MAX_KEYS - (MAX_KEYS >> 1))));
+    for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
       // Assigning `__proto__` would set the copy's prototype; the boundary drops that key anyway.
       if (k !== '__proto__') out[k] = snapshotField(v, k, depth);

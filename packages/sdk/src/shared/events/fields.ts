@@ -52,8 +52,8 @@ function isDecimal(t: string): boolean {
 }
 
 /**
- * Parses a finite number from a number or a numeric string ("12.50" → 12.5). Refuses non-finite values,
- * empty or over-long strings and every other type (BigInt, symbol, object, boolean).
+ * Parses a finite number from a number or a numeric string ("12.50" → 12.5); a blank string is absent.
+ * Refuses non-finite values, over-long strings and every other type (BigInt, symbol, object, boolean).
  */
 export function toFiniteNumber(v: unknown): number | undefined | Fail {
   if (v === undefined || v === null) return undefined;
@@ -63,7 +63,8 @@ export function toFiniteNumber(v: unknown): number | undefined | Fail {
   if (typeof v === 'string') {
     if (v.length > MAX_NUMERIC_STRING) return new Fail('too_large', `is a ${v.length}-character string, expected a number`);
     const t = v.trim();
-    const n = t === '' || !isDecimal(t) ? NaN : Number(t);
+    if (t === '') return undefined; // templates print an absent price or position as an empty string
+    const n = !isDecimal(t) ? NaN : Number(t);
     if (Number.isFinite(n)) return n;
     // The value itself is not echoed: rejection reasons are kept in the audit log, values may be personal.
     return new Fail('invalid_type', `must be a number or a decimal numeric string, got a ${t.length}-character string`);

@@ -6,7 +6,7 @@ import { Rng } from '@perch/model/rng';
 
 const NOW = 1_700_000_000_000;
 const TYPES = new Set(Object.keys(NEEDS_ITEMS));
-const CODES = new Set<RejectCode>(['unknown_event', 'invalid_props', 'missing_item_id', 'invalid_item', 'too_many_items', 'invalid_type', 'too_large']);
+const CODES = new Set<RejectCode>(['unknown_event', 'invalid_props', 'missing_item_id', 'invalid_item', 'too_many_items', 'invalid_type', 'too_large', 'not_behaviour']);
 const EVENT_FIELDS = new Set(['v', 'type', 'ts', 'items', 'list', 'dwellMs', 'attribution', 'value']);
 const ITEM_FIELDS = new Set(['id', 'list', 'index', 'category', 'brand', 'priceBucket', 'quantity']);
 
@@ -47,6 +47,12 @@ function broken(r: ValidationResult): string | null {
     if (it.quantity !== undefined && !isInt(it.quantity, 0, 1_000_000)) return 'quantity';
   }
   if (!Array.isArray(r.dropped) || r.dropped.length > 32 || r.dropped.some((d) => typeof d !== 'string')) return 'dropped';
+  // Dropped fields are counted in the audit with their reasons: bounded, coded, never echoing a value.
+  if (!Array.isArray(r.issues) || r.issues.length > 32) return 'issues';
+  for (const d of r.issues) {
+    if (!CODES.has(d.code) || typeof d.field !== 'string' || d.field.length > 80 || typeof d.reason !== 'string' || d.reason.length === 0) return 'issue shape';
+    if (d.reason.includes('jane@example.com') || d.reason.includes('https://x.y/p')) return 'PII in dropped-field reason';
+  }
   // Storable as is (IndexedDB uses the structured clone algorithm), and the worker-side check agrees.
   const clone = structuredClone(e);
   const p = storedEventProblem(clone);
@@ -181,12 +187,16 @@ describe('hostile input, case by case', () => {
     expect(codeOf('view_item_list', { items })).toBe('too_many_items');
     expect(reads).toBe(0);
     expect(codeOf('view_item', { items: [{ item_id: 'a'.repeat(50_000_000) }] })).toBe('too_large');
-    expect(codeOf('view_item', { items: [{ item_id: 'A', price: ' '.repeat(10_000_000) }] })).toBe('too_large');
+    // An optional field that is too large is dropped, the event kept, and the drop recorded with its code.
+    const r = validateEvent('view_item', { items: [{ item_id: 'A', price: ' '.repeat(10_000_000) }] }, NOW);
+    expect(r.ok && r.event.items).toEqual([{ id: 'A' }]);
+    expect(r.ok && r.issues.map((i) => [i.field, i.code])).toEqual([['items[].price', 'too_large']]);
   });
 
   it('symbols, BigInt and functions are typed out', () => {
     expect(codeOf('view_item', { items: [{ item_id: 1n }] })).toBe('invalid_type');
-    expect(codeOf('view_item', { items: [{ item_id: 'A', quantity: Symbol('q') }] })).toBe('invalid_type');
+    const q = validateEvent('view_item', { items: [{ item_id: 'A', quantity: Symbol('q') }] }, NOW);
+    expect(q.ok && [q.event.items, q.issues.map((i) => [i.field, i.code])]).toEqual([[{ id: 'A' }], [['items[].quantity', 'invalid_type']]]);
     expect(codeOf('view_item', { items: [() => 'A'] })).toBe('invalid_item');
     expect(codeOf(Symbol('view_item'), {})).toBe('unknown_event');
     expect(codeOf('view_item', { [Symbol('items')]: [{ item_id: 'A' }], item_id: 'B' })).toBe('ok');
@@ -198,7 +208,7 @@ describe('hostile input, case by case', () => {
       get ownerDocument(): never { throw new Error('detached'); }
       get dataset() { return { item_id: 'hidden' }; }
     }
-    expect(codeOf('view_cart', new FakeElement())).toBe('ok');
+    expect(codeOf('view_search_results', new FakeElement())).toBe('ok');
     expect(codeOf('view_item', new FakeElement())).toBe('missing_item_id');
   });
 });

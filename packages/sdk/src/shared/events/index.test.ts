@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { EventType, RejectCode } from '../../types.js';
-import { MAX_ITEMS, NEEDS_ITEMS, bucketLowerBound, priceBucket, validateEvent, type PerchEvent } from './index.js';
+import { MAX_ITEMS, NEEDS_ITEMS, bucketLowerBound, priceBucket, validateEvent, type FieldIssue, type PerchEvent } from './index.js';
 
 const NOW = 1_700_000_000_000;
 
-function ok(name: unknown, props: unknown): { event: PerchEvent; dropped: string[] } {
+function ok(name: unknown, props: unknown): { event: PerchEvent; dropped: string[]; issues: FieldIssue[] } {
   const r = validateEvent(name, props, NOW);
   if (!r.ok) throw new Error(`expected ok, got ${r.rejection.code}: ${r.rejection.reason}`);
   return r;
+}
+
+/** The event is kept and exactly this field dropped (or cut) with this code; returns the kept event and the reason. */
+function droppedField(name: unknown, props: unknown, field: string, code: RejectCode): { event: PerchEvent; reason: string } {
+  const r = ok(name, props);
+  expect(r.issues.map((i) => [i.field, i.code])).toEqual([[field, code]]);
+  return { event: r.event, reason: r.issues[0]!.reason };
 }
 
 function rejected(name: unknown, props: unknown, code: RejectCode): string {
@@ -77,17 +84,17 @@ describe('GA4 events', () => {
   it('keeps dwell time from engagement_time_msec or dwell_ms, rounded and clamped to a day', () => {
     expect(ok('view_item', { item_id: 'A', engagement_time_msec: '1500.4' }).event.dwellMs).toBe(1500);
     expect(ok('view_item', { item_id: 'A', dwell_ms: 1e12 }).event.dwellMs).toBe(86_400_000);
-    rejected('view_item', { item_id: 'A', dwell_ms: -1 }, 'invalid_props');
+    expect(droppedField('view_item', { item_id: 'A', dwell_ms: -1 }, 'dwell_ms', 'invalid_props').event).toEqual({ v: 1, type: 'view_item', ts: NOW, items: [{ id: 'A' }] });
   });
 
   it('keeps the rerank attribution token', () => {
     expect(ok('select_item', { items: [{ item_id: 'A' }], attribution: 'perch:r1:abc' }).event.attribution).toBe('perch:r1:abc');
-    rejected('select_item', { items: [{ item_id: 'A' }], attribution: 42 }, 'invalid_type');
+    expect(droppedField('select_item', { items: [{ item_id: 'A' }], attribution: 42 }, 'attribution', 'invalid_type').event.attribution).toBeUndefined();
   });
 
   it('uses the current time when now is not a finite number', () => {
     const before = Date.now();
-    const r = validateEvent('view_cart', {}, Number.NaN);
+    const r = validateEvent('search', {}, Number.NaN);
     expect(r.ok && r.event.ts >= before).toBe(true);
   });
 });
@@ -105,10 +112,11 @@ describe('normalisation', () => {
     expect(ok('view_item', { items: [{ item_id: -0 }] }).event.items[0]?.id).toBe('0');
   });
 
-  it('refuses non-finite numbers, in any spelling', () => {
-    for (const price of [Number.NaN, Infinity, 'Infinity', 'NaN', '-Infinity', 'abc', '', '1,5', '0x1f', '0b11', '1e999']) {
-      rejected('view_item', { items: [{ item_id: 'A', price }] }, 'invalid_type');
+  it('drops non-finite numbers, in any spelling (an empty string is an absent field)', () => {
+    for (const price of [Number.NaN, Infinity, 'Infinity', 'NaN', '-Infinity', 'abc', '1,5', '0x1f', '0b11', '1e999']) {
+      expect(droppedField('view_item', { items: [{ item_id: 'A', price }] }, 'items[].price', 'invalid_type').event.items).toEqual([{ id: 'A' }]);
     }
+    expect(ok('view_item', { items: [{ item_id: 'A', price: '' }] }).issues).toEqual([]);
     rejected('view_item', { items: [{ item_id: Infinity }] }, 'invalid_type');
   });
 
@@ -182,33 +190,44 @@ describe('minimisation', () => {
     },
   );
 
-  it('refuses ids, lists, categories and brands that look like emails or URLs', () => {
+  it('refuses ids that look like emails or URLs; drops lists, categories and brands that do', () => {
     expect(rejected('view_item', { items: [{ item_id: 'jane.doe@example.com' }] }, 'invalid_item')).toContain('email');
     expect(rejected('view_item', { items: [{ item_id: 'https://shop/p/1' }] }, 'invalid_item')).toContain('URL');
-    rejected('view_item', { items: [{ item_id: 'A', item_brand: 'me@brand.io' }] }, 'invalid_item');
-    rejected('view_item', { items: [{ item_id: 'A', item_category: 'www.example.com' }] }, 'invalid_item');
-    rejected('view_item_list', { item_list_id: 'a@b.co', items: [{ item_id: 'A' }] }, 'invalid_props');
+    for (const [props, field, code] of [
+      [{ items: [{ item_id: 'A', item_brand: 'me@brand.io' }] }, 'items[].item_brand', 'invalid_item'],
+      [{ items: [{ item_id: 'A', item_category: 'www.example.com' }] }, 'items[].item_category', 'invalid_item'],
+      [{ item_list_id: 'a@b.co', items: [{ item_id: 'A' }] }, 'item_list_id', 'invalid_props'],
+    ] as const) {
+      const r = droppedField('view_item', props, field, code);
+      expect(r.event.items).toEqual([{ id: 'A' }]);
+      expect(JSON.stringify(r)).not.toMatch(/me@brand|www\.example|a@b\.co/); // neither stored nor echoed in the reason
+    }
+    // In a list, an item whose id is personal data is left out and the others kept.
+    const mixed = ok('view_item_list', { items: [{ item_id: 'jane.doe@example.com' }, { item_id: 'B' }] });
+    expect(mixed.event.items).toEqual([{ id: 'B' }]);
+    expect(mixed.issues.map((i) => [i.field, i.code])).toEqual([['items[]', 'invalid_item']]);
+    expect(JSON.stringify(mixed)).not.toContain('jane');
     // An "@" that is not an email shape is a legitimate SKU character.
     expect(ok('view_item', { items: [{ item_id: 'tee@2x' }] }).event.items[0]?.id).toBe('tee@2x');
   });
 });
 
 describe('rejections', () => {
-  it('name the offending field in the reason', () => {
-    expect(rejected('view_item', { items: [{ item_id: 'A' }, { item_id: 'B', price: 'cheap' }] }, 'invalid_type')).toBe(
-      'items[1].price must be a number or a decimal numeric string, got a 5-character string',
+  it('name the offending field in the reason, for a refused event and for a dropped field', () => {
+    expect(droppedField('view_item', { items: [{ item_id: 'A' }, { item_id: 'B', price: 'cheap' }] }, 'items[].price', 'invalid_type').reason).toBe(
+      'items[1].price must be a number or a decimal numeric string, got a 5-character string (dropped; the event is kept)',
     );
     expect(rejected('Product List Viewed', { products: [{ sku: 'x'.repeat(200) }] }, 'too_large')).toBe('products[0].sku is 200 characters, max 128');
-    expect(rejected('Product Viewed', { product_id: 'P', position: 2.5 }, 'invalid_item')).toBe('props.position must be a non-negative integer, got 2.5');
-    expect(rejected('purchase', { value: -5, items: [{ item_id: 'A' }] }, 'invalid_props')).toBe('value must not be negative, got -5');
-    expect(rejected('view_item', { items: [{ item_id: 'A', item_category3: { x: 1 } }] }, 'invalid_type')).toBe(
-      'items[0].item_category3 must be a string or a number, got object',
+    expect(droppedField('Product Viewed', { product_id: 'P', position: 2.5 }, 'props[].position', 'invalid_item').reason).toBe('props.position must be a non-negative integer, got 2.5 (dropped; the event is kept)');
+    expect(droppedField('purchase', { value: -5, items: [{ item_id: 'A' }] }, 'value', 'invalid_props').reason).toBe('value must not be negative, got -5 (dropped; the event is kept)');
+    expect(droppedField('view_item', { items: [{ item_id: 'A', item_category3: { x: 1 } }] }, 'items[].item_category3', 'invalid_type').reason).toBe(
+      'items[0].item_category3 must be a string or a number, got object (dropped; the event is kept)',
     );
   });
 
   it('unknown_event', () => {
     expect(rejected('page_view', {}, 'unknown_event')).toContain('page_view');
-    expect(rejected('Order Refunded', {}, 'unknown_event')).toContain('no GA4');
+    expect(rejected('login', { method: 'Google' }, 'unknown_event')).toContain('not a GA4 e-commerce event');
     rejected(42, {}, 'unknown_event');
     rejected('constructor', {}, 'unknown_event');
     rejected('__proto__', {}, 'unknown_event');
@@ -220,24 +239,55 @@ describe('rejections', () => {
     expect(!r.ok && r.rejection.event?.length).toBeLessThanOrEqual(65);
   });
 
+  it('not_behaviour: e-commerce that is not shopping behaviour, named with why', () => {
+    expect(rejected('Order Refunded', {}, 'not_behaviour')).toContain('no GA4');
+    expect(rejected('refund', { transaction_id: 'T_1', items: [{ item_id: 'A' }] }, 'not_behaviour')).toContain('refund');
+    expect(rejected('view_promotion', { items: [{ item_id: 'A', promotion_id: 'P' }] }, 'not_behaviour')).toContain('promotion');
+    expect(rejected('select_promotion', {}, 'not_behaviour')).toContain('promotion');
+    expect(rejected('add_payment_info', { items: [{ item_id: 'A' }] }, 'not_behaviour')).toContain('checkout progress');
+    expect(rejected('add_shipping_info', { items: [{ item_id: 'A' }] }, 'not_behaviour')).toContain('checkout progress');
+    expect(rejected('checkout_progress', { checkout_step: 2 }, 'not_behaviour')).toContain('checkout progress');
+    expect(rejected('set_checkout_option', { checkout_step: 1, checkout_option: 'shipping method' }, 'not_behaviour')).toContain('checkout option');
+  });
+
+  it('select_content (UA-era gtag.js) is a product click only with content_type "product"', () => {
+    const r = ok('select_content', { content_type: 'product', items: [{ id: 'P12345', list_position: 3 }] });
+    expect(r.event).toEqual({ v: 1, type: 'select_item', ts: NOW, items: [{ id: 'P12345', index: 3 }] });
+    expect(r.dropped).toEqual([]);
+    expect(rejected('select_content', { content_type: 'promotion', promotions: [{ id: 'abc' }] }, 'not_behaviour')).toContain('promotion');
+    expect(rejected('select_content', { items: [{ id: 'P1' }] }, 'not_behaviour')).toContain('no content_type');
+  });
+
+  it('an empty cart view and an item-less checkout are refused, with why', () => {
+    expect(rejected('view_cart', { currency: 'USD', value: 0, items: [] }, 'missing_item_id')).toContain('empty cart');
+    expect(rejected('begin_checkout', { value: 10 }, 'missing_item_id')).toContain('checkout without items');
+    expect(rejected('Cart Viewed', { cart_id: 'c1' }, 'missing_item_id')).toContain('empty cart');
+  });
+
   it('invalid_props', () => {
     for (const p of [null, 42, 'str', [], () => 1, true]) rejected('view_cart', p, 'invalid_props');
   });
 
-  it('missing_item_id', () => {
+  it('missing_item_id: when no item has a usable id; an item without one is left out of a list with good ones', () => {
     expect(rejected('view_item', { items: [{ item_name: 'Tee' }] }, 'missing_item_id')).toContain('items[0]');
     rejected('view_item', { items: [{ item_id: '   ' }] }, 'missing_item_id');
-    rejected('view_item_list', { items: [{ item_id: 'A' }, { price: 3 }] }, 'missing_item_id');
+    expect(rejected('view_item_list', { items: [{ price: 3 }, { item_name: 'B' }] }, 'missing_item_id')).toContain('items[0]');
+    expect(droppedField('view_item_list', { items: [{ item_id: 'A' }, { price: 3 }] }, 'items[]', 'missing_item_id').event.items).toEqual([{ id: 'A' }]);
   });
 
-  it('invalid_item', () => {
+  it('invalid_item: an item that is not an object refuses only when nothing else is usable; bad optional fields are dropped', () => {
     rejected('view_item', { items: [42] }, 'invalid_item');
     rejected('view_item', { items: [null] }, 'invalid_item');
-    rejected('view_item', { items: [{ item_id: 'A', price: -1 }] }, 'invalid_item');
-    rejected('view_item', { items: [{ item_id: 'A', quantity: 1.5 }] }, 'invalid_item');
-    rejected('view_item', { items: [{ item_id: 'A', index: -1 }] }, 'invalid_item');
+    for (const [item, field] of [
+      [{ item_id: 'A', price: -1 }, 'items[].price'],
+      [{ item_id: 'A', quantity: 1.5 }, 'items[].quantity'],
+      [{ item_id: 'A', index: -1 }, 'items[].index'],
+      [{ item_id: 'A', list_position: '-2' }, 'items[].list_position'],
+    ] as const) {
+      expect(droppedField('view_item', { items: [item] }, field, 'invalid_item').event.items).toEqual([{ id: 'A' }]);
+    }
     // eslint-disable-next-line no-sparse-arrays
-    rejected('view_item', { items: [, { item_id: 'A' }] }, 'invalid_item');
+    expect(droppedField('view_item', { items: [, { item_id: 'A' }] }, 'items[]', 'invalid_item').event.items).toEqual([{ id: 'A' }]);
   });
 
   it('too_many_items', () => {
@@ -251,20 +301,36 @@ describe('rejections', () => {
     rejected('view_item', { items: [{ item_id: { id: 1 } }] }, 'invalid_type');
     rejected('view_item', { items: [{ item_id: 10n }] }, 'invalid_type');
     rejected('view_item', { items: [{ item_id: Symbol('x') }] }, 'invalid_type');
-    rejected('view_item', { items: [{ item_id: 'A', price: { amount: 1 } }] }, 'invalid_type');
-    rejected('view_item', { items: [{ item_id: 'A', item_brand: ['x'] }] }, 'invalid_type');
-    rejected('purchase', { value: 'lots', items: [{ item_id: 'A' }] }, 'invalid_type');
+    droppedField('view_item', { items: [{ item_id: 'A', price: { amount: 1 } }] }, 'items[].price', 'invalid_type');
+    droppedField('view_item', { items: [{ item_id: 'A', item_brand: ['x'] }] }, 'items[].item_brand', 'invalid_type');
+    droppedField('purchase', { value: 'lots', items: [{ item_id: 'A' }] }, 'value', 'invalid_type');
+    // An items field of the wrong shape is dropped from an event that does not need items.
+    expect(droppedField('view_search_results', { items: 'none' }, 'items', 'invalid_type').event.items).toEqual([]);
   });
 
-  it('too_large', () => {
+  it('too_large: ids are refused, never cut (a cut id names another product); category and brand up to 256 characters are cut to 64', () => {
     rejected('view_item', { items: [{ item_id: 'x'.repeat(129) }] }, 'too_large');
     expect(ok('view_item', { items: [{ item_id: 'x'.repeat(128) }] }).event.items[0]?.id).toHaveLength(128);
-    rejected('view_item', { items: [{ item_id: 'A', item_category: 'c'.repeat(65) }] }, 'too_large');
-    rejected('view_item', { items: [{ item_id: 'A', price: '1'.repeat(33) }] }, 'too_large');
+    const cut = ok('view_item', { items: [{ item_id: 'A', item_category: 'c'.repeat(65), item_brand: 'b'.repeat(500) }] });
+    expect(cut.event.items).toEqual([{ id: 'A', category: 'c'.repeat(64) }]);
+    expect(cut.issues.map((i) => [i.field, i.code, i.truncated ?? false])).toEqual([['items[].item_category', 'too_large', true], ['items[].item_brand', 'too_large', false]]);
+    droppedField('view_item', { items: [{ item_id: 'A', price: '1'.repeat(33) }] }, 'items[].price', 'too_large');
     rejected('view_item', { items: [{ item_id: 'x'.repeat(10_000_000) }] }, 'too_large');
-    const wide: Record<string, unknown> = { item_id: 'A' };
+  });
+
+  it('an object with more than 256 fields keeps the fields Perch reads, and says so', () => {
+    const wide: Record<string, unknown> = { item_id: 'A', price: 5 };
     for (let i = 0; i < 300; i++) wide[`k${i}`] = i;
-    rejected('view_item', wide, 'too_large');
+    const r = ok('view_item', wide);
+    expect(r.event.items).toEqual([{ id: 'A', priceBucket: priceBucket(5) }]);
+    expect(r.issues.map((i) => [i.field, i.code])).toEqual([['props', 'too_large']]);
+    // integer-like keys come first in an object's key order: the id after 300 of them is still found
+    const numeric: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) numeric[i] = 'x';
+    numeric.item_id = 'B';
+    const n = ok('view_item_list', { items: [numeric] });
+    expect(n.event.items).toEqual([{ id: 'B' }]);
+    expect(n.issues.map((i) => i.field)).toEqual(['items[]']);
   });
 });
 
@@ -277,7 +343,7 @@ describe('platform and UA-era ids', () => {
     rejected('view_item', { items: [{ item_id: 'gid://shopify/Product/' }] }, 'invalid_item');
     rejected('view_item', { items: [{ item_id: 'gid://shopify/Product/1?redirect=https://evil.example' }] }, 'invalid_item');
     rejected('view_item', { items: [{ item_id: 'gid:///Product/1' }] }, 'invalid_item');
-    rejected('view_item', { items: [{ item_id: 'A', item_brand: 'gid://shopify/Customer/1' }] }, 'invalid_item');
+    expect(droppedField('view_item', { items: [{ item_id: 'A', item_brand: 'gid://shopify/Customer/1' }] }, 'items[].item_brand', 'invalid_item').event.items).toEqual([{ id: 'A' }]);
   });
 
   it('keeps leading zeros of string ids and turns numeric ids into strings', () => {

@@ -21,13 +21,14 @@
 import type { EventType, Rejection } from '../../types.js';
 import { Fail, MAX_DWELL_MS, MAX_ITEMS, MAX_SHORT_LENGTH, clip, piiReason, toBucket, toFiniteNumber, toIdString } from './fields.js';
 import { normaliseItem, type StoredItem } from './items.js';
-import { DroppedFields, EVENT_KEYS } from './keys.js';
-import { NEEDS_ITEMS, resolveEventName } from './names.js';
+import { DroppedFields, EVENT_KEYS, MAX_KEYS, type FieldIssue } from './keys.js';
+import { NEEDS_ITEMS, SELECT_CONTENT, resolveEventName } from './names.js';
 
 export type { StoredItem } from './items.js';
+export type { FieldIssue } from './keys.js';
 export { MAX_ITEMS, priceBucket, bucketLowerBound } from './fields.js';
 export { storedEventProblem } from './stored.js';
-export { SEGMENT_EVENTS, SEGMENT_UNSUPPORTED_EVENTS, NEEDS_ITEMS } from './names.js';
+export { SEGMENT_EVENTS, SEGMENT_UNSUPPORTED_EVENTS, NEEDS_ITEMS, NOT_BEHAVIOUR_EVENTS, isEcommerceName } from './names.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -44,7 +45,11 @@ export interface PerchEvent {
   value?: number;
 }
 
-export type ValidationResult = { ok: true; event: PerchEvent; dropped: string[] } | { ok: false; rejection: Rejection };
+/**
+ * A stored event with the unknown keys it carried (`dropped`: read by nothing, not counted) and the known
+ * fields that were unusable and dropped or cut (`issues`: counted in `audit().droppedFields`); or a refusal.
+ */
+export type ValidationResult = { ok: true; event: PerchEvent; dropped: string[]; issues: FieldIssue[] } | { ok: false; rejection: Rejection };
 
 function reject(f: Fail, name: unknown, ts: number): ValidationResult {
   const rejection: Rejection = { code: f.code, reason: f.reason, ts };
@@ -53,8 +58,13 @@ function reject(f: Fail, name: unknown, ts: number): ValidationResult {
   return { ok: false, rejection };
 }
 
-/** The items source: GA4 `items`, Segment `products`, or the props themselves when they carry an id. */
-function readItems(props: Record<string, unknown>, dropped: DroppedFields): StoredItem[] | Fail {
+/**
+ * Fills `out` from the items source: GA4 `items`, Segment `products`, or the props themselves when they carry
+ * an id. An item that cannot be used (no id, an id that is a URL or an email, not an object) is left out and
+ * recorded, so a list keeps its good items; an items field of the wrong shape is recorded as dropped. Returns
+ * the first problem met (what refuses an event that needs items and has none left), or undefined.
+ */
+function readItems(props: Record<string, unknown>, issues: DroppedFields, out: StoredItem[]): Fail | undefined {
   let arr: unknown = props.items;
   let label = 'items';
   if (arr === undefined || arr === null) {
@@ -64,55 +74,92 @@ function readItems(props: Record<string, unknown>, dropped: DroppedFields): Stor
   if (arr === undefined || arr === null) {
     // Segment single-product events (and the GA4 shorthand) carry the product at the top level.
     const single = props.item_id ?? props.product_id ?? props.sku;
-    if (single === undefined || single === null || single === '') return [];
-    const it = normaliseItem(props, 'props', -1, null);
-    return it instanceof Fail ? it : [it];
+    if (single === undefined || single === null || single === '') return undefined;
+    const it = normaliseItem(props, 'props', -1, issues, false);
+    if (!(it instanceof Fail)) out.push(it);
+    else issues.drop(it, 'props', '');
+    return it instanceof Fail ? it : undefined;
   }
-  if (!Array.isArray(arr)) return new Fail('invalid_type', `${label} must be an array, got ${typeof arr}`);
-  const n = arr.length;
-  if (n > MAX_ITEMS) return new Fail('too_many_items', `${label} has ${n} entries, max ${MAX_ITEMS}`);
-  const out: StoredItem[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const it = normaliseItem(arr[i], label, i, dropped);
-    if (it instanceof Fail) return it;
-    out[i] = it;
+  let shape: Fail | undefined;
+  if (!Array.isArray(arr)) shape = new Fail('invalid_type', `${label} must be an array, got ${typeof arr}`);
+  else if (arr.length > MAX_ITEMS) shape = new Fail('too_many_items', `${label} has ${arr.length} entries, max ${MAX_ITEMS}`);
+  if (shape !== undefined) {
+    issues.drop(shape, label, '');
+    return shape;
   }
-  return out;
+  const list = arr as unknown[];
+  let first: Fail | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const it = normaliseItem(list[i], label, i, issues, true);
+    if (!(it instanceof Fail)) out.push(it);
+    else {
+      first ??= it;
+      issues.drop(it, `${label}[]`, '');
+    }
+  }
+  return first;
 }
 
-function build(type: EventType, props: Record<string, unknown>, ts: number, dropped: DroppedFields): PerchEvent | Fail {
-  if (!dropped.scan(props, EVENT_KEYS, '')) return new Fail('too_large', 'props have more than 256 fields');
-  const items = readItems(props, dropped);
-  if (items instanceof Fail) return items;
+/** An optional event-level field that is unusable: dropped and recorded, the event kept. */
+function dropField(issues: DroppedFields, f: Fail, field: string): undefined {
+  issues.drop(f, field, field);
+  return undefined;
+}
+
+function build(type: EventType, props: Record<string, unknown>, ts: number, issues: DroppedFields): PerchEvent | Fail {
+  if (!issues.scan(props, EVENT_KEYS, '')) {
+    issues.drop(new Fail('too_large', `have more than ${MAX_KEYS} fields; only the fields read below are kept`), 'props', 'props');
+  }
+  const items: StoredItem[] = [];
+  const problem = readItems(props, issues, items);
+  // An event that needs items and has none usable is refused, with the first item's problem when there was one.
   if (items.length === 0 && NEEDS_ITEMS[type]) {
-    return new Fail('missing_item_id', `${type} needs at least one item with an item_id (GA4 items[] or Segment products[]/product_id)`);
+    return problem ?? new Fail('missing_item_id', `${type} needs at least one item with an item_id (GA4 items[] or Segment products[]/product_id); ${EMPTY_WHY[type] ?? 'it has none'}`);
   }
   const ev: PerchEvent = { v: 1, type, ts, items };
 
-  const list = toIdString(props.item_list_id ?? props.list_id, MAX_SHORT_LENGTH, 'invalid_props');
-  if (list instanceof Fail) return list.at(props.item_list_id != null ? 'item_list_id' : 'list_id');
-  if (list !== undefined) ev.list = list;
+  const listKey = props.item_list_id != null ? 'item_list_id' : 'list_id';
+  const list = toIdString(props[listKey], MAX_SHORT_LENGTH, 'invalid_props');
+  if (list instanceof Fail) dropField(issues, list, listKey);
+  else if (list !== undefined) ev.list = list;
 
-  const rawValue = props.value ?? props.revenue ?? props.total;
-  const value = toBucket(rawValue);
-  if (value instanceof Fail) return value.at('value', value.code === 'invalid_item' ? 'invalid_props' : value.code);
-  if (value !== undefined) ev.value = value;
+  const valueKey = props.value != null ? 'value' : props.revenue != null ? 'revenue' : 'total';
+  const value = toBucket(props[valueKey]);
+  if (value instanceof Fail) dropField(issues, value.code === 'invalid_item' ? new Fail('invalid_props', value.reason) : value, valueKey);
+  else if (value !== undefined) ev.value = value;
 
-  const dwell = toFiniteNumber(props.dwell_ms ?? props.engagement_time_msec);
-  if (dwell instanceof Fail) return dwell.at('dwell_ms');
-  if (dwell !== undefined) {
-    if (dwell < 0) return new Fail('invalid_props', `dwell_ms must not be negative, got ${dwell}`);
-    ev.dwellMs = Math.round(dwell > MAX_DWELL_MS ? MAX_DWELL_MS : dwell);
+  const dwellKey = props.dwell_ms != null ? 'dwell_ms' : 'engagement_time_msec';
+  const dwell = toFiniteNumber(props[dwellKey]);
+  if (dwell instanceof Fail) dropField(issues, dwell, dwellKey);
+  else if (dwell !== undefined) {
+    if (dwell < 0) dropField(issues, new Fail('invalid_props', `must not be negative, got ${dwell}`), dwellKey);
+    else ev.dwellMs = Math.round(dwell > MAX_DWELL_MS ? MAX_DWELL_MS : dwell);
   }
 
   const attr = props.attribution;
   if (attr !== undefined && attr !== null) {
-    if (typeof attr !== 'string') return new Fail('invalid_type', `attribution must be a string, got ${typeof attr}`);
-    const a = toIdString(attr, MAX_SHORT_LENGTH, 'invalid_props');
-    if (a instanceof Fail) return a.at('attribution');
-    if (a !== undefined) ev.attribution = a;
+    const a = typeof attr === 'string' ? toIdString(attr, MAX_SHORT_LENGTH, 'invalid_props') : new Fail('invalid_type', `must be a string, got ${typeof attr}`);
+    if (a instanceof Fail) dropField(issues, a, 'attribution');
+    else if (a !== undefined) ev.attribution = a;
   }
   return ev;
+}
+
+/** Why an event that needs items and has none is refused, where a shop might expect it to be kept. */
+const EMPTY_WHY: Partial<Record<EventType, string>> = {
+  view_cart: 'an empty cart view says nothing about products',
+  begin_checkout: 'a checkout without items says nothing about products',
+};
+
+/**
+ * UA-era gtag.js's product click: `select_content` with `content_type: 'product'` is `select_item`; with any
+ * other content type (a promotion) it is not shopping behaviour.
+ */
+function selectContent(props: unknown): EventType | Fail {
+  const t = props !== null && typeof props === 'object' ? (props as Record<string, unknown>).content_type : undefined;
+  if (typeof t === 'string' && t.trim().toLowerCase() === 'product') return 'select_item';
+  const what = typeof t === 'string' ? `content_type "${clip(t, 32)}"` : 'no content_type';
+  return new Fail('not_behaviour', `select_content with ${what} is not a product click (only content_type "product" is stored, as select_item)`);
 }
 
 /**
@@ -123,8 +170,10 @@ export function validateEvent(name: unknown, props: unknown, now: number): Valid
   const ts = typeof now === 'number' && Number.isFinite(now) ? now : Date.now();
   try {
     if (typeof name !== 'string') return reject(new Fail('unknown_event', `event name must be a string, got ${typeof name}`), name, ts);
-    const type = resolveEventName(name);
-    if (typeof type !== 'string') return reject(new Fail('unknown_event', type.reason), name, ts);
+    const resolved = name === SELECT_CONTENT ? selectContent(props) : resolveEventName(name);
+    if (resolved instanceof Fail) return reject(resolved, name, ts);
+    if (typeof resolved !== 'string') return reject(new Fail(resolved.code, resolved.reason), name, ts);
+    const type = resolved;
     let obj: Record<string, unknown>;
     if (props === undefined) obj = {};
     else if (typeof props !== 'object' || props === null || Array.isArray(props)) {
@@ -134,7 +183,7 @@ export function validateEvent(name: unknown, props: unknown, now: number): Valid
     const dropped = new DroppedFields();
     const ev = build(type, obj, ts, dropped);
     if (ev instanceof Fail) return reject(ev, name, ts);
-    return { ok: true, event: ev, dropped: dropped.list };
+    return { ok: true, event: ev, dropped: dropped.list, issues: dropped.issues ?? [] };
   } catch {
     // A getter, Proxy trap or toString on the shop's object threw; its message is not trusted or kept.
     return reject(new Fail('invalid_props', 'reading props threw (a getter or Proxy trap failed)'), name, ts);

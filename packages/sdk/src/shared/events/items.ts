@@ -3,7 +3,7 @@
  * names, variants, coupons, URLs and images are never copied. Field names for reasons are built only
  * when something is refused: this runs on every `track()` and must stay allocation-light.
  */
-import { CATEGORY_KEYS, type DroppedFields, ITEM_KEYS } from './keys.js';
+import { CATEGORY_KEYS, type DroppedFields, ITEM_KEYS, MAX_KEYS } from './keys.js';
 import { Fail, MAX_ID_LENGTH, MAX_SHORT_LENGTH, toBucket, toCount, toIdString } from './fields.js';
 
 /** A minimised stored item: only these fields ever reach storage. */
@@ -53,19 +53,45 @@ function firstPresent(src: Source, keys: readonly string[]): string | undefined 
   return undefined;
 }
 
-/** A short optional string field (category, brand): the first present of `keys`, ≤ 64 characters. */
-function shortField(src: Source, keys: readonly string[], label: string, index: number): string | undefined | Fail {
+/**
+ * A short optional string field (category, brand): the first present of `keys`, ≤ 64 characters. A longer
+ * one is cut to 64 (and the cut recorded); one of the wrong type or that looks like personal data is dropped.
+ */
+function shortField(src: Source, keys: readonly string[], label: string, index: number, issues: DroppedFields | null): string | undefined {
   const k = firstPresent(src, keys);
   if (k === undefined) return undefined;
-  const s = toIdString(found, MAX_SHORT_LENGTH);
-  return s instanceof Fail ? s.at(`${itemPath(label, index)}.${k}`) : s;
+  const v = found;
+  const s = toIdString(v, MAX_SHORT_LENGTH);
+  if (!(s instanceof Fail)) return s;
+  if (s.code === 'too_large' && typeof v === 'string' && v.length <= MAX_FREE_TEXT) {
+    const cut = toIdString(v.trim().slice(0, MAX_SHORT_LENGTH), MAX_SHORT_LENGTH);
+    if (typeof cut === 'string') {
+      issues?.drop(s, `${label}[].${k}`, `${itemPath(label, index)}.${k}`, true);
+      return cut;
+    }
+  }
+  issues?.drop(s, `${label}[].${k}`, `${itemPath(label, index)}.${k}`);
+  return undefined;
+}
+
+/** Longest category or brand that is cut to 64 characters rather than dropped (longer is not a name). */
+const MAX_FREE_TEXT = 256;
+
+/** An optional count (position, quantity): undefined when absent, dropped and recorded when unusable. */
+function optionalCount(v: unknown, key: string, label: string, index: number, issues: DroppedFields | null): number | undefined {
+  const n = toCount(v);
+  if (!(n instanceof Fail)) return n;
+  issues?.drop(n, `${label}[].${key}`, `${itemPath(label, index)}.${key}`);
+  return undefined;
 }
 
 /**
  * Normalises one item: `label`/`index` name it in reasons (`index` -1: the props themselves, a Segment
- * single product); `dropped` collects unknown keys, or is null when the caller scanned the object.
+ * single product). Only the id can refuse the item (missing, or unusable: a URL, an email, too long); every
+ * other field that is unusable is dropped and recorded in `issues` (null: not recorded). `scanKeys`: also list
+ * unknown keys (false when the caller scanned the object).
  */
-export function normaliseItem(raw: unknown, label: string, index: number, dropped: DroppedFields | null): StoredItem | Fail {
+export function normaliseItem(raw: unknown, label: string, index: number, issues: DroppedFields | null, scanKeys: boolean): StoredItem | Fail {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
     return new Fail('invalid_item', `${itemPath(label, index)} must be an object, got ${got}`);
@@ -80,38 +106,33 @@ export function normaliseItem(raw: unknown, label: string, index: number, droppe
   const item: StoredItem = { id };
 
   const list = toIdString(src.item_list_id, MAX_SHORT_LENGTH);
-  if (list instanceof Fail) return list.at(`${itemPath(label, index)}.item_list_id`);
-  if (list !== undefined) item.list = list;
+  if (list instanceof Fail) issues?.drop(list, `${label}[].item_list_id`, `${itemPath(label, index)}.item_list_id`);
+  else if (list !== undefined) item.list = list;
 
   const idxKey = firstPresent(src, INDEX_KEYS);
   if (idxKey !== undefined) {
-    const n = toCount(found);
-    if (n instanceof Fail) return n.at(`${itemPath(label, index)}.${idxKey}`);
+    const n = optionalCount(found, idxKey, label, index, issues);
     if (n !== undefined) item.index = n;
   }
 
-  const orig = toCount(src.original_index);
-  if (orig instanceof Fail) return orig.at(`${itemPath(label, index)}.original_index`);
+  const orig = optionalCount(src.original_index, 'original_index', label, index, issues);
   if (orig !== undefined) item.originalIndex = orig;
 
-  const category = shortField(src, CATEGORY_KEYS, label, index);
-  if (category instanceof Fail) return category;
+  const category = shortField(src, CATEGORY_KEYS, label, index, issues);
   if (category !== undefined) item.category = category;
 
-  const brand = shortField(src, BRAND_KEYS, label, index);
-  if (brand instanceof Fail) return brand;
+  const brand = shortField(src, BRAND_KEYS, label, index, issues);
   if (brand !== undefined) item.brand = brand;
 
   const pb = toBucket(src.price);
-  if (pb instanceof Fail) return pb.at(`${itemPath(label, index)}.price`);
-  if (pb !== undefined) item.priceBucket = pb;
+  if (pb instanceof Fail) issues?.drop(pb, `${label}[].price`, `${itemPath(label, index)}.price`);
+  else if (pb !== undefined) item.priceBucket = pb;
 
-  const q = toCount(src.quantity);
-  if (q instanceof Fail) return q.at(`${itemPath(label, index)}.quantity`);
+  const q = optionalCount(src.quantity, 'quantity', label, index, issues);
   if (q !== undefined) item.quantity = q;
 
-  if (dropped !== null && !dropped.scan(src, ITEM_KEYS, label)) {
-    return new Fail('too_large', `${itemPath(label, index)} has more than 256 fields`);
+  if (scanKeys && issues !== null && !issues.scan(src, ITEM_KEYS, label)) {
+    issues?.drop(new Fail('too_large', `has more than ${MAX_KEYS} fields; only the fields read above are kept`), `${label}[]`, itemPath(label, index));
   }
   return item;
 }

@@ -1,3 +1,6 @@
+import type { RejectCode } from '../../types.js';
+import type { Fail } from './fields.js';
+
 /**
  * The vocabulary the boundary recognises. A key in these sets is understood (and then either minimised
  * into the stored event or deliberately discarded); any other key is reported in `dropped`.
@@ -13,8 +16,8 @@ export const ITEM_KEYS: ReadonlySet<string> = new Set([
   'creative_slot',
   // Segment e-commerce v2 product properties
   'product_id', 'sku', 'category', 'name', 'brand', 'variant', 'position', 'url', 'image_url',
-  // UA-era gtag.js items (and Segment v1 products' id)
-  'id', 'list_name', 'list_position',
+  // UA-era gtag.js items (and Segment v1 products' id), Universal Analytics Enhanced Ecommerce products
+  'id', 'list_name', 'list_position', 'list', 'creative',
   // Perch: the item's position in the shop's order before rerank() (the impressions the SDK reports)
   'original_index',
 ]);
@@ -27,6 +30,8 @@ const EVENT_ONLY_KEYS = [
   // Segment
   'products', 'list_id', 'query', 'filters', 'sorts', 'cart_id', 'order_id', 'checkout_id', 'total',
   'revenue', 'subtotal', 'wishlist_id', 'wishlist_name',
+  // UA-era gtag.js (`select_content`)
+  'content_type',
   // Perch: dwell time on the product and the rerank attribution token returned by `rerank()`
   'dwell_ms', 'attribution',
 ];
@@ -45,9 +50,35 @@ export const MAX_DROPPED = 32;
 /** Objects with more own keys than this are refused rather than scanned. */
 export const MAX_KEYS = 256;
 
-/** Collects the names of unknown fields, de-duplicated across items ("items[].foo"), capped. */
+/**
+ * A known field whose value was unusable: dropped (or, for category and brand, cut to length) while the
+ * event was kept. `field` is generic (`items[].item_brand`), for counting; `reason` names the exact place.
+ */
+export interface FieldIssue {
+  field: string;
+  code: RejectCode;
+  reason: string;
+  /** Cut to the allowed length rather than dropped. */
+  truncated?: true;
+}
+
+/**
+ * Collects the names of unknown fields, de-duplicated across items ("items[].foo"), capped; and the known
+ * fields dropped or cut (`issues`), capped too.
+ */
 export class DroppedFields {
   readonly list: string[] = [];
+  /** Known fields dropped or cut; null until the first (most events have none). */
+  issues: FieldIssue[] | null = null;
+
+  /** Records a dropped (or cut) field: `f`'s reason prefixed with `where`; `field` is the generic name. */
+  drop(f: Fail, field: string, where: string, truncated = false): void {
+    this.issues ??= [];
+    if (this.issues.length >= MAX_DROPPED) return;
+    const issue: FieldIssue = { field, code: f.code, reason: `${where ? `${where} ` : ''}${f.reason}${truncated ? ' (cut to the limit)' : ' (dropped; the event is kept)'}` };
+    if (truncated) issue.truncated = true;
+    this.issues.push(issue);
+  }
   // Created on the first unknown key: most events have none, and this runs on every track().
   private seen: Set<string> | null = null;
 

@@ -14,7 +14,7 @@ describe('storedEventProblem', () => {
   it('accepts what validateEvent produces, also after a structured clone', () => {
     expect(storedEventProblem(valid())).toBeNull();
     expect(storedEventProblem(structuredClone(valid()))).toBeNull();
-    const r = validateEvent('view_cart', {}, 1);
+    const r = validateEvent('search', {}, 1);
     expect(r.ok && storedEventProblem(r.event)).toBeNull();
   });
 

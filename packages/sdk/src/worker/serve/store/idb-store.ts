@@ -5,7 +5,7 @@
  */
 import { deleteDB, type IDBPTransaction } from 'idb';
 import type { ConsentState, Rejection } from '../../../types.js';
-import { MAX_RECENT_REJECTIONS } from '../../../shared/rejections.js';
+import { MAX_RECENT_REJECTIONS, addDropped, addIgnored, emptyDropped, emptyIgnored } from '../../../shared/rejections.js';
 import { excessCount } from '../../../shared/retention.js';
 import { countByType, jsonBytes, type Store } from '../../../shared/store.js';
 import type { Retention, StoreDump, StoreStats, StoreStatus, WriteBatch } from '../../../shared/worker-api.js';
@@ -100,7 +100,8 @@ export class IdbStore implements Store {
         tx.commit();
       });
     }
-    if (!batch.events.length && !batch.rejections.length) return;
+    const counted = (batch.droppedFields?.length ?? 0) > 0 || (batch.ignored !== undefined && Object.keys(batch.ignored).length > 0);
+    if (!batch.events.length && !batch.rejections.length && !counted) return;
     // Then retention and the rejection log: count and delete in one transaction, so two tabs trimming at
     // once never delete more than the excess. Best effort, even when it cannot start (the connection closed
     // in between): a retry would duplicate what the step above committed, and retention runs again with the
@@ -110,6 +111,7 @@ export class IdbStore implements Store {
       await settle(tx, (pending) => {
         const events = tx.objectStore('events');
         if (batch.rejections.length) pending.push(this.addRejections(tx, batch.rejections));
+        if (counted) pending.push(this.addCounts(tx, batch));
         if (batch.events.length) pending.push(events.count().then(async (n) => deleteFromStart(await events.openCursor(), excessCount(n, retention))));
       });
     } catch (e) {
@@ -129,6 +131,15 @@ export class IdbStore implements Store {
     void meta.put(counts, 'rejectCounts');
     const n = await store.count();
     await deleteFromStart(await store.openCursor(), n - MAX_RECENT_REJECTIONS);
+  }
+
+  /** Adds the batch's dropped fields and ignored pushes to the counters under `meta`. */
+  private async addCounts(tx: WriteTx, batch: WriteBatch): Promise<void> {
+    const meta = tx.objectStore('meta');
+    const c = ((await meta.get('intakeCounts')) as MetaValues['intakeCounts'] | undefined) ?? { dropped: emptyDropped(), ignored: emptyIgnored() };
+    addDropped(c.dropped, batch.droppedFields);
+    addIgnored(c.ignored, batch.ignored);
+    await meta.put(c, 'intakeCounts');
   }
 
   async pruneOlderThan(cutoff: number): Promise<number> {
@@ -179,12 +190,15 @@ export class IdbStore implements Store {
     const dump = await this.dump();
     const db = await this.conn();
     const counts = ((await db.get('meta', 'rejectCounts')) as MetaValues['rejectCounts'] | undefined) ?? { total: 0, byCode: {} };
+    const intake = (await db.get('meta', 'intakeCounts')) as MetaValues['intakeCounts'] | undefined;
     return {
       ...this.status,
       events: dump.events.length,
-      bytes: jsonBytes(dump.events) + jsonBytes(dump.consentLog) + jsonBytes(dump.rejected) + jsonBytes(counts),
+      bytes: jsonBytes(dump.events) + jsonBytes(dump.consentLog) + jsonBytes(dump.rejected) + jsonBytes(counts) + jsonBytes(intake),
       counts: countByType(dump.events),
       rejected: { total: counts.total, byCode: counts.byCode, recent: dump.rejected },
+      droppedFields: intake?.dropped ?? emptyDropped(),
+      ignored: intake?.ignored ?? emptyIgnored(),
       consentLog: dump.consentLog,
     };
   }

@@ -4,7 +4,7 @@
  * never edit a past step (a visitor may come back from any older version).
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
-import type { ConsentLogEntry, EventType, RejectCode, Rejection } from '../../../types.js';
+import type { ConsentLogEntry, DroppedFieldSummary, EventType, IgnoredSummary, RejectCode, Rejection } from '../../../types.js';
 import type { PerchEvent } from '../../../shared/events/index.js';
 
 export const DB_VERSION = 2;
@@ -15,6 +15,11 @@ export interface MetaValues {
   rejectCounts: { total: number; byCode: Partial<Record<RejectCode, number>> };
   /** Time of the last strict (durable) commit: `flush()` writes it. */
   lastFlush: number;
+  /**
+   * Fields dropped from stored events (counted by generic field name, the newest 50 with their reasons) and
+   * dataLayer pushes counted as not e-commerce (by kind). A key of `meta`, not a store: no schema step.
+   */
+  intakeCounts: { dropped: DroppedFieldSummary; ignored: IgnoredSummary };
 }
 
 export interface PerchDB extends DBSchema {
