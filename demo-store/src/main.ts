@@ -93,6 +93,9 @@ document.getElementById('mode-label')!.textContent = settings.mode === 'on-devic
 perch().init({
   mode: settings.mode,
   assetBase: '/perch/',
+  // Like a shop with Google Tag Manager: e-commerce pushed to window.dataLayer is read too (the audit page
+  // shows what was ignored there, and why).
+  dataLayer: true,
   ...(settings.mode === 'federated'
     ? { aggregatorUrl: settings.aggregatorUrl, modelUrl: `${settings.aggregatorUrl}/v1/model/manifest.json`, ...(settings.modelKeys.length ? { modelKeys: settings.modelKeys } : {}) }
     : settings.modelUrl ? { modelUrl: settings.modelUrl } : {}),

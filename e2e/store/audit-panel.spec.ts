@@ -67,3 +67,31 @@ test('audit panel: model, storage, consent and budget facts match what is served
   expect(exported.events).toEqual(events);
   expect(errors).toEqual([]);
 });
+
+test('audit panel: dropped fields and ignored dataLayer pushes are listed with their counts and reasons', async ({ page, store, errors }) => {
+  await open(page, store, '/?mode=on-device&consent=all');
+  await page.evaluate(async () => {
+    const w = window as unknown as { perch: { track: (n: string, p: unknown) => boolean; flush: () => Promise<void>; audit: () => Promise<{ ignored: { total: number } }> }; dataLayer: unknown[] };
+    w.dataLayer = w.dataLayer || []; // GTM's snippet line
+    // what a GTM shop pushes: its container start, a clear, a Universal Analytics detail view with a 500-character brand
+    w.dataLayer.push({ event: 'gtm.js', 'gtm.start': 1 }, { ecommerce: null });
+    w.dataLayer.push({ event: 'productDetail', ecommerce: { detail: { actionField: { list: 'Search Results' }, products: [{ id: 'UA-1', name: 'Tee', brand: 'b'.repeat(500) }] } } });
+    w.perch.track('view_item_list', { items: [{ item_id: 'A', index: -1 }, { item_id: 'jane@example.com' }] });
+    // the bridge attaches once its script has loaded and replays what was pushed before
+    while ((await w.perch.audit()).ignored.total < 2) await new Promise((r) => setTimeout(r, 50));
+    await w.perch.flush();
+  });
+  await go(page, '#/audit');
+  await expect(page.locator('h2', { hasText: 'Dropped fields' })).toHaveText('Dropped fields (3)');
+  const dropped = page.locator('#dropped-table tbody tr');
+  await expect(dropped).toHaveCount(3);
+  await expect(page.locator('#dropped-table')).toContainText('items[0].brand');
+  await expect(page.locator('#dropped-table')).toContainText('items[0].index must be a non-negative integer, got -1');
+  await expect(page.locator('#dropped-table')).not.toContainText('jane@example.com');
+  await expect(page.locator('h2', { hasText: 'Ignored dataLayer pushes' })).toHaveText('Ignored dataLayer pushes (2)');
+  await expect(page.locator('#ignored-table')).toContainText('gtm');
+  await expect(page.locator('#ignored-table')).toContainText('ecommerce_clear');
+  const types = ((await stored(page)) as unknown as { type: string; items: { id: string }[] }[]).map((e) => [e.type, e.items.map((i) => i.id)]);
+  expect(types).toEqual(expect.arrayContaining([['view_item', ['UA-1']], ['view_item_list', ['A']]]));
+  expect(errors).toEqual([]);
+});

@@ -94,6 +94,30 @@ describe('StoreService', () => {
   });
 });
 
+describe('StoreService intake counters', () => {
+  it('counts dropped fields by field and ignored pushes by kind across merged batches, keeps the newest 50 reasons, and forgets them on erase', async () => {
+    const svc = new StoreService(async () => new MemoryStore('indexeddb'), 'memory-worker');
+    await svc.open(OPTS);
+    const ts = Date.now();
+    const bad = (i: number): WriteBatch['calls'] => [['view_item', { items: [{ item_id: `A${i}`, price: 'cheap', index: -1 }] }, ts + i]];
+    const pushes: WriteBatch['calls'] = [['gtm.js', {}, ts, 'push'], [undefined, null, ts, 'ecommerce'], ['page_view', {}, ts, 'push']];
+    await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => svc.write({ calls: bad(i), events: [], rejections: [], consent: [] })),
+      svc.write({ calls: pushes, events: [], rejections: [], consent: [] }),
+    ]);
+    const s = await svc.stats();
+    expect(s.events).toBe(30);
+    expect(s.droppedFields.total).toBe(60);
+    expect(s.droppedFields.byField).toEqual({ 'items[].price': 30, 'items[].index': 30 });
+    expect(s.droppedFields.recent).toHaveLength(50);
+    expect(s.droppedFields.recent.at(-1)).toMatchObject({ event: 'view_item', ts: ts + 29, field: 'items[].price' });
+    expect(s.ignored).toEqual({ total: 3, byKind: { gtm: 1, ecommerce_clear: 1, not_ecommerce: 1 } });
+    await svc.forget();
+    const after = await svc.stats();
+    expect([after.droppedFields.total, after.ignored.total]).toEqual([0, 0]);
+  });
+});
+
 describe('StoreService with the stored-event check (as in the worker)', () => {
   it('stores well-formed events and turns malformed ones into counted rejections', async () => {
     const { storedEventProblem } = await import('./events/index.js');

@@ -64,6 +64,8 @@ describe('readPush: Universal Analytics Enhanced Ecommerce', () => {
     expect(outcome('ecommerce', 'add_to_cart', { add: { products } }).stored).toEqual([['add_to_cart', ['P12345']]]);
     const dual = outcome('ecommerce', 'view_item', { items: [{ item_id: 'G1' }], detail: { products } });
     expect(dual.stored).toEqual([['view_item', ['G1']]]);
+    // under a custom event name the GA4 items say nothing of what happened; the UA action does
+    expect(outcome('ecommerce', 'productDetail', { items: [{ item_id: 'G1' }], detail: { products } }).stored).toEqual([['view_item', ['P12345']]]);
   });
 
   it('refuses products without an id, and shapes it cannot read, with why', () => {

@@ -85,12 +85,10 @@ function uaCall(key: string, ga4: string, action: unknown): MappedCall | Fail {
 function ecommercePush(event: string | undefined, ec: Obj): PushMeaning {
   const out: PushMeaning = { calls: [], refusals: [] };
   const label = event ?? '(dataLayer ecommerce)';
-  // GA4 items win: a push that carries both shapes is read once, as GA4.
-  if (ec.items !== undefined && ec.items !== null) {
-    if (event === undefined || !isEcommerceName(event)) {
-      const why = event === undefined ? 'has no event name' : `has the event name "${clip(event, 40)}", which is not a GA4 e-commerce event`;
-      out.refusals.push({ fail: new Fail('unknown_event', `an ecommerce push with items ${why}; GA4 needs the event to know what happened`), event: label });
-    } else out.calls.push([event, ec]);
+  // A GA4 name with items wins: a push that carries both shapes is read once, as GA4.
+  const ga4 = event !== undefined && isEcommerceName(event);
+  if (ga4 && ec.items !== undefined && ec.items !== null) {
+    out.calls.push([event, ec]);
     return out;
   }
   let actions = 0;
@@ -107,8 +105,13 @@ function ecommercePush(event: string | undefined, ec: Obj): PushMeaning {
     else out.calls.push(call);
   }
   if (actions > 0) return out;
-  if (event !== undefined && isEcommerceName(event)) {
+  if (ga4) {
     out.calls.push([event, ec]); // a GA4 name with no items: validation says what is missing, or keeps a search
+    return out;
+  }
+  if (ec.items !== undefined && ec.items !== null) {
+    const why = event === undefined ? 'has no event name' : `has the event name "${clip(event, 40)}", which is not a GA4 e-commerce event`;
+    out.refusals.push({ fail: new Fail('unknown_event', `an ecommerce push with items ${why}; GA4 needs the event to know what happened`), event: label });
     return out;
   }
   if (Object.keys(ec).every((k) => ECOMMERCE_METADATA.has(k))) return { ignored: 'metadata' };

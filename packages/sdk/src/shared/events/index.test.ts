@@ -361,8 +361,17 @@ describe('platform and UA-era ids', () => {
     expect(ok('view_item', { items: [{ sku: 'S', id: 'U' }] }).event.items[0]?.id).toBe('U');
   });
 
-  it('never takes a top-level id as the product of a single-product event', () => {
+  it('takes a top-level id as the product only in a Segment single-product event (as Segment v1 sends it)', () => {
     rejected('view_item', { id: 'T-1001', value: 10 }, 'missing_item_id');
+    rejected('Order Completed', { id: 'O-1', total: 10 }, 'missing_item_id');
     expect(ok('Product Viewed', { id: 'page-9', product_id: 'P' }).event.items.map((i) => i.id)).toEqual(['P']);
+    expect(ok('Viewed Product', { id: '507f1f77bcf86cd799439011', sku: '45790-32', name: 'Monopoly', price: 18.99 }).event.items).toEqual([{ id: '507f1f77bcf86cd799439011', priceBucket: priceBucket(18.99) }]);
+    expect(ok('Product Added', { id: 'P-2', quantity: 1 }).event.items.map((i) => i.id)).toEqual(['P-2']);
+  });
+
+  it('reads items sent as an object keyed by index (a PHP array with gaps), in key order', () => {
+    expect(ok('view_item_list', { items: { 0: { item_id: 'A' }, 3: { item_id: 'B' } } }).event.items.map((i) => i.id)).toEqual(['A', 'B']);
+    rejected('view_item_list', { items: { 0: { item_id: 'A' }, length: 1 } }, 'invalid_type');
+    rejected('view_item', { items: { first: { item_id: 'A' } } }, 'invalid_type');
   });
 });

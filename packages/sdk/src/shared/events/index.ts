@@ -22,7 +22,7 @@ import type { EventType, Rejection } from '../../types.js';
 import { Fail, MAX_DWELL_MS, MAX_ITEMS, MAX_SHORT_LENGTH, clip, piiReason, toBucket, toFiniteNumber, toIdString } from './fields.js';
 import { normaliseItem, type StoredItem } from './items.js';
 import { DroppedFields, EVENT_KEYS, MAX_KEYS, type FieldIssue } from './keys.js';
-import { NEEDS_ITEMS, SELECT_CONTENT, resolveEventName } from './names.js';
+import { NEEDS_ITEMS, SELECT_CONTENT, resolveEventName, topLevelIdIsProduct } from './names.js';
 
 export type { StoredItem } from './items.js';
 export type { FieldIssue } from './keys.js';
@@ -64,7 +64,7 @@ function reject(f: Fail, name: unknown, ts: number): ValidationResult {
  * recorded, so a list keeps its good items; an items field of the wrong shape is recorded as dropped. Returns
  * the first problem met (what refuses an event that needs items and has none left), or undefined.
  */
-function readItems(props: Record<string, unknown>, issues: DroppedFields, out: StoredItem[]): Fail | undefined {
+function readItems(props: Record<string, unknown>, issues: DroppedFields, out: StoredItem[], topLevelId: boolean): Fail | undefined {
   let arr: unknown = props.items;
   let label = 'items';
   if (arr === undefined || arr === null) {
@@ -73,13 +73,15 @@ function readItems(props: Record<string, unknown>, issues: DroppedFields, out: S
   }
   if (arr === undefined || arr === null) {
     // Segment single-product events (and the GA4 shorthand) carry the product at the top level.
-    const single = props.item_id ?? props.product_id ?? props.sku;
+    const single = props.item_id ?? props.product_id ?? props.sku ?? (topLevelId ? props.id : undefined);
     if (single === undefined || single === null || single === '') return undefined;
-    const it = normaliseItem(props, 'props', -1, issues, false);
+    const it = normaliseItem(props, 'props', -1, issues, false, topLevelId);
     if (!(it instanceof Fail)) out.push(it);
     else issues.drop(it, 'props', '');
     return it instanceof Fail ? it : undefined;
   }
+  // A PHP array with gaps serialises as an object keyed "0", "3", …: read its values in key order.
+  if (arr !== null && typeof arr === 'object' && !Array.isArray(arr)) arr = indexedValues(arr as Record<string, unknown>) ?? arr;
   let shape: Fail | undefined;
   if (!Array.isArray(arr)) shape = new Fail('invalid_type', `${label} must be an array, got ${typeof arr}`);
   else if (arr.length > MAX_ITEMS) shape = new Fail('too_many_items', `${label} has ${arr.length} entries, max ${MAX_ITEMS}`);
@@ -100,18 +102,29 @@ function readItems(props: Record<string, unknown>, issues: DroppedFields, out: S
   return first;
 }
 
+/** The values of an object whose keys are all array indices ("0", "3", …), at most MAX_ITEMS + 1 of them; else undefined. */
+function indexedValues(o: Record<string, unknown>): unknown[] | undefined {
+  const keys = Object.keys(o);
+  if (keys.length === 0 || keys.length > MAX_ITEMS + 1) return undefined;
+  for (const k of keys) {
+    const c0 = k.charCodeAt(0);
+    if (k.length > 6 || !(c0 >= 48 && c0 <= 57) || String(Number(k)) !== k) return undefined;
+  }
+  return keys.map((k) => o[k]);
+}
+
 /** An optional event-level field that is unusable: dropped and recorded, the event kept. */
 function dropField(issues: DroppedFields, f: Fail, field: string): undefined {
   issues.drop(f, field, field);
   return undefined;
 }
 
-function build(type: EventType, props: Record<string, unknown>, ts: number, issues: DroppedFields): PerchEvent | Fail {
+function build(type: EventType, props: Record<string, unknown>, ts: number, issues: DroppedFields, topLevelId: boolean): PerchEvent | Fail {
   if (!issues.scan(props, EVENT_KEYS, '')) {
     issues.drop(new Fail('too_large', `have more than ${MAX_KEYS} fields; only the fields read below are kept`), 'props', 'props');
   }
   const items: StoredItem[] = [];
-  const problem = readItems(props, issues, items);
+  const problem = readItems(props, issues, items, topLevelId);
   // An event that needs items and has none usable is refused, with the first item's problem when there was one.
   if (items.length === 0 && NEEDS_ITEMS[type]) {
     return problem ?? new Fail('missing_item_id', `${type} needs at least one item with an item_id (GA4 items[] or Segment products[]/product_id); ${EMPTY_WHY[type] ?? 'it has none'}`);
@@ -181,7 +194,7 @@ export function validateEvent(name: unknown, props: unknown, now: number): Valid
       return reject(new Fail('invalid_props', `props must be a plain object, got ${got}`), name, ts);
     } else obj = props as Record<string, unknown>;
     const dropped = new DroppedFields();
-    const ev = build(type, obj, ts, dropped);
+    const ev = build(type, obj, ts, dropped, topLevelIdIsProduct(name));
     if (ev instanceof Fail) return reject(ev, name, ts);
     return { ok: true, event: ev, dropped: dropped.list, issues: dropped.issues ?? [] };
   } catch {

@@ -89,16 +89,17 @@ function optionalCount(v: unknown, key: string, label: string, index: number, is
  * Normalises one item: `label`/`index` name it in reasons (`index` -1: the props themselves, a Segment
  * single product). Only the id can refuse the item (missing, or unusable: a URL, an email, too long); every
  * other field that is unusable is dropped and recorded in `issues` (null: not recorded). `scanKeys`: also list
- * unknown keys (false when the caller scanned the object).
+ * unknown keys (false when the caller scanned the object). `topLevelId`: a top-level product may take its id
+ * from `id` (a Segment single-product event).
  */
-export function normaliseItem(raw: unknown, label: string, index: number, issues: DroppedFields | null, scanKeys: boolean): StoredItem | Fail {
+export function normaliseItem(raw: unknown, label: string, index: number, issues: DroppedFields | null, scanKeys: boolean, topLevelId = false): StoredItem | Fail {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     const got = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
     return new Fail('invalid_item', `${itemPath(label, index)} must be an object, got ${got}`);
   }
   const src = raw as Source;
 
-  const idKey = firstPresent(src, index < 0 ? TOP_LEVEL_ID_KEYS : ID_KEYS);
+  const idKey = firstPresent(src, index < 0 && !topLevelId ? TOP_LEVEL_ID_KEYS : ID_KEYS);
   if (idKey === undefined) return new Fail('missing_item_id', `${itemPath(label, index)} has no item_id (or product_id, id, sku)`);
   const id = toIdString(found, MAX_ID_LENGTH);
   if (id instanceof Fail) return id.at(`${itemPath(label, index)}.${idKey}`);

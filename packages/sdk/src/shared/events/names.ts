@@ -119,6 +119,20 @@ export function isEcommerceName(name: string): boolean {
 /** Every GA4 / gtag.js e-commerce name refused as not behaviour, with why (for docs and tests). */
 export const NOT_BEHAVIOUR_EVENTS: ReadonlyArray<readonly [string, string]> = GA4_NOT_BEHAVIOUR;
 
+/**
+ * Segment events about one product, which may carry it at the top level. There, as in Segment's v1 spec, `id`
+ * is the product's id; under GA4 names and other Segment events a top-level `id` may be an order's or a page's.
+ */
+const SEGMENT_SINGLE_PRODUCT = new Set([
+  'product viewed', 'product clicked', 'product added', 'product removed', 'product added to wishlist',
+  'wishlist product added to cart', 'viewed product', 'clicked product', 'added product', 'removed product',
+]);
+
+/** Whether a top-level `id` names the product (a Segment single-product event, v1 or v2). */
+export function topLevelIdIsProduct(name: string): boolean {
+  return name.length <= MAX_EVENT_NAME && SEGMENT_SINGLE_PRODUCT.has(name.trim().toLowerCase());
+}
+
 /** Every accepted Segment name with its GA4 type (for docs and tests). */
 export const SEGMENT_EVENTS: ReadonlyArray<readonly [string, EventType]> = SEGMENT_V2;
 export const SEGMENT_UNSUPPORTED_EVENTS: readonly string[] = SEGMENT_UNSUPPORTED;
