@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { bridgeDataLayer } from '../src/page/track/datalayer.js';
 import { snapshot } from '../src/page/track/snapshot.js';
+import { isEcommerceName } from '../src/shared/events/names.js';
 import { intake } from '../src/shared/store-service.js';
 import type { RawCall } from '../src/shared/worker-api.js';
 import { classify, loadCorpus, mismatch, tally, type Case, type Outcome } from '../../../e2e/tracking/corpus/cases.js';
@@ -59,5 +60,17 @@ describe('real-payload corpus', () => {
     expect(failures).toEqual([]);
     expect(silent).toBe(0);
     expect(results.filter(({ o }) => classify(o) === 'silent')).toEqual([]);
+  });
+
+  it('a GA4 push under a GA4 e-commerce name gives the same outcome through track(event, ecommerce)', () => {
+    const ga4 = corpus.filter((c) => {
+      const p = c.payload as { event?: unknown; ecommerce?: { items?: unknown } } | null;
+      return c.via === 'dataLayer' && typeof p?.event === 'string' && isEcommerceName(p.event) && Array.isArray(p.ecommerce?.items);
+    });
+    expect(ga4.length).toBeGreaterThan(30);
+    for (const c of ga4) {
+      const p = c.payload as { event: string; ecommerce: unknown };
+      expect(run({ ...c, via: 'track', name: p.event, payload: p.ecommerce }), c.id).toEqual(run(c));
+    }
   });
 });
