@@ -3,7 +3,7 @@
 // of each call is computed in Node from the same seeded payloads with the SDK's own snapshot and event
 // boundary (`snapshot` + `validateEvent`), so the test checks that what the page captured and the worker
 // decided is exactly that, call by call.
-import { snapshot, validateEvent } from '@perch/sdk/internal';
+import { bridgeDataLayer, intake, snapshot, validateEvent } from '@perch/sdk/internal';
 import { boot, expect, test, type PerchWindow } from './fixtures.js';
 import { fuzzCalls } from './fuzz-calls.js';
 
@@ -57,5 +57,59 @@ test('fuzz: 10,000 hostile payloads → 0 page errors, valid ones stored, invali
     expect(r.reason.length).toBeGreaterThan(0);
     expect(r.reason.length).toBeLessThan(500);
   }
+  expect(errors).toEqual([]);
+});
+
+test('fuzz: 2,000 hostile dataLayer and gtag pushes → 0 page errors, each push stored, refused or counted exactly as in Node', async ({ page, server, errors }) => {
+  const M = 2_000;
+  // Node: the same pushes through the page's bridge and bounded copy, then the worker's intake.
+  const calls: Parameters<typeof intake>[0]['calls'] & object = [];
+  const dl: unknown[] = [];
+  const stop = bridgeDataLayer(dl, (n, p, v) => calls.push([snapshot(n), snapshot(p), 0, v]));
+  const gtag = function (..._a: unknown[]) { dl.push(arguments); };
+  fuzzCalls(M).forEach(([name, props], i) => (i % 3 === 0 ? gtag('event', name, props) : i % 3 === 1 ? dl.push({ event: name, ecommerce: props }) : dl.push(props)));
+  stop();
+  const want = intake({ calls, events: [], rejections: [], consent: [] });
+  expect(calls).toHaveLength(M);
+
+  await boot(page, server, { dbName: 'fuzz-dl', consent: { storage: 'granted' }, dataLayer: true, retention: { maxEvents: 20_000 } });
+  const out = await page.evaluate(async ([src, n]) => {
+    const w = window as unknown as PerchWindow & { dataLayer: unknown[] };
+    const p = w.perch;
+    // eslint-disable-next-line no-new-func
+    const gen = new Function(`return (${src})`)() as (n: number) => Array<[unknown, unknown]>;
+    let threw = 0;
+    const gtag = function (..._a: unknown[]) { w.dataLayer.push(arguments); };
+    const list = gen(n);
+    for (let i = 0; i < list.length; i++) {
+      const [name, props] = list[i] as [unknown, unknown];
+      try {
+        if (i % 3 === 0) gtag('event', name, props);
+        else if (i % 3 === 1) w.dataLayer.push({ event: name, ecommerce: props });
+        else w.dataLayer.push(props);
+      } catch {
+        threw++;
+      }
+      if (i % 500 === 499) await new Promise((r) => setTimeout(r, 0));
+    }
+    // the bridge replays what was pushed before it attached: wait until every push is accounted for
+    for (let i = 0; i < 200; i++) {
+      await p.flush();
+      const a = await p.audit();
+      if (a.ignored.total + a.rejected.total + a.storage.events >= n) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const audit = await p.audit();
+    return { threw, audit, polluted: ({} as Record<string, unknown>).polluted, events: ((await p.exportData()).events as Array<{ type: string }>).map((e) => e.type) };
+  }, [fuzzCalls.toString(), M] as const);
+  expect(out.threw).toBe(0);
+  expect(out.polluted).toBeUndefined();
+  expect(out.events).toEqual(want.events.map((e) => e.type));
+  const codes: Record<string, number> = {};
+  for (const r of want.rejections) codes[r.code] = (codes[r.code] ?? 0) + 1;
+  expect(out.audit.rejected.byCode).toEqual(codes);
+  expect(out.audit.ignored.byKind).toEqual(want.ignored ?? {});
+  expect(out.audit.droppedFields.total).toBe(want.droppedFields?.length ?? 0);
+  expect(JSON.stringify(out.audit)).not.toMatch(/user@example\.com|evil\.example/);
   expect(errors).toEqual([]);
 });

@@ -6,6 +6,8 @@
 export type { ModelLoadOptions, ModelStatus, RerankCandidate, RerankReply, RerankRequest } from './shared/rerank/api.js';
 export { validateEvent, type PerchEvent } from './shared/events/index.js';
 export { snapshot } from './page/track/snapshot.js';
+export { bridgeDataLayer } from './page/track/datalayer.js';
+export { intake } from './shared/store-service.js';
 export { blendScores } from './worker/serve/rerank/blend.js';
 export { orderItems } from './worker/serve/rerank/order.js';
 export { indexHistory } from './worker/serve/rerank/explain.js';

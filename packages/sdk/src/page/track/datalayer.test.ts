@@ -49,6 +49,15 @@ describe('bridgeDataLayer', () => {
     ]);
   });
 
+  it('passes on an unreadable push (revoked Proxy, throwing trap) as other, so it is still counted', () => {
+    const dl: unknown[] = [];
+    const { calls } = bridge(dl);
+    const p = Proxy.revocable({}, {});
+    p.revoke();
+    dl.push(p.proxy, new Proxy({}, { has() { throw new Error('trap'); }, getOwnPropertyDescriptor() { throw new Error('trap'); } }));
+    expect(calls).toEqual([[undefined, undefined, 'other'], [undefined, undefined, 'other']]);
+  });
+
   it('keeps push returning the array length and never throws into the page', () => {
     const dl: unknown[] = [];
     bridgeDataLayer(dl, () => {

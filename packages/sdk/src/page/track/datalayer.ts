@@ -109,15 +109,20 @@ function isArgs(e: unknown): boolean {
  */
 export function bridgeDataLayer(dataLayer: unknown[], track: (name: unknown, props: unknown, via: PushVia) => void): () => void {
   return observePushes(dataLayer, (entry) => {
-    if (isArgs(entry)) {
-      const command = get(entry, 0);
-      track(get(entry, 1), get(entry, 2), command === 'event' ? 'gtag-event' : command === 'consent' ? 'gtag-consent' : 'gtag-other');
-    } else if (typeof entry !== 'object' || entry === null) {
-      track(undefined, undefined, 'other');
-    } else if (Object.prototype.hasOwnProperty.call(entry, 'ecommerce')) {
-      track(get(entry, 'event'), get(entry, 'ecommerce'), 'ecommerce');
-    } else {
-      track(get(entry, 'event'), { items: get(entry, 'items'), products: get(entry, 'products'), eventModel: get(entry, 'eventModel'), transactionProducts: get(entry, 'transactionProducts'), transactionTotal: get(entry, 'transactionTotal') }, 'push');
+    let via: PushVia = 'other', name: unknown, props: unknown;
+    try {
+      if (isArgs(entry)) {
+        const command = get(entry, 0);
+        [name, props, via] = [get(entry, 1), get(entry, 2), command === 'event' ? 'gtag-event' : command === 'consent' ? 'gtag-consent' : 'gtag-other'];
+      } else if (typeof entry === 'object' && entry !== null) {
+        name = get(entry, 'event');
+        if (Object.prototype.hasOwnProperty.call(entry, 'ecommerce')) [props, via] = [get(entry, 'ecommerce'), 'ecommerce'];
+        else [props, via] = [{ items: get(entry, 'items'), products: get(entry, 'products'), eventModel: get(entry, 'eventModel'), transactionProducts: get(entry, 'transactionProducts'), transactionTotal: get(entry, 'transactionTotal') }, 'push'];
+      }
+    } catch {
+      // A revoked Proxy or a throwing trap: unreadable, so counted as a push that is not e-commerce.
+      [name, props, via] = [undefined, undefined, 'other'];
     }
+    track(name, props, via);
   });
 }
