@@ -88,6 +88,9 @@ describe('readPush: GA4, gtag and everything else', () => {
     expect(outcome('gtag-event', 'refund', { transaction_id: 'T' }).refused).toEqual(['not_behaviour']);
     expect(outcome('ecommerce', 'view_cart', { currency: 'USD', value: 0, items: [] }).refused).toEqual(['missing_item_id']);
     expect(outcome('push', 'view_item', { items: undefined, products: undefined }).refused).toEqual(['missing_item_id']);
+    // Segment names pushed to the dataLayer are e-commerce too
+    expect(outcome('ecommerce', 'Product Viewed', { product_id: 'S1', price: 3 }).stored).toEqual([['view_item', ['S1']]]);
+    expect(outcome('gtag-event', 'Order Refunded', { order_id: 'O1' }).refused).toEqual(['not_behaviour']);
     expect(outcome('push', 'add_to_cart', { eventModel: { currency: 'USD', items: [{ item_id: 'E' }] } }).stored).toEqual([['add_to_cart', ['E']]]);
   });
 

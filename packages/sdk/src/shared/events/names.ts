@@ -109,11 +109,15 @@ export function resolveEventName(name: string): EventType | NameProblem {
 }
 
 /**
- * Whether a GA4 or UA-era gtag event name is e-commerce (stored or refused with a reason), as opposed to other
- * analytics (`page_view`, `login`, custom events) that the dataLayer bridge counts as ignored.
+ * Whether an event name is e-commerce that `track()` stores or refuses with a specific reason (GA4, UA-era
+ * gtag, Segment, in any case), as opposed to other analytics (`page_view`, `login`, custom events) that the
+ * dataLayer bridge counts as ignored.
  */
 export function isEcommerceName(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(NEEDS_ITEMS, name) || NOT_BEHAVIOUR.has(name) || name === SELECT_CONTENT;
+  if (name.length > MAX_EVENT_NAME) return false;
+  if (BY_NAME.has(name) || name === SELECT_CONTENT) return true;
+  const key = name.trim().toLowerCase();
+  return BY_NAME.has(key) || NOT_BEHAVIOUR.has(key) || UNSUPPORTED.has(key) || key === SELECT_CONTENT;
 }
 
 /** Every GA4 / gtag.js e-commerce name refused as not behaviour, with why (for docs and tests). */
