@@ -5,7 +5,7 @@
  * that decide whether and at what cost are in `../privacy`.
  */
 export { makeUpdate, updateDelta, type MakeUpdateOptions, type MadeUpdate } from './client-update.js';
-export { roundLayout, isRetryable, retryDelayMs, type RoundDescription, type SecAggRoundDescription } from './round.js';
+export { roundLayout, isRetryable, retryAfterSeconds, retryDelayMs, type RoundDescription, type SecAggRoundDescription } from './round.js';
 export { uploadUpdate, type UploadOptions, type UploadResult } from './upload.js';
 export { localTrain, LocalTrainer, type LocalTrainOptions, type LocalTrainResult } from './local-train.js';
 export { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE, SECAGG_TRAINED, recipeLoss, recipeProblems, trainedBy, type LocalRecipe } from './recipe.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRetryable, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
+import { isRetryable, retryAfterSeconds, retryDelayMs, roundLayout, type RoundDescription } from './round.js';
 import { makeLayout } from '../update/layout.js';
 import { DEFAULT_RECIPE } from './recipe.js';
 import { SHARED_DENSE_WEIGHTS, weightShapes } from '@perch/model/spec';
@@ -34,5 +34,13 @@ describe('upload retry policy', () => {
     expect(Math.max(...ds)).toBeLessThan(800);
     expect(new Set(ds).size).toBeGreaterThan(100);
     expect(retryDelayMs(0, { retryAfterSeconds: 120, now: 0, deadline: 60_000, rng })).toBeUndefined();
+  });
+  it('reads Retry-After as seconds or an HTTP date; absent, blank, negative or garbage is no Retry-After', () => {
+    const now = Date.parse('Mon, 07 Dec 2026 10:00:00 GMT');
+    expect(retryAfterSeconds('120', now)).toBe(120);
+    expect(retryAfterSeconds(' 0 ', now)).toBe(0);
+    expect(retryAfterSeconds('Mon, 07 Dec 2026 10:00:30 GMT', now)).toBe(30);
+    expect(retryAfterSeconds('Mon, 07 Dec 2026 09:00:00 GMT', now)).toBe(0); // a date in the past: now
+    for (const h of [null, undefined, '', '   ', '-5', 'soon']) expect(retryAfterSeconds(h, now), String(h)).toBeUndefined();
   });
 });

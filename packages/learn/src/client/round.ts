@@ -89,6 +89,19 @@ export function isRetryable(status: number | undefined): boolean {
 }
 
 /**
+ * Seconds a Retry-After header asks for: delta-seconds ("120") or an HTTP date (seconds from `now`, at least 0);
+ * undefined when the header is absent, blank or unreadable (Number('') is 0: a blank header is not "retry now").
+ */
+export function retryAfterSeconds(header: string | null | undefined, now = Date.now()): number | undefined {
+  const h = header?.trim();
+  if (!h) return undefined;
+  const v = Number(h);
+  if (Number.isFinite(v)) return v >= 0 ? v : undefined;
+  const t = Date.parse(h);
+  return Number.isFinite(t) ? Math.max(0, (t - now) / 1000) : undefined;
+}
+
+/**
  * Delay before retry number `attempt` (0-based): Retry-After when the server gave one (seconds), else full
  * jitter in [0, min(cap, base·2^attempt)). Returns undefined when the retry would land after the deadline.
  */

@@ -6,7 +6,7 @@
  * `fetch`, the clock and `sleep` are injected (worker, simulator, tests).
  */
 import type { Rng } from '../privacy/rng.js';
-import { isRetryable, retryDelayMs } from './round.js';
+import { isRetryable, retryAfterSeconds, retryDelayMs } from './round.js';
 import { UPDATE_CONTENT_TYPE } from '../update/wire.js';
 
 export interface UploadOptions {
@@ -49,8 +49,7 @@ export async function uploadUpdate(o: UploadOptions): Promise<UploadResult> {
       }
       const body = await res.text();
       if (!isRetryable(res.status)) return { outcome: 'refused', status: res.status, problem: parse(body), attempts: attempt + 1 };
-      const ra = Number(res.headers.get('retry-after'));
-      retryAfter = Number.isFinite(ra) && ra >= 0 && res.headers.get('retry-after') !== null ? ra : undefined;
+      retryAfter = retryAfterSeconds(res.headers.get('retry-after'), now());
     } catch {
       lastStatus = undefined; // network error: retryable
     }

@@ -23,7 +23,7 @@
  * Survivors. Before its unmasking shares leave, the device hands the caller the count and hash of the survivor set
  * it unmasks for (`unmasking`), which the caller later compares with the published version (survivors.ts).
  */
-import { isRetryable, type RoundDescription } from '@perch/learn/client';
+import { isRetryable, retryAfterSeconds, type RoundDescription } from '@perch/learn/client';
 import { encodeDdg } from '@perch/learn/ddg';
 import { secaggDevicePolicy, type SecAggPolicy, type SecAggRoundAccepted } from '@perch/learn/privacy';
 import {
@@ -71,11 +71,10 @@ type Answer = { ok: true; bytes: Uint8Array; type: string } | { ok: false; statu
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Seconds of a Retry-After header, bounded; `dflt` when absent or unreadable. */
+/** A Retry-After header in milliseconds, bounded to [0.2 s, 10 s]; `dflt` when absent or unreadable. */
 function retryAfterMs(res: Response | null, dflt: number): number {
-  const h = res?.headers.get('retry-after')?.trim();
-  const v = h ? Number(h) : NaN; // Number(null) and Number('') are 0: an absent header is not "retry now"
-  return Number.isFinite(v) && v >= 0 ? Math.min(10_000, Math.max(200, v * 1000)) : dflt;
+  const v = retryAfterSeconds(res?.headers.get('retry-after'));
+  return v !== undefined ? Math.min(10_000, Math.max(200, v * 1000)) : dflt;
 }
 
 /**
