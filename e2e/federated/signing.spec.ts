@@ -17,7 +17,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { makeUpdate } from '@perch/learn/client';
 import type { Manifest } from '@perch/model/export';
 import { sealManifest, type Checkpoint, type Signer, base64url, keyIdOf } from '@perch/model/export';
-import { readLayout } from '@perch/learn/update';
+import { requireLayout } from '@perch/learn/update';
 import type { AuditReport } from '@perch/sdk';
 import { kill9, startAggregator, waitFor, type Recorded } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
@@ -37,8 +37,7 @@ const manifestOf = async (v: number): Promise<Manifest> => (await agg(`/v1/model
 async function publish(): Promise<number> {
   const before = await health();
   const r = (await (await agg('/v1/round')).json()) as { roundId: number; baseVersion: number; clipBound: number; noiseMultiplier: number; maxClientWeight: number; layout: { tensors: { name: string; shape: number[] }[] } };
-  const layout = readLayout(r.layout);
-  if (!layout) throw new Error('the round announces an unreadable layout');
+  const layout = requireLayout(r.layout);
   const { bytes } = makeUpdate(new Float32Array(layout.size), layout, { roundId: r.roundId, baseVersion: r.baseVersion, clipBound: r.clipBound, noiseMultiplier: r.noiseMultiplier, examples: 1, maxClientWeight: r.maxClientWeight, rng: new Rng(r.roundId) });
   const res = await fetch(`${env.agg.url}/v1/round/${r.roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes as unknown as BodyInit });
   expect(res.status).toBe(202);

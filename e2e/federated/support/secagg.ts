@@ -6,7 +6,7 @@ import type { RoundDescription } from '@perch/learn/client';
 import { decodeDdgSum, sumModM, type DdgParams } from '@perch/learn/ddg';
 import { cryptoRng } from '@perch/learn/privacy';
 import { releaseMean, zeroFrozen } from '@perch/learn/server';
-import { expandTensors, readLayout, selectedSize, trainedTensors, type Layout } from '@perch/learn/update';
+import { expandTensors, requireLayout, selectedSize, trainedTensors, type Layout } from '@perch/learn/update';
 import { loadExport } from '@perch/model/export';
 import type { Device } from './device.js';
 
@@ -46,9 +46,7 @@ export function decodedSum(round: RoundDescription, inputs: Uint32Array[]): Floa
 
 /** The dense layout a round announces. */
 export function layoutOfRound(round: { layout: unknown }): Layout {
-  const l = readLayout(round.layout);
-  if (!l) throw new Error('the round announces an unreadable layout');
-  return l;
+  return requireLayout(round.layout);
 }
 
 /**

@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { makeUpdate } from '@perch/learn/client';
 import { gaussian } from '@perch/learn/privacy';
-import { readLayout } from '@perch/learn/update';
+import { requireLayout } from '@perch/learn/update';
 import { Rng } from '@perch/model/rng';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4000);
@@ -64,8 +64,7 @@ function call(method: string, path: string, body?: Uint8Array, via: Agent = agen
 }
 
 const info = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number; baseVersion: number; clipBound: number; noiseMultiplier: number; maxClientWeight: number; layout: { tensors: { name: string; shape: number[] }[] } };
-const layout = readLayout(info.layout);
-if (!layout) throw new Error('the round announces an unreadable layout');
+const layout = requireLayout(info.layout);
 const rng = new Rng(7), g = gaussian(rng);
 const pool = Array.from({ length: 16 }, () => makeUpdate(Float32Array.from({ length: layout.size }, () => 0.01 * g()), layout, {
   roundId: info.roundId, baseVersion: info.baseVersion, clipBound: info.clipBound, noiseMultiplier: info.noiseMultiplier, examples: 10, maxClientWeight: info.maxClientWeight, rng,

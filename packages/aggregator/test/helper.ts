@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { FastifyInstance } from 'fastify';
 import { makeUpdate } from '@perch/learn/client';
-import { encodeUpdate, readLayout, type Layout, type UpdatePayload } from '@perch/learn/update';
+import { encodeUpdate, requireLayout, type Layout, type UpdatePayload } from '@perch/learn/update';
 import { gaussian } from '@perch/learn/privacy';
 import { buildApp } from '../src/app.js';
 import { defaultConfig, type AggregatorConfig, type RoundOverrides } from '../src/config.js';
@@ -45,9 +45,7 @@ export async function roundInfo(app: FastifyInstance): Promise<RoundInfo> {
 }
 
 export function layoutOf(info: RoundInfo): Layout {
-  const l = readLayout(info.layout);
-  if (!l) throw new Error('the round announces an unreadable layout');
-  return l;
+  return requireLayout(info.layout);
 }
 
 /** A valid update for the round: a random delta of norm ≈ `norm`, through the real client pipeline. */

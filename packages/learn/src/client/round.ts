@@ -4,7 +4,7 @@
  * uploads: retry only on network errors, 408, 429 and 5xx, honouring Retry-After, with full-jitter
  * exponential backoff, and never past the round's deadline (a delta expires with its round).
  */
-import { readLayout, type Layout, type TensorSpec } from '../update/layout.js';
+import { requireLayout, type Layout, type TensorSpec } from '../update/layout.js';
 import type { Rng } from '../privacy/rng.js';
 import type { LocalRecipe } from './recipe.js';
 
@@ -77,8 +77,7 @@ export interface SecAggRoundDescription {
  * the announced hash and size, and equal `expected` (from `weightShapes(dims)` + `SHARED_DENSE_WEIGHTS`).
  */
 export function roundLayout(round: RoundDescription, expected: Layout): Layout {
-  const l = readLayout(round.layout);
-  if (!l) throw new Error('round layout is unreadable or inconsistent with its own hash/size');
+  const l = requireLayout(round.layout, 'round layout');
   if (l.hash !== expected.hash) throw new Error(`round layout ${l.hash} differs from the local model's ${expected.hash}`);
   return l;
 }

@@ -3,7 +3,7 @@
  * format of one update (`wire.ts`).
  */
 export {
-  makeLayout, readLayout, layoutHash, tensorRange, flattenShared, unflatten, trainedTensors, selectedSize, selectTensors, expandTensors, type Layout, type TensorSpec,
+  makeLayout, readLayout, requireLayout, layoutHash, tensorRange, flattenShared, unflatten, trainedTensors, selectedSize, selectTensors, expandTensors, type Layout, type TensorSpec,
 } from './layout.js';
 export {
   encodeUpdate, decodeUpdate, describeUpdate, WIRE_FORMAT_VERSION, HEADER_BYTES, UPDATE_CONTENT_TYPE,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandTensors, makeLayout, readLayout, tensorRange, selectedSize, selectTensors, trainedTensors } from './layout.js';
+import { expandTensors, makeLayout, readLayout, requireLayout, tensorRange, selectedSize, selectTensors, trainedTensors } from './layout.js';
 
 const layout = makeLayout({ a: [2, 2], b: [3], c: [1, 2] }, ['a', 'b', 'c']);
 const flat = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -36,6 +36,11 @@ describe('reading an announced layout', () => {
     expect(readLayout(text)).toEqual(layout);
     const reordered = makeLayout({ a: [2, 2], b: [3], c: [1, 2] }, ['c', 'a', 'b']);
     expect(readLayout(JSON.parse(JSON.stringify(reordered)))?.offsets).toEqual([0, 2, 6]);
+  });
+
+  it('requireLayout gives the same layout, or throws naming what was unreadable', () => {
+    expect(requireLayout(text)).toEqual(layout);
+    expect(() => requireLayout({ ...text, size: 10 }, 'the manifest\'s layout')).toThrow("the manifest's layout is unreadable or inconsistent with its own hash/size");
   });
 
   it('gives null, never throws, for text that is unreadable or disagrees with its own size or hash', () => {

@@ -56,6 +56,13 @@ export function readLayout(raw: unknown): Layout | null {
   } catch { return null; }
 }
 
+/** `readLayout`, for callers that cannot go on without it: throws "<what> is unreadable …" when it is null. */
+export function requireLayout(raw: unknown, what = 'the round\'s layout'): Layout {
+  const l = readLayout(raw);
+  if (!l) throw new Error(`${what} is unreadable or inconsistent with its own hash/size`);
+  return l;
+}
+
 /** Hash of a tensor list; equal lists give equal hashes on every platform. */
 export function layoutHash(tensors: readonly TensorSpec[]): string {
   const text = tensors.map((t) => `${t.name}:${t.shape.join('x')}`).join(';');
