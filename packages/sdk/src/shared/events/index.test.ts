@@ -359,6 +359,9 @@ describe('platform and UA-era ids', () => {
     // item_id and product_id come first; sku only when there is no id
     expect(ok('view_item', { items: [{ item_id: 'G', id: 'U' }] }).event.items[0]?.id).toBe('G');
     expect(ok('view_item', { items: [{ sku: 'S', id: 'U' }] }).event.items[0]?.id).toBe('U');
+    // camelCase productId (Shopify's and several pixels' payloads), after product_id, before id and sku
+    expect(ok('Product Viewed', { productId: '7982851178717', sku: 'TEE-S' }).event.items[0]?.id).toBe('7982851178717');
+    expect(ok('view_item', { items: [{ productId: 'C', id: 'U' }] }).event.items[0]?.id).toBe('C');
   });
 
   it('takes a top-level id as the product only in a Segment single-product event (as Segment v1 sends it)', () => {

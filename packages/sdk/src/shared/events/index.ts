@@ -73,7 +73,7 @@ function readItems(props: Record<string, unknown>, issues: DroppedFields, out: S
   }
   if (arr === undefined || arr === null) {
     // Segment single-product events (and the GA4 shorthand) carry the product at the top level.
-    const single = props.item_id ?? props.product_id ?? props.sku ?? (topLevelId ? props.id : undefined);
+    const single = props.item_id ?? props.product_id ?? props.productId ?? props.sku ?? (topLevelId ? props.id : undefined);
     if (single === undefined || single === null || single === '') return undefined;
     const it = normaliseItem(props, 'props', -1, issues, false, topLevelId);
     if (!(it instanceof Fail)) out.push(it);

@@ -22,12 +22,13 @@ export interface StoredItem {
 type Source = Record<string, unknown>;
 
 /**
- * Where an item's id is read from, in order: GA4 `item_id`, Segment `product_id`, the UA-era gtag item's and
- * Segment v1 product's `id`, then Segment `sku`. A single product at the top level never takes `id`: there it
- * is as likely an order's or a page's id.
+ * Where an item's id is read from, in order: GA4 `item_id`, Segment `product_id` (and the camelCase `productId`
+ * that Shopify's and several pixels' payloads use), the UA-era gtag item's and Segment v1 product's `id`, then
+ * Segment `sku`. A single product at the top level takes `id` only in Segment's single-product events: elsewhere
+ * it is as likely an order's or a page's id.
  */
-const ID_KEYS = ['item_id', 'product_id', 'id', 'sku'] as const;
-const TOP_LEVEL_ID_KEYS = ['item_id', 'product_id', 'sku'] as const;
+const ID_KEYS = ['item_id', 'product_id', 'productId', 'id', 'sku'] as const;
+const TOP_LEVEL_ID_KEYS = ['item_id', 'product_id', 'productId', 'sku'] as const;
 /** Position in the list: GA4 `index`, Segment `position`, UA-era gtag `list_position`. */
 const INDEX_KEYS = ['index', 'position', 'list_position'] as const;
 const BRAND_KEYS = ['item_brand', 'brand'] as const;

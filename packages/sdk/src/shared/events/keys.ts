@@ -16,8 +16,9 @@ export const ITEM_KEYS: ReadonlySet<string> = new Set([
   'creative_slot',
   // Segment e-commerce v2 product properties
   'product_id', 'sku', 'category', 'name', 'brand', 'variant', 'position', 'url', 'image_url',
-  // UA-era gtag.js items (and Segment v1 products' id), Universal Analytics Enhanced Ecommerce products
-  'id', 'list_name', 'list_position', 'list', 'creative',
+  // UA-era gtag.js items (and Segment v1 products' id), Universal Analytics Enhanced Ecommerce products,
+  // camelCase product ids (Shopify's and several pixels' payloads)
+  'id', 'list_name', 'list_position', 'list', 'creative', 'productId',
   // Perch: the item's position in the shop's order before rerank() (the impressions the SDK reports)
   'original_index',
 ]);
