@@ -46,6 +46,9 @@ describe('readPush: Universal Analytics Enhanced Ecommerce', () => {
     expect([step2.stored, step2.refused]).toEqual([[], ['not_behaviour']]);
     expect(step2.reasons[0]).toContain('step 2');
     expect(outcome('ecommerce', 'checkout', { checkout: { actionField: { step: '1' }, products } }).stored).toEqual([['begin_checkout', ['P12345']]]);
+    expect(outcome('ecommerce', 'checkout', { checkout: { actionField: { step: '3' }, products } }).refused).toEqual(['not_behaviour']);
+    // a named step says nothing of its order: read as the checkout itself
+    expect(outcome('ecommerce', 'dl_begin_checkout', { checkout: { actionField: { step: 'Contact Information' }, products } }).stored).toEqual([['begin_checkout', ['P12345']]]);
     for (const ec of [
       { checkout_option: { actionField: { step: 1, option: 'Visa' } } },
       { refund: { actionField: { id: 'T12345' } } },

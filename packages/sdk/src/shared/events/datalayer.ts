@@ -70,11 +70,12 @@ function uaCall(key: string, ga4: string, action: unknown): MappedCall | Fail {
   const af = isObj(action.actionField) ? action.actionField : undefined;
   const props: Obj = { items: action.products ?? [] };
   if (key === 'checkout') {
+    // A numbered step after the first is checkout progress; no step, or a named one ("Contact Information"),
+    // is read as the checkout itself.
     const step = af?.step;
-    const n = typeof step === 'string' ? Number(step.trim()) : step;
-    if (step !== undefined && step !== null && step !== '' && n !== 1) {
-      const shown = typeof step === 'string' || typeof step === 'number' ? clip(String(step), 16) : typeof step;
-      return new Fail('not_behaviour', `ecommerce.checkout step ${shown} is checkout progress, not stored (step 1 is stored as begin_checkout)`);
+    const n = typeof step === 'number' ? step : typeof step === 'string' && step.trim() !== '' ? Number(step.trim()) : NaN;
+    if (Number.isFinite(n) && n !== 1) {
+      return new Fail('not_behaviour', `ecommerce.checkout step ${clip(String(n), 16)} is checkout progress, not stored (step 1 is stored as begin_checkout)`);
     }
   }
   if (key === 'purchase' && af !== undefined) props.value = af.revenue;
