@@ -13,15 +13,14 @@
  *   `remove`, `checkout`, `checkout_option`, `purchase`, `refund`, `promoView` or `promoClick`, under any event
  *   name (often a custom one, or a GA4 name over a UA payload). Each action becomes its GA4 event; several in
  *   one push give one event each, impressions first.
- * The mapping table is in the SDK README ("Tracking: what Perch reads from the dataLayer").
+ * - a Segment e-commerce name, pushed or through gtag, read as `track()` reads it.
+ * The mapping table is in the SDK README ("Tracking from GTM and gtag").
  */
 import type { IgnoredKind } from '../../types.js';
 import { Fail, clip } from './fields.js';
 import { isEcommerceName } from './names.js';
 
 export type { IgnoredKind };
-
-export const IGNORED_KINDS: readonly IgnoredKind[] = ['gtm', 'consent', 'gtag_command', 'ecommerce_clear', 'not_ecommerce', 'metadata'];
 
 /** A call to validate: the event name (GA4, UA-era gtag or Segment) and its props. */
 export type MappedCall = [name: string, props: unknown];
@@ -57,7 +56,7 @@ const ECOMMERCE_METADATA = new Set(['currencyCode', 'currency']);
 
 /** A consent push: gtag's consent command (handled by the caller), or an event a CMP pushes. */
 function isConsentEvent(name: string): boolean {
-  return name.toLowerCase().indexOf('consent') >= 0 || name === 'OneTrustGroupsUpdated' || name === 'cookie_consent_update';
+  return name.toLowerCase().indexOf('consent') >= 0 || name === 'OneTrustGroupsUpdated';
 }
 
 /** The UA action `key` of `ec` as GA4 props, or why it is refused. */
