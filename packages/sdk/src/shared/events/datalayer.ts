@@ -81,6 +81,29 @@ function uaCall(key: string, ga4: string, action: unknown): MappedCall | Fail {
   return [ga4, props];
 }
 
+/** The UA action that goes with each GA4 type, for a GA4 name over a UA payload given to `track()`. */
+const UA_ACTION_OF: Readonly<Record<string, string>> = {
+  view_item_list: 'impressions', view_item: 'detail', select_item: 'click', add_to_cart: 'add',
+  remove_from_cart: 'remove', begin_checkout: 'checkout', purchase: 'purchase',
+};
+
+/**
+ * The props `track(type, props)` should read when a shop passed a dataLayer-shaped payload: the `ecommerce`
+ * object of a whole push, and, inside it, the UA action that goes with `type` (its products as items, a purchase's
+ * revenue as value). Undefined when `props` already carries items or a product, or has neither shape.
+ */
+export function unwrapTrackProps(type: string, props: Obj): Obj | undefined {
+  if (props.items != null || props.products != null || props.item_id != null || props.product_id != null) return undefined;
+  const ec = isObj(props.ecommerce) ? props.ecommerce : props;
+  const key = UA_ACTION_OF[type];
+  const action = key !== undefined ? ec[key] : undefined;
+  if (key !== undefined && action != null) {
+    const call = uaCall(key, type, action);
+    if (!(call instanceof Fail)) return call[1] as Obj;
+  }
+  return ec !== props ? ec : undefined;
+}
+
 /** The meaning of an ecommerce object under `event` (a string, or undefined when the push has none). */
 function ecommercePush(event: string | undefined, ec: Obj): PushMeaning {
   const out: PushMeaning = { calls: [], refusals: [] };

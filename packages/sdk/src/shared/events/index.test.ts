@@ -372,6 +372,19 @@ describe('platform and UA-era ids', () => {
     expect(ok('Product Added', { id: 'P-2', quantity: 1 }).event.items.map((i) => i.id)).toEqual(['P-2']);
   });
 
+  it('reads a dataLayer-shaped payload given to track(): the ecommerce object, and a GA4 name over a UA payload', () => {
+    const products = [{ id: 'P12345', name: 'Tee', price: '15.25', quantity: 1 }];
+    expect(ok('view_item', { event: 'view_item', ecommerce: { items: [{ item_id: 'A' }] } }).event.items).toEqual([{ id: 'A' }]);
+    expect(ok('view_item', { ecommerce: { detail: { actionField: { list: 'x' }, products } } }).event.items.map((i) => i.id)).toEqual(['P12345']);
+    const p = ok('purchase', { purchase: { actionField: { id: 'T1', revenue: '35.43' }, products } }).event;
+    expect([p.items.map((i) => i.id), p.value]).toEqual([['P12345'], priceBucket(35.43)]);
+    expect(ok('view_item_list', { ecommerce: { currencyCode: 'EUR', impressions: [{ id: 'P1', position: 1 }] } }).event.items).toEqual([{ id: 'P1', index: 1 }]);
+    // a UA action that does not go with the name is not read; the event is refused with why
+    rejected('add_to_cart', { ecommerce: { detail: { products } } }, 'missing_item_id');
+    // a payload that carries items keeps them
+    expect(ok('view_item', { items: [{ item_id: 'B' }], ecommerce: { items: [{ item_id: 'C' }] } }).event.items).toEqual([{ id: 'B' }]);
+  });
+
   it('reads items sent as an object keyed by index (a PHP array with gaps), in key order', () => {
     expect(ok('view_item_list', { items: { 0: { item_id: 'A' }, 3: { item_id: 'B' } } }).event.items.map((i) => i.id)).toEqual(['A', 'B']);
     rejected('view_item_list', { items: { 0: { item_id: 'A' }, length: 1 } }, 'invalid_type');

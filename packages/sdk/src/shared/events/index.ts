@@ -23,6 +23,7 @@ import { Fail, MAX_DWELL_MS, MAX_ITEMS, MAX_SHORT_LENGTH, clip, piiReason, toBuc
 import { normaliseItem, type StoredItem } from './items.js';
 import { DroppedFields, EVENT_KEYS, MAX_KEYS, type FieldIssue } from './keys.js';
 import { NEEDS_ITEMS, SELECT_CONTENT, resolveEventName, topLevelIdIsProduct } from './names.js';
+import { unwrapTrackProps } from './datalayer.js';
 
 export type { StoredItem } from './items.js';
 export type { FieldIssue } from './keys.js';
@@ -193,6 +194,9 @@ export function validateEvent(name: unknown, props: unknown, now: number): Valid
       const got = props === null ? 'null' : Array.isArray(props) ? 'an array' : typeof props;
       return reject(new Fail('invalid_props', `props must be a plain object, got ${got}`), name, ts);
     } else obj = props as Record<string, unknown>;
+    // A dataLayer-shaped payload given to track(): read its ecommerce object, or the UA action that goes with the
+    // event (a GA4 name over a UA payload).
+    obj = unwrapTrackProps(type, obj) ?? obj;
     const dropped = new DroppedFields();
     const ev = build(type, obj, ts, dropped, topLevelIdIsProduct(name));
     if (ev instanceof Fail) return reject(ev, name, ts);
