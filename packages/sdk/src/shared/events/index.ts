@@ -20,7 +20,7 @@
  */
 import type { EventType, Rejection } from '../../types.js';
 import { Fail, MAX_DWELL_MS, MAX_ITEMS, MAX_SHORT_LENGTH, clip, piiReason, toBucket, toFiniteNumber, toIdString } from './fields.js';
-import { normaliseItem, type StoredItem } from './items.js';
+import { hasTopLevelProduct, normaliseItem, type StoredItem } from './items.js';
 import { DroppedFields, EVENT_KEYS, MAX_KEYS, type FieldIssue } from './keys.js';
 import { NEEDS_ITEMS, SELECT_CONTENT, resolveEventName, topLevelIdIsProduct } from './names.js';
 import { unwrapTrackProps } from './datalayer.js';
@@ -65,7 +65,7 @@ function reject(f: Fail, name: unknown, ts: number): ValidationResult {
  * recorded, so a list keeps its good items; an items field of the wrong shape is recorded as dropped. Returns
  * the first problem met (what refuses an event that needs items and has none left), or undefined.
  */
-function readItems(props: Record<string, unknown>, issues: DroppedFields, out: StoredItem[], topLevelId: boolean): Fail | undefined {
+function readItems(props: Record<string, unknown>, issues: DroppedFields, out: StoredItem[], name: string): Fail | undefined {
   let arr: unknown = props.items;
   let label = 'items';
   if (arr === undefined || arr === null) {
@@ -74,12 +74,15 @@ function readItems(props: Record<string, unknown>, issues: DroppedFields, out: S
   }
   if (arr === undefined || arr === null) {
     // Segment single-product events (and the GA4 shorthand) carry the product at the top level.
-    const single = props.item_id ?? props.product_id ?? props.productId ?? props.sku ?? (topLevelId ? props.id : undefined);
-    if (single === undefined || single === null || single === '') return undefined;
+    const topLevelId = topLevelIdIsProduct(name);
+    if (!hasTopLevelProduct(props, topLevelId)) return undefined;
     const it = normaliseItem(props, 'props', -1, issues, false, topLevelId);
-    if (!(it instanceof Fail)) out.push(it);
-    else issues.drop(it, 'props', '');
-    return it instanceof Fail ? it : undefined;
+    if (it instanceof Fail) {
+      issues.drop(it, 'props', '');
+      return it;
+    }
+    out.push(it);
+    return undefined;
   }
   // A PHP array with gaps serialises as an object keyed "0", "3", …: read its values in key order.
   if (arr !== null && typeof arr === 'object' && !Array.isArray(arr)) arr = indexedValues(arr as Record<string, unknown>) ?? arr;
@@ -115,17 +118,16 @@ function indexedValues(o: Record<string, unknown>): unknown[] | undefined {
 }
 
 /** An optional event-level field that is unusable: dropped and recorded, the event kept. */
-function dropField(issues: DroppedFields, f: Fail, field: string): undefined {
+function dropField(issues: DroppedFields, f: Fail, field: string): void {
   issues.drop(f, field, field);
-  return undefined;
 }
 
-function build(type: EventType, props: Record<string, unknown>, ts: number, issues: DroppedFields, topLevelId: boolean): PerchEvent | Fail {
+function build(type: EventType, name: string, props: Record<string, unknown>, ts: number, issues: DroppedFields): PerchEvent | Fail {
   if (!issues.scan(props, EVENT_KEYS, '')) {
     issues.drop(new Fail('too_large', `have more than ${MAX_KEYS} fields; only the fields read below are kept`), 'props', 'props');
   }
   const items: StoredItem[] = [];
-  const problem = readItems(props, issues, items, topLevelId);
+  const problem = readItems(props, issues, items, name);
   // An event that needs items and has none usable is refused, with the first item's problem when there was one.
   if (items.length === 0 && NEEDS_ITEMS[type]) {
     return problem ?? new Fail('missing_item_id', `${type} needs at least one item with an item_id (GA4 items[] or Segment products[]/product_id); ${EMPTY_WHY[type] ?? 'it has none'}`);
@@ -198,7 +200,7 @@ export function validateEvent(name: unknown, props: unknown, now: number): Valid
     // event (a GA4 name over a UA payload).
     obj = unwrapTrackProps(type, obj) ?? obj;
     const dropped = new DroppedFields();
-    const ev = build(type, obj, ts, dropped, topLevelIdIsProduct(name));
+    const ev = build(type, name, obj, ts, dropped);
     if (ev instanceof Fail) return reject(ev, name, ts);
     return { ok: true, event: ev, dropped: dropped.list, issues: dropped.issues ?? [] };
   } catch {

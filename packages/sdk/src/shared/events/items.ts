@@ -29,6 +29,21 @@ type Source = Record<string, unknown>;
  */
 const ID_KEYS = ['item_id', 'product_id', 'productId', 'id', 'sku'] as const;
 const TOP_LEVEL_ID_KEYS = ['item_id', 'product_id', 'productId', 'sku'] as const;
+const TOP_LEVEL_GATE_WITH_ID = [...TOP_LEVEL_ID_KEYS, 'id'] as const;
+/**
+ * Whether the props themselves carry a product (a Segment single-product event, or the GA4 shorthand): the first
+ * of the keys a top-level product is read from (`id` too when `topLevelId`) that is not null or undefined holds
+ * something other than ''.
+ */
+export function hasTopLevelProduct(props: Source, topLevelId: boolean): boolean {
+  const keys = topLevelId ? TOP_LEVEL_GATE_WITH_ID : TOP_LEVEL_ID_KEYS;
+  for (let i = 0; i < keys.length; i++) {
+    const v = props[keys[i] as string];
+    if (v !== undefined && v !== null) return v !== '';
+  }
+  return false;
+}
+
 /** Position in the list: GA4 `index`, Segment `position`, UA-era gtag `list_position`. */
 const INDEX_KEYS = ['index', 'position', 'list_position'] as const;
 const BRAND_KEYS = ['item_brand', 'brand'] as const;
@@ -134,7 +149,7 @@ export function normaliseItem(raw: unknown, label: string, index: number, issues
   if (q !== undefined) item.quantity = q;
 
   if (scanKeys && issues !== null && !issues.scan(src, ITEM_KEYS, label)) {
-    issues?.drop(new Fail('too_large', `has more than ${MAX_KEYS} fields; only the fields read above are kept`), `${label}[]`, itemPath(label, index));
+    issues.drop(new Fail('too_large', `has more than ${MAX_KEYS} fields; only the fields read above are kept`), `${label}[]`, itemPath(label, index));
   }
   return item;
 }
