@@ -12,16 +12,20 @@ export function emptySummary(): RejectionSummary {
   return { total: 0, byCode: {}, recent: [] };
 }
 
+/** Appends `list` to `recent` in place, keeping only the newest `max` entries. */
+function keepNewest<T>(recent: T[], list: readonly T[], max: number): void {
+  if (list.length === 0) return;
+  recent.push(...list.slice(-max));
+  if (recent.length > max) recent.splice(0, recent.length - max);
+}
+
 /** Adds rejections to a summary in place, keeping only the newest `MAX_RECENT_REJECTIONS`. */
 export function addRejections(s: RejectionSummary, list: readonly Rejection[]): RejectionSummary {
   for (const r of list) {
     s.total++;
     s.byCode[r.code] = (s.byCode[r.code] ?? 0) + 1;
   }
-  if (list.length) {
-    s.recent.push(...list.slice(-MAX_RECENT_REJECTIONS));
-    if (s.recent.length > MAX_RECENT_REJECTIONS) s.recent.splice(0, s.recent.length - MAX_RECENT_REJECTIONS);
-  }
+  keepNewest(s.recent, list, MAX_RECENT_REJECTIONS);
   return s;
 }
 
@@ -33,8 +37,7 @@ export function mergeSummaries(a: RejectionSummary, b: RejectionSummary): Reject
     const code = k as keyof RejectionSummary['byCode'];
     out.byCode[code] = (out.byCode[code] ?? 0) + (v ?? 0);
   }
-  out.recent.push(...b.recent);
-  if (out.recent.length > MAX_RECENT_REJECTIONS) out.recent.splice(0, out.recent.length - MAX_RECENT_REJECTIONS);
+  keepNewest(out.recent, b.recent, MAX_RECENT_REJECTIONS);
   return out;
 }
 
@@ -51,8 +54,7 @@ export function addDropped(s: DroppedFieldSummary, list: readonly DroppedField[]
     s.total++;
     s.byField[d.field] = (s.byField[d.field] ?? 0) + 1;
   }
-  s.recent.push(...list.slice(-MAX_RECENT_DROPPED));
-  if (s.recent.length > MAX_RECENT_DROPPED) s.recent.splice(0, s.recent.length - MAX_RECENT_DROPPED);
+  keepNewest(s.recent, list, MAX_RECENT_DROPPED);
   return s;
 }
 

@@ -59,6 +59,11 @@ function isConsentEvent(name: string): boolean {
   return name.toLowerCase().indexOf('consent') >= 0 || name === 'OneTrustGroupsUpdated';
 }
 
+/** What an event name that is not e-commerce is counted as: GTM's own, consent, or other analytics. */
+function ignoredKindOf(event: string): IgnoredKind {
+  return event.startsWith('gtm.') ? 'gtm' : isConsentEvent(event) ? 'consent' : 'not_ecommerce';
+}
+
 /** The UA action `key` of `ec` as GA4 props, or why it is refused. */
 function uaCall(key: string, ga4: string, action: unknown): MappedCall | Fail {
   if (key === 'impressions') {
@@ -172,9 +177,7 @@ export function readPush(via: PushVia, name: unknown, props: unknown): PushMeani
     if (event === undefined) {
       return { calls: [], refusals: [{ fail: new Fail('unknown_event', `gtag('event', …) needs an event name, got ${name === null ? 'null' : typeof name}`), event: '(gtag)' }] };
     }
-    if (event.startsWith('gtm.')) return { ignored: 'gtm' };
-    if (isConsentEvent(event)) return { ignored: 'consent' };
-    if (!isEcommerceName(event)) return { ignored: 'not_ecommerce' };
+    if (!isEcommerceName(event)) return { ignored: ignoredKindOf(event) };
     return { calls: [[event, props === null ? undefined : props]], refusals: [] };
   }
   if (via === 'ecommerce' && isObj(props)) return ecommercePush(event, props);
@@ -186,13 +189,12 @@ export function readPush(via: PushVia, name: unknown, props: unknown): PushMeani
   // No ecommerce object: the ecommerce value was null (a clear) or not an object, or the push had none.
   const clear = via === 'ecommerce' && (props === null || props === undefined);
   if (event === undefined) return { ignored: clear ? 'ecommerce_clear' : 'metadata' };
-  if (event.startsWith('gtm.')) return { ignored: 'gtm' };
   if (isEcommerceName(event)) {
     // A GA4 e-commerce name with its params at the top level or in gtag's `eventModel` (`push`), or with an
     // unusable ecommerce value.
     const top = via === 'push' && isObj(props) ? props : {};
     return { calls: [[event, isObj(top.eventModel) && top.items == null && top.products == null ? top.eventModel : top]], refusals: [] };
   }
-  if (isConsentEvent(event)) return { ignored: 'consent' };
-  return { ignored: clear ? 'ecommerce_clear' : 'not_ecommerce' };
+  const kind = ignoredKindOf(event);
+  return { ignored: kind === 'not_ecommerce' && clear ? 'ecommerce_clear' : kind };
 }
