@@ -58,13 +58,19 @@ export function addDropped(s: DroppedFieldSummary, list: readonly DroppedField[]
   return s;
 }
 
+/** Adds counts by kind into `into` in place; returns how many were added. */
+export function addCounts(into: Partial<Record<IgnoredKind, number>>, counts: Partial<Record<IgnoredKind, number>> | undefined): number {
+  let added = 0;
+  for (const [k, n] of Object.entries(counts ?? {}) as Array<[IgnoredKind, number]>) {
+    into[k] = (into[k] ?? 0) + n;
+    added += n;
+  }
+  return added;
+}
+
 /** Adds ignored-push counts to a summary in place. */
 export function addIgnored(s: IgnoredSummary, counts: Partial<Record<IgnoredKind, number>> | undefined): IgnoredSummary {
-  if (!counts) return s;
-  for (const [k, n] of Object.entries(counts) as Array<[IgnoredKind, number]>) {
-    s.total += n;
-    s.byKind[k] = (s.byKind[k] ?? 0) + n;
-  }
+  s.total += addCounts(s.byKind, counts);
   return s;
 }
 

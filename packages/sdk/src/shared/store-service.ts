@@ -10,7 +10,7 @@ import { errName } from './errors.js';
 import { readEventIds } from './event-ids.js';
 import { validateEvent } from './events/index.js';
 import { MemoryStore } from './memory-store.js';
-import { emptyDropped, emptyIgnored } from './rejections.js';
+import { addCounts, emptyDropped, emptyIgnored } from './rejections.js';
 import { ageCutoff, quotaPruneCount } from './retention.js';
 import type { Store } from './store.js';
 import type {
@@ -84,7 +84,7 @@ function merge(jobs: Job[]): WriteBatch {
     for (const r of batch.rejections) out.rejections.push(r);
     for (const c of batch.consent) out.consent.push(c);
     for (const d of batch.droppedFields ?? []) out.droppedFields!.push(d);
-    for (const [k, n] of Object.entries(batch.ignored ?? {}) as Array<[IgnoredKind, number]>) out.ignored![k] = (out.ignored![k] ?? 0) + n;
+    addCounts(out.ignored!, batch.ignored);
   }
   return out;
 }
