@@ -109,20 +109,27 @@ function isArgs(e: unknown): boolean {
  */
 export function bridgeDataLayer(dataLayer: unknown[], track: (name: unknown, props: unknown, via: PushVia) => void): () => void {
   return observePushes(dataLayer, (entry) => {
-    let via: PushVia = 'other', name: unknown, props: unknown;
+    let call: PassedOn;
     try {
-      if (isArgs(entry)) {
-        const command = get(entry, 0);
-        [name, props, via] = [get(entry, 1), get(entry, 2), command === 'event' ? 'gtag-event' : command === 'consent' ? 'gtag-consent' : 'gtag-other'];
-      } else if (typeof entry === 'object' && entry !== null) {
-        name = get(entry, 'event');
-        if (Object.prototype.hasOwnProperty.call(entry, 'ecommerce')) [props, via] = [get(entry, 'ecommerce'), 'ecommerce'];
-        else [props, via] = [{ items: get(entry, 'items'), products: get(entry, 'products'), eventModel: get(entry, 'eventModel'), transactionProducts: get(entry, 'transactionProducts'), transactionTotal: get(entry, 'transactionTotal') }, 'push'];
-      }
+      call = passOn(entry);
     } catch {
       // A revoked Proxy or a throwing trap: unreadable, so counted as a push that is not e-commerce.
-      [name, props, via] = [undefined, undefined, 'other'];
+      call = [undefined, undefined, 'other'];
     }
-    track(name, props, via);
+    track(call[0], call[1], call[2]);
   });
+}
+
+type PassedOn = [name: unknown, props: unknown, via: PushVia];
+
+/** The parts of one push the worker reads (see `bridgeDataLayer`); may throw on an exotic object. */
+function passOn(entry: unknown): PassedOn {
+  if (isArgs(entry)) {
+    const command = get(entry, 0);
+    return [get(entry, 1), get(entry, 2), command === 'event' ? 'gtag-event' : command === 'consent' ? 'gtag-consent' : 'gtag-other'];
+  }
+  if (typeof entry !== 'object' || entry === null) return [undefined, undefined, 'other'];
+  const name = get(entry, 'event');
+  if (Object.prototype.hasOwnProperty.call(entry, 'ecommerce')) return [name, get(entry, 'ecommerce'), 'ecommerce'];
+  return [name, { items: get(entry, 'items'), products: get(entry, 'products'), eventModel: get(entry, 'eventModel'), transactionProducts: get(entry, 'transactionProducts'), transactionTotal: get(entry, 'transactionTotal') }, 'push'];
 }
