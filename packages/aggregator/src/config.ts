@@ -1,4 +1,5 @@
 /** Aggregator configuration: defaults, and the command line / environment reader used by server.ts. */
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ModelDims } from '@perch/model/spec';
 import { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE, recipeProblems, type LocalRecipe, frozenFromFlag } from '@perch/learn/client';
@@ -98,6 +99,18 @@ export const DEFAULT_SECAGG: SecAggPolicy = {
 
 export interface AggregatorConfig {
   dbPath: string;
+  /**
+   * `--database-url postgres://…`: keep everything in that Postgres database instead of the SQLite file, so that
+   * several instances can share it (store/postgres.ts). Absent → the embedded SQLite store at `dbPath`.
+   */
+  databaseUrl?: string;
+  /**
+   * This instance among several on one database: `id` names its closing leases (unique per live instance; an
+   * instance restarted with the same id resumes its own lease at once), `leaseMs` their length, `pollMs` the
+   * period at which it watches the store for rounds other instances opened or abandoned. `holdLeaseMs` is fault
+   * injection for tests: the closer waits this long after taking its lease, so that a test can kill it there.
+   */
+  instance?: { id?: string; leaseMs?: number; pollMs?: number; holdLeaseMs?: number };
   /** `--model DIR`; absent → built-in tiny deterministic model with `seedDims`. */
   modelDir?: string;
   seedDims?: ModelDims;
@@ -184,6 +197,8 @@ export function defaultConfig(over: Partial<Omit<AggregatorConfig, 'round'>> & {
     rateLimit: over.rateLimit ?? { max: 120, timeWindowMs: 60_000 },
     noiseSeed: over.noiseSeed,
     now: over.now,
+    ...(over.databaseUrl ? { databaseUrl: over.databaseUrl } : {}),
+    ...(over.instance ? { instance: over.instance } : {}),
   };
 }
 
@@ -203,6 +218,8 @@ export interface ServerConfig extends AggregatorConfig {
  * or none) (the devices' recipe)
  * --secagg on|off --secagg-bits --secagg-k --secagg-t --secagg-min-cohort --secagg-max-cohort
  * --secagg-stage-seconds a,s,m,u --secagg-long-poll-ms --ddg-sigma --ddg-epsilon (secure aggregation)
+ * --database-url postgres://… --instance-id --lease-ms --poll-ms (several instances on one Postgres database;
+ * --hold-lease-ms is fault injection for tests)
  */
 /** Every flag the server accepts (each takes a value); the same names, upper-cased, as `PERCH_AGG_*` variables. */
 export const SERVER_FLAGS = [
@@ -211,7 +228,7 @@ export const SERVER_FLAGS = [
   'server-warmup', 'server-decay', 'cors', 'rate-max', 'rate-window-ms', 'dims',
   'local-epochs', 'local-lr', 'local-negatives', 'local-virtual-batch', 'local-dropout', 'local-frozen',
   'secagg', 'secagg-bits', 'secagg-k', 'secagg-t', 'secagg-min-cohort', 'secagg-max-cohort', 'secagg-stage-seconds', 'secagg-long-poll-ms',
-  'ddg-sigma', 'ddg-epsilon',
+  'ddg-sigma', 'ddg-epsilon', 'database-url', 'instance-id', 'lease-ms', 'poll-ms', 'hold-lease-ms',
 ] as const;
 
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined> = {}): ServerConfig {
@@ -280,8 +297,17 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     const [dim, hidden, numItems, numAttrs, numCategories] = dimsText.split(',').map(Number);
     seedDims = { dim: dim!, hidden: hidden ?? dim!, numItems: numItems ?? 50, numAttrs: numAttrs ?? 10, numCategories: numCategories ?? 5 };
   }
+  const databaseUrl = get('database-url');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('--database-url must be a postgres:// or postgresql:// URL');
+  const leaseMs = num('lease-ms'), pollMs = num('poll-ms'), holdLeaseMs = num('hold-lease-ms');
+  for (const [name, v] of [['lease-ms', leaseMs], ['poll-ms', pollMs]] as const) if (v !== undefined && !(Number.isInteger(v) && v >= 10)) throw new Error(`--${name} must be an integer ≥ 10`);
+  if (holdLeaseMs !== undefined && !(Number.isInteger(holdLeaseMs) && holdLeaseMs >= 0)) throw new Error('--hold-lease-ms must be an integer ≥ 0');
+  // On a shared database every live instance needs its own id: host and process unless given.
+  const id = get('instance-id') ?? (databaseUrl ? `${hostname()}-${process.pid}` : undefined);
+  const inst = Object.fromEntries(Object.entries({ id, leaseMs, pollMs, holdLeaseMs }).filter(([, v]) => v !== undefined)) as NonNullable<AggregatorConfig['instance']>;
+  const instance = Object.keys(inst).length > 0 ? inst : undefined;
   const cfg = defaultConfig({
-    dbPath: get('db'), modelDir: get('model'), seedDims, round,
+    dbPath: get('db'), modelDir: get('model'), seedDims, round, ...(databaseUrl ? { databaseUrl } : {}), ...(instance ? { instance } : {}),
     corsOrigins: get('cors')?.split(',').map((s) => s.trim()).filter(Boolean),
     rateLimit: { max: num('rate-max') ?? 120, timeWindowMs: num('rate-window-ms') ?? 60_000 },
   });

@@ -4,23 +4,18 @@
  * closes and publishes correctly.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { spawnServer, tempDir, updateFor, waitFor } from './helper.js';
+import { childProcesses, killed, roundAt, spawnServer, tempDir, updateFor, uploadTo, waitFor } from './helper.js';
 import type { RoundInfo } from '../src/schemas/round.js';
 import { CHECKPOINT_DOMAIN, extendsTo, manifestPosition, MANIFEST_DOMAIN, verifySigned, type Checkpoint, type Manifest } from '@perch/model/export';
 
 const ARGS = ['--min-clients', '3', '--target-clients', '60', '--round-seconds', '600', '--noise', '0', '--rate-max', '1000000'];
 let cleanup: (() => void) | undefined;
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  cleanup?.();
-});
+const { children, reap } = childProcesses();
+afterEach(() => { reap(); cleanup?.(); });
 
-const getRound = async (url: string): Promise<RoundInfo> => (await fetch(`${url}/v1/round`)).json() as Promise<RoundInfo>;
-const upload = (url: string, roundId: number, bytes: Uint8Array) =>
-  fetch(`${url}/v1/round/${roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes as unknown as BodyInit });
+const getRound = roundAt;
+const upload = uploadTo;
 
 /**
  * The version, its log entry and the round's close commit together: after the restart version 2 is signed with the
@@ -36,12 +31,6 @@ async function expectSignedChain(url: string, publicKey: string): Promise<void> 
   await verifySigned(CHECKPOINT_DOMAIN, cp, [publicKey]);
   expect(cp).toMatchObject({ index: 1, head: m2!.log!.head });
   await extendsTo({ index: 0, head: m1!.log!.head }, cp, async (from, to) => ((await get(`/v1/log/leaves?from=${from}&to=${to}`)) as { leaves: string[] }).leaves);
-}
-
-async function killed(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
 }
 
 // Both commit paths: in the event-loop thread (PERCH_AGG_WRITER_THREAD=0) and in the writer thread (default).

@@ -84,6 +84,25 @@ export async function waitFor<T>(f: () => Promise<T | undefined | false>, timeou
   }
 }
 
+/** Server processes a test file starts: `reap` (in afterEach) kills what is still running. */
+export function childProcesses(): { children: ChildProcess[]; reap: () => void } {
+  const children: ChildProcess[] = [];
+  return { children, reap: () => { for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); } };
+}
+
+/** kill -9, and wait until the process is gone. */
+export async function killed(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** GET /v1/round of a server over HTTP. */
+export const roundAt = async (url: string): Promise<RoundInfo> => (await fetch(`${url}/v1/round`)).json() as Promise<RoundInfo>;
+/** POSTs an update's bytes to a server over HTTP. */
+export const uploadTo = (url: string, roundId: number, bytes: Uint8Array): Promise<Response> =>
+  fetch(`${url}/v1/round/${roundId}/updates`, { method: 'POST', headers: { 'content-type': 'application/vnd.perch.update.v1' }, body: bytes as unknown as BodyInit });
+
 /** Starts `src/server.ts` as a child process on a random port; resolves with its base URL once listening. */
 export async function spawnServer(args: string[]): Promise<{ url: string; modelKey: { keyId: string; publicKey: string }; child: ChildProcess; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(PKG_ROOT, 'src', 'server.ts'), '--host', '127.0.0.1', '--port', '0', ...args], {

@@ -7,11 +7,10 @@
  * the server was down fails the round cleanly: nothing is published and the next round opens.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { loadExport } from '@perch/model/export';
 import type { DevicePolicy, MaskedInputRequest, ShareKeysRequest, UnmaskRequest } from '@perch/learn/secagg';
-import { spawnServer, tempDir, waitFor } from './helper.js';
+import { childProcesses, killed, spawnServer, tempDir, waitFor } from './helper.js';
 import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, WIRE, type Reply, type Send } from './secagg-helper.js';
 import type { RoundInfo } from '../src/schemas/round.js';
 
@@ -24,17 +23,8 @@ const args = (db: string, stages = '120,60,60,60') => [
 ];
 
 let cleanup: (() => void) | undefined;
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  cleanup?.();
-});
-
-async function killed(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
+const { children, reap } = childProcesses();
+afterEach(() => { reap(); cleanup?.(); });
 
 const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
 

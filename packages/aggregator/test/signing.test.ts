@@ -164,7 +164,7 @@ describe('signed versions in an append-only log', () => {
     const model = tinyRandomModel();
     await store.seed(await buildVersion({ ...model, version: 1, parent: null, round: null, now: 0, seal: { signer: key, prev: null } }));
     const round = await store.openRound({ baseVersion: 1, openedAt: 0, deadline: 1 });
-    expect(await store.beginClose(round.id)).toBe(true);
+    expect(await store.beginClose(round.id, { owner: 'test', ms: 60_000 })).toBe(true);
     const next = { baseVersion: 2, openedAt: 1, deadline: 2 };
     // Sealed as if the log were empty (a stale head): index 0 again.
     const stale = await buildVersion({ ...model, version: 2, parent: 1, round: round.id, now: 1, seal: { signer: key, prev: null } });

@@ -20,6 +20,10 @@ import { Rng } from '@perch/model/rng';
 import { SecAggRound, secaggProblem, type SecAggHost } from '../secagg/service.js';
 import { newRoundParams } from '../secagg/params.js';
 
+/** Length of a closing lease and period of the store watch, unless configured (`AggregatorConfig.instance`). */
+const DEFAULT_LEASE_MS = 15_000;
+const DEFAULT_POLL_MS = 1_000;
+
 export interface Logger { info(o: object, msg?: string): void; error(o: object, msg?: string): void }
 export type SubmitOutcome = { status: number; body: unknown; replayed: boolean } | { problem: Problem };
 
@@ -27,7 +31,10 @@ export class RoundService {
   private dims!: ModelDims;
   private layout!: Layout;
   private timer: NodeJS.Timeout | undefined;
+  private watcher: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** The round this instance last began (armed, resumed or joined): the watcher begins any newer one. */
+  private known: number | undefined;
   private stopped = false;
   private readonly policy: RoundPolicy;
   private readonly now: () => number;
@@ -39,6 +46,9 @@ export class RoundService {
     this.policy = config.round;
     this.now = config.now ?? Date.now;
   }
+
+  /** This instance's closing lease: its id and the lease's length (docs/aggregator.md, "Several instances"). */
+  private get lease() { return { owner: this.config.instance?.id ?? 'embedded', ms: this.config.instance?.leaseMs ?? DEFAULT_LEASE_MS }; }
 
   /** Seeds the store if empty, resumes or opens a round, and arms its deadline. */
   async start(): Promise<void> {
@@ -55,6 +65,28 @@ export class RoundService {
     const round = await this.store.openRound(this.newRound(latest.version));
     this.log.info({ round: round.id, status: round.status, version: latest.version, accepted: round.accepted }, 'round resumed or opened');
     await this.begin(round);
+    this.watch();
+  }
+
+  /**
+   * Every instance watches the shared store: a round another instance opened is begun here too (its deadline
+   * armed), a round whose closer died (its lease expired) is taken over, and a full or overdue round that nobody
+   * closes is closed. With one instance this only repeats what the timers do.
+   */
+  private watch(): void {
+    const every = this.config.instance?.pollMs ?? DEFAULT_POLL_MS;
+    const tick = async (): Promise<void> => {
+      if (this.stopped || this.closing) return;
+      const cur = await this.store.currentRound();
+      if (!cur || this.stopped) return;
+      if (cur.id !== this.known) return void (await this.begin(cur));
+      if (this.secagg?.roundId === cur.id) return void (this.store.shared ? await this.secagg.sync() : undefined);
+      if (cur.status === 'closing') { if (await this.store.leaseExpired(cur.id)) void this.close(cur.id, 'lease expired: taking over'); return; }
+      if (this.closesAtTarget && cur.accepted >= this.policy.targetClients) void this.close(cur.id, 'target reached');
+      else if (this.now() >= cur.deadline) void this.close(cur.id, 'deadline');
+    };
+    this.watcher = setInterval(() => void tick().catch((err: unknown) => this.log.error({ err }, 'watching the store failed')), every);
+    this.watcher.unref();
   }
 
   /**
@@ -63,6 +95,7 @@ export class RoundService {
    */
   private async begin(round: RoundRecord): Promise<void> {
     if (this.stopped) return;
+    this.known = round.id;
     let row = await this.store.secaggRound(round.id);
     const s = this.policy.secagg;
     if (!row && s && round.status === 'open' && round.accepted === 0) {
@@ -78,6 +111,7 @@ export class RoundService {
       return;
     }
     this.secagg = undefined;
+    // Another instance may be closing it: `close` takes the round over only once that instance's lease expired.
     if (round.status === 'closing') void this.close(round.id, 'resume interrupted close');
     // A crash between the last accepted upload and the start of the close leaves a full open round.
     else if (this.closesAtTarget && round.accepted >= this.policy.targetClients) void this.close(round.id, 'target reached before restart');
@@ -87,6 +121,7 @@ export class RoundService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.watcher) clearInterval(this.watcher);
     await this.secagg?.stop();
     await this.closing;
   }
@@ -97,7 +132,7 @@ export class RoundService {
   private get secaggHost(): SecAggHost {
     return {
       log: this.log, now: this.now,
-      closeAtTarget: this.policy.closeAtTarget ? this.policy.targetClients : undefined,
+      closeAtTarget: this.policy.closeAtTarget ? this.policy.targetClients : undefined, shared: this.store.shared,
       end: (roundId, out) => this.endSecAgg(roundId, out),
     };
   }
@@ -109,15 +144,12 @@ export class RoundService {
    * opens in the same transaction.
    */
   private async endSecAgg(roundId: number, out: Parameters<SecAggHost['end']>[1]): Promise<void> {
-    let round = await this.store.getRound(roundId);
-    if (!round) return;
-    if (round.status === 'open') await this.store.beginClose(roundId);
-    round = (await this.store.getRound(roundId))!;
-    if (round.status !== 'closing') return;
+    if (!(await this.store.beginClose(roundId, this.lease))) return;
+    const round = (await this.store.getRound(roundId))!;
     const now = this.now();
     let next: RoundRecord;
     if (!out.ok) {
-      next = await this.store.commitClose({ roundId, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion), reason: out.reason });
+      next = await this.store.commitClose({ roundId, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion), reason: out.reason, owner: this.lease.owner });
       this.log.info({ round: roundId, reason: out.reason, next: next.id }, 'secure-aggregation round failed');
     } else {
       const p = this.policy, count = out.survivors.length;
@@ -266,15 +298,27 @@ export class RoundService {
   }
 
   private async doClose(id: number, reason: string): Promise<void> {
-    let round = await this.store.getRound(id);
-    if (!round) return;
-    if (round.status === 'open' && !(await this.store.beginClose(id))) return;
-    round = (await this.store.getRound(id))!;
-    if (round.status !== 'closing') return;
+    // The lease: open → closing, or a closing round whose closer's lease expired; otherwise another instance closes it.
+    const lease = this.lease;
+    if (!(await this.store.beginClose(id, lease))) return;
+    // Renewed while this instance aggregates; if it pauses past the lease, commitClose refuses (fencing).
+    const renew = setInterval(() => void this.store.renewLease(id, lease).catch(() => undefined), Math.max(50, Math.floor(lease.ms / 3)));
+    renew.unref();
+    try {
+      const hold = this.config.instance?.holdLeaseMs ?? 0;
+      if (hold > 0) await new Promise((r) => setTimeout(r, hold));
+      await this.closeClaimed(id, reason);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async closeClaimed(id: number, reason: string): Promise<void> {
+    const round = (await this.store.getRound(id))!;
     const p = this.policy;
     const now = this.now();
     if (round.accepted < p.minClients) {
-      const next = await this.store.commitClose({ roundId: id, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion) });
+      const next = await this.store.commitClose({ roundId: id, status: 'failed', closedAt: now, next: this.newRound(round.baseVersion), owner: this.lease.owner });
       this.log.info({ round: id, reason, accepted: round.accepted, next: next.id }, 'round failed: too few clients');
       return void (await this.begin(next));
     }
@@ -305,6 +349,6 @@ export class RoundService {
     });
     // The optimiser's state is stored with the version it produced, in the same transaction (not published).
     if (state) version.weights = { ...version.weights, ...stateTensors(state) };
-    return this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version) });
+    return this.store.commitClose({ roundId: id, status: 'published', version, closedAt: now, next: this.newRound(version.version), owner: this.lease.owner });
   }
 }

@@ -60,6 +60,11 @@ export type StepAnswer = ({ status: 200 | 202; body: Record<string, unknown> | U
 export interface SecAggHost {
   readonly log: { info(o: object, msg?: string): void; error(o: object, msg?: string): void };
   readonly now: () => number;
+  /**
+   * Whether other instances write to the same store (Postgres): then a stage is closed from every instance's
+   * messages, read back from the store, and `sync` follows closes made elsewhere.
+   */
+  readonly shared?: boolean;
   /** `targetClients` when the policy closes advertise at the target, else undefined. */
   readonly closeAtTarget: number | undefined;
   /** Called once with the decoded sum over the survivors (of the round's `ddg.tensors`), or a failure reason; publishes or fails the round. */
@@ -275,7 +280,12 @@ export class SecAggRound {
       await this.reload();
       throw err;
     } finally { this.inflight.delete(write); }
-    if (res.kind !== 'inserted') { await this.reload(); return { problem: this.late(step) }; }
+    if (res.kind !== 'inserted') {
+      await this.reload();
+      // Stored already through another instance (a shared store): the same bytes are a replay.
+      if (res.kind === 'duplicate') return this.replay(step, id, fp);
+      return { problem: this.late(step) };
+    }
     this.fingerprints.set(key, fp);
     this.counts[KIND[step]]++;
     if (step === 'advertise-keys') this.devices.set(id, (msg as { cPk: string }).cPk);
@@ -329,6 +339,28 @@ export class SecAggRound {
     }
   }
 
+  /**
+   * On a shared store: follows what other instances did. A stage closed elsewhere is loaded (waking this
+   * instance's long polls and arming the next stage's deadline); a stage whose messages, counted over every
+   * instance, are complete is closed here.
+   */
+  async sync(): Promise<void> {
+    if (this.stopped || this.closing || ORDER[this.stage] >= 4) return;
+    const row = await this.store.secaggRound(this.roundId);
+    if (!row) return;
+    if (row.stage !== this.stage) {
+      await this.reload();
+      this.wake();
+      this.start();
+      return;
+    }
+    const counts = await this.store.secaggCounts(this.roundId);
+    if (counts.devices !== this.counts.devices || counts.shares !== this.counts.shares || counts.masked !== this.counts.masked || counts.unmask !== this.counts.unmask) {
+      await this.reload();
+      if (this.complete(this.stage as Step)) void this.close(this.stage as Step, 'complete');
+    }
+  }
+
   private async reload(): Promise<void> {
     const fresh = await SecAggRound.load(this.roundId, this.store, this.host);
     this.server = fresh.server; this.snap = fresh.snap; this.stage = fresh.stage; this.reason = fresh.reason; this.deadline = fresh.deadline;
@@ -356,6 +388,11 @@ export class SecAggRound {
     if (this.timer) clearTimeout(this.timer);
     this.sealed = step;
     await Promise.allSettled([...this.inflight]);
+    if (this.host.shared) {
+      // Every instance's messages, not only this one's; another instance may have closed the stage already.
+      await this.reload();
+      if (this.stage !== step) { this.sealed = undefined; this.wake(); this.start(); return; }
+    }
     const log = (o: object, msg: string): void => this.host.log.info({ round: this.roundId, stage: step, why, ...o }, msg);
     if (step === 'unmasking') return this.finish(log);
     const out = step === 'advertise-keys' ? await this.server.closeAdvertise() : step === 'share-keys' ? this.server.closeShareKeys() : this.server.closeMaskedInput();

@@ -6,11 +6,12 @@
  */
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
+import { secaggSnapshotOf } from './snapshot.js';
 import type { Weights } from '@perch/model/spec';
 import { SECAGG_SCHEMA, secaggStatements } from './secagg-sql.mjs';
 import type {
   SecAggMessageRow, SecAggRoundRow, SecAggSnapshot, SecAggStage, SecAggWrite, SecAggWriteResult,
-  AggregatorStore, InsertResult, LogEntry, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
+  AggregatorStore, CloseLease, InsertResult, LogEntry, ModelVersion, NewModelVersion, NewRound, RoundCloseResult, RoundRecord, StoredFile, UpdateRecord,
 } from './types.js';
 
 const SCHEMA = `
@@ -19,20 +20,23 @@ CREATE TABLE IF NOT EXISTS tensors (version INTEGER NOT NULL, name TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS rounds (
   id INTEGER PRIMARY KEY AUTOINCREMENT, base_version INTEGER NOT NULL, status TEXT NOT NULL,
-  opened_at INTEGER NOT NULL, deadline INTEGER NOT NULL, closed_at INTEGER, result_version INTEGER, accepted INTEGER NOT NULL DEFAULT 0);
+  opened_at INTEGER NOT NULL, deadline INTEGER NOT NULL, closed_at INTEGER, result_version INTEGER, accepted INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT, lease_until INTEGER);
 CREATE TABLE IF NOT EXISTS updates (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, round_id INTEGER NOT NULL, received_at INTEGER NOT NULL,
   weight REAL NOT NULL, norm REAL NOT NULL, fingerprint TEXT NOT NULL, payload BLOB NOT NULL, response TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_round ON updates (round_id, seq);
+CREATE INDEX IF NOT EXISTS updates_round_key ON updates (round_id, key);
 CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, version INTEGER NOT NULL UNIQUE, leaf TEXT NOT NULL, head TEXT NOT NULL);
 ${SECAGG_SCHEMA}`;
 
-interface RoundRow { id: number; base_version: number; status: RoundRecord['status']; opened_at: number; deadline: number; closed_at: number | null; result_version: number | null; accepted: number }
+interface RoundRow { id: number; base_version: number; status: RoundRecord['status']; opened_at: number; deadline: number; closed_at: number | null; result_version: number | null; accepted: number; lease_owner?: string | null; lease_until?: number | null }
 interface UpdateRow { seq: number; key: string; round_id: number; received_at: number; weight: number; norm: number; fingerprint: string; payload: Buffer; response: string }
 
 const toRound = (r: RoundRow): RoundRecord => ({
   id: r.id, baseVersion: r.base_version, status: r.status, openedAt: r.opened_at, deadline: r.deadline,
   closedAt: r.closed_at, resultVersion: r.result_version, accepted: r.accepted,
+  ...(r.lease_owner != null ? { lease: { owner: r.lease_owner, until: r.lease_until ?? 0 } } : {}),
 });
 const toUpdate = (r: UpdateRow): UpdateRecord => ({
   key: r.key, roundId: r.round_id, receivedAt: r.received_at, weight: r.weight, norm: r.norm, fingerprint: r.fingerprint,
@@ -50,6 +54,8 @@ type WriterResult =
   | { kind: 'duplicate'; row: UpdateRow } | { kind: 'not_open'; round?: RoundRow } | { kind: 'full' } | { kind: 'inserted'; accepted: number };
 
 export class SqliteStore implements AggregatorStore {
+  /** One process owns the file. */
+  readonly shared = false;
   private db!: Database.Database;
   private writer: Worker | null = null;
   private checkpointer: Worker | null = null;
@@ -75,6 +81,9 @@ export class SqliteStore implements AggregatorStore {
     // Checkpoint the WAL every ~32 MB rather than the 1000-page default: uploads are ~100 kB each.
     this.db.pragma('wal_autocheckpoint = 2048');
     this.db.exec(SCHEMA);
+    // Databases made before closing leases: add their columns (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const cols = new Set((this.db.prepare('PRAGMA table_info(rounds)').all() as { name: string }[]).map((c) => c.name));
+    if (!cols.has('lease_owner')) this.db.exec('ALTER TABLE rounds ADD COLUMN lease_owner TEXT; ALTER TABLE rounds ADD COLUMN lease_until INTEGER;');
     const thread = this.o.writerThread ?? process.env.PERCH_AGG_WRITER_THREAD !== '0';
     if (thread && this.path !== ':memory:' && this.path !== '') {
       // Checkpoints move to their own thread (sqlite-checkpointer.mjs): none on the commit path.
@@ -285,30 +294,45 @@ export class SqliteStore implements AggregatorStore {
   }
 
   async *iterateUpdates(roundId: number, pageSize = 64): AsyncIterable<UpdateRecord> {
-    // Pages by sequence number instead of one long-lived cursor: a better-sqlite3 connection cannot run
-    // other statements while an iterator is open, and requests keep arriving between pages.
-    let after = 0;
-    const page = this.db.prepare('SELECT * FROM updates WHERE round_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+    // Pages by key instead of one long-lived cursor: a better-sqlite3 connection cannot run other statements
+    // while an iterator is open, and requests keep arriving between pages. Key order is the Postgres store's
+    // too, so an aggregate does not depend on the order the uploads were committed in.
+    let after = '';
+    const page = this.db.prepare('SELECT * FROM updates WHERE round_id = ? AND key > ? ORDER BY key LIMIT ?');
     for (;;) {
       const rows = page.all(roundId, after, pageSize) as UpdateRow[];
       for (const r of rows) yield toUpdate(r);
       if (rows.length < pageSize) return;
-      after = rows[rows.length - 1]!.seq;
+      after = rows[rows.length - 1]!.key;
       // Let queued requests run between pages: aggregation is CPU work on the event loop.
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  async beginClose(roundId: number): Promise<boolean> {
-    return this.db.prepare("UPDATE rounds SET status = 'closing' WHERE id = ? AND status = 'open'").run(roundId).changes === 1;
+  /** Leases on the process's clock: one process owns an SQLite file, so they matter only across its restarts. */
+  async beginClose(roundId: number, lease: CloseLease): Promise<boolean> {
+    const now = Date.now();
+    return this.db.prepare(`UPDATE rounds SET status = 'closing', lease_owner = ?, lease_until = ?
+      WHERE id = ? AND (status = 'open' OR (status = 'closing' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)))`)
+      .run(lease.owner, now + lease.ms, roundId, lease.owner, now).changes === 1;
+  }
+
+  async renewLease(roundId: number, lease: CloseLease): Promise<boolean> {
+    return this.db.prepare("UPDATE rounds SET lease_until = ? WHERE id = ? AND status = 'closing' AND lease_owner = ?").run(Date.now() + lease.ms, roundId, lease.owner).changes === 1;
+  }
+
+  async leaseExpired(roundId: number): Promise<boolean> {
+    const r = this.db.prepare("SELECT lease_owner, lease_until FROM rounds WHERE id = ? AND status = 'closing'").get(roundId) as { lease_owner: string | null; lease_until: number | null } | undefined;
+    return r !== undefined && (r.lease_owner === null || (r.lease_until ?? 0) <= Date.now());
   }
 
   async commitClose(res: RoundCloseResult): Promise<RoundRecord> {
     return this.db.transaction(() => {
       const cur = this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(res.roundId) as RoundRow | undefined;
       if (!cur || cur.status !== 'closing') throw new Error(`commitClose: round ${res.roundId} is not closing`);
+      if (res.owner !== undefined && cur.lease_owner != null && cur.lease_owner !== res.owner) throw new Error(`commitClose: round ${res.roundId} is closed by ${cur.lease_owner} now (lease lost)`);
       if (res.version) this.insertVersion(res.version);
-      this.db.prepare('UPDATE rounds SET status = ?, closed_at = ?, result_version = ? WHERE id = ?')
+      this.db.prepare('UPDATE rounds SET status = ?, closed_at = ?, result_version = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?')
         .run(res.status, res.closedAt, res.version?.version ?? null, res.roundId);
       // Minimisation: once aggregated, individual deltas are dropped; key, fingerprint and answer stay for
       // idempotent retries.
@@ -365,13 +389,10 @@ export class SqliteStore implements AggregatorStore {
     return this.secagg().list[kind].all(roundId) as SecAggMessageRow[];
   }
 
-  async secaggSnapshot(roundId: number): Promise<SecAggSnapshot | undefined> {
-    const round = await this.secaggRound(roundId);
-    if (!round) return undefined;
-    return {
-      round,
-      devices: await this.secaggMessages(roundId, 'devices'), shares: await this.secaggMessages(roundId, 'shares'),
-      masked: await this.secaggMessages(roundId, 'masked'), unmask: await this.secaggMessages(roundId, 'unmask'),
-    };
+  async secaggCounts(roundId: number): Promise<Record<SecAggWrite['kind'], number>> {
+    const n = (k: SecAggWrite['kind']): number => (this.db.prepare(`SELECT count(*) AS n FROM secagg_${k} WHERE round_id = ?`).get(roundId) as { n: number }).n;
+    return { devices: n('devices'), shares: n('shares'), masked: n('masked'), unmask: n('unmask') };
   }
+
+  secaggSnapshot(roundId: number): Promise<SecAggSnapshot | undefined> { return secaggSnapshotOf(this, roundId); }
 }

@@ -45,7 +45,12 @@ export interface RoundRecord {
   /** Version published by this round, if any. */
   resultVersion: number | null;
   accepted: number;
+  /** While closing: the instance closing it and until when (the store's clock, ms), unless the lease was released. */
+  lease?: { owner: string; until: number };
 }
+
+/** A closing lease: `owner` names the aggregator instance, `ms` how long the lease lasts unless renewed. */
+export interface CloseLease { owner: string; ms: number }
 
 export interface NewRound { baseVersion: number; openedAt: number; deadline: number }
 
@@ -71,8 +76,11 @@ export type InsertResult =
   | { kind: 'not_open'; round: RoundRecord | undefined }
   | { kind: 'full' };
 
-/** `reason`: why a secure-aggregation round failed (stored with it). */
-export interface RoundCloseResult { roundId: number; status: 'published' | 'failed'; version?: NewModelVersion; closedAt: number; next: NewRound; reason?: string }
+/**
+ * `reason`: why a secure-aggregation round failed (stored with it). `owner`: the instance that holds the closing
+ * lease; the commit is refused when another instance holds it now.
+ */
+export interface RoundCloseResult { roundId: number; status: 'published' | 'failed'; version?: NewModelVersion; closedAt: number; next: NewRound; reason?: string; owner?: string }
 
 /** Stages of a secure-aggregation round (the library's steps), then its end. */
 export type SecAggStage = 'advertise-keys' | 'share-keys' | 'masked-input' | 'unmasking' | 'done' | 'failed';
@@ -94,6 +102,8 @@ export type SecAggWriteResult = { kind: 'inserted' } | { kind: 'duplicate'; fing
 export interface SecAggSnapshot { round: SecAggRoundRow; devices: SecAggMessageRow[]; shares: SecAggMessageRow[]; masked: SecAggMessageRow[]; unmask: SecAggMessageRow[] }
 
 export interface AggregatorStore {
+  /** Whether several aggregator instances may share this store (they then watch it for each other's writes). */
+  readonly shared: boolean;
   /** Creates tables, applies durability settings. */
   init(): Promise<void>;
   close(): Promise<void>;
@@ -120,11 +130,18 @@ export interface AggregatorStore {
    * holds `maxUpdates` already → full; else insert and return the new count. Durable before it resolves.
    */
   insertUpdate(u: UpdateRecord, maxUpdates: number): Promise<InsertResult>;
-  /** Pages through a round's updates in insertion order (bounded memory). */
+  /** Pages through a round's updates in key order (bounded memory; the same order whichever instance stored them). */
   iterateUpdates(roundId: number, pageSize?: number): AsyncIterable<UpdateRecord>;
 
-  /** open → closing, atomically; false if the round was not open (someone else is closing it). */
-  beginClose(roundId: number): Promise<boolean>;
+  /**
+   * Takes the closing lease, atomically: open → closing, or a closing round whose lease expired (its closer died)
+   * or is already the caller's; false otherwise (another instance is closing it).
+   */
+  beginClose(roundId: number, lease: CloseLease): Promise<boolean>;
+  /** Extends the caller's lease; false if the round is no longer closing under it. */
+  renewLease(roundId: number, lease: CloseLease): Promise<boolean>;
+  /** Whether round `roundId` is closing under a lease that has expired (or none): another instance may take it over. */
+  leaseExpired(roundId: number): Promise<boolean>;
   /**
    * Atomically: store the new version (if published) and its log entry, mark the round closed, open the next
    * round; for a secure-aggregation round also mark it done or failed and drop its masked vectors and shares.
@@ -140,5 +157,7 @@ export interface AggregatorStore {
   /** One accepted message, durable before it resolves; `closed` if the round left the message's stage. */
   secaggWrite(w: SecAggWrite): Promise<SecAggWriteResult>;
   secaggMessages(roundId: number, kind: SecAggWrite['kind']): Promise<SecAggMessageRow[]>;
+  /** How many messages of each kind the round holds (cheap: instances compare it with what they loaded). */
+  secaggCounts(roundId: number): Promise<Record<SecAggWrite['kind'], number>>;
   secaggSnapshot(roundId: number): Promise<SecAggSnapshot | undefined>;
 }
