@@ -16,15 +16,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { makeUpdate } from '@perch/learn/client';
-import { gaussian } from '@perch/learn/privacy';
-import { requireLayout } from '@perch/learn/update';
-import { Rng } from '@perch/model/rng';
+import { call, closedLoop, closeTargets, openLoop, quantile, targetOf, uploads, type RoundInfoLite } from './load.js';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4000);
 const WARMUP = 200;
@@ -46,51 +42,14 @@ const base = await new Promise<string>((resolve, reject) => {
   child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
   createInterface({ input: child.stdout! }).on('line', (l) => { if (l.startsWith('{"event":"listening"')) resolve((JSON.parse(l) as { address: string }).address); });
 });
-const { hostname, port } = new URL(base);
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-const openAgent = new Agent({ keepAlive: true, maxSockets: 1024 });
-
-function call(method: string, path: string, body?: Uint8Array, via: Agent = agent): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, agent: via, headers: body ? { 'content-type': 'application/vnd.perch.update.v1', 'content-length': body.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const info = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number; baseVersion: number; clipBound: number; noiseMultiplier: number; maxClientWeight: number; layout: { tensors: { name: string; shape: number[] }[] } };
-const layout = requireLayout(info.layout);
-const rng = new Rng(7), g = gaussian(rng);
-const pool = Array.from({ length: 16 }, () => makeUpdate(Float32Array.from({ length: layout.size }, () => 0.01 * g()), layout, {
-  roundId: info.roundId, baseVersion: info.baseVersion, clipBound: info.clipBound, noiseMultiplier: info.noiseMultiplier, examples: 10, maxClientWeight: info.maxClientWeight, rng,
-}).bytes);
-console.error(`payload ${pool[0]!.length} bytes, ${layout.size} values; ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-
+const target = targetOf(base, CONCURRENCY);
+const info = JSON.parse((await call(target, 'GET', '/v1/round')).text) as RoundInfoLite;
+const { bytes: payloadBytes, payload } = uploads(info);
+console.error(`payload ${payloadBytes} bytes; ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 let next = 0;
-function payload(i: number): Uint8Array {
-  const b = new Uint8Array(pool[i % pool.length]!);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(28, i + 1, true); // unique idempotency key per upload
-  dv.setUint32(32, 0x9e3779b9, true);
-  return b;
-}
 async function run(count: number, latencies: number[]): Promise<void> {
-  const end = next + count;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < end) {
-      const i = next++;
-      const body = payload(i);
-      const t0 = performance.now();
-      const r = await call('POST', `/v1/round/${info.roundId}/updates`, body);
-      latencies.push(performance.now() - t0);
-      if (r.status !== 202) throw new Error(`upload ${i}: ${r.status} ${r.text}`);
-    }
-  }));
+  await closedLoop([target], info.roundId, payload, next, count, CONCURRENCY, latencies);
+  next += count;
 }
 
 // Server CPU time (user + system, clock ticks of 10 ms) from /proc: a load-independent cost per upload.
@@ -105,49 +64,26 @@ const cpuMsPerUpload = ((cpuTicks() - cpu0) * 10) / UPLOADS;
 
 // Open loop: upload i starts at tOpen + i / RATE seconds, independent of earlier answers.
 const openLat: number[] = [];
-let inFlight = 0, maxInFlight = 0;
-const tOpen = performance.now();
-await new Promise<void>((resolve, reject) => {
-  let started = 0, done = 0;
-  const pump = (): void => {
-    const due = Math.min(OPEN, Math.floor(((performance.now() - tOpen) / 1000) * RATE) + 1);
-    while (started < due) {
-      const i = next++;
-      started++;
-      inFlight++; maxInFlight = Math.max(maxInFlight, inFlight);
-      const ts = performance.now();
-      call('POST', `/v1/round/${info.roundId}/updates`, payload(i), openAgent).then((r) => {
-        openLat.push(performance.now() - ts);
-        inFlight--;
-        if (r.status !== 202) return reject(new Error(`open-loop upload ${i}: ${r.status} ${r.text}`));
-        if (++done === OPEN) resolve();
-      }, reject);
-    }
-    if (started < OPEN) setTimeout(pump, 1);
-  };
-  pump();
-});
-const openSecs = (performance.now() - tOpen) / 1000;
+const { seconds: openSecs, maxInFlight } = await openLoop([target], info.roundId, payload, next, OPEN, RATE, openLat);
+next += OPEN;
 // The WAL file never shrinks by itself, so its size now is the largest it grew to during both phases.
 const walBytes = statSync(join(dir, 'agg.db-wal'), { throwIfNoEntry: false })?.size ?? 0;
 const tClose = performance.now();
 for (;;) {
-  const r = JSON.parse((await call('GET', '/v1/round')).text) as { roundId: number };
+  const r = JSON.parse((await call(target, 'GET', '/v1/round')).text) as { roundId: number };
   if (r.roundId !== info.roundId) break;
   await new Promise((res) => setTimeout(res, 20));
 }
 const closeMs = performance.now() - tClose;
 const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
 const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-lat.sort((a, b) => a - b);
-const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+const pct = (p: number) => quantile(lat, p);
 console.error(`${UPLOADS} uploads in ${secs.toFixed(2)} s with ${CONCURRENCY} connections; load average after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 figure('uploads_per_s', UPLOADS / secs, 'uploads/s');
 figure('p50_ms', pct(0.5), 'ms');
 figure('p99_ms', pct(0.99), 'ms');
 figure('server_cpu_ms_per_upload', cpuMsPerUpload, 'ms');
-openLat.sort((a, b) => a - b);
-const openPct = (p: number) => openLat[Math.min(openLat.length - 1, Math.floor(p * openLat.length))]!;
+const openPct = (p: number) => quantile(openLat, p);
 console.error(`open loop: ${OPEN} uploads offered at ${RATE}/s, done in ${openSecs.toFixed(2)} s, at most ${maxInFlight} in flight`);
 figure('open_rate_per_s', RATE, 'uploads/s');
 figure('open_achieved_per_s', OPEN / openSecs, 'uploads/s');
@@ -158,9 +94,8 @@ figure('rss_mb', kb('VmRSS') / 1024, 'MB');
 figure('peak_rss_mb', kb('VmHWM') / 1024, 'MB');
 figure('close_ms', closeMs, 'ms');
 figure('wal_peak_mb', walBytes / 2 ** 20, 'MB');
-figure('payload_bytes', pool[0]!.length, 'bytes');
-agent.destroy();
-openAgent.destroy();
+figure('payload_bytes', payloadBytes, 'bytes');
+closeTargets([target]);
 const exited = new Promise((r) => child.once('exit', r));
 child.kill('SIGTERM');
 await exited;

@@ -3,6 +3,7 @@
  * test/postgres.ts) run the same tests. Where the contract is about several instances (exactly-once under
  * concurrent inserts, the closing lease), two store objects open the same database, as two instances would.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSigningKey } from '../src/signing/key.js';
@@ -11,7 +12,9 @@ import { tinyRandomModel } from '../src/publish/seed.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { AggregatorStore, LogEntry, NewModelVersion, UpdateRecord } from '../src/store/types.js';
-import { tempDir } from './helper.js';
+import { buildApp } from '../src/app.js';
+import { parseServerArgs } from '../src/config.js';
+import { tempDir, testConfig } from './helper.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 let pgServer: TestPostgres | undefined;
@@ -159,5 +162,28 @@ describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
       expect(snap.devices.map((d) => d.device_id)).toEqual(['d1']);
       expect(await a!.secaggCounts(round.id)).toEqual({ devices: 1, shares: 0, masked: 0, unmask: 0 });
     } finally { await close(); }
+  });
+});
+
+describe('choosing the store', () => {
+  it('PERCH_AGG_DATABASE_URL selects Postgres, with an instance id of host and process; anything but a postgres URL is refused', async () => {
+    const url = await pgServer!.database();
+    const cfg = parseServerArgs(['--rate-max', '1000'], { PERCH_AGG_DATABASE_URL: url });
+    expect(cfg.databaseUrl).toBe(url);
+    expect(cfg.instance?.id).toBe(`${hostname()}-${process.pid}`);
+    expect(parseServerArgs([], {}).databaseUrl).toBeUndefined();
+    expect(() => parseServerArgs(['--database-url', 'mysql://x/y'])).toThrow(/postgres/);
+    expect(() => parseServerArgs(['--database-url', url, '--lease-ms', '5'])).toThrow(/lease-ms/);
+    const tmp = tempDir();
+    const app = await buildApp({ config: { ...testConfig(tmp.dir), databaseUrl: url } });
+    try {
+      expect(app.store).toBeInstanceOf(PostgresStore);
+      const round = (await app.inject({ method: 'GET', url: '/v1/round' })).json() as { roundId: number; baseVersion: number };
+      expect(round.baseVersion).toBe(1);
+      const c = await pgServer!.client(url);
+      try {
+        expect((await c.query("SELECT id FROM rounds WHERE status = 'open'")).rows).toEqual([{ id: round.roundId }]);
+      } finally { await c.end(); }
+    } finally { await app.close(); tmp.cleanup(); }
   });
 });

@@ -21,8 +21,8 @@ import { SecAggRound, secaggProblem, type SecAggHost } from '../secagg/service.j
 import { newRoundParams } from '../secagg/params.js';
 
 /** Length of a closing lease and period of the store watch, unless configured (`AggregatorConfig.instance`). */
-const DEFAULT_LEASE_MS = 15_000;
-const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_LEASE_MS = 5_000;
+const DEFAULT_POLL_MS = 500;
 
 export interface Logger { info(o: object, msg?: string): void; error(o: object, msg?: string): void }
 export type SubmitOutcome = { status: number; body: unknown; replayed: boolean } | { problem: Problem };
