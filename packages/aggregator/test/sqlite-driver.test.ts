@@ -134,6 +134,9 @@ describe('choosing the driver', () => {
     expect(message).toContain("better-sqlite3: Cannot find module 'better-sqlite3' Require stack: - x.js");
     expect(message).toMatch(/Run it on Node\.js 22\.13 or later .*install better-sqlite3/);
     expect(message).not.toContain('\n');
+    // A binary that was not built: the reason, without the dozen paths `bindings` tried.
+    const unbuilt = () => pickDriver({ nodeSqlite: () => undefined, betterSqlite3: () => { throw new Error('Could not locate the bindings file. Tried:\n → /a/build/better_sqlite3.node\n → /a/Release/better_sqlite3.node'); } });
+    expect(unbuilt).toThrow(/better-sqlite3: Could not locate the bindings file\)\. Run it/);
   });
 
   it('a server with neither driver prints that message alone and exits with 1', async () => {

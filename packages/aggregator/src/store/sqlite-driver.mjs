@@ -50,7 +50,11 @@ function loadBetterSqlite3() {
   return Database;
 }
 
-const oneLine = (e) => String(e?.message ?? e).replace(/\s+/g, ' ').trim().replace(/\.$/, '');
+/** An error as one short clause (`bindings` appends every path it tried to its message; they are left out). */
+function oneLine(e) {
+  const s = String(e?.message ?? e).replace(/\s+/g, ' ').replace(/ Tried: .*$/, '').trim().replace(/\.$/, '');
+  return s.length > 300 ? `${s.slice(0, 299)}…` : s;
+}
 
 /**
  * The first driver that loads: node:sqlite, then better-sqlite3. `load` replaces the loaders (tests).
