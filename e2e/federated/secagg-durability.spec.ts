@@ -15,15 +15,13 @@
 //   It must send nothing more (no masked input, no unmask), spend no ε on the round, keep no event or log of it, and
 //   the round still publishes the release of the four others' sum.
 // No page sees an uncaught error or refuses a round.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Route } from '@playwright/test';
 import type { RoundDescription } from '@perch/learn/client';
 import { pack, packedLength, unpack } from '@perch/learn/ddg';
 import { trainedBy } from '@perch/learn/privacy';
 import { toB64 } from '@perch/learn/secagg';
 import type { AuditReport } from '@perch/sdk';
+import { openDatabase } from '@perch/aggregator';
 import { kill9, startAggregator, waitFor, type Aggregator } from './support/aggregator.js';
 import { consentAll, historyFor, openDevice, type Device } from './support/device.js';
 import { keptInput, secaggAggregatorArgs, stepFromSum, weightsOf } from './support/secagg.js';
@@ -51,10 +49,8 @@ const forgetRound = (): number => firstRound + KILLS.length;
 /** The device that calls forget() in the last round. */
 const FORGETS = 4;
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The aggregator's file as it is, read through the aggregator's own SQLite driver.
 interface Db { prepare(sql: string): { all(...p: unknown[]): Record<string, unknown>[]; get(...p: unknown[]): Record<string, unknown> | undefined }; close(): void }
-// The aggregator's own SQLite driver, to read its file as it is.
-const Database = createRequire(join(root, 'packages', 'aggregator', 'package.json'))('better-sqlite3') as new (file: string, o: { readonly: boolean }) => Db;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -68,7 +64,7 @@ let firstRound = 0;
 type PW = Window & { perch: { forget(): Promise<unknown>; exportData(): Promise<{ events: unknown[] }> } };
 
 function query<T>(f: (db: Db) => T): T {
-  const db = new Database(env.db, { readonly: true });
+  const db = openDatabase(env.db, { readonly: true }) as unknown as Db;
   try { return f(db); } finally { db.close(); }
 }
 const stageOf = (roundId: number) => query((db) => db.prepare('SELECT stage, deadline, reason FROM secagg_rounds WHERE round_id = ?').get(roundId)) as { stage: string; deadline: number; reason: string | null } | undefined;

@@ -1,6 +1,6 @@
-// The whole test suite, as README's `npm test` runs it: build, type-check, unit tests (Vitest),
-// then every real-browser suite (Playwright in Chromium). Ends with one plain summary line
-// "tests: N passed, N failed" that CI reads; exits non-zero if any step fails.
+// The whole test suite, as README's `npm test` runs it: build, type-check, unit tests (Vitest; the aggregator's
+// and the model's a second time on Node 24), then every real-browser suite (Playwright in Chromium). Ends with
+// one plain summary line "tests: N passed, N failed" that CI reads; exits non-zero if any step fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,15 +25,24 @@ let ok = true;
 ok = step('build', 'pnpm', ['run', '-s', 'build']) && ok;
 ok = step('typecheck', 'pnpm', ['run', '-s', 'typecheck']) && ok;
 
-const vitestJson = join(artifacts, 'vitest.json');
-rmSync(vitestJson, { force: true });
-const unitOk = step('unit tests', 'pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
-if (existsSync(vitestJson)) {
-  const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
-  passed += r.numPassedTests ?? 0;
-  failed += r.numFailedTests ?? 0;
+/** A Vitest run (`vitest`: the command that starts it) whose JSON report's counts go into the summary. */
+function unitTests(name, report, vitest, args = []) {
+  const json = join(artifacts, report);
+  rmSync(json, { force: true });
+  const stepOk = step(name, vitest[0], [...vitest.slice(1), 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${json}`]);
+  if (existsSync(json)) {
+    const r = JSON.parse(readFileSync(json, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    failed += r.numFailedTests ?? 0;
+  }
+  return stepOk;
 }
-ok = unitOk && ok;
+
+ok = unitTests('unit tests', 'vitest.json', ['pnpm', 'exec', 'vitest']) && ok;
+// The aggregator's and the model's unit tests once more on Node 24 (the npm registry's `node` package), where the
+// aggregator's store runs on node:sqlite instead of better-sqlite3.
+ok = unitTests('unit tests (Node 24)', 'vitest-node24.json', ['npx', '--yes', '-p', 'node@24', 'node', join('node_modules', 'vitest', 'vitest.mjs')],
+  ['packages/aggregator/', 'packages/model/']) && ok;
 
 const pwJson = join(artifacts, 'playwright.json');
 rmSync(pwJson, { force: true });

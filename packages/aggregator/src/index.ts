@@ -7,3 +7,4 @@ export { defaultConfig, parseServerArgs, DEFAULT_ROUND, type AggregatorConfig, t
 export { ensureKeyFile, readKeyFile, type KeyFile, type SigningKey } from './signing/key.js';
 export type { AggregatorStore, ModelVersion, RoundRecord, UpdateRecord } from './store/types.js';
 export { nodeSecAggBackend } from './secagg-backend.js';
+export { openDatabase, sqliteDriverName, type SqliteDatabase } from './store/sqlite-driver.mjs';

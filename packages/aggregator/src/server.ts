@@ -6,6 +6,7 @@
 import { buildApp } from './app.js';
 import { parseServerArgs } from './config.js';
 import { defaultKeyPath, loadSigningKey } from './signing/key.js';
+import { SqliteDriverMissing } from './store/sqlite-driver.mjs';
 
 const config = parseServerArgs(process.argv.slice(2), process.env);
 const signingKey = loadSigningKey(config.signingKeyPath ?? defaultKeyPath(config.dbPath));
@@ -17,6 +18,11 @@ const app = await buildApp({ config, signingKey }, {
   },
   connectionTimeout: 30_000,
   requestTimeout: 30_000,
+}).catch((err: unknown) => {
+  // No SQLite driver on this runtime: one line saying what to do, not a stack.
+  if (!(err instanceof SqliteDriverMissing)) throw err;
+  console.error(err.message);
+  process.exit(1);
 });
 
 let closing = false;

@@ -15,12 +15,12 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { pack, unpack } from '@perch/learn/ddg';
 import { DEFAULT_RECIPE } from '@perch/learn/client';
 import { fromB64, reconstructSecret, toB64, type DevicePolicy } from '@perch/learn/secagg';
 import { addInto, pairMask, selfMask } from '@perch/learn/secagg/testing';
 import { buildApp } from '../src/app.js';
+import { openDatabase } from '../src/store/sqlite-driver.mjs';
 import { roundInfo, tempDir, testConfig, waitFor } from './helper.js';
 import { encodedUpdate, HttpDevice, injectSend } from './secagg-helper.js';
 
@@ -64,7 +64,7 @@ describe('what the aggregator stores and logs of one device', () => {
       await Promise.all(live.slice(1).map((i) => devs[i]!.unmask(um[i]!)));
 
       // The worst moment: all masked vectors and seven devices' shares on disk.
-      const db = new Database(join(tmp.dir, 'agg.db'), { readonly: true });
+      const db = openDatabase(join(tmp.dir, 'agg.db'), { readonly: true });
       const id0 = devs[0]!.id!;
       const row = db.prepare('SELECT y FROM secagg_masked WHERE round_id = ? AND device_id = ?').get(info.roundId, id0) as { y: Buffer };
       const y0 = unpack(new Uint8Array(row.y), s.bits, s.d);
@@ -103,7 +103,7 @@ describe('what the aggregator stores and logs of one device', () => {
       await devs[0]!.unmask(um[0]!);
       await waitFor(async () => (await roundInfo(app)).baseVersion === 2);
       // After the round: every table, every value.
-      const db2 = new Database(join(tmp.dir, 'agg.db'), { readonly: true });
+      const db2 = openDatabase(join(tmp.dir, 'agg.db'), { readonly: true });
       const tables = (db2.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
       const needle = Buffer.from(pack(y0, s.bits).subarray(0, 64));
       const needleText = toB64(pack(y0, s.bits).subarray(0, 48));

@@ -7,9 +7,9 @@
 // durable in the fsync'd WAL before they are acknowledged, so when (or whether) a checkpoint runs changes
 // nothing about durability; a kill -9 mid-checkpoint is recovered by SQLite at the next open.
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite-driver.mjs';
 
-const db = new Database(workerData.path);
+const db = openDatabase(workerData.path);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 0');
 

@@ -1,4 +1,4 @@
-// The SQLite upload writer, in a worker thread (plain JavaScript, so it runs under any loader). better-sqlite3
+// The SQLite upload writer, in a worker thread (plain JavaScript, so it runs under any loader). Its driver
 // is synchronous: a commit with synchronous=FULL waits for fsync (milliseconds), and on the event loop that
 // wait stalled every other request. Here the main thread keeps parsing and validating uploads while a batch
 // is being made durable. Same schema, same statements and the same checks as the in-thread path
@@ -6,10 +6,10 @@
 // open → its row; round full → 'full'; else insert and count.
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite-driver.mjs';
 import { secaggStatements } from './secagg-sql.mjs';
 
-const db = new Database(workerData.path);
+const db = openDatabase(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');

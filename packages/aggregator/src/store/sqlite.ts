@@ -1,10 +1,10 @@
 /**
- * SQLite implementation of `AggregatorStore` (better-sqlite3, one process). WAL journal with
- * synchronous=FULL: a transaction is on disk (fsync'd WAL) before `insertUpdate` resolves, so an upload that
- * was acknowledged survives `kill -9` and power loss. better-sqlite3 is synchronous; the async methods only
- * keep the interface shared with networked stores.
+ * SQLite implementation of `AggregatorStore` (node:sqlite, or better-sqlite3 on Node 20: sqlite-driver.mjs; one
+ * process). WAL journal with synchronous=FULL: a transaction is on disk (fsync'd WAL) before `insertUpdate`
+ * resolves, so an upload that was acknowledged survives `kill -9` and power loss. Both drivers are synchronous;
+ * the async methods only keep the interface shared with networked stores.
  */
-import Database from 'better-sqlite3';
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.mjs';
 import { Worker } from 'node:worker_threads';
 import { secaggSnapshotOf } from './snapshot.js';
 import type { Weights } from '@perch/model/spec';
@@ -56,7 +56,7 @@ type WriterResult =
 export class SqliteStore implements AggregatorStore {
   /** One process owns the file. */
   readonly shared = false;
-  private db!: Database.Database;
+  private db!: SqliteDatabase;
   private writer: Worker | null = null;
   private checkpointer: Worker | null = null;
   private writerBatches = new Map<number, (r: { results?: unknown[]; error?: string }) => void>();
@@ -71,7 +71,7 @@ export class SqliteStore implements AggregatorStore {
   constructor(private readonly path: string, private readonly o: { writerThread?: boolean } = {}) {}
 
   async init(): Promise<void> {
-    this.db = new Database(this.path);
+    this.db = openDatabase(this.path);
     // 16 kB pages (new databases only): a 100 kB update spans 7 pages instead of 25, which cuts the CPU and
     // I/O of each insert (docs/experiments/2026-11-23-aggregator-throughput.md).
     this.db.pragma('page_size = 16384');
@@ -286,8 +286,8 @@ export class SqliteStore implements AggregatorStore {
     return { kind: 'inserted', accepted: round.accepted + 1 };
   }
 
-  private readonly cache = new Map<string, Database.Statement>();
-  private stmt(sql: string): Database.Statement {
+  private readonly cache = new Map<string, SqliteStatement>();
+  private stmt(sql: string): SqliteStatement {
     let s = this.cache.get(sql);
     if (!s) { s = this.db.prepare(sql); this.cache.set(sql, s); }
     return s;
