@@ -96,6 +96,7 @@ export class RoundService {
   private async begin(round: RoundRecord): Promise<void> {
     if (this.stopped) return;
     this.known = round.id;
+    this.views.clear();
     let row = await this.store.secaggRound(round.id);
     const s = this.policy.secagg;
     if (!row && s && round.status === 'open' && round.accepted === 0) {
@@ -221,11 +222,17 @@ export class RoundService {
     };
   }
 
-  /** Validates and stores one upload; the answer is durable before it is returned. */
+  /**
+   * Validates and stores one upload; the answer is durable before it is returned. On a shared store (several
+   * instances) the round is read through `roundView` and a stored copy is looked up only when the upload does not
+   * pass the round's checks: the insert itself finds duplicates (replays), so the common case costs one write.
+   */
   async submit(urlRoundId: number, bytes: Uint8Array, idempotencyHeader: string | string[] | undefined): Promise<SubmitOutcome> {
+    const shared = this.store.shared;
+    const view = await this.roundView(urlRoundId);
     // Under a secure-aggregation policy a new round is one from its first moment, before its machine is loaded.
-    const fresh = this.policy.secagg && (await this.store.getRound(urlRoundId))?.accepted === 0;
-    if (fresh || this.secagg?.roundId === urlRoundId || (await this.store.secaggRound(urlRoundId))) {
+    const fresh = this.policy.secagg && view.round?.accepted === 0;
+    if (fresh || this.secagg?.roundId === urlRoundId || view.secagg) {
       return { problem: secaggProblem('plain-upload', `round ${urlRoundId} runs secure aggregation: use its secagg endpoints`) };
     }
     const dec = decodeOrProblem(bytes);
@@ -236,12 +243,16 @@ export class RoundService {
       return { problem: problems.invalid('key-mismatch', 'Idempotency key mismatch', 'the Idempotency-Key header differs from the key in the payload') };
     }
     const fingerprint = createHash('sha256').update(bytes).digest('hex');
-    const existing = await this.store.findUpdate(u.key);
-    if (existing) return this.replay(existing.fingerprint, fingerprint, existing.response);
+    const stored = async (): Promise<SubmitOutcome | undefined> => {
+      const existing = await this.store.findUpdate(u.key);
+      return existing && this.replay(existing.fingerprint, fingerprint, existing.response);
+    };
+    if (!shared) { const r = await stored(); if (r) return r; }
     const now = this.now();
-    const round = await this.store.getRound(urlRoundId);
+    const round = view.round;
     const check = checkAgainstRound(u, { round, layout: this.layout, now, uploadBound: this.uploadBound, normTolerance: this.policy.normTolerance, urlRoundId });
     if ('problem' in check) {
+      if (shared) { const r = await stored(); if (r) return r; }
       if (round?.status === 'open' && now >= round.deadline) void this.close(round.id, 'deadline passed');
       return check;
     }
@@ -259,6 +270,27 @@ export class RoundService {
         return { ...response, replayed: false };
     }
   }
+
+  /**
+   * Round `id` as an upload is checked against it, and whether it is a secure-aggregation round. On a shared store
+   * the answer is reused for up to one watch period: what it says that can change (the status) only goes from
+   * open to closing, and the insert checks the status again in its transaction, so a stale "open" costs nothing
+   * but a later refusal.
+   */
+  private async roundView(id: number): Promise<{ round: RoundRecord | undefined; secagg: boolean }> {
+    const read = async () => {
+      const [round, row] = await Promise.all([this.store.getRound(id), this.store.secaggRound(id)]);
+      return { round, secagg: row !== undefined };
+    };
+    if (!this.store.shared) return read();
+    const now = Date.now(), hit = this.views.get(id);
+    if (hit && now - hit.at < (this.config.instance?.pollMs ?? DEFAULT_POLL_MS)) return hit.view;
+    const view = await read();
+    if (this.views.size > 16) this.views.clear();
+    this.views.set(id, { at: now, view });
+    return view;
+  }
+  private readonly views = new Map<number, { at: number; view: { round: RoundRecord | undefined; secagg: boolean } }>();
 
   private replay(stored: string, fingerprint: string, response: { status: number; body: unknown }): SubmitOutcome {
     if (stored !== fingerprint) {
