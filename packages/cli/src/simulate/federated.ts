@@ -32,7 +32,7 @@ import { expandTensors, selectedSize, selectTensors, trainedTensors, type Layout
 import type { ModelDims, Weights } from '@perch/model/spec';
 import type { AggregationRule, ServerOptimizer } from '@perch/learn/server';
 import type { LocalTrainer } from '@perch/learn/client';
-import { addModM, bitsFromRng, checkDdgSum, decodeDdgSum, encodeDdg, pack, sumModM } from '@perch/learn/ddg';
+import { addModM, bitsFromRng, checkDdgSum, decodeDdgSum, encodeDdg, pack, packedLength, sumModM } from '@perch/learn/ddg';
 import { SimServer } from './server.js';
 import { Rng } from '@perch/model/rng';
 import { planDdg, roundParams, type DdgPlan, type DdgSettings } from './ddg.js';
@@ -210,11 +210,11 @@ export async function runFederated(ctx: FederatedContext, global: Weights, local
         if (uploads[i]! >= maxUploads || count >= plan.maxCohort) continue; // budget spent, or the round is full
         const delta = selectTensors(local.train([seq]).delta, ctx.layout, trained);
         const enc = encodeDdg(delta, params, noiseRng, noiseBits);
-        const bytes = pack(enc.values, bits);
-        bytesPerClient = bytes.length;
+        // The wire bytes are built only for a caller that reads them: their length follows from the layout.
+        bytesPerClient = packedLength(enc.values.length, bits);
         count++;
         most = Math.max(most, ++uploads[i]!); // recorded before the upload leaves, as the SDK does
-        onUpload?.(bytes, seq);
+        if (onUpload) onUpload(pack(enc.values, bits), seq);
         const f = enc.clipped ? C / enc.norm : 1;
         for (let j = 0; j < Dt; j++) plain[j] = plain[j]! + delta[j]! * f;
         // The vector the packed bytes carry (pack and unpack are exact inverses, tested in @perch/learn/ddg).
