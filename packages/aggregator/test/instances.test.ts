@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureKeyFile } from '../src/signing/key.js';
 import type { RoundInfo } from '../src/schemas/round.js';
-import { loadExport } from '@perch/model/export';
 import type { DevicePolicy, MaskedInputRequest, ShareKeysRequest, UnmaskRequest } from '@perch/learn/secagg';
 import { childProcesses, killed, roundAt, spawnServer, tempDir, updateFor, uploadTo, waitFor } from './helper.js';
-import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, type Send } from './secagg-helper.js';
+import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, versionWeights, type Send } from './secagg-helper.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 const ROUND = ['--min-clients', '2', '--target-clients', '24', '--round-seconds', '600', '--noise', '0', '--server-opt', 'sgd', '--server-lr', '1', '--rate-max', '1000000'];
@@ -149,8 +148,7 @@ describe('three aggregator instances on one Postgres database', () => {
     const info = await (await fetch(`${urls[0]}/v1/round`)).json() as RoundInfo;
     expect(info.secagg).toBeDefined();
     const base = urls[0]!;
-    const before = (await loadExport(async (p) => new Uint8Array(await (await fetch(`${base}/v1/model/versions/1/${p}`)).arrayBuffer()),
-      new Uint8Array(await (await fetch(`${base}/v1/model/versions/1/manifest.json`)).arrayBuffer()))).weights;
+    const before = await versionWeights(base, 1);
     // Each device sends each message to the next instance in turn (re-sends too), skipping one that is down.
     const sendFrom = (start: number): Send => {
       let n = start;
@@ -170,8 +168,7 @@ describe('three aggregator instances on one Postgres database', () => {
     await Promise.all(devs.map((d, i) => d.unmask(um[i]!)));
     const next = await waitFor(async () => { const r = await getRound(base); return r.baseVersion === 2 && r; }, 30_000);
     expect(next.roundId).toBe(info.roundId + 1);
-    const after = (await loadExport(async (p) => new Uint8Array(await (await fetch(`${base}/v1/model/versions/2/${p}`)).arrayBuffer()),
-      new Uint8Array(await (await fetch(`${base}/v1/model/versions/2/manifest.json`)).arrayBuffer()))).weights;
+    const after = await versionWeights(base, 2);
     expectStep(info, before, after, expectedStep(info, xs, info.local.frozen));
     const state = await databaseState(url, info.roundId);
     expect(state.versions).toEqual([1, 2]);

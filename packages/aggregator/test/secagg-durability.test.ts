@@ -8,10 +8,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadExport } from '@perch/model/export';
 import type { DevicePolicy, MaskedInputRequest, ShareKeysRequest, UnmaskRequest } from '@perch/learn/secagg';
 import { childProcesses, killed, spawnServer, tempDir, waitFor } from './helper.js';
-import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, WIRE, type Reply, type Send } from './secagg-helper.js';
+import { encodedUpdate, expectedStep, expectStep, fetchSend, HttpDevice, versionWeights, WIRE, type Reply, type Send } from './secagg-helper.js';
 import type { RoundInfo } from '../src/schemas/round.js';
 
 const N = 6;
@@ -28,11 +27,6 @@ afterEach(() => { reap(); cleanup?.(); });
 
 const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
 
-async function weights(base: string, version: number): Promise<Record<string, Float32Array>> {
-  const manifestBytes = new Uint8Array(await (await fetch(`${base}/v1/model/versions/${version}/manifest.json`)).arrayBuffer());
-  return (await loadExport(async (p) => new Uint8Array(await (await fetch(`${base}/v1/model/versions/${version}/${p}`)).arrayBuffer()), manifestBytes)).weights;
-}
-
 type Kill = 'advertise' | 'share-keys' | 'masked-input' | 'unmask' | 'finish';
 
 /** Runs a round of six devices with a kill -9 at `at`; returns the server's URL after the restart and the round. */
@@ -43,7 +37,7 @@ async function roundWithKill(at: Kill, o: { stages?: string; downMs?: number } =
   const base = { url: server.url };
   const send: Send = (u, b, h) => fetchSend(base.url)(u, b, h);
   const info = await getJson<RoundInfo>(`${base.url}/v1/round`);
-  const before = await weights(base.url, 1);
+  const before = await versionWeights(base.url, 1);
   const devs = Array.from({ length: N }, () => new HttpDevice(info, send, POLICY));
   const xs = devs.map((_, i) => encodedUpdate(info, 9000 + 13 * i).values);
   const s = info.secagg!;
@@ -84,7 +78,7 @@ describe('secure aggregation under kill -9', () => {
     const { info, before, xs, base } = await roundWithKill(at);
     const next = await waitFor(async () => { const r = await getJson<RoundInfo>(`${base.url}/v1/round`); return r.baseVersion === 2 && r; }, 30_000);
     expect(next.secagg).toBeDefined();
-    expectStep(info, before, await weights(base.url, 2), expectedStep(info, xs, info.local.frozen));
+    expectStep(info, before, await versionWeights(base.url, 2), expectedStep(info, xs, info.local.frozen));
     const manifest = await getJson<{ hyperParameters: { federated: Record<string, unknown> } }>(`${base.url}/v1/model/versions/2/manifest.json`);
     expect(manifest.hyperParameters.federated).toMatchObject({ round: info.roundId, clients: N, secagg: { survivors: N, participants: N, cohort: N } });
   }, 90_000);

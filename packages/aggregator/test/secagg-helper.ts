@@ -10,6 +10,7 @@ import {
 } from '@perch/learn/secagg';
 import { bitsFromRng, encodeDdg, type DdgParams } from '@perch/learn/ddg';
 import type { SecAggRoundDescription } from '@perch/learn/client';
+import { loadExport } from '@perch/model/export';
 import { Rng } from '@perch/model/rng';
 import { decodeDdgSum, sumModM } from '@perch/learn/ddg';
 import { releaseMean, zeroFrozen } from '@perch/learn/server';
@@ -42,6 +43,12 @@ export const fetchSend = (base: string): Send => async (url, body, headers) => {
   const r = await fetch(`${base}${url}`, { method: 'POST', headers, body: body as BodyInit });
   return reply(r.status, new Uint8Array(await r.arrayBuffer()), (n) => r.headers.get(n) ?? undefined);
 };
+
+/** A published version's weights, fetched over HTTP from `base` and checked against its manifest. */
+export async function versionWeights(base: string, version: number): Promise<Record<string, Float32Array>> {
+  const manifestBytes = new Uint8Array(await (await fetch(`${base}/v1/model/versions/${version}/manifest.json`)).arrayBuffer());
+  return (await loadExport(async (p) => new Uint8Array(await (await fetch(`${base}/v1/model/versions/${version}/${p}`)).arrayBuffer()), manifestBytes)).weights;
+}
 
 export const ddgParams = (s: SecAggRoundDescription): DdgParams => ({ dim: s.ddg.dim, clip: s.ddg.clip, gamma: s.ddg.gamma, bits: s.bits, sigma: s.ddg.sigma, seed: s.ddg.rotationSeed, beta: s.ddg.beta });
 

@@ -11,7 +11,7 @@ import { buildVersion } from '../src/publish/publish.js';
 import { tinyRandomModel } from '../src/publish/seed.js';
 import { PostgresStore } from '../src/store/postgres.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import type { AggregatorStore, LogEntry, NewModelVersion, UpdateRecord } from '../src/store/types.js';
+import type { AggregatorStore, LogEntry, NewModelVersion, RoundRecord, UpdateRecord } from '../src/store/types.js';
 import { buildApp } from '../src/app.js';
 import { parseServerArgs } from '../src/config.js';
 import { tempDir, testConfig } from './helper.js';
@@ -48,6 +48,15 @@ function upload(roundId: number, k: string, payload = new Uint8Array([1, 2, 3]))
   return { key: k, roundId, receivedAt: 1, weight: 1, norm: 0.5, fingerprint: `fp-${k}`, payload, response: { status: 202, body: { key: k } } };
 }
 
+/** `n` stores on one fresh database, seeded with version 1 and a round open on it; closed after `fn`. */
+async function withRound(open: Open, n: number, fn: (stores: AggregatorStore[], round: RoundRecord) => Promise<void>): Promise<void> {
+  const { stores, close } = await open(n);
+  try {
+    await stores[0]!.seed(await version(1, null));
+    await fn(stores, await stores[0]!.openRound({ baseVersion: 1, openedAt: 0, deadline: 1000 }));
+  } finally { await close(); }
+}
+
 describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
   it('seeds once, and serves the version, its tensors and files', async () => {
     const { stores: [s], close } = await open(1);
@@ -77,10 +86,7 @@ describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
   });
 
   it('counts each key once under concurrent inserts from two instances, and answers a duplicate with the stored row', async () => {
-    const { stores, close } = await open(2);
-    try {
-      await stores[0]!.seed(await version(1, null));
-      const round = await stores[0]!.openRound({ baseVersion: 1, openedAt: 0, deadline: 1000 });
+    await withRound(open, 2, async (stores, round) => {
       // 60 distinct keys, each sent twice, once to each instance, all at once.
       const keys = Array.from({ length: 60 }, (_, i) => `k${String(i).padStart(3, '0')}`);
       const results = await Promise.all(keys.flatMap((k, i) => [stores[i % 2]!.insertUpdate(upload(round.id, k), 1000), stores[(i + 1) % 2]!.insertUpdate(upload(round.id, k), 1000)]));
@@ -93,14 +99,11 @@ describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
       for await (const u of stores[1]!.iterateUpdates(round.id, 7)) seen.push(u.key);
       expect(seen).toEqual(keys); // every key once, in key order, across pages
       expect((await stores[0]!.findUpdate('k007'))!.response).toEqual({ status: 202, body: { key: 'k007' } });
-    } finally { await close(); }
+    });
   });
 
   it('refuses an upload beyond the cap and one to a round that is not open', async () => {
-    const { stores: [s], close } = await open(1);
-    try {
-      await s!.seed(await version(1, null));
-      const round = await s!.openRound({ baseVersion: 1, openedAt: 0, deadline: 1000 });
+    await withRound(open, 1, async ([s], round) => {
       expect(await s!.insertUpdate(upload(round.id, 'a'), 2)).toEqual({ kind: 'inserted', accepted: 1 });
       expect(await s!.insertUpdate(upload(round.id, 'b'), 2)).toEqual({ kind: 'inserted', accepted: 2 });
       expect(await s!.insertUpdate(upload(round.id, 'c'), 2)).toEqual({ kind: 'full' });
@@ -108,14 +111,11 @@ describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
       expect(await s!.beginClose(round.id, { owner: 'a', ms: 60_000 })).toBe(true);
       expect(await s!.insertUpdate(upload(round.id, 'e'), 10)).toMatchObject({ kind: 'not_open', round: { id: round.id, status: 'closing' } });
       expect((await s!.getRound(round.id))!.accepted).toBe(2);
-    } finally { await close(); }
+    });
   });
 
   it('lets one instance close a round under a lease, another take over only once it expired, and fences the first', async () => {
-    const { stores: [a, b], close } = await open(2);
-    try {
-      await a!.seed(await version(1, null));
-      const round = await a!.openRound({ baseVersion: 1, openedAt: 0, deadline: 1000 });
+    await withRound(open, 2, async ([a, b], round) => {
       await a!.insertUpdate(upload(round.id, 'x', new Uint8Array(100).fill(7)), 10);
       expect(await a!.beginClose(round.id, { owner: 'A', ms: 400 })).toBe(true);
       expect(await b!.beginClose(round.id, { owner: 'B', ms: 400 })).toBe(false);
@@ -139,14 +139,11 @@ describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
       expect(await a!.beginClose(round.id, { owner: 'A', ms: 400 })).toBe(false);
       await expect(b!.commitClose({ roundId: round.id, status: 'published', version: v2, closedAt: 1, next, owner: 'B' })).rejects.toThrow(/not closing/);
       expect((await a!.findUpdate('x'))!.payload.byteLength).toBe(0);
-    } finally { await close(); }
+    });
   });
 
   it('stores secure-aggregation messages once, only in their stage', async () => {
-    const { stores: [a, b], close } = await open(2);
-    try {
-      await a!.seed(await version(1, null));
-      const round = await a!.openRound({ baseVersion: 1, openedAt: 0, deadline: 1000 });
+    await withRound(open, 2, async ([a, b], round) => {
       const row = await a!.createSecAggRound(round.id, '{"p":1}', new Uint8Array(32).fill(3), 500);
       expect(await b!.createSecAggRound(round.id, '{"p":2}', new Uint8Array(32), 9)).toMatchObject({ params: '{"p":1}', stage: 'advertise-keys' });
       expect(row.stage).toBe('advertise-keys');
@@ -161,7 +158,7 @@ describe.each(kinds)('AggregatorStore contract: %s', (_name, open) => {
       expect(snap.round).toMatchObject({ stage: 'share-keys', participants: '["d1"]', k: 2, t: 2, deadline: 900 });
       expect(snap.devices.map((d) => d.device_id)).toEqual(['d1']);
       expect(await a!.secaggCounts(round.id)).toEqual({ devices: 1, shares: 0, masked: 0, unmask: 0 });
-    } finally { await close(); }
+    });
   });
 });
 

@@ -49,6 +49,8 @@ export class RoundService {
 
   /** This instance's closing lease: its id and the lease's length (docs/aggregator.md, "Several instances"). */
   private get lease() { return { owner: this.config.instance?.id ?? 'embedded', ms: this.config.instance?.leaseMs ?? DEFAULT_LEASE_MS }; }
+  /** Period of the store watch, and how long an upload's view of its round is reused on a shared store. */
+  private get pollMs(): number { return this.config.instance?.pollMs ?? DEFAULT_POLL_MS; }
 
   /** Seeds the store if empty, resumes or opens a round, and arms its deadline. */
   async start(): Promise<void> {
@@ -74,7 +76,6 @@ export class RoundService {
    * closes is closed. With one instance this only repeats what the timers do.
    */
   private watch(): void {
-    const every = this.config.instance?.pollMs ?? DEFAULT_POLL_MS;
     const tick = async (): Promise<void> => {
       if (this.stopped || this.closing) return;
       const cur = await this.store.currentRound();
@@ -85,7 +86,7 @@ export class RoundService {
       if (this.closesAtTarget && cur.accepted >= this.policy.targetClients) void this.close(cur.id, 'target reached');
       else if (this.now() >= cur.deadline) void this.close(cur.id, 'deadline');
     };
-    this.watcher = setInterval(() => void tick().catch((err: unknown) => this.log.error({ err }, 'watching the store failed')), every);
+    this.watcher = setInterval(() => void tick().catch((err: unknown) => this.log.error({ err }, 'watching the store failed')), this.pollMs);
     this.watcher.unref();
   }
 
@@ -284,7 +285,7 @@ export class RoundService {
     };
     if (!this.store.shared) return read();
     const now = Date.now(), hit = this.views.get(id);
-    if (hit && now - hit.at < (this.config.instance?.pollMs ?? DEFAULT_POLL_MS)) return hit.view;
+    if (hit && now - hit.at < this.pollMs) return hit.view;
     const view = await read();
     if (this.views.size > 16) this.views.clear();
     this.views.set(id, { at: now, view });

@@ -5,11 +5,12 @@
  * What the shared database guarantees, whichever instance a request reaches:
  * - **At most one current round.** A partial unique index admits one row in 'open' or 'closing'; opening a
  *   round, seeding and committing a close run under one advisory transaction lock.
- * - **Exactly-once uploads.** Uploads are inserted in group commits (as the SQLite store does): one transaction
- *   per batch locks the round's row (`FOR UPDATE`), then checks each key, the round's status and its cap, inserts
- *   and counts. Two instances inserting the same key serialise on that lock, and the second sees the first's
- *   row; the key's unique index backs it. A batch resolves only after its COMMIT returned (synchronous_commit
- *   is the server's, on by default: the WAL is flushed before COMMIT returns).
+ * - **Exactly-once uploads.** Uploads are inserted in group commits (as the SQLite store does), one transaction
+ *   per batch: its new keys are inserted (`ON CONFLICT (key) DO NOTHING`; a key another instance holds waits
+ *   for it and then reads as a duplicate), then counted in one conditional UPDATE of the round; a batch whose
+ *   count does not hold is redone under the round's row lock (`insertBatch`, `insertBatchLocked`). A batch
+ *   resolves only after its COMMIT returned (synchronous_commit is the server's, on by default: the WAL is
+ *   flushed before COMMIT returns).
  * - **One closer.** `beginClose` takes a lease (owner, expiry on the database's clock) on the round; another
  *   instance takes the round over only once the lease expired, and `commitClose` checks in its transaction
  *   that the caller still holds it (fencing: a closer that paused past its lease commits nothing).
@@ -48,6 +49,11 @@ ${KINDS.map((k) => `CREATE TABLE IF NOT EXISTS secagg_${k} (
   y BYTEA, fingerprint TEXT NOT NULL, received_at BIGINT NOT NULL, UNIQUE (round_id, device_id));`).join('\n')}
 ALTER TABLE secagg_masked ALTER COLUMN y SET STORAGE EXTERNAL;
 `;
+
+const CURRENT_ROUND = "SELECT * FROM rounds WHERE status IN ('open', 'closing') ORDER BY id DESC LIMIT 1";
+const UPDATE_BY_KEY = 'SELECT * FROM updates WHERE key = $1';
+const INSERT_UPDATE = 'INSERT INTO updates (key, round_id, received_at, weight, norm, fingerprint, payload, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)';
+const updateArgs = (u: UpdateRecord): unknown[] => [u.key, u.roundId, u.receivedAt, u.weight, u.norm, u.fingerprint, bytes(u.payload), JSON.stringify(u.response)];
 
 /** Key of the advisory lock that serialises round transitions (open, seed, commit of a close) across instances. */
 const ROUND_LOCK = 0x70657263; // "perc"
@@ -175,7 +181,7 @@ export class PostgresStore implements AggregatorStore {
   }
 
   async currentRound(): Promise<RoundRecord | undefined> {
-    const r = await this.one<RoundRow>("SELECT * FROM rounds WHERE status IN ('open', 'closing') ORDER BY id DESC LIMIT 1");
+    const r = await this.one<RoundRow>(CURRENT_ROUND);
     return r && toRound(r);
   }
 
@@ -185,7 +191,7 @@ export class PostgresStore implements AggregatorStore {
   }
 
   private async openRoundTx(c: Tx, r: NewRound): Promise<RoundRecord> {
-    const cur = await this.one<RoundRow>("SELECT * FROM rounds WHERE status IN ('open', 'closing') ORDER BY id DESC LIMIT 1", [], c);
+    const cur = await this.one<RoundRow>(CURRENT_ROUND, [], c);
     if (cur) return toRound(cur);
     const row = await this.one<RoundRow>("INSERT INTO rounds (base_version, status, opened_at, deadline) VALUES ($1, 'open', $2, $3) RETURNING *", [r.baseVersion, r.openedAt, r.deadline], c);
     return toRound(row!);
@@ -199,7 +205,7 @@ export class PostgresStore implements AggregatorStore {
   }
 
   async findUpdate(key: string): Promise<UpdateRecord | undefined> {
-    const r = await this.one<UpdateRow>('SELECT * FROM updates WHERE key = $1', [key]);
+    const r = await this.one<UpdateRow>(UPDATE_BY_KEY, [key]);
     return r && toUpdate(r);
   }
 
@@ -257,10 +263,9 @@ export class PostgresStore implements AggregatorStore {
     const order = [...batch.keys()].sort((a, b) => (batch[a]!.u.key < batch[b]!.u.key ? -1 : batch[a]!.u.key > batch[b]!.u.key ? 1 : 0));
     for (const i of order) {
       const { u } = batch[i]!;
-      const r = await c.query('INSERT INTO updates (key, round_id, received_at, weight, norm, fingerprint, payload, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING',
-        [u.key, u.roundId, u.receivedAt, u.weight, u.norm, u.fingerprint, bytes(u.payload), JSON.stringify(u.response)]);
+      const r = await c.query(`${INSERT_UPDATE} ON CONFLICT (key) DO NOTHING`, updateArgs(u));
       if (r.rowCount === 1) { fresh.set(u.roundId, [...(fresh.get(u.roundId) ?? []), i]); continue; }
-      out[i] = { kind: 'duplicate', existing: toUpdate((await this.one<UpdateRow>('SELECT * FROM updates WHERE key = $1', [u.key], c))!) };
+      out[i] = { kind: 'duplicate', existing: toUpdate((await this.one<UpdateRow>(UPDATE_BY_KEY, [u.key], c))!) };
     }
     for (const [roundId, idx] of [...fresh.entries()].sort((a, b) => a[0] - b[0])) {
       const max = Math.min(...idx.map((i) => batch[i]!.maxUpdates));
@@ -279,13 +284,12 @@ export class PostgresStore implements AggregatorStore {
     for (const r of (await c.query('SELECT * FROM rounds WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE', [ids])).rows as RoundRow[]) rounds.set(r.id, r);
     const out: InsertResult[] = [];
     for (const { u, maxUpdates } of batch) {
-      const dup = await this.one<UpdateRow>('SELECT * FROM updates WHERE key = $1', [u.key], c);
+      const dup = await this.one<UpdateRow>(UPDATE_BY_KEY, [u.key], c);
       if (dup) { out.push({ kind: 'duplicate', existing: toUpdate(dup) }); continue; }
       const round = rounds.get(u.roundId);
       if (!round || round.status !== 'open') { out.push({ kind: 'not_open', round: round && toRound(round) }); continue; }
       if (round.accepted >= maxUpdates) { out.push({ kind: 'full' }); continue; }
-      await c.query('INSERT INTO updates (key, round_id, received_at, weight, norm, fingerprint, payload, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [u.key, u.roundId, u.receivedAt, u.weight, u.norm, u.fingerprint, bytes(u.payload), JSON.stringify(u.response)]);
+      await c.query(INSERT_UPDATE, updateArgs(u));
       round.accepted++;
       out.push({ kind: 'inserted', accepted: round.accepted });
     }
