@@ -27,7 +27,7 @@ type Source = Record<string, unknown>;
  * Segment `sku`. A single product at the top level takes `id` only in Segment's single-product events: elsewhere
  * it is as likely an order's or a page's id.
  */
-const ID_KEYS = ['item_id', 'product_id', 'productId', 'id', 'sku'] as const;
+export const ID_KEYS = ['item_id', 'product_id', 'productId', 'id', 'sku'] as const;
 const TOP_LEVEL_ID_KEYS = ['item_id', 'product_id', 'productId', 'sku'] as const;
 const TOP_LEVEL_GATE_WITH_ID = [...TOP_LEVEL_ID_KEYS, 'id'] as const;
 /**
@@ -46,7 +46,7 @@ export function hasTopLevelProduct(props: Source, topLevelId: boolean): boolean 
 
 /** Position in the list: GA4 `index`, Segment `position`, UA-era gtag `list_position`. */
 const INDEX_KEYS = ['index', 'position', 'list_position'] as const;
-const BRAND_KEYS = ['item_brand', 'brand'] as const;
+export const BRAND_KEYS = ['item_brand', 'brand'] as const;
 
 /** Where an item sits, for reasons: `items[2]`, or the top-level props for a single product. */
 export function itemPath(label: string, index: number): string {
