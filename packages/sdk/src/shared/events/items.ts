@@ -76,18 +76,26 @@ function firstPresent(src: Source, keys: readonly string[]): string | undefined 
 function shortField(src: Source, keys: readonly string[], label: string, index: number, issues: DroppedFields | null): string | undefined {
   const k = firstPresent(src, keys);
   if (k === undefined) return undefined;
-  const v = found;
+  const r = storedName(found);
+  if (r === undefined || typeof r === 'string') return r;
+  issues?.drop(r.fail, `${label}[].${k}`, `${itemPath(label, index)}.${k}`, r.cut !== undefined);
+  return r.cut;
+}
+
+/**
+ * A category or brand value as an item stores it: the string itself (undefined when empty); or, when it is a name too long to keep
+ * whole (at most MAX_FREE_TEXT characters), its first MAX_SHORT_LENGTH characters, trimmed, with the reason it
+ * was cut; or only the reason it is refused. The trainer's feed reader names items' attributes through this
+ * too, so a feed's brand matches the brand `track()` stored.
+ */
+export function storedName(v: unknown): string | undefined | { fail: Fail; cut?: string } {
   const s = toIdString(v, MAX_SHORT_LENGTH);
   if (!(s instanceof Fail)) return s;
   if (s.code === 'too_large' && typeof v === 'string' && v.length <= MAX_FREE_TEXT) {
     const cut = toIdString(v.trim().slice(0, MAX_SHORT_LENGTH), MAX_SHORT_LENGTH);
-    if (typeof cut === 'string') {
-      issues?.drop(s, `${label}[].${k}`, `${itemPath(label, index)}.${k}`, true);
-      return cut;
-    }
+    if (typeof cut === 'string') return { fail: s, cut };
   }
-  issues?.drop(s, `${label}[].${k}`, `${itemPath(label, index)}.${k}`);
-  return undefined;
+  return { fail: s };
 }
 
 /** Longest category or brand that is cut to 64 characters rather than dropped (longer is not a name). */

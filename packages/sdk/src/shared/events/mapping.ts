@@ -8,10 +8,12 @@
  * - `NEEDS_ITEMS`: which GA4 types need at least one item with an id;
  * - `ID_KEYS`, `CATEGORY_KEYS`, `BRAND_KEYS`: the item fields an id, a category (most specific first) and a
  *   brand are read from, in order;
- * - `priceBucket`: the bucket a price is stored as.
+ * - `storedName`: a category or brand as an item stores it (cut or refused as `track()` does);
+ * - `priceBucket`: the bucket a price is stored as; `MAX_ID_LENGTH`, `MAX_SHORT_LENGTH`: the longest item id
+ *   and category or brand an item keeps.
  */
 export { resolveEventName, NEEDS_ITEMS, type NameProblem } from './names.js';
-export { ID_KEYS, BRAND_KEYS } from './items.js';
+export { ID_KEYS, BRAND_KEYS, storedName } from './items.js';
 export { CATEGORY_KEYS } from './keys.js';
-export { priceBucket } from './fields.js';
+export { priceBucket, MAX_ID_LENGTH, MAX_SHORT_LENGTH } from './fields.js';
 export type { EventType } from '../../types.js';
