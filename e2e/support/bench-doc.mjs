@@ -49,6 +49,10 @@ export const GROUPS = {
     what: 'one secure-aggregation round (SecAgg+, `@perch/learn/secagg`) at n = 1,000 devices (the default targets\' k and t), the Beauty model\'s masked vector under the default secure-aggregation recipe (`out_w`, `out_b`, `attr_tr`: 8,256 values, 8,448 after padding for the rotation) at the default policy\'s 15 bits, 30 % dropping during masking: the device\'s four steps in a Chromium web worker (`device_round_ms`, median of 3 real devices of the round, each in a fresh worker, with the page\'s long tasks), its upload in the binary wire form (`bytes_per_device`; download and per-step split as notes), extra round trips over a plain upload (`round_trips`, protocol count), and the server\'s unmasking in Node with the aggregator\'s native backend (main thread, or two worker threads) and with the Web Crypto default (`unmask_ms`, sum checked exact)',
     target: 'device_round_ms ≤ 200 ms with no main-thread long task; bytes_per_device ≤ 64 KB; round_trips ≤ 3; unmask_ms ≤ 10 s',
   },
+  ingest: {
+    what: 'reading a shop\'s analytics export with `readEvents` (packages/cli/src/ingest/events/, DuckDB): a generated GA4 BigQuery export of 10,000,000 events (one zstd Parquet file of ~430 MB, seed 1, 0.1 % dirty rows, generated once into the temporary directory) read, names mapped, rows checked, duplicates removed, sessionised and pulled into typed arrays; `peak_rss_mb` is the process\'s VmHWM (JS heap and DuckDB together)',
+    target: 'events_per_s ≥ 250,000; peak_rss_mb ≤ 2,048',
+  },
   client: {
     what: 'one federated client round with the default recipe (local training, then clip, noise, int8, encode) at Beauty size: in a Chromium web worker on 300 real device sequences (`worker-plain`, with the page\'s long tasks meanwhile) and in Node (`plain`)',
     target: 'no main-thread long task while the worker trains',
