@@ -24,10 +24,27 @@ export async function runSimulate(argv: string[]): Promise<number> {
     log(USAGE);
     return argv.includes('--help') || argv.includes('-h') ? 0 : 2; // asked-for help is not an error
   }
-  const dir = args.data !== undefined ? resolve(args.data) : resolve(REPO_ROOT, '../shared/data/amazon-beauty');
-  const seqFile = join(dir, 'Beauty.txt'), attrFile = join(dir, 'Beauty_item2attributes.json');
-  if (!existsSync(seqFile)) { log(`perch: no dataset at ${seqFile}`); log(USAGE); return 2; }
-  const ds = parseSequenceFile(readFileSync(seqFile, 'utf8'), 'Beauty.txt', existsSync(attrFile) ? readFileSync(attrFile, 'utf8') : undefined, 'Beauty_item2attributes.json');
+  let ds;
+  if (args.events !== undefined) {
+    // a shop's own export (and feed), read as `perch train --events` reads it
+    const { readShop } = await import('../ingest/dataset.js');
+    const { SourceError } = await import('../ingest/report.js');
+    let shop;
+    try {
+      shop = await readShop({ events: args.events, sequence: 'user', ...(args.catalog !== undefined ? { catalog: args.catalog } : {}) });
+    } catch (e) {
+      if (!(e instanceof SourceError)) throw e;
+      log(`perch: ${e.message}`);
+      return 2;
+    }
+    for (const l of shop.report.lines()) log(l);
+    ds = shop.dataset;
+  } else {
+    const dir = args.data !== undefined ? resolve(args.data) : resolve(REPO_ROOT, '../shared/data/amazon-beauty');
+    const seqFile = join(dir, 'Beauty.txt'), attrFile = join(dir, 'Beauty_item2attributes.json');
+    if (!existsSync(seqFile)) { log(`perch: no dataset at ${seqFile}`); log(USAGE); return 2; }
+    ds = parseSequenceFile(readFileSync(seqFile, 'utf8'), 'Beauty.txt', existsSync(attrFile) ? readFileSync(attrFile, 'utf8') : undefined, 'Beauty_item2attributes.json');
+  }
   const o = args.options;
   log(`read ${ds.sequences.length} users, ${ds.vocab.length - 1} items; ${args.quick ? 'quick run' : 'full run'}, seed ${o.seed}`);
   let bar = new Progress('');

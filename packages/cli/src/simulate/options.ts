@@ -52,6 +52,9 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
 
   --data DIR              dataset directory with Beauty.txt and Beauty_item2attributes.json
                           (default: ../shared/data/amazon-beauty from the repository root)
+  --events EXPORT         a shop's analytics export instead (GA4 BigQuery export, Segment / RudderStack
+                          warehouse: docs/onboarding.md); each user (all their sessions) is one simulated device
+  --catalog FEED          the shop's Merchant Center feed describing the export's items
   --quick                 reduced run (fewer users evaluated, shorter training, fewer rounds): < 5 min on 2 cores
   --seed N                integer seed (default ${FULL.seed}): runs with the same seed are identical
   --plot FILE             write accuracy and ε against rounds as a self-contained HTML/SVG file
@@ -140,9 +143,9 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
 };
 
 /** Every option the parser accepts (without the leading --), numeric or not. */
-export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split', 'participation'];
+export const OPTIONS: readonly string[] = [...Object.keys(NUMERIC), 'data', 'events', 'catalog', 'plot', 'noise', 'clip', 'server-opt', 'adam-bias-correction', 'local-frozen', 'ddg-frozen', 'ddg-uploads', 'ddg-min-cohort', 'split', 'participation'];
 
-export interface SimArgs { options: SimOptions; data?: string; plot?: string; quick: boolean }
+export interface SimArgs { options: SimOptions; data?: string; events?: string; catalog?: string; plot?: string; quick: boolean }
 
 /** Parses `simulate …` arguments (the command word first). Throws UsageError on anything wrong. */
 export function parseSimArgs(argv: string[]): SimArgs {
@@ -216,5 +219,11 @@ export function parseSimArgs(argv: string[]): SimArgs {
     if (clip !== 'auto' && !(Number.isFinite(c) && c > 0)) throw new UsageError(`--clip must be a positive number or auto, got "${clip}"`);
     o.clip = clip === 'auto' ? 'auto' : c;
   }
-  return { options: o, data: flags.get('data'), plot: flags.get('plot'), quick };
+  const events = flags.get('events'), catalog = flags.get('catalog');
+  if (events !== undefined && flags.get('data') !== undefined) throw new UsageError('--data and --events are two sources: give one');
+  if (catalog !== undefined && events === undefined) throw new UsageError('--catalog describes the items of --events');
+  return {
+    options: o, data: flags.get('data'), plot: flags.get('plot'), quick,
+    ...(events !== undefined ? { events } : {}), ...(catalog !== undefined ? { catalog } : {}),
+  };
 }

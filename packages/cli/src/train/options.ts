@@ -9,18 +9,23 @@ export interface Args {
 
 /** Flags each command accepts; every one takes a value. */
 export const FLAGS: Record<string, string[]> = {
-  eval: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'threads'],
-  train: ['data', 'attrs', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'threads', 'out'],
+  eval: ['data', 'attrs', 'events', 'catalog', 'report', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'threads'],
+  train: ['data', 'attrs', 'events', 'catalog', 'report', 'seed', 'plot', 'epochs', 'max-seconds', 'set', 'threads', 'out'],
 };
 
 export const USAGE = `usage:
-  perch eval  --data FILE [--attrs FILE] [--seed N] [--plot FILE.html] [--epochs N] [--max-seconds S] [--threads N] [--set key=value,…]
-  perch train --data FILE [--attrs FILE] --out DIR [same options as eval]
+  perch eval  (--data FILE [--attrs FILE] | --events EXPORT [--catalog FEED] [--report FILE.json]) [--seed N] [--plot FILE.html] [--epochs N] [--max-seconds S] [--threads N] [--set key=value,…]
+  perch train (--data … | --events …) --out DIR [same options as eval]
   perch simulate [--quick] [--seed N] [--plot FILE.html] …   federated simulation (perch simulate --help)
   perch attack [--seeds LIST] [--noise LIST] [--model DIR] …  decoding attack on single uploads (perch attack --help)
 
   --data         S3-Rec sequence file (user item item …) or event log (CSV with header / JSON Lines)
   --attrs        item2attributes JSON for a sequence file
+  --events       a shop's analytics export: GA4 BigQuery export (NDJSON or Parquet: a file, a glob of daily
+                 tables, or a URL) or a Segment / RudderStack warehouse dump (docs/onboarding.md)
+  --catalog      the shop's product feed (Merchant Center RSS/Atom XML or TSV; a path or a URL) describing
+                 the export's items (category, brand, price bucket) and adding the products nobody touched yet
+  --report       write what was read and every problem found (counts, examples with file:line) as JSON
   --seed         integer seed (default 1): runs with the same seed are identical
   --plot         write the training curves (loss, validation HR@20/NDCG@20) as a self-contained HTML file
   --epochs       maximum epochs (early stopping usually ends sooner)
@@ -36,7 +41,10 @@ export function parseArgs(argv: string[]): Args {
   const allowed = FLAGS[command];
   if (!allowed) throw new UsageError(`unknown command "${command}"`);
   const flags = parseCommandLine(rest, allowed);
-  if (flags.get('data') === undefined) throw new UsageError(`${command} needs --data FILE`);
+  const data = flags.get('data') !== undefined, events = flags.get('events') !== undefined;
+  if (data === events) throw new UsageError(`${command} needs --data FILE or --events EXPORT (one of them)`);
+  if (flags.get('catalog') !== undefined && !events) throw new UsageError('--catalog describes the items of --events');
+  if (flags.get('attrs') !== undefined && !data) throw new UsageError('--attrs goes with --data');
   if (command === 'train' && flags.get('out') === undefined) throw new UsageError('train needs --out DIR');
   return { command, flags };
 }

@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseEventLog, looksLikeExport, parseExports, parseSequenceFile } from '@perch/model/data';
 import type { Dataset } from '@perch/model/data';
+import { writeFileSync } from 'node:fs';
+import { Progress } from '../progress.js';
+import type { Args } from './options.js';
 
 /**
  * Reads a dataset file, choosing the reader by content: Perch's own `exportData()` JSON (one export, an
@@ -18,4 +21,35 @@ export function readDataset(file: string, attrsFile?: string): Dataset {
   const ds = looksLikeExport(text) ? parseExports(text, basename(file)) : isLog ? parseEventLog(text, basename(file)) : parseSequenceFile(text, basename(file), attrsFile ? readFileSync(attrsFile, 'utf8') : undefined, attrsFile ? basename(attrsFile) : undefined);
   ds.name = basename(file);
   return ds;
+}
+
+/**
+ * The command's input: `--data` (a research or Perch file, above) or a shop's own `--events` export with its
+ * `--catalog` feed (../ingest/). For a shop's data the reading report is printed to stderr and, with
+ * `--report`, written as JSON.
+ */
+export async function readInput(args: Args, log: (s: string) => void): Promise<Dataset> {
+  const events = args.flags.get('events');
+  if (events === undefined) return readDataset(args.flags.get('data')!, args.flags.get('attrs'));
+  // DuckDB and the feed parser load only for a shop's data
+  const { readShop } = await import('../ingest/dataset.js');
+  const bar = new Progress('read events');
+  const catalog = args.flags.get('catalog');
+  for (const f of [catalog]) if (f !== undefined && !/^https?:/.test(f) && !existsSync(f)) throw new UsageError(`no such file: ${f}`);
+  const { SourceError } = await import('../ingest/report.js');
+  let shop;
+  try {
+    shop = await readShop({ events, ...(catalog !== undefined ? { catalog } : {}), eventOptions: { onProgress: (d: number, t?: number) => bar.update(d, t ?? d) } });
+  } catch (e) {
+    // a source that cannot be read at all is the caller's to fix: exit code 2 with the reader's reason
+    if (e instanceof SourceError) throw new UsageError(e.message);
+    throw e;
+  }
+  const { dataset, report } = shop;
+  bar.done();
+  log(`read ${catalog !== undefined ? `${catalog} and ` : ''}${events}:`);
+  for (const l of report.lines()) log(l);
+  const out = args.flags.get('report');
+  if (out) { writeFileSync(out, JSON.stringify(report, null, 2) + '\n'); log(`wrote ${out}`); }
+  return dataset;
 }

@@ -9,7 +9,7 @@ import { intFlag, setFlag, type Args } from './options.js';
 import { trainingPlot } from './plot.js';
 import { Progress } from '../progress.js';
 import { UsageError } from '../args.js';
-import { readDataset } from './read.js';
+import { readInput } from './read.js';
 import { buildInt8, loadWeights, modelBytes, writeDir } from './export-model.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -17,8 +17,8 @@ const round = (m: Metrics): Metrics => Object.fromEntries(Object.entries(m).map(
 
 /** Runs `eval` or `train`: read, split, baselines, train, test, report; returns the process exit code. */
 export async function runCommand(args: Args): Promise<number> {
-  const data = args.flags.get('data')!;
-  const ds = readDataset(data, args.flags.get('attrs'));
+  const ds = await readInput(args, log);
+  const data = ds.name;
   const st = ds.stats;
   log(`read ${ds.name}: ${ds.sequences.length} sequences, ${st.events} events, ${ds.vocab.length - 1} items, ${ds.attrVocab.length - 1} attributes, ${ds.categories.length - 1} categories`);
   log(`  skipped: ${st.malformed} malformed lines, ${st.nonFinite} non-finite values, ${st.duplicateEvents} duplicate events, ${st.shortSequences} sequences with < 2 events; ${st.itemsWithoutAttrs} items without attributes`);
