@@ -21,6 +21,8 @@ export interface ShopSources {
   /** Analytics export: path, glob or URL (GA4 BigQuery export, Segment / RudderStack warehouse). */
   events: string;
   eventOptions?: ReadEventsOptions;
+  /** progress of reading the feed: bytes read, the total when known, items so far */
+  onFeedProgress?: (bytes: number, total: number | undefined, items: number) => void;
   /**
    * What one sequence is: a session as the export defines it (the trainer's unit, default) or a user, all of
    * their sessions in time order (a device's history, the simulator's unit).
@@ -96,7 +98,7 @@ function eventGroups(log: EventLog, by: 'session' | 'user'): Map<string, RawEven
 /** Reads a shop's feed and export and joins them into a Dataset, with one report of everything. */
 export async function readShop(src: ShopSources): Promise<ShopData> {
   const report = new IngestReport();
-  const catalog = src.catalog === undefined ? undefined : await readFeed(src.catalog);
+  const catalog = src.catalog === undefined ? undefined : await readFeed(src.catalog, src.onFeedProgress ? { onProgress: src.onFeedProgress } : {});
   if (catalog) report.merge(catalog.report, 'feed.');
   const log = await readEvents(src.events, src.eventOptions);
   report.merge(log.report, 'events.');

@@ -39,7 +39,13 @@ export async function readInput(args: Args, log: (s: string) => void): Promise<D
   const { SourceError } = await import('../ingest/report.js');
   let shop;
   try {
-    shop = await readShop({ events, ...(catalog !== undefined ? { catalog } : {}), eventOptions: { onProgress: (d: number, t?: number) => bar.update(d, t ?? d) } });
+    const feedBar = new Progress('read feed');
+    shop = await readShop({
+      events, ...(catalog !== undefined ? { catalog } : {}),
+      onFeedProgress: (bytes, total, items) => feedBar.update(bytes, total ?? bytes, `${items} items`),
+      eventOptions: { onProgress: (d: number, t?: number) => bar.update(d, t ?? d) },
+    });
+    feedBar.done();
   } catch (e) {
     // a source that cannot be read at all is the caller's to fix: exit code 2 with the reader's reason
     if (e instanceof SourceError) throw new UsageError(e.message);

@@ -11,7 +11,10 @@ describe('perch simulate: arguments', () => {
       for (const argv of [[], ['train'], ['simulate', '--rounds', 'x'], ['simulate', '--rounds'], ['simulate', '--bogus', '1'],
         ['simulate', '--noise', 'shuffled'], ['simulate', '--clip', '-1'], ['simulate', '--pretrain-fraction', '1'], ['simulate', 'extra'],
         ['simulate', '--data', '/nonexistent-dir-for-perch-test'], ['simulate', '--noise', 'ddg', '--ddg-uploads', '0'], ['simulate', '--split', 'train'],
-        ['simulate', '--secagg-devices', '200']]) {
+        ['simulate', '--secagg-devices', '200'],
+        // a shop's export: one that matches nothing, a feed without an export, both sources at once
+        ['simulate', '--events', '/nonexistent-dir-for-perch-test/events_*.json'], ['simulate', '--catalog', 'feed.xml'],
+        ['simulate', '--data', '/tmp', '--events', 'events.json']]) {
         expect(await runSimulate(argv)).toBe(2);
       }
       expect(await runSimulate(['simulate', '--help'])).toBe(0);
@@ -28,6 +31,14 @@ describe('perch simulate: arguments', () => {
     expect(d).toEqual(FULL);
     expect(USAGE).toContain(`--dp-server-lr X        server learning rate of the DP runs (default ${d.dpServerLr})`);
     expect(USAGE).toContain(`default ${d.dpRounds}, --quick ${parseSimArgs(['simulate', '--quick']).options.dpRounds})`);
+  });
+
+  it('takes a shop\'s export and feed instead of the research data', () => {
+    const a = parseSimArgs(['simulate', '--quick', '--events', 'ga4/events_*.parquet', '--catalog', 'https://shop.example/feed.xml']);
+    expect(a.events).toBe('ga4/events_*.parquet');
+    expect(a.catalog).toBe('https://shop.example/feed.xml');
+    expect(a.data).toBeUndefined();
+    expect(parseSimArgs(['simulate']).events).toBeUndefined();
   });
 
   it('applies --quick, then explicit flags over it', () => {
