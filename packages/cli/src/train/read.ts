@@ -33,26 +33,26 @@ export async function readInput(args: Args, log: (s: string) => void): Promise<D
   if (events === undefined) return readDataset(args.flags.get('data')!, args.flags.get('attrs'));
   // DuckDB and the feed parser load only for a shop's data
   const { readShop } = await import('../ingest/dataset.js');
-  const bar = new Progress('read events');
-  const catalog = args.flags.get('catalog');
-  for (const f of [catalog]) if (f !== undefined && !/^https?:/.test(f) && !existsSync(f)) throw new UsageError(`no such file: ${f}`);
   const { SourceError } = await import('../ingest/report.js');
+  const catalog = args.flags.get('catalog');
+  const feedBar = new Progress('read feed'), eventsBar = new Progress('read events');
   let shop;
   try {
-    const feedBar = new Progress('read feed');
     shop = await readShop({
       events, ...(catalog !== undefined ? { catalog } : {}),
       onFeedProgress: (bytes, total, items) => feedBar.update(bytes, total ?? bytes, `${items} items`),
-      eventOptions: { onProgress: (d: number, t?: number) => bar.update(d, t ?? d) },
+      eventOptions: { onProgress: (d: number, t?: number) => eventsBar.update(d, t ?? d) },
     });
-    feedBar.done();
   } catch (e) {
-    // a source that cannot be read at all is the caller's to fix: exit code 2 with the reader's reason
+    // a source that cannot be read at all (no such file, an HTTP error, not a feed or an export) is the caller's
+    // to fix: exit code 2 with the reader's reason
     if (e instanceof SourceError) throw new UsageError(e.message);
     throw e;
+  } finally {
+    feedBar.done();
+    eventsBar.done();
   }
   const { dataset, report } = shop;
-  bar.done();
   log(`read ${catalog !== undefined ? `${catalog} and ` : ''}${events}:`);
   for (const l of report.lines()) log(l);
   const out = args.flags.get('report');
