@@ -216,6 +216,9 @@ function plainVectorLeaks(round: RoundDescription, plain: Uint32Array[], stored:
 const logs = (): string => aggregators.map((a) => a.stdout() + a.stderr()).join('\n');
 const maskedRows = (stored: Stored, roundId: number): number => stored.filter((r) => r.table === 'secagg_masked' && r.row.round_id === roundId && Buffer.isBuffer(r.row.y) && (r.row.y as Buffer).length > 0).length;
 const stepPosts = (a: AuditReport, roundId: number, step: string) => a.outbound.filter((e) => e.method === 'POST' && new URL(e.url).pathname === `/v1/round/${roundId}/secagg/${step}`);
+/** How many devices saw the aggregator go away during `step` of a round (a 502 or a failed fetch in their log). */
+const cutOff = async (roundId: number, step: string): Promise<number> =>
+  (await Promise.all(devices.map(async (d) => stepPosts(await d.audit(), roundId, step).some((e) => e.status === 502 || e.error)))).filter(Boolean).length;
 
 /**
  * The round published the release of its survivors' plain sum, and the next round opened on the new version. The
@@ -290,7 +293,7 @@ for (const [i, { step, pastDeadline }] of KILLS.entries()) {
     const g = gates.get(roundId)!;
     g.restarted = true;
     // (held devices may have been cut off too when the aggregator stayed down long: only the passed ones re-send here)
-    const cut = Math.min(g.passed.size, (await Promise.all(devices.map(async (d) => stepPosts(await d.audit(), roundId, step).some((e) => e.status === 502 || e.error)))).filter(Boolean).length);
+    const cut = Math.min(g.passed.size, await cutOff(roundId, step));
     await waitFor(async () => g.resent.size >= cut, 30_000, `the ${cut} device(s) cut off by the kill re-sent their ${step} message to the restarted aggregator`);
     g.release();
     const outcome = await outcomeOf(round);
@@ -306,8 +309,7 @@ for (const [i, { step, pastDeadline }] of KILLS.entries()) {
     expect(plainVectorLeaks(round, plain, stored, logs())).toEqual([]);
     // The devices whose messages were through when the aggregator died lost that exchange and sent it again.
     if (step !== 'unmask') {
-      const cut = await Promise.all(devices.map(async (d) => stepPosts(await d.audit(), roundId, step).some((e) => e.status === 502 || e.error)));
-      expect(cut.filter(Boolean).length, 'devices that saw the aggregator go away').toBeGreaterThan(0);
+      expect(await cutOff(roundId, step), 'devices that saw the aggregator go away').toBeGreaterThan(0);
     }
 
     if (pastDeadline) {

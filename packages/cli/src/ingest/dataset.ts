@@ -10,7 +10,7 @@
  * - sessions become sequences through the trainer's own builder (`buildDataset`: consecutive repeats of the
  *   same item and kind dropped, sessions under 2 events dropped, both counted).
  */
-import { buildDataset, type Dataset, type RawEvent } from '@perch/model/data';
+import { buildDataset, categoryBrandAttrs, type Dataset, type RawEvent } from '@perch/model/data';
 import { readEvents, type EventLog, type ReadEventsOptions } from './events/index.js';
 import { itemAttributes, readFeed, type Catalog } from './feed/index.js';
 import { IngestReport } from './report.js';
@@ -42,7 +42,7 @@ function describeItems(log: EventLog, catalog: Catalog | undefined, report: Inge
   const categories = new Map<string, string>();
   const fromExport = (i: number): void => {
     const id = log.itemIds[i]!, cat = log.itemCategory[i] ?? '', brand = log.itemBrand[i] ?? '';
-    if (cat || brand) attrs.set(id, [...(cat ? [`cat:${cat}`] : []), ...(brand ? [`brand:${brand}`] : [])]);
+    if (cat || brand) attrs.set(id, categoryBrandAttrs(cat, brand));
     if (cat) categories.set(id, cat);
   };
   const fromFeed = (id: string, a: { attrs: string[]; category?: string }): void => {

@@ -10,6 +10,18 @@ export interface RawEvent {
   time?: number;
 }
 
+/**
+ * The attribute names of an item's category and brand, as every reader of the trainer names them (`cat:…`,
+ * `brand:…`) and as the worker looks an unseen item's category and brand up (`EventMapper.attrsOf`); empty or
+ * missing values give no name.
+ */
+export function categoryBrandAttrs(category: string | undefined, brand: string | undefined): string[] {
+  const out: string[] = [];
+  if (category) out.push(`cat:${category}`);
+  if (brand) out.push(`brand:${brand}`);
+  return out;
+}
+
 /** Optional item metadata: attributes (any strings) and one category name per item. */
 export interface ItemMeta {
   attrs?: Map<string, string[]>;

@@ -1,5 +1,5 @@
 import { EVENT_KINDS, GA4_EVENT_KINDS } from '../spec.js';
-import { buildDataset, type RawEvent } from './builder.js';
+import { buildDataset, categoryBrandAttrs, type RawEvent } from './builder.js';
 import { emptyStats, noteMalformed, noteProblem, type Dataset } from './types.js';
 
 /**
@@ -93,7 +93,7 @@ export function parseEventLog(text: string, file: string): Dataset {
     if (!key) { noteMalformed(stats, `${file}:${i + 1}: missing session/user`); continue; }
     if (time !== undefined && !Number.isFinite(time)) { stats.nonFinite++; noteProblem(stats, `${file}:${i + 1}: non-finite timestamp "${t}"`); continue; }
     const cat = get('category'), brand = get('brand');
-    if (cat || brand) attrs.set(item, [...(cat ? [`cat:${cat}`] : []), ...(brand ? [`brand:${brand}`] : [])]);
+    if (cat || brand) attrs.set(item, categoryBrandAttrs(cat, brand));
     if (cat) categories.set(item, cat);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));

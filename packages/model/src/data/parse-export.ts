@@ -13,7 +13,7 @@
  * unknown event type, an item without an id, a non-finite timestamp.
  */
 import { EVENT_KINDS, MAX_ITEMS_PER_EVENT } from '../spec.js';
-import { buildDataset, type RawEvent } from './builder.js';
+import { buildDataset, categoryBrandAttrs, type RawEvent } from './builder.js';
 import { KIND_ALIASES } from './parse-events.js';
 import { emptyStats, noteMalformed, noteProblem, type Dataset, type ReadStats } from './types.js';
 
@@ -72,7 +72,7 @@ export function parseExports(text: string, file: string): Dataset {
         const id = isObj(it) && typeof it.id === 'string' && it.id ? it.id : null;
         if (!id) { noteMalformed(stats, `${at}: an item without an id`); continue; }
         const cat = typeof it.category === 'string' ? it.category : '', brand = typeof it.brand === 'string' ? it.brand : '';
-        if (cat || brand) attrs.set(id, [...(cat ? [`cat:${cat}`] : []), ...(brand ? [`brand:${brand}`] : [])]);
+        if (cat || brand) attrs.set(id, categoryBrandAttrs(cat, brand));
         if (cat) categories.set(id, cat);
         evs.push({ item: id, kind: EVENT_KINDS.indexOf(kind as (typeof EVENT_KINDS)[number]), ...(time !== undefined ? { time } : {}) });
       }

@@ -40,8 +40,8 @@ const problems = (log: EventLog): Record<string, number> => Object.fromEntries([
 const examples = (log: EventLog, reason: string): string[] => (log.report.problems.get(reason)?.examples ?? []).map((e) => e.replaceAll(FIXTURES + '/', ''));
 
 describe('GA4 BigQuery export (newline-delimited JSON, daily tables)', async () => {
-  const T = 1709287200; // 2024-03-01T10:00:00Z
-  const T2 = 1709373600; // 2024-03-02T10:00:00Z
+  const T = Date.parse('2024-03-01T10:00:00Z') / 1000;
+  const T2 = Date.parse('2024-03-02T10:00:00Z') / 1000;
   const U1 = '1197596843.1709280000', U2 = '2081416512.1709290000', U3 = '394851236.1709294000';
   const log = await readEvents(join(GA4, 'events_*.json'), { now: NOW });
 

@@ -6,6 +6,7 @@
  * reason, with the first few places as `file:line`; a source that cannot be read as a feed at all (no such
  * file, an HTTP error, an HTML page, XML that is not well-formed) throws an Error saying where and why.
  */
+import { categoryBrandAttrs } from '@perch/model/data';
 import { storedName } from '@perch/sdk/events';
 import { IngestReport, SourceError } from '../report.js';
 import { CatalogBuilder, R } from './build.js';
@@ -75,8 +76,6 @@ export function itemAttributes(it: CatalogItem): { attrs: string[]; category?: s
   };
   const category = name(it.productType[it.productType.length - 1] ?? it.googleCategory[it.googleCategory.length - 1]);
   const brand = name(it.brand);
-  const attrs: string[] = [];
-  if (category !== undefined) attrs.push(`cat:${category}`);
-  if (brand !== undefined) attrs.push(`brand:${brand}`);
+  const attrs = categoryBrandAttrs(category, brand);
   return category === undefined ? { attrs } : { attrs, category };
 }
