@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Sequence } from '@perch/model/data';
-import { SPARSE, type Touched } from '@perch/model/plain';
+import { NegativeSampler, planBatch, SPARSE, type Touched } from '@perch/model/plain';
 import type { EngineContext, GradEngine } from '@perch/model/plain';
 import type { Weights } from '@perch/model/spec';
 
@@ -13,11 +13,17 @@ function share(w: Weights): Weights {
 
 interface WorkerReply { loss: number; positions: number; rows: Int32Array; attrRows: Int32Array }
 
+/** One part of a batch for a worker: its sequences (indices into the flattened training set) and the batch's plan. */
+export interface WorkerTask { part: Int32Array; seeds: Uint32Array; candidates: Int32Array; positions: number }
+
 /**
- * Data-parallel gradients on worker_threads: each batch is cut into `threads` contiguous parts (by sequence),
- * every worker runs its own BatchStep (own seeded RNG) on shared weights, and the parts' gradients are merged
- * weighted by their share of positions — the same mean-over-positions gradient as one thread, with each part
- * drawing its own negatives. Deterministic for a fixed thread count.
+ * Data-parallel gradients on worker_threads: the main thread draws each batch's plan (`planBatch`: the
+ * negatives and one dropout seed per sequence, from the trainer's generator, exactly as the single-threaded
+ * engine does), the batch is cut into `threads` contiguous parts (by sequence), every worker runs a BatchStep on
+ * its part against the shared weights and the whole batch's candidates, and the parts' gradients, each already
+ * divided by the batch's positions, are added in part order. A part's positions are computed exactly as one
+ * thread computes them; only the order in which position and part sums are added differs, so a seed gives the
+ * same model on any thread count up to float rounding (packages/cli/src/train/determinism.test.ts).
  */
 export async function parallelEngine(c: EngineContext, threads: number): Promise<GradEngine> {
   const { model, grads, opts, ds } = c;
@@ -42,7 +48,8 @@ export async function parallelEngine(c: EngineContext, threads: number): Promise
     });
     workers.push(w);
   }
-  const call = (w: Worker, msg: Int32Array): Promise<WorkerReply> => new Promise((resolve, reject) => {
+  const sampler = new NegativeSampler(c.counts, V, opts.negAlpha);
+  const call = (w: Worker, msg: WorkerTask): Promise<WorkerReply> => new Promise((resolve, reject) => {
     const onMsg = (r: WorkerReply): void => { w.off('error', onErr); resolve(r); };
     const onErr = (e: Error): void => { w.off('message', onMsg); reject(e); };
     w.once('message', onMsg); w.once('error', onErr);
@@ -52,30 +59,31 @@ export async function parallelEngine(c: EngineContext, threads: number): Promise
   let stamp = 0, itemRows = new Int32Array(1024), itemCount = 0;
   return {
     async run(batch) {
+      const plan = planBatch(batch, opts, sampler, c.rng);
       const lens = batch.map((s) => Math.max(0, Math.min(s.items.length, opts.maxLen) - 1));
-      const total = lens.reduce((a, b) => a + b, 0);
-      const parts: Int32Array[] = [];
+      const total = plan.positions;
+      const parts: WorkerTask[] = [];
       for (let i = 0, t = 0; t < threads; t++) {
-        const part: number[] = [];
+        const part: number[] = [], from = i;
         let acc = 0;
         while (i < batch.length && (t === threads - 1 || acc < total / threads)) { part.push(index.get(batch[i]!)!); acc += lens[i++]!; }
-        parts.push(Int32Array.from(part));
+        parts.push({ part: Int32Array.from(part), seeds: plan.seeds.slice(from, i), candidates: plan.candidates, positions: total });
       }
-      const replies = await Promise.all(parts.map((p, t) => (p.length ? call(workers[t]!, p) : Promise.resolve({ loss: 0, positions: 0, rows: new Int32Array(0), attrRows: new Int32Array(0) }))));
+      const replies = await Promise.all(parts.map((p, t) => (p.part.length ? call(workers[t]!, p) : Promise.resolve({ loss: 0, positions: 0, rows: new Int32Array(0), attrRows: new Int32Array(0) }))));
       stamp++; itemCount = 0;
       let loss = 0;
       replies.forEach((r, t) => {
         if (r.positions === 0) return;
-        const a = r.positions / total, g = workerGrads[t]!;
-        loss += r.loss * a;
+        const g = workerGrads[t]!;
+        loss += r.loss;
         for (const [k, gt] of Object.entries(g)) {
           if (SPARSE.has(k)) continue;
           const dst = grads[k]!;
-          for (let o = 0; o < gt.length; o++) { dst[o] = dst[o]! + a * gt[o]!; gt[o] = 0; }
+          for (let o = 0; o < gt.length; o++) { dst[o] = dst[o]! + gt[o]!; gt[o] = 0; }
         }
         const merge = (name: string, row: number, width: number): void => {
           const src = g[name]!, dst = grads[name]!;
-          for (let o = row * width; o < row * width + width; o++) { dst[o] = dst[o]! + a * src[o]!; src[o] = 0; }
+          for (let o = row * width; o < row * width + width; o++) { dst[o] = dst[o]! + src[o]!; src[o] = 0; }
         };
         for (const row of r.rows) {
           merge('item_emb', row, d); merge('item_bias', row, 1);

@@ -76,6 +76,50 @@ describe('perch CLI', () => {
     expect(res.model['HR@20']).toBeGreaterThan(0);
   });
 
+  it('eval --seeds --split val reports the mean and a 95 % interval over seeds without reading the test events', () => {
+    // the same users with every last event (the test target) changed to the user's first item: --split val must not
+    // notice. A first user walking all 30 items fixes the item numbering (first appearance), which the change would move.
+    const walk = `all ${Array.from({ length: 30 }, (_, i) => i + 1).join(' ')}\n`;
+    const lines = readFileSync(data, 'utf8').split('\n');
+    const original = join(dir, 'seq-walk.txt'), altered = join(dir, 'seq-altered.txt');
+    writeFileSync(original, walk + lines.join('\n'));
+    writeFileSync(altered, walk + lines.map((l) => {
+      const t = l.trim().split(/\s+/);
+      return t.length > 3 ? [...t.slice(0, -1), t[1]].join(' ') : l;
+    }).join('\n'));
+    const args = ['--split', 'val', '--seeds', '1,2,3', '--epochs', '2', '--threads', '1', '--set', fast];
+    const a = run(['eval', '--data', original, ...args]), b = run(['eval', '--data', altered, ...args]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    const ra = JSON.parse(a.stdout.trim().split('\n').pop()!), rb = JSON.parse(b.stdout.trim().split('\n').pop()!);
+    expect(ra.split).toBe('val');
+    expect(ra.cases).toBe(41); // 81 validation cases: 40 (maxValCases) serve early stopping, the other 41 are measured
+    expect(ra.seeds).toEqual([1, 2, 3]);
+    expect(ra.per_seed).toHaveLength(3);
+    for (const k of ['HR@20', 'NDCG@20']) {
+      const v = ra.per_seed.map((p: { model: Record<string, number> }) => p.model[k]!);
+      expect(ra.model[k]).toBeCloseTo(v.reduce((x: number, y: number) => x + y, 0) / 3, 4);
+      expect(ra.model_ci95[k][0]).toBeLessThanOrEqual(Math.min(...v) + 1e-9);
+      expect(ra.model_ci95[k][1]).toBeGreaterThanOrEqual(Math.max(...v) - 1e-9);
+    }
+    expect(new Set(ra.per_seed.map((p: { model: Record<string, number> }) => p.model['NDCG@20'])).size).toBeGreaterThan(1);
+    expect(ra.per_seed[0].val_ndcg20).toHaveLength(ra.per_seed[0].epochs);
+    expect(a.stdout).toContain('± 95 %');
+    expect({ ...rb, dataset: '', train_seconds: 0, events_per_second: 0, per_seed: rb.per_seed.map((p: object) => ({ ...p, train_seconds: 0, events_per_second: 0 })) })
+      .toEqual({ ...ra, dataset: '', train_seconds: 0, events_per_second: 0, per_seed: ra.per_seed.map((p: object) => ({ ...p, train_seconds: 0, events_per_second: 0 })) });
+    // the test split does see the change
+    const ta = run(['eval', '--data', original, '--epochs', '1', '--threads', '1', '--set', fast]), tb = run(['eval', '--data', altered, '--epochs', '1', '--threads', '1', '--set', fast]);
+    expect(JSON.parse(ta.stdout.trim().split('\n').pop()!).baselines).not.toEqual(JSON.parse(tb.stdout.trim().split('\n').pop()!).baselines);
+  });
+
+  it('refuses --seed with --seeds, a repeated seed and an unknown split', () => {
+    for (const extra of [['--seed', '1', '--seeds', '1,2'], ['--seeds', '1,1'], ['--split', 'train'], ['--seeds', '1,x']]) {
+      const r = run(['eval', '--data', data, ...extra]);
+      expect(r.status, extra.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/--seeds?|--split/);
+    }
+  });
+
   it('a diverging run exits 1 and writes nothing', () => {
     const out = join(dir, 'diverged');
     const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--set', `${fast},lr=1e12,clip=0`]);

@@ -1,6 +1,7 @@
 // Full-ranking evaluation: metrics, the Scorer interface and the baselines.
 export { KS, rankOf, MetricAccumulator, type Metrics } from './metrics.js';
-export { evaluate, type Scorer } from './evaluate.js';
+export { evaluate, isRepeat, MISS, repeatShare, type Scorer } from './evaluate.js';
+export { meanInterval, tQuantile975, type Interval } from './interval.js';
 export { PopScorer } from './baselines/pop.js';
 export { MarkovScorer } from './baselines/markov.js';
 export { ItemKnnScorer } from './baselines/itemknn.js';

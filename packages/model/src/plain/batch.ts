@@ -1,9 +1,9 @@
 import type { Sequence } from '../data/types.js';
 import { EVENT_KINDS, type Weights } from '../spec.js';
-import { gruBackward } from './gru-backward.js';
 import { axpy, dot, sigmoid, vecMat, vecMatBack } from './kernels.js';
-import { gruForward, type GruCache, type PlainModel } from './model.js';
-import type { Rng } from '../rng.js';
+import type { GruCache, PlainModel } from './model.js';
+import { Rng } from '../rng.js';
+import { createSimdKernels } from './simd/index.js';
 
 /** Loss settings of one training step. */
 export interface LossConfig {
@@ -77,6 +77,75 @@ const growI = (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> =
 };
 
 /**
+ * What every thread computing part of one trainer batch must share so that the parts add up to the batch's
+ * gradient whatever the number of threads: the candidate list (the whole batch's targets in position order, then
+ * the sampled negatives), the whole batch's position count (the loss is a mean over it and the logQ correction
+ * counts it) and one dropout seed per sequence. Drawn by `planBatch` from the trainer's one generator.
+ */
+export interface BatchPlan {
+  candidates: Int32Array;
+  positions: number;
+  /** Dropout seed of each sequence of the batch, in batch order (a part passes the slice of its sequences). */
+  seeds: Uint32Array;
+}
+
+/**
+ * The three dense products a step is made of (row-major Float32Arrays; names after their first use):
+ * `logits`: S = Q·Rcᵀ + bc (P × d times Cn × d), `gradQ`: dQ = G·Rc (P × Cn times Cn × d), `gradCandidates`:
+ * dRc = Gᵀ·Q (P × Cn and P × d). Two implementations: `JS_KERNELS` (below, summing partly in float64) and the
+ * WebAssembly SIMD ones of ./simd (float32 sums in a fixed order, bit-identical on every engine), about 15–20×
+ * faster; `defaultKernels()` picks SIMD wherever WebAssembly has it.
+ */
+export interface DenseKernels {
+  logits(Q: Float32Array, Rc: Float32Array, bc: Float32Array, S: Float32Array, P: number, Cn: number, d: number): void;
+  gradQ(G: Float32Array, Rc: Float32Array, dQ: Float32Array, P: number, Cn: number, d: number): void;
+  gradCandidates(G: Float32Array, Q: Float32Array, dRc: Float32Array, P: number, Cn: number, d: number): void;
+}
+
+let fastest: DenseKernels | undefined;
+/** The kernels steps use by default: WebAssembly SIMD where the engine has it, else JS_KERNELS (one per thread). */
+export function defaultKernels(): DenseKernels { return (fastest ??= createSimdKernels() ?? JS_KERNELS); }
+
+/** Negatives drawn ∝ (count + 1)^alpha over items 1..numItems, and their probabilities (for the logQ correction). */
+export class NegativeSampler {
+  readonly q: Float64Array;
+  private readonly cdf: Float64Array;
+  constructor(counts: ArrayLike<number>, readonly numItems: number, alpha: number) {
+    this.q = new Float64Array(numItems + 1); this.cdf = new Float64Array(numItems + 1);
+    let z = 0, acc = 0;
+    for (let i = 1; i <= numItems; i++) { this.q[i] = Math.pow(counts[i]! + 1, alpha); z += this.q[i]!; }
+    for (let i = 1; i <= numItems; i++) { this.q[i] = this.q[i]! / z; acc += this.q[i]!; this.cdf[i] = acc; }
+  }
+
+  draw(rng: Rng): number { return drawFrom(this.cdf, this.numItems, rng); }
+}
+
+/** Inverse-CDF draw over rows 1..n of a cumulative array. */
+function drawFrom(cdf: Float64Array, n: number, rng: Rng): number {
+  const u = rng.next() * cdf[n]!;
+  let lo = 1, hi = n;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (cdf[m]! < u) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+/** Draws a batch's shared plan (see BatchPlan) from `rng`: per-sequence seeds first, then the negatives. */
+export function planBatch(seqs: readonly Sequence[], cfg: LossConfig, sampler: NegativeSampler, rng: Rng): BatchPlan {
+  const seeds = new Uint32Array(seqs.length);
+  for (let i = 0; i < seqs.length; i++) seeds[i] = rng.nextU32();
+  let P = 0;
+  for (const s of seqs) P += Math.max(0, Math.min(s.items.length, cfg.maxLen) - 1);
+  const full = cfg.negatives >= sampler.numItems;
+  const candidates = new Int32Array(full ? 0 : P + cfg.negatives);
+  let k = 0;
+  for (const s of seqs) {
+    const n = Math.min(s.items.length, cfg.maxLen), off = s.items.length - n;
+    for (let t = 1; !full && t < n; t++) candidates[k++] = s.items[off + t]!;
+  }
+  for (let j = 0; !full && j < cfg.negatives; j++) candidates[k++] = sampler.draw(rng);
+  return { candidates, positions: P, seeds };
+}
+
+/**
  * Forward + backward (BPTT) of a batch of sequences under sampled softmax cross-entropy with logQ correction
  * (in-batch targets plus shared sampled negatives; Jean et al. 2015, Yi et al. 2019), plus optional
  * purchase-intent (BCE: will this sequence contain a purchase after this event?) and category-intent (CE on the
@@ -85,7 +154,7 @@ const growI = (a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> =
  */
 export class BatchStep {
   private readonly V: number; private readonly d: number; private readonly H: number; private readonly C: number;
-  private readonly cdf: Float64Array;
+  private readonly sampler: NegativeSampler;
   private readonly cdfBatch: Float64Array;
   private readonly qSample: Float64Array;
   private readonly qBatch: Float64Array;
@@ -95,6 +164,9 @@ export class BatchStep {
   // per-position buffers
   private X = new Float32Array(0); private MX = new Float32Array(0); private Hs = new Float32Array(0); private HD = new Float32Array(0);
   private MH = new Float32Array(0); private Q = new Float32Array(0); private dQ = new Float32Array(0);
+  private GX = new Float32Array(0); private DGX = new Float32Array(0); private DGH = new Float32Array(0);
+  private DHD = new Float32Array(0); private DX = new Float32Array(0); private HP = new Float32Array(0);
+  private tmp = new Float32Array(0); private zeros = new Float32Array(0);
   private cache: GruCache = { r: new Float32Array(0), z: new Float32Array(0), n: new Float32Array(0), ghn: new Float32Array(0), co: 0 };
   private inLocal = new Int32Array(0); private tgtCol = new Int32Array(0); private tgtItem = new Int32Array(0);
   private kindAt = new Int32Array(0); private gapAt = new Int32Array(0); private buyLater = new Int32Array(0);
@@ -105,9 +177,9 @@ export class BatchStep {
   private RL = new Float32Array(0); private dRL = new Float32Array(0); private AL = new Float32Array(0); private attrN = new Int32Array(0);
   private Q2 = new Float32Array(0); private dQ2 = new Float32Array(0); private dA = new Float32Array(0); private Ac = new Float32Array(0);
   private candLocal = new Int32Array(0); private Rc = new Float32Array(0); private dRc = new Float32Array(0);
-  private bc = new Float32Array(0); private S = new Float32Array(0);
-  private readonly gx: Float32Array; private readonly gh: Float32Array; private readonly dgx: Float32Array; private readonly dgh: Float32Array;
-  private readonly dh: Float32Array; private readonly dhNext: Float32Array; private readonly dHD: Float32Array;
+  private bc = new Float32Array(0); private S = new Float32Array(0); private gcol = new Float64Array(0);
+  private readonly gh: Float32Array;
+  private readonly dh: Float32Array; private readonly dhNext: Float32Array;
   private readonly zeroH: Float32Array; private readonly catLogits: Float32Array; private readonly dSkip: Float32Array;
   /** Attribute rows touched by the last batch (marked with attrStamp === stamp). */
   readonly attrStamp: Int32Array;
@@ -116,18 +188,18 @@ export class BatchStep {
     private readonly rng: Rng, counts: Float64Array, private readonly itemCategory: Int32Array | null, private readonly typed: boolean) {
     const { numItems: V, dim: d, hidden: H, numCategories: C, numAttrs } = model.dims;
     this.V = V; this.d = d; this.H = H; this.C = C;
-    this.qSample = new Float64Array(V + 1); this.qBatch = new Float64Array(V + 1); this.cdf = new Float64Array(V + 1); this.cdfBatch = new Float64Array(V + 1);
-    let zs = 0, tot = 0;
-    for (let i = 1; i <= V; i++) { this.qSample[i] = Math.pow(counts[i]! + 1, cfg.negAlpha); zs += this.qSample[i]!; tot += counts[i]!; }
-    let acc = 0;
-    for (let i = 1; i <= V; i++) { this.qSample[i] = this.qSample[i]! / zs; acc += this.qSample[i]!; this.cdf[i] = acc; this.qBatch[i] = counts[i]! / Math.max(1, tot); }
+    this.sampler = new NegativeSampler(counts, V, cfg.negAlpha);
+    this.qSample = this.sampler.q; this.qBatch = new Float64Array(V + 1); this.cdfBatch = new Float64Array(V + 1);
+    let tot = 0;
+    for (let i = 1; i <= V; i++) tot += counts[i]!;
+    for (let i = 1; i <= V; i++) this.qBatch[i] = counts[i]! / Math.max(1, tot);
     const pv = virtualBatchProbabilities(counts, V);
     for (let i = 1; i <= V; i++) this.cdfBatch[i] = this.cdfBatch[i - 1]! + pv[i]!;
     this.localOf = new Int32Array(V + 1); this.localStamp = new Int32Array(V + 1);
     this.candOf = new Int32Array(V + 1); this.candStamp = new Int32Array(V + 1);
     this.attrStamp = new Int32Array(numAttrs + 1);
-    this.gx = new Float32Array(3 * H); this.gh = new Float32Array(3 * H); this.dgx = new Float32Array(3 * H); this.dgh = new Float32Array(3 * H);
-    this.dh = new Float32Array(H); this.dhNext = new Float32Array(H); this.dHD = new Float32Array(H); this.zeroH = new Float32Array(H);
+    this.gh = new Float32Array(3 * H);
+    this.dh = new Float32Array(H); this.dhNext = new Float32Array(H); this.zeroH = new Float32Array(H);
     this.catLogits = new Float32Array(C); this.dSkip = new Float32Array(d);
   }
 
@@ -158,14 +230,22 @@ export class BatchStep {
    */
   attrMeans: Float32Array | null = null;
 
+  /** The dense products' implementation (see DenseKernels); JS_KERNELS is the slower reference. */
+  kernels: DenseKernels = defaultKernels();
+
   get currentStamp(): number { return this.stamp; }
 
-  private sample(cdf = this.cdf): number {
-    const u = this.rng.next() * cdf[this.V]!;
-    let lo = 1, hi = this.V;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (cdf[m]! < u) lo = m + 1; else hi = m; }
-    return lo;
+  /** grads[name] += the (rows × cols) product `product` writes into the scratch buffer. */
+  private addProduct(name: string, rows: number, cols: number, product: (out: Float32Array) => void): void {
+    this.tmp = grow(this.tmp, rows * cols);
+    product(this.tmp);
+    const dst = this.grads[name]!, t = this.tmp;
+    for (let o = 0; o < rows * cols; o++) dst[o] = dst[o]! + t[o]!;
   }
+
+  /** A zero vector of at least n values (bias of a product that has none). */
+  private zerosOf(n: number): Float32Array { if (this.zeros.length < n) this.zeros = new Float32Array(n); return this.zeros; }
+
 
   private addRow(i: number): number {
     if (this.localStamp[i] !== this.stamp) {
@@ -188,8 +268,14 @@ export class BatchStep {
     return this.candOf[i]!;
   }
 
-  /** Runs forward and backward on `seqs`, accumulating gradients; returns { loss (mean per position), positions }. */
-  run(seqs: Sequence[]): { loss: number; positions: number } {
+  /**
+   * Runs forward and backward on `seqs`, accumulating gradients; returns { loss, positions }: the loss summed
+   * over `seqs`' positions divided by the batch's positions (so the parts of a batch add up to its mean), and
+   * `seqs`' positions. Without a plan `seqs` is the whole batch and the step draws its own negatives and dropout
+   * from its generator (a device's step); with one, `seqs` is part of the batch the plan was drawn for
+   * (`plan.seeds` holds its sequences' seeds) and every part scores the same candidates in the same order.
+   */
+  run(seqs: Sequence[], plan?: BatchPlan): { loss: number; positions: number } {
     const { d, H, cfg, model } = this;
     const w = model.w, g = this.grads;
     this.stamp++; this.touchedCount = 0; this.candCount = 0;
@@ -197,12 +283,12 @@ export class BatchStep {
     let P = 0;
     for (const s of seqs) P += Math.max(0, Math.min(s.items.length, cfg.maxLen) - 1);
     this.ensurePositions(P);
-    const starts: number[] = [];
+    const starts: number[] = [], seedAt: number[] = [];
     let p = 0;
-    for (const s of seqs) {
-      const n = Math.min(s.items.length, cfg.maxLen), off = s.items.length - n;
+    for (let si = 0; si < seqs.length; si++) {
+      const s = seqs[si]!, n = Math.min(s.items.length, cfg.maxLen), off = s.items.length - n;
       if (n < 2) continue;
-      starts.push(p);
+      starts.push(p); seedAt.push(plan ? plan.seeds[si]! : 0);
       let bought = 0;
       for (let t = n - 1; t >= 1; t--) {
         // buyLater for input position t-1: a purchase at any later event t..n-1
@@ -219,10 +305,12 @@ export class BatchStep {
     starts.push(P);
     const full = cfg.negatives >= this.V;
     if (full) for (let i = 1; i <= this.V; i++) this.addCand(i);
+    else if (plan) for (const i of plan.candidates) this.addCand(i);
     for (let q = 0; q < P; q++) this.tgtCol[q] = this.addCand(this.tgtItem[q]!);
-    if (!full) for (let k = 0; k < cfg.negatives; k++) this.addCand(this.sample());
+    if (!full && !plan) for (let k = 0; k < cfg.negatives; k++) this.addCand(this.sampler.draw(this.rng));
     const vb = !full && this.cdfBatch[this.V]! > 0 ? cfg.virtualBatch ?? 0 : 0;
-    for (let k = 0; k < vb; k++) this.addCand(this.sample(this.cdfBatch));
+    for (let k = 0; k < vb; k++) this.addCand(drawFrom(this.cdfBatch, this.V, this.rng));
+    const Pb = plan ? plan.positions : P; // the batch's positions: the loss's denominator and the logQ count
     const U = this.touchedCount, Cn = this.candCount;
     // split: score candidates as [Q | Q·Tᵀ]·[E | a]ᵀ (width 2d), see `frozenRows`; cached: as Q·repsᵀ, see `reps`
     const cached = this.frozenRows ? this.reps : null, split = this.frozenRows && !cached, wc = split ? 2 * d : d;
@@ -237,8 +325,12 @@ export class BatchStep {
     for (let u = 0; u < U; u++) {
       const i = this.rows[u]!;
       if (means) { attrN[u] = (ao[i + 1] ?? 0) - (ao[i] ?? 0); AL.set(means.subarray(i * d, i * d + d), u * d); continue; }
-      attrN[u] = model.attrMeanInto(i, AL, u * d);
-      if (!this.frozenRows) model.repFromMean(i, AL, u * d, attrN[u]!, RL, u * d); // frozen: only the inputs', below
+      attrN[u] = model.attrMeanInto(i, AL, u * d); // zeros for an item without attributes
+    }
+    if (!this.frozenRows) {
+      // every row's itemRep = item_emb + mean·T, as one product (frozen: only the inputs', below)
+      this.kernels.gradQ(AL, T, RL, U, d, d);
+      for (let u = 0; u < U; u++) axpy(1, E, this.rows[u]! * d, RL, u * d, d);
     }
     for (let q = 0; this.frozenRows && q < P; q++) {
       const u = this.inLocal[q]!;
@@ -252,30 +344,35 @@ export class BatchStep {
       if (split) { Rc.set(E.subarray(i * d, i * d + d), c * wc); Rc.set(AL.subarray(u * d, u * d + d), c * wc + d); }
       else if (cached) { Rc.set(cached.subarray(i * d, i * d + d), c * d); this.Ac.set(AL.subarray(u * d, u * d + d), c * d); }
       else Rc.set(RL.subarray(u * d, u * d + d), c * d);
-      bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + (P + vb) * this.qBatch[i]!));
+      bc[c] = bias[i]! - (full ? 0 : Math.log(cfg.negatives * this.qSample[i]! + (Pb + vb) * this.qBatch[i]!));
     }
-    // 2. GRU forward with dropout on inputs and on the state fed to the heads
-    const { X, MX, Hs, HD, MH, Q, cache } = this;
-    const kin = 1 / (1 - cfg.dropoutIn), kout = 1 / (1 - cfg.dropoutOut);
+    // 2. GRU forward with dropout on inputs and on the state fed to the heads. The input and output layers are
+    // one product over all positions; only the recurrent part (h·W_h) runs position by position.
+    const { X, MX, Hs, HD, MH, Q, GX, cache } = this;
+    const kin = 1 / (1 - cfg.dropoutIn), kout = 1 / (1 - cfg.dropoutOut), H3 = 3 * H;
     for (let si = 0; si + 1 < starts.length; si++) {
+      const dr = plan ? new Rng(seedAt[si]!) : this.rng; // a planned sequence's masks do not depend on its batch-mates
       for (let q = starts[si]!; q < starts[si + 1]!; q++) {
         const xo = q * d;
         for (let k = 0; k < d; k++) {
-          const m = cfg.dropoutIn > 0 && this.rng.next() < cfg.dropoutIn ? 0 : kin;
+          const m = cfg.dropoutIn > 0 && dr.next() < cfg.dropoutIn ? 0 : kin;
           MX[xo + k] = m;
           X[xo + k] = (RL[this.inLocal[q]! * d + k]! + w.event_emb![this.kindAt[q]! * d + k]! + w.gap_emb![this.gapAt[q]! * d + k]!) * m;
         }
-        cache.co = q * H;
-        const first = q === starts[si];
-        gruForward(w, d, H, X, xo, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, this.gx, this.gh, Hs, q * H, cache);
-        for (let k = 0; k < H; k++) {
-          const m = cfg.dropoutOut > 0 && this.rng.next() < cfg.dropoutOut ? 0 : kout;
-          MH[q * H + k] = m; HD[q * H + k] = Hs[q * H + k]! * m;
-        }
-        vecMat(HD, q * H, w.out_w!, H, d, w.out_b!, Q, q * d);
-        axpy(1, X, xo, Q, q * d, d); // input skip (spec v2): q = h·out_w + out_b + x
+        for (let k = 0; k < H; k++) MH[q * H + k] = cfg.dropoutOut > 0 && dr.next() < cfg.dropoutOut ? 0 : kout;
       }
     }
+    this.kernels.gradQ(X, w.gru_wx!, GX, P, d, H3); // GX = X·W_x
+    for (let si = 0; si + 1 < starts.length; si++) {
+      for (let q = starts[si]!; q < starts[si + 1]!; q++) {
+        cache.co = q * H;
+        const first = q === starts[si];
+        gruRecurrent(w, H, GX, q * H3, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, this.gh, Hs, q * H, cache);
+        for (let k = 0; k < H; k++) HD[q * H + k] = Hs[q * H + k]! * MH[q * H + k]!;
+      }
+    }
+    this.kernels.gradQ(HD, w.out_w!, Q, P, H, d); // Q = HD·out_w, then + out_b + x (the input skip, spec v2)
+    for (let q = 0; q < P; q++) for (let k = 0; k < d; k++) Q[q * d + k] = Q[q * d + k]! + w.out_b![k]! + X[q * d + k]!;
     // 3. sampled softmax: S = Q Rc^T + bc; G = (softmax - onehot) / P written back into S
     if (split) {
       this.Q2 = grow(this.Q2, P * wc); this.dQ2 = grow(this.dQ2, P * wc);
@@ -284,10 +381,15 @@ export class BatchStep {
         Q2.set(Q.subarray(q * d, q * d + d), q * wc);
         for (let j = 0; j < d; j++) Q2[q * wc + d + j] = dot(T, j * d, Q, q * d, d); // (Q·Tᵀ)[j] = Σ_k T[j, k]·Q[k]
       }
-      logits(Q2, Rc, bc, S, P, Cn, wc);
-    } else logits(Q, Rc, bc, S, P, Cn, d);
+      this.kernels.logits(Q2, Rc, bc, S, P, Cn, wc);
+    } else this.kernels.logits(Q, Rc, bc, S, P, Cn, d);
     let loss = 0;
-    const invP = 1 / Math.max(1, P);
+    const invP = 1 / Math.max(1, Pb);
+    const rowsToo = !this.frozenRows;
+    // the item biases' gradient, Σ_q G[q, c], summed row by row here rather than down S's columns later
+    if (this.gcol.length < Cn) this.gcol = new Float64Array(Math.ceil(Cn * 1.5));
+    const gcol = this.gcol;
+    gcol.fill(0, 0, Cn);
     for (let q = 0; q < P; q++) {
       const so = q * Cn;
       let mx = -Infinity;
@@ -299,6 +401,7 @@ export class BatchStep {
       const iz = invP / z;
       for (let c = 0; c < Cn; c++) S[so + c] = S[so + c]! * iz;
       S[so + t] = S[so + t]! - invP;
+      for (let c = 0; rowsToo && c < Cn; c++) gcol[c] = gcol[c]! + S[so + c]!;
     }
     // 4. dQ = G Rc, dRc = G^T Q, d bias
     const dQ = this.dQ;
@@ -307,79 +410,86 @@ export class BatchStep {
     if (split) {
       // [dQ | G·A] = G·[E | a]; dQ += (G·A)·T; ∂T[j, k] += Σ_q (G·A)[q, j]·Q[q, k]
       const dQ2 = this.dQ2;
-      gradQ(S, Rc, dQ2, P, Cn, wc);
+      this.kernels.gradQ(S, Rc, dQ2, P, Cn, wc);
       for (let q = 0; q < P; q++) {
         vecMat(dQ2, q * wc + d, T, d, d, null, dQ, q * d);
         axpy(1, dQ2, q * wc, dQ, q * d, d);
         for (let j = 0; j < d; j++) { const a = dQ2[q * wc + d + j]!; if (a !== 0) axpy(a, Q, q * d, gT, j * d, d); }
       }
-    } else gradQ(S, Rc, dQ, P, Cn, d);
+    } else this.kernels.gradQ(S, Rc, dQ, P, Cn, d);
     if (cached) {
       // G·A (P × d), then ∂T[j, k] += Σ_q (G·A)[q, j]·Q[q, k]
       this.dQ2 = grow(this.dQ2, P * d);
       const GA = this.dQ2;
-      gradQ(S, this.Ac, GA, P, Cn, d);
+      this.kernels.gradQ(S, this.Ac, GA, P, Cn, d);
       for (let q = 0; q < P; q++) for (let j = 0; j < d; j++) { const a = GA[q * d + j]!; if (a !== 0) axpy(a, Q, q * d, gT, j * d, d); }
     }
-    const rowsToo = !this.frozenRows;
-    if (rowsToo) gradCandidates(S, Q, dRc, P, Cn, d);
+    if (rowsToo) this.kernels.gradCandidates(S, Q, dRc, P, Cn, d);
     for (let c = 0; rowsToo && c < Cn; c++) {
-      let s = 0;
-      for (let q = 0; q < P; q++) s += S[q * Cn + c]!;
       const u = this.candLocal[c]!;
-      gb[this.rows[u]!] = gb[this.rows[u]!]! + s;
+      gb[this.rows[u]!] = gb[this.rows[u]!]! + gcol[c]!;
       axpy(1, dRc, c * d, dRL, u * d, d);
     }
-    // 5. heads and BPTT
-    const { dh, dhNext, dHD } = this;
+    // 5. output layer over all positions, then the heads and BPTT through the recurrent part only, then the input
+    // layer over all positions
+    const { dh, dhNext, DHD, DGX, DGH, DX, HP } = this;
+    this.kernels.logits(dQ, w.out_w!, this.zerosOf(H), DHD, P, H, d); // ∂HD = ∂Q·out_wᵀ
+    this.addProduct('out_w', H, d, (o) => this.kernels.gradCandidates(HD, dQ, o, P, H, d)); // ∂out_w += HDᵀ·∂Q
+    for (let q = 0; q < P; q++) axpy(1, dQ, q * d, g.out_b!, 0, d);
     const useIntent = this.typed && cfg.intentWeight > 0, useCat = this.itemCategory !== null && this.C > 1 && cfg.categoryWeight > 0;
     for (let si = starts.length - 2; si >= 0; si--) {
       dhNext.fill(0);
       for (let q = starts[si + 1]! - 1; q >= starts[si]!; q--) {
-        vecMatBack(HD, q * H, w.out_w!, H, d, dQ, q * d, g.out_w!, dHD, 0, false);
-        axpy(1, dQ, q * d, g.out_b!, 0, d);
-        if (useIntent) loss += this.intentHead(q, dHD, invP);
-        if (useCat) loss += this.categoryHead(q, dHD, invP);
-        for (let k = 0; k < H; k++) dh[k] = dHD[k]! * MH[q * H + k]! + dhNext[k]!;
+        if (useIntent) loss += this.intentHead(q, DHD, invP);
+        if (useCat) loss += this.categoryHead(q, DHD, invP);
+        for (let k = 0; k < H; k++) dh[k] = DHD[q * H + k]! * MH[q * H + k]! + dhNext[k]!;
         cache.co = q * H;
         const first = q === starts[si];
-        const dxo = q * d; // reuse dQ row q as dx scratch: dQ[q] is no longer needed
-        this.dSkip.set(dQ.subarray(q * d, q * d + d)); // ∂loss/∂x through the input skip, before dQ[q] is overwritten
-        gruBackward(w, g, d, H, X, q * d, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, cache, dh, dhNext, dQ, dxo, this.dgx, this.dgh);
-        const u = this.inLocal[q]!, ke = this.kindAt[q]! * d, kg = this.gapAt[q]! * d;
-        for (let k = 0; k < d; k++) {
-          const gx = (dQ[dxo + k]! + this.dSkip[k]!) * MX[q * d + k]!;
-          if (rowsToo) dRL[u * d + k] = dRL[u * d + k]! + gx;
-          else this.dSkip[k] = gx;
-          g.event_emb![ke + k] = g.event_emb![ke + k]! + gx;
-          g.gap_emb![kg + k] = g.gap_emb![kg + k]! + gx;
-        }
-        // a frozen step: the input's part of ∂T (a ⊗ ∂x) here, since no row gradient is gathered
-        if (!rowsToo && attrN[u]! > 0) for (let j = 0; j < d; j++) { const a = AL[u * d + j]!; if (a !== 0) axpy(a, this.dSkip, 0, gT, j * d, d); }
+        gruRecurrentBack(w, g, H, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, cache, dh, dhNext, DGX, DGH, q * H3);
+        if (first) HP.fill(0, q * H, q * H + H); else HP.set(Hs.subarray((q - 1) * H, q * H), q * H);
       }
+    }
+    this.kernels.logits(DGX, w.gru_wx!, this.zerosOf(d), DX, P, d, H3); // ∂X = ∂GX·W_xᵀ
+    this.addProduct('gru_wx', d, H3, (o) => this.kernels.gradCandidates(X, DGX, o, P, d, H3)); // ∂W_x += Xᵀ·∂GX
+    this.addProduct('gru_wh', H, H3, (o) => this.kernels.gradCandidates(HP, DGH, o, P, H, H3)); // ∂W_h += H_prevᵀ·∂GH
+    for (let q = 0; q < P; q++) {
+      const u = this.inLocal[q]!, ke = this.kindAt[q]! * d, kg = this.gapAt[q]! * d;
+      for (let k = 0; k < d; k++) {
+        // ∂x: through the GRU and through the input skip (∂Q), under the input's dropout mask
+        const gx = (DX[q * d + k]! + dQ[q * d + k]!) * MX[q * d + k]!;
+        if (rowsToo) dRL[u * d + k] = dRL[u * d + k]! + gx;
+        else this.dSkip[k] = gx;
+        g.event_emb![ke + k] = g.event_emb![ke + k]! + gx;
+        g.gap_emb![kg + k] = g.gap_emb![kg + k]! + gx;
+      }
+      // a frozen step: the input's part of ∂T (a ⊗ ∂x) here, since no row gradient is gathered
+      if (!rowsToo && attrN[u]! > 0) for (let j = 0; j < d; j++) { const a = AL[u * d + j]!; if (a !== 0) axpy(a, this.dSkip, 0, gT, j * d, d); }
     }
     // 6. rows' itemRep gradients (dRL) → item_emb, T (∂T += a ⊗ dRL) and the attribute rows (∂a = T·dRL)
     const gE = g.item_emb!, gA = g.attr_emb!, { attrOffsets, attrIds } = model.attrs;
-    this.dA = grow(this.dA, d);
+    if (rowsToo) {
+      // ∂T += Σ_u a_u ⊗ ∂rep_u = ALᵀ·∂RL and every row's ∂a = T·∂rep (rows of ∂RL·Tᵀ), as products over the rows
+      this.addProduct('attr_tr', d, d, (o) => this.kernels.gradCandidates(AL, dRL, o, U, d, d));
+      this.dA = grow(this.dA, U * d);
+      this.kernels.logits(dRL, T, this.zerosOf(d), this.dA, U, d, d);
+    }
     const dA = this.dA;
     for (let u = 0; rowsToo && u < U; u++) {
       const i = this.rows[u]!;
-      if (attrN[u]! > 0) for (let j = 0; j < d; j++) { const a = AL[u * d + j]!; if (a !== 0) axpy(a, dRL, u * d, gT, j * d, d); }
       axpy(1, dRL, u * d, gE, i * d, d);
       const a0 = attrOffsets[i] ?? 0, a1 = attrOffsets[i + 1] ?? 0;
       if (a1 <= a0) continue;
-      for (let j = 0; j < d; j++) dA[j] = dot(T, j * d, dRL, u * d, d);
-      for (let a = a0; a < a1; a++) { const ar = attrIds[a]!; this.attrStamp[ar] = this.stamp; axpy(1 / (a1 - a0), dA, 0, gA, ar * d, d); }
+      for (let a = a0; a < a1; a++) { const ar = attrIds[a]!; this.attrStamp[ar] = this.stamp; axpy(1 / (a1 - a0), dA, u * d, gA, ar * d, d); }
     }
     return { loss: loss * invP, positions: P };
   }
 
-  /** Purchase-intent BCE at position q; adds its gradient to dHD; returns its loss contribution (unnormalised). */
+  /** Purchase-intent BCE at position q; adds its gradient to row q of dHD; returns its loss contribution (unnormalised). */
   private intentHead(q: number, dHD: Float32Array, invP: number): number {
     const { H, cfg } = this, w = this.model.w, g = this.grads;
     const y = this.buyLater[q]!, pr = sigmoid(dot(this.HD, q * this.H, w.intent_w!, 0, H) + w.intent_b![0]!);
     const gl = cfg.intentWeight * (pr - y) * invP;
-    axpy(gl, w.intent_w!, 0, dHD, 0, H);
+    axpy(gl, w.intent_w!, 0, dHD, q * H, H);
     axpy(gl, this.HD, q * H, g.intent_w!, 0, H);
     g.intent_b![0] = g.intent_b![0]! + gl;
     return -cfg.intentWeight * (y ? Math.log(Math.max(pr, 1e-12)) : Math.log(Math.max(1 - pr, 1e-12)));
@@ -397,7 +507,7 @@ export class BatchStep {
     const loss = -Math.log(L[y]! / z);
     for (let c = 0; c < C; c++) L[c] = (cfg.categoryWeight * invP * L[c]!) / z;
     L[y] = L[y]! - cfg.categoryWeight * invP;
-    vecMatBack(this.HD, q * H, w.cat_w!, H, C, L, 0, g.cat_w!, dHD, 0, true);
+    vecMatBack(this.HD, q * H, w.cat_w!, H, C, L, 0, g.cat_w!, dHD, q * H, true);
     axpy(1, L, 0, g.cat_b!, 0, C);
     return cfg.categoryWeight * loss;
   }
@@ -408,6 +518,8 @@ export class BatchStep {
     const n = Math.ceil(P * 1.5);
     this.X = new Float32Array(n * d); this.MX = new Float32Array(n * d); this.Q = new Float32Array(n * d); this.dQ = new Float32Array(n * d);
     this.Hs = new Float32Array(n * H); this.HD = new Float32Array(n * H); this.MH = new Float32Array(n * H);
+    this.GX = new Float32Array(n * 3 * H); this.DGX = new Float32Array(n * 3 * H); this.DGH = new Float32Array(n * 3 * H);
+    this.DHD = new Float32Array(n * H); this.DX = new Float32Array(n * d); this.HP = new Float32Array(n * H);
     this.cache = { r: new Float32Array(n * H), z: new Float32Array(n * H), n: new Float32Array(n * H), ghn: new Float32Array(n * H), co: 0 };
     this.inLocal = new Int32Array(n); this.tgtCol = new Int32Array(n); this.tgtItem = new Int32Array(n);
     this.kindAt = new Int32Array(n); this.gapAt = new Int32Array(n); this.buyLater = new Int32Array(n);
@@ -464,4 +576,46 @@ export function gradCandidates(G: Float32Array, Q: Float32Array, dRc: Float32Arr
     }
   }
   for (; q < P; q++) for (let c = 0; c < Cn; c++) axpy(G[q * Cn + c]!, Q, q * d, dRc, c * d, d);
+}
+
+/** The JavaScript kernels (float64 sums): the fallback and the reference of every other DenseKernels. */
+export const JS_KERNELS: DenseKernels = { logits, gradQ, gradCandidates };
+
+/**
+ * The recurrent part of one GRU step (PyTorch's formulation, as `gruForward`), given the input part
+ * gx = x·W_x (without its bias) at GX[go..go+3H): gh = h_prev·W_h + b_h, then the gates and h.
+ */
+function gruRecurrent(w: Weights, H: number, GX: Float32Array, go: number, hp: Float32Array, ho: number, gh: Float32Array,
+  h: Float32Array, oo: number, cache: GruCache): void {
+  const bx = w.gru_bx!;
+  vecMat(hp, ho, w.gru_wh!, H, 3 * H, w.gru_bh!, gh, 0);
+  for (let j = 0; j < H; j++) {
+    const r = sigmoid(GX[go + j]! + bx[j]! + gh[j]!);
+    const z = sigmoid(GX[go + H + j]! + bx[H + j]! + gh[H + j]!);
+    const ghn = gh[2 * H + j]!;
+    const n = Math.tanh(GX[go + 2 * H + j]! + bx[2 * H + j]! + r * ghn);
+    h[oo + j] = (1 - z) * n + z * hp[ho + j]!;
+    const c = cache.co + j; cache.r[c] = r; cache.z[c] = z; cache.n[c] = n; cache.ghn[c] = ghn;
+  }
+}
+
+/**
+ * Backward of `gruRecurrent` for ∂h = dh: writes the gates' gradients (∂gx, ∂gh) at DGX/DGH[go..go+3H) for the
+ * products over all positions, adds the biases' gradients, and writes ∂h_prev = dh·z + W_h·∂gh into dhp.
+ */
+function gruRecurrentBack(w: Weights, g: Weights, H: number, hp: Float32Array, ho: number, cache: GruCache, dh: Float32Array,
+  dhp: Float32Array, DGX: Float32Array, DGH: Float32Array, go: number): void {
+  const co = cache.co, bx = g.gru_bx!, bh = g.gru_bh!, Wh = w.gru_wh!, H3 = 3 * H;
+  for (let j = 0; j < H; j++) {
+    const r = cache.r[co + j]!, z = cache.z[co + j]!, n = cache.n[co + j]!, ghn = cache.ghn[co + j]!;
+    const dhj = dh[j]!;
+    const dan = dhj * (1 - z) * (1 - n * n);
+    const daz = dhj * (hp[ho + j]! - n) * z * (1 - z);
+    const dar = dan * ghn * r * (1 - r);
+    dhp[j] = dhj * z;
+    DGX[go + j] = dar; DGX[go + H + j] = daz; DGX[go + 2 * H + j] = dan;
+    DGH[go + j] = dar; DGH[go + H + j] = daz; DGH[go + 2 * H + j] = dan * r;
+  }
+  for (let k = 0; k < H3; k++) { bx[k] = bx[k]! + DGX[go + k]!; bh[k] = bh[k]! + DGH[go + k]!; }
+  for (let i = 0; i < H; i++) dhp[i] = dhp[i]! + dot(Wh, i * H3, DGH, go, H3);
 }

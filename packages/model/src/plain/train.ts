@@ -5,7 +5,7 @@ import { evaluate } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
 import type { ModelDims, Weights } from '../spec.js';
 import { Adam, type Touched } from './adam.js';
-import { BatchStep, type LossConfig } from './batch.js';
+import { BatchStep, NegativeSampler, planBatch, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
 import { Rng } from '../rng.js';
 import { ModelScorer } from './scorer.js';
@@ -21,8 +21,7 @@ export interface TrainOptions extends LossConfig {
   maxEpochs: number;
   /**
    * Stop after this many epochs without a better validation NDCG@20; the learning rate halves at each miss.
-   * Within a run the learning rate decays linearly to 10 % over maxEpochs, or over the epochs the time budget
-   * allows (estimated from epoch 1) when that is fewer.
+   * Within a run the learning rate decays linearly to 10 % over maxEpochs.
    */
   patience: number;
   /** L2 on the embedding rows a batch touches. */
@@ -30,16 +29,19 @@ export interface TrainOptions extends LossConfig {
   /** Global gradient-norm clip (0 = off). */
   clip: number;
   seed: number;
-  /** Wall-clock budget for training (validation included): no epoch starts that would overrun it. */
+  /**
+   * Optional wall-clock budget in seconds (0 = none): no epoch starts that would overrun it. A run it stops
+   * depends on the machine's speed and load, so it is off by default and `TrainResult.stoppedBy` says so.
+   */
   maxSeconds: number;
-  /** At most this many validation cases are scored per epoch (a fixed seeded sample). */
+  /** At most this many validation cases are scored per epoch for early stopping (see `stoppingCases`). */
   maxValCases: number;
 }
 
 /** Defaults: chosen for catalogs of thousands to tens of thousands of items, not for one dataset. */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 700, maxValCases: 2000,
+  maxSeconds: 0, maxValCases: 2000,
   negatives: 1024, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.3, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
@@ -60,6 +62,8 @@ export interface TrainResult {
   trainSeconds: number;
   /** Training events (predicted positions) per second of gradient computation and update (validation excluded). */
   eventsPerSecond: number;
+  /** Why training ended: early stopping, the epoch limit, or the optional time budget (not reproducible). */
+  stoppedBy: 'patience' | 'max-epochs' | 'time';
 }
 
 /**
@@ -83,13 +87,32 @@ export interface EngineContext {
   train: Sequence[];
 }
 
-/** The single-threaded engine. */
+/**
+ * The single-threaded engine. Like the worker-thread one, it draws each batch's plan (negatives, dropout seeds)
+ * from the trainer's generator, so a seed gives the same model on any number of threads up to the order in which
+ * the threads' partial gradients are summed.
+ */
 export function localEngine(c: EngineContext): GradEngine {
   const step = new BatchStep(c.model, c.grads, c.opts, c.rng, c.counts, c.ds.itemCategory, c.ds.typedEvents);
+  const sampler = new NegativeSampler(c.counts, c.model.dims.numItems, c.opts.negAlpha);
   return {
-    run: (batch) => step.run(batch),
+    run: (batch) => step.run(batch, planBatch(batch, c.opts, sampler, c.rng)),
     touched: () => ({ itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp }),
   };
+}
+
+/**
+ * Splits the validation cases into those early stopping scores every epoch (`stop`: at most `max` and at most
+ * half of them, drawn by a fixed generator, so every seed and configuration stops on the same cases) and the
+ * rest (`rest`; a single case is used for stopping), on which `perch eval --split val` reports: tuning figures are then never those of the cases
+ * that chose the epoch, and the test cases are never read.
+ */
+export function stoppingCases<T>(val: readonly T[], max: number): { stop: T[]; rest: T[] } {
+  const n = val.length < 2 ? Math.min(max, val.length) : Math.min(max, Math.floor(val.length / 2));
+  const order = new Rng(7).shuffle(val.map((_, i) => i));
+  const chosen = new Uint8Array(val.length);
+  for (let i = 0; i < n; i++) chosen[order[i]!] = 1;
+  return { stop: order.slice(0, n).map((i) => val[i]!), rest: val.filter((_, i) => !chosen[i]) };
 }
 
 /** Thrown when the loss or the gradient becomes NaN/Inf: nothing must be written from such a run. */
@@ -102,7 +125,11 @@ export function dimsFor(ds: Dataset, o: Pick<TrainOptions, 'dim' | 'hidden'>): M
 
 const copyWeights = (w: Weights): Weights => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v.slice()]));
 
-/** Trains on split.train with early stopping on split.val (deterministic for a given seed and engine). */
+/**
+ * Trains on split.train with early stopping on a fixed seeded sample of split.val. Deterministic for a seed:
+ * the schedule counts epochs and batches, never seconds (unless `maxSeconds` is set), and both engines draw the
+ * same plans, so the thread count changes only the summation order of partial gradients.
+ */
 export async function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {}, hooks: TrainHooks = {},
   makeEngine: (c: EngineContext) => GradEngine | Promise<GradEngine> = localEngine): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULTS, ...opts };
@@ -113,10 +140,11 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
   const seqs = split.train.filter((s) => s.items.length >= 2);
   const engine = await makeEngine({ model, grads, opts: o, rng, counts: popularity(split.train, dims.numItems), ds, train: seqs });
   const adam = new Adam(model.w, dims.dim);
-  const val = new Rng(o.seed + 7).shuffle(split.val.slice()).slice(0, o.maxValCases);
+  const val = stoppingCases(split.val, o.maxValCases).stop;
   const history: EpochLog[] = [];
   let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lrBase = o.lr, lr = o.lr, events = 0, batchSeconds = 0;
-  let planned = o.maxEpochs;
+  const planned = o.maxEpochs;
+  let stoppedBy: TrainResult['stoppedBy'] = 'max-epochs';
   const t0 = performance.now();
   try {
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
@@ -125,7 +153,7 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
     let lossSum = 0, posSum = 0;
     const tb = performance.now();
     for (let i = 0, b = 0; i < order.length; b++) {
-      // linear decay to 10 % over the planned epochs (fixed after epoch 1 when the time budget binds)
+      // linear decay to 10 % over the planned epochs
       lr = lrBase * (1 - 0.9 * Math.min(1, (epoch - 1 + i / order.length) / planned));
       const batch = [];
       let pos = 0;
@@ -147,18 +175,16 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
     hooks.onEpoch?.(log);
     const score = metrics['NDCG@20']!;
     if (score > best) { best = score; bestEpoch = epoch; bestW = copyWeights(model.w); misses = 0; }
-    else if (++misses >= o.patience) break;
+    else if (++misses >= o.patience) { stoppedBy = 'patience'; break; }
     else lrBase /= 2;
-    const elapsed = (performance.now() - t0) / 1000;
-    if (epoch === 1) planned = Math.max(1, Math.min(o.maxEpochs, Math.floor(o.maxSeconds / log.seconds)));
-    // stop when another epoch like the last one would overrun the budget
-    if (elapsed + log.seconds > o.maxSeconds) break;
+    // the optional budget: stop when another epoch like the last one would overrun it
+    if (o.maxSeconds > 0 && epoch < o.maxEpochs && (performance.now() - t0) / 1000 + log.seconds > o.maxSeconds) { stoppedBy = 'time'; break; }
   }
   } finally { await engine.close?.(); }
   for (const [k, v] of Object.entries(bestW)) model.w[k]!.set(v);
   model.invalidate();
   const trainSeconds = (performance.now() - t0) / 1000;
-  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds) };
+  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds), stoppedBy };
 }
 
 function assertFiniteOrThrow(w: Weights, epoch: number): void {
