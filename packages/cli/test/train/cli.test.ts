@@ -93,7 +93,7 @@ describe('perch CLI', () => {
     expect(b.status, b.stderr).toBe(0);
     const ra = JSON.parse(a.stdout.trim().split('\n').pop()!), rb = JSON.parse(b.stdout.trim().split('\n').pop()!);
     expect(ra.split).toBe('val');
-    expect(ra.cases).toBe(41); // 81 validation cases: 40 (maxValCases) serve early stopping, the other 41 are measured
+    expect(ra.cases).toBe(41); // 81 validation cases: 40 (maxValCases) of one half serve early stopping, the other 41 are measured
     expect(ra.seeds).toEqual([1, 2, 3]);
     expect(ra.per_seed).toHaveLength(3);
     for (const k of ['HR@20', 'NDCG@20']) {

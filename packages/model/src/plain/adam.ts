@@ -37,9 +37,8 @@ export class Adam {
     let sq = 0;
     for (const [name, gt] of Object.entries(g)) {
       const wt = this.w[name]!, sp = rowsOf(name), l2n = sp && sp.width > 1 ? l2 : 0;
-      const visit = (o: number): void => { const v = gt[o]! + l2n * wt[o]!; gt[o] = v; sq += v * v; };
-      if (sp) { for (let r = 0; r < sp.n; r++) for (let k = 0, o = sp.rows[r]! * sp.width; k < sp.width; k++) visit(o + k); }
-      else for (let o = 0; o < gt.length; o++) visit(o);
+      if (sp) { for (let r = 0; r < sp.n; r++) { const o = sp.rows[r]! * sp.width; sq += decaySquares(gt, wt, l2n, o, o + sp.width); } }
+      else sq += decaySquares(gt, wt, l2n, 0, gt.length);
     }
     const norm = Math.sqrt(sq);
     if (!Number.isFinite(norm)) return norm;
@@ -48,16 +47,28 @@ export class Adam {
     const { b1, b2, eps } = this;
     for (const [name, gt] of Object.entries(g)) {
       const wt = this.w[name]!, m = this.m[name]!, v = this.v[name]!, sp = rowsOf(name);
-      const upd = (o: number): void => {
-        const gv = gt[o]! * scale;
-        const mo = (m[o] = b1 * m[o]! + (1 - b1) * gv);
-        const vo = (v[o] = b2 * v[o]! + (1 - b2) * gv * gv);
-        wt[o] = wt[o]! - (lr * (mo / c1)) / (Math.sqrt(vo / c2) + eps);
-        gt[o] = 0;
-      };
-      if (sp) { for (let r = 0; r < sp.n; r++) for (let k = 0, o = sp.rows[r]! * sp.width; k < sp.width; k++) upd(o + k); }
-      else for (let o = 0; o < gt.length; o++) upd(o);
+      if (sp) { for (let r = 0; r < sp.n; r++) { const o = sp.rows[r]! * sp.width; update(gt, wt, m, v, o, o + sp.width, scale, lr, b1, b2, c1, c2, eps); } }
+      else update(gt, wt, m, v, 0, gt.length, scale, lr, b1, b2, c1, c2, eps);
     }
     return norm;
+  }
+}
+
+/** Adds L2 (l2·w) to g over [o0, o1) and returns the sum of the squared results. */
+function decaySquares(g: Float32Array, w: Float32Array, l2: number, o0: number, o1: number): number {
+  let sq = 0;
+  for (let o = o0; o < o1; o++) { const v = g[o]! + l2 * w[o]!; g[o] = v; sq += v * v; }
+  return sq;
+}
+
+/** One Adam update of w over [o0, o1) from the gradient g scaled by `scale`; zeroes g there. */
+function update(g: Float32Array, w: Float32Array, m: Float32Array, v: Float32Array, o0: number, o1: number, scale: number, lr: number,
+  b1: number, b2: number, c1: number, c2: number, eps: number): void {
+  for (let o = o0; o < o1; o++) {
+    const gv = g[o]! * scale;
+    const mo = (m[o] = b1 * m[o]! + (1 - b1) * gv);
+    const vo = (v[o] = b2 * v[o]! + (1 - b2) * gv * gv);
+    w[o] = w[o]! - (lr * (mo / c1)) / (Math.sqrt(vo / c2) + eps);
+    g[o] = 0;
   }
 }

@@ -167,6 +167,9 @@ export class BatchStep {
   private GX = new Float32Array(0); private DGX = new Float32Array(0); private DGH = new Float32Array(0);
   private DHD = new Float32Array(0); private DX = new Float32Array(0); private HP = new Float32Array(0);
   private tmp = new Float32Array(0); private zeros = new Float32Array(0);
+  // per-sequence buffers of one time step (the recurrence runs a step of every sequence at once)
+  private act = new Int32Array(0); private actSeq = new Int32Array(0); private HB = new Float32Array(0);
+  private GHB = new Float32Array(0); private DB = new Float32Array(0); private DHB = new Float32Array(0); private dhSeq = new Float32Array(0);
   private cache: GruCache = { r: new Float32Array(0), z: new Float32Array(0), n: new Float32Array(0), ghn: new Float32Array(0), co: 0 };
   private inLocal = new Int32Array(0); private tgtCol = new Int32Array(0); private tgtItem = new Int32Array(0);
   private kindAt = new Int32Array(0); private gapAt = new Int32Array(0); private buyLater = new Int32Array(0);
@@ -178,9 +181,8 @@ export class BatchStep {
   private Q2 = new Float32Array(0); private dQ2 = new Float32Array(0); private dA = new Float32Array(0); private Ac = new Float32Array(0);
   private candLocal = new Int32Array(0); private Rc = new Float32Array(0); private dRc = new Float32Array(0);
   private bc = new Float32Array(0); private S = new Float32Array(0); private gcol = new Float64Array(0);
-  private readonly gh: Float32Array;
-  private readonly dh: Float32Array; private readonly dhNext: Float32Array;
-  private readonly zeroH: Float32Array; private readonly catLogits: Float32Array; private readonly dSkip: Float32Array;
+  private readonly dh: Float32Array;
+  private readonly catLogits: Float32Array; private readonly dSkip: Float32Array;
   /** Attribute rows touched by the last batch (marked with attrStamp === stamp). */
   readonly attrStamp: Int32Array;
 
@@ -198,8 +200,7 @@ export class BatchStep {
     this.localOf = new Int32Array(V + 1); this.localStamp = new Int32Array(V + 1);
     this.candOf = new Int32Array(V + 1); this.candStamp = new Int32Array(V + 1);
     this.attrStamp = new Int32Array(numAttrs + 1);
-    this.gh = new Float32Array(3 * H);
-    this.dh = new Float32Array(H); this.dhNext = new Float32Array(H); this.zeroH = new Float32Array(H);
+    this.dh = new Float32Array(H);
     this.catLogits = new Float32Array(C); this.dSkip = new Float32Array(d);
   }
 
@@ -348,7 +349,7 @@ export class BatchStep {
     }
     // 2. GRU forward with dropout on inputs and on the state fed to the heads. The input and output layers are
     // one product over all positions; only the recurrent part (h·W_h) runs position by position.
-    const { X, MX, Hs, HD, MH, Q, GX, cache } = this;
+    const { X, MX, Hs, HD, MH, Q, GX, HP, cache } = this;
     const kin = 1 / (1 - cfg.dropoutIn), kout = 1 / (1 - cfg.dropoutOut), H3 = 3 * H;
     for (let si = 0; si + 1 < starts.length; si++) {
       const dr = plan ? new Rng(seedAt[si]!) : this.rng; // a planned sequence's masks do not depend on its batch-mates
@@ -363,11 +364,26 @@ export class BatchStep {
       }
     }
     this.kernels.gradQ(X, w.gru_wx!, GX, P, d, H3); // GX = X·W_x
-    for (let si = 0; si + 1 < starts.length; si++) {
-      for (let q = starts[si]!; q < starts[si + 1]!; q++) {
+    // the recurrence, one time step of every sequence at a time: h_prev·W_h is one product over the step's sequences
+    const nSeq = starts.length - 1;
+    let maxT = 0;
+    for (let si = 0; si < nSeq; si++) maxT = Math.max(maxT, starts[si + 1]! - starts[si]!);
+    this.growSteps(nSeq);
+    const { act, actSeq, HB, GHB, DB, DHB, dhSeq } = this;
+    for (let t = 0; t < maxT; t++) {
+      let B = 0;
+      for (let si = 0; si < nSeq; si++) {
+        const q = starts[si]! + t;
+        if (q >= starts[si + 1]!) continue;
+        if (t === 0) HP.fill(0, q * H, q * H + H); else HP.set(Hs.subarray((q - 1) * H, q * H), q * H);
+        HB.set(HP.subarray(q * H, q * H + H), B * H);
+        act[B++] = q;
+      }
+      this.kernels.gradQ(HB, w.gru_wh!, GHB, B, H, H3);
+      for (let b = 0; b < B; b++) {
+        const q = act[b]!;
         cache.co = q * H;
-        const first = q === starts[si];
-        gruRecurrent(w, H, GX, q * H3, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, this.gh, Hs, q * H, cache);
+        gruGates(w, H, GX, q * H3, GHB, b * H3, HP, q * H, Hs, q * H, cache);
         for (let k = 0; k < H; k++) HD[q * H + k] = Hs[q * H + k]! * MH[q * H + k]!;
       }
     }
@@ -432,22 +448,27 @@ export class BatchStep {
     }
     // 5. output layer over all positions, then the heads and BPTT through the recurrent part only, then the input
     // layer over all positions
-    const { dh, dhNext, DHD, DGX, DGH, DX, HP } = this;
+    const { dh, DHD, DGX, DGH, DX } = this;
     this.kernels.logits(dQ, w.out_w!, this.zerosOf(H), DHD, P, H, d); // ∂HD = ∂Q·out_wᵀ
     this.addProduct('out_w', H, d, (o) => this.kernels.gradCandidates(HD, dQ, o, P, H, d)); // ∂out_w += HDᵀ·∂Q
     for (let q = 0; q < P; q++) axpy(1, dQ, q * d, g.out_b!, 0, d);
     const useIntent = this.typed && cfg.intentWeight > 0, useCat = this.itemCategory !== null && this.C > 1 && cfg.categoryWeight > 0;
-    for (let si = starts.length - 2; si >= 0; si--) {
-      dhNext.fill(0);
-      for (let q = starts[si + 1]! - 1; q >= starts[si]!; q--) {
+    dhSeq.fill(0, 0, nSeq * H); // ∂h_prev carried back, per sequence
+    for (let t = maxT - 1; t >= 0; t--) {
+      let B = 0;
+      for (let si = 0; si < nSeq; si++) {
+        const q = starts[si]! + t;
+        if (q >= starts[si + 1]!) continue;
         if (useIntent) loss += this.intentHead(q, DHD, invP);
         if (useCat) loss += this.categoryHead(q, DHD, invP);
-        for (let k = 0; k < H; k++) dh[k] = DHD[q * H + k]! * MH[q * H + k]! + dhNext[k]!;
+        for (let k = 0; k < H; k++) dh[k] = DHD[q * H + k]! * MH[q * H + k]! + dhSeq[si * H + k]!;
         cache.co = q * H;
-        const first = q === starts[si];
-        gruRecurrentBack(w, g, H, first ? this.zeroH : Hs, first ? 0 : (q - 1) * H, cache, dh, dhNext, DGX, DGH, q * H3);
-        if (first) HP.fill(0, q * H, q * H + H); else HP.set(Hs.subarray((q - 1) * H, q * H), q * H);
+        gruGatesBack(g, H, HP, q * H, cache, dh, dhSeq, si * H, DGX, DGH, q * H3);
+        DB.set(DGH.subarray(q * H3, q * H3 + H3), B * H3);
+        act[B] = q; actSeq[B++] = si;
       }
+      this.kernels.logits(DB, w.gru_wh!, this.zerosOf(H), DHB, B, H, H3); // ∂h_prev += ∂GH·W_hᵀ
+      for (let b = 0; b < B; b++) axpy(1, DHB, b * H, dhSeq, actSeq[b]! * H, H);
     }
     this.kernels.logits(DGX, w.gru_wx!, this.zerosOf(d), DX, P, d, H3); // ∂X = ∂GX·W_xᵀ
     this.addProduct('gru_wx', d, H3, (o) => this.kernels.gradCandidates(X, DGX, o, P, d, H3)); // ∂W_x += Xᵀ·∂GX
@@ -510,6 +531,14 @@ export class BatchStep {
     vecMatBack(this.HD, q * H, w.cat_w!, H, C, L, 0, g.cat_w!, dHD, q * H, true);
     axpy(1, L, 0, g.cat_b!, 0, C);
     return cfg.categoryWeight * loss;
+  }
+
+  private growSteps(n: number): void {
+    const H = this.H;
+    if (this.act.length >= n) return;
+    const m = Math.ceil(n * 1.5);
+    this.act = new Int32Array(m); this.actSeq = new Int32Array(m); this.HB = new Float32Array(m * H); this.GHB = new Float32Array(m * 3 * H);
+    this.DB = new Float32Array(m * 3 * H); this.DHB = new Float32Array(m * H); this.dhSeq = new Float32Array(m * H);
   }
 
   private ensurePositions(P: number): void {
@@ -582,17 +611,16 @@ export function gradCandidates(G: Float32Array, Q: Float32Array, dRc: Float32Arr
 export const JS_KERNELS: DenseKernels = { logits, gradQ, gradCandidates };
 
 /**
- * The recurrent part of one GRU step (PyTorch's formulation, as `gruForward`), given the input part
- * gx = x·W_x (without its bias) at GX[go..go+3H): gh = h_prev·W_h + b_h, then the gates and h.
+ * The gates of one GRU step (PyTorch's formulation, as `gruForward`) from its input part gx = x·W_x at
+ * GX[go..go+3H) and its recurrent part gh = h_prev·W_h at GH[gho..gho+3H), both without their biases.
  */
-function gruRecurrent(w: Weights, H: number, GX: Float32Array, go: number, hp: Float32Array, ho: number, gh: Float32Array,
+function gruGates(w: Weights, H: number, GX: Float32Array, go: number, GH: Float32Array, gho: number, hp: Float32Array, ho: number,
   h: Float32Array, oo: number, cache: GruCache): void {
-  const bx = w.gru_bx!;
-  vecMat(hp, ho, w.gru_wh!, H, 3 * H, w.gru_bh!, gh, 0);
+  const bx = w.gru_bx!, bh = w.gru_bh!;
   for (let j = 0; j < H; j++) {
-    const r = sigmoid(GX[go + j]! + bx[j]! + gh[j]!);
-    const z = sigmoid(GX[go + H + j]! + bx[H + j]! + gh[H + j]!);
-    const ghn = gh[2 * H + j]!;
+    const r = sigmoid(GX[go + j]! + bx[j]! + GH[gho + j]! + bh[j]!);
+    const z = sigmoid(GX[go + H + j]! + bx[H + j]! + GH[gho + H + j]! + bh[H + j]!);
+    const ghn = GH[gho + 2 * H + j]! + bh[2 * H + j]!;
     const n = Math.tanh(GX[go + 2 * H + j]! + bx[2 * H + j]! + r * ghn);
     h[oo + j] = (1 - z) * n + z * hp[ho + j]!;
     const c = cache.co + j; cache.r[c] = r; cache.z[c] = z; cache.n[c] = n; cache.ghn[c] = ghn;
@@ -600,22 +628,22 @@ function gruRecurrent(w: Weights, H: number, GX: Float32Array, go: number, hp: F
 }
 
 /**
- * Backward of `gruRecurrent` for ∂h = dh: writes the gates' gradients (∂gx, ∂gh) at DGX/DGH[go..go+3H) for the
- * products over all positions, adds the biases' gradients, and writes ∂h_prev = dh·z + W_h·∂gh into dhp.
+ * Backward of `gruGates` for ∂h = dh: writes the gates' gradients (∂gx, ∂gh) at DGX/DGH[go..go+3H) for the
+ * products over positions, adds the biases' gradients, and writes the direct part of ∂h_prev (dh·z) at
+ * dhp[dho..dho+H); the part through W_h is added by the caller's product over the step's sequences.
  */
-function gruRecurrentBack(w: Weights, g: Weights, H: number, hp: Float32Array, ho: number, cache: GruCache, dh: Float32Array,
-  dhp: Float32Array, DGX: Float32Array, DGH: Float32Array, go: number): void {
-  const co = cache.co, bx = g.gru_bx!, bh = g.gru_bh!, Wh = w.gru_wh!, H3 = 3 * H;
+function gruGatesBack(g: Weights, H: number, hp: Float32Array, ho: number, cache: GruCache, dh: Float32Array,
+  dhp: Float32Array, dho: number, DGX: Float32Array, DGH: Float32Array, go: number): void {
+  const co = cache.co, bx = g.gru_bx!, bh = g.gru_bh!;
   for (let j = 0; j < H; j++) {
     const r = cache.r[co + j]!, z = cache.z[co + j]!, n = cache.n[co + j]!, ghn = cache.ghn[co + j]!;
     const dhj = dh[j]!;
     const dan = dhj * (1 - z) * (1 - n * n);
     const daz = dhj * (hp[ho + j]! - n) * z * (1 - z);
     const dar = dan * ghn * r * (1 - r);
-    dhp[j] = dhj * z;
+    dhp[dho + j] = dhj * z;
     DGX[go + j] = dar; DGX[go + H + j] = daz; DGX[go + 2 * H + j] = dan;
     DGH[go + j] = dar; DGH[go + H + j] = daz; DGH[go + 2 * H + j] = dan * r;
   }
-  for (let k = 0; k < H3; k++) { bx[k] = bx[k]! + DGX[go + k]!; bh[k] = bh[k]! + DGH[go + k]!; }
-  for (let i = 0; i < H; i++) dhp[i] = dhp[i]! + dot(Wh, i * H3, DGH, go, H3);
+  for (let k = 0; k < 3 * H; k++) { bx[k] = bx[k]! + DGX[go + k]!; bh[k] = bh[k]! + DGH[go + k]!; }
 }

@@ -20,10 +20,12 @@ export interface TrainOptions extends LossConfig {
   batchPositions: number;
   maxEpochs: number;
   /**
-   * Stop after this many epochs without a better validation NDCG@20; the learning rate halves at each miss.
+   * Stop after this many epochs without a better validation NDCG@20 (each miss multiplies the learning rate by missDecay).
    * Within a run the learning rate decays linearly to 10 % over maxEpochs.
    */
   patience: number;
+  /** The learning rate is multiplied by this after an epoch without improvement (1 = only the linear decay). */
+  missDecay: number;
   /** L2 on the embedding rows a batch touches. */
   l2: number;
   /** Global gradient-norm clip (0 = off). */
@@ -40,7 +42,7 @@ export interface TrainOptions extends LossConfig {
 
 /** Defaults: chosen for catalogs of thousands to tens of thousands of items, not for one dataset. */
 export const DEFAULTS: TrainOptions = {
-  dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, l2: 0, clip: 5, seed: 1,
+  dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
   maxSeconds: 0, maxValCases: 2000,
   negatives: 1024, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.3, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
@@ -102,17 +104,17 @@ export function localEngine(c: EngineContext): GradEngine {
 }
 
 /**
- * Splits the validation cases into those early stopping scores every epoch (`stop`: at most `max` and at most
- * half of them, drawn by a fixed generator, so every seed and configuration stops on the same cases) and the
- * rest (`rest`; a single case is used for stopping), on which `perch eval --split val` reports: tuning figures are then never those of the cases
- * that chose the epoch, and the test cases are never read.
+ * Splits the validation cases in two fixed halves (by a fixed generator, so every seed and setting sees the same
+ * ones): early stopping scores the first `max` cases of one half (`stop`) every epoch, and `perch eval --split val`
+ * reports on the other half (`rest`), whatever `max` is. Tuning figures are then never those of the cases that
+ * chose the epoch, and the test cases are never read. A single validation case is used for stopping.
  */
 export function stoppingCases<T>(val: readonly T[], max: number): { stop: T[]; rest: T[] } {
-  const n = val.length < 2 ? Math.min(max, val.length) : Math.min(max, Math.floor(val.length / 2));
+  const half = val.length < 2 ? val.length : Math.floor(val.length / 2);
   const order = new Rng(7).shuffle(val.map((_, i) => i));
-  const chosen = new Uint8Array(val.length);
-  for (let i = 0; i < n; i++) chosen[order[i]!] = 1;
-  return { stop: order.slice(0, n).map((i) => val[i]!), rest: val.filter((_, i) => !chosen[i]) };
+  const inStop = new Uint8Array(val.length);
+  for (let i = 0; i < half; i++) inStop[order[i]!] = 1;
+  return { stop: order.slice(0, Math.min(max, half)).map((i) => val[i]!), rest: val.filter((_, i) => !inStop[i]) };
 }
 
 /** Thrown when the loss or the gradient becomes NaN/Inf: nothing must be written from such a run. */
@@ -176,7 +178,7 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
     const score = metrics['NDCG@20']!;
     if (score > best) { best = score; bestEpoch = epoch; bestW = copyWeights(model.w); misses = 0; }
     else if (++misses >= o.patience) { stoppedBy = 'patience'; break; }
-    else lrBase /= 2;
+    else lrBase *= o.missDecay;
     // the optional budget: stop when another epoch like the last one would overrun it
     if (o.maxSeconds > 0 && epoch < o.maxEpochs && (performance.now() - t0) / 1000 + log.seconds > o.maxSeconds) { stoppedBy = 'time'; break; }
   }
