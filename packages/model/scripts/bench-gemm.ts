@@ -7,6 +7,7 @@
 // (the difference is what the copies cost). Median of several timed rounds.
 import { gradCandidates, gradQ, logits } from '../src/plain/batch.js';
 import { createSimdKernels, gemmWasmBytes } from '../src/plain/simd/index.js';
+import { time } from './timing.js';
 
 const [P, Cn, d] = (process.argv.slice(2).length === 3 ? process.argv.slice(2).map(Number) : [256, 1280, 64]) as [number, number, number];
 const macs = P * Cn * d;
@@ -18,19 +19,6 @@ function rand(n: number, seed: number): Float32Array {
   return a;
 }
 
-/** Median ms per call over `rounds` rounds of calls lasting ≥ `minMs` each (after a warm-up round). */
-function time(fn: () => void, rounds = 7, minMs = 60): number {
-  const perCall: number[] = [];
-  for (let r = -1; r < rounds; r++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    do { fn(); n++; t = performance.now(); } while (t - t0 < minMs);
-    if (r >= 0) perCall.push((t - t0) / n);
-  }
-  perCall.sort((a, b) => a - b);
-  return perCall[rounds >> 1]!;
-}
 
 const Q = rand(P * d, 1), Rc = rand(Cn * d, 2), bc = rand(Cn, 3), G = rand(P * Cn, 4);
 const S = new Float32Array(P * Cn), dQ = new Float32Array(P * d), dRc = new Float32Array(Cn * d);

@@ -92,7 +92,7 @@ export interface BatchPlan {
 /**
  * The three dense products a step is made of (row-major Float32Arrays; names after their first use):
  * `logits`: S = Q·Rcᵀ + bc (P × d times Cn × d), `gradQ`: dQ = G·Rc (P × Cn times Cn × d), `gradCandidates`:
- * dRc = Gᵀ·Q (P × Cn and P × d). Two implementations: `JS_KERNELS` (below, summing partly in float64) and the
+ * dRc = Gᵀ·Q (P × Cn and P × d), and the softmax pass between them. Two implementations: `JS_KERNELS` (below, summing partly in float64) and the
  * WebAssembly SIMD ones of ./simd (float32 sums in a fixed order, bit-identical on every engine), about 15–20×
  * faster; `defaultKernels()` picks SIMD wherever WebAssembly has it.
  */
@@ -100,6 +100,11 @@ export interface DenseKernels {
   logits(Q: Float32Array, Rc: Float32Array, bc: Float32Array, S: Float32Array, P: number, Cn: number, d: number): void;
   gradQ(G: Float32Array, Rc: Float32Array, dQ: Float32Array, P: number, Cn: number, d: number): void;
   gradCandidates(G: Float32Array, Q: Float32Array, dRc: Float32Array, P: number, Cn: number, d: number): void;
+  /**
+   * The sampled softmax's gradient in place: row q of S (P × Cn logits) becomes (softmax(S[q]) − onehot(tgt[q]))·invP;
+   * returns Σ_q cross-entropy; adds every column's sum of the new S into colSums when given.
+   */
+  softmaxGrad(S: Float32Array, tgt: Int32Array, P: number, Cn: number, invP: number, colSums: Float32Array | null): number;
 }
 
 let fastest: DenseKernels | undefined;
@@ -180,7 +185,7 @@ export class BatchStep {
   private RL = new Float32Array(0); private dRL = new Float32Array(0); private AL = new Float32Array(0); private attrN = new Int32Array(0);
   private Q2 = new Float32Array(0); private dQ2 = new Float32Array(0); private dA = new Float32Array(0); private Ac = new Float32Array(0);
   private candLocal = new Int32Array(0); private Rc = new Float32Array(0); private dRc = new Float32Array(0);
-  private bc = new Float32Array(0); private S = new Float32Array(0); private gcol = new Float64Array(0);
+  private bc = new Float32Array(0); private S = new Float32Array(0); private gcol = new Float32Array(0);
   private readonly dh: Float32Array;
   private readonly catLogits: Float32Array; private readonly dSkip: Float32Array;
   /** Attribute rows touched by the last batch (marked with attrStamp === stamp). */
@@ -399,26 +404,13 @@ export class BatchStep {
       }
       this.kernels.logits(Q2, Rc, bc, S, P, Cn, wc);
     } else this.kernels.logits(Q, Rc, bc, S, P, Cn, d);
-    let loss = 0;
     const invP = 1 / Math.max(1, Pb);
     const rowsToo = !this.frozenRows;
-    // the item biases' gradient, Σ_q G[q, c], summed row by row here rather than down S's columns later
-    if (this.gcol.length < Cn) this.gcol = new Float64Array(Math.ceil(Cn * 1.5));
+    // G = (softmax − onehot)/P written back into S, and the item biases' gradient Σ_q G[q, c] (column sums)
+    if (this.gcol.length < Cn) this.gcol = new Float32Array(Math.ceil(Cn * 1.5));
     const gcol = this.gcol;
     gcol.fill(0, 0, Cn);
-    for (let q = 0; q < P; q++) {
-      const so = q * Cn;
-      let mx = -Infinity;
-      for (let c = 0; c < Cn; c++) if (S[so + c]! > mx) mx = S[so + c]!;
-      let z = 0;
-      for (let c = 0; c < Cn; c++) { const e = Math.exp(S[so + c]! - mx); S[so + c] = e; z += e; }
-      const t = this.tgtCol[q]!;
-      loss += Math.log(z) + mx - (Math.log(S[so + t]!) + mx);
-      const iz = invP / z;
-      for (let c = 0; c < Cn; c++) S[so + c] = S[so + c]! * iz;
-      S[so + t] = S[so + t]! - invP;
-      for (let c = 0; rowsToo && c < Cn; c++) gcol[c] = gcol[c]! + S[so + c]!;
-    }
+    let loss = this.kernels.softmaxGrad(S, this.tgtCol, P, Cn, invP, rowsToo ? gcol : null);
     // 4. dQ = G Rc, dRc = G^T Q, d bias
     const dQ = this.dQ;
     const gb = g.item_bias!;
@@ -607,8 +599,27 @@ export function gradCandidates(G: Float32Array, Q: Float32Array, dRc: Float32Arr
   for (; q < P; q++) for (let c = 0; c < Cn; c++) axpy(G[q * Cn + c]!, Q, q * d, dRc, c * d, d);
 }
 
+/** The softmax pass in JavaScript (Math.exp, float64 sums): see DenseKernels.softmaxGrad. */
+export function softmaxGrad(S: Float32Array, tgt: Int32Array, P: number, Cn: number, invP: number, colSums: Float32Array | null): number {
+  let loss = 0;
+  for (let q = 0; q < P; q++) {
+    const so = q * Cn;
+    let mx = -Infinity;
+    for (let c = 0; c < Cn; c++) if (S[so + c]! > mx) mx = S[so + c]!;
+    let z = 0;
+    for (let c = 0; c < Cn; c++) { const e = Math.exp(S[so + c]! - mx); S[so + c] = e; z += e; }
+    const t = tgt[q]!;
+    loss += Math.log(z) + mx - (Math.log(S[so + t]!) + mx);
+    const iz = invP / z;
+    for (let c = 0; c < Cn; c++) S[so + c] = S[so + c]! * iz;
+    S[so + t] = S[so + t]! - invP;
+    if (colSums) for (let c = 0; c < Cn; c++) colSums[c] = colSums[c]! + S[so + c]!;
+  }
+  return loss;
+}
+
 /** The JavaScript kernels (float64 sums): the fallback and the reference of every other DenseKernels. */
-export const JS_KERNELS: DenseKernels = { logits, gradQ, gradCandidates };
+export const JS_KERNELS: DenseKernels = { logits, gradQ, gradCandidates, softmaxGrad };
 
 /**
  * The gates of one GRU step (PyTorch's formulation, as `gruForward`) from its input part gx = x·W_x at

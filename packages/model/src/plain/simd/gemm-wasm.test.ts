@@ -13,7 +13,7 @@ describe('gemm-wasm.ts', () => {
     expect(gemmWasmBytes()).toEqual(bytes);
     expect(WebAssembly.validate(bytes)).toBe(true);
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name).sort();
-    expect(exports).toEqual(['gradCandidates', 'gradQ', 'logits', 'packBytes']);
+    expect(exports).toEqual(['exp', 'gradCandidates', 'gradQ', 'logits', 'packBytes', 'softmaxGrad']);
     // index.ts compiles it synchronously: older Chrome refuses that on a page's main thread above 4 KB.
     expect(bytes.length).toBeLessThan(4096);
   });

@@ -3,7 +3,7 @@
 ;; Source of truth for src/plain/simd/gemm-wasm.ts, which `node packages/model/scripts/build-wasm.mjs`
 ;; regenerates from this file (gemm-wasm.test.ts checks the two agree).
 ;;
-;; All three kernels are one product C = A·B (+ bias) with
+;; The three product kernels (logits, gradQ, gradCandidates) are one product C = A·B (+ bias) with
 ;;   - A (M × R) read in place through two byte strides, A(i, r) at a + i·ai + r·ar, so that the same code
 ;;     reads Q, G or Gᵀ without copying them;
 ;;   - B (R × N) first packed into panels of 8 columns (R rows of 32 bytes each, zero padded past column N),
@@ -16,9 +16,15 @@
 ;; (no relaxed SIMD, no fused multiply-add), so results are bit-identical everywhere, and identical to
 ;; the scalar recurrence s = fround(s + fround(a·b)).
 ;;
+;; The fourth kernel, softmaxGrad, turns logits into the softmax cross-entropy gradient in place, with its own
+;; float32 exp (see $expRow); its numerics are stated there and beside it, and index.ts's softmaxGradJs
+;; repeats them operation by operation (the tests check the two bit for bit).
+;;
 ;; Memory layout (owned by the caller, see index.ts): bytes 0..127 are this module's scratch block
-;; (4 rows × 8 floats); every array the caller places must be followed by at least 32 bytes that may be
-;; read (a partial panel's bias is read as 8 floats).
+;; (4 rows × 8 floats; softmaxGrad's partial vector in bytes 0..15), bytes 128..175 softmaxGrad's constants
+;; (written by every call, see $expRow); every array the caller places must be followed by at least 32 bytes that may be
+;; read (a partial panel's bias is read as 8 floats; softmaxGrad reads and writes back up to 12 bytes past
+;; S and colSums).
 (module
   (import "env" "memory" (memory 1))
 
@@ -301,4 +307,169 @@
     (call $gemm (local.get $Cn) (local.get $d) (local.get $P)
                 (local.get $g) (i32.const 4) (i32.shl (local.get $Cn) (i32.const 2))
                 (local.get $pack) (local.get $drc) (i32.shl (local.get $d) (i32.const 2)) (i32.const 0)
-                (i32.const 4))))
+                (i32.const 4)))
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; S[i] ← e_i = exp(S[i] − m) for i < n (n ≥ 1; S at p ≥ 256, in place); returns z = Σ e_i. Reads and
+  ;; writes back (unchanged) up to 3 floats past S[n − 1]. Uses bytes 0..15 (the partial vector) and the
+  ;; 48 bytes at k (its constants; softmaxGrad and exp pass k = 128). For |m| < 2^26 and S[i] ≤ m + 88.
+  ;;
+  ;; exp(a), a = x − m: x is first raised to m − 110 (exp(−110) rounds to 0, and −∞ becomes finite); a is
+  ;; rounded to float32 and its rounding error err recovered exactly (TwoSum), so that a + err = x − m.
+  ;; n = round(a·log2 e) (ties to even, by adding 1.5·2^23, whose float's low bits then hold n);
+  ;; r = (a − n·C1) − n·C2 + err with ln 2 ≈ C1 + C2 (C1 = 0.693359375: n·C1 is exact, a − n·C1 too);
+  ;; e^r ≈ 1 + r + r²·Q(r), Q of degree 4 (minimax for the relative error on |r| ≤ 0.354: 5.7e-9 with
+  ;; these float32 coefficients); times 2^n as 2^h · 2^(n − h), h = floor(n/2), two normal factors for
+  ;; n ≥ −160, so that small results round to subnormals once and underflow to 0.
+  ;; z: lane k sums the e_i with i ≡ k (mod 4) in order in float64 from +0 (lanes 0, 1 and lanes 2, 3 in
+  ;; two f64x2), then z = float32((z0 + z1) + (z2 + z3)).
+  ;; The last n mod 4 values go through the loop as one vector in bytes 0..15, padded with −∞ (e = +0).
+  ;; Plain f32x4 / f64x2 arithmetic (no FMA, no relaxed SIMD): the same bits on every engine and machine.
+  ;; The constants are splat from memory: as v128.const, V8 rebuilds each in every iteration.
+  (func $expRow (param $p i32) (param $n i32) (param $m f32) (param $k i32) (result f32)
+    (local $end i32) (local $tail i32) (local $mask v128)
+    (local $x v128) (local $a v128) (local $b v128) (local $err v128) (local $j v128) (local $t v128)
+    (local $r v128) (local $y v128) (local $ni v128) (local $h v128) (local $lo v128) (local $hi v128)
+    (f32.store offset=0 (local.get $k) (f32.const 1.44269504))
+    (f32.store offset=4 (local.get $k) (f32.const 12582912))
+    (f32.store offset=8 (local.get $k) (f32.const 0.693359375))
+    (f32.store offset=12 (local.get $k) (f32.const -2.12194440e-4))
+    (f32.store offset=16 (local.get $k) (f32.const 0.001381161157041788))
+    (f32.store offset=20 (local.get $k) (f32.const 0.008370134979486465))
+    (f32.store offset=24 (local.get $k) (f32.const 0.04166853055357933))
+    (f32.store offset=28 (local.get $k) (f32.const 0.16666509211063385))
+    (f32.store offset=32 (local.get $k) (f32.const 0.4999999403953552))
+    (f32.store offset=36 (local.get $k) (f32.const 1))
+    (f32.store offset=40 (local.get $k) (local.get $m))
+    (f32.store offset=44 (local.get $k) (f32.add (local.get $m) (f32.const -110)))
+    (local.set $tail (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (local.get $tail))
+    (local.set $mask (i32x4.lt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (i32.and (local.get $n) (i32.const 3)))))
+    (block $done
+      (loop $v
+        (if (i32.ge_u (local.get $p) (local.get $end))
+          (then
+            ;; after the full vectors, the partial one (if any) in bytes 0..15; after that, done
+            (br_if $done (i32.eq (local.get $end) (i32.const 16)))
+            (br_if $done (i32.eqz (v128.any_true (local.get $mask))))
+            (v128.store (i32.const 0) (v128.bitselect (v128.load (local.get $tail))
+                                                      (v128.const f32x4 -inf -inf -inf -inf) (local.get $mask)))
+            (local.set $p (i32.const 0))
+            (local.set $end (i32.const 16))))
+        (local.set $x (f32x4.pmax (v128.load (local.get $p)) (v128.load32_splat offset=44 (local.get $k))))
+        ;; a + err = x − m exactly
+        (local.set $a (f32x4.sub (local.get $x) (v128.load32_splat offset=40 (local.get $k))))
+        (local.set $b (f32x4.sub (local.get $a) (local.get $x)))
+        (local.set $err (f32x4.sub (f32x4.sub (local.get $x) (f32x4.sub (local.get $a) (local.get $b)))
+                                   (f32x4.add (v128.load32_splat offset=40 (local.get $k)) (local.get $b))))
+        ;; j = a·log2 e + 1.5·2^23, t = n = j − 1.5·2^23
+        (local.set $j (f32x4.add (f32x4.mul (local.get $a) (v128.load32_splat offset=0 (local.get $k))) (v128.load32_splat offset=4 (local.get $k))))
+        (local.set $t (f32x4.sub (local.get $j) (v128.load32_splat offset=4 (local.get $k))))
+        (local.set $r (f32x4.add (f32x4.sub (f32x4.sub (local.get $a) (f32x4.mul (local.get $t) (v128.load32_splat offset=8 (local.get $k))))
+                                            (f32x4.mul (local.get $t) (v128.load32_splat offset=12 (local.get $k))))
+                                 (local.get $err)))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $r) (v128.load32_splat offset=16 (local.get $k))) (v128.load32_splat offset=20 (local.get $k))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.load32_splat offset=24 (local.get $k))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.load32_splat offset=28 (local.get $k))))
+        (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.load32_splat offset=32 (local.get $k))))
+        (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (f32x4.mul (local.get $r) (local.get $r)))
+                                            (local.get $r))
+                                 (v128.load32_splat offset=36 (local.get $k))))
+        ;; · 2^h · 2^(n − h): the factors' bits are (h << 23) + bits(1.0) and ((n − h) << 23) + bits(1.0)
+        (local.set $ni (i32x4.sub (local.get $j) (v128.load32_splat offset=4 (local.get $k))))
+        (local.set $h (i32x4.shr_s (local.get $ni) (i32.const 1)))
+        (local.set $y (f32x4.mul (local.get $y) (i32x4.add (i32x4.shl (local.get $h) (i32.const 23)) (v128.load32_splat offset=36 (local.get $k)))))
+        (local.set $y (f32x4.mul (local.get $y)
+                                 (i32x4.add (i32x4.shl (i32x4.sub (local.get $ni) (local.get $h)) (i32.const 23)) (v128.load32_splat offset=36 (local.get $k)))))
+        (v128.store (local.get $p) (local.get $y))
+        (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $y))))
+        (local.set $hi (f64x2.add (local.get $hi)
+                                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+                                                                          (local.get $y) (local.get $y)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $v)))
+    ;; the partial vector back in place (the floats past n unchanged)
+    (if (v128.any_true (local.get $mask))
+      (then (v128.store (local.get $tail) (v128.bitselect (v128.load (i32.const 0)) (v128.load (local.get $tail))
+                                                          (local.get $mask)))))
+    (f32.demote_f64 (f64.add (f64.add (f64x2.extract_lane 0 (local.get $lo)) (f64x2.extract_lane 1 (local.get $lo)))
+                             (f64.add (f64x2.extract_lane 0 (local.get $hi)) (f64x2.extract_lane 1 (local.get $hi))))))
+
+  ;; x[i] ← exp(x[i]) for i < n (n ≥ 1; x at p ≥ 256, in place), by $expRow's exp (for the tests).
+  (func (export "exp") (param $p i32) (param $n i32)
+    (drop (call $expRow (local.get $p) (local.get $n) (f32.const 0) (i32.const 128))))
+
+  ;; In place over S (P × Cn, Cn ≥ 1): row q ← (softmax(S[q]) − onehot(tgt[q]))·invP, and stats[q] = (mx, z),
+  ;; the row's max and Σ_c exp(S[q, c] − mx), from which the caller forms the loss; if cols ≠ 0,
+  ;; cols[c] ← cols[c] + S[q, c] (the new S) for q = 0, 1, …, P − 1 in order.
+  ;; Per row: mx = the max (lane k keeps the max of the c ≡ k (mod 4) in order, replacing it by a larger
+  ;; value only, then pairs (0, 1), (2, 3), then the two); e and z by $expRow; iz = invP / z; then
+  ;; S[q, c] = e_c·iz, and S[q, t] = e_t·iz − invP for the target t (set after the others, with its column
+  ;; sum: the same float32 operations as subtracting it in the vector). All in float32.
+  (func (export "softmaxGrad") (param $s i32) (param $tgt i32) (param $P i32) (param $Cn i32)
+                               (param $invP f32) (param $cols i32) (param $stats i32)
+    (local $q i32) (local $end i32) (local $tail i32) (local $p i32) (local $cp i32) (local $mx f32)
+    (local $z f32) (local $ta i32) (local $ca i32) (local $c0 f32) (local $g f32)
+    (local $m v128) (local $x v128) (local $izv v128) (local $c v128) (local $mask v128)
+    (local.set $mask (i32x4.lt_s (v128.const i32x4 0 1 2 3) (i32x4.splat (i32.and (local.get $Cn) (i32.const 3)))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $q) (local.get $P)))
+        (local.set $tail (i32.add (local.get $s) (i32.shl (i32.and (local.get $Cn) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $s) (i32.shl (local.get $Cn) (i32.const 2))))
+        ;; 1. the row's max (the partial vector's lanes past Cn as −∞)
+        (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $p (local.get $s))
+        (block $maxDone
+          (loop $max
+            (br_if $maxDone (i32.ge_u (local.get $p) (local.get $tail)))
+            (local.set $m (f32x4.pmax (local.get $m) (v128.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $max)))
+        (local.set $m (f32x4.pmax (local.get $m) (v128.bitselect (v128.load (local.get $tail))
+                                                                 (v128.const f32x4 -inf -inf -inf -inf) (local.get $mask))))
+        (local.set $m (f32x4.pmax (local.get $m)
+                                  (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
+        (local.set $m (f32x4.pmax (local.get $m)
+                                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+        (local.set $mx (f32x4.extract_lane 0 (local.get $m)))
+        ;; 2. e = exp(S − mx), z = Σ e
+        (local.set $z (call $expRow (local.get $s) (local.get $Cn) (local.get $mx) (i32.const 128)))
+        (f32.store (local.get $stats) (local.get $mx))
+        (f32.store offset=4 (local.get $stats) (local.get $z))
+        ;; 3. S = e·(invP / z) and the column sums, then the target's − invP
+        (local.set $izv (f32x4.splat (f32.div (local.get $invP) (local.get $z))))
+        (local.set $ta (i32.add (local.get $s) (i32.shl (i32.load (local.get $tgt)) (i32.const 2))))
+        (local.set $ca (i32.add (local.get $cols) (i32.shl (i32.load (local.get $tgt)) (i32.const 2))))
+        (if (local.get $cols) (then (local.set $c0 (f32.load (local.get $ca)))))
+        (local.set $p (local.get $s))
+        (local.set $cp (local.get $cols))
+        (block $scaleDone
+          (loop $scale
+            (br_if $scaleDone (i32.ge_u (local.get $p) (local.get $tail)))
+            (local.set $x (f32x4.mul (v128.load (local.get $p)) (local.get $izv)))
+            (v128.store (local.get $p) (local.get $x))
+            (if (local.get $cols)
+              (then
+                (v128.store (local.get $cp) (f32x4.add (v128.load (local.get $cp)) (local.get $x)))
+                (local.set $cp (i32.add (local.get $cp) (i32.const 16)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $scale)))
+        (if (v128.any_true (local.get $mask))
+          (then
+            (local.set $c (v128.load (local.get $tail)))
+            (local.set $x (f32x4.mul (local.get $c) (local.get $izv)))
+            (v128.store (local.get $tail) (v128.bitselect (local.get $x) (local.get $c) (local.get $mask)))
+            (if (local.get $cols)
+              (then
+                (local.set $c (v128.load (local.get $cp)))
+                (v128.store (local.get $cp) (v128.bitselect (f32x4.add (local.get $c) (local.get $x)) (local.get $c)
+                                                            (local.get $mask)))))))
+        (local.set $g (f32.sub (f32.load (local.get $ta)) (local.get $invP)))
+        (f32.store (local.get $ta) (local.get $g))
+        (if (local.get $cols) (then (f32.store (local.get $ca) (f32.add (local.get $c0) (local.get $g)))))
+        (local.set $s (local.get $end))
+        (local.set $tgt (i32.add (local.get $tgt) (i32.const 4)))
+        (local.set $stats (i32.add (local.get $stats) (i32.const 8)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $row)))))
