@@ -1,5 +1,5 @@
 // The demo's model: `.perch-data/model` (or PERCH_MODEL_DIR), trained on first use by the real trainer CLI
-// on the first 20,000 shoppers of Amazon Beauty (at most 3 epochs and 100 s of training). Shared by `npm start`
+// on the first 20,000 shoppers of Amazon Beauty (at most 6 epochs and 100 s of training). Shared by `npm start`
 // and `pnpm demo:simulate` (whose shoppers are taken from the 2,363 users after those 20,000).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ export const dataDir = join(root, '.perch-data');
 /** Shoppers (lines of Beauty.txt, from the top) the demo model is trained on; later ones are held out. */
 export const TRAIN_USERS = 20000;
 /** Trainer flags of the demo model; a cached model trained with other ones (or other users) is retrained. */
-const TRAIN_FLAGS = ['--epochs', '3', '--threads', '2', '--max-seconds', '100', '--seed', '1'];
+const TRAIN_FLAGS = ['--epochs', '6', '--threads', '1', '--max-seconds', '100', '--seed', '1'];
 const STAMP = 'demo-training.json';
 // `vocab`: exports since the federated recipe carry the training-item counts devices sample stand-ins from.
 const stamp = () => JSON.stringify({ trainUsers: TRAIN_USERS, flags: TRAIN_FLAGS, vocab: 'itemCounts' });

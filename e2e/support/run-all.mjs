@@ -40,10 +40,10 @@ function unitTests(name, report, vitest, args = []) {
 
 ok = unitTests('unit tests', 'vitest.json', ['pnpm', 'exec', 'vitest']) && ok;
 // The aggregator's and the model's unit tests once more on Node 24 (the npm registry's `node` package), where the
-// aggregator's store runs on node:sqlite instead of better-sqlite3; and the shop-data readers (DuckDB's native
-// binding, the feed parser).
+// aggregator's store runs on node:sqlite instead of better-sqlite3; the shop-data readers (DuckDB's native
+// binding, the feed parser); and the trainer's determinism across thread counts (worker_threads, WebAssembly SIMD).
 ok = unitTests('unit tests (Node 24)', 'vitest-node24.json', ['npx', '--yes', '-p', 'node@24', 'node', join('node_modules', 'vitest', 'vitest.mjs')],
-  ['packages/aggregator/', 'packages/model/', 'packages/cli/src/ingest/']) && ok;
+  ['packages/aggregator/', 'packages/model/', 'packages/cli/src/ingest/', 'packages/cli/test/train/determinism.test.ts']) && ok;
 
 const pwJson = join(artifacts, 'playwright.json');
 rmSync(pwJson, { force: true });

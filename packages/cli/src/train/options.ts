@@ -37,8 +37,9 @@ export const USAGE = `usage:
   --epochs       maximum epochs (early stopping usually ends sooner)
   --max-seconds  optional training time budget in seconds (default none); a run it stops depends on the
                  machine's speed and load and is marked "stopped_by": "time"
-  --threads      worker threads for data-parallel gradients (default: CPU count, at most 4; 1 = no workers);
-                 changes only the float summation order, not the run
+  --threads      worker threads for data-parallel gradients (default 1: no workers; with the SIMD kernels
+                 two workers are slower than one thread on 2 cores); changes only the float summation
+                 order, not the run
   --set          override hyper-parameters, e.g. --set dim=64,hidden=64,lr=0.002 (see docs/model.md)
   --out          (train) directory for the trained weights`;
 

@@ -3,7 +3,6 @@ import { leaveOneOut } from '@perch/model/data';
 import { evaluate, meanInterval, repeatShare, type Scorer, ItemKnnScorer, MarkovScorer, PopScorer, SknnScorer } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
 import { ModelScorer, DEFAULTS, dimsFor, localEngine, stoppingCases, train, type TrainOptions, type TrainResult, PlainModel } from '@perch/model/plain';
-import { availableParallelism } from 'node:os';
 import { parallelEngine } from './parallel.js';
 import { intFlag, seedsFlag, setFlag, type Args } from './options.js';
 import { trainingPlot } from './plot.js';
@@ -46,7 +45,7 @@ export async function runCommand(args: Args): Promise<number> {
     bar.done(`HR@20 ${results[s.name]!['HR@20']!.toFixed(4)} NDCG@20 ${results[s.name]!['NDCG@20']!.toFixed(4)}`);
   }
 
-  const threads = intFlag(args, 'threads', 1) ?? Math.min(4, availableParallelism());
+  const threads = intFlag(args, 'threads', 1) ?? 1;
   const dims = dimsFor(ds, opts);
   const out = args.flags.get('out');
   const plot = args.flags.get('plot');

@@ -40,11 +40,14 @@ export interface TrainOptions extends LossConfig {
   maxValCases: number;
 }
 
-/** Defaults: chosen for catalogs of thousands to tens of thousands of items, not for one dataset. */
+/**
+ * Defaults: chosen on Beauty's validation split (docs/experiments/2026-12-07-clean-protocol-fast-trainer.md), for
+ * catalogs of thousands to tens of thousands of items rather than for one dataset.
+ */
 export const DEFAULTS: TrainOptions = {
-  dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 40, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 0, maxValCases: 2000,
-  negatives: 1024, negAlpha: 0.5, dropoutIn: 0.3, dropoutOut: 0.3, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
+  dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 30, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
+  maxSeconds: 0, maxValCases: 5000,
+  negatives: 1024, negAlpha: 0.5, dropoutIn: 0.5, dropoutOut: 0.5, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
 /** One epoch's record (for the log and the training-curve plot). */
