@@ -122,7 +122,7 @@ describe('perch CLI', () => {
 
   it('a diverging run exits 1 and writes nothing', () => {
     const out = join(dir, 'diverged');
-    const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--set', `${fast},lr=1e12,clip=0`]);
+    const r = run(['train', '--data', data, '--out', out, '--epochs', '2', '--set', `${fast},lr=1e30,clip=0`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/diverged.*nothing was written/);
     expect(existsSync(out)).toBe(false);
