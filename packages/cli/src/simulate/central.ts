@@ -9,7 +9,7 @@
 import type { EvalCase, Sequence } from '@perch/model/data';
 import { evaluate } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
-import { Adam, BatchStep, type LossConfig, PlainModel, ModelScorer, zeroWeights } from '@perch/model/plain';
+import { Adam, BatchStep, type LossConfig, PlainModel, ModelScorer, positionsOf, zeroWeights } from '@perch/model/plain';
 import { Rng } from '@perch/model/rng';
 import type { ModelDims, Weights } from '@perch/model/spec';
 import { cloneWeights, denseOf } from './weights.js';
@@ -46,7 +46,7 @@ export function trainCentral(dims: ModelDims, start: Weights, attrs: { attrOffse
     for (let i = 0; i < order.length && !out;) {
       const batch: Sequence[] = [];
       let pos = 0;
-      while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += Math.min(s.items.length, loss.maxLen) - 1; }
+      while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += positionsOf(s, loss.maxLen); }
       step.run(batch);
       const touched = { itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp };
       if (o.mode === 'full') adam.step(grads, o.lr, touched, 0, 5);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Sequence } from '@perch/model/data';
-import { NegativeSampler, planBatch, SPARSE, type Touched } from '@perch/model/plain';
+import { NegativeSampler, planBatch, positionsOf, SPARSE, type Touched } from '@perch/model/plain';
 import type { EngineContext, GradEngine } from '@perch/model/plain';
 import type { Weights } from '@perch/model/spec';
 
@@ -23,7 +23,7 @@ export interface WorkerTask { part: Int32Array; seeds: Uint32Array; candidates: 
  * its part against the shared weights and the whole batch's candidates, and the parts' gradients, each already
  * divided by the batch's positions, are added in part order. A part's positions are computed exactly as one
  * thread computes them; only the order in which position and part sums are added differs, so a seed gives the
- * same model on any thread count up to float rounding (packages/cli/src/train/determinism.test.ts).
+ * same model on any thread count up to float rounding (packages/cli/test/train/determinism.test.ts).
  */
 export async function parallelEngine(c: EngineContext, threads: number): Promise<GradEngine> {
   const { model, grads, opts, ds } = c;
@@ -60,7 +60,7 @@ export async function parallelEngine(c: EngineContext, threads: number): Promise
   return {
     async run(batch) {
       const plan = planBatch(batch, opts, sampler, c.rng);
-      const lens = batch.map((s) => Math.max(0, Math.min(s.items.length, opts.maxLen) - 1));
+      const lens = batch.map((s) => positionsOf(s, opts.maxLen));
       const total = plan.positions;
       const parts: WorkerTask[] = [];
       for (let i = 0, t = 0; t < threads; t++) {

@@ -34,7 +34,8 @@ export async function runCommand(args: Args): Promise<number> {
   const on = args.flags.get('split') === 'val' ? 'val' : 'test';
   const cases = on === 'val' ? stoppingCases(split.val, opts.maxValCases).rest : split.test;
   if (cases.length === 0) throw new UsageError(`${data}: too few users for a validation figure (early stopping uses the validation cases)`);
-  log(`measuring on ${on}: ${cases.length} cases, ${(100 * repeatShare(cases)).toFixed(1)} % of them repeat an item of their history (a miss: history excluded)`);
+  const repeats = repeatShare(cases);
+  log(`measuring on ${on}: ${cases.length} cases, ${(100 * repeats).toFixed(1)} % of them repeat an item of their history (a miss: history excluded)`);
 
   const results: Record<string, Metrics> = {};
   const baselines: Array<() => Scorer> = [() => new PopScorer(split.train, V), () => new MarkovScorer(split.train, V), () => new ItemKnnScorer(split.train, V), () => new SknnScorer(split.train, V)];
@@ -97,7 +98,7 @@ export async function runCommand(args: Args): Promise<number> {
   const best = (k: string): number => Math.max(...Object.values(results).map((m) => m[k]!));
   const avg = (f: (r: (typeof runs)[number]) => number): number => runs.reduce((a, r) => a + f(r), 0) / runs.length;
   console.log(JSON.stringify({
-    dataset: ds.name, split: on, cases: cases.length, repeat_share: Number(repeatShare(cases).toFixed(5)), seeds,
+    dataset: ds.name, split: on, cases: cases.length, repeat_share: Number(repeats.toFixed(5)), seeds,
     model: pick(mean),
     model_ci95: Object.fromEntries(Object.keys(pick(mean)).map((k) => [k, [Number(ci[k]!.lo.toFixed(5)), Number(ci[k]!.hi.toFixed(5))]])),
     over_best_baseline: { 'HR@20': Number((mean['HR@20']! / best('HR@20')).toFixed(4)), 'NDCG@20': Number((mean['NDCG@20']! / best('NDCG@20')).toFixed(4)) },

@@ -92,9 +92,9 @@ export interface BatchPlan {
 /**
  * The three dense products a step is made of (row-major Float32Arrays; names after their first use):
  * `logits`: S = Q·Rcᵀ + bc (P × d times Cn × d), `gradQ`: dQ = G·Rc (P × Cn times Cn × d), `gradCandidates`:
- * dRc = Gᵀ·Q (P × Cn and P × d), and the softmax pass between them. Two implementations: `JS_KERNELS` (below, summing partly in float64) and the
- * WebAssembly SIMD ones of ./simd (float32 sums in a fixed order, bit-identical on every engine), about 15–20×
- * faster; `defaultKernels()` picks SIMD wherever WebAssembly has it.
+ * dRc = Gᵀ·Q (P × Cn and P × d), and the softmax pass between them. Two implementations: `JS_KERNELS` (below,
+ * summing partly in float64) and the WebAssembly SIMD ones of ./simd (float32 sums in a fixed order, bit-identical
+ * on every engine), several times faster; `defaultKernels()` picks SIMD wherever WebAssembly has it.
  */
 export interface DenseKernels {
   logits(Q: Float32Array, Rc: Float32Array, bc: Float32Array, S: Float32Array, P: number, Cn: number, d: number): void;
@@ -133,12 +133,15 @@ function drawFrom(cdf: Float64Array, n: number, rng: Rng): number {
   return lo;
 }
 
+/** The positions (predicted events) a sequence gives a batch: its last maxLen events but the first. */
+export const positionsOf = (s: Sequence, maxLen: number): number => Math.max(0, Math.min(s.items.length, maxLen) - 1);
+
 /** Draws a batch's shared plan (see BatchPlan) from `rng`: per-sequence seeds first, then the negatives. */
 export function planBatch(seqs: readonly Sequence[], cfg: LossConfig, sampler: NegativeSampler, rng: Rng): BatchPlan {
   const seeds = new Uint32Array(seqs.length);
   for (let i = 0; i < seqs.length; i++) seeds[i] = rng.nextU32();
   let P = 0;
-  for (const s of seqs) P += Math.max(0, Math.min(s.items.length, cfg.maxLen) - 1);
+  for (const s of seqs) P += positionsOf(s, cfg.maxLen);
   const full = cfg.negatives >= sampler.numItems;
   const candidates = new Int32Array(full ? 0 : P + cfg.negatives);
   let k = 0;
@@ -250,7 +253,7 @@ export class BatchStep {
   }
 
   /** A zero vector of at least n values (bias of a product that has none). */
-  private zerosOf(n: number): Float32Array { if (this.zeros.length < n) this.zeros = new Float32Array(n); return this.zeros; }
+  private zerosOf(n: number): Float32Array { return (this.zeros = grow(this.zeros, n)); }
 
 
   private addRow(i: number): number {
@@ -287,7 +290,7 @@ export class BatchStep {
     this.stamp++; this.touchedCount = 0; this.candCount = 0;
     // 1. positions, local rows, candidates
     let P = 0;
-    for (const s of seqs) P += Math.max(0, Math.min(s.items.length, cfg.maxLen) - 1);
+    for (const s of seqs) P += positionsOf(s, cfg.maxLen);
     this.ensurePositions(P);
     const starts: number[] = [], seedAt: number[] = [];
     let p = 0;
@@ -407,8 +410,7 @@ export class BatchStep {
     const invP = 1 / Math.max(1, Pb);
     const rowsToo = !this.frozenRows;
     // G = (softmax − onehot)/P written back into S, and the item biases' gradient Σ_q G[q, c] (column sums)
-    if (this.gcol.length < Cn) this.gcol = new Float32Array(Math.ceil(Cn * 1.5));
-    const gcol = this.gcol;
+    const gcol = (this.gcol = grow(this.gcol, Cn));
     gcol.fill(0, 0, Cn);
     let loss = this.kernels.softmaxGrad(S, this.tgtCol, P, Cn, invP, rowsToo ? gcol : null);
     // 4. dQ = G Rc, dRc = G^T Q, d bias
@@ -457,7 +459,7 @@ export class BatchStep {
         cache.co = q * H;
         gruGatesBack(g, H, HP, q * H, cache, dh, dhSeq, si * H, DGX, DGH, q * H3);
         DB.set(DGH.subarray(q * H3, q * H3 + H3), B * H3);
-        act[B] = q; actSeq[B++] = si;
+        actSeq[B++] = si;
       }
       this.kernels.logits(DB, w.gru_wh!, this.zerosOf(H), DHB, B, H, H3); // ∂h_prev += ∂GH·W_hᵀ
       for (let b = 0; b < B; b++) axpy(1, DHB, b * H, dhSeq, actSeq[b]! * H, H);

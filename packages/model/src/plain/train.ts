@@ -5,7 +5,7 @@ import { evaluate } from '../eval/evaluate.js';
 import type { Metrics } from '../eval/metrics.js';
 import type { ModelDims, Weights } from '../spec.js';
 import { Adam, type Touched } from './adam.js';
-import { BatchStep, NegativeSampler, planBatch, type LossConfig } from './batch.js';
+import { BatchStep, NegativeSampler, planBatch, positionsOf, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
 import { Rng } from '../rng.js';
 import { ModelScorer } from './scorer.js';
@@ -148,7 +148,6 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
   const val = stoppingCases(split.val, o.maxValCases).stop;
   const history: EpochLog[] = [];
   let best = -Infinity, bestEpoch = 0, bestW = copyWeights(model.w), misses = 0, lrBase = o.lr, lr = o.lr, events = 0, batchSeconds = 0;
-  const planned = o.maxEpochs;
   let stoppedBy: TrainResult['stoppedBy'] = 'max-epochs';
   const t0 = performance.now();
   try {
@@ -158,11 +157,11 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
     let lossSum = 0, posSum = 0;
     const tb = performance.now();
     for (let i = 0, b = 0; i < order.length; b++) {
-      // linear decay to 10 % over the planned epochs
-      lr = lrBase * (1 - 0.9 * Math.min(1, (epoch - 1 + i / order.length) / planned));
+      // linear decay to 10 % over maxEpochs
+      lr = lrBase * (1 - 0.9 * Math.min(1, (epoch - 1 + i / order.length) / o.maxEpochs));
       const batch = [];
       let pos = 0;
-      while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += Math.min(s.items.length, o.maxLen) - 1; }
+      while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += positionsOf(s, o.maxLen); }
       const { loss, positions } = await engine.run(batch);
       if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
       const norm = adam.step(grads, lr, engine.touched(), o.l2, o.clip);
