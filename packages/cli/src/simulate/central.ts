@@ -51,13 +51,13 @@ export function trainCentral(dims: ModelDims, start: Weights, attrs: { attrOffse
       const touched = { itemRows: step.rows, itemCount: step.touchedCount, attrStamp: step.attrStamp, stamp: step.currentStamp };
       if (o.mode === 'full') adam.step(grads, o.lr, touched, 0, 5);
       else adam.step(denseOf(grads), o.lr, touched, 0, 5);
-      out = (performance.now() - t0) / 1000 > o.maxSeconds; // the budget may end an epoch early (--quick)
+      out = o.maxSeconds > 0 && (performance.now() - t0) / 1000 > o.maxSeconds; // an optional budget may end an epoch early
     }
     const m = score();
     hist.push(m);
     onEpoch?.(epoch, m);
     if (m['NDCG@20']! > best) { best = m['NDCG@20']!; bestEpoch = epoch; bestW = cloneWeights(model.w); }
-    if (out || (performance.now() - t0) / 1000 > o.maxSeconds) break;
+    if (out || (o.maxSeconds > 0 && (performance.now() - t0) / 1000 > o.maxSeconds)) break;
   }
   return { weights: bestW, bestEpoch, val: hist };
 }

@@ -13,7 +13,7 @@ export const FULL: SimOptions = {
   // server optimiser: docs/experiments/2026-12-01-federated-start-and-server-optimiser.md. Without DP the run is
   // limited by its number of server steps, not by the clients per round, hence 500 rounds of 150 at η 0.01:
   // docs/experiments/2026-12-03-server-schedule.md.
-  seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 600, pretrainEpochs: 40, dim: 64, hidden: 64,
+  seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 0, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 500, clientsPerRound: 150, evalEvery: 100, serverLr: 0.01, serverMomentum: 0, dpServerLr: 0.02, dpServerMomentum: 0,
   // DP runs: the schedule (200 rounds of 1,000 clients at server η 0.02) was chosen for central noise
   // (docs/experiments/2026-12-03-dp-200-rounds.md, 2026-12-03-server-schedule.md) and not re-tuned since. The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
@@ -27,7 +27,7 @@ export const FULL: SimOptions = {
   // the budget allows the uploads a device makes over the DP schedule, and the minimum cohort is the expected one
   // less three standard deviations (auto, ddg.ts).
   ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test', participation: 'poisson',
-  clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 600, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
+  clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 0, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
   // measures what real devices run. It leaves the event and gap embeddings untrained
   // (docs/experiments/2026-12-02-frozen-input-embeddings.md).
@@ -42,9 +42,9 @@ export const QUICK: Partial<SimOptions> = {
   // pretraining epoch: a weaker start than the full run's, trained in seconds.
   // 150 clients per round and centralised baselines on 5,000 of the federated users keep it under 5 minutes on
   // 2 cores (docs/experiments/2026-12-03-attribute-transform.md, `--quick` with spec v3).
-  evalUsers: 1000, pretrainSeconds: 86_400, pretrainEpochs: 1, rounds: 30, clientsPerRound: 150, evalEvery: 15,
+  evalUsers: 1000, pretrainSeconds: 0, pretrainEpochs: 1, rounds: 30, clientsPerRound: 150, evalEvery: 15,
   dpRounds: 30, dpClientsPerRound: 150, dpServerDecay: 0,
-  centralEpochs: 1, centralSeconds: 86_400, centralUsers: 5000,
+  centralEpochs: 1, centralSeconds: 0, centralUsers: 5000,
 };
 
 /** Usage text; the defaults it states are read from FULL and QUICK, so a default is changed in one place. */
@@ -123,11 +123,11 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --pretrain-fraction X   share of users used for pretraining (default ${FULL.pretrainFraction})
   --eval-users N          federated users evaluated (0 = all)
   --eval-every K          evaluate the run without DP every K rounds (DP runs: as many times, spread over their rounds)
-  --pretrain-seconds S    pretraining time budget (when reached, results depend on machine speed)
+  --pretrain-seconds S    pretraining time budget (default ${FULL.pretrainSeconds} = none; when reached, results depend on machine speed)
   --pretrain-epochs N     pretraining epochs at most (early stopping may end sooner)
   --central-epochs N      epochs of the centralised baselines
-  --central-seconds S     time budget of each centralised baseline (default ${FULL.centralSeconds}; when reached, results depend
-                          on machine speed)
+  --central-seconds S     time budget of each centralised baseline (default ${FULL.centralSeconds} = none; when reached, results
+                          depend on machine speed)
   --central-users N       federated users the centralised baselines train on, a seeded random subset
                           (default ${FULL.centralUsers}${FULL.centralUsers === 0 ? ' = all' : ''}; --quick ${QUICK.centralUsers})`;
 
@@ -137,8 +137,8 @@ const NUMERIC: Record<string, [keyof SimOptions, Kind, number]> = {
   'local-epochs': ['localEpochs', 'int', 1], 'client-lr': ['clientLr', 'num', 0], 'server-lr': ['serverLr', 'num', 0],
   'server-momentum': ['serverMomentum', 'num', 0], 'dp-server-lr': ['dpServerLr', 'num', 0], 'dp-server-momentum': ['dpServerMomentum', 'num', 0], 'dp-rounds': ['dpRounds', 'int', 1], 'dp-clients-per-round': ['dpClientsPerRound', 'int', 1], 'dp-server-decay': ['dpServerDecay', 'int', 0],
   epsilon: ['epsilon', 'num', 0], delta: ['delta', 'num', 0], 'local-z': ['localZ', 'num', 0], 'epsilon-per-round': ['epsilonPerRound', 'num', 0], 'pretrain-fraction': ['pretrainFraction', 'num', 0],
-  'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
-  'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 1], 'central-users': ['centralUsers', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
+  'eval-users': ['evalUsers', 'int', 0], 'eval-every': ['evalEvery', 'int', 1], 'pretrain-seconds': ['pretrainSeconds', 'int', 0], 'pretrain-epochs': ['pretrainEpochs', 'int', 1],
+  'central-epochs': ['centralEpochs', 'int', 0], 'central-seconds': ['centralSeconds', 'int', 0], 'central-users': ['centralUsers', 'int', 0], 'local-negatives': ['localNegatives', 'int', 1], 'virtual-batch': ['virtualBatch', 'int', 0], 'local-dropout': ['localDropout', 'num', 0], 'server-warmup': ['serverWarmup', 'int', 0], 'server-decay': ['serverDecay', 'int', 0], 'adam-tau': ['adamTau', 'num', 0],
   'ddg-bits': ['ddgBits', 'int', 2], 'ddg-dropout': ['ddgDropout', 'num', 0], 'ddg-colluding': ['ddgColluding', 'num', 0], 'secagg-devices': ['secaggDevices', 'int', 0],
 };
 
