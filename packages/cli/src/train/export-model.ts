@@ -5,6 +5,7 @@ import { popularity } from '@perch/model/eval';
 import { buildExport, writeExport, type ExportFiles, loadExport } from '@perch/model/export';
 import type { VocabJson } from '@perch/model/export';
 import type { ModelDims, Weights } from '@perch/model/spec';
+import { ATTR_HASH_SEED, compactModel } from '@perch/model/catalog';
 
 /**
  * The vocabulary file of an export, from the dataset's row orders, with each item's occurrences in the sequences
@@ -17,9 +18,16 @@ export function vocabOf(ds: Dataset, trained: readonly Sequence[]): VocabJson {
   return { items: ds.vocab, attrs: ds.attrVocab, itemAttrs, categories: ds.categories, itemCategory: Array.from(ds.itemCategory), itemCounts };
 }
 
-/** Builds the int8 export (model.json + shards + vocab.json + manifest.json) in memory. */
-export function buildInt8(dims: ModelDims, w: Weights, ds: Dataset, trained: readonly Sequence[], hyper: object, evaluation: object): Promise<ExportFiles> {
-  return buildExport({ dims, weights: w, vocab: vocabOf(ds, trained), quantization: 'int8', hyperParameters: { ...hyper }, evaluation: { ...evaluation } });
+/**
+ * Builds the int8 export (model.json + shards + vocab.json + manifest.json) in memory. With `keep` (the items
+ * with an id row, `TrainResult.idRowMask`) only those items' rows ship; with `attrBuckets` > 0 the vocabulary
+ * carries the attribute hash instead of the names (`compactModel`).
+ */
+export function buildInt8(dims: ModelDims, w: Weights, ds: Dataset, trained: readonly Sequence[], hyper: object, evaluation: object,
+  keep: Uint8Array | null = null, attrBuckets = 0): Promise<ExportFiles> {
+  const attrHash = attrBuckets > 0 ? { scheme: 'murmur3-x86-32' as const, seed: ATTR_HASH_SEED, buckets: attrBuckets } : undefined;
+  const m = keep || attrHash ? compactModel(dims, w, vocabOf(ds, trained), keep, attrHash) : { dims, weights: w, vocab: vocabOf(ds, trained) };
+  return buildExport({ dims: m.dims, weights: m.weights, vocab: m.vocab, quantization: 'int8', hyperParameters: { ...hyper }, evaluation: { ...evaluation } });
 }
 
 /** Bytes of the model files (shards + model.json), vocabulary and manifest excluded. */

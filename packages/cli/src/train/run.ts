@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { leaveOneOut } from '@perch/model/data';
-import { evaluate, meanInterval, repeatShare, type Scorer, ItemKnnScorer, MarkovScorer, PopScorer, SknnScorer } from '@perch/model/eval';
+import { leaveOneOut, type EvalCase } from '@perch/model/data';
+import { evaluate, meanInterval, MetricAccumulator, popularity, repeatShare, type Scorer, ItemKnnScorer, MarkovScorer, PopScorer, SknnScorer } from '@perch/model/eval';
 import type { Metrics } from '@perch/model/eval';
-import { ModelScorer, DEFAULTS, dimsFor, localEngine, stoppingCases, train, type TrainOptions, type TrainResult, PlainModel } from '@perch/model/plain';
+import { ModelScorer, DEFAULTS, localEngine, stoppingCases, train, type TrainOptions, type TrainResult, PlainModel } from '@perch/model/plain';
 import { parallelEngine } from './parallel.js';
 import { intFlag, seedsFlag, setFlag, type Args } from './options.js';
 import { trainingPlot } from './plot.js';
@@ -10,6 +10,7 @@ import { Progress } from '../progress.js';
 import { UsageError } from '../args.js';
 import { readInput } from './read.js';
 import { buildInt8, loadWeights, modelBytes, writeDir } from './export-model.js';
+import { expandRows } from '@perch/model/catalog';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const round = (m: Metrics): Metrics => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v.toFixed(5))]));
@@ -47,10 +48,10 @@ export async function runCommand(args: Args): Promise<number> {
   }
 
   const threads = intFlag(args, 'threads', 1) ?? 1;
-  const dims = dimsFor(ds, opts);
   const out = args.flags.get('out');
   const plot = args.flags.get('plot');
-  const runs: Array<{ seed: number; res: TrainResult; model: Metrics }> = [];
+  const runs: Array<{ seed: number; res: TrainResult; model: Metrics; byTarget: Record<string, Metrics> }> = [];
+  const groups = targetGroups(cases, popularity(split.train, V));
   let files: Map<string, Uint8Array> | undefined;
   for (const seed of seeds) {
     const o = { ...opts, seed };
@@ -62,23 +63,25 @@ export async function runCommand(args: Args): Promise<number> {
     }, threads > 1 ? (c) => parallelEngine(c, threads) : localEngine);
     log(`best epoch ${res.bestEpoch} of ${res.history.length} (stopped by ${res.stoppedBy}); ${res.trainSeconds.toFixed(0)} s, ${res.eventsPerSecond.toFixed(0)} events/s`);
     const tbar = new Progress(on);
-    const model = evaluate(new ModelScorer(res.model, o.maxLen), cases, V, 64, (d) => tbar.update(d, cases.length));
+    const ranks = new Int32Array(cases.length);
+    const model = evaluate(new ModelScorer(res.model, o.maxLen), cases, V, 64, (d) => tbar.update(d, cases.length), ranks);
     tbar.done();
-    runs.push({ seed, res, model });
+    runs.push({ seed, res, model, byTarget: metricsByGroup(ranks, groups) });
     if (plot) {
       const file = seeds.length > 1 ? plot.replace(/(\.html?)?$/i, (ext) => `-seed${seed}${ext || '.html'}`) : plot;
       writeFileSync(file, trainingPlot(`${ds.name} (seed ${seed})`, res.history)); log(`wrote ${file}`);
     }
     const evaluation: Record<string, unknown> = { dataset: ds.name, protocol: 'leave-one-out, full ranking, history excluded (a repeated target is a miss), pessimistic ties', seed, test: round(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])) };
-    files = await buildInt8(dims, res.model.w, ds, split.train, o, evaluation);
+    const dims = res.model.dims;
+    files = await buildInt8(dims, res.model.w, res.dataset, split.train, o, evaluation, res.idRowMask, o.attrBuckets);
     if (out) {
       // the int8 model is what ships: measure its accuracy too and record it in the manifest
-      const q = new PlainModel(dims, await loadWeights(files), res.model.attrs);
+      const q = new PlainModel(dims, expandRows(await loadWeights(files), res.idRowMask, dims.numItems, dims.dim), res.model.attrs);
       const qbar = new Progress('test int8');
       const int8 = evaluate(new ModelScorer(q, o.maxLen), split.test, V, 64, (d) => qbar.update(d, split.test.length));
       qbar.done(`HR@20 ${int8['HR@20']!.toFixed(4)} NDCG@20 ${int8['NDCG@20']!.toFixed(4)} (float32: ${model['HR@20']!.toFixed(4)} / ${model['NDCG@20']!.toFixed(4)})`);
       evaluation.testInt8 = round(int8);
-      files = await buildInt8(dims, res.model.w, ds, split.train, o, evaluation);
+      files = await buildInt8(dims, res.model.w, res.dataset, split.train, o, evaluation, res.idRowMask, o.attrBuckets);
       const bytes = await writeDir(out, files);
       log(`wrote ${out}: ${[...files.keys()].join(', ')} (${bytes} bytes)`);
     }
@@ -101,6 +104,9 @@ export async function runCommand(args: Args): Promise<number> {
     dataset: ds.name, split: on, cases: cases.length, repeat_share: Number(repeats.toFixed(5)), seeds,
     model: pick(mean),
     model_ci95: Object.fromEntries(Object.keys(pick(mean)).map((k) => [k, [Number(ci[k]!.lo.toFixed(5)), Number(ci[k]!.hi.toFixed(5))]])),
+    by_target: Object.fromEntries(Object.entries(groups.names).map(([g, label]) => [g, {
+      label, cases: groups.sizes[g], ...pick(Object.fromEntries(keys.map((k) => [k, avg((r) => r.byTarget[g]![k] ?? 0)]))),
+    }])),
     over_best_baseline: { 'HR@20': Number((mean['HR@20']! / best('HR@20')).toFixed(4)), 'NDCG@20': Number((mean['NDCG@20']! / best('NDCG@20')).toFixed(4)) },
     baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, pick(v)])),
     train_seconds: Number(avg((r) => r.res.trainSeconds).toFixed(1)), events_per_second: Math.round(avg((r) => r.res.eventsPerSecond)), model_bytes: modelBytes(files!),
@@ -109,7 +115,28 @@ export async function runCommand(args: Args): Promise<number> {
       seed: r.seed, model: pick(r.model), train_seconds: Number(r.res.trainSeconds.toFixed(1)), events_per_second: Math.round(r.res.eventsPerSecond),
       epochs: r.res.history.length, best_epoch: r.res.bestEpoch, stopped_by: r.res.stoppedBy,
       val_ndcg20: r.res.history.map((h) => Number(h.val['NDCG@20']!.toFixed(5))),
+      by_target: Object.fromEntries(Object.entries(r.byTarget).map(([g, m]) => [g, pick(m)])),
     })),
   }));
   return 0;
+}
+
+/**
+ * Cases grouped by how often their target occurs in the training sequences: never (`unseen`), 1–4 times (`rare`)
+ * or more (`frequent`). A design that represents items by their attributes should not lose on the first two.
+ */
+export function targetGroups(cases: readonly EvalCase[], trainCounts: ArrayLike<number>): { of: string[]; names: Record<string, string>; sizes: Record<string, number> } {
+  const names = { unseen: 'target not in training', rare: 'target 1-4 times in training', frequent: 'target 5+ times in training' };
+  const of = cases.map((c) => (trainCounts[c.target]! === 0 ? 'unseen' : trainCounts[c.target]! < 5 ? 'rare' : 'frequent'));
+  const sizes: Record<string, number> = { unseen: 0, rare: 0, frequent: 0 };
+  for (const g of of) sizes[g]!++;
+  return { of, names, sizes };
+}
+
+/** Metrics of each group from the cases' ranks (same order as the cases `targetGroups` saw). */
+export function metricsByGroup(ranks: Int32Array, groups: { of: string[]; sizes: Record<string, number> }): Record<string, Metrics> {
+  const acc: Record<string, MetricAccumulator> = {};
+  for (const g of Object.keys(groups.sizes)) acc[g] = new MetricAccumulator();
+  groups.of.forEach((g, i) => acc[g]!.add(ranks[i]!));
+  return Object.fromEntries(Object.entries(acc).map(([g, a]) => [g, a.result()]));
 }

@@ -32,6 +32,25 @@ describe('training on a Beauty slice', () => {
     expect(Array.from(a.model.w.gru_wh!)).not.toEqual(Array.from(c.model.w.gru_wh!));
   });
 
+  it('a bounded item table: only the kept items\' id rows train, hashed attribute rows replace the names', async () => {
+    const sub = { ...split, train: split.train.slice(0, 300) };
+    const res = await train(ds, sub, { ...small, maxEpochs: 1, maxValCases: 50, idRows: 200, idMinCount: 2, attrBuckets: 512 });
+    const keep = res.idRowMask!;
+    const d = res.model.dims.dim, E = res.model.w.item_emb!, b = res.model.w.item_bias!;
+    let kept = 0, moved = 0;
+    for (let i = 1; i < keep.length; i++) {
+      const row = E.subarray(i * d, i * d + d);
+      if (keep[i]) { kept++; if (row.some((v) => v !== 0)) moved++; }
+      else { expect(row.every((v) => v === 0), `row ${i}`).toBe(true); expect(b[i]).toBe(0); }
+    }
+    expect(kept).toBe(200);
+    expect(moved).toBe(200);
+    expect(res.model.dims.numAttrs).toBe(512);
+    expect(res.dataset.attrVocab).toHaveLength(513);
+    expect(res.model.attrs.attrIds).toBe(res.dataset.attrIds);
+    expect(Math.max(...res.dataset.attrIds)).toBeLessThanOrEqual(512);
+  });
+
   it('stops a diverging run with a clear error', async () => {
     const sub = { ...split, train: split.train.slice(0, 200) };
     const p = train(ds, sub, { ...small, lr: 1e12, clip: 0, maxEpochs: 3 });

@@ -35,12 +35,28 @@ export interface ModelJson {
   perch: { specVersion: number; dims: ModelDims };
 }
 
+/**
+ * How attribute names become rows when the model hashes them (docs/model.md, "Catalogue size"): row =
+ * 1 + murmur3(name, seed) mod buckets, where an item's names are `cat:<category>` and `brand:<brand>` as the
+ * SDK stores them. `buckets` equals the model's numAttrs.
+ */
+export interface AttrHash {
+  scheme: 'murmur3-x86-32';
+  seed: number;
+  buckets: number;
+}
+
 /** `vocab.json`: row order of items, attributes and categories. */
 export interface VocabJson {
-  /** Item id strings in row order; items[0] = '' (padding/unknown). */
+  /**
+   * Item id strings in row order; items[0] = '' (padding/unknown). The items with an id row of their own: all of
+   * the catalogue, or (a model of bounded size) the most frequent ones; any other item is scored as unknown.
+   */
   items: string[];
-  /** Attribute id strings in row order; attrs[0] = ''. */
+  /** Attribute id strings in row order; attrs[0] = ''. Empty when the rows are hashed (`attrHash`). */
   attrs: string[];
+  /** Present when attribute rows are hashed names rather than a list: the device computes them. */
+  attrHash?: AttrHash;
   /** itemAttrs[row] = attribute rows of that item; itemAttrs[0] = []. */
   itemAttrs: number[][];
   /** Category names in row order (columns of cat_w). */

@@ -64,7 +64,17 @@ export async function loadExport(read: ReadFile, manifestBytes?: Uint8Array): Pr
   validateWeights(dims, weights);
   const vocab = parseJson<VocabJson>(get(manifest.vocab), manifest.vocab);
   if (vocab.items?.length !== dims.numItems + 1) throw new FormatError(`${manifest.vocab}: ${vocab.items?.length} item rows, the model has ${dims.numItems + 1}`);
+  checkAttrHash(vocab, dims, manifest.vocab);
   return { manifest, dims, weights, vocab, bytes: [...verified.values()].reduce((a, b) => a + b.length, 0) };
+}
+
+/** A vocabulary's attribute hash must be one this code computes, over exactly the model's attribute rows. */
+function checkAttrHash(vocab: VocabJson, dims: ModelDims, file: string): void {
+  const h = vocab.attrHash;
+  if (h === undefined) return;
+  if (h === null || typeof h !== 'object' || h.scheme !== 'murmur3-x86-32') throw new FormatError(`${file}: unknown attribute hash ${JSON.stringify(h)}`);
+  if (!Number.isInteger(h.seed) || h.seed < 0 || h.seed > 0xffffffff) throw new FormatError(`${file}: attribute hash seed ${h.seed} is not a 32-bit unsigned integer`);
+  if (h.buckets !== dims.numAttrs) throw new FormatError(`${file}: attribute hash over ${h.buckets} rows, the model has ${dims.numAttrs}`);
 }
 
 /** Parses and checks a manifest (also useful on its own to compare versions before downloading). */

@@ -8,6 +8,7 @@ import { Adam, type Touched } from './adam.js';
 import { BatchStep, NegativeSampler, planBatch, positionsOf, type LossConfig } from './batch.js';
 import { PlainModel } from './model.js';
 import { Rng } from '../rng.js';
+import { hashAttributes, idRowMask } from '../catalog/rows.js';
 import { ModelScorer } from './scorer.js';
 import { assertFinite, initWeights, zeroWeights } from './weights.js';
 
@@ -38,6 +39,15 @@ export interface TrainOptions extends LossConfig {
   maxSeconds: number;
   /** At most this many validation cases are scored per epoch for early stopping (see `stoppingCases`). */
   maxValCases: number;
+  /**
+   * Item representation (docs/model.md, "Catalogue size"). `attrBuckets` > 0 hashes attribute names into that
+   * many rows (`hashAttributes`) instead of one row per distinct name; `idRows` > 0 keeps an id row for at most
+   * that many items (the most frequent) and `idMinCount` > 0 only for items with at least that many training
+   * occurrences (`idRowMask`): every other item is its attributes alone. All 0: one row per item and per name.
+   */
+  attrBuckets: number;
+  idRows: number;
+  idMinCount: number;
 }
 
 /**
@@ -46,7 +56,7 @@ export interface TrainOptions extends LossConfig {
  */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 30, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 0, maxValCases: 5000,
+  maxSeconds: 0, maxValCases: 5000, attrBuckets: 0, idRows: 0, idMinCount: 0,
   negatives: 1024, negAlpha: 0.5, dropoutIn: 0.5, dropoutOut: 0.5, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
@@ -69,6 +79,10 @@ export interface TrainResult {
   eventsPerSecond: number;
   /** Why training ended: early stopping, the epoch limit, or the optional time budget (not reproducible). */
   stoppedBy: 'patience' | 'max-epochs' | 'time';
+  /** The dataset as the model sees it (attribute rows hashed when `attrBuckets` > 0). */
+  dataset: Dataset;
+  /** Items with an id row of their own (null: all of them). */
+  idRowMask: Uint8Array | null;
 }
 
 /**
@@ -138,12 +152,16 @@ const copyWeights = (w: Weights): Weights => Object.fromEntries(Object.entries(w
 export async function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {}, hooks: TrainHooks = {},
   makeEngine: (c: EngineContext) => GradEngine | Promise<GradEngine> = localEngine): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULTS, ...opts };
-  const dims = dimsFor(ds, o);
+  const data = o.attrBuckets > 0 ? hashAttributes(ds, o.attrBuckets) : ds;
+  const dims = dimsFor(data, o);
   const rng = new Rng(o.seed);
-  const model = new PlainModel(dims, initWeights(dims, rng), { attrOffsets: ds.attrOffsets, attrIds: ds.attrIds });
+  const model = new PlainModel(dims, initWeights(dims, rng), { attrOffsets: data.attrOffsets, attrIds: data.attrIds });
   const grads = zeroWeights(dims);
   const seqs = split.train.filter((s) => s.items.length >= 2);
-  const engine = await makeEngine({ model, grads, opts: o, rng, counts: popularity(split.train, dims.numItems), ds, train: seqs });
+  const counts = popularity(split.train, dims.numItems);
+  const keep = idRowMask(counts, o.idRows, o.idMinCount);
+  if (keep) withoutIdRows(model.w, keep, dims.dim);
+  const engine = await makeEngine({ model, grads, opts: o, rng, counts, ds: data, train: seqs });
   const adam = new Adam(model.w, dims.dim);
   const val = stoppingCases(split.val, o.maxValCases).stop;
   const history: EpochLog[] = [];
@@ -163,6 +181,7 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
       let pos = 0;
       while (i < order.length && pos < o.batchPositions) { const s = order[i++]!; batch.push(s); pos += positionsOf(s, o.maxLen); }
       const { loss, positions } = await engine.run(batch);
+      if (keep) withoutIdRows(grads, keep, dims.dim, engine.touched());
       if (!Number.isFinite(loss)) throw new DivergedError(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
       const norm = adam.step(grads, lr, engine.touched(), o.l2, o.clip);
       if (!Number.isFinite(norm)) throw new DivergedError(`training diverged: gradient norm is ${norm} at epoch ${epoch}, batch ${b + 1} (try a lower learning rate than ${lr})`);
@@ -188,7 +207,19 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
   for (const [k, v] of Object.entries(bestW)) model.w[k]!.set(v);
   model.invalidate();
   const trainSeconds = (performance.now() - t0) / 1000;
-  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds), stoppedBy };
+  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds), stoppedBy, dataset: data, idRowMask: keep };
+}
+
+/**
+ * Zeroes the id rows (`item_emb`, `item_bias`) of the items `keep` leaves out: in the weights at the start, in
+ * the gradients after every batch (only the rows it touched), so those rows stay zero and Adam, whose moments
+ * start at zero, never moves them.
+ */
+function withoutIdRows(w: Weights, keep: Uint8Array, d: number, touched?: Touched): void {
+  const E = w.item_emb!, b = w.item_bias!;
+  const clear = (i: number): void => { if (!keep[i]) { E.fill(0, i * d, i * d + d); b[i] = 0; } };
+  if (touched) for (let r = 0; r < touched.itemCount; r++) clear(touched.itemRows[r]!);
+  else for (let i = 0; i < keep.length; i++) clear(i);
 }
 
 function assertFiniteOrThrow(w: Weights, epoch: number): void {

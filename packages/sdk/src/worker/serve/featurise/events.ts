@@ -4,6 +4,7 @@
  * start); otherwise it is row 0 with no attributes (the model's "unknown item").
  */
 import type { VocabJson } from '@perch/model/export';
+import { bucketOf, categoryBrandAttrs } from '@perch/model/catalog';
 import { EVENT_KINDS, GA4_EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT, type EventKind } from '@perch/model/spec';
 import type { Candidate, ModelEvent } from '@perch/model/tfjs';
 import type { PerchEvent } from '../../../shared/events/index.js';
@@ -23,19 +24,30 @@ function gapBucket(seconds: number): number {
 export class EventMapper {
   private readonly items = new Map<string, number>();
   private readonly attrs = new Map<string, number>();
+  private readonly hash: VocabJson['attrHash'];
 
   constructor(vocab: VocabJson) {
     vocab.items.forEach((id, row) => row > 0 && this.items.set(id, row));
     vocab.attrs.forEach((a, row) => row > 0 && this.attrs.set(a, row));
+    this.hash = vocab.attrHash;
   }
 
   /**
    * Attribute rows named by an item's category / brand (empty when the model knows neither). A model trained
    * on an event log or on exports names them `cat:…` / `brand:…` (the trainer's readers); one trained with an
-   * attribute file uses the file's names as they are: both are looked up.
+   * attribute file uses the file's names as they are: both are looked up. A model that hashes its attribute
+   * names (`vocab.attrHash`, a catalogue of any size) has a row for every name: `cat:…` and `brand:…` are hashed.
    */
   attrsOf(category?: string, brand?: string): number[] {
     const out: number[] = [];
+    if (this.hash) {
+      const { buckets, seed } = this.hash;
+      for (const name of categoryBrandAttrs(category, brand)) {
+        const r = bucketOf(name, buckets, seed);
+        if (!out.includes(r)) out.push(r);
+      }
+      return out;
+    }
     for (const [s, prefix] of [[category, 'cat:'], [brand, 'brand:']] as const) {
       if (s === undefined) continue;
       const r = this.attrs.get(s) ?? this.attrs.get(prefix + s);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_KINDS, GAP_BUCKETS_S, MAX_ITEMS_PER_EVENT } from '@perch/model/spec';
 import type { VocabJson } from '@perch/model/export';
+import { bucketOf } from '@perch/model/catalog';
 import { EventMapper } from './events.js';
 import { buildProfile } from './profile.js';
 
@@ -17,6 +18,18 @@ describe('EventMapper', () => {
     const logModel = new EventMapper({ items: ['', 'A'], attrs: ['', 'cat:Shoes', 'brand:Acme'], itemAttrs: [[], [1]], categories: ['unknown'] });
     expect(logModel.candidate({ id: 'Z', category: 'Shoes', brand: 'Acme' })).toEqual({ attrs: [1, 2] });
     expect(logModel.candidate({ id: 'Z', category: 'Acme' })).toBeNull(); // a brand name is not a category
+  });
+  it('hashes any category and brand of a model with hashed attribute rows (a catalogue of any size)', () => {
+    const attrHash = { scheme: 'murmur3-x86-32' as const, seed: 9, buckets: 4096 };
+    const hashed = new EventMapper({ items: ['', 'A'], attrs: [], itemAttrs: [[], [5]], categories: ['unknown'], attrHash });
+    const cat = bucketOf('cat:Shoes', 4096, 9), brand = bucketOf('brand:Acme', 4096, 9);
+    expect(hashed.candidate({ id: 'A', category: 'Hats' })).toBe(1); // an item with an id row keeps it
+    expect(hashed.candidate({ id: 'never-seen', category: 'Shoes', brand: 'Acme' })).toEqual({ attrs: [cat, brand] });
+    expect(hashed.candidate({ id: 'never-seen', brand: 'Acme' })).toEqual({ attrs: [brand] });
+    expect(cat).not.toBe(bucketOf('brand:Shoes', 4096, 9)); // the field is part of the name
+    expect(hashed.candidate({ id: 'never-seen' })).toBeNull(); // nothing known: neutral score, shop's order
+    const steps = hashed.toModel({ v: 1, type: 'view_item', ts: 1, items: [{ id: 'new', category: 'Shoes' }] }, null);
+    expect(steps[0]).toMatchObject({ item: 0, attrs: [cat] });
   });
   it('turns a stored event into at most MAX_ITEMS_PER_EVENT steps with kind and time-gap bucket', () => {
     const items = Array.from({ length: 10 }, () => ({ id: 'A' }));
