@@ -15,7 +15,7 @@ import { ensureSdkBuilt } from '../support/build-sdk.mjs';
 import { buildCatalog } from '../rerank/support/catalog.js';
 import { ensureSmallModel } from '../rerank/support/model.js';
 import { startRerankServer } from '../rerank/support/server.js';
-import { WORKER_PAGE } from '../rerank/support/worker-page.js';
+import { openWorkerPage, WORKER_PAGE } from '../rerank/support/worker-page.js';
 
 const RUNS = 300;
 const emit = (metric: string, value: number, unit: string, backend: string, extra: Record<string, unknown> = {}) =>
@@ -34,12 +34,7 @@ const items = [...catalog.others.slice(0, 150), ...catalog.inCategory.slice(6, 5
 const history = catalog.inCategory.slice(0, 50).map((i) => i.item_id);
 const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS, headless: true });
 try {
-  const page = await browser.newPage();
-  await page.addInitScript('window.__name = (f) => f');
-  page.on('crash', () => console.error('page crashed'));
-  page.on('console', (m) => console.error(`[page] ${m.text()}`));
-  await page.goto(`${server.origin}/p/worker.html`);
-  await page.waitForFunction(() => (window as any).fixtureReady === true);
+  const page = await openWorkerPage(browser, server.origin);
   const floorRun = (): Promise<{ p95: number; median: number; runs: number }> => page.evaluate((req) => new Promise<{ p95: number; median: number; runs: number }>((res) => {
     const w = new Worker('/p/floor.js', { type: 'module' });
     w.onmessage = (e) => { w.terminate(); res(e.data); };

@@ -29,21 +29,33 @@ export function beautyAttrs(): Record<string, number[]> {
 export function ensureSmallModel(): string {
   const slice = beautySlice();
   const attrsFile = join(DATA, 'Beauty_item2attributes.json');
-  // The spec version too: a model exported for an older spec is refused by the current loader.
-  const key = createHash('sha256').update(slice).update(readFileSync(attrsFile)).update(FLAGS.join(' ')).update(`spec ${MODEL_SPEC_VERSION}`).digest('hex').slice(0, 16);
-  const dir = join(root, 'e2e', 'artifacts', `model-small-${key}`);
+  return ensureTrainedModel('model-small', [slice, readFileSync(attrsFile), FLAGS.join(' ')], (tmp) => {
+    const data = join(tmp, 'beauty-slice.txt');
+    writeFileSync(data, slice);
+    return ['--data', data, '--attrs', attrsFile, ...FLAGS];
+  });
+}
+
+/**
+ * A model trained by the trainer CLI as `pnpm perch` runs it (tsx on its source, at low priority: the machine is
+ * shared) and cached in e2e/artifacts/<name>-<key>, the key a hash of `inputs` and the model spec version (a
+ * model exported for an older spec is refused by the current loader). `args(tmp)` gives the CLI's flags but
+ * `--out`, after writing any input file it needs into `tmp`.
+ */
+export function ensureTrainedModel(name: string, inputs: Array<string | Buffer>, args: (tmp: string) => string[]): string {
+  const hash = createHash('sha256');
+  for (const x of inputs) hash.update(x);
+  const key = hash.update(`spec ${MODEL_SPEC_VERSION}`).digest('hex').slice(0, 16);
+  const dir = join(root, 'e2e', 'artifacts', `${name}-${key}`);
   if (existsSync(join(dir, 'manifest.json'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const data = join(tmp, 'beauty-slice.txt');
-  writeFileSync(data, slice);
   const out = join(tmp, 'model');
-  // The trainer CLI as `pnpm perch` runs it (tsx on its source), at low priority: the machine is shared.
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  const r = spawnSync('nice', ['-n', '10', tsx, 'src/cli.ts', 'train', '--data', data, '--attrs', attrsFile, ...FLAGS, '--out', out],
+  const r = spawnSync('nice', ['-n', '10', tsx, 'src/cli.ts', 'train', ...args(tmp), '--out', out],
     { cwd: join(root, 'packages', 'cli'), stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
-  if (r.status !== 0 || !existsSync(join(out, 'manifest.json'))) throw new Error(`training the small model failed (exit ${r.status})`);
+  if (r.status !== 0 || !existsSync(join(out, 'manifest.json'))) throw new Error(`training ${name} failed (exit ${r.status})`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(out, dir);
   rmSync(tmp, { recursive: true, force: true });
