@@ -11,7 +11,7 @@ import { ensureTrainedModel } from './model.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const REES46_EVENTS = join(root, '..', 'shared', 'data', 'rees46-sample', 'events.csv');
 export const ATTR_BUCKETS = 4096;
-const FLAGS = ['--epochs', '1', '--threads', '1', '--seed', '1', '--set', `attrBuckets=${ATTR_BUCKETS},idRows=2000,idMinCount=2`];
+const FLAGS = ['--epochs', '1', '--threads', '1', '--seed', '1', '--set', `attrBuckets=${ATTR_BUCKETS},hashAttrs=1,idRows=2000,idMinCount=2`];
 
 /** Directory of the trained export (manifest.json, model.json, shard, vocab.json); trains if missing. */
 export function ensureBoundedModel(): string {

@@ -65,7 +65,7 @@ describe('perch CLI', () => {
     const attrs = join(dir, 'attrs.json');
     writeFileSync(attrs, JSON.stringify(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [String(i + 1), [`g${i % 5}`, `h${i % 3}`]]))));
     const out = join(dir, 'bounded');
-    const r = run(['train', '--data', data, '--attrs', attrs, '--out', out, '--epochs', '2', '--set', `${fast},attrBuckets=64,idRows=10`]);
+    const r = run(['train', '--data', data, '--attrs', attrs, '--out', out, '--epochs', '2', '--set', `${fast},attrBuckets=64,hashAttrs=1,idRows=10`]);
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const vocab = JSON.parse(readFileSync(join(out, 'vocab.json'), 'utf8'));

@@ -34,7 +34,10 @@ describe('training on a Beauty slice', () => {
 
   it('a bounded item table: only the kept items\' id rows train, hashed attribute rows replace the names', async () => {
     const sub = { ...split, train: split.train.slice(0, 300) };
-    const res = await train(ds, sub, { ...small, maxEpochs: 1, maxValCases: 50, idRows: 200, idMinCount: 2, attrBuckets: 512 });
+    // the slice has more attribute names than 64 rows: they are hashed without being asked to
+    const res = await train(ds, sub, { ...small, maxEpochs: 1, maxValCases: 50, idRows: 200, idMinCount: 2, attrBuckets: 64 });
+    expect(ds.attrVocab.length - 1).toBeGreaterThan(64);
+    expect(res.attrHashed).toBe(true);
     const keep = res.idRowMask!;
     const d = res.model.dims.dim, E = res.model.w.item_emb!, b = res.model.w.item_bias!;
     let kept = 0, moved = 0;
@@ -45,10 +48,15 @@ describe('training on a Beauty slice', () => {
     }
     expect(kept).toBe(200);
     expect(moved).toBe(200);
-    expect(res.model.dims.numAttrs).toBe(512);
-    expect(res.dataset.attrVocab).toHaveLength(513);
+    expect(res.model.dims.numAttrs).toBe(64);
+    expect(res.dataset.attrVocab).toHaveLength(65);
     expect(res.model.attrs.attrIds).toBe(res.dataset.attrIds);
-    expect(Math.max(...res.dataset.attrIds)).toBeLessThanOrEqual(512);
+    expect(Math.max(...res.dataset.attrIds)).toBeLessThanOrEqual(64);
+    // under the default caps (12,288 id rows, 8,192 attribute rows) this catalogue keeps one row per item and name
+    const dflt = await train(ds, sub, { ...small, maxEpochs: 1, maxValCases: 50 });
+    expect(dflt.idRowMask).toBeNull();
+    expect(dflt.attrHashed).toBe(false);
+    expect(dflt.model.dims.numAttrs).toBe(ds.attrVocab.length - 1);
   });
 
   it('stops a diverging run with a clear error', async () => {

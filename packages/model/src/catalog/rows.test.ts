@@ -41,6 +41,8 @@ describe('hashAttributes', () => {
 describe('idRowMask', () => {
   it('is null for the full table', () => {
     expect(idRowMask([0, 5, 0, 2], 0, 0)).toBeNull();
+    expect(idRowMask([0, 5, 0, 2], 3, 0)).toBeNull(); // a cap the catalogue does not reach
+    expect(idRowMask([0, 5, 0, 2], 2, 0)).not.toBeNull();
   });
 
   it('keeps items with at least minCount occurrences', () => {

@@ -36,7 +36,7 @@ export function hashAttributes(ds: Dataset, buckets: number, seed = ATTR_HASH_SE
  * Which items keep an id row (a row of `item_emb` and `item_bias` of their own): at most `maxRows` of them,
  * the most frequent first (ties: the lower row), each with at least `minCount` training occurrences. Every
  * other item is represented by its attributes alone, as an item new to the catalogue is. Returns null when
- * every item keeps its row (`maxRows` 0 and `minCount` 0: the full table).
+ * every item keeps its row (the full table: `maxRows` 0 or at least the catalogue, and `minCount` 0).
  */
 export function idRowMask(counts: ArrayLike<number>, maxRows: number, minCount: number): Uint8Array | null {
   if (maxRows <= 0 && minCount <= 0) return null;
@@ -44,8 +44,9 @@ export function idRowMask(counts: ArrayLike<number>, maxRows: number, minCount: 
   const order: number[] = [];
   for (let i = 1; i <= n; i++) if (counts[i]! >= minCount) order.push(i);
   order.sort((a, b) => counts[b]! - counts[a]! || a - b);
-  const keep = new Uint8Array(n + 1);
   const k = maxRows > 0 ? Math.min(maxRows, order.length) : order.length;
+  if (k === n) return null;
+  const keep = new Uint8Array(n + 1);
   for (let r = 0; r < k; r++) keep[order[r]!] = 1;
   return keep;
 }

@@ -40,12 +40,15 @@ export interface TrainOptions extends LossConfig {
   /** At most this many validation cases are scored per epoch for early stopping (see `stoppingCases`). */
   maxValCases: number;
   /**
-   * Item representation (docs/model.md, "Catalogue size"). `attrBuckets` > 0 hashes attribute names into that
-   * many rows (`hashAttributes`) instead of one row per distinct name; `idRows` > 0 keeps an id row for at most
-   * that many items (the most frequent) and `idMinCount` > 0 only for items with at least that many training
-   * occurrences (`idRowMask`): every other item is its attributes alone. All 0: one row per item and per name.
+   * Item representation (docs/model.md, "Catalogue size"): the model's size is bounded whatever the catalogue.
+   * `attrBuckets` caps the attribute rows: a dataset with more distinct attribute names than that (or any, with
+   * `hashAttrs` 1) has them hashed into `attrBuckets` rows (`hashAttributes`); 0 = one row per name, uncapped.
+   * `idRows` caps the items with an id row of their own (the most frequent; 0 = every item) and `idMinCount` > 0
+   * keeps one only for items with at least that many training occurrences (`idRowMask`): every other item is its
+   * attributes alone, as an item new to the catalogue is.
    */
   attrBuckets: number;
+  hashAttrs: number;
   idRows: number;
   idMinCount: number;
 }
@@ -56,7 +59,7 @@ export interface TrainOptions extends LossConfig {
  */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 30, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 0, maxValCases: 5000, attrBuckets: 0, idRows: 0, idMinCount: 0,
+  maxSeconds: 0, maxValCases: 5000, attrBuckets: 8192, hashAttrs: 0, idRows: 12_288, idMinCount: 0,
   negatives: 1024, negAlpha: 0.5, dropoutIn: 0.5, dropoutOut: 0.5, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
@@ -79,8 +82,10 @@ export interface TrainResult {
   eventsPerSecond: number;
   /** Why training ended: early stopping, the epoch limit, or the optional time budget (not reproducible). */
   stoppedBy: 'patience' | 'max-epochs' | 'time';
-  /** The dataset as the model sees it (attribute rows hashed when `attrBuckets` > 0). */
+  /** The dataset as the model sees it (its attribute rows hashed when `attrHashed`). */
   dataset: Dataset;
+  /** Whether attribute names were hashed into `attrBuckets` rows. */
+  attrHashed: boolean;
   /** Items with an id row of their own (null: all of them). */
   idRowMask: Uint8Array | null;
 }
@@ -152,7 +157,8 @@ const copyWeights = (w: Weights): Weights => Object.fromEntries(Object.entries(w
 export async function train(ds: Dataset, split: Split, opts: Partial<TrainOptions> = {}, hooks: TrainHooks = {},
   makeEngine: (c: EngineContext) => GradEngine | Promise<GradEngine> = localEngine): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULTS, ...opts };
-  const data = o.attrBuckets > 0 ? hashAttributes(ds, o.attrBuckets) : ds;
+  const attrHashed = o.attrBuckets > 0 && (o.hashAttrs > 0 || ds.attrVocab.length - 1 > o.attrBuckets);
+  const data = attrHashed ? hashAttributes(ds, o.attrBuckets) : ds;
   const dims = dimsFor(data, o);
   const rng = new Rng(o.seed);
   const model = new PlainModel(dims, initWeights(dims, rng), { attrOffsets: data.attrOffsets, attrIds: data.attrIds });
@@ -207,7 +213,7 @@ export async function train(ds: Dataset, split: Split, opts: Partial<TrainOption
   for (const [k, v] of Object.entries(bestW)) model.w[k]!.set(v);
   model.invalidate();
   const trainSeconds = (performance.now() - t0) / 1000;
-  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds), stoppedBy, dataset: data, idRowMask: keep };
+  return { model, history, bestEpoch, trainSeconds, eventsPerSecond: events / Math.max(1e-9, batchSeconds), stoppedBy, dataset: data, attrHashed, idRowMask: keep };
 }
 
 /**
