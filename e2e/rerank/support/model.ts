@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_SPEC_VERSION } from '@perch/model/spec';
+import { DEFAULTS } from '@perch/model/plain';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA = join(root, '..', 'shared', 'data', 'amazon-beauty');
@@ -38,14 +39,14 @@ export function ensureSmallModel(): string {
 
 /**
  * A model trained by the trainer CLI as `pnpm perch` runs it (tsx on its source, at low priority: the machine is
- * shared) and cached in e2e/artifacts/<name>-<key>, the key a hash of `inputs` and the model spec version (a
- * model exported for an older spec is refused by the current loader). `args(tmp)` gives the CLI's flags but
+ * shared) and cached in e2e/artifacts/<name>-<key>, the key a hash of `inputs`, the model spec version (a
+ * model exported for an older spec is refused by the current loader) and the trainer's defaults. `args(tmp)` gives the CLI's flags but
  * `--out`, after writing any input file it needs into `tmp`.
  */
 export function ensureTrainedModel(name: string, inputs: Array<string | Buffer>, args: (tmp: string) => string[]): string {
   const hash = createHash('sha256');
   for (const x of inputs) hash.update(x);
-  const key = hash.update(`spec ${MODEL_SPEC_VERSION}`).digest('hex').slice(0, 16);
+  const key = hash.update(`spec ${MODEL_SPEC_VERSION}`).update(JSON.stringify(DEFAULTS)).digest('hex').slice(0, 16);
   const dir = join(root, 'e2e', 'artifacts', `${name}-${key}`);
   if (existsSync(join(dir, 'manifest.json'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;

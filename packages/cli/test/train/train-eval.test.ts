@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { leaveOneOut } from '@perch/model/data';
-import { PopScorer, evaluate } from '@perch/model/eval';
+import { PopScorer, evaluate, popularity } from '@perch/model/eval';
 import { ModelScorer, DivergedError, train } from '@perch/model/plain';
 import { beautySlice } from '../beauty-slice.js';
 
@@ -52,9 +52,10 @@ describe('training on a Beauty slice', () => {
     expect(res.dataset.attrVocab).toHaveLength(65);
     expect(res.model.attrs.attrIds).toBe(res.dataset.attrIds);
     expect(Math.max(...res.dataset.attrIds)).toBeLessThanOrEqual(64);
-    // under the default caps (12,288 id rows, 8,192 attribute rows) this catalogue keeps one row per item and name
+    // under the default caps (12,288 id rows, 8,192 attribute rows) every item seen twice keeps its row, every name its own
     const dflt = await train(ds, sub, { ...small, maxEpochs: 1, maxValCases: 50 });
-    expect(dflt.idRowMask).toBeNull();
+    const counts = popularity(sub.train, V);
+    expect(Array.from(dflt.idRowMask!)).toEqual(Array.from(counts, (c, i) => (i > 0 && c >= 2 ? 1 : 0)));
     expect(dflt.attrHashed).toBe(false);
     expect(dflt.model.dims.numAttrs).toBe(ds.attrVocab.length - 1);
   });

@@ -55,11 +55,13 @@ export interface TrainOptions extends LossConfig {
 
 /**
  * Defaults: chosen on Beauty's validation split (docs/experiments/2026-12-07-clean-protocol-fast-trainer.md), for
- * catalogs of thousands to tens of thousands of items rather than for one dataset.
+ * catalogs of thousands to tens of thousands of items rather than for one dataset; the item table's caps and
+ * `idMinCount` on the validation splits of Beauty and the REES46 sample
+ * (docs/experiments/2026-12-07-bounded-item-table.md).
  */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 30, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 0, maxValCases: 5000, attrBuckets: 8192, hashAttrs: 0, idRows: 12_288, idMinCount: 0,
+  maxSeconds: 0, maxValCases: 5000, attrBuckets: 8192, hashAttrs: 0, idRows: 12_288, idMinCount: 2,
   negatives: 1024, negAlpha: 0.5, dropoutIn: 0.5, dropoutOut: 0.5, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
