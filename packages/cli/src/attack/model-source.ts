@@ -38,7 +38,9 @@ export async function readExportDir(dir: string): Promise<LoadedExport> {
 export async function seedModel(ds: Dataset, o: PretrainOptions, loaded?: LoadedExport, hooks?: TrainHooks): Promise<SeedModel> {
   const pop = makePopulation(ds, { pretrainFraction: o.pretrainFraction, evalUsers: 0, seed: o.seed });
   if (!loaded) {
-    const opts = { ...DEFAULTS, dim: o.dim, hidden: o.hidden, seed: o.seed, maxEpochs: o.pretrainEpochs, maxSeconds: Number.POSITIVE_INFINITY };
+    // One id row per item and per attribute name (the full table), whatever the trainer's caps: the most
+    // item-specific model is the one an upload could reveal most about.
+    const opts = { ...DEFAULTS, dim: o.dim, hidden: o.hidden, seed: o.seed, maxEpochs: o.pretrainEpochs, maxSeconds: Number.POSITIVE_INFINITY, idRows: 0, idMinCount: 0, attrBuckets: 0 };
     const r = await train(ds, pop.pretrain, opts, hooks);
     const dims = dimsFor(ds, opts);
     return {
