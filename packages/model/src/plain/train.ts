@@ -55,9 +55,9 @@ export interface TrainOptions extends LossConfig {
 
 /**
  * Defaults: chosen on Beauty's validation split (docs/experiments/2026-12-07-clean-protocol-fast-trainer.md), for
- * catalogs of thousands to tens of thousands of items rather than for one dataset; the item table's caps and
- * `idMinCount` on the validation splits of Beauty and the REES46 sample
- * (docs/experiments/2026-12-07-bounded-item-table.md).
+ * catalogs of thousands to tens of thousands of items rather than for one dataset. The item table's caps come from
+ * the 2 MB download budget (docs/model.md, "Catalogue size"); `idMinCount` was chosen on the validation splits of
+ * Beauty and the REES46 sample (docs/experiments/2026-12-07-bounded-item-table.md).
  */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 30, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
