@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATTR_HASH_SEED, bucketOf, compactModel } from '@perch/model/catalog';
+import { attrHashOf, bucketOf, compactModel } from '@perch/model/catalog';
 import { buildExport, writeExport, type ExportFiles, type VocabJson } from '@perch/model/export';
 import { initWeights } from '@perch/model/plain';
 import { Rng } from '@perch/model/rng';
@@ -20,7 +20,7 @@ export const CATALOG_DIMS: ModelDims = { numItems: 12_288, numAttrs: 8_192, numC
 const WEIGHT_SEED = 1;
 /** Size of the notional event log the head items' counts (`vocab.itemCounts`) are expected counts of. */
 const LOG_EVENTS = 20_000_000;
-const ATTR_HASH = { scheme: 'murmur3-x86-32' as const, seed: ATTR_HASH_SEED, buckets: CATALOG_DIMS.numAttrs };
+const ATTR_HASH = attrHashOf(CATALOG_DIMS.numAttrs);
 
 /** The head items' vocabulary: ids, hashed attribute rows (as the SDK computes them), counts; no attribute names. */
 export function headVocab(cat: SyntheticCatalog, head = CATALOG_DIMS.numItems): VocabJson {

@@ -5,7 +5,7 @@ import { popularity } from '@perch/model/eval';
 import { buildExport, writeExport, type ExportFiles, loadExport } from '@perch/model/export';
 import type { VocabJson } from '@perch/model/export';
 import type { ModelDims, Weights } from '@perch/model/spec';
-import { ATTR_HASH_SEED, compactModel } from '@perch/model/catalog';
+import { attrHashOf, compactModel } from '@perch/model/catalog';
 
 /**
  * The vocabulary file of an export, from the dataset's row orders, with each item's occurrences in the sequences
@@ -25,7 +25,7 @@ export function vocabOf(ds: Dataset, trained: readonly Sequence[]): VocabJson {
  */
 export function buildInt8(dims: ModelDims, w: Weights, ds: Dataset, trained: readonly Sequence[], hyper: object, evaluation: object,
   keep: Uint8Array | null = null, attrBuckets = 0): Promise<ExportFiles> {
-  const attrHash = attrBuckets > 0 ? { scheme: 'murmur3-x86-32' as const, seed: ATTR_HASH_SEED, buckets: attrBuckets } : undefined;
+  const attrHash = attrBuckets > 0 ? attrHashOf(attrBuckets) : undefined;
   const m = keep || attrHash ? compactModel(dims, w, vocabOf(ds, trained), keep, attrHash) : { dims, weights: w, vocab: vocabOf(ds, trained) };
   return buildExport({ dims: m.dims, weights: m.weights, vocab: m.vocab, quantization: 'int8', hyperParameters: { ...hyper }, evaluation: { ...evaluation } });
 }

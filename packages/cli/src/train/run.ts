@@ -73,7 +73,8 @@ export async function runCommand(args: Args): Promise<number> {
     }
     const evaluation: Record<string, unknown> = { dataset: ds.name, protocol: 'leave-one-out, full ranking, history excluded (a repeated target is a miss), pessimistic ties', seed, test: round(model), baselines: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])) };
     const dims = res.model.dims;
-    files = await buildInt8(dims, res.model.w, res.dataset, split.train, o, evaluation, res.idRowMask, res.attrHashed ? o.attrBuckets : 0);
+    const exportOf = (): Promise<Map<string, Uint8Array>> => buildInt8(dims, res.model.w, res.dataset, split.train, o, evaluation, res.idRowMask, res.attrHashed ? o.attrBuckets : 0);
+    files = await exportOf();
     if (out) {
       // the int8 model is what ships: measure its accuracy too and record it in the manifest
       const q = new PlainModel(dims, expandRows(await loadWeights(files), res.idRowMask, dims.numItems, dims.dim), res.model.attrs);
@@ -81,7 +82,7 @@ export async function runCommand(args: Args): Promise<number> {
       const int8 = evaluate(new ModelScorer(q, o.maxLen), split.test, V, 64, (d) => qbar.update(d, split.test.length));
       qbar.done(`HR@20 ${int8['HR@20']!.toFixed(4)} NDCG@20 ${int8['NDCG@20']!.toFixed(4)} (float32: ${model['HR@20']!.toFixed(4)} / ${model['NDCG@20']!.toFixed(4)})`);
       evaluation.testInt8 = round(int8);
-      files = await buildInt8(dims, res.model.w, res.dataset, split.train, o, evaluation, res.idRowMask, res.attrHashed ? o.attrBuckets : 0);
+      files = await exportOf();
       const bytes = await writeDir(out, files);
       log(`wrote ${out}: ${[...files.keys()].join(', ')} (${bytes} bytes)`);
     }

@@ -1,4 +1,5 @@
 import type { Dataset } from '../data/types.js';
+import type { AttrHash } from '../export/format.js';
 import { bucketOf } from './hash.js';
 
 /**
@@ -6,6 +7,9 @@ import { bucketOf } from './hash.js';
  * under the seed it was trained with), so it is fixed rather than drawn from a run's seed.
  */
 export const ATTR_HASH_SEED = 0x5045_5243; // 'PERC'
+
+/** How `hashAttributes` maps names to `buckets` rows, as a model's vocabulary states it (`vocab.attrHash`). */
+export const attrHashOf = (buckets: number, seed = ATTR_HASH_SEED): AttrHash => ({ scheme: 'murmur3-x86-32', seed, buckets });
 
 /**
  * The dataset with its attribute vocabulary replaced by `buckets` hashed rows: attribute name a becomes row
