@@ -69,7 +69,7 @@ describe('onboarding a shop: feed + GA4 export → trained model → published b
     const vocab = await (await fetch(`${url}/v1/model/vocab.json`)).json() as { items: string[]; attrs: string[] };
     const trained = JSON.parse(readFileSync(join(out, 'vocab.json'), 'utf8')) as { items: string[] };
     expect(vocab.items).toEqual(trained.items);
-    // id rows for the products seen at least twice in training (the trainer's default), the others by their attributes
+    // id rows for the products seen in training (the trainer's default), the others by their attributes
     const ids = readFileSync(REES46, 'utf8').split('\n').slice(1).map((l) => l.split(',')[2]).filter(Boolean) as string[];
     const events = new Map<string, number>();
     for (const id of ids) events.set(id, (events.get(id) ?? 0) + 1);

@@ -56,12 +56,12 @@ export interface TrainOptions extends LossConfig {
 /**
  * Defaults: chosen on Beauty's validation split (docs/experiments/2026-12-07-clean-protocol-fast-trainer.md), for
  * catalogs of thousands to tens of thousands of items rather than for one dataset. The item table's caps come from
- * the 2 MB download budget (docs/model.md, "Catalogue size"); `idMinCount` was chosen on the validation splits of
- * Beauty and the REES46 sample (docs/experiments/2026-12-07-bounded-item-table.md).
+ * the 2 MB download budget (docs/model.md, "Catalogue size"); `idMinCount` was chosen on Beauty's validation split,
+ * with the targets rare in training as a guard (docs/experiments/2026-12-07-id-row-threshold-on-validation.md).
  */
 export const DEFAULTS: TrainOptions = {
   dim: 64, hidden: 64, lr: 0.005, batchPositions: 256, maxEpochs: 30, patience: 3, missDecay: 0.5, l2: 0, clip: 5, seed: 1,
-  maxSeconds: 0, maxValCases: 5000, attrBuckets: 8192, hashAttrs: 0, idRows: 12_288, idMinCount: 2,
+  maxSeconds: 0, maxValCases: 5000, attrBuckets: 8192, hashAttrs: 0, idRows: 12_288, idMinCount: 1,
   negatives: 1024, negAlpha: 0.5, dropoutIn: 0.5, dropoutOut: 0.5, intentWeight: 0.1, categoryWeight: 0.1, maxLen: 50,
 };
 
