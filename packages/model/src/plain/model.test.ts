@@ -45,6 +45,19 @@ describe('PlainModel inference', () => {
     const none = model.step(model.initialState(), { item: 0, kind: 0, gap: 8 });
     expect(Array.from(cold)).not.toEqual(Array.from(none));
   });
+  it('scores attribute-only items as q·itemRep + bias[0] of their cold representation', () => {
+    const h = model.step(model.initialState(), { item: 2, kind: 0, gap: 8 });
+    const q = model.query(h).slice();
+    const lists = [[1], [2, 4], [3, 3, 1], []];
+    const rep = new Float32Array(dims.dim);
+    const want = lists.map((l) => {
+      model.itemRepInto(0, rep, 0, l);
+      return rep.reduce((s, v, j) => s + v * q[j]!, 0) + model.w.item_bias![0]!;
+    });
+    const got = model.coldScores(q, lists);
+    want.forEach((w, k) => expect(got[k]).toBeCloseTo(w, 5));
+    expect(new Set(want.map((w) => w.toFixed(4))).size).toBe(4); // the lists score differently
+  });
   it('gives heads as probabilities', () => {
     const h = model.step(model.initialState(), { item: 5, kind: 4, gap: 2 });
     const p = model.purchaseProbability(h);

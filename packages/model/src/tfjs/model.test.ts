@@ -88,7 +88,8 @@ describe.each(['cpu', 'wasm'])('TfGruModel (%s backend) against the spec formula
   it('scores known and cold candidates like the reference, in the given order', async () => {
     const m = createModel(dims, weights, attrs);
     const { state } = await m.forward(history);
-    const scores = await m.score(state, [3, { attrs: [2, 4, 4] }, 60, 0, { attrs: [] }, 12]);
+    // rows outside 1..numAttrs (padding, out of range, not an integer) are skipped; an unknown row number is row 0
+    const scores = await m.score(state, [3, { attrs: [2, 4, 4] }, 60, 0, { attrs: [] }, 12, { attrs: [0, 7, 13, 2.5] }, 9999]);
     const ref = refScores(dims, weights, state.h, [
       { row: 3, attrs: attrs[3] ?? [] },
       { row: 0, attrs: [2, 4, 4] },
@@ -96,6 +97,8 @@ describe.each(['cpu', 'wasm'])('TfGruModel (%s backend) against the spec formula
       { row: 0, attrs: [] },
       { row: 0, attrs: [] },
       { row: 12, attrs: attrs[12] ?? [] },
+      { row: 0, attrs: [7] },
+      { row: 0, attrs: [] },
     ]);
     expectClose(scores, ref);
     m.dispose();

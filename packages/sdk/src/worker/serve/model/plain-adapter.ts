@@ -20,7 +20,6 @@ export interface WorkerModel {
 
 export class PlainWorkerModel implements WorkerModel {
   private readonly m: PlainModel;
-  private readonly rep: Float32Array;
 
   constructor(loaded: LoadedExport) {
     const { dims, vocab } = loaded;
@@ -29,7 +28,6 @@ export class PlainWorkerModel implements WorkerModel {
     const ids = new Int32Array(offsets[dims.numItems + 1] as number);
     for (let i = 0; i <= dims.numItems; i++) ids.set(vocab.itemAttrs[i] ?? [], offsets[i] as number);
     this.m = new PlainModel(dims, loaded.weights, { attrOffsets: offsets, attrIds: ids });
-    this.rep = new Float32Array(dims.dim);
   }
 
   initialState(): ModelState {
@@ -50,18 +48,17 @@ export class PlainWorkerModel implements WorkerModel {
     const q = this.m.query(state.h).slice();
     const reps = this.m.itemReps(), bias = this.m.w.item_bias!, d = this.m.dims.dim, V = this.m.dims.numItems;
     const out = new Float32Array(candidates.length);
+    const cold: number[] = [];
+    const lists: ArrayLike<number>[] = [];
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[k]!;
-      let s = 0;
       if (typeof c === 'number' && c > 0 && c <= V) {
+        let s = 0;
         for (let j = 0; j < d; j++) s += q[j]! * reps[c * d + j]!;
         out[k] = s + bias[c]!;
-      } else {
-        this.m.itemRepInto(0, this.rep, 0, typeof c === 'number' ? [] : c.attrs);
-        for (let j = 0; j < d; j++) s += q[j]! * this.rep[j]!;
-        out[k] = s + bias[0]!;
-      }
+      } else { cold.push(k); lists.push(typeof c === 'number' ? [] : c.attrs); }
     }
+    if (cold.length) this.m.coldScores(q, lists).forEach((s, j) => (out[cold[j]!] = s));
     return out;
   }
 
