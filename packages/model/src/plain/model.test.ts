@@ -57,6 +57,8 @@ describe('PlainModel inference', () => {
     const got = model.coldScores(q, lists);
     want.forEach((w, k) => expect(got[k]).toBeCloseTo(w, 5));
     expect(new Set(want.map((w) => w.toFixed(4))).size).toBe(4); // the lists score differently
+    // rows outside 1..numAttrs (padding, out of range, not an integer) are skipped, never read
+    expect(Array.from(model.coldScores(q, [[0, 2, 5, 4, 1.5], [9]]))).toEqual([got[1], got[3]]);
   });
   it('gives heads as probabilities', () => {
     const h = model.step(model.initialState(), { item: 5, kind: 4, gap: 2 });

@@ -116,7 +116,7 @@ export class PlainModel {
    * Scores against query `q` of items known only by their attributes (cold start; an empty list is the unknown
    * item). itemRep = item_emb[0] + mean(attr_emb[a])·attr_tr is linear, so q·itemRep + bias[0] = q·item_emb[0] +
    * bias[0] + mean(attr_emb[a]·(attr_tr·q)): one d×d product per call, then one dot product per attribute row,
-   * rather than a d×d product per item.
+   * rather than a d×d product per item. Rows outside 1..numAttrs are skipped.
    */
   coldScores(q: Float32Array, lists: readonly ArrayLike<number>[]): Float32Array {
     const d = this.dims.dim, T = this.w.attr_tr!, A = this.w.attr_emb!;
@@ -124,9 +124,14 @@ export class PlainModel {
     for (let i = 0; i < d; i++) v[i] = dot(T, i * d, q, 0, d);
     const base = dot(q, 0, this.w.item_emb!, 0, d) + this.w.item_bias![0]!;
     return Float32Array.from(lists, (l) => {
-      let s = 0;
-      for (let k = 0; k < l.length; k++) s += dot(A, l[k]! * d, v, 0, d);
-      return l.length > 0 ? base + s / l.length : base;
+      let s = 0, n = 0;
+      for (let k = 0; k < l.length; k++) {
+        const a = l[k]!;
+        if (!(Number.isInteger(a) && a > 0 && a <= this.dims.numAttrs)) continue; // as the tfjs model's buildAttrTable
+        s += dot(A, a * d, v, 0, d);
+        n++;
+      }
+      return n > 0 ? base + s / n : base;
     });
   }
 
