@@ -16,12 +16,14 @@ export const FULL: SimOptions = {
   // (docs/experiments/2026-12-07-simulator-defaults-on-validation.md).
   seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 0, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 500, clientsPerRound: 150, evalEvery: 100, serverLr: 0.02, serverMomentum: 0, dpServerLr: 0.002, dpServerMomentum: 0,
-  // DP runs: 200 rounds of 1,000 clients. The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
+  // DP runs: 100 rounds of 2,000 clients. The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
   // each adds z = 5 itself, clips to C = 1, and stops at ε 8 against the aggregator at δ 10⁻¹⁰; at that noise a
   // server step of η 0.02 (chosen earlier for central noise) takes the model below its start, η 0.002 does not
-  // (the record above). Central noise (`--noise central`) is a research setting devices refuse by default; its
-  // records pass their own learning rate.
-  dpRounds: 200, dpClientsPerRound: 1000, dpServerDecay: 0,
+  // (the record above). The schedule's shape at that budget (against 200 rounds of 1,000) and the device recipe's
+  // frozen tensors and dropout were chosen on the validation split too
+  // (docs/experiments/2026-12-07-simulator-schedule-and-recipe-on-validation.md). Central noise (`--noise
+  // central`) is a research setting devices refuse by default; its records pass their own learning rate.
+  dpRounds: 100, dpClientsPerRound: 2000, dpServerDecay: 0,
   epsilon: DEFAULT_POLICY.epsilonBudget, delta: DEFAULT_POLICY.delta, noise: ['local'], localZ: DEFAULT_POLICY.minNoiseMultiplier, epsilonPerRound: DEFAULT_POLICY.epsilonPerRound,
   // Secure aggregation with the distributed discrete Gaussian (`--noise ddg`, ddg.ts): 15 bits fit one upload of
   // d ≈ 34,000 in 64 KB (packages/learn/src/ddg/README.md); the honest cohort assumes 30 % of a round's devices
@@ -66,7 +68,7 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --client-lr X           client SGD learning rate (default ${FULL.clientLr}: one step's delta is the gradient)
   --local-negatives N     sampled negatives per local step (default ${FULL.localNegatives}, as the trainer)
   --virtual-batch N       stand-ins for a trainer batch's other targets in the local loss (default ${FULL.virtualBatch}; 0 = none)
-  --local-dropout X       dropout of the local loss (default ${FULL.localDropout}, as the trainer)
+  --local-dropout X       dropout of the local loss (default ${FULL.localDropout})
   --local-frozen LIST     shared dense tensors the devices do not train, comma-separated, or none
                           (default ${FULL.localFrozen.join(',')})
   --server-lr X           server learning rate, runs without DP (default ${FULL.serverLr}; with sgdm, 1 = FedAvg)

@@ -6,7 +6,8 @@
  * The default is FedSGD with the trainer's loss (docs/federated.md, "One round on a device"): one SGD step at learning rate 1 on the
  * whole sequence, so the delta is the device's gradient; 1,024 negatives drawn ∝ (count + 1)^0.5 from the
  * model's item counts (`vocab.itemCounts`) and a virtual batch of 2,048 stand-in targets
- * (`LossConfig.virtualBatch`); dropout 0.3 as in training. Without item counts (an older model) the negatives
+ * (`LossConfig.virtualBatch`); dropout 0.3 (the trainer's is 0.5: on a device's one step 0.3 did better on
+ * validation, docs/experiments/2026-12-07-simulator-schedule-and-recipe-on-validation.md). Without item counts (an older model) the negatives
  * are uniform and there is no virtual batch.
  */
 import type { LossConfig } from '@perch/model/plain';
@@ -27,7 +28,8 @@ export interface LocalRecipe {
    * Shared dense tensors the device leaves at the global value: their part of the delta is zero, so they take
    * none of the clip bound C, and the aggregator zeroes their part of the noisy mean. Default: the event-kind and
    * time-gap embeddings, chosen on Beauty (docs/experiments/2026-12-02-frozen-input-embeddings.md,
-   * docs/experiments/2026-12-03-five-seeds-spec-v2.md). `[]` trains every shared dense tensor.
+   * docs/experiments/2026-12-03-five-seeds-spec-v2.md) and confirmed on its validation split
+   * (docs/experiments/2026-12-07-simulator-schedule-and-recipe-on-validation.md). `[]` trains every shared dense tensor.
    */
   frozen: readonly string[];
 }
