@@ -6,9 +6,9 @@
  * The default is FedSGD with the trainer's loss (docs/federated.md, "One round on a device"): one SGD step at learning rate 1 on the
  * whole sequence, so the delta is the device's gradient; 1,024 negatives drawn ∝ (count + 1)^0.5 from the
  * model's item counts (`vocab.itemCounts`) and a virtual batch of 2,048 stand-in targets
- * (`LossConfig.virtualBatch`); dropout 0.3 (the trainer's is 0.5: on a device's one step 0.3 did better on
- * validation, docs/experiments/2026-12-07-simulator-schedule-and-recipe-on-validation.md). Without item counts (an older model) the negatives
- * are uniform and there is no virtual batch.
+ * (`LossConfig.virtualBatch`); dropout 0.3, kept against the trainer's 0.5 on validation
+ * (docs/experiments/2026-12-07-simulator-schedule-and-recipe-on-validation.md). Without item counts (an older
+ * model) the negatives are uniform and there is no virtual batch.
  */
 import type { LossConfig } from '@perch/model/plain';
 import { SHARED_DENSE_WEIGHTS } from '@perch/model/spec';
