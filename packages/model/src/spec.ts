@@ -150,3 +150,6 @@ export function validateWeights(dims: ModelDims, weights: Weights): void {
     }
   }
 }
+
+/** Whether `a` names an attribute row of a model with `numAttrs` attributes (row 0 is padding): the rows a cold item's list may use. */
+export const isAttrRow = (a: number, numAttrs: number): boolean => Number.isInteger(a) && a > 0 && a <= numAttrs;

@@ -1,4 +1,4 @@
-import type { ModelDims, Weights } from '../spec.js';
+import { isAttrRow, type ModelDims, type Weights } from '../spec.js';
 import { axpy, dot, sigmoid, vecMat } from './kernels.js';
 
 /** Item → attribute rows in CSR form (as in Dataset). */
@@ -127,7 +127,7 @@ export class PlainModel {
       let s = 0, n = 0;
       for (let k = 0; k < l.length; k++) {
         const a = l[k]!;
-        if (!(Number.isInteger(a) && a > 0 && a <= this.dims.numAttrs)) continue; // as the tfjs model's buildAttrTable
+        if (!isAttrRow(a, this.dims.numAttrs)) continue;
         s += dot(A, a * d, v, 0, d);
         n++;
       }

@@ -1,3 +1,4 @@
+import { isAttrRow } from '../spec.js';
 import type { ItemAttributes } from './types.js';
 
 /**
@@ -20,7 +21,7 @@ export function buildAttrTable(lists: ItemAttributes, numAttrs: number): AttrTab
   const idx = new Int32Array(rows * width);
   const w = new Float32Array(rows * width);
   lists.forEach((list, r) => {
-    const valid = list.filter((a) => Number.isInteger(a) && a > 0 && a <= numAttrs);
+    const valid = list.filter((a) => isAttrRow(a, numAttrs));
     valid.forEach((a, m) => {
       idx[r * width + m] = a;
       w[r * width + m] = 1 / valid.length;
