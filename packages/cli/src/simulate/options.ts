@@ -9,8 +9,9 @@ import type { SimOptions } from './simulate.js';
 export const FULL: SimOptions = {
   // A shop that holds the logs of few users (5 %, pretrained to convergence) and learns from the rest on
   // their devices. Devices take one clipped gradient step (FedSGD-like: 1 local epoch at lr 1, so the delta is
-  // the clipped gradient); the server applies bias-corrected FedAdam to the mean. The pretraining share and the
-  // server optimiser: docs/experiments/2026-12-01-federated-start-and-server-optimiser.md. Without DP the run is
+  // the clipped gradient); the server applies bias-corrected FedAdam to the mean. The pretraining share:
+  // docs/experiments/2026-12-01-federated-start-and-server-optimiser.md; the server optimiser, against FedAvgM on
+  // the validation split: docs/experiments/2026-12-07-simulator-server-optimiser-on-validation.md. Without DP the run is
   // limited by its number of server steps, not by the clients per round (docs/experiments/2026-12-03-server-schedule.md),
   // hence 500 rounds of 150; the server learning rates of both runs were chosen on the validation split
   // (docs/experiments/2026-12-07-simulator-defaults-on-validation.md).
