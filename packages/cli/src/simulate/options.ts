@@ -13,8 +13,9 @@ export const FULL: SimOptions = {
   // docs/experiments/2026-12-01-federated-start-and-server-optimiser.md; the server optimiser, against FedAvgM on
   // the validation split: docs/experiments/2026-12-07-simulator-server-optimiser-on-validation.md. Without DP the run is
   // limited by its number of server steps, not by the clients per round (docs/experiments/2026-12-03-server-schedule.md),
-  // hence 500 rounds of 150; the server learning rates of both runs were chosen on the validation split
-  // (docs/experiments/2026-12-07-simulator-defaults-on-validation.md).
+  // hence 500 rounds of 150, kept on the validation split against 250 of 300
+  // (docs/experiments/2026-12-07-simulator-schedule-without-dp-on-validation.md); the server learning rates of both
+  // runs were chosen on the validation split (docs/experiments/2026-12-07-simulator-defaults-on-validation.md).
   seed: 1, pretrainFraction: 0.05, evalUsers: 0, pretrainSeconds: 0, pretrainEpochs: 40, dim: 64, hidden: 64,
   rounds: 500, clientsPerRound: 150, evalEvery: 100, serverLr: 0.02, serverMomentum: 0, dpServerLr: 0.002, dpServerMomentum: 0,
   // DP runs: 100 rounds of 2,000 clients. The noise is what devices accept under their default privacy policy (DEFAULT_POLICY):
