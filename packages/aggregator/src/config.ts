@@ -67,7 +67,7 @@ export interface RoundPolicy {
  * `targetClients` devices, γ from `gammaForBits` for `maxCohort` devices, σ from `calibrateDdgSigma`.
  */
 export interface SecAggPolicy {
-  /** Bits per value: sums live in Z_(2^bits). 15 keeps a 34,816-value vector under 64 KB. */
+  /** Bits per value: sums live in Z_(2^bits). The devices' default (20) keeps up to 26,214 values under 64 KB. */
   bits: number;
   /** Fixed neighbour degree and Shamir threshold (both or neither). */
   k?: number;

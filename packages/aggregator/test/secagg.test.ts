@@ -48,20 +48,20 @@ describe('secure-aggregation rounds over HTTP', () => {
     const t = await testApp({ minClients: 10, targetClients: 100, secagg: {} }); close = t.close;
     const info = await roundInfo(t.app), s = info.secagg!;
     // chooseParams(100); the device policy's default min cohort of 100; σ calibrated for ⌊100 · 0.65⌋ = 65 honest devices.
-    expect(s).toMatchObject({ bits: 15, k: 92, t: 28, minCohort: 100, maxCohort: 140, longPollMs: 20_000, ddg: { clip: 1, beta: Math.exp(-0.5) } });
+    expect(s).toMatchObject({ bits: 20, k: 92, t: 28, minCohort: 100, maxCohort: 140, longPollMs: 20_000, ddg: { clip: 1, beta: Math.exp(-0.5) } });
     expect(s.ddg.sigma).toBeGreaterThan(0);
     // A device with the default policy and its default secure-aggregation part takes part in the default round.
     const check = checkRound(info, { ...DEFAULT_POLICY, secagg: DEFAULT_SECAGG_POLICY }, { updateDim: info.layout.size });
     expect(check.ok ? 'accepted' : check.problems).toBe('accepted');
     expect(Date.parse(s.deadlines.unmask) - Date.parse(s.deadlines.advertise)).toBe(240_000);
-    const bad = defaultConfig({ round: { minClients: 3, targetClients: 100, secagg: { k: 4, t: 2, minCohort: 3 } } }).round;
+    const bad = defaultConfig({ round: { minClients: 3, targetClients: 100, secagg: { bits: 15, k: 4, t: 2, minCohort: 3 } } }).round;
     expect(() => newRoundParams(bad, bad.secagg!, 1, makeLayout({ w: [34_694] }, ['w']), 0)).toThrow(/no noise scale fits 15 bits/);
   });
 
   it('20 devices complete a round in 4 POSTs each; the published step is the release of their decoded sum', async () => {
     const t = await testApp(ROUND); close = t.close;
     const info = await roundInfo(t.app);
-    expect(info.secagg).toMatchObject({ protocol: 'secagg+', bits: 15, k: 18, t: 8, minCohort: 10, maxCohort: 25 });
+    expect(info.secagg).toMatchObject({ protocol: 'secagg+', bits: 20, k: 18, t: 8, minCohort: 10, maxCohort: 25 });
     // The masked vector carries the trained tensors only: the secure-aggregation recipe's.
     expect(info.local.frozen).toEqual(DEFAULT_SECAGG_RECIPE.frozen);
     expect(info.secagg!.ddg.tensors).toEqual(trainedBy(DEFAULT_SECAGG_RECIPE));

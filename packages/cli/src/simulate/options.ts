@@ -1,6 +1,6 @@
 /** Command-line options of `perch simulate`: parsing, defaults, the --quick preset and usage errors. */
 import { DEFAULT_RECIPE, DEFAULT_SECAGG_RECIPE, SECAGG_TRAINED, recipeProblems, frozenFromFlag } from '@perch/learn/client';
-import { DEFAULT_POLICY } from '@perch/learn/privacy';
+import { DEFAULT_POLICY, DEFAULT_SECAGG_POLICY } from '@perch/learn/privacy';
 import { intAtLeast, numberOf, parseCommandLine, UsageError } from '../args.js';
 import type { SimOptions } from './simulate.js';
 
@@ -27,12 +27,13 @@ export const FULL: SimOptions = {
   // central`) is a research setting devices refuse by default; its records pass their own learning rate.
   dpRounds: 100, dpClientsPerRound: 2000, dpServerDecay: 0,
   epsilon: DEFAULT_POLICY.epsilonBudget, delta: DEFAULT_POLICY.delta, noise: ['local'], localZ: DEFAULT_POLICY.minNoiseMultiplier, epsilonPerRound: DEFAULT_POLICY.epsilonPerRound,
-  // Secure aggregation with the distributed discrete Gaussian (`--noise ddg`, ddg.ts): 15 bits fit one upload of
-  // d ≈ 34,000 in 64 KB (packages/learn/src/ddg/README.md); the honest cohort assumes 30 % of a round's devices
+  // Secure aggregation with the distributed discrete Gaussian (`--noise ddg`, ddg.ts): the device policy's 20 bits
+  // (DEFAULT_SECAGG_POLICY; 21,120 bytes for the trained d = 8,448, and against 15 bits on the validation split in
+  // docs/experiments/2026-12-07-secagg-20-bits.md); the honest cohort assumes 30 % of a round's devices
   // drop out and 5 % collude with the aggregator (SecAgg+'s DEFAULT_TARGETS); σ per device is calibrated so that
   // the budget allows the uploads a device makes over the DP schedule, and the minimum cohort is the expected one
   // less three standard deviations (auto, ddg.ts).
-  ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test', participation: 'poisson',
+  ddgBits: DEFAULT_SECAGG_POLICY.bits, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test', participation: 'poisson',
   clip: DEFAULT_POLICY.clipBound, centralEpochs: 5, centralSeconds: 0, centralUsers: 0, serverOpt: 'adam', adamTau: 1e-6, adamBiasCorrection: true, serverWarmup: 0, serverDecay: 0,
   // The devices' recipe is the one the aggregator announces by default (DEFAULT_RECIPE), so the simulation
   // measures what real devices run. It leaves the event and gap embeddings untrained
@@ -105,7 +106,7 @@ export const USAGE = `usage: perch simulate [--data DIR] [--quick] [--seed N] [-
   --ddg-frozen LIST       shared dense tensors the devices do not train in the ddg runs, comma-separated, or none
                           (default the secure-aggregation recipe's: all but ${SECAGG_TRAINED.join(', ')}); the masked
                           vector carries only the trained ones
-  --ddg-bits N            bits per value of the ddg runs (default ${FULL.ddgBits}; ${FULL.ddgBits} bits fit d ≈ 34,000 in 64 KB)
+  --ddg-bits N            bits per value of the ddg runs (default ${FULL.ddgBits}, the device policy's; 64 KB hold d ≤ 524,288 / bits)
   --ddg-uploads N|auto    uploads a device's budget must allow; σ is calibrated to it (default ${FULL.ddgUploads}:
                           ⌈qR + 3√(qR)⌉ over the DP runs' R rounds), and raised further where one upload would
                           cost more than --epsilon-per-round

@@ -68,7 +68,7 @@ describe('perch simulate: arguments', () => {
 
   it('parses the ddg noise mode, its parameters, --secagg-devices and --split', () => {
     const d = parseSimArgs(['simulate']).options;
-    expect(d).toMatchObject({ ddgBits: 15, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test' });
+    expect(d).toMatchObject({ ddgBits: 20, ddgUploads: 'auto', ddgMinCohort: 'auto', ddgDropout: 0.3, ddgColluding: 0.05, secaggDevices: 0, split: 'test' });
     const a = parseSimArgs(['simulate', '--quick', '--noise', 'ddg,local', '--ddg-bits', '16', '--ddg-uploads', '12', '--ddg-min-cohort', '100',
       '--ddg-dropout', '0.2', '--ddg-colluding', '0.1', '--secagg-devices', '200', '--split', 'val']).options;
     expect(a).toMatchObject({ noise: ['ddg', 'local'], ddgBits: 16, ddgUploads: 12, ddgMinCohort: 100, ddgDropout: 0.2, ddgColluding: 0.1, secaggDevices: 200, split: 'val' });

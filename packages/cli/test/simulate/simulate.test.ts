@@ -97,11 +97,11 @@ describe('simulate()', () => {
     expect(d.z).toBe(d.ddg!.sigma / r.clip);
     const s = summary(r, o) as Record<string, Record<string, unknown>>;
     expect(s.federated_dp).toMatchObject({
-      noise: 'ddg', delta: 1e-10, epsilon_server: Number(d.epsilonServer!.toFixed(3)), epsilon: Number(d.epsilon!.toFixed(3)), bits: 15,
+      noise: 'ddg', delta: 1e-10, epsilon_server: Number(d.epsilonServer!.toFixed(3)), epsilon: Number(d.epsilon!.toFixed(3)), bits: 20,
       n_honest: d.ddg!.nHonest, bytes_per_client: d.ddg!.bytesPerClient, max_uploads: d.maxUploads, secagg: { devices: 4, bit_identical: true },
     });
     for (const k of ['sigma', 'gamma', 'min_cohort', 'max_cohort', 'uploads_allowed', 'rounds_released', 'wrap_probability']) expect(typeof s.federated_dp![k]).toBe('number');
     expect(s).toMatchObject({ split: 'val', eval_on: 'federated users (val = second-to-last event)' });
-    expect(table(r)).toMatch(/federated, DP ddg .*σ=.*γ=.*15 bits \(\d+ B\/client\), n_honest=\d+ .*SecAgg\+ 4 devices bit-identical/);
+    expect(table(r)).toMatch(/federated, DP ddg .*σ=.*γ=.*20 bits \(\d+ B\/client\), n_honest=\d+ .*SecAgg\+ 4 devices bit-identical/);
   }, 120_000);
 });

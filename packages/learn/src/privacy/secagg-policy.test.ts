@@ -21,10 +21,11 @@ const DIM = selectedSize(LAYOUT, TENSORS), PADDED = rotationLayout(DIM).padded, 
 const policy: PrivacyPolicy = { ...DEFAULT_POLICY, secagg: { ...DEFAULT_SECAGG_POLICY } };
 const cap = { updateDim: LAYOUT.size };
 const N_HONEST = honestCohort(100, 0.3, 0.05);
+const BITS = DEFAULT_SECAGG_POLICY.bits;
 
 /** γ and σ as an honest aggregator picks them for the default policy: σ at ε 3 per round, γ for 1,000 devices at wrap ≤ 10⁻⁶. */
 function honestScale(): { gamma: number; sigma: number } {
-  return ddgScaleFixedPoint({ clip: 1, dim: PADDED, bits: 15, maxCohort: MAX_COHORT },
+  return ddgScaleFixedPoint({ clip: 1, dim: PADDED, bits: BITS, maxCohort: MAX_COHORT },
     (gamma) => calibrateDdgSigma({ epsilon: 3, delta: 1e-10, rounds: 1 }, { clip: 1, gamma, beta: BETA, dim: PADDED, nHonest: N_HONEST }));
 }
 const SCALE = honestScale();
@@ -39,7 +40,7 @@ const round = (over: Over = {}, top: Record<string, unknown> = {}): Record<strin
     local: { ...DEFAULT_SECAGG_RECIPE, frozen: [...DEFAULT_SECAGG_RECIPE.frozen] },
     layout: { hash: LAYOUT.hash, size: LAYOUT.size, tensors: LAYOUT.tensors },
     secagg: {
-      protocol: 'secagg+', bits: 15, d: PADDED, k: GRAPH.k, t: GRAPH.t, minCohort: 100, maxCohort: MAX_COHORT,
+      protocol: 'secagg+', bits: BITS, d: PADDED, k: GRAPH.k, t: GRAPH.t, minCohort: 100, maxCohort: MAX_COHORT,
       graphSeed: toB64(new Uint8Array(32).fill(7)), longPollMs: 20_000, urls: { advertise: '/a' },
       ...rest,
       ddg: { tensors: TENSORS, dim: DIM, clip: 1, gamma: SCALE.gamma, sigma: SCALE.sigma, beta: BETA, rotationSeed: 12345, ...ddg },
@@ -58,10 +59,10 @@ describe('checkRound for a secure-aggregation round', () => {
     expect(r.noise.nHonest).toBe(65);
     expect(r.noise.sigma).toBe(own);
     expect(r.noise.accounting).toEqual({ clip: 1, gamma: SCALE.gamma, beta: BETA, dim: PADDED, nHonest: 65, sigma: own });
-    expect(r.noise.encode).toEqual({ dim: DIM, clip: 1, gamma: SCALE.gamma, bits: 15, sigma: own, seed: 12345, beta: BETA });
+    expect(r.noise.encode).toEqual({ dim: DIM, clip: 1, gamma: SCALE.gamma, bits: BITS, sigma: own, seed: 12345, beta: BETA });
     expect(r.epsilonUpload).toBe(ddgEpsilon(r.noise.accounting, 1e-10).epsilon);
     expect(r.epsilonUpload).toBeLessThanOrEqual(3);
-    expect(r.secagg).toMatchObject({ protocol: 'secagg+', bits: 15, d: PADDED, minCohort: 100, maxCohort: MAX_COHORT });
+    expect(r.secagg).toMatchObject({ protocol: 'secagg+', bits: BITS, d: PADDED, minCohort: 100, maxCohort: MAX_COHORT });
   });
 
   it('σ_dev does not move with the σ or the cohort the server announces', () => {
@@ -83,14 +84,23 @@ describe('checkRound for a secure-aggregation round', () => {
     ['a minimum cohort below the pinned one', { minCohort: 50 }, 'secagg_cohort', /as few as 50 devices, below the policy's minimum cohort 100/],
     ['a degree below what the cohort requires', { k: 40 }, 'secagg_degree', /k = 40 is below the 92/],
     ['a threshold below what the cohort requires', { t: 5 }, 'secagg_threshold', /t = 5 is below the 28/],
-    ['another modulus', { bits: 16 }, 'secagg_bits', /2\^16; the policy allows only 2\^15/],
+    ['another modulus', { bits: BITS + 1 }, 'secagg_bits', new RegExp(`2\\^${BITS + 1}; the policy allows only 2\\^${BITS}`)],
     ['another clip bound', { ddg: { clip: 2 } }, 'clip_bound', /clip bound 2 differs/],
     ['a grid so coarse that the rounding dominates the sensitivity', { ddg: { gamma: 0.05 } }, 'ddg_rounding', /inflates the sensitivity/],
-    // β = 0 inflates Δ₂ (KLS21's bound): within the policy's rounding limit at this d, but σ_dev grows with Δ₂ past what the modulus holds.
-    ['rounding that never re-draws', { ddg: { beta: 0 } }, 'ddg_wrap', /wraps with probability/],
     ['a grid so fine that the sum wraps', { ddg: { gamma: SCALE.gamma / 2 } }, 'ddg_wrap', /wraps with probability/],
     ['a largest cohort the modulus cannot hold', { maxCohort: 50_000 }, 'ddg_wrap', /50000 devices/],
   ];
+  it('pays for rounding that never re-draws (β = 0) with more noise, accounted at the inflated sensitivity', () => {
+    // β = 0 inflates Δ₂ (KLS21's bound); at this grid it stays within the policy's rounding and wrap limits, and the
+    // device's σ_dev grows with it so that the upload still costs at most the policy's ε.
+    const plain = checkRound(round(), policy, cap), never = checkRound(round({ ddg: { beta: 0 } }), policy, cap);
+    if (!plain.ok || plain.mode !== 'secagg' || !never.ok || never.mode !== 'secagg') throw new Error('refused');
+    expect(roundingInflation(1, SCALE.gamma, PADDED, 0)).toBeGreaterThan(roundingInflation(1, SCALE.gamma, PADDED, BETA));
+    expect(never.noise.sigma).toBeGreaterThan(plain.noise.sigma);
+    expect(never.noise.accounting.beta).toBe(0);
+    expect(never.epsilonUpload).toBeLessThanOrEqual(3);
+  });
+
   for (const [what, over, code, reason] of refused) {
     it(`refuses ${what} (${String(code)})`, () => {
       const r = checkRound(round(over), policy, cap);
@@ -171,7 +181,7 @@ describe('the secagg part of the policy', () => {
 
   it('bounds what the shop sets, and refuses to exist when no honest device is left', () => {
     const p = readSecAggPolicy({ minCohort: 2, bits: 40, epsilonPerRound: 1e6, minDegree: 40, minThreshold: 12, dropoutFraction: 'x' });
-    expect(p).toMatchObject({ minCohort: 3, bits: 15, epsilonPerRound: 100, minDegree: 40, minThreshold: 12, dropoutFraction: 0.3 });
+    expect(p).toMatchObject({ minCohort: 3, bits: BITS, epsilonPerRound: 100, minDegree: 40, minThreshold: 12, dropoutFraction: 0.3 });
     expect(readSecAggPolicy({ minDegree: 40 })).not.toHaveProperty('minDegree'); // both or neither
     expect(readSecAggPolicy({ dropoutFraction: 0.6, colludingFraction: 0.4 })).toBeNull();
     expect(readSecAggPolicy({ minCohort: 3, dropoutFraction: 0.5, colludingFraction: 0.3 })).toBeNull();

@@ -63,12 +63,14 @@ export interface SecAggPolicy {
 
 /**
  * What a shop gets with `secagg: {}`: a cohort of at least 100 (the smallest for which `chooseParams` finds a
- * graph short of the complete one), 30 % dropouts and 5 % colluders assumed (n_honest = 64), 15 bits (a
- * 34,816-value vector under 64 KB), 2^-40 / 2^-30, ε 3 per upload (the local policy's cap), the rounding at most
- * doubling the sensitivity, wrap-around at most 10⁻³ (what `decodeDdgSum` refuses above).
+ * graph short of the complete one), 30 % dropouts and 5 % colluders assumed (n_honest = 64), 20 bits (the default
+ * recipe's 8,448 values in 21,120 bytes; up to 26,214 values fit 64 KB, a larger pinned `trainable` needs fewer bits,
+ * e.g. 15 for 34,816), 2^-40 / 2^-30, ε 3 per upload (the local policy's cap), the rounding at most doubling the
+ * sensitivity, wrap-around at most 10⁻³ (what `decodeDdgSum` refuses above). Why 20 and not 15: a finer grid keeps
+ * the rounding from inflating the sensitivity in large cohorts (docs/experiments/2026-12-07-secagg-20-bits.md).
  */
 export const DEFAULT_SECAGG_POLICY: Readonly<SecAggPolicy> = {
-  minCohort: 100, dropoutFraction: 0.3, colludingFraction: 0.05, bits: 15, securityBits: 40, correctnessBits: 30,
+  minCohort: 100, dropoutFraction: 0.3, colludingFraction: 0.05, bits: 20, securityBits: 40, correctnessBits: 30,
   epsilonPerRound: 3, maxRoundingInflation: 1, maxWrapProbability: 1e-3, trainable: trainedBy(DEFAULT_SECAGG_RECIPE),
 };
 
