@@ -63,7 +63,7 @@ export interface SecAggPolicy {
 
 /**
  * What a shop gets with `secagg: {}`: a cohort of at least 100 (the smallest for which `chooseParams` finds a
- * graph short of the complete one), 30 % dropouts and 5 % colluders assumed (n_honest = 64), 20 bits (the default
+ * graph short of the complete one), 30 % dropouts and 5 % colluders assumed (n_honest = ⌊100 · 0.65⌋ = 65), 20 bits (the default
  * recipe's 8,448 values in 21,120 bytes; up to 26,214 values fit 64 KB, a larger pinned `trainable` needs fewer bits,
  * e.g. 15 for 34,816), 2^-40 / 2^-30, ε 3 per upload (the local policy's cap), the rounding at most doubling the
  * sensitivity, wrap-around at most 10⁻³ (what `decodeDdgSum` refuses above). Why 20 and not 15: a finer grid keeps
